@@ -1,0 +1,2 @@
+//! placeholder: step1_echo is being written.
+fn main() {}

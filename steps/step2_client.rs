@@ -1,0 +1,2 @@
+//! placeholder: step2_client is being written.
+fn main() {}

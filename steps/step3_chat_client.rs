@@ -1,0 +1,2 @@
+//! placeholder: step3_chat_client is being written.
+fn main() {}

@@ -1,0 +1,2 @@
+//! placeholder: step4_server is being written.
+fn main() {}
