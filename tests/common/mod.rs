@@ -1,0 +1,251 @@
+//! Helpers shared by the integration tests: start a real binary on port 0,
+//! learn its address from its first log line, and talk to it over real TCP
+//! with a timeout on every read.
+//!
+//! Rules these helpers enforce so that tests pass in parallel and repeatedly:
+//! - servers are started with `--port 0`; the tests never pick a port;
+//! - every read has a timeout ([`TIMEOUT`]), so a broken server fails a test
+//!   instead of hanging it;
+//! - tests wait for what a program *says* (a log line, a reply), never sleep;
+//! - on failure the message shows what was received, so the reason is visible.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The longest any single wait in a test may take before it fails.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The path of one of this package's binaries, built by cargo for the tests.
+pub fn bin(name: &str) -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin(name)
+}
+
+/// A running server process. Killed when dropped, so a failing test never
+/// leaves a server behind.
+pub struct Server {
+    pub child: Child,
+    /// Where to connect (an unspecified bind address becomes 127.0.0.1).
+    pub addr: SocketAddr,
+    /// The first log line, e.g. `… Chat server started on 127.0.0.1:41523`.
+    pub first_line: String,
+    log_lines: Receiver<String>,
+    /// Every log line seen so far, for failure messages and `log_so_far`.
+    seen: Vec<String>,
+}
+
+impl Server {
+    /// Starts `bin_name` with `args` (which should include `--port 0`), reads
+    /// its first stderr line and takes the address after " on ".
+    pub fn start(bin_name: &str, args: &[&str]) -> Server {
+        Server::start_with(Command::new(bin(bin_name)).args(args))
+    }
+
+    /// Like [`Server::start`], for a command the test has prepared (env, cwd).
+    pub fn start_with(command: &mut Command) -> Server {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn server");
+        let log_lines = lines_of(child.stderr.take().expect("stderr piped"));
+        // Drain stdout too, so a chatty server never blocks on a full pipe.
+        let stdout_lines = lines_of(child.stdout.take().expect("stdout piped"));
+        thread::spawn(move || for _ in stdout_lines {});
+        let first_line = match log_lines.recv_timeout(TIMEOUT) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let status = child.wait().ok();
+                panic!("server printed no first log line (exit status: {status:?})");
+            }
+        };
+        let addr = address_in(&first_line)
+            .unwrap_or_else(|| panic!("no address in first log line: {first_line:?}"));
+        Server {
+            child,
+            addr,
+            first_line: first_line.clone(),
+            log_lines,
+            seen: vec![first_line],
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until a log line contains `needle`; returns that line.
+    pub fn wait_log(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log_lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no log line containing {needle:?} within {TIMEOUT:?}; log so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// All log lines read so far plus any already waiting.
+    pub fn log_so_far(&mut self) -> Vec<String> {
+        while let Ok(line) = self.log_lines.try_recv() {
+            self.seen.push(line);
+        }
+        self.seen.clone()
+    }
+
+    /// Sends a signal by name ("TERM", "INT", "KILL") with the `kill` program.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to exit, failing the test after [`TIMEOUT`].
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "server did not exit within {TIMEOUT:?}");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A client connected to this server.
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads lines from a child's pipe on a thread, so tests can wait with a timeout.
+pub fn lines_of<R: Read + Send + 'static>(pipe: R) -> Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(pipe).lines() {
+            match line {
+                Ok(line) => {
+                    if sender.send(line).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    receiver
+}
+
+/// The first `ip:port` after " on " in a log line; 0.0.0.0 → 127.0.0.1.
+pub fn address_in(line: &str) -> Option<SocketAddr> {
+    let after = line.split(" on ").nth(1)?;
+    let token = after.split_whitespace().next()?;
+    let mut addr: SocketAddr = token.parse().ok()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    Some(addr)
+}
+
+/// A raw TCP client for tests: line-oriented, every read with a timeout.
+pub struct Client {
+    pub stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect_timeout(&addr, TIMEOUT).expect("connect");
+        stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
+        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
+        let reader = BufReader::new(stream.try_clone().expect("clone"));
+        Client { stream, reader }
+    }
+
+    /// Sends raw bytes exactly as given.
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// Sends one line ending in `\r\n`.
+    pub fn send(&mut self, line: &str) {
+        self.send_raw(format!("{line}\r\n").as_bytes());
+    }
+
+    /// The next line without its `\r\n`; panics on timeout or end of stream.
+    pub fn line(&mut self) -> String {
+        match self.try_line() {
+            Some(line) => line,
+            None => panic!("connection closed while a line was expected"),
+        }
+    }
+
+    /// The next line, or `None` at end of stream. Panics on timeout.
+    pub fn try_line(&mut self) -> Option<String> {
+        let mut bytes = Vec::new();
+        match self.reader.read_until(b'\n', &mut bytes) {
+            Ok(0) => None,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&bytes);
+                Some(text.trim_end_matches(['\r', '\n']).to_string())
+            }
+            Err(e) => panic!("no line within {TIMEOUT:?}: {e}"),
+        }
+    }
+
+    /// Reads lines until one equals `expected`; returns the lines skipped.
+    pub fn expect(&mut self, expected: &str) -> Vec<String> {
+        self.read_until(|line| line == expected)
+    }
+
+    /// Reads lines until `done(line)` is true; returns the lines before it.
+    pub fn read_until(&mut self, mut done: impl FnMut(&str) -> bool) -> Vec<String> {
+        let mut skipped = Vec::new();
+        loop {
+            match self.try_line() {
+                Some(line) if done(&line) => return skipped,
+                Some(line) => skipped.push(line),
+                None => panic!("connection closed; received before that: {skipped:#?}"),
+            }
+        }
+    }
+
+    /// Reads until the server closes the connection; returns what came.
+    pub fn read_to_close(&mut self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Some(line) = self.try_line() {
+            lines.push(line);
+        }
+        lines
+    }
+
+    /// Closes our sending side, as `nc` does at the end of its input.
+    pub fn shutdown_write(&self) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+    }
+}
