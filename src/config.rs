@@ -181,7 +181,7 @@ const SETTINGS: &[Setting] = &[
         section: "server",
         kind: Kind::Integer { min: 0, max: 65535 },
         flag: Some("port"),
-        meaning: "TCP port to listen on; 0 = any free port (the first log line says which)",
+        meaning: "TCP port to listen on; 0 = any free port, named in the first log line",
     },
     Setting {
         key: "max_clients",
@@ -214,7 +214,7 @@ const SETTINGS: &[Setting] = &[
             max: 1_048_576,
         },
         flag: Some("max-line-bytes"),
-        meaning: "longest line a client may send, in bytes (16 to 1048576)",
+        meaning: "longest line a client may send, in bytes, 16 to 1048576",
     },
     Setting {
         key: "queue_len",
@@ -248,7 +248,7 @@ const SETTINGS: &[Setting] = &[
         section: "history",
         kind: Kind::Directory,
         flag: Some("data-dir"),
-        meaning: "directory for the history files (created if missing)",
+        meaning: "directory for the history files, created if missing",
     },
     Setting {
         key: "history",
@@ -265,14 +265,14 @@ const SETTINGS: &[Setting] = &[
             max: 10_000,
         },
         flag: Some("history-replay"),
-        meaning: "how many recent messages of a room are shown on joining it (0 to 10000)",
+        meaning: "how many recent messages of a room are shown on joining it, 0 to 10000",
     },
     Setting {
         key: "fsync",
         section: "history",
         kind: Kind::Fsync,
         flag: Some("fsync"),
-        meaning: "when history reaches the disk: always (every message), interval (every second), never (when the OS likes)",
+        meaning: "when history reaches the disk: always = every message, interval = every second, never = when the OS likes",
     },
     Setting {
         key: "default_room",
