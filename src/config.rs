@@ -413,8 +413,9 @@ pub enum Startup {
     PrintConfig(String),
 }
 
-/// Why the settings could not be loaded. Both end the program with exit 2:
-/// the server has not started, and the person has to fix what they wrote.
+/// Why the settings could not be loaded. Every mistake ends the program with
+/// exit 2 (a usage error: the server has not started, and the person has to
+/// fix what they wrote); `--help` ends it with exit 0.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ConfigError {
     /// A flag mistake, or `--help`: [`Command::exit_with`] prints it.
@@ -500,11 +501,16 @@ pub fn load(
     // can only be checked now that both values are final, and the error
     // names wherever the 0 came from (the default is never 0).
     if config.rate_per_sec > 0 && config.rate_burst == 0 {
-        let message = "must be at least 1 while rate_per_sec is above 0 \
-                       (rate_per_sec = 0 turns flood control off)";
         return Err(match rate_burst_place {
-            Some(place) => ConfigError::Invalid(format!("{place}: \"rate_burst\" {message}")),
-            None => ConfigError::Cli(CliError::Usage(format!("--rate-burst {message}"))),
+            Some(place) => ConfigError::Invalid(format!(
+                "{place}: \"rate_burst\" must be at least 1 while rate_per_sec is above 0 \
+                 (rate_per_sec = 0 turns flood control off)"
+            )),
+            None => ConfigError::Cli(CliError::Usage(
+                "--rate-burst must be at least 1 while the rate is above 0 \
+                 (--rate-per-sec 0 turns flood control off)"
+                    .into(),
+            )),
         });
     }
 
