@@ -47,14 +47,16 @@
 //! # Durability: the `fsync` setting
 //!
 //! Being in the kernel is not being on the disk: the kernel writes its cache
-//! to the disk when it likes (typically within 30 seconds). `fsync_data`
-//! forces it, at the price of waiting for the disk.
+//! to the disk when it likes (on Linux, within about 30 seconds).
+//! `File::sync_data` (the `fdatasync` system call) forces it now, at the
+//! price of waiting for the disk, which takes from well under a millisecond
+//! (SSD) to tens of milliseconds (a busy hard disk or SD card).
 //!
-//! | `fsync`    | what is synced                              | survives a process crash | survives power loss / kernel crash |
-//! |------------|---------------------------------------------|--------------------------|------------------------------------|
-//! | `always`   | after every record, before delivery         | yes                      | yes, every delivered message       |
-//! | `interval` | once a second, in the background, and at shutdown (the default) | yes | all but the last second or so |
-//! | `never`    | never; the operating system decides         | yes                      | may lose the last ~30 seconds      |
+//! | `fsync`    | when the disk is asked to store it     | server crash, `kill -9` | power loss, kernel crash           |
+//! |------------|----------------------------------------|-------------------------|------------------------------------|
+//! | `always`   | after every record, before delivery    | nothing lost            | nothing delivered is lost          |
+//! | `interval` | once a second, and at shutdown (default) | nothing lost          | the last second or so may be lost  |
+//! | `never`    | when the operating system likes        | nothing lost            | the last ~30 seconds may be lost   |
 //!
 //! `interval`'s background thread holds no lock of the server: it owns a
 //! weak handle to the file and syncs it without stopping anyone from chatting.
@@ -509,7 +511,10 @@ impl History {
     /// Appends one record (one `write()` of one line) before it is
     /// delivered, then remembers it for replay if it is a room message. An
     /// error (disk full) means the record may not be stored: the server
-    /// refuses the message rather than deliver what it cannot keep.
+    /// refuses the message rather than deliver what it cannot keep. (With
+    /// `always`, a failed sync reports an error too, although the line is
+    /// already in the kernel: the transcript may then show a message that
+    /// nobody received, which is the safe side to err on.)
     pub fn append(&mut self, record: &Record) -> io::Result<()> {
         if let Some(file) = &self.file {
             let mut line = String::new();
@@ -1024,7 +1029,7 @@ mod tests {
             while written < 100 * 1024 * 1024 {
                 let r = Record {
                     time_ms: 1_795_255_323_000 + i * 250,
-                    kind: if i % 10 == 0 {
+                    kind: if i.is_multiple_of(10) {
                         RecordKind::Join
                     } else {
                         RecordKind::Message
