@@ -52,7 +52,10 @@ pub enum Command {
     /// `OPER <password>` / `/op <password>`: become an operator.
     Oper(String),
     /// `KICK <user> [reason]` / `/kick`.
-    Kick { user: String, reason: Option<String> },
+    Kick {
+        user: String,
+        reason: Option<String>,
+    },
     /// `MUTE <user>` / `/mute`.
     Mute(String),
     /// `UNMUTE <user>` / `/unmute`.
@@ -180,7 +183,10 @@ fn split_word(text: &str) -> (&str, &str) {
 }
 
 fn register(args: &str, mode: Mode) -> Command {
-    one_arg(args, &usage::USERNAME, |name| Command::Register { name, mode })
+    one_arg(args, &usage::USERNAME, |name| Command::Register {
+        name,
+        mode,
+    })
 }
 
 /// Commands taking exactly one word (a name, a room, a password).
@@ -239,21 +245,33 @@ mod tests {
     fn protocol_verbs() {
         assert_eq!(
             parse("USERNAME alice", None),
-            Command::Register { name: "alice".into(), mode: Mode::Protocol }
+            Command::Register {
+                name: "alice".into(),
+                mode: Mode::Protocol
+            }
         );
         assert_eq!(parse("JOIN #general", P), Command::Join("#general".into()));
         assert_eq!(parse("MSG  hi  there ", P), say("hi  there"));
         assert_eq!(
             parse("PRIVMSG bob Hey, private message!", P),
-            Command::Private { to: "bob".into(), text: "Hey, private message!".into() }
+            Command::Private {
+                to: "bob".into(),
+                text: "Hey, private message!".into()
+            }
         );
         assert_eq!(parse("LEAVE", P), Command::Leave);
         assert_eq!(parse("QUIT\t", P), Command::Quit);
         assert_eq!(parse("TOPIC", P), Command::Topic(None));
-        assert_eq!(parse("TOPIC Week 3: sockets", P), Command::Topic(Some("Week 3: sockets".into())));
+        assert_eq!(
+            parse("TOPIC Week 3: sockets", P),
+            Command::Topic(Some("Week 3: sockets".into()))
+        );
         assert_eq!(
             parse("KICK bob spamming the room", P),
-            Command::Kick { user: "bob".into(), reason: Some("spamming the room".into()) }
+            Command::Kick {
+                user: "bob".into(),
+                reason: Some("spamming the room".into())
+            }
         );
     }
 
@@ -270,10 +288,16 @@ mod tests {
         assert_eq!(parse("/quit", C), Command::Quit);
         assert_eq!(parse("/JOIN lab", C), Command::Join("lab".into()));
         assert_eq!(parse("/me waves", C), Command::Action("waves".into()));
-        assert_eq!(parse("//etc/passwd is a file", C), say("/etc/passwd is a file"));
+        assert_eq!(
+            parse("//etc/passwd is a file", C),
+            say("/etc/passwd is a file")
+        );
         assert_eq!(
             parse("/nick bob", C),
-            Command::Register { name: "bob".into(), mode: Mode::Chat }
+            Command::Register {
+                name: "bob".into(),
+                mode: Mode::Chat
+            }
         );
         // Protocol mode understands /commands too.
         assert_eq!(parse("/users", P), Command::Users);
@@ -282,11 +306,29 @@ mod tests {
     #[test]
     fn mistakes() {
         assert_eq!(parse("MSG", P), Command::Invalid(Mistake::EmptyMessage));
-        assert_eq!(parse("JOIN", P), Command::Invalid(Mistake::Usage(&usage::JOIN)));
-        assert_eq!(parse("/join a b", C), Command::Invalid(Mistake::Usage(&usage::JOIN)));
-        assert_eq!(parse("/msg bob", C), Command::Invalid(Mistake::Usage(&usage::PRIVMSG)));
-        assert_eq!(parse("/nick", C), Command::Invalid(Mistake::Usage(&usage::USERNAME)));
-        assert_eq!(parse("/dance now", C), Command::Invalid(Mistake::Unknown("/dance".into())));
-        assert_eq!(parse("/me", C), Command::Invalid(Mistake::Usage(&usage::ACTION)));
+        assert_eq!(
+            parse("JOIN", P),
+            Command::Invalid(Mistake::Usage(&usage::JOIN))
+        );
+        assert_eq!(
+            parse("/join a b", C),
+            Command::Invalid(Mistake::Usage(&usage::JOIN))
+        );
+        assert_eq!(
+            parse("/msg bob", C),
+            Command::Invalid(Mistake::Usage(&usage::PRIVMSG))
+        );
+        assert_eq!(
+            parse("/nick", C),
+            Command::Invalid(Mistake::Usage(&usage::USERNAME))
+        );
+        assert_eq!(
+            parse("/dance now", C),
+            Command::Invalid(Mistake::Unknown("/dance".into()))
+        );
+        assert_eq!(
+            parse("/me", C),
+            Command::Invalid(Mistake::Usage(&usage::ACTION))
+        );
     }
 }

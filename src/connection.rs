@@ -92,9 +92,13 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let id = match admitted {
         Ok(id) => id,
         Err(refusal) => {
-            log!("Refused connection from {addr}: {}", crate::render::refusal_text(&refusal, command::Mode::Protocol));
+            log!(
+                "Refused connection from {addr}: {}",
+                crate::render::refusal_text(&refusal, command::Mode::Protocol)
+            );
             // A fresh socket's send buffer is empty: this short write cannot block.
-            let _ = (&*stream).write_all(render(&Event::Refused(refusal), command::Mode::Protocol).as_bytes());
+            let _ = (&*stream)
+                .write_all(render(&Event::Refused(refusal), command::Mode::Protocol).as_bytes());
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
@@ -188,7 +192,11 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                 cleanup.reason = "registration timeout";
                 return;
             }
-            Some(if reader.greeted { left } else { left.min(GREETING_DELAY) })
+            Some(if reader.greeted {
+                left
+            } else {
+                left.min(GREETING_DELAY)
+            })
         };
         if timeout != current_timeout {
             if stream.set_read_timeout(timeout).is_err() {
@@ -252,7 +260,11 @@ impl Reader<'_> {
             if !self.throttled {
                 self.throttled = true;
                 let refusal = Refusal::SlowDown(config.rate_per_sec);
-                log!("Flood control: connection {} sends more than {} lines/s", self.id, config.rate_per_sec);
+                log!(
+                    "Flood control: connection {} sends more than {} lines/s",
+                    self.id,
+                    config.rate_per_sec
+                );
                 state::lock(&self.context.state).refuse(self.id, refusal);
             }
             return Flow::Continue;

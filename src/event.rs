@@ -20,21 +20,40 @@ pub enum Event {
         password_required: bool,
     },
     /// Registration worked.
-    Welcome { name: String },
+    Welcome {
+        name: String,
+    },
     /// A registered user changed their own name.
-    Renamed { old: String, new: String },
+    Renamed {
+        old: String,
+        new: String,
+    },
     /// `PASS` was right.
     PasswordAccepted,
     /// You are now in `room`; `members` were there before you.
-    Joined { room: String, members: Vec<String> },
+    Joined {
+        room: String,
+        members: Vec<String>,
+    },
     /// The room's topic, on join (only when set) and when asked for.
-    TopicIs { room: String, topic: Option<String> },
+    TopicIs {
+        room: String,
+        topic: Option<String>,
+    },
     /// The room's recent messages, replayed to someone who just joined.
-    Recent { room: String, records: Vec<Record> },
+    Recent {
+        room: String,
+        records: Vec<Record>,
+    },
     /// You left `room`.
-    Left { room: String },
+    Left {
+        room: String,
+    },
     /// Your private message to `to` was delivered.
-    Sent { to: String, text: String },
+    Sent {
+        to: String,
+        text: String,
+    },
     /// Answer to `USERS`: a room's members, or everyone when `room` is `None`.
     UserList {
         room: Option<String>,
@@ -43,7 +62,9 @@ pub enum Event {
     /// Answer to `ROOMS`.
     RoomList(Vec<String>),
     /// Answer to `HELP`.
-    Help { operator: bool },
+    Help {
+        operator: bool,
+    },
     /// Answer to `QUIT`; the connection closes after it.
     Goodbye,
     /// `OPER` was right.
@@ -59,10 +80,22 @@ pub enum Event {
         from: String,
         text: String,
     },
-    Private { from: String, text: String },
-    UserJoined { room: String, user: String },
-    UserLeft { room: String, user: String },
-    NickChanged { old: String, new: String },
+    Private {
+        from: String,
+        text: String,
+    },
+    UserJoined {
+        room: String,
+        user: String,
+    },
+    UserLeft {
+        room: String,
+        user: String,
+    },
+    NickChanged {
+        old: String,
+        new: String,
+    },
     Action {
         room: String,
         user: String,
@@ -81,9 +114,15 @@ pub enum Event {
         reason: Option<String>,
     },
     /// Sent to the one being kicked, just before the connection closes.
-    YouWereKicked { by: String, reason: Option<String> },
+    YouWereKicked {
+        by: String,
+        reason: Option<String>,
+    },
     /// An operator muted (`true`) or unmuted you.
-    YouWereMuted { by: String, muted: bool },
+    YouWereMuted {
+        by: String,
+        muted: bool,
+    },
     /// An operator's message to everyone connected.
     Announcement(String),
     /// The server is stopping; the connection closes after this.

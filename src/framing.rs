@@ -214,7 +214,10 @@ mod tests {
     fn backspace_and_delete_remove_whole_characters() {
         assert_eq!(frames(100, &[b"helo\x08lo\n"]), [line("hello")]);
         // "é" is two bytes, "€" three: one DEL each.
-        assert_eq!(frames(100, &["caf\u{e9}\x7fe \u{20ac}\x7f!\n".as_bytes()]), [line("cafe !")]);
+        assert_eq!(
+            frames(100, &["caf\u{e9}\x7fe \u{20ac}\x7f!\n".as_bytes()]),
+            [line("cafe !")]
+        );
         assert_eq!(frames(100, &[b"\x08\x08ok\n"]), [line("ok")]);
     }
 
@@ -227,9 +230,15 @@ mod tests {
         ];
         assert_eq!(frames(100, &[input]), [line("hi!")]);
         // Split in the middle of a sequence.
-        assert_eq!(frames(100, &[&[b'a', 255], &[253], &[1, b'b', b'\n']]), [line("ab")]);
+        assert_eq!(
+            frames(100, &[&[b'a', 255], &[253], &[1, b'b', b'\n']]),
+            [line("ab")]
+        );
         // IAC IAC is a literal 255 byte.
-        assert_eq!(frames(100, &[&[b'x', 255, 255, b'\n']]), [Frame::Line(vec![b'x', 255])]);
+        assert_eq!(
+            frames(100, &[&[b'x', 255, 255, b'\n']]),
+            [Frame::Line(vec![b'x', 255])]
+        );
     }
 
     #[test]

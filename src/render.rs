@@ -96,9 +96,10 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             Some(reason) => line(format!("KICK {room} {user} {by} {reason}")),
             None => line(format!("KICK {room} {user} {by}")),
         },
-        Event::YouWereKicked { by, reason } => {
-            line(format!("NOTICE You were kicked by {by}{}", reason_suffix(reason)))
-        }
+        Event::YouWereKicked { by, reason } => line(format!(
+            "NOTICE You were kicked by {by}{}",
+            reason_suffix(reason)
+        )),
         Event::YouWereMuted { by, muted: true } => line(format!("NOTICE You were muted by {by}")),
         Event::YouWereMuted { by, muted: false } => {
             line(format!("NOTICE You were unmuted by {by}"))
@@ -195,7 +196,10 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
         line(format!("NOTICE {motd}"));
     }
     if password_required {
-        line("NOTICE This server needs a password first: /pass <password> (or PASS <password>)".into());
+        line(
+            "NOTICE This server needs a password first: /pass <password> (or PASS <password>)"
+                .into(),
+        );
     }
     line("NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)".into());
     line("NOTICE /help lists the commands".into());
@@ -258,27 +262,57 @@ fn help_rows(mode: Mode, operator: bool) -> Vec<(&'static str, &'static str)> {
     let protocol = mode == Mode::Protocol;
     let pick = |p: &'static str, c: &'static str| if protocol { p } else { c };
     let mut rows = vec![
-        (pick("USERNAME <name>", "/nick <name>"), "choose or change your name"),
-        (pick("JOIN <room>", "/join <room>"), "join a room (made if new); leaves your current one"),
+        (
+            pick("USERNAME <name>", "/nick <name>"),
+            "choose or change your name",
+        ),
+        (
+            pick("JOIN <room>", "/join <room>"),
+            "join a room (made if new); leaves your current one",
+        ),
         (pick("LEAVE", "/leave"), "leave your room"),
         (pick("MSG <text>", "<text>"), "say something to your room"),
-        (pick("PRIVMSG <user> <text>", "/msg <user> <text>"), "private message"),
+        (
+            pick("PRIVMSG <user> <text>", "/msg <user> <text>"),
+            "private message",
+        ),
         (pick("ACTION <text>", "/me <text>"), "act: * you <text>"),
         (pick("USERS", "/users"), "who is in your room (or online)"),
         (pick("ROOMS", "/rooms"), "list rooms"),
         (pick("TOPIC [text]", "/topic"), "show the room's topic"),
-        (pick("PASS <password>", "/pass <password>"), "the server's password, if it has one"),
-        (pick("OPER <password>", "/op <password>"), "become an operator (teacher)"),
+        (
+            pick("PASS <password>", "/pass <password>"),
+            "the server's password, if it has one",
+        ),
+        (
+            pick("OPER <password>", "/op <password>"),
+            "become an operator (teacher)",
+        ),
         (pick("HELP", "/help"), "this list"),
         (pick("QUIT", "/quit"), "leave the chat"),
     ];
     if operator {
         rows.extend([
-            (pick("TOPIC <text>", "/topic <text>"), "(operator) set the room's topic"),
-            (pick("KICK <user> [reason]", "/kick <user> [reason]"), "(operator) disconnect a user"),
-            (pick("MUTE <user>", "/mute <user>"), "(operator) silence a user"),
-            (pick("UNMUTE <user>", "/unmute <user>"), "(operator) let them talk again"),
-            (pick("ANNOUNCE <text>", "/announce <text>"), "(operator) message everyone"),
+            (
+                pick("TOPIC <text>", "/topic <text>"),
+                "(operator) set the room's topic",
+            ),
+            (
+                pick("KICK <user> [reason]", "/kick <user> [reason]"),
+                "(operator) disconnect a user",
+            ),
+            (
+                pick("MUTE <user>", "/mute <user>"),
+                "(operator) silence a user",
+            ),
+            (
+                pick("UNMUTE <user>", "/unmute <user>"),
+                "(operator) let them talk again",
+            ),
+            (
+                pick("ANNOUNCE <text>", "/announce <text>"),
+                "(operator) message everyone",
+            ),
         ]);
     }
     rows
@@ -312,21 +346,48 @@ mod tests {
         let (p, c) = both(Event::Refused(Refusal::UsernameTaken));
         assert_eq!(p, "ERROR Username taken\r\n");
         assert_eq!(c, "[error] Username taken\r\n");
-        assert_eq!(render(&Event::UserList { room: None, users: vec![] }, Mode::Protocol), "USERLIST\r\n");
+        assert_eq!(
+            render(
+                &Event::UserList {
+                    room: None,
+                    users: vec![]
+                },
+                Mode::Protocol
+            ),
+            "USERLIST\r\n"
+        );
     }
 
     #[test]
     fn chat_lines_carry_no_protocol_keywords() {
         let events = [
             Event::Welcome { name: "al".into() },
-            Event::Joined { room: "#g".into(), members: vec!["b".into()] },
+            Event::Joined {
+                room: "#g".into(),
+                members: vec!["b".into()],
+            },
             Event::Left { room: "#g".into() },
-            Event::Sent { to: "b".into(), text: "x".into() },
-            Event::Private { from: "b".into(), text: "x".into() },
-            Event::UserJoined { room: "#g".into(), user: "b".into() },
-            Event::UserLeft { room: "#g".into(), user: "b".into() },
+            Event::Sent {
+                to: "b".into(),
+                text: "x".into(),
+            },
+            Event::Private {
+                from: "b".into(),
+                text: "x".into(),
+            },
+            Event::UserJoined {
+                room: "#g".into(),
+                user: "b".into(),
+            },
+            Event::UserLeft {
+                room: "#g".into(),
+                user: "b".into(),
+            },
             Event::RoomList(vec!["#g".into()]),
-            Event::UserList { room: Some("#g".into()), users: vec!["b".into()] },
+            Event::UserList {
+                room: Some("#g".into()),
+                users: vec!["b".into()],
+            },
             Event::Goodbye,
             Event::Refused(Refusal::NotInRoom),
             Event::Announcement("x".into()),
@@ -334,7 +395,10 @@ mod tests {
         ];
         for event in events {
             let text = render(&event, Mode::Chat);
-            for keyword in ["OK ", "ERROR", "ROOM ", "PRIVMSG", "JOIN ", "LEAVE ", "USERLIST", "ROOMLIST", "NOTICE"] {
+            for keyword in [
+                "OK ", "ERROR", "ROOM ", "PRIVMSG", "JOIN ", "LEAVE ", "USERLIST", "ROOMLIST",
+                "NOTICE",
+            ] {
                 assert!(!text.starts_with(keyword), "{event:?} renders as {text:?}");
             }
         }

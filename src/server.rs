@@ -62,8 +62,11 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     let (admin_password, generated) = match &config.admin_password {
         Some(password) if !password.is_empty() => (password.clone(), false),
         _ => {
-            let password = secret::random_password()
-                .map_err(|e| format!("cannot make an operator password: {e} (set admin_password in the config file)"))?;
+            let password = secret::random_password().map_err(|e| {
+                format!(
+                    "cannot make an operator password: {e} (set admin_password in the config file)"
+                )
+            })?;
             (password, true)
         }
     };
@@ -77,7 +80,11 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
         (false, _) => log!("History: off (nothing is written to disk)"),
     }
     let how_to_connect = addresses::connect_lines(local, &addresses::lan_ipv4_addresses());
-    print_banner(&how_to_connect, generated.then_some(admin_password.as_str()), &config);
+    print_banner(
+        &how_to_connect,
+        generated.then_some(admin_password.as_str()),
+        &config,
+    );
 
     let context = Arc::new(ServerContext {
         state: Arc::new(Mutex::new(State::new(&config, history, admin_password))),
@@ -87,7 +94,10 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     });
     let watcher_context = Arc::clone(&context);
     signal::spawn_watcher(move || {
-        log!("Shutting down: telling {} connections", state::lock(&watcher_context.state).connection_count());
+        log!(
+            "Shutting down: telling {} connections",
+            state::lock(&watcher_context.state).connection_count()
+        );
         state::lock(&watcher_context.state).shut_down_all();
         // Wake the accept loop, which is blocked in accept().
         let _ = TcpStream::connect_timeout(&wake_address(local), Duration::from_secs(1));
@@ -131,7 +141,11 @@ fn accept_loop(listener: &TcpListener, context: &Arc<ServerContext>) {
 
 /// What the teacher sees on stdout at start: how students connect, and the
 /// operator password when the server made one up (it appears nowhere else).
-fn print_banner(how_to_connect: &[String], generated_password: Option<&str>, config: &ServerConfig) {
+fn print_banner(
+    how_to_connect: &[String],
+    generated_password: Option<&str>,
+    config: &ServerConfig,
+) {
     let mut text = String::from("Students connect with:\n");
     for line in how_to_connect {
         text.push_str(&format!("    {line}\n"));

@@ -432,13 +432,31 @@ impl State {
         }
         self.record(RecordKind::Join, &shown, &user, "");
 
-        self.send(id, &Event::Joined { room: shown.clone(), members });
+        self.send(
+            id,
+            &Event::Joined {
+                room: shown.clone(),
+                members,
+            },
+        );
         if topic.is_some() {
-            self.send(id, &Event::TopicIs { room: shown.clone(), topic });
+            self.send(
+                id,
+                &Event::TopicIs {
+                    room: shown.clone(),
+                    topic,
+                },
+            );
         }
         let records = self.history.recent(&shown);
         if !records.is_empty() {
-            self.send(id, &Event::Recent { room: shown.clone(), records });
+            self.send(
+                id,
+                &Event::Recent {
+                    room: shown.clone(),
+                    records,
+                },
+            );
         }
         self.broadcast(&key, &Event::UserJoined { room: shown, user }, Some(id));
         Flow::Continue
@@ -526,7 +544,11 @@ impl State {
                         .collect()
                 })
                 .unwrap_or_default(),
-            None => self.conns.values().filter_map(|conn| conn.name.clone()).collect(),
+            None => self
+                .conns
+                .values()
+                .filter_map(|conn| conn.name.clone())
+                .collect(),
         };
         users.sort_by_key(|name| names::key(name));
         let room = room_key.map(|key| self.room_name(&key));
@@ -534,10 +556,8 @@ impl State {
     }
 
     fn oper(&mut self, id: ConnId, password: &str) -> Flow {
-        let right = secret::constant_time_eq(
-            password.as_bytes(),
-            self.settings.admin_password.as_bytes(),
-        );
+        let right =
+            secret::constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
@@ -562,7 +582,13 @@ impl State {
             Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
             None => return self.refused(id, Refusal::UserNotFound),
         };
-        log!("{by} kicked {target_name}{}", reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default());
+        log!(
+            "{by} kicked {target_name}{}",
+            reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
         self.send(
             target,
             &Event::YouWereKicked {
@@ -817,7 +843,11 @@ impl State {
 }
 
 /// The event's text in `mode`, rendered on first use.
-fn rendered_for<'a>(rendered: &'a mut [Option<Arc<str>>; 2], event: &Event, mode: Mode) -> &'a Arc<str> {
+fn rendered_for<'a>(
+    rendered: &'a mut [Option<Arc<str>>; 2],
+    event: &Event,
+    mode: Mode,
+) -> &'a Arc<str> {
     let slot = match mode {
         Mode::Protocol => 0,
         Mode::Chat => 1,
