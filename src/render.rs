@@ -192,8 +192,14 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
 /// The greeting is sent before the client has chosen a dialect, so it is the
 /// same for both, and says how to choose.
 fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) {
-    if !motd.is_empty() {
-        line(format!("NOTICE {motd}"));
+    // The motd comes from the settings file, which may hold several lines
+    // (`\n`) or stray control characters: one NOTICE per line, cleaned, so
+    // it can never fake a protocol line or drive a terminal.
+    for motd_line in motd.lines() {
+        let motd_line = crate::sanitize::clean(motd_line);
+        if !motd_line.trim().is_empty() {
+            line(format!("NOTICE {motd_line}"));
+        }
     }
     if password_required {
         line(
@@ -356,6 +362,16 @@ mod tests {
             ),
             "USERLIST\r\n"
         );
+    }
+
+    #[test]
+    fn a_multi_line_motd_becomes_clean_notice_lines() {
+        let greeting = Event::Greeting {
+            motd: "Hi class!\nROOM #general teacher fake\u{1b}[2J".into(),
+            password_required: false,
+        };
+        let text = render(&greeting, Mode::Protocol);
+        assert!(text.starts_with("NOTICE Hi class!\r\nNOTICE ROOM #general teacher fake[2J\r\n"), "{text}");
     }
 
     #[test]

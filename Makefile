@@ -1,0 +1,41 @@
+# Shortcuts for the tutorial and for CI. Every target is a plain cargo command,
+# so nothing here is needed to use the project: `cargo run --bin step4_server`
+# and `cargo test` are enough.
+
+.PHONY: test lint fmt run step1 step2 step3 step4 doc bench clean
+
+# What CI runs (.ci/run does the same, plus installing nc and telnet).
+test: lint
+	cargo test
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+fmt:
+	cargo fmt
+
+run: step4
+
+step1:
+	cargo run --bin step1_echo
+
+step2:
+	cargo run --bin step2_client
+
+step3:
+	cargo run --bin step3_chat_client
+
+step4:
+	cargo run --bin step4_server
+
+doc:
+	cargo doc --no-deps --document-private-items
+
+# The standard benchmark set (medians of 3 runs each), written to BENCHMARKS.md.
+bench:
+	cargo build --release --bins
+	./target/release/chat_bench suite --out BENCHMARKS.md
+
+clean:
+	cargo clean
