@@ -293,14 +293,14 @@ const SETTINGS: &[Setting] = &[
         section: "chat",
         kind: Kind::Secret,
         flag: None,
-        meaning: "password needed to join; better set in CHATROOM_PASSWORD; \"\" = none",
+        meaning: "password needed to join (/pass); better set in CHATROOM_PASSWORD; \"\" = none",
     },
     Setting {
         key: "admin_password",
         section: "chat",
         kind: Kind::Secret,
         flag: None,
-        meaning: "password for admin commands; better set in CHATROOM_ADMIN_PASSWORD; \"\" = none",
+        meaning: "operator password for /op; better set in CHATROOM_ADMIN_PASSWORD; \"\" = make a random one at start",
     },
 ];
 
