@@ -1,0 +1,328 @@
+//! Real sessions through the real `nc` (netcat-openbsd) and `telnet`
+//! programs against the real server, the way students will use it.
+//!
+//! The other tests talk to the server through a Rust socket, which sends
+//! exactly the bytes the test wrote. Real clients do not: `nc` sends a bare
+//! `\n` at the end of a line, `telnet` sends `\r\n` and, once negotiation
+//! starts, option bytes (`IAC DO ECHO`, …) in the middle of the stream; both
+//! show whatever the server sends, byte for byte, to a person. So these tests
+//! start the programs as child processes, type into their stdin as a person
+//! would, and read what they print. What they check is what a person sees.
+//!
+//! The programs must be installed (`.ci/run` installs them). When one is
+//! missing, a test outside CI says so loudly and passes; with `CI=true` it
+//! fails, so CI can never pass by silently testing nothing.
+
+mod common;
+
+use common::{lines_of, Server, TIMEOUT};
+use std::io::Write;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A real terminal program (`nc` or `telnet`) connected to the server, with
+/// a person's keyboard (its stdin) and screen (its stdout) in the test's hands.
+struct Terminal {
+    /// How the failure messages name it: `nc (alice)`.
+    label: String,
+    child: Child,
+    /// `None` once closed, as a person pressing Ctrl-D.
+    keyboard: Option<ChildStdin>,
+    screen: Receiver<String>,
+    /// What the program printed on stderr (telnet's "Connection closed…").
+    errors: Receiver<String>,
+    /// Every screen line read so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl Terminal {
+    /// Starts `program 127.0.0.1 <port>` against `server`.
+    fn open(program: &str, who: &str, server: &Server) -> Terminal {
+        Terminal::open_with(Command::new(program), who, server)
+    }
+
+    /// Like [`Terminal::open`], for a command the test has prepared (env).
+    fn open_with(mut command: Command, who: &str, server: &Server) -> Terminal {
+        let program = command.get_program().to_string_lossy().into_owned();
+        let mut child = command
+            .arg(server.addr.ip().to_string())
+            .arg(server.addr.port().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let keyboard = child.stdin.take();
+        let screen = lines_of(child.stdout.take().expect("stdout piped"));
+        let errors = lines_of(child.stderr.take().expect("stderr piped"));
+        Terminal {
+            label: format!("{program} ({who})"),
+            child,
+            keyboard,
+            screen,
+            errors,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Types `text` and presses Enter.
+    fn type_line(&mut self, text: &str) {
+        self.type_raw(format!("{text}\n").as_bytes());
+    }
+
+    /// Sends keystrokes exactly as given (for telnet's escape character).
+    fn type_raw(&mut self, bytes: &[u8]) {
+        let keyboard = self.keyboard.as_mut().expect("keyboard still open");
+        keyboard
+            .write_all(bytes)
+            .and_then(|()| keyboard.flush())
+            .unwrap_or_else(|e| panic!("{} stopped reading its input: {e}", self.label));
+    }
+
+    /// Reads screen lines until one equals `wanted`; fails after [`TIMEOUT`]
+    /// with everything the program printed.
+    fn expect(&mut self, wanted: &str) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.screen.recv_timeout(left) {
+                Ok(line) => {
+                    // nc passes the server's `\r\n` through; telnet turns it
+                    // into a plain newline. A person sees the same either way.
+                    let line = line.trim_end_matches('\r').to_string();
+                    let found = line == wanted;
+                    self.seen.push(line);
+                    if found {
+                        return;
+                    }
+                }
+                Err(_) => panic!(
+                    "{} never showed {wanted:?} (within {TIMEOUT:?})\nscreen so far:\n{}\nstderr:\n{}",
+                    self.label,
+                    self.seen.join("\n"),
+                    self.errors.try_iter().collect::<Vec<_>>().join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Closes stdin (Ctrl-D) and waits for the program to end.
+    fn close_and_wait_exit(&mut self) {
+        self.keyboard = None;
+        self.wait_exit();
+    }
+
+    /// Waits for the program to end by itself, failing after [`TIMEOUT`].
+    fn wait_exit(&mut self) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(_status) = self.child.try_wait().expect("try_wait") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} did not exit within {TIMEOUT:?}; screen:\n{}",
+                self.label,
+                self.seen.join("\n")
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Is `program` on the PATH? Looked up without running it, because a
+/// missing program is a result to report, not an error to provoke.
+fn installed(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+/// True when every program is installed. Otherwise: in CI (`CI=true`) the
+/// test fails; elsewhere it prints a loud SKIPPED line and the caller returns.
+///
+/// The line is written to the real stderr rather than with `eprintln!`,
+/// which the test harness captures and shows only for failing tests: a
+/// skipped test passes, and its warning must be seen all the same.
+fn programs_available(programs: &[(&str, &str)]) -> bool {
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let mut all_there = true;
+    for (program, package) in programs {
+        if installed(program) {
+            continue;
+        }
+        all_there = false;
+        let missing = format!("{program} not installed (apt-get install -y {package})");
+        assert!(
+            !in_ci,
+            "{missing}: with CI=true a missing program is a failure, not a skip"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n!!!!! SKIPPED: {missing}; the real-client tests did not run !!!!!\n"
+        );
+    }
+    all_there
+}
+
+fn start_server() -> Server {
+    Server::start(
+        "step4_server",
+        &["--host", "127.0.0.1", "--port", "0", "--no-history"],
+    )
+}
+
+/// The whole classroom session: alice on `nc`, bob on `telnet`; name, the
+/// default room, a room of their own, chat both ways, a private message, quit.
+#[test]
+fn nc_and_telnet_chat_with_each_other() {
+    if !programs_available(&[("nc", "netcat-openbsd"), ("telnet", "telnet")]) {
+        return;
+    }
+    let mut server = start_server();
+
+    let mut alice = Terminal::open("nc", "alice", &server);
+    alice.expect("NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)");
+    alice.type_line("/nick alice");
+    alice.expect(
+        "*** Welcome, alice! Type a message and press Enter to send it. /help lists commands.",
+    );
+    alice.expect("*** You joined #general. Nobody else is here yet.");
+
+    let mut bob = Terminal::open("telnet", "bob", &server);
+    // telnet talks first, then shows the server's greeting.
+    bob.expect("Escape character is '^]'.");
+    bob.expect("NOTICE /help lists the commands");
+    bob.type_line("/nick bob");
+    bob.expect(
+        "*** Welcome, bob! Type a message and press Enter to send it. /help lists commands.",
+    );
+    bob.expect("*** You joined #general. Here: alice");
+    alice.expect("* bob joined #general");
+
+    alice.type_line("/join #lab");
+    alice.expect("*** You joined #lab. Nobody else is here yet.");
+    bob.expect("* alice left #general");
+    bob.type_line("/join #lab");
+    bob.expect("*** You joined #lab. Here: alice");
+    alice.expect("* bob joined #lab");
+
+    alice.type_line("hi bob, this is nc");
+    bob.expect("alice: hi bob, this is nc");
+    bob.type_line("hello alice, this is telnet");
+    alice.expect("bob: hello alice, this is telnet");
+
+    alice.type_line("/msg bob psst");
+    alice.expect("[private to bob] psst");
+    bob.expect("[private] alice: psst");
+
+    // telnet ends by itself when the server closes the connection.
+    bob.type_line("/quit");
+    bob.expect("*** Goodbye!");
+    bob.wait_exit();
+    alice.expect("* bob left #lab");
+    server.wait_log("Disconnected bob");
+
+    // netcat-openbsd keeps running after the server closes until its input
+    // ends (or the next line fails to send), so the "person" presses Ctrl-D.
+    alice.type_line("/quit");
+    alice.expect("*** Goodbye!");
+    alice.close_and_wait_exit();
+    let line = server.wait_log("Disconnected alice");
+    assert!(line.ends_with(": quit"), "{line}");
+}
+
+/// telnet in character mode negotiates: its first bytes are `IAC DO SGA`,
+/// `IAC DO ECHO`, sent in the same packet as the first line typed. The server
+/// must strip them, or the name it registers would carry them and the others
+/// would see garbage. It must also not mistake a client that speaks first
+/// for a web browser.
+#[test]
+fn telnet_negotiation_never_reaches_the_chat() {
+    if !programs_available(&[("nc", "netcat-openbsd"), ("telnet", "telnet")]) {
+        return;
+    }
+    let mut server = start_server();
+
+    let mut alice = Terminal::open("nc", "alice", &server);
+    alice.expect("NOTICE /help lists the commands");
+    alice.type_line("/nick alice");
+    alice.expect("*** You joined #general. Nobody else is here yet.");
+
+    // telnet runs the commands in ~/.telnetrc on connecting, before it reads
+    // any input; `mode character` makes it start the option negotiation. A
+    // HOME of the test's own keeps the real ~/.telnetrc out of it.
+    let home = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("telnet-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("create telnet home");
+    std::fs::write(home.join(".telnetrc"), "DEFAULT\n  mode character\n").expect("write .telnetrc");
+    let mut telnet = Command::new("telnet");
+    telnet.env("HOME", &home);
+    let mut eve = Terminal::open_with(telnet, "eve", &server);
+    eve.type_line("/nick eve");
+    alice.expect("* eve joined #general");
+    let registered = server.wait_log("Registered eve");
+    assert!(
+        registered.contains("Registered eve (127.0.0.1:"),
+        "{registered}"
+    );
+    eve.type_line("hello from character mode");
+    alice.expect("eve: hello from character mode");
+    eve.expect("*** You joined #general. Here: alice");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
+/// A web browser pointed at the chat port gets a plain-text page with the
+/// connect commands, and the connection is closed. This is the request
+/// Firefox sends, byte for byte apart from the address.
+#[test]
+fn a_web_browser_gets_the_how_to_connect_page() {
+    let server = start_server();
+    let port = server.addr.port();
+    let mut browser = server.connect();
+    browser.send_raw(
+        format!(
+            "GET / HTTP/1.1\r\n\
+             Host: 127.0.0.1:{port}\r\n\
+             User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n\
+             Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
+             Accept-Language: en-US,en;q=0.5\r\n\
+             Accept-Encoding: gzip, deflate\r\n\
+             Connection: keep-alive\r\n\
+             Upgrade-Insecure-Requests: 1\r\n\
+             \r\n"
+        )
+        .as_bytes(),
+    );
+    let page = browser.read_to_close();
+    assert_eq!(page[0], "HTTP/1.1 200 OK", "{page:#?}");
+    assert!(page.contains(&"Content-Type: text/plain; charset=utf-8".to_string()));
+    assert!(page.contains(&"Connection: close".to_string()));
+    assert!(page.contains(&"This is a chat server, not a web page.".to_string()));
+    // Bound to 127.0.0.1: that address, and the note that only this machine
+    // can use it.
+    assert!(
+        page.contains(&format!("    nc 127.0.0.1 {port}")),
+        "{page:#?}"
+    );
+    assert!(
+        page.contains(&format!("    telnet 127.0.0.1 {port}")),
+        "{page:#?}"
+    );
+    assert!(page
+        .iter()
+        .any(|l| l.contains("only this machine can connect")));
+    // Nothing of the chat leaked into the page.
+    assert!(!page
+        .iter()
+        .any(|l| l.starts_with("NOTICE") || l.starts_with("ERROR")));
+}
