@@ -4,7 +4,7 @@
 //! The other tests talk to the server through a Rust socket, which sends
 //! exactly the bytes the test wrote. Real clients do not: `nc` sends a bare
 //! `\n` at the end of a line, `telnet` sends `\r\n` and, once negotiation
-//! starts, option bytes (`IAC DO ECHO`, …) in the middle of the stream; both
+//! starts, option bytes (`IAC DO ECHO`, …) mixed in with what is typed; both
 //! show whatever the server sends, byte for byte, to a person. So these tests
 //! start the programs as child processes, type into their stdin as a person
 //! would, and read what they print. What they check is what a person sees.
