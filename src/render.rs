@@ -371,7 +371,10 @@ mod tests {
             password_required: false,
         };
         let text = render(&greeting, Mode::Protocol);
-        assert!(text.starts_with("NOTICE Hi class!\r\nNOTICE ROOM #general teacher fake[2J\r\n"), "{text}");
+        assert!(
+            text.starts_with("NOTICE Hi class!\r\nNOTICE ROOM #general teacher fake[2J\r\n"),
+            "{text}"
+        );
     }
 
     #[test]

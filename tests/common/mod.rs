@@ -13,7 +13,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -42,7 +42,13 @@ impl Server {
     /// Starts `bin_name` with `args` (which should include `--port 0`), reads
     /// its first stderr line and takes the address after " on ".
     pub fn start(bin_name: &str, args: &[&str]) -> Server {
-        Server::start_with(Command::new(bin(bin_name)).args(args))
+        // Run from the temp dir, so a developer's own ./chatroom.toml in the
+        // repository can never change what a test sees.
+        Server::start_with(
+            Command::new(bin(bin_name))
+                .args(args)
+                .current_dir(std::env::temp_dir()),
+        )
     }
 
     /// Like [`Server::start`], for a command the test has prepared (env, cwd).
@@ -125,7 +131,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "server did not exit within {TIMEOUT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit within {TIMEOUT:?}"
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }
@@ -181,8 +190,12 @@ pub struct Client {
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect_timeout(&addr, TIMEOUT).expect("connect");
-        stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
+        stream
+            .set_read_timeout(Some(TIMEOUT))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(TIMEOUT))
+            .expect("write timeout");
         let reader = BufReader::new(stream.try_clone().expect("clone"));
         Client { stream, reader }
     }
