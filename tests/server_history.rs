@@ -27,7 +27,7 @@
 
 mod common;
 
-use common::{Client, Server, TempDir};
+use common::{chat_user, protocol_user, Client, Server, TempDir};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -56,23 +56,6 @@ fn start(dir: &TempDir, args: &[&str]) -> Server {
     let mut all = vec!["--data-dir", data.as_str()];
     all.extend_from_slice(args);
     Server::start_with(&mut server_command(dir, &all))
-}
-
-/// A client registered in protocol mode (as a program would).
-fn protocol_user(server: &Server, name: &str) -> Client {
-    let mut client = server.connect();
-    client.send(&format!("USERNAME {name}"));
-    client.expect(&format!("OK Welcome, {name}!"));
-    client
-}
-
-/// A client registered in chat mode (as a person on `nc` would). The server
-/// puts chat users into #general on arrival; this waits for that.
-fn chat_user(server: &Server, name: &str) -> Client {
-    let mut client = server.connect();
-    client.send(&format!("/nick {name}"));
-    client.read_until(|line| line.starts_with(&format!("*** Welcome, {name}!")));
-    client
 }
 
 /// Says `text` in the current room and waits for the server's echo, so the
@@ -376,7 +359,10 @@ fn kill_9_during_traffic_loses_nothing_anyone_received() {
     let mut late = protocol_user(&server, "late");
     late.send("JOIN #load");
     late.expect("OK Joined #load (0 users)");
-    assert!(late.line().starts_with("ROOM #load s"), "replay after a crash");
+    assert!(
+        late.line().starts_with("ROOM #load s"),
+        "replay after a crash"
+    );
 }
 
 #[test]
@@ -398,7 +384,10 @@ fn an_unusable_data_directory_is_one_clear_error() {
         "got: {stderr}"
     );
     assert!(!stderr.contains("panicked"));
-    assert!(output.stdout.is_empty(), "no banner for a server that never ran");
+    assert!(
+        output.stdout.is_empty(),
+        "no banner for a server that never ran"
+    );
 }
 
 #[test]
@@ -436,7 +425,11 @@ fn fsync_always_records_before_delivery_and_replays_after_restart() {
     // Delivered, so already in the file (read while the server runs).
     let last = records(&dir).pop().expect("a record");
     assert_eq!(
-        (last.kind.as_str(), last.place.as_str(), last.sender.as_str()),
+        (
+            last.kind.as_str(),
+            last.place.as_str(),
+            last.sender.as_str()
+        ),
         ("msg", "#general", "alice")
     );
     assert_eq!(last.text, "kept on disk");

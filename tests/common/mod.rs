@@ -13,8 +13,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -182,7 +182,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "server did not exit within {TIMEOUT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit within {TIMEOUT:?}"
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }
@@ -238,8 +241,12 @@ pub struct Client {
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect_timeout(&addr, TIMEOUT).expect("connect");
-        stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
+        stream
+            .set_read_timeout(Some(TIMEOUT))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(TIMEOUT))
+            .expect("write timeout");
         let reader = BufReader::new(stream.try_clone().expect("clone"));
         Client { stream, reader }
     }
@@ -315,10 +322,8 @@ impl TempDir {
     pub fn new(label: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "chatroom-test-{label}-{}-{n}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("chatroom-test-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).expect("create temp dir");
         TempDir(path)
@@ -338,4 +343,24 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A client of `step4_server` registered in protocol mode (as a program
+/// would): `USERNAME <name>`, answered by `OK Welcome, <name>!`.
+pub fn protocol_user(server: &Server, name: &str) -> Client {
+    let mut client = server.connect();
+    client.send(&format!("USERNAME {name}"));
+    client.expect(&format!("OK Welcome, {name}!"));
+    client
+}
+
+/// A client of `step4_server` registered in chat mode (as a person on `nc`
+/// would): `/nick <name>`, answered by `*** Welcome, <name>! …`. The server
+/// then puts them into its default room; the lines saying so are left unread.
+pub fn chat_user(server: &Server, name: &str) -> Client {
+    let mut client = server.connect();
+    client.send(&format!("/nick {name}"));
+    let welcome = format!("*** Welcome, {name}!");
+    client.read_until(|line| line.starts_with(&welcome));
+    client
 }
