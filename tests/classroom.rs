@@ -640,3 +640,24 @@ fn transcript_and_attendance_read_a_real_session() {
         )
     );
 }
+
+#[test]
+fn passwords_with_spaces_can_be_typed() {
+    // The settings accept any string as a password; a teacher who picks a
+    // phrase must not lock the class out.
+    let dir = TempDir::new("password-spaces");
+    let server = Server::start_with(
+        server_command(&dir, &[])
+            .env("CHATROOM_PASSWORD", "open sesame")
+            .env("CHATROOM_ADMIN_PASSWORD", "teach  me please"),
+    );
+    let mut alice = server.connect();
+    alice.send("PASS open sesame");
+    alice.expect("OK Password accepted");
+    alice.send("USERNAME alice");
+    assert_eq!(alice.line(), "OK Welcome, alice!");
+    alice.send("OPER teach me please");
+    assert_eq!(alice.line(), "ERROR Wrong password");
+    alice.send("/op teach  me please");
+    alice.expect("OK You are an operator");
+}
