@@ -128,7 +128,9 @@ pub fn parse(line: &str, mode: Option<Mode>) -> Command {
     let (verb, args) = split_word(line);
     match verb {
         "USERNAME" => register(args, Mode::Protocol),
-        "PASS" => one_arg(args, &usage::PASS, Command::Pass),
+        // Passwords are the rest of the line: the settings allow any text,
+        // and a teacher who picks a phrase must not lock the class out.
+        "PASS" => text_arg(args, &usage::PASS, Command::Pass),
         "JOIN" => one_arg(args, &usage::JOIN, Command::Join),
         "LEAVE" => Command::Leave,
         "MSG" if args.is_empty() => Command::Invalid(Mistake::EmptyMessage),
@@ -138,7 +140,7 @@ pub fn parse(line: &str, mode: Option<Mode>) -> Command {
         "USERS" => Command::Users,
         "HELP" => Command::Help,
         "QUIT" => Command::Quit,
-        "OPER" => one_arg(args, &usage::OPER, Command::Oper),
+        "OPER" => text_arg(args, &usage::OPER, Command::Oper),
         "KICK" => kick(args, &usage::KICK),
         "MUTE" => one_arg(args, &usage::MUTE, Command::Mute),
         "UNMUTE" => one_arg(args, &usage::UNMUTE, Command::Unmute),
@@ -154,7 +156,7 @@ fn parse_slash(rest: &str) -> Command {
     let (name, args) = split_word(rest);
     match name.to_ascii_lowercase().as_str() {
         "nick" => register(args, Mode::Chat),
-        "pass" => one_arg(args, &usage::PASS, Command::Pass),
+        "pass" => text_arg(args, &usage::PASS, Command::Pass), // see PASS above
         "join" => one_arg(args, &usage::JOIN, Command::Join),
         "leave" | "part" => Command::Leave,
         "msg" => private(args, &usage::PRIVMSG),
@@ -162,7 +164,7 @@ fn parse_slash(rest: &str) -> Command {
         "users" | "who" => Command::Users,
         "help" => Command::Help,
         "quit" | "exit" => Command::Quit,
-        "op" => one_arg(args, &usage::OPER, Command::Oper),
+        "op" => text_arg(args, &usage::OPER, Command::Oper),
         "kick" => kick(args, &usage::KICK),
         "mute" => one_arg(args, &usage::MUTE, Command::Mute),
         "unmute" => one_arg(args, &usage::UNMUTE, Command::Unmute),
@@ -189,7 +191,7 @@ fn register(args: &str, mode: Mode) -> Command {
     })
 }
 
-/// Commands taking exactly one word (a name, a room, a password).
+/// Commands taking exactly one word (a name, a room).
 fn one_arg(args: &str, usage: &'static Usage, make: impl FnOnce(String) -> Command) -> Command {
     let (word, rest) = split_word(args);
     if word.is_empty() || !rest.is_empty() {
@@ -260,6 +262,11 @@ mod tests {
             }
         );
         assert_eq!(parse("LEAVE", P), Command::Leave);
+        assert_eq!(
+            parse("PASS open  sesame ", None),
+            Command::Pass("open  sesame".into())
+        );
+        assert_eq!(parse("/op teach me", P), Command::Oper("teach me".into()));
         assert_eq!(parse("QUIT\t", P), Command::Quit);
         assert_eq!(parse("TOPIC", P), Command::Topic(None));
         assert_eq!(

@@ -255,7 +255,7 @@ const SETTINGS: &[Setting] = &[
         section: "history",
         kind: Kind::Boolean,
         flag: Some("no-history"),
-        meaning: "record every message in data_dir/history.tsv (false: nothing is written; recent messages are still replayed from memory)",
+        meaning: "record every message in data_dir/history.tsv and replay recent ones on join (false: neither)",
     },
     Setting {
         key: "history_replay",
@@ -339,7 +339,7 @@ pub const SERVER_COMMAND: Command = Command {
         Flag {
             name: "no-history",
             value: None,
-            help: "write no history file (recent messages are still replayed from memory)",
+            help: "neither record nor replay history (default: history on)",
         },
         Flag {
             name: "history-replay",

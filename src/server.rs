@@ -57,7 +57,10 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
             )
         })?
     } else {
-        (History::in_memory(config.history_replay), Vec::new())
+        // `--no-history` promises "neither record nor replay" (its --help
+        // line and the `history` setting's meaning): replaying what was
+        // said before someone arrived is history too, so no window either.
+        (History::in_memory(0), Vec::new())
     };
     let (admin_password, generated) = match &config.admin_password {
         Some(password) if !password.is_empty() => (password.clone(), false),

@@ -12,8 +12,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -36,6 +38,10 @@ pub struct Server {
     log_lines: Receiver<String>,
     /// Every log line seen so far, for failure messages and `log_so_far`.
     seen: Vec<String>,
+    /// The program's real output (stdout), line by line: the server's banner.
+    stdout_lines: Receiver<String>,
+    /// Every stdout line seen so far, for `wait_stdout` and `stdout_so_far`.
+    stdout_seen: Vec<String>,
 }
 
 impl Server {
@@ -60,9 +66,9 @@ impl Server {
             .spawn()
             .expect("spawn server");
         let log_lines = lines_of(child.stderr.take().expect("stderr piped"));
-        // Drain stdout too, so a chatty server never blocks on a full pipe.
+        // Read stdout too (on its own thread, so a chatty server never blocks
+        // on a full pipe); tests look at it with `wait_stdout`.
         let stdout_lines = lines_of(child.stdout.take().expect("stdout piped"));
-        thread::spawn(move || for _ in stdout_lines {});
         let first_line = match log_lines.recv_timeout(TIMEOUT) {
             Ok(line) => line,
             Err(_) => {
@@ -79,6 +85,8 @@ impl Server {
             first_line: first_line.clone(),
             log_lines,
             seen: vec![first_line],
+            stdout_lines,
+            stdout_seen: Vec::new(),
         }
     }
 
@@ -112,6 +120,55 @@ impl Server {
             self.seen.push(line);
         }
         self.seen.clone()
+    }
+
+    /// Waits until a stdout line contains `needle` (lines already seen count
+    /// too: the banner is printed once); returns that line.
+    pub fn wait_stdout(&mut self, needle: &str) -> String {
+        if let Some(line) = self.stdout_seen.iter().find(|line| line.contains(needle)) {
+            return line.clone();
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout_lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.stdout_seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no stdout line containing {needle:?} within {TIMEOUT:?}; stdout so far:\n{}",
+                    self.stdout_seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// All stdout lines read so far plus any already waiting.
+    pub fn stdout_so_far(&mut self) -> Vec<String> {
+        while let Ok(line) = self.stdout_lines.try_recv() {
+            self.stdout_seen.push(line);
+        }
+        self.stdout_seen.clone()
+    }
+
+    /// Every log line the server printed, read until its stderr closes (it
+    /// exited): for checks on the whole log, such as "no password in it".
+    /// Call after [`Server::wait_exit`] or a signal that ends the server.
+    pub fn whole_log(&mut self) -> Vec<String> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log_lines.recv_timeout(left) {
+                Ok(line) => self.seen.push(line),
+                Err(RecvTimeoutError::Disconnected) => return self.seen.clone(),
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("server's stderr still open after {TIMEOUT:?}; did it exit?")
+                }
+            }
+        }
     }
 
     /// Sends a signal by name ("TERM", "INT", "KILL") with the `kill` program.
@@ -261,4 +318,55 @@ impl Client {
     pub fn shutdown_write(&self) {
         let _ = self.stream.shutdown(Shutdown::Write);
     }
+}
+
+/// A fresh, empty directory under the system's temp directory, unique to this
+/// test process and call (tests run in parallel), removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("chatroom-test-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// A path inside the directory, as a string for a command-line argument.
+    pub fn arg(&self, inside: &str) -> String {
+        self.0.join(inside).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A client of `step4_server` registered in protocol mode (as a program
+/// would): `USERNAME <name>`, answered by `OK Welcome, <name>!`.
+pub fn protocol_user(server: &Server, name: &str) -> Client {
+    let mut client = server.connect();
+    client.send(&format!("USERNAME {name}"));
+    client.expect(&format!("OK Welcome, {name}!"));
+    client
+}
+
+/// A client of `step4_server` registered in chat mode (as a person on `nc`
+/// would): `/nick <name>`, answered by `*** Welcome, <name>! …`. The server
+/// then puts them into its default room; the lines saying so are left unread.
+pub fn chat_user(server: &Server, name: &str) -> Client {
+    let mut client = server.connect();
+    client.send(&format!("/nick {name}"));
+    let welcome = format!("*** Welcome, {name}!");
+    client.read_until(|line| line.starts_with(&welcome));
+    client
 }
