@@ -112,6 +112,9 @@ pub enum RecordKind {
     Join,
     /// Someone left the room in `place`.
     Leave,
+    /// `/me <text>` in the room in `place`: "* alice waves". Kept for the
+    /// transcript; never replayed (replay is for what people said).
+    Action,
 }
 
 impl RecordKind {
@@ -122,6 +125,7 @@ impl RecordKind {
             RecordKind::Private => "pm",
             RecordKind::Join => "join",
             RecordKind::Leave => "leave",
+            RecordKind::Action => "action",
         }
     }
 
@@ -133,6 +137,7 @@ impl RecordKind {
             "pm" => Some(RecordKind::Private),
             "join" => Some(RecordKind::Join),
             "leave" => Some(RecordKind::Leave),
+            "action" => Some(RecordKind::Action),
             _ => None,
         }
     }

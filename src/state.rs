@@ -687,11 +687,12 @@ impl State {
             return self.refused(id, Refusal::EmptyMessage);
         }
         let except = (conn.mode == Mode::Chat).then_some(id);
-        let event = Event::Action {
-            room: self.room_name(&key),
-            user: conn.name.clone().unwrap_or_default(),
-            text,
-        };
+        let user = conn.name.clone().unwrap_or_default();
+        let room = self.room_name(&key);
+        if !self.record(RecordKind::Action, &room, &user, &text) {
+            return self.refused(id, Refusal::CouldNotStore);
+        }
+        let event = Event::Action { room, user, text };
         self.broadcast(&key, &event, except);
         Flow::Continue
     }

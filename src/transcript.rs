@@ -266,6 +266,7 @@ fn transcript_line(record: &Record) -> String {
         }
         RecordKind::Join => format!("{time} {place} * {sender} joined"),
         RecordKind::Leave => format!("{time} {place} * {sender} left"),
+        RecordKind::Action => format!("{time} {place} * {sender} {text}"),
     }
 }
 
@@ -298,7 +299,10 @@ struct Attendance {
 
 impl Attendance {
     fn add(&mut self, record: &Record) {
-        let sent = matches!(record.kind, RecordKind::Message | RecordKind::Private);
+        let sent = matches!(
+            record.kind,
+            RecordKind::Message | RecordKind::Private | RecordKind::Action
+        );
         self.see(&record.sender, record.time_ms, u64::from(sent));
         if record.kind == RecordKind::Private {
             let recipient = record.place.strip_prefix('@').unwrap_or(&record.place);
@@ -387,6 +391,15 @@ mod tests {
         assert_eq!(
             transcript_line(&record(t, RecordKind::Leave, "#general", "alice", "")),
             "2026-11-21 10:02:03 #general * alice left"
+        );
+        let action = record(t, RecordKind::Action, "#general", "alice", "waves");
+        assert_eq!(
+            Record::parse_line(action.to_line().trim_end().as_bytes()),
+            crate::history::ParsedLine::Record(action.clone())
+        );
+        assert_eq!(
+            transcript_line(&action),
+            "2026-11-21 10:02:03 #general * alice waves"
         );
     }
 
