@@ -278,6 +278,14 @@ impl Reader<'_> {
             return Flow::Continue; // a line of spaces is an empty line
         }
         let mut state = state::lock(&self.context.state);
+        if !self.registered {
+            let dialect = if text.starts_with('/') {
+                command::Mode::Chat
+            } else {
+                command::Mode::Protocol
+            };
+            state.note_dialect(self.id, dialect);
+        }
         let command = command::parse(&text, state.mode(self.id));
         let flow = state.apply(self.id, command);
         if !self.registered {

@@ -224,6 +224,18 @@ impl State {
         conn.name.as_ref().map(|_| conn.mode)
     }
 
+    /// Before registering, replies follow the dialect of the client's latest
+    /// line: someone typing `/pass` on `nc` is a person and gets
+    /// `*** Password accepted…`, a program sending `PASS` gets `OK …`.
+    /// Registering fixes the dialect for good.
+    pub fn note_dialect(&mut self, id: ConnId, mode: Mode) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if conn.name.is_none() {
+                conn.mode = mode;
+            }
+        }
+    }
+
     /// Is this connection still known (not kicked, not dropped)?
     pub fn is_connected(&self, id: ConnId) -> bool {
         self.conns.contains_key(&id)

@@ -127,11 +127,11 @@ fn password_from_the_environment_guards_the_door_and_is_never_logged() {
     alice.send("the password is hidden");
     assert_eq!(alice.line(), "ROOM #general alice the password is hidden");
 
-    // A person on nc uses /pass; the answer before registering is still a
-    // protocol line (the dialect is chosen by registering).
+    // A person on nc uses /pass: even before registering, a /command gets
+    // its answer in words (the dialect of the latest line).
     let mut bob = server.connect();
     bob.send("/pass door-Secret-42");
-    bob.expect("OK Password accepted");
+    bob.expect("*** Password accepted. Now pick a name: /nick <name>");
     bob.send("/nick bob");
     assert!(bob.line().starts_with("*** Welcome, bob!"));
 
@@ -161,7 +161,7 @@ fn password_from_the_settings_file_and_three_wrong_tries_close() {
 
     let mut eve = server.connect();
     eve.send("/nick eve");
-    eve.expect("ERROR Password required: /pass <password> or PASS <password>");
+    eve.expect("[error] Password required: /pass <password> or PASS <password>");
     for _ in 0..3 {
         eve.send("PASS nope");
     }
