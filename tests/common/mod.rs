@@ -10,10 +10,13 @@
 //! - on failure the message shows what was received, so the reason is visible.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+/// Client programs (steps 2 and 3) with piped stdin/stdout, and a scripted server.
+pub mod program;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::thread;
 use std::time::{Duration, Instant};
 
