@@ -225,12 +225,28 @@ mod tests {
     #[test]
     fn errors_name_file_and_line() {
         let cases = [
-            ("port = 1\n\nnmae = \"x\"", 3, "unknown key \"nmae\" (did you mean \"name\"?)"),
-            ("colour = \"red\"", 1, "unknown key \"colour\" (the keys are host, port, name, room)"),
-            ("port = \"7007\"", 1, "port must be an integer (port = 7007), not a string"),
+            (
+                "port = 1\n\nnmae = \"x\"",
+                3,
+                "unknown key \"nmae\" (did you mean \"name\"?)",
+            ),
+            (
+                "colour = \"red\"",
+                1,
+                "unknown key \"colour\" (the keys are host, port, name, room)",
+            ),
+            (
+                "port = \"7007\"",
+                1,
+                "port must be an integer (port = 7007), not a string",
+            ),
             ("port = 70000", 1, "port must be from 1 to 65535, not 70000"),
             ("port = 0", 1, "port must be from 1 to 65535, not 0"),
-            ("name = 3", 1, "name must be a string in quotes (name = \"…\"), not an integer"),
+            (
+                "name = 3",
+                1,
+                "name must be a string in quotes (name = \"…\"), not an integer",
+            ),
             ("room = \"\"", 1, "room must not be empty"),
             ("\nport 7007", 2, "expected key = value"),
             ("[server]\nhost = \"x\"", 2, "client.toml has no sections"),
@@ -238,7 +254,11 @@ mod tests {
         for (text, line, message) in cases {
             let error = parse_text(text).expect_err(text);
             assert_eq!(error.line, Some(line), "{text:?}");
-            assert!(error.message.contains(message), "{text:?}: {}", error.message);
+            assert!(
+                error.message.contains(message),
+                "{text:?}: {}",
+                error.message
+            );
             assert!(
                 error
                     .to_string()

@@ -416,7 +416,11 @@ fn server_gone() -> ! {
 /// Reads one line (up to and including "\n") into `line`, keeping at most
 /// `max` bytes of it; the rest of a longer line is read and thrown away.
 /// Returns how many bytes were consumed: 0 means the connection ended.
-fn read_line_capped(reader: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+fn read_line_capped(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<usize> {
     let mut consumed = 0;
     loop {
         let (used, found_newline) = {
@@ -482,9 +486,15 @@ mod tests {
     #[test]
     fn typed_lines() {
         let send = |s: &str| Typed::Send(s.to_string());
-        assert_eq!(to_protocol("JOIN us for lunch"), send("MSG JOIN us for lunch"));
+        assert_eq!(
+            to_protocol("JOIN us for lunch"),
+            send("MSG JOIN us for lunch")
+        );
         assert_eq!(to_protocol("/join  #rust "), send("JOIN #rust"));
-        assert_eq!(to_protocol("/msg bob hi there"), send("PRIVMSG bob hi there"));
+        assert_eq!(
+            to_protocol("/msg bob hi there"),
+            send("PRIVMSG bob hi there")
+        );
         assert_eq!(to_protocol("/me waves"), send("/me waves"));
         assert_eq!(to_protocol("  "), Typed::Nothing);
         assert_eq!(to_protocol("/QUIT"), Typed::Quit);

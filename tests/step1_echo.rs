@@ -16,8 +16,12 @@ fn start_echo() -> Server {
 /// A plain socket (no line buffering) with timeouts, for byte-exact checks.
 fn raw_connect(server: &Server) -> TcpStream {
     let stream = TcpStream::connect_timeout(&server.addr, TIMEOUT).expect("connect");
-    stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-    stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
+    stream
+        .set_read_timeout(Some(TIMEOUT))
+        .expect("read timeout");
+    stream
+        .set_write_timeout(Some(TIMEOUT))
+        .expect("write timeout");
     stream
 }
 
@@ -25,14 +29,17 @@ fn raw_connect(server: &Server) -> TcpStream {
 fn first_log_line_names_the_real_address() {
     let server = start_echo();
     assert!(
-        server.first_line.contains(&format!(
-            "Echo server listening on {} (tcp)",
-            server.addr
-        )),
+        server
+            .first_line
+            .contains(&format!("Echo server listening on {} (tcp)", server.addr)),
         "{}",
         server.first_line
     );
-    assert_ne!(server.addr.port(), 0, "--port 0 must report the port it got");
+    assert_ne!(
+        server.addr.port(),
+        0,
+        "--port 0 must report the port it got"
+    );
     // The line starts with the log timestamp, e.g. 2024-05-01T12:00:00.000Z.
     assert!(server.first_line.starts_with("20"), "{}", server.first_line);
 }
@@ -57,7 +64,9 @@ fn echoes_every_byte_value_unchanged() {
     let sent: Vec<u8> = (0..=255u8).cycle().take(256 * 40).collect();
     stream.write_all(&sent).expect("send");
     let mut received = vec![0u8; sent.len()];
-    stream.read_exact(&mut received).expect("echo of every byte");
+    stream
+        .read_exact(&mut received)
+        .expect("echo of every byte");
     assert!(received == sent, "the echo differs from what was sent");
 }
 
@@ -93,10 +102,9 @@ fn udp_echoes_each_datagram_to_its_sender() {
         &["--udp", "--host", "127.0.0.1", "--port", "0"],
     );
     assert!(
-        server.first_line.contains(&format!(
-            "Echo server listening on {} (udp)",
-            server.addr
-        )),
+        server
+            .first_line
+            .contains(&format!("Echo server listening on {} (udp)", server.addr)),
         "{}",
         server.first_line
     );
@@ -211,5 +219,7 @@ fn bad_flag_is_a_usage_error() {
         .timeout(TIMEOUT)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("invalid value \"seventy\" for --port"));
+        .stderr(predicate::str::contains(
+            "invalid value \"seventy\" for --port",
+        ));
 }

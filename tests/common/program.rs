@@ -175,8 +175,12 @@ impl ScriptedServer {
             .recv_timeout(TIMEOUT)
             .expect("the client connected within the timeout")
             .expect("accept");
-        stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
+        stream
+            .set_read_timeout(Some(TIMEOUT))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(TIMEOUT))
+            .expect("write timeout");
         let reader = BufReader::new(stream.try_clone().expect("clone"));
         Client { stream, reader }
     }
