@@ -17,22 +17,28 @@
 //! - a **clean shutdown** on Ctrl-C (SIGINT) or `kill` (SIGTERM).
 //!
 //! How the clean shutdown works. std has no signal API, so
-//! [`chatroom::signal`] installs a handler that only sets a flag. Then two
-//! things must notice the flag:
+//! [`chatroom::signal`] installs a handler that only sets a flag. Then the
+//! program has to notice it:
 //! 1. The accept loop sleeps inside `accept()`, and a signal does not wake it
 //!    (the C library restarts the call). So a watcher thread waits for the
 //!    flag and then connects to our own listening socket: `accept()` returns,
-//!    the loop sees the flag and stops accepting.
+//!    the loop sees the flag and stops accepting. The main thread then sets a
+//!    second flag, [`CLOSE_CONNECTIONS`], for the connection threads.
 //! 2. Each connection thread reads with a short timeout
 //!    ([`SHUTDOWN_CHECK_INTERVAL`]), so at least every tenth of a second it
-//!    looks at the flag. When it is set, the thread reads whatever the client
+//!    looks at that flag. When it is set, the thread takes whatever the client
 //!    sent that is still waiting in the socket (nonblocking reads, so it does
-//!    not wait for more), echoes it, and closes the connection.
+//!    not wait for more), echoes it, and closes the connection. Usually there
+//!    is nothing left; the last look catches bytes that arrived in the
+//!    instant between the thread's last read and its look at the flag.
+//! 3. The main thread waits for every connection thread, then exits with
+//!    status 0.
 //!
-//! The main thread then waits for every connection thread and exits with
-//! status 0. So a client never loses an echo of what it sent before the
-//! signal. On non-Unix systems this compiles, but Ctrl-C ends the process at
-//! once, without the clean shutdown (see [`chatroom::signal`]).
+//! So a client gets the echo of everything it sent before the signal, and
+//! then the end of the stream. (Within limits: [`MAX_DRAIN_BYTES`] and
+//! [`WRITE_TIMEOUT`] keep a client that floods or never reads from holding
+//! the shutdown up.) On non-Unix systems this compiles, but Ctrl-C ends the
+//! process at once, without the clean shutdown (see [`chatroom::signal`]).
 //!
 //! `--udp` serves the UDP flavour of RFC 862 instead: there are no
 //! connections, each datagram is simply sent back to whoever sent it.
@@ -60,6 +66,7 @@ use chatroom::{cli, log, signal};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::UdpSocket;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -82,6 +89,12 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// At shutdown, the most bytes echoed from what a client still has waiting:
 /// a client that keeps sending must not keep the server alive.
 const MAX_DRAIN_BYTES: usize = 1024 * 1024;
+
+/// Set by the main thread once it has stopped accepting: the signal for
+/// connection threads to send their last echo and close. (Not the signal flag
+/// itself, so the log tells the story in order: first "Shutting down", then
+/// each connection closing.)
+static CLOSE_CONNECTIONS: AtomicBool = AtomicBool::new(false);
 
 const COMMAND: cli::Command = cli::Command {
     usage: "step1_echo [--host HOST] [--port PORT] [--udp]",
@@ -141,7 +154,6 @@ fn serve_tcp(host: &str, port: u16) {
 
     let wake_address = reachable(address);
     let watcher = signal::spawn_watcher(move || {
-        log!("Shutting down: no new connections; open ones get their last echo");
         // Connecting is enough to make the blocked accept() return; the
         // connection is closed again at once.
         if let Err(error) = TcpStream::connect(wake_address) {
@@ -155,6 +167,8 @@ fn serve_tcp(host: &str, port: u16) {
 
     let connection_handles = accept_loop(&listener);
     drop(listener); // nobody can connect any more
+    log!("Shutting down: no new connections; open ones get their last echo");
+    CLOSE_CONNECTIONS.store(true, Ordering::SeqCst);
     for handle in connection_handles {
         // A connection thread that panicked has already printed why.
         let _ = handle.join();
@@ -225,7 +239,7 @@ fn echo_until_closed(stream: &mut TcpStream) -> io::Result<Ended> {
     stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
     let mut buffer = [0u8; READ_BUFFER_BYTES];
     loop {
-        if signal::shutdown_requested() {
+        if CLOSE_CONNECTIONS.load(Ordering::SeqCst) {
             echo_what_is_waiting(stream)?;
             return Ok(Ended::ServerShutdown);
         }
@@ -293,6 +307,9 @@ fn serve_udp(host: &str, port: u16) {
                 }
             }
             Err(error) if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            // The signal itself interrupts a receive that has a timeout (the
+            // C library does not restart those): the loop condition handles it.
+            Err(error) if error.kind() == ErrorKind::Interrupted => {}
             // Some systems report an earlier datagram's "port unreachable"
             // here; it concerns that one sender only, so keep serving.
             Err(error) => log!("receive failed: {error}"),

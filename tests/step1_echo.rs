@@ -155,6 +155,8 @@ fn sigterm_with_no_clients_exits_0() {
     server.signal("TERM");
     assert_eq!(server.wait_exit().code(), Some(0));
     server.wait_log("Echo server stopped");
+    let log = server.log_so_far().join("\n");
+    assert!(!log.contains("failed"), "a signal is not a failure:\n{log}");
 }
 
 #[test]
@@ -165,6 +167,9 @@ fn sigterm_stops_the_udp_server() {
     );
     server.signal("TERM");
     assert_eq!(server.wait_exit().code(), Some(0));
+    server.wait_log("Echo server stopped");
+    let log = server.log_so_far().join("\n");
+    assert!(!log.contains("failed"), "a signal is not a failure:\n{log}");
 }
 
 #[test]
