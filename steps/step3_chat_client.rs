@@ -258,42 +258,43 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             }
         }
     }
-    let shown = match (kind, rest) {
-        ("ROOM", rest) => match words(rest, 3).as_slice() {
+    let shown = match kind {
+        "ROOM" => match words(rest, 3).as_slice() {
             [_room, user, text] => format!("{user}: {text}"),
             _ => line.to_string(),
         },
-        ("PRIVMSG", rest) => match words(rest, 2).as_slice() {
+        "PRIVMSG" => match words(rest, 2).as_slice() {
             [from, text] => format!("[private] {from}: {text}"),
             _ => line.to_string(),
         },
-        ("JOIN", rest) => match words(rest, 2).as_slice() {
+        "JOIN" => match words(rest, 2).as_slice() {
             [room, user] => format!("* {user} joined {room}"),
             _ => line.to_string(),
         },
-        ("LEAVE", rest) => match words(rest, 2).as_slice() {
+        "LEAVE" => match words(rest, 2).as_slice() {
             [room, user] => format!("* {user} left {room}"),
             _ => line.to_string(),
         },
-        ("NICK", rest) => match words(rest, 2).as_slice() {
+        "NICK" => match words(rest, 2).as_slice() {
             [old, new] => format!("* {old} is now known as {new}"),
             _ => line.to_string(),
         },
-        ("TOPIC", rest) => match words(rest, 2).as_slice() {
+        "TOPIC" => match words(rest, 2).as_slice() {
             [room, text] => format!("* Topic for {room}: {text}"),
             _ => line.to_string(),
         },
-        ("ACTION", rest) => match words(rest, 3).as_slice() {
+        "ACTION" => match words(rest, 3).as_slice() {
             [_room, user, text] => format!("* {user} {text}"),
             _ => line.to_string(),
         },
-        ("OK", rest) => match rest.strip_prefix("Joined ") {
+        "OK" => match rest.strip_prefix("Joined ") {
             Some(joined) => {
                 // "#general (3 users)": remember to show the next lines as
                 // the list of who is here.
                 if let Some((room, count)) = joined.split_once(" (") {
-                    let count = count.split(' ').next().and_then(|n| n.parse().ok());
-                    if let Some(lines_left @ 1..) = count {
+                    let members: Option<usize> =
+                        count.split(' ').next().and_then(|n| n.parse().ok());
+                    if let Some(lines_left) = members.filter(|&n| n > 0) {
                         *listing = Some(MemberListing {
                             room: room.to_string(),
                             lines_left,
@@ -304,10 +305,10 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             }
             None => rest.to_string(),
         },
-        ("ERROR", rest) => format!("! {rest}"),
-        ("NOTICE", rest) => rest.to_string(),
-        ("USERLIST", rest) => format!("Users: {}", list_or_none(rest)),
-        ("ROOMLIST", rest) => format!("Rooms: {}", list_or_none(rest)),
+        "ERROR" => format!("! {rest}"),
+        "NOTICE" => rest.to_string(),
+        "USERLIST" => format!("Users: {}", list_or_none(rest)),
+        "ROOMLIST" => format!("Rooms: {}", list_or_none(rest)),
         _ => line.to_string(),
     };
     vec![shown]
