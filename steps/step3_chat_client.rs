@@ -287,6 +287,11 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             [_room, user, text] => format!("* {user} {text}"),
             _ => line.to_string(),
         },
+        "KICK" => match words(rest, 4).as_slice() {
+            [_room, user, by] => format!("* {user} was kicked out by {by}"),
+            [_room, user, by, reason] => format!("* {user} was kicked out by {by}: {reason}"),
+            _ => line.to_string(),
+        },
         "OK" => match rest.strip_prefix("Joined ") {
             Some(joined) => {
                 // "#general (3 users)": remember to show the next lines as

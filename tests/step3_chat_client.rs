@@ -82,6 +82,14 @@ fn renders_every_kind_of_server_line_for_people() {
             &["* Topic for #general: Lunch at noon"],
         ),
         ("ACTION #general robert waves", &["* robert waves"]),
+        (
+            "KICK #general mallory teacher spamming",
+            &["* mallory was kicked out by teacher: spamming"],
+        ),
+        (
+            "KICK #general mallory teacher",
+            &["* mallory was kicked out by teacher"],
+        ),
         ("OK Left #general", &["Left #general"]),
         // The listing ends early when another line comes in between.
         (
