@@ -97,11 +97,10 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     });
     let watcher_context = Arc::clone(&context);
     signal::spawn_watcher(move || {
-        log!(
-            "Shutting down: telling {} connections",
-            state::lock(&watcher_context.state).connection_count()
-        );
-        state::lock(&watcher_context.state).shut_down_all();
+        let mut state = state::lock(&watcher_context.state);
+        log!("Shutting down ({} connections open)", state.connection_count());
+        state.shut_down_all();
+        drop(state);
         // Wake the accept loop, which is blocked in accept().
         let _ = TcpStream::connect_timeout(&wake_address(local), Duration::from_secs(1));
     })
