@@ -1,2 +1,52 @@
-//! placeholder: step4_server is being written.
-fn main() {}
+//! # Step 4 — the chat server
+//!
+//! What it adds over step 3: the other end. Many people connect at once, pick
+//! names, chat in rooms, send private messages; the server relays every line
+//! to the right people, keeps a history, and survives slow, silly and hostile
+//! clients. It speaks two dialects on one port: exact protocol lines for
+//! programs such as `step3_chat_client`, and friendly lines for people on a
+//! bare `nc` or `telnet`.
+//!
+//! This file only reads the command line and hands over to the `chatroom`
+//! library, where each idea has its own module (start reading at
+//! `src/server.rs`, then `src/connection.rs` and `src/state.rs`).
+//!
+//! Try it, in three terminals:
+//!
+//! ```text
+//! cargo run --bin step4_server              # terminal 1
+//! nc localhost 7007                         # terminal 2: /nick alice
+//! cargo run --bin step3_chat_client -- --name bob   # terminal 3
+//! ```
+//!
+//! Two subcommands read the stored history without starting a server:
+//! `step4_server transcript [...]` and `step4_server attendance [...]`.
+
+use chatroom::config::{self, Startup};
+use chatroom::{cli, server, transcript};
+
+fn main() {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("transcript") => {
+            args.remove(0);
+            std::process::exit(transcript::transcript_main(args));
+        }
+        Some("attendance") => {
+            args.remove(0);
+            std::process::exit(transcript::attendance_main(args));
+        }
+        _ => {}
+    }
+    let cwd = std::env::current_dir()
+        .unwrap_or_else(|e| cli::fail(format!("cannot read the current directory: {e}")));
+    match config::load(args, &|name| std::env::var(name).ok(), &cwd) {
+        Ok(Startup::PrintConfig(text)) => print!("{text}"),
+        Ok(Startup::Serve(config)) => {
+            if let Err(message) = server::run(config) {
+                cli::fail(message);
+            }
+        }
+        Err(error) => config::exit_on_error(error),
+    }
+}

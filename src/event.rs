@@ -1,0 +1,158 @@
+//! Events: everything the server can tell a client, before it becomes text.
+//!
+//! Acting on the shared state ([`crate::state`]) produces events, not strings:
+//! "bob joined #general", "your name is taken". Only then are they turned into
+//! lines by [`crate::render`], once per dialect, because the same event reads
+//! `JOIN #general bob` for a program and `* bob joined #general` for a person
+//! on `nc`. Keeping the two steps apart means the state code never thinks about
+//! wording, and the wording can be read (and tested) in one place.
+
+use crate::command::Usage;
+use crate::history::Record;
+
+/// Something that happened, addressed to one or more clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    // ---- Replies to the client who asked -------------------------------
+    /// The first lines on a new connection.
+    Greeting {
+        motd: String,
+        password_required: bool,
+    },
+    /// Registration worked.
+    Welcome {
+        name: String,
+    },
+    /// A registered user changed their own name.
+    Renamed {
+        old: String,
+        new: String,
+    },
+    /// `PASS` was right.
+    PasswordAccepted,
+    /// You are now in `room`; `members` were there before you.
+    Joined {
+        room: String,
+        members: Vec<String>,
+    },
+    /// The room's topic, on join (only when set) and when asked for.
+    TopicIs {
+        room: String,
+        topic: Option<String>,
+    },
+    /// The room's recent messages, replayed to someone who just joined.
+    Recent {
+        room: String,
+        records: Vec<Record>,
+    },
+    /// You left `room`.
+    Left {
+        room: String,
+    },
+    /// Your private message to `to` was delivered.
+    Sent {
+        to: String,
+        text: String,
+    },
+    /// Answer to `USERS`: a room's members, or everyone when `room` is `None`.
+    UserList {
+        room: Option<String>,
+        users: Vec<String>,
+    },
+    /// Answer to `ROOMS`.
+    RoomList(Vec<String>),
+    /// Answer to `HELP`.
+    Help {
+        operator: bool,
+    },
+    /// Answer to `QUIT`; the connection closes after it.
+    Goodbye,
+    /// `OPER` was right.
+    Operator,
+    /// An operator command worked: "Kicked bob", "Muted bob".
+    Done(String),
+    /// A command was refused; nothing happened.
+    Refused(Refusal),
+
+    // ---- Things other people did ---------------------------------------
+    RoomMessage {
+        room: String,
+        from: String,
+        text: String,
+    },
+    Private {
+        from: String,
+        text: String,
+    },
+    UserJoined {
+        room: String,
+        user: String,
+    },
+    UserLeft {
+        room: String,
+        user: String,
+    },
+    NickChanged {
+        old: String,
+        new: String,
+    },
+    Action {
+        room: String,
+        user: String,
+        text: String,
+    },
+    TopicSet {
+        room: String,
+        by: String,
+        text: String,
+    },
+    /// `user` was kicked out of the server by `by`; sent to their room.
+    Kicked {
+        room: String,
+        user: String,
+        by: String,
+        reason: Option<String>,
+    },
+    /// Sent to the one being kicked, just before the connection closes.
+    YouWereKicked {
+        by: String,
+        reason: Option<String>,
+    },
+    /// An operator muted (`true`) or unmuted you.
+    YouWereMuted {
+        by: String,
+        muted: bool,
+    },
+    /// An operator's message to everyone connected.
+    Announcement(String),
+    /// The server is stopping; the connection closes after this.
+    ShuttingDown,
+}
+
+/// Why a command was refused. These are part of normal running (a taken
+/// name, a typo), so each becomes an `ERROR …` line saying what to do
+/// instead, never a dropped connection or a silent nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    UsernameTaken,
+    InvalidUsername,
+    InvalidRoom,
+    ChooseNameFirst,
+    AlreadyIn(String),
+    NotInRoom,
+    EmptyMessage,
+    UserNotFound,
+    UnknownCommand(String),
+    Usage(&'static Usage),
+    LineTooLong(usize),
+    NotUtf8,
+    SlowDown(u32),
+    ServerFull,
+    PasswordRequired,
+    WrongPassword,
+    RegistrationTimeout,
+    TooManyFromAddress,
+    NotOperator,
+    Muted,
+    CouldNotStore,
+}

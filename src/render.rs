@@ -1,0 +1,406 @@
+//! Rendering: an [`Event`] becomes the exact bytes a client receives, in the
+//! client's dialect.
+//!
+//! **Protocol mode** follows the protocol table to the letter, one keyword per
+//! line kind (`OK`, `ERROR`, `ROOM`, `PRIVMSG`, `JOIN`, …), so programs can
+//! parse it. **Chat mode** is written for a person at a bare terminal, and each
+//! kind of line is recognisable at a glance without knowing any keyword:
+//!
+//! | looks like | means |
+//! |---|---|
+//! | `alice: hi` | someone spoke in your room |
+//! | `* bob joined #general` | something happened in your room |
+//! | `[private] alice: psst` | a private message to you |
+//! | `[error] Username taken` | your command did not work |
+//! | `*** You joined #general` | the server talking to you |
+//!
+//! Every line ends in `\r\n`, which every terminal and telnet client shows
+//! correctly (a bare `\n` would make some telnet clients draw a staircase).
+//!
+//! Text that came from other clients was cleaned of control characters before
+//! it reached an event ([`crate::sanitize`]); names were checked against
+//! [`crate::names`], so nothing here needs escaping.
+
+use crate::command::Mode;
+use crate::event::{Event, Refusal};
+use crate::timestamp;
+
+/// The server's line ending on the wire.
+pub const CRLF: &str = "\r\n";
+
+/// Renders `event` for a client in `mode` (unregistered clients get
+/// [`Mode::Protocol`]: they have not told us which dialect they speak).
+pub fn render(event: &Event, mode: Mode) -> String {
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push_str(CRLF);
+    };
+    match mode {
+        Mode::Protocol => protocol(event, &mut line),
+        Mode::Chat => chat(event, &mut line),
+    }
+    out
+}
+
+fn protocol(event: &Event, line: &mut impl FnMut(String)) {
+    match event {
+        Event::Greeting {
+            motd,
+            password_required,
+        } => greeting(motd, *password_required, line),
+        Event::Welcome { name } => line(format!("OK Welcome, {name}!")),
+        Event::Renamed { old, new } => line(format!("NICK {old} {new}")),
+        Event::PasswordAccepted => line("OK Password accepted".into()),
+        Event::Joined { room, members } => {
+            line(format!("OK Joined {room} ({} users)", members.len()));
+            for member in members {
+                line(format!("JOIN {room} {member}"));
+            }
+        }
+        Event::TopicIs { room, topic } => match topic {
+            Some(topic) => line(format!("TOPIC {room} {topic}")),
+            None => line(format!("TOPIC {room}")),
+        },
+        Event::Recent { room, records } => {
+            for record in records {
+                line(format!("ROOM {room} {} {}", record.sender, record.text));
+            }
+        }
+        Event::Left { room } => line(format!("OK Left {room}")),
+        Event::Sent { .. } => line("OK Sent".into()),
+        Event::UserList { users, .. } => line(list("USERLIST", users)),
+        Event::RoomList(rooms) => line(list("ROOMLIST", rooms)),
+        Event::Help { operator } => {
+            for (command, meaning) in help_rows(Mode::Protocol, *operator) {
+                line(format!("NOTICE {command:<22} {meaning}"));
+            }
+        }
+        Event::Goodbye => line("OK Goodbye!".into()),
+        Event::Operator => line("OK You are an operator".into()),
+        Event::Done(what) => line(format!("OK {what}")),
+        Event::Refused(refusal) => line(format!("ERROR {}", refusal_text(refusal, Mode::Protocol))),
+        Event::RoomMessage { room, from, text } => line(format!("ROOM {room} {from} {text}")),
+        Event::Private { from, text } => line(format!("PRIVMSG {from} {text}")),
+        Event::UserJoined { room, user } => line(format!("JOIN {room} {user}")),
+        Event::UserLeft { room, user } => line(format!("LEAVE {room} {user}")),
+        Event::NickChanged { old, new } => line(format!("NICK {old} {new}")),
+        Event::Action { room, user, text } => line(format!("ACTION {room} {user} {text}")),
+        Event::TopicSet { room, text, .. } => line(format!("TOPIC {room} {text}")),
+        Event::Kicked {
+            room,
+            user,
+            by,
+            reason,
+        } => match reason {
+            Some(reason) => line(format!("KICK {room} {user} {by} {reason}")),
+            None => line(format!("KICK {room} {user} {by}")),
+        },
+        Event::YouWereKicked { by, reason } => line(format!(
+            "NOTICE You were kicked by {by}{}",
+            reason_suffix(reason)
+        )),
+        Event::YouWereMuted { by, muted: true } => line(format!("NOTICE You were muted by {by}")),
+        Event::YouWereMuted { by, muted: false } => {
+            line(format!("NOTICE You were unmuted by {by}"))
+        }
+        Event::Announcement(text) => line(format!("NOTICE [announcement] {text}")),
+        Event::ShuttingDown => line("NOTICE Server shutting down".into()),
+    }
+}
+
+fn chat(event: &Event, line: &mut impl FnMut(String)) {
+    match event {
+        Event::Greeting {
+            motd,
+            password_required,
+        } => greeting(motd, *password_required, line),
+        Event::Welcome { name } => line(format!(
+            "*** Welcome, {name}! Type a message and press Enter to send it. /help lists commands."
+        )),
+        Event::Renamed { new, .. } => line(format!("*** You are now known as {new}")),
+        Event::PasswordAccepted => line("*** Password accepted. Now pick a name: /nick <name>".into()),
+        Event::Joined { room, members } if members.is_empty() => {
+            line(format!("*** You joined {room}. Nobody else is here yet."))
+        }
+        Event::Joined { room, members } => {
+            line(format!("*** You joined {room}. Here: {}", members.join(", ")))
+        }
+        Event::TopicIs {
+            room,
+            topic: Some(topic),
+        } => line(format!("*** Topic of {room}: {topic}")),
+        Event::TopicIs { room, topic: None } => line(format!("*** {room} has no topic")),
+        Event::Recent { room, records } => {
+            line(format!("*** Recent messages in {room}:"));
+            for record in records {
+                let time = timestamp::clock(record.time_ms);
+                line(format!("[{time}] {}: {}", record.sender, record.text));
+            }
+            line("*** (end of recent messages)".into());
+        }
+        Event::Left { room } => line(format!("*** You left {room}")),
+        Event::Sent { to, text } => line(format!("[private to {to}] {text}")),
+        Event::UserList {
+            room: Some(room),
+            users,
+        } => line(format!("*** In {room}: {}", users.join(", "))),
+        Event::UserList { room: None, users } => {
+            line(format!("*** Online: {}", users.join(", ")))
+        }
+        Event::RoomList(rooms) if rooms.is_empty() => {
+            line("*** No rooms yet. Make one: /join #name".into())
+        }
+        Event::RoomList(rooms) => line(format!("*** Rooms: {}", rooms.join(", "))),
+        Event::Help { operator } => {
+            line("*** Commands:".into());
+            for (command, meaning) in help_rows(Mode::Chat, *operator) {
+                line(format!("***   {command:<22} {meaning}"));
+            }
+        }
+        Event::Goodbye => line("*** Goodbye!".into()),
+        Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
+        Event::Done(what) => line(format!("*** {what}")),
+        Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Mode::Chat))),
+        Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
+        Event::Private { from, text } => line(format!("[private] {from}: {text}")),
+        Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
+        Event::UserLeft { room, user } => line(format!("* {user} left {room}")),
+        Event::NickChanged { old, new } => line(format!("* {old} is now known as {new}")),
+        Event::Action { user, text, .. } => line(format!("* {user} {text}")),
+        Event::TopicSet { room, by, text } => {
+            line(format!("* {by} set the topic of {room}: {text}"))
+        }
+        Event::Kicked {
+            user, by, reason, ..
+        } => line(format!("* {user} was kicked by {by}{}", reason_suffix(reason))),
+        Event::YouWereKicked { by, reason } => line(format!(
+            "*** You were kicked out by {by}{}",
+            reason_suffix(reason)
+        )),
+        Event::YouWereMuted { by, muted: true } => line(format!(
+            "*** {by} muted you: your messages reach nobody (private messages to operators still work)"
+        )),
+        Event::YouWereMuted { by, muted: false } => {
+            line(format!("*** {by} unmuted you: you can talk again"))
+        }
+        Event::Announcement(text) => line(format!("*** Announcement: {text}")),
+        Event::ShuttingDown => line("*** The server is shutting down. Goodbye!".into()),
+    }
+}
+
+/// The greeting is sent before the client has chosen a dialect, so it is the
+/// same for both, and says how to choose.
+fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) {
+    if !motd.is_empty() {
+        line(format!("NOTICE {motd}"));
+    }
+    if password_required {
+        line(
+            "NOTICE This server needs a password first: /pass <password> (or PASS <password>)"
+                .into(),
+        );
+    }
+    line("NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)".into());
+    line("NOTICE /help lists the commands".into());
+}
+
+fn list(keyword: &str, items: &[String]) -> String {
+    let mut text = keyword.to_string();
+    for item in items {
+        text.push(' ');
+        text.push_str(item);
+    }
+    text
+}
+
+fn reason_suffix(reason: &Option<String>) -> String {
+    match reason {
+        Some(reason) => format!(": {reason}"),
+        None => String::new(),
+    }
+}
+
+/// The `ERROR` text. Protocol mode's wording is the contract; chat mode only
+/// differs where a command is spelled differently.
+pub fn refusal_text(refusal: &Refusal, mode: Mode) -> String {
+    match refusal {
+        Refusal::UsernameTaken => "Username taken".into(),
+        Refusal::InvalidUsername => format!("Invalid username: {}", crate::names::USERNAME_RULE),
+        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::names::ROOM_RULE),
+        Refusal::ChooseNameFirst => "Choose a name first: /nick <name> or USERNAME <name>".into(),
+        Refusal::AlreadyIn(room) => format!("Already in {room}"),
+        Refusal::NotInRoom => match mode {
+            Mode::Protocol => "Not in a room".into(),
+            Mode::Chat => "Not in a room (join one: /join #name)".into(),
+        },
+        Refusal::EmptyMessage => "Empty message".into(),
+        Refusal::UserNotFound => "User not found".into(),
+        Refusal::UnknownCommand(command) => format!("Unknown command {command} (try /help)"),
+        Refusal::Usage(usage) => match mode {
+            Mode::Protocol => format!("Usage: {}", usage.protocol),
+            Mode::Chat => format!("Usage: {}", usage.chat),
+        },
+        Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
+        Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
+        Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
+        Refusal::ServerFull => "Server full".into(),
+        Refusal::PasswordRequired => {
+            "Password required: /pass <password> or PASS <password>".into()
+        }
+        Refusal::WrongPassword => "Wrong password".into(),
+        Refusal::RegistrationTimeout => "Registration timeout".into(),
+        Refusal::TooManyFromAddress => "Too many connections from your address".into(),
+        Refusal::NotOperator => "Not an operator".into(),
+        Refusal::Muted => "You are muted".into(),
+        Refusal::CouldNotStore => "Could not store message".into(),
+    }
+}
+
+/// The `HELP` listing: (command, what it does), in the caller's dialect.
+fn help_rows(mode: Mode, operator: bool) -> Vec<(&'static str, &'static str)> {
+    let protocol = mode == Mode::Protocol;
+    let pick = |p: &'static str, c: &'static str| if protocol { p } else { c };
+    let mut rows = vec![
+        (
+            pick("USERNAME <name>", "/nick <name>"),
+            "choose or change your name",
+        ),
+        (
+            pick("JOIN <room>", "/join <room>"),
+            "join a room (made if new); leaves your current one",
+        ),
+        (pick("LEAVE", "/leave"), "leave your room"),
+        (pick("MSG <text>", "<text>"), "say something to your room"),
+        (
+            pick("PRIVMSG <user> <text>", "/msg <user> <text>"),
+            "private message",
+        ),
+        (pick("ACTION <text>", "/me <text>"), "act: * you <text>"),
+        (pick("USERS", "/users"), "who is in your room (or online)"),
+        (pick("ROOMS", "/rooms"), "list rooms"),
+        (pick("TOPIC [text]", "/topic"), "show the room's topic"),
+        (
+            pick("PASS <password>", "/pass <password>"),
+            "the server's password, if it has one",
+        ),
+        (
+            pick("OPER <password>", "/op <password>"),
+            "become an operator (teacher)",
+        ),
+        (pick("HELP", "/help"), "this list"),
+        (pick("QUIT", "/quit"), "leave the chat"),
+    ];
+    if operator {
+        rows.extend([
+            (
+                pick("TOPIC <text>", "/topic <text>"),
+                "(operator) set the room's topic",
+            ),
+            (
+                pick("KICK <user> [reason]", "/kick <user> [reason]"),
+                "(operator) disconnect a user",
+            ),
+            (
+                pick("MUTE <user>", "/mute <user>"),
+                "(operator) silence a user",
+            ),
+            (
+                pick("UNMUTE <user>", "/unmute <user>"),
+                "(operator) let them talk again",
+            ),
+            (
+                pick("ANNOUNCE <text>", "/announce <text>"),
+                "(operator) message everyone",
+            ),
+        ]);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(event: Event) -> (String, String) {
+        (render(&event, Mode::Protocol), render(&event, Mode::Chat))
+    }
+
+    #[test]
+    fn seed_protocol_lines() {
+        let joined = Event::Joined {
+            room: "#general".into(),
+            members: vec!["alice".into()],
+        };
+        assert_eq!(
+            render(&joined, Mode::Protocol),
+            "OK Joined #general (1 users)\r\nJOIN #general alice\r\n"
+        );
+        let (p, c) = both(Event::RoomMessage {
+            room: "#general".into(),
+            from: "bob".into(),
+            text: "Hi alice!".into(),
+        });
+        assert_eq!(p, "ROOM #general bob Hi alice!\r\n");
+        assert_eq!(c, "bob: Hi alice!\r\n");
+        let (p, c) = both(Event::Refused(Refusal::UsernameTaken));
+        assert_eq!(p, "ERROR Username taken\r\n");
+        assert_eq!(c, "[error] Username taken\r\n");
+        assert_eq!(
+            render(
+                &Event::UserList {
+                    room: None,
+                    users: vec![]
+                },
+                Mode::Protocol
+            ),
+            "USERLIST\r\n"
+        );
+    }
+
+    #[test]
+    fn chat_lines_carry_no_protocol_keywords() {
+        let events = [
+            Event::Welcome { name: "al".into() },
+            Event::Joined {
+                room: "#g".into(),
+                members: vec!["b".into()],
+            },
+            Event::Left { room: "#g".into() },
+            Event::Sent {
+                to: "b".into(),
+                text: "x".into(),
+            },
+            Event::Private {
+                from: "b".into(),
+                text: "x".into(),
+            },
+            Event::UserJoined {
+                room: "#g".into(),
+                user: "b".into(),
+            },
+            Event::UserLeft {
+                room: "#g".into(),
+                user: "b".into(),
+            },
+            Event::RoomList(vec!["#g".into()]),
+            Event::UserList {
+                room: Some("#g".into()),
+                users: vec!["b".into()],
+            },
+            Event::Goodbye,
+            Event::Refused(Refusal::NotInRoom),
+            Event::Announcement("x".into()),
+            Event::ShuttingDown,
+        ];
+        for event in events {
+            let text = render(&event, Mode::Chat);
+            for keyword in [
+                "OK ", "ERROR", "ROOM ", "PRIVMSG", "JOIN ", "LEAVE ", "USERLIST", "ROOMLIST",
+                "NOTICE",
+            ] {
+                assert!(!text.starts_with(keyword), "{event:?} renders as {text:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The chat server's front door: bind, announce, accept, and shut down
+//! cleanly.
+//!
+//! [`run`] is everything `step4_server` does after reading its settings:
+//!
+//! 1. Bind the listening socket and open the history file, failing with one
+//!    clear line if either is impossible (port in use, unwritable folder).
+//! 2. Log `Chat server started on <ip>:<port>` — always the first log line, so
+//!    scripts and tests can read the real port after `--port 0` — and print,
+//!    on stdout, how students connect and the operator password if the server
+//!    made one up.
+//! 3. Accept connections forever, one call to [`connection::start`] each.
+//! 4. On SIGINT/SIGTERM ([`crate::signal`]): stop accepting, tell every client
+//!    the server is shutting down, give the writers up to [`DRAIN_TIMEOUT`] to
+//!    deliver what is queued, flush the history to disk, and return.
+//!
+//! `accept()` blocks and a signal does not interrupt it (see
+//! [`crate::signal`]), so the signal watcher wakes the accept loop by
+//! connecting to the server's own port; the loop then sees the flag and stops.
+
+use crate::config::ServerConfig;
+use crate::connection::{self, ServerContext};
+use crate::history::History;
+use crate::state::{self, State};
+use crate::{addresses, http_page, log, secret, signal};
+use std::io::{self, ErrorKind};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long shutdown waits for writers to deliver what is already queued.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// After a failed `accept()` (usually: out of file descriptors), wait this
+/// long before trying again instead of spinning on the error.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// Runs the server until a shutdown signal. `Err` is one line for the
+/// person who started it: `cannot listen on 0.0.0.0:7007: Address already in use`.
+pub fn run(config: ServerConfig) -> Result<(), String> {
+    signal::install().map_err(|e| format!("cannot install the signal handler: {e}"))?;
+    let bind_addr = format!("{}:{}", config.host, config.port);
+    let listener = TcpListener::bind(&bind_addr)
+        .map_err(|e| format!("cannot listen on {bind_addr}: {}", describe(&e)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {}", describe(&e)))?;
+
+    let (history, warnings) = if config.history {
+        History::open(&config.data_dir, config.fsync, config.history_replay).map_err(|e| {
+            format!(
+                "cannot use the data directory {}: {} (choose another with --data-dir, or run with --no-history)",
+                config.data_dir.display(),
+                describe(&e)
+            )
+        })?
+    } else {
+        (History::in_memory(config.history_replay), Vec::new())
+    };
+    let (admin_password, generated) = match &config.admin_password {
+        Some(password) if !password.is_empty() => (password.clone(), false),
+        _ => {
+            let password = secret::random_password().map_err(|e| {
+                format!(
+                    "cannot make an operator password: {e} (set admin_password in the config file)"
+                )
+            })?;
+            (password, true)
+        }
+    };
+
+    log!("Chat server started on {local}");
+    for warning in warnings {
+        log!("Warning: {warning}");
+    }
+    match (config.history, config.data_dir.display()) {
+        (true, dir) => log!("History: {dir}/ (fsync: {})", config.fsync.as_str()),
+        (false, _) => log!("History: off (nothing is written to disk)"),
+    }
+    let how_to_connect = addresses::connect_lines(local, &addresses::lan_ipv4_addresses());
+    print_banner(
+        &how_to_connect,
+        generated.then_some(admin_password.as_str()),
+        &config,
+    );
+
+    let context = Arc::new(ServerContext {
+        state: Arc::new(Mutex::new(State::new(&config, history, admin_password))),
+        http_response: http_page::response(&how_to_connect),
+        config,
+        live_writers: Default::default(),
+    });
+    let watcher_context = Arc::clone(&context);
+    signal::spawn_watcher(move || {
+        log!(
+            "Shutting down: telling {} connections",
+            state::lock(&watcher_context.state).connection_count()
+        );
+        state::lock(&watcher_context.state).shut_down_all();
+        // Wake the accept loop, which is blocked in accept().
+        let _ = TcpStream::connect_timeout(&wake_address(local), Duration::from_secs(1));
+    })
+    .map_err(|e| format!("cannot start the signal watcher thread: {e}"))?;
+
+    accept_loop(&listener, &context);
+
+    drop(listener); // no new connections from here on
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    while context.live_writers.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let unfinished = context.live_writers.load(Ordering::SeqCst);
+    if unfinished > 0 {
+        log!("{unfinished} connections did not take their last lines in time; closing them anyway");
+    }
+    log!("Server stopped");
+    Ok(())
+}
+
+/// Accepts connections until a shutdown is requested.
+fn accept_loop(listener: &TcpListener, context: &Arc<ServerContext>) {
+    for incoming in listener.incoming() {
+        if signal::shutdown_requested() {
+            return;
+        }
+        match incoming {
+            Ok(stream) => match stream.peer_addr() {
+                Ok(addr) => connection::start(context, stream, addr),
+                Err(_) => continue, // already gone again
+            },
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log!("Cannot accept a connection: {} (retrying)", describe(&e));
+                thread::sleep(ACCEPT_RETRY_DELAY);
+            }
+        }
+    }
+}
+
+/// What the teacher sees on stdout at start: how students connect, and the
+/// operator password when the server made one up (it appears nowhere else).
+fn print_banner(
+    how_to_connect: &[String],
+    generated_password: Option<&str>,
+    config: &ServerConfig,
+) {
+    let mut text = String::from("Students connect with:\n");
+    for line in how_to_connect {
+        text.push_str(&format!("    {line}\n"));
+    }
+    text.push_str("then type /nick <name>.\n");
+    if config.password.as_deref().is_some_and(|p| !p.is_empty()) {
+        text.push_str("This server has a password: students type /pass <password> first.\n");
+    }
+    if let Some(password) = generated_password {
+        text.push_str(&format!(
+            "Operator password for this run: {password}  (type /op {password} to get teacher controls)\n"
+        ));
+    }
+    print!("{text}");
+    let _ = io::Write::flush(&mut io::stdout());
+}
+
+/// Where the watcher connects to wake `accept()`: the bound address, or
+/// loopback when bound to every address.
+fn wake_address(local: SocketAddr) -> SocketAddr {
+    let ip = match local.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    SocketAddr::new(ip, local.port())
+}
+
+/// An I/O error as a person reads it: "Address already in use", without
+/// Rust's "(os error 98)" suffix.
+pub fn describe(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(end) => text[..end].to_string(),
+        None => text,
+    }
+}

@@ -1,0 +1,876 @@
+//! The shared state: who is connected, who is called what, who is in which
+//! room, and how to reach each of them.
+//!
+//! One [`State`] lives behind one `Mutex` (see [`SharedState`]), and every
+//! connection's reader thread locks it to act on a command. That is the whole
+//! concurrency story, on purpose: one lock is easy to reason about, and it is
+//! held only for in-memory work — looking people up, appending one line to
+//! the history file, and putting already-formatted lines into queues with
+//! `try_send`, which never waits. No socket is ever written while the lock is
+//! held: each connection has its own writer thread that does the slow part.
+//!
+//! Holding the lock while queueing is also what gives the ordering guarantee:
+//! because a message is queued for all recipients before the next message can
+//! be, every member of a room receives the room's messages in the same order.
+//!
+//! **The slow-client policy.** A client whose queue is full (it stopped reading,
+//! and its socket buffers and `queue_len` queued lines are used up) is
+//! disconnected on the spot, with a log line. The alternative policies are
+//! worse: blocking would let one stalled laptop freeze the whole class, and
+//! dropping lines silently would break "a member that keeps reading receives
+//! every message".
+//!
+//! **A panic while the lock is held** poisons the mutex. [`lock`] takes the
+//! state anyway rather than letting every other thread panic in turn: the
+//! methods here change the maps in small steps that each leave them usable, and
+//! no input can make them panic in the first place (no `unwrap`, no indexing
+//! that could fail). A panic in one connection's thread ends that connection
+//! only; its cleanup guard still removes it from the state.
+
+use crate::command::{Command, Mistake, Mode};
+use crate::config::ServerConfig;
+use crate::event::{Event, Refusal};
+use crate::history::{History, Record, RecordKind};
+use crate::render::render;
+use crate::{log, names, sanitize, secret, timestamp};
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// A connection's number, unique for the server's lifetime. Cleanup is keyed
+/// by it (not by name), so a user who reconnects under the same name can never
+/// be removed by the old connection's late cleanup.
+pub type ConnId = u64;
+
+/// The sending end of a connection's queue. A line is formatted once and the
+/// same `Arc<str>` is shared by every recipient's queue, never copied.
+pub type Outbox = SyncSender<Arc<str>>;
+
+/// The state as every thread holds it.
+pub type SharedState = Arc<Mutex<State>>;
+
+/// How long a wrong operator password makes its sender wait, per wrong try:
+/// guessing becomes slow, typing it wrong once costs a person one second.
+pub const OPER_PENALTY: Duration = Duration::from_secs(1);
+
+/// How many wrong `PASS` tries end the connection.
+pub const MAX_WRONG_PASSWORDS: u32 = 3;
+
+/// Locks the state, recovering it if another thread panicked while holding it
+/// (see the module notes for why that is safe here).
+pub fn lock(state: &SharedState) -> MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|poisoned| {
+        log!("Warning: a connection thread panicked while holding the state lock; carrying on");
+        poisoned.into_inner()
+    })
+}
+
+/// What the connection's reader should do after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Stop reading: the connection is over (its writer closes the socket once
+    /// it has written what is queued).
+    Close,
+    /// Keep going, but wait this long before reading again (wrong `OPER`).
+    Pause(Duration),
+}
+
+/// One connection, registered or not.
+struct Conn {
+    addr: SocketAddr,
+    /// Shared with the reader and writer threads; kept here so a client that
+    /// must go (queue full) can be cut off even while its writer is blocked.
+    stream: Arc<TcpStream>,
+    outbox: Outbox,
+    /// `None` until registered.
+    name: Option<String>,
+    /// Chosen at registration; unregistered clients get protocol lines.
+    mode: Mode,
+    /// Key of the room they are in.
+    room: Option<String>,
+    /// Passed the door password (or none is needed).
+    authenticated: bool,
+    wrong_passwords: u32,
+    wrong_opers: u32,
+    operator: bool,
+    muted: bool,
+}
+
+impl Conn {
+    /// "alice (127.0.0.1:50412)" or just the address, for log lines.
+    fn who(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.addr),
+            None => self.addr.to_string(),
+        }
+    }
+}
+
+struct Room {
+    /// As first typed, e.g. `#Lab-1`; the key is its lower-case form.
+    name: String,
+    /// In joining order, which is the order `JOIN` lines list them.
+    members: Vec<ConnId>,
+    topic: Option<String>,
+}
+
+/// The settings the state needs, copied out of [`ServerConfig`].
+struct Settings {
+    motd: String,
+    password: Option<String>,
+    admin_password: String,
+    default_room: Option<String>,
+    max_clients: usize,
+    max_per_ip: usize,
+}
+
+/// Users and rooms. See the module notes.
+pub struct State {
+    conns: HashMap<ConnId, Conn>,
+    /// name key → connection, for registered users.
+    names: HashMap<String, ConnId>,
+    /// room key → room. A room exists while it has members.
+    rooms: HashMap<String, Room>,
+    connections_per_ip: HashMap<IpAddr, usize>,
+    /// Name keys of muted users, so reconnecting does not unmute.
+    muted_names: HashSet<String>,
+    history: History,
+    settings: Settings,
+    next_id: ConnId,
+    /// Connections whose queue was full during the current command; they are
+    /// disconnected once the command is done (see `drop_overflowed`).
+    overflowed: Vec<ConnId>,
+}
+
+impl State {
+    pub fn new(config: &ServerConfig, history: History, admin_password: String) -> State {
+        State {
+            conns: HashMap::new(),
+            names: HashMap::new(),
+            rooms: HashMap::new(),
+            connections_per_ip: HashMap::new(),
+            muted_names: HashSet::new(),
+            history,
+            settings: Settings {
+                motd: config.motd.clone(),
+                password: config.password.clone().filter(|p| !p.is_empty()),
+                admin_password,
+                default_room: names::normalize_room(&config.default_room),
+                max_clients: config.max_clients,
+                max_per_ip: config.max_per_ip,
+            },
+            next_id: 1,
+            overflowed: Vec::new(),
+        }
+    }
+
+    /// How many connections, registered or not.
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Takes in a new connection, or says why not (server full, too many
+    /// from one address).
+    pub fn admit(
+        &mut self,
+        addr: SocketAddr,
+        stream: Arc<TcpStream>,
+        outbox: Outbox,
+    ) -> Result<ConnId, Refusal> {
+        if self.conns.len() >= self.settings.max_clients {
+            return Err(Refusal::ServerFull);
+        }
+        let from_ip = self.connections_per_ip.entry(addr.ip()).or_insert(0);
+        if self.settings.max_per_ip > 0 && *from_ip >= self.settings.max_per_ip {
+            return Err(Refusal::TooManyFromAddress);
+        }
+        *from_ip += 1;
+        let id = self.next_id;
+        self.next_id += 1;
+        self.conns.insert(
+            id,
+            Conn {
+                addr,
+                stream,
+                outbox,
+                name: None,
+                mode: Mode::Protocol,
+                room: None,
+                authenticated: self.settings.password.is_none(),
+                wrong_passwords: 0,
+                wrong_opers: 0,
+                operator: false,
+                muted: false,
+            },
+        );
+        Ok(id)
+    }
+
+    /// Sends the greeting.
+    pub fn greet(&mut self, id: ConnId) {
+        let greeting = Event::Greeting {
+            motd: self.settings.motd.clone(),
+            password_required: self.settings.password.is_some(),
+        };
+        self.send(id, &greeting);
+    }
+
+    /// The dialect to parse this client's lines in: `None` before registering.
+    pub fn mode(&self, id: ConnId) -> Option<Mode> {
+        let conn = self.conns.get(&id)?;
+        conn.name.as_ref().map(|_| conn.mode)
+    }
+
+    /// Is this connection still known (not kicked, not dropped)?
+    pub fn is_connected(&self, id: ConnId) -> bool {
+        self.conns.contains_key(&id)
+    }
+
+    /// Tells one client its command was refused.
+    pub fn refuse(&mut self, id: ConnId, refusal: Refusal) {
+        self.send(id, &Event::Refused(refusal));
+        self.drop_overflowed();
+    }
+
+    /// Answers a web browser with `response` and closes the connection.
+    pub fn answer_and_close(&mut self, id: ConnId, response: &str) {
+        if let Some(conn) = self.conns.get(&id) {
+            queue(id, conn, &Arc::from(response), &mut self.overflowed);
+        }
+        self.remove(id, false);
+    }
+
+    /// Acts on one command from `id`. The heart of the server: every protocol
+    /// rule in the README's command table is in this `match` and the methods
+    /// it calls.
+    pub fn apply(&mut self, id: ConnId, command: Command) -> Flow {
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close; // kicked or dropped while this line was in flight
+        };
+        let registered = conn.name.is_some();
+        let flow = match command {
+            Command::Invalid(mistake) => self.refused(id, mistake_refusal(mistake)),
+            Command::Register { name, mode } => self.register(id, name, mode),
+            Command::Pass(password) => self.pass(id, &password),
+            Command::Help => {
+                let operator = conn.operator;
+                self.reply(id, Event::Help { operator })
+            }
+            Command::Quit => {
+                self.send(id, &Event::Goodbye);
+                self.disconnect(id, "quit");
+                Flow::Close
+            }
+            _ if !registered => self.refused(id, Refusal::ChooseNameFirst),
+            Command::Join(room) => self.join(id, &room),
+            Command::Leave => match self.leave_room(id, true) {
+                Some(room) => self.reply(id, Event::Left { room }),
+                None => self.refused(id, Refusal::NotInRoom),
+            },
+            Command::Say(text) => self.say(id, &text),
+            Command::Private { to, text } => self.private(id, &to, &text),
+            Command::Rooms => self.list_rooms(id),
+            Command::Users => self.list_users(id),
+            Command::Oper(password) => self.oper(id, &password),
+            Command::Kick { user, reason } => self.kick(id, &user, reason),
+            Command::Mute(user) => self.mute(id, &user, true),
+            Command::Unmute(user) => self.mute(id, &user, false),
+            Command::Announce(text) => self.announce(id, &text),
+            Command::Topic(text) => self.topic(id, text),
+            Command::Action(text) => self.action(id, &text),
+        };
+        self.drop_overflowed();
+        flow
+    }
+
+    /// Removes a connection for good and tells its room (the cleanup guard of
+    /// every connection ends here; a second call for the same id does nothing).
+    pub fn disconnect(&mut self, id: ConnId, reason: &str) {
+        if let Some(conn) = self.conns.get(&id) {
+            log!("Disconnected {}: {reason}", conn.who());
+            self.remove(id, true);
+            self.drop_overflowed();
+        }
+    }
+
+    /// Graceful shutdown: tell everyone, then let every writer finish its
+    /// queue and close (removing a connection drops its queue's sender).
+    pub fn shut_down_all(&mut self) {
+        let ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        for &id in &ids {
+            self.send(id, &Event::ShuttingDown);
+        }
+        for id in ids {
+            self.remove(id, false);
+        }
+        self.overflowed.clear();
+        if let Err(error) = self.history.sync() {
+            log!("Warning: could not flush the history file to disk: {error}");
+        }
+    }
+
+    // ---- Commands ------------------------------------------------------
+
+    fn register(&mut self, id: ConnId, name: String, mode: Mode) -> Flow {
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
+        if !conn.authenticated {
+            return self.refused(id, Refusal::PasswordRequired);
+        }
+        if !names::is_valid_username(&name) {
+            return self.refused(id, Refusal::InvalidUsername);
+        }
+        let key = names::key(&name);
+        if self.names.get(&key).is_some_and(|&owner| owner != id) {
+            return self.refused(id, Refusal::UsernameTaken);
+        }
+        let old_name = conn.name.clone();
+        self.names.insert(key.clone(), id);
+        let muted = self.muted_names.contains(&key);
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        conn.name = Some(name.clone());
+        match old_name {
+            None => {
+                conn.mode = mode;
+                conn.muted = muted;
+                let mode_name = match mode {
+                    Mode::Protocol => "protocol",
+                    Mode::Chat => "chat",
+                };
+                log!("Registered {} in {mode_name} mode", conn.who());
+                self.send(id, &Event::Welcome { name });
+                if mode == Mode::Chat {
+                    if let Some(room) = self.settings.default_room.clone() {
+                        return self.join(id, &room);
+                    }
+                }
+            }
+            Some(old) => {
+                let was_muted = conn.muted;
+                let room = conn.room.clone();
+                let old_key = names::key(&old);
+                if old_key != key {
+                    self.names.remove(&old_key);
+                    if was_muted {
+                        self.muted_names.remove(&old_key);
+                        self.muted_names.insert(key);
+                    }
+                }
+                log!("{old} is now known as {name}");
+                let nick = Event::NickChanged {
+                    old: old.clone(),
+                    new: name.clone(),
+                };
+                self.send(id, &Event::Renamed { old, new: name });
+                if let Some(room) = room {
+                    self.broadcast(&room, &nick, Some(id));
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    fn pass(&mut self, id: ConnId, password: &str) -> Flow {
+        let right = match &self.settings.password {
+            None => true,
+            Some(expected) => secret::constant_time_eq(password.as_bytes(), expected.as_bytes()),
+        };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        if right {
+            conn.authenticated = true;
+            return self.reply(id, Event::PasswordAccepted);
+        }
+        conn.wrong_passwords += 1;
+        let tries = conn.wrong_passwords;
+        log!("Wrong server password from {} (try {tries})", conn.who());
+        self.send(id, &Event::Refused(Refusal::WrongPassword));
+        if tries >= MAX_WRONG_PASSWORDS {
+            self.disconnect(id, "too many wrong passwords");
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+
+    fn join(&mut self, id: ConnId, typed: &str) -> Flow {
+        let Some(room_name) = names::normalize_room(typed) else {
+            return self.refused(id, Refusal::InvalidRoom);
+        };
+        let key = names::key(&room_name);
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
+        if conn.room.as_deref() == Some(key.as_str()) {
+            let shown = self.room_name(&key);
+            return self.refused(id, Refusal::AlreadyIn(shown));
+        }
+        let user = conn.name.clone().unwrap_or_default();
+        self.leave_room(id, true);
+
+        let room = self.rooms.entry(key.clone()).or_insert_with(|| Room {
+            name: room_name,
+            members: Vec::new(),
+            topic: None,
+        });
+        let members: Vec<String> = room
+            .members
+            .iter()
+            .filter_map(|member| self.conns.get(member)?.name.clone())
+            .collect();
+        room.members.push(id);
+        let shown = room.name.clone();
+        let topic = room.topic.clone();
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.room = Some(key.clone());
+        }
+        self.record(RecordKind::Join, &shown, &user, "");
+
+        self.send(
+            id,
+            &Event::Joined {
+                room: shown.clone(),
+                members,
+            },
+        );
+        if topic.is_some() {
+            self.send(
+                id,
+                &Event::TopicIs {
+                    room: shown.clone(),
+                    topic,
+                },
+            );
+        }
+        let records = self.history.recent(&shown);
+        if !records.is_empty() {
+            self.send(
+                id,
+                &Event::Recent {
+                    room: shown.clone(),
+                    records,
+                },
+            );
+        }
+        self.broadcast(&key, &Event::UserJoined { room: shown, user }, Some(id));
+        Flow::Continue
+    }
+
+    fn say(&mut self, id: ConnId, text: &str) -> Flow {
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
+        if conn.muted {
+            return self.refused(id, Refusal::Muted);
+        }
+        let Some(key) = conn.room.clone() else {
+            return self.refused(id, Refusal::NotInRoom);
+        };
+        let text = sanitize::clean(text);
+        if text.trim().is_empty() {
+            return self.refused(id, Refusal::EmptyMessage);
+        }
+        let from = conn.name.clone().unwrap_or_default();
+        // A program wants its own message back, in the room's true order; a
+        // person already sees what they typed.
+        let except = (conn.mode == Mode::Chat).then_some(id);
+        let room = self.room_name(&key);
+        // Stored before it is delivered: whatever anyone received is on disk.
+        if !self.record(RecordKind::Message, &room, &from, &text) {
+            return self.refused(id, Refusal::CouldNotStore);
+        }
+        let event = Event::RoomMessage {
+            room,
+            from,
+            text: text.into_owned(),
+        };
+        self.broadcast(&key, &event, except);
+        Flow::Continue
+    }
+
+    fn private(&mut self, id: ConnId, to: &str, text: &str) -> Flow {
+        let Some(&target) = self.names.get(&names::key(to)) else {
+            return self.refused(id, Refusal::UserNotFound);
+        };
+        let (Some(conn), Some(target_conn)) = (self.conns.get(&id), self.conns.get(&target)) else {
+            return self.refused(id, Refusal::UserNotFound);
+        };
+        // Muted users may still ask an operator for help.
+        if conn.muted && !target_conn.operator {
+            return self.refused(id, Refusal::Muted);
+        }
+        let text = sanitize::clean(text).into_owned();
+        if text.trim().is_empty() {
+            return self.refused(id, Refusal::EmptyMessage);
+        }
+        let from = conn.name.clone().unwrap_or_default();
+        let to = target_conn.name.clone().unwrap_or_default();
+        if !self.record(RecordKind::Private, &format!("@{to}"), &from, &text) {
+            return self.refused(id, Refusal::CouldNotStore);
+        }
+        self.send(
+            target,
+            &Event::Private {
+                from,
+                text: text.clone(),
+            },
+        );
+        self.reply(id, Event::Sent { to, text })
+    }
+
+    fn list_rooms(&mut self, id: ConnId) -> Flow {
+        let mut keys: Vec<&String> = self.rooms.keys().collect();
+        keys.sort();
+        let rooms = keys.into_iter().map(|key| self.room_name(key)).collect();
+        self.reply(id, Event::RoomList(rooms))
+    }
+
+    fn list_users(&mut self, id: ConnId) -> Flow {
+        let room_key = self.conns.get(&id).and_then(|conn| conn.room.clone());
+        let mut users: Vec<String> = match &room_key {
+            Some(key) => self
+                .rooms
+                .get(key)
+                .map(|room| {
+                    room.members
+                        .iter()
+                        .filter_map(|member| self.conns.get(member)?.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => self
+                .conns
+                .values()
+                .filter_map(|conn| conn.name.clone())
+                .collect(),
+        };
+        users.sort_by_key(|name| names::key(name));
+        let room = room_key.map(|key| self.room_name(&key));
+        self.reply(id, Event::UserList { room, users })
+    }
+
+    fn oper(&mut self, id: ConnId, password: &str) -> Flow {
+        let right =
+            secret::constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        if right {
+            conn.operator = true;
+            log!("{} is now an operator", conn.who());
+            return self.reply(id, Event::Operator);
+        }
+        conn.wrong_opers += 1;
+        let tries = conn.wrong_opers;
+        log!("Wrong operator password from {} (try {tries})", conn.who());
+        self.send(id, &Event::Refused(Refusal::WrongPassword));
+        Flow::Pause(OPER_PENALTY * tries.min(10))
+    }
+
+    fn kick(&mut self, id: ConnId, user: &str, reason: Option<String>) -> Flow {
+        let Some((by, target)) = self.operator_and_target(id, user) else {
+            return Flow::Continue;
+        };
+        let reason = reason.map(|r| sanitize::clean(&r).into_owned());
+        let (target_name, room_key) = match self.conns.get(&target) {
+            Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
+            None => return self.refused(id, Refusal::UserNotFound),
+        };
+        log!(
+            "{by} kicked {target_name}{}",
+            reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+        self.send(
+            target,
+            &Event::YouWereKicked {
+                by: by.clone(),
+                reason: reason.clone(),
+            },
+        );
+        if let Some(key) = room_key {
+            let kicked = Event::Kicked {
+                room: self.room_name(&key),
+                user: target_name.clone(),
+                by,
+                reason,
+            };
+            self.broadcast(&key, &kicked, Some(target));
+        }
+        // The KICK line already told the room; no separate LEAVE.
+        self.remove(target, false);
+        if target != id {
+            self.send(id, &Event::Done(format!("Kicked {target_name}")));
+        }
+        Flow::Continue
+    }
+
+    fn mute(&mut self, id: ConnId, user: &str, muted: bool) -> Flow {
+        let Some((by, target)) = self.operator_and_target(id, user) else {
+            return Flow::Continue;
+        };
+        let Some(conn) = self.conns.get_mut(&target) else {
+            return self.refused(id, Refusal::UserNotFound);
+        };
+        conn.muted = muted;
+        let name = conn.name.clone().unwrap_or_default();
+        if muted {
+            self.muted_names.insert(names::key(&name));
+            log!("{by} muted {name}");
+        } else {
+            self.muted_names.remove(&names::key(&name));
+            log!("{by} unmuted {name}");
+        }
+        self.send(target, &Event::YouWereMuted { by, muted });
+        let done = if muted { "Muted" } else { "Unmuted" };
+        self.reply(id, Event::Done(format!("{done} {name}")))
+    }
+
+    fn announce(&mut self, id: ConnId, text: &str) -> Flow {
+        let Some(by) = self.operator_name(id) else {
+            return self.refused(id, Refusal::NotOperator);
+        };
+        log!("{by} announced to everyone");
+        let event = Event::Announcement(sanitize::clean(text).into_owned());
+        let everyone: Vec<ConnId> = self.names.values().copied().collect();
+        let mut rendered = [None, None];
+        for member in everyone {
+            if let Some(conn) = self.conns.get(&member) {
+                let line = rendered_for(&mut rendered, &event, conn.mode);
+                queue(member, conn, line, &mut self.overflowed);
+            }
+        }
+        Flow::Continue
+    }
+
+    fn topic(&mut self, id: ConnId, text: Option<String>) -> Flow {
+        let Some(key) = self.conns.get(&id).and_then(|conn| conn.room.clone()) else {
+            return self.refused(id, Refusal::NotInRoom);
+        };
+        let room = self.room_name(&key);
+        let Some(text) = text else {
+            let topic = self.rooms.get(&key).and_then(|r| r.topic.clone());
+            return self.reply(id, Event::TopicIs { room, topic });
+        };
+        let Some(by) = self.operator_name(id) else {
+            return self.refused(id, Refusal::NotOperator);
+        };
+        let text = sanitize::clean(&text).into_owned();
+        if let Some(room) = self.rooms.get_mut(&key) {
+            room.topic = Some(text.clone());
+        }
+        log!("{by} set the topic of {room}");
+        self.broadcast(&key, &Event::TopicSet { room, by, text }, None);
+        Flow::Continue
+    }
+
+    fn action(&mut self, id: ConnId, text: &str) -> Flow {
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
+        if conn.muted {
+            return self.refused(id, Refusal::Muted);
+        }
+        let Some(key) = conn.room.clone() else {
+            return self.refused(id, Refusal::NotInRoom);
+        };
+        let text = sanitize::clean(text).into_owned();
+        if text.trim().is_empty() {
+            return self.refused(id, Refusal::EmptyMessage);
+        }
+        let except = (conn.mode == Mode::Chat).then_some(id);
+        let event = Event::Action {
+            room: self.room_name(&key),
+            user: conn.name.clone().unwrap_or_default(),
+            text,
+        };
+        self.broadcast(&key, &event, except);
+        Flow::Continue
+    }
+
+    // ---- Helpers ---------------------------------------------------------
+
+    /// The operator's name, or `None` (after telling them) if they are not one.
+    fn operator_name(&self, id: ConnId) -> Option<String> {
+        let conn = self.conns.get(&id)?;
+        if conn.operator {
+            conn.name.clone()
+        } else {
+            None
+        }
+    }
+
+    /// For operator commands on a user: (operator's name, target), or `None`
+    /// after refusing (not an operator, no such user).
+    fn operator_and_target(&mut self, id: ConnId, user: &str) -> Option<(String, ConnId)> {
+        let Some(by) = self.operator_name(id) else {
+            self.refused(id, Refusal::NotOperator);
+            return None;
+        };
+        let Some(&target) = self.names.get(&names::key(user)) else {
+            self.refused(id, Refusal::UserNotFound);
+            return None;
+        };
+        Some((by, target))
+    }
+
+    /// A room's name as shown, from its key.
+    fn room_name(&self, key: &str) -> String {
+        self.rooms
+            .get(key)
+            .map(|room| room.name.clone())
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// Takes `id` out of its room and tells the others. Returns the room's
+    /// name, or `None` if they were in no room. Empty rooms disappear.
+    fn leave_room(&mut self, id: ConnId, announce: bool) -> Option<String> {
+        let conn = self.conns.get_mut(&id)?;
+        let key = conn.room.take()?;
+        let user = conn.name.clone().unwrap_or_default();
+        let room = self.rooms.get_mut(&key)?;
+        room.members.retain(|&member| member != id);
+        let shown = room.name.clone();
+        if room.members.is_empty() {
+            self.rooms.remove(&key);
+        } else if announce {
+            let left = Event::UserLeft {
+                room: shown.clone(),
+                user: user.clone(),
+            };
+            self.broadcast(&key, &left, None);
+        }
+        self.record(RecordKind::Leave, &shown, &user, "");
+        Some(shown)
+    }
+
+    /// Forgets a connection. Dropping its `Conn` drops the only sender of its
+    /// queue, so its writer thread writes what is still queued and then
+    /// closes the socket, which in turn ends its reader.
+    fn remove(&mut self, id: ConnId, announce_leave: bool) {
+        self.leave_room(id, announce_leave);
+        let Some(conn) = self.conns.remove(&id) else {
+            return;
+        };
+        if let Some(name) = &conn.name {
+            self.names.remove(&names::key(name));
+        }
+        if let Some(count) = self.connections_per_ip.get_mut(&conn.addr.ip()) {
+            *count -= 1;
+            if *count == 0 {
+                self.connections_per_ip.remove(&conn.addr.ip());
+            }
+        }
+    }
+
+    /// Disconnects everyone whose queue overflowed. Their leaving is itself
+    /// broadcast and may overflow someone else, hence the loop.
+    fn drop_overflowed(&mut self) {
+        while let Some(id) = self.overflowed.pop() {
+            if let Some(conn) = self.conns.get(&id) {
+                log!("Disconnected {}: send queue full", conn.who());
+                // Its writer may be stuck in write() to a client that reads
+                // nothing: shutting the socket down unblocks it.
+                let _ = conn.stream.shutdown(Shutdown::Both);
+                self.remove(id, true);
+            }
+        }
+    }
+
+    /// Appends a record to the history. `false` (after logging loudly) if it
+    /// could not be stored; the caller then refuses the message.
+    fn record(&mut self, kind: RecordKind, place: &str, sender: &str, text: &str) -> bool {
+        let record = Record {
+            time_ms: timestamp::now_millis(),
+            kind,
+            place: place.to_string(),
+            sender: sender.to_string(),
+            text: text.to_string(),
+        };
+        match self.history.append(&record) {
+            Ok(()) => true,
+            Err(error) => {
+                log!("ERROR: could not write to the history file: {error}; refusing messages until it works again");
+                false
+            }
+        }
+    }
+
+    fn refused(&mut self, id: ConnId, refusal: Refusal) -> Flow {
+        self.send(id, &Event::Refused(refusal));
+        Flow::Continue
+    }
+
+    fn reply(&mut self, id: ConnId, event: Event) -> Flow {
+        self.send(id, &event);
+        Flow::Continue
+    }
+
+    /// Queues `event` for one client, rendered in its mode.
+    fn send(&mut self, id: ConnId, event: &Event) {
+        if let Some(conn) = self.conns.get(&id) {
+            let line: Arc<str> = Arc::from(render(event, conn.mode));
+            queue(id, conn, &line, &mut self.overflowed);
+        }
+    }
+
+    /// Queues `event` for every member of a room (but `except`). The event is
+    /// rendered at most once per mode, and every recipient's queue gets a
+    /// pointer to the same text.
+    fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
+        let Some(room) = self.rooms.get(room_key) else {
+            return;
+        };
+        let mut rendered = [None, None];
+        for &member in &room.members {
+            if Some(member) == except {
+                continue;
+            }
+            if let Some(conn) = self.conns.get(&member) {
+                let line = rendered_for(&mut rendered, event, conn.mode);
+                queue(member, conn, line, &mut self.overflowed);
+            }
+        }
+    }
+}
+
+/// The event's text in `mode`, rendered on first use.
+fn rendered_for<'a>(
+    rendered: &'a mut [Option<Arc<str>>; 2],
+    event: &Event,
+    mode: Mode,
+) -> &'a Arc<str> {
+    let slot = match mode {
+        Mode::Protocol => 0,
+        Mode::Chat => 1,
+    };
+    rendered[slot].get_or_insert_with(|| Arc::from(render(event, mode)))
+}
+
+/// Puts a line in a client's queue without ever waiting. A full queue marks
+/// the client for disconnection (the slow-client policy in the module notes).
+fn queue(id: ConnId, conn: &Conn, line: &Arc<str>, overflowed: &mut Vec<ConnId>) {
+    match conn.outbox.try_send(Arc::clone(line)) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => overflowed.push(id),
+        // The writer already stopped (the socket failed); the reader's
+        // cleanup is about to remove this connection.
+        Err(TrySendError::Disconnected(_)) => {}
+    }
+}
+
+fn mistake_refusal(mistake: Mistake) -> Refusal {
+    match mistake {
+        Mistake::EmptyMessage => Refusal::EmptyMessage,
+        Mistake::Usage(usage) => Refusal::Usage(usage),
+        Mistake::Unknown(command) => Refusal::UnknownCommand(command),
+    }
+}
