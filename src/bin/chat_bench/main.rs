@@ -45,27 +45,87 @@ const COMMAND: Command = Command {
 connection, what a client that never reads costs, and whether connections leak.\n\
 Scenarios: fanout, idle, slow, churn, and suite (all of them, 3 times, into BENCHMARKS.md).",
     flags: &[
-        Flag { name: "host", value: Some("HOST"), help: "measure a running server here (default: start a fresh step4_server)" },
-        Flag { name: "port", value: Some("PORT"), help: "its port (with --host)" },
-        Flag { name: "server-pid", value: Some("PID"), help: "its process id, for CPU/memory/thread figures (with --host)" },
-        Flag { name: "clients", value: Some("N"), help: "clients in the room (default 100; idle 1000)" },
-        Flag { name: "senders", value: Some("N"), help: "how many of them send (default 10)" },
-        Flag { name: "messages", value: Some("N"), help: "messages per sender (default 1000; slow 6000)" },
-        Flag { name: "window", value: Some("N"), help: "a sender's unconfirmed messages at most (default 16)" },
-        Flag { name: "rate", value: Some("R"), help: "send R messages/s in total instead of as fast as possible (slow: 10000)" },
-        Flag { name: "threads", value: Some("N"), help: "load-generating threads (default 2)" },
-        Flag { name: "cycles", value: Some("N"), help: "churn: connect/register/quit cycles (default 2000)" },
-        Flag { name: "line-bytes", value: Some("N"), help: "length of each MSG line (default 100)" },
-        Flag { name: "timeout", value: Some("SECS"), help: "give up on a run after SECS (default 120)" },
-        Flag { name: "out", value: Some("FILE"), help: "suite: where to write the report (default BENCHMARKS.md)" },
-        Flag { name: "runs", value: Some("N"), help: "suite: runs per measurement (default 3)" },
+        Flag {
+            name: "host",
+            value: Some("HOST"),
+            help: "measure a running server here (default: start a fresh step4_server)",
+        },
+        Flag {
+            name: "port",
+            value: Some("PORT"),
+            help: "its port (with --host)",
+        },
+        Flag {
+            name: "server-pid",
+            value: Some("PID"),
+            help: "its process id, for CPU/memory/thread figures (with --host)",
+        },
+        Flag {
+            name: "clients",
+            value: Some("N"),
+            help: "clients in the room (default 100; idle 1000)",
+        },
+        Flag {
+            name: "senders",
+            value: Some("N"),
+            help: "how many of them send (default 10)",
+        },
+        Flag {
+            name: "messages",
+            value: Some("N"),
+            help: "messages per sender (default 1000; slow 6000)",
+        },
+        Flag {
+            name: "window",
+            value: Some("N"),
+            help: "a sender's unconfirmed messages at most (default 16)",
+        },
+        Flag {
+            name: "rate",
+            value: Some("R"),
+            help: "send R messages/s in total instead of as fast as possible (slow: 10000)",
+        },
+        Flag {
+            name: "threads",
+            value: Some("N"),
+            help: "load-generating threads (default 2)",
+        },
+        Flag {
+            name: "cycles",
+            value: Some("N"),
+            help: "churn: connect/register/quit cycles (default 2000)",
+        },
+        Flag {
+            name: "line-bytes",
+            value: Some("N"),
+            help: "length of each MSG line (default 100)",
+        },
+        Flag {
+            name: "timeout",
+            value: Some("SECS"),
+            help: "give up on a run after SECS (default 120)",
+        },
+        Flag {
+            name: "out",
+            value: Some("FILE"),
+            help: "suite: where to write the report (default BENCHMARKS.md)",
+        },
+        Flag {
+            name: "runs",
+            value: Some("N"),
+            help: "suite: runs per measurement (default 3)",
+        },
     ],
 };
 
 /// The scenario and the settings for it.
 enum Job {
     One(String, Settings),
-    Suite { settings: Settings, out: PathBuf, runs: usize },
+    Suite {
+        settings: Settings,
+        out: PathBuf,
+        runs: usize,
+    },
 }
 
 fn main() {
@@ -73,7 +133,9 @@ fn main() {
     let scenario = match args.next() {
         Some(arg) if arg == "-h" || arg == "--help" => COMMAND.exit_with(CliError::Help),
         Some(arg) => arg,
-        None => COMMAND.exit_with(CliError::Usage("which scenario? fanout, idle, slow, churn or suite".into())),
+        None => COMMAND.exit_with(CliError::Usage(
+            "which scenario? fanout, idle, slow, churn or suite".into(),
+        )),
     };
     let job = COMMAND
         .parse(args)
@@ -91,7 +153,11 @@ fn main() {
                 cli::fail(first);
             }
         }
-        Job::Suite { settings, out, runs } => {
+        Job::Suite {
+            settings,
+            out,
+            runs,
+        } => {
             if let Err(e) = suite::run(&settings, &out, runs) {
                 cli::fail(e);
             }
@@ -140,7 +206,9 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
         _ => return Err(CliError::Usage("--host and --port go together".into())),
     };
     if parsed.value("server-pid").is_some() && matches!(server, Server::Local) {
-        return Err(CliError::Usage("--server-pid needs --host and --port".into()));
+        return Err(CliError::Usage(
+            "--server-pid needs --host and --port".into(),
+        ));
     }
     let rate = match parsed.parse_value::<f64>("rate", "messages per second, e.g. 200")? {
         Some(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Some(rate),
@@ -174,11 +242,17 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
     }
     if scenario == "suite" {
         if !matches!(settings.server, Server::Local) {
-            return Err(CliError::Usage("suite starts its own servers: drop --host/--port".into()));
+            return Err(CliError::Usage(
+                "suite starts its own servers: drop --host/--port".into(),
+            ));
         }
         let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));
         let runs = count("runs", 3, 1, 100)? as usize;
-        return Ok(Job::Suite { settings, out, runs });
+        return Ok(Job::Suite {
+            settings,
+            out,
+            runs,
+        });
     }
     for suite_only in ["out", "runs"] {
         if parsed.value(suite_only).is_some() {

@@ -89,7 +89,13 @@ impl Figures {
     }
 
     /// A number with `decimals` places; "n/a" when unknown (no server pid).
-    fn number(&mut self, key: &'static str, label: &'static str, value: Option<f64>, decimals: usize) {
+    fn number(
+        &mut self,
+        key: &'static str,
+        label: &'static str,
+        value: Option<f64>,
+        decimals: usize,
+    ) {
         match value.filter(|v| v.is_finite()) {
             Some(v) => self.add(key, label, format!("{v:.decimals$}"), Some(v)),
             None => self.add(key, label, "n/a".into(), None),
@@ -121,7 +127,12 @@ impl Figures {
 
     /// Two aligned columns: what, value.
     pub fn table(&self) -> String {
-        let width = self.rows.iter().map(|row| row.label.len()).max().unwrap_or(0);
+        let width = self
+            .rows
+            .iter()
+            .map(|row| row.label.len())
+            .max()
+            .unwrap_or(0);
         let mut table = String::new();
         for row in &self.rows {
             let _ = writeln!(table, "  {:<width$}  {}", row.label, row.text);
@@ -210,11 +221,20 @@ fn measure_fanout(settings: &Settings, silent_client: bool) -> Result<FanoutResu
         "{} clients ({} senders{}) joining {} on {}",
         settings.clients,
         settings.senders,
-        if silent_client { ", plus one that never reads" } else { "" },
+        if silent_client {
+            ", plus one that never reads"
+        } else {
+            ""
+        },
         crate::swarm::ROOM,
         target.addr
     );
-    let swarm = Swarm::start(plan(settings, target.addr, silent_client, settings.messages));
+    let swarm = Swarm::start(plan(
+        settings,
+        target.addr,
+        silent_client,
+        settings.messages,
+    ));
     let mut problems = Vec::new();
     let mut connect_s = f64::NAN;
     match swarm
@@ -265,7 +285,10 @@ fn measure_fanout(settings: &Settings, silent_client: bool) -> Result<FanoutResu
         ));
     }
     if let Some(error) = &outcome.first_error {
-        problems.push(format!("{} ERROR lines from the server, first: {error}", outcome.errors));
+        problems.push(format!(
+            "{} ERROR lines from the server, first: {error}",
+            outcome.errors
+        ));
     }
     Ok(FanoutResult {
         outcome,
@@ -304,7 +327,9 @@ fn plan(settings: &Settings, addr: SocketAddr, silent_client: bool, messages: u6
 fn read_until_closed(mut stream: TcpStream) -> (bool, u64) {
     let mut bytes = 0u64;
     let mut chunk = vec![0u8; 64 * 1024];
-    if stream.set_nonblocking(false).is_err() || stream.set_read_timeout(Some(READ_TIMEOUT)).is_err() {
+    if stream.set_nonblocking(false).is_err()
+        || stream.set_read_timeout(Some(READ_TIMEOUT)).is_err()
+    {
         return (false, 0);
     }
     let give_up = Instant::now() + Duration::from_secs(30);
@@ -348,13 +373,46 @@ fn fanout_figures(figures: &mut Figures, settings: &Settings, result: &FanoutRes
     figures.count("dup", "duplicated", outcome.duplicates);
     figures.count("reordered", "reordered", outcome.reordered);
     figures.count("errors", "ERROR lines", outcome.errors);
-    figures.number("server_cpu_s", "server CPU while sending (s)", result.server_cpu_s, 2);
-    let percent = |cpu: Option<f64>| cpu.filter(|_| seconds > 0.0).map(|cpu| cpu / seconds * 100.0);
-    figures.number("server_cpu_pct", "server CPU (% of one core)", percent(result.server_cpu_s), 0);
-    figures.number("server_peak_rss_kib", "server peak RSS (KiB)", kib(result.server_peak_rss_kib), 0);
-    figures.number("server_threads", "server threads", kib(result.server_threads), 0);
-    figures.number("bench_cpu_s", "chat_bench CPU while sending (s)", result.bench_cpu_s, 2);
-    figures.number("bench_cpu_pct", "chat_bench CPU (% of one core)", percent(result.bench_cpu_s), 0);
+    figures.number(
+        "server_cpu_s",
+        "server CPU while sending (s)",
+        result.server_cpu_s,
+        2,
+    );
+    let percent = |cpu: Option<f64>| {
+        cpu.filter(|_| seconds > 0.0)
+            .map(|cpu| cpu / seconds * 100.0)
+    };
+    figures.number(
+        "server_cpu_pct",
+        "server CPU (% of one core)",
+        percent(result.server_cpu_s),
+        0,
+    );
+    figures.number(
+        "server_peak_rss_kib",
+        "server peak RSS (KiB)",
+        kib(result.server_peak_rss_kib),
+        0,
+    );
+    figures.number(
+        "server_threads",
+        "server threads",
+        kib(result.server_threads),
+        0,
+    );
+    figures.number(
+        "bench_cpu_s",
+        "chat_bench CPU while sending (s)",
+        result.bench_cpu_s,
+        2,
+    );
+    figures.number(
+        "bench_cpu_pct",
+        "chat_bench CPU (% of one core)",
+        percent(result.bench_cpu_s),
+        0,
+    );
 }
 
 /// `fanout`: N clients in one room, S senders, M messages each.
@@ -380,18 +438,40 @@ pub fn slow(settings: &Settings) -> Result<Run, String> {
     fanout_figures(&mut figures, settings, &with_slow);
     let p99_without = baseline.outcome.latency.percentile(99.0);
     let p99_with = with_slow.outcome.latency.percentile(99.0);
-    figures.millis("p99_without_ms", "p99 without the slow client (ms)", p99_without);
+    figures.millis(
+        "p99_without_ms",
+        "p99 without the slow client (ms)",
+        p99_without,
+    );
     let change = (p99_without > 0).then(|| (p99_with as f64 / p99_without as f64 - 1.0) * 100.0);
     figures.number("p99_change_pct", "p99 change with it (%)", change, 1);
     let growth = |result: &FanoutResult| {
         let peak = result.rss_peak_during_kib? as f64;
         Some(peak - result.rss_at_start_kib? as f64)
     };
-    figures.number("rss_growth_without_kib", "server RSS growth without (KiB)", growth(&baseline), 0);
-    figures.number("rss_growth_kib", "server RSS growth with it (KiB)", growth(&with_slow), 0);
+    figures.number(
+        "rss_growth_without_kib",
+        "server RSS growth without (KiB)",
+        growth(&baseline),
+        0,
+    );
+    figures.number(
+        "rss_growth_kib",
+        "server RSS growth with it (KiB)",
+        growth(&with_slow),
+        0,
+    );
     let (disconnected, buffered) = with_slow.silent.unwrap_or((false, 0));
-    figures.text("slow_disconnected", "slow client disconnected", if disconnected { "yes" } else { "no" });
-    figures.count("slow_buffered_bytes", "bytes waiting in its socket", buffered);
+    figures.text(
+        "slow_disconnected",
+        "slow client disconnected",
+        if disconnected { "yes" } else { "no" },
+    );
+    figures.count(
+        "slow_buffered_bytes",
+        "bytes waiting in its socket",
+        buffered,
+    );
     figures.number(
         "queue_full_logs",
         "server log lines \"send queue full\"",
@@ -410,7 +490,11 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
     let pid = target.proc_name();
     let pid = pid.as_deref();
     let before = sample(pid);
-    log!("idle: {} clients joining on {}", settings.clients, target.addr);
+    log!(
+        "idle: {} clients joining on {}",
+        settings.clients,
+        target.addr
+    );
     let mut one_broadcast = settings.clone();
     one_broadcast.senders = 1;
     one_broadcast.rate = None;
@@ -447,17 +531,59 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
     figures.count("clients", "clients", settings.clients as u64);
     figures.count("threads", "load threads", settings.threads as u64);
     figures.number("connect_s", "connect + join (s)", Some(connect_s), 3);
-    figures.number("rss_before_kib", "server RSS before (KiB)", kib(before.rss_kib), 0);
-    figures.number("rss_after_kib", "server RSS with all joined (KiB)", kib(after.rss_kib), 0);
+    figures.number(
+        "rss_before_kib",
+        "server RSS before (KiB)",
+        kib(before.rss_kib),
+        0,
+    );
+    figures.number(
+        "rss_after_kib",
+        "server RSS with all joined (KiB)",
+        kib(after.rss_kib),
+        0,
+    );
     let growth = difference(kib(after.rss_kib), kib(before.rss_kib));
-    figures.number("rss_per_client_kib", "server RSS per connection (KiB)", growth.map(|g| g / clients), 1);
-    figures.number("threads_before", "server threads before", kib(before.threads), 0);
-    figures.number("threads_after", "server threads with all joined", kib(after.threads), 0);
+    figures.number(
+        "rss_per_client_kib",
+        "server RSS per connection (KiB)",
+        growth.map(|g| g / clients),
+        1,
+    );
+    figures.number(
+        "threads_before",
+        "server threads before",
+        kib(before.threads),
+        0,
+    );
+    figures.number(
+        "threads_after",
+        "server threads with all joined",
+        kib(after.threads),
+        0,
+    );
     let added = difference(kib(after.threads), kib(before.threads));
-    figures.number("threads_per_client", "server threads per connection", added.map(|t| t / clients), 2);
-    figures.count("broadcast_reached", "clients the broadcast reached", outcome.delivered - outcome.duplicates);
-    figures.millis("broadcast_ms", "broadcast: send → last client (ms)", outcome.latency.max());
-    figures.millis("broadcast_p50_ms", "broadcast: send → half the clients (ms)", outcome.latency.percentile(50.0));
+    figures.number(
+        "threads_per_client",
+        "server threads per connection",
+        added.map(|t| t / clients),
+        2,
+    );
+    figures.count(
+        "broadcast_reached",
+        "clients the broadcast reached",
+        outcome.delivered - outcome.duplicates,
+    );
+    figures.millis(
+        "broadcast_ms",
+        "broadcast: send → last client (ms)",
+        outcome.latency.max(),
+    );
+    figures.millis(
+        "broadcast_p50_ms",
+        "broadcast: send → half the clients (ms)",
+        outcome.latency.percentile(50.0),
+    );
     if outcome.lost > 0 {
         problems.push(format!("the broadcast missed {} clients", outcome.lost));
     }
@@ -475,7 +601,10 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
     let tag = run_tag();
     let addr = target.addr;
     let threads = settings.threads.max(1);
-    log!("churn: {} connect/register/quit cycles on {addr} from {threads} threads", settings.cycles);
+    log!(
+        "churn: {} connect/register/quit cycles on {addr} from {threads} threads",
+        settings.cycles
+    );
     let started = Instant::now();
     let workers: Vec<_> = (0..threads)
         .map(|worker| {
@@ -528,18 +657,40 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
         problems.push(warning);
     }
     if done < settings.cycles as u64 {
-        problems.insert(0, format!("{} of {} cycles failed", settings.cycles as u64 - done, settings.cycles));
+        problems.insert(
+            0,
+            format!(
+                "{} of {} cycles failed",
+                settings.cycles as u64 - done,
+                settings.cycles
+            ),
+        );
     }
     let mut figures = Figures::default();
     figures.text("scenario", "scenario", "churn");
     figures.count("cycles", "cycles", settings.cycles as u64);
     figures.count("completed", "cycles completed", done);
     figures.count("threads", "load threads", threads as u64);
-    figures.number("cycles_per_sec", "cycles per second", Some(done as f64 / elapsed), 0);
+    figures.number(
+        "cycles_per_sec",
+        "cycles per second",
+        Some(done as f64 / elapsed),
+        0,
+    );
     figures.number("fds_before", "server fds before", kib(before.fds), 0);
     figures.number("fds_after", "server fds after", kib(after.fds), 0);
-    figures.number("threads_before", "server threads before", kib(before.threads), 0);
-    figures.number("threads_after", "server threads after", kib(after.threads), 0);
+    figures.number(
+        "threads_before",
+        "server threads before",
+        kib(before.threads),
+        0,
+    );
+    figures.number(
+        "threads_after",
+        "server threads after",
+        kib(after.threads),
+        0,
+    );
     figures.number("settle_s", "time to settle (s)", Some(settle_s), 2);
     Ok(Run { figures, problems })
 }
@@ -570,6 +721,9 @@ fn churn_cycle(addr: SocketAddr, name: &str) -> Result<(), String> {
     if text.contains("OK Goodbye") {
         Ok(())
     } else {
-        Err(format!("{name}: no \"OK Goodbye\" after QUIT; got {:?}", text.trim_end()))
+        Err(format!(
+            "{name}: no \"OK Goodbye\" after QUIT; got {:?}",
+            text.trim_end()
+        ))
     }
 }

@@ -90,8 +90,8 @@ impl Target {
     /// Starts the release `step4_server` that sits next to this program, on
     /// a free port of 127.0.0.1, and waits for it to say where it listens.
     pub fn start_local() -> Result<Target, String> {
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find my own executable: {e}"))?;
+        let exe =
+            std::env::current_exe().map_err(|e| format!("cannot find my own executable: {e}"))?;
         let binary = exe.with_file_name("step4_server");
         if !binary.exists() {
             return Err(format!(

@@ -118,7 +118,10 @@ mod tests {
             assert!(index >= previous && index < BUCKETS);
             previous = index;
             let low = bucket_low(index);
-            assert!(low <= value && value - low <= value / 500 + 1, "{value} → {low}");
+            assert!(
+                low <= value && value - low <= value / 500 + 1,
+                "{value} → {low}"
+            );
         }
     }
 

@@ -37,36 +37,89 @@ enum Verdict {
 const ITEMS: &[Item] = &[
     Item {
         what: "fanout: 1,000 clients, 10 senders, as fast as possible",
-        args: &["fanout", "--clients", "1000", "--senders", "10", "--messages", "1000"],
+        args: &[
+            "fanout",
+            "--clients",
+            "1000",
+            "--senders",
+            "10",
+            "--messages",
+            "1000",
+        ],
         target: "≥ 2,000,000 deliveries/s, zero loss",
         judge: |runs| at_least(runs, "deliveries_per_sec", 2_000_000.0, "deliveries/s"),
     },
     Item {
         what: "fanout: 100 clients, 10 senders, as fast as possible",
-        args: &["fanout", "--clients", "100", "--senders", "10", "--messages", "10000"],
+        args: &[
+            "fanout",
+            "--clients",
+            "100",
+            "--senders",
+            "10",
+            "--messages",
+            "10000",
+        ],
         target: "≥ 3,500,000 deliveries/s, zero loss",
         judge: |runs| at_least(runs, "deliveries_per_sec", 3_500_000.0, "deliveries/s"),
     },
     Item {
         what: "fanout: 1,000 clients, 200 messages/s in total",
-        args: &["fanout", "--clients", "1000", "--senders", "10", "--messages", "100", "--rate", "200"],
+        args: &[
+            "fanout",
+            "--clients",
+            "1000",
+            "--senders",
+            "10",
+            "--messages",
+            "100",
+            "--rate",
+            "200",
+        ],
         target: "p99 ≤ 20 ms, zero loss",
         judge: |runs| at_most(runs, "p99_ms", 20.0, "ms p99"),
     },
     Item {
         what: "fanout: 100 clients, 200 messages/s in total",
-        args: &["fanout", "--clients", "100", "--senders", "10", "--messages", "100", "--rate", "200"],
+        args: &[
+            "fanout",
+            "--clients",
+            "100",
+            "--senders",
+            "10",
+            "--messages",
+            "100",
+            "--rate",
+            "200",
+        ],
         target: "p99 ≤ 2 ms, zero loss",
         judge: |runs| at_most(runs, "p99_ms", 2.0, "ms p99"),
     },
     Item {
         what: "a class: 200 students, each sending 1 message/s",
-        args: &["fanout", "--clients", "200", "--senders", "200", "--messages", "5", "--rate", "200"],
+        args: &[
+            "fanout",
+            "--clients",
+            "200",
+            "--senders",
+            "200",
+            "--messages",
+            "5",
+            "--rate",
+            "200",
+        ],
         target: "(none: the README's answer)",
         judge: |runs| {
             let p99 = median_of(runs, "p99_ms");
             let cpu = median_of(runs, "server_cpu_pct");
-            (format!("p99 {} ms, server CPU {} % of a core", show(p99, 2), show(cpu, 0)), Verdict::Info)
+            (
+                format!(
+                    "p99 {} ms, server CPU {} % of a core",
+                    show(p99, 2),
+                    show(cpu, 0)
+                ),
+                Verdict::Info,
+            )
         },
     },
     Item {
@@ -83,7 +136,11 @@ const ITEMS: &[Item] = &[
             let reached = min_of(runs, "broadcast_reached");
             let took = median_of(runs, "broadcast_ms");
             let verdict = verdict(clean(runs) && reached == Some(10_000.0));
-            let text = format!("reached {} (fewest of the runs) in {} ms", show(reached, 0), show(took, 1));
+            let text = format!(
+                "reached {} (fewest of the runs) in {} ms",
+                show(reached, 0),
+                show(took, 1)
+            );
             (text, verdict)
         },
     },
@@ -103,7 +160,11 @@ const ITEMS: &[Item] = &[
                 && change.is_some_and(|c| c <= 10.0);
             let text = format!(
                 "disconnected: {}; RSS growth {} KiB; p99 {} → {} ms ({}%)",
-                if all_disconnected { "every run" } else { "NOT every run" },
+                if all_disconnected {
+                    "every run"
+                } else {
+                    "NOT every run"
+                },
                 show(growth, 0),
                 show(median_of(runs, "p99_without_ms"), 2),
                 show(median_of(runs, "p99_ms"), 2),
@@ -185,15 +246,28 @@ fn thousands(value: f64) -> String {
 fn at_least(runs: &[Run], key: &str, target: f64, unit: &str) -> (String, Verdict) {
     let value = median_of(runs, key);
     let each: Vec<String> = values(runs, key).into_iter().map(thousands).collect();
-    let text = format!("{} {unit} (runs: {})", value.map(thousands).unwrap_or("n/a".into()), each.join(", "));
-    (text, verdict(clean(runs) && value.is_some_and(|v| v >= target)))
+    let text = format!(
+        "{} {unit} (runs: {})",
+        value.map(thousands).unwrap_or("n/a".into()),
+        each.join(", ")
+    );
+    (
+        text,
+        verdict(clean(runs) && value.is_some_and(|v| v >= target)),
+    )
 }
 
 fn at_most(runs: &[Run], key: &str, target: f64, unit: &str) -> (String, Verdict) {
     let value = median_of(runs, key);
-    let each: Vec<String> = values(runs, key).into_iter().map(|v| format!("{v:.2}")).collect();
+    let each: Vec<String> = values(runs, key)
+        .into_iter()
+        .map(|v| format!("{v:.2}"))
+        .collect();
     let text = format!("{} {unit} (runs: {})", show(value, 2), each.join(", "));
-    (text, verdict(clean(runs) && value.is_some_and(|v| v <= target)))
+    (
+        text,
+        verdict(clean(runs) && value.is_some_and(|v| v <= target)),
+    )
 }
 
 /// Runs every item `runs` times and writes the report to `out`.
@@ -242,7 +316,12 @@ pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
         rows.push((item, measured, verdict));
         let _ = writeln!(details, "\n`{command}`\n");
         for (round, run) in results.iter().enumerate() {
-            let _ = writeln!(details, "- run {}: `{}`", round + 1, run.figures.key_values());
+            let _ = writeln!(
+                details,
+                "- run {}: `{}`",
+                round + 1,
+                run.figures.key_values()
+            );
             for problem in &run.problems {
                 let _ = writeln!(details, "  - problem: {problem}");
             }
@@ -276,8 +355,11 @@ fn report(
     let cpu = fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|text| {
-            text.lines()
-                .find_map(|line| line.strip_prefix("model name")?.split_once(':').map(|(_, m)| m.trim().to_string()))
+            text.lines().find_map(|line| {
+                line.strip_prefix("model name")?
+                    .split_once(':')
+                    .map(|(_, m)| m.trim().to_string())
+            })
         })
         .unwrap_or_else(|| "unknown".into());
     let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -293,8 +375,14 @@ median of {runs} runs; every run started a fresh release `step4_server` with \
 data directory. Loss and errors are judged on every run, not the median.\n",
         chatroom::timestamp::human(started)
     );
-    let _ = writeln!(text, "Machine: {cores} cores (nproc), {cpu}, Linux {kernel}.\n");
-    let _ = writeln!(text, "| Measurement | Target | Measured (median) | Result |");
+    let _ = writeln!(
+        text,
+        "Machine: {cores} cores (nproc), {cpu}, Linux {kernel}.\n"
+    );
+    let _ = writeln!(
+        text,
+        "| Measurement | Target | Measured (median) | Result |"
+    );
     let _ = writeln!(text, "|---|---|---|---|");
     for (item, measured, verdict) in rows {
         let _ = writeln!(
@@ -305,7 +393,10 @@ data directory. Loss and errors are judged on every run, not the median.\n",
             verdict_word(*verdict)
         );
     }
-    let _ = writeln!(text, "\n## Commands\n\nBuilt with `cargo build --release --bins`; each ran {runs} times:\n");
+    let _ = writeln!(
+        text,
+        "\n## Commands\n\nBuilt with `cargo build --release --bins`; each ran {runs} times:\n"
+    );
     let _ = writeln!(text, "```\n{commands}```");
     let _ = writeln!(text, "\n## Every run's figures\n{details}");
     text

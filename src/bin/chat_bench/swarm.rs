@@ -43,6 +43,17 @@ pub const ROOM: &str = "#bench";
 /// How long a worker sleeps after a sweep that found nothing to do.
 const IDLE_SLEEP: Duration = Duration::from_micros(50);
 
+/// In as-fast-as-possible runs, how long a worker pauses after a sweep in
+/// which fewer than one socket in [`PACE_FRACTION`] had anything. On a small
+/// machine the tool and the server share the cores; a tool that sweeps
+/// without pause mostly makes `read` calls that find nothing, and that CPU is
+/// taken from the server it measures. Pausing lets lines pile up so that
+/// each `read` brings many. It delays noticing a delivery by at most this
+/// much, which is small against those runs' queueing latency (tens of ms).
+/// Fixed-rate runs never pause this way: their latency is the point.
+const PACE_SLEEP: Duration = Duration::from_micros(250);
+const PACE_FRACTION: usize = 8;
+
 /// Bytes asked for per `read`; big, so a busy socket costs few syscalls.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -202,12 +213,15 @@ impl Swarm {
     /// Waits until every client has joined; returns how long that took.
     pub fn wait_joined(&self) -> Result<Duration, String> {
         let everyone = self.plan.clients + usize::from(self.plan.silent_client);
-        self.wait_for(|shared| shared.joined.load(Ordering::SeqCst) >= everyone, || {
-            format!(
-                "only {} of {everyone} clients joined",
-                self.shared.joined.load(Ordering::SeqCst)
-            )
-        })?;
+        self.wait_for(
+            |shared| shared.joined.load(Ordering::SeqCst) >= everyone,
+            || {
+                format!(
+                    "only {} of {everyone} clients joined",
+                    self.shared.joined.load(Ordering::SeqCst)
+                )
+            },
+        )?;
         Ok(self.started.elapsed())
     }
 
@@ -290,7 +304,8 @@ impl Swarm {
         let mut unique_received = 0;
         for worker in self.workers {
             let Ok(tally) = worker.join() else {
-                self.shared.fail("a load worker thread panicked".to_string());
+                self.shared
+                    .fail("a load worker thread panicked".to_string());
                 continue;
             };
             outcome.latency.merge(&tally.latency);
@@ -432,7 +447,9 @@ fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
         }
         let mut busy = false;
         while to_connect.peek().is_some() && shared.joining.load(Ordering::SeqCst) < MAX_JOINING {
-            let Some(index) = to_connect.next() else { break };
+            let Some(index) = to_connect.next() else {
+                break;
+            };
             match connect(plan, index) {
                 Ok(client) => {
                     shared.joining.fetch_add(1, Ordering::SeqCst);
@@ -445,21 +462,22 @@ fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
                 }
             }
         }
-        let mut received_lines = false;
+        let mut sockets_with_data = 0;
         for client in clients.iter_mut() {
             let before = tally.bytes_read;
             read_client(client, plan, shared, &mut scratch, &mut tally);
             if tally.bytes_read > before {
-                received_lines = true;
+                sockets_with_data += 1;
             }
             if phase == PHASE_SEND {
                 queue_due_messages(client, plan, shared);
             }
             busy |= flush(client, shared, &mut tally);
         }
-        busy |= received_lines;
-        if received_lines {
-            shared.last_line.fetch_max(shared.micros(), Ordering::SeqCst);
+        if sockets_with_data > 0 {
+            shared
+                .last_line
+                .fetch_max(shared.micros(), Ordering::SeqCst);
         }
         if tally.delivered > published {
             shared
@@ -467,8 +485,13 @@ fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
                 .fetch_add(tally.delivered - published, Ordering::SeqCst);
             published = tally.delivered;
         }
-        if !busy {
+        if !busy && sockets_with_data == 0 {
             thread::sleep(IDLE_SLEEP);
+        } else if plan.rate.is_none()
+            && phase == PHASE_SEND
+            && sockets_with_data * PACE_FRACTION < clients.len()
+        {
+            thread::sleep(PACE_SLEEP);
         }
     }
     for client in clients {
@@ -708,7 +731,9 @@ fn queue_due_messages(client: &mut Client, plan: &Plan, shared: &Shared) {
             "MSG {} {} {} {now} ",
             plan.tag, sender.id, sender.sent
         );
-        let pad = plan.line_bytes.saturating_sub(client.outbox.len() - line_start + 2);
+        let pad = plan
+            .line_bytes
+            .saturating_sub(client.outbox.len() - line_start + 2);
         client.outbox.resize(client.outbox.len() + pad, b'x');
         client.outbox.extend_from_slice(b"\r\n");
         sender.sent += 1;
@@ -725,9 +750,7 @@ fn flush(client: &mut Client, shared: &Shared, tally: &mut Tally) -> bool {
             client.outbox.drain(..n);
             n > 0
         }
-        Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
-            false
-        }
+        Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => false,
         Err(e) => {
             if client.counted {
                 tally.disconnects += 1;
