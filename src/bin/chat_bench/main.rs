@@ -63,7 +63,7 @@ Scenarios: fanout, idle, slow, churn, and suite (all of them, 3 times, into BENC
         Flag {
             name: "clients",
             value: Some("N"),
-            help: "clients in the room (default 100; idle 1000)",
+            help: "clients in the room (default 100; idle 1000, slow 50)",
         },
         Flag {
             name: "senders",
@@ -71,9 +71,14 @@ Scenarios: fanout, idle, slow, churn, and suite (all of them, 3 times, into BENC
             help: "how many of them send (default 10)",
         },
         Flag {
+            name: "room-size",
+            value: Some("N"),
+            help: "idle: members per room; one message goes into every room (default 100)",
+        },
+        Flag {
             name: "messages",
             value: Some("N"),
-            help: "messages per sender (default 1000; slow 6000)",
+            help: "messages per sender (default 1000; slow 800)",
         },
         Flag {
             name: "window",
@@ -83,7 +88,7 @@ Scenarios: fanout, idle, slow, churn, and suite (all of them, 3 times, into BENC
         Flag {
             name: "rate",
             value: Some("R"),
-            help: "send R messages/s in total instead of as fast as possible (slow: 10000)",
+            help: "send R messages/s in total instead of as fast as possible (slow: 1000)",
         },
         Flag {
             name: "threads",
@@ -98,7 +103,7 @@ Scenarios: fanout, idle, slow, churn, and suite (all of them, 3 times, into BENC
         Flag {
             name: "line-bytes",
             value: Some("N"),
-            help: "length of each MSG line (default 100)",
+            help: "length of each MSG line (default 100; slow 900)",
         },
         Flag {
             name: "timeout",
@@ -217,21 +222,30 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
                 "invalid value \"{rate}\" for --rate: expected messages per second above 0"
             )))
         }
-        None if scenario == "slow" => Some(10_000.0),
+        None if scenario == "slow" => Some(1_000.0),
         None => None,
     };
-    let default_clients = if scenario == "idle" { 1000 } else { 100 };
-    let default_messages = if scenario == "slow" { 6000 } else { 1000 };
+    let default_clients = match scenario {
+        "idle" => 1000,
+        "slow" => 50,
+        _ => 100,
+    };
+    let default_messages = if scenario == "slow" { 800 } else { 1000 };
+    // The slow scenario must push more than the kernel's socket buffers
+    // (about 4 MB) plus the server's queue past the client that never reads,
+    // at a rate the server can sustain: long lines do that in seconds.
+    let default_line_bytes = if scenario == "slow" { 900 } else { 100 };
     let settings = Settings {
         server,
         clients: count("clients", default_clients, 1, 15_000)? as usize,
         senders: count("senders", 10, 1, 10_000)? as usize,
+        room_size: count("room-size", 100, 1, 15_000)? as usize,
         messages: count("messages", default_messages, 1, 100_000_000)?,
         window: count("window", 16, 1, 1_000_000)?,
         rate,
         threads: count("threads", 2, 1, 64)? as usize,
         cycles: count("cycles", 2000, 1, 1_000_000)? as usize,
-        line_bytes: count("line-bytes", 100, 60, 900)? as usize,
+        line_bytes: count("line-bytes", default_line_bytes, 60, 900)? as usize,
         timeout: Duration::from_secs(count("timeout", 120, 1, 86_400)?),
     };
     if settings.senders > settings.clients && scenario != "idle" {

@@ -47,6 +47,8 @@ pub struct Settings {
     pub server: Server,
     pub clients: usize,
     pub senders: usize,
+    /// `idle` only: members per room.
+    pub room_size: usize,
     pub messages: u64,
     pub window: u64,
     pub rate: Option<f64>,
@@ -310,6 +312,7 @@ fn plan(settings: &Settings, addr: SocketAddr, silent_client: bool, messages: u6
         addr,
         clients: settings.clients,
         senders: settings.senders,
+        room_size: None,
         messages,
         window: settings.window,
         rate: settings.rate,
@@ -461,6 +464,14 @@ pub fn slow(settings: &Settings) -> Result<Run, String> {
         growth(&with_slow),
         0,
     );
+    // What the slow client itself cost: the growth beyond the run without it.
+    let extra = difference(growth(&with_slow), growth(&baseline));
+    figures.number(
+        "rss_growth_extra_kib",
+        "server RSS growth due to it (KiB)",
+        extra,
+        0,
+    );
     let (disconnected, buffered) = with_slow.silent.unwrap_or((false, 0));
     figures.text(
         "slow_disconnected",
@@ -495,10 +506,15 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
         settings.clients,
         target.addr
     );
+    // One room of 10,000 would cost 10,000² JOIN notices before anything is
+    // measured, so the clients sit in rooms of `room_size`, and "one
+    // broadcast" is one message sent into every room at the same moment.
     let mut one_broadcast = settings.clone();
-    one_broadcast.senders = 1;
+    one_broadcast.senders = settings.clients.div_ceil(settings.room_size);
     one_broadcast.rate = None;
-    let swarm = Swarm::start(plan(&one_broadcast, target.addr, false, 1));
+    let mut idle_plan = plan(&one_broadcast, target.addr, false, 1);
+    idle_plan.room_size = Some(settings.room_size);
+    let swarm = Swarm::start(idle_plan);
     let mut problems = Vec::new();
     let mut connect_s = f64::NAN;
     match swarm
@@ -529,6 +545,7 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
     let mut figures = Figures::default();
     figures.text("scenario", "scenario", "idle");
     figures.count("clients", "clients", settings.clients as u64);
+    figures.count("room_size", "members per room", settings.room_size as u64);
     figures.count("threads", "load threads", settings.threads as u64);
     figures.number("connect_s", "connect + join (s)", Some(connect_s), 3);
     figures.number(

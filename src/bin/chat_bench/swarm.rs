@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-/// The room every simulated client joins.
+/// The room the simulated clients join (the first room, with `room_size`).
 pub const ROOM: &str = "#bench";
 
 /// How long a worker sleeps after a sweep that found nothing to do.
@@ -79,6 +79,11 @@ pub struct Plan {
     /// Clients that join and read (senders are the first `senders` of them).
     pub clients: usize,
     pub senders: usize,
+    /// `None`: everyone in [`ROOM`]. `Some(n)`: rooms of n members
+    /// (`#bench`, `#bench-1`, …), and the first member of each room is its
+    /// one sender (`senders` must then equal the number of rooms). Used by
+    /// `idle`, because one room's JOIN notices grow with its size squared.
+    pub room_size: Option<usize>,
     /// Messages per sender.
     pub messages: u64,
     /// Unconfirmed messages a sender may have (ignored with a rate).
@@ -170,6 +175,57 @@ pub struct Outcome {
     pub failure: Option<String>,
 }
 
+impl Plan {
+    /// The room client `index` joins.
+    fn room_of(&self, index: usize) -> String {
+        match self.room_size {
+            Some(size) if index / size > 0 => format!("{ROOM}-{}", index / size),
+            _ => ROOM.to_string(),
+        }
+    }
+
+    /// The sender id of client `index`, if it sends.
+    fn sender_id(&self, index: usize) -> Option<usize> {
+        match self.room_size {
+            None => (index < self.senders).then_some(index),
+            Some(size) => (index % size == 0 && index < self.clients).then_some(index / size),
+        }
+    }
+
+    /// How many senders one client hears.
+    fn senders_heard(&self) -> usize {
+        if self.room_size.is_some() {
+            1
+        } else {
+            self.senders
+        }
+    }
+
+    /// Where a message from `sender` is tracked in a receiver's `from`.
+    fn slot(&self, sender: usize) -> usize {
+        if self.room_size.is_some() {
+            0
+        } else {
+            sender
+        }
+    }
+
+    /// Deliveries due when every sender has sent `sent[sender]` messages.
+    fn expected(&self, sent: &[u64]) -> u64 {
+        match self.room_size {
+            None => self.clients as u64 * sent.iter().sum::<u64>(),
+            Some(size) => sent
+                .iter()
+                .enumerate()
+                .map(|(room, count)| {
+                    let members = self.clients.saturating_sub(room * size).min(size);
+                    members as u64 * count
+                })
+                .sum(),
+        }
+    }
+}
+
 impl Outcome {
     /// Seconds from the first send to the last delivery.
     pub fn send_seconds(&self) -> f64 {
@@ -247,7 +303,7 @@ impl Swarm {
     /// about every 10 ms meanwhile (the caller samples the server's memory).
     pub fn wait_delivered(&self, mut tick: impl FnMut()) -> Result<(), String> {
         let plan = &self.plan;
-        let expected = plan.clients as u64 * plan.senders as u64 * plan.messages;
+        let expected = plan.expected(&vec![plan.messages; plan.senders]);
         self.wait_for(
             |shared| {
                 tick();
@@ -302,6 +358,7 @@ impl Swarm {
             failure: None,
         };
         let mut unique_received = 0;
+        let mut sent = vec![0; self.plan.senders];
         for worker in self.workers {
             let Ok(tally) = worker.join() else {
                 self.shared
@@ -316,12 +373,15 @@ impl Swarm {
             outcome.errors += tally.errors;
             outcome.first_error = outcome.first_error.or(tally.first_error);
             outcome.disconnects += tally.disconnects;
-            outcome.messages_sent += tally.messages_sent;
+            for (total, count) in sent.iter_mut().zip(&tally.messages_sent) {
+                *total += count;
+            }
             outcome.last_delivery = outcome.last_delivery.max(tally.last_delivery);
             outcome.bytes_read += tally.bytes_read;
             outcome.silent_stream = outcome.silent_stream.or(tally.silent_stream);
         }
-        outcome.expected = self.plan.clients as u64 * outcome.messages_sent;
+        outcome.messages_sent = sent.iter().sum();
+        outcome.expected = self.plan.expected(&sent);
         outcome.lost = outcome.expected.saturating_sub(unique_received);
         outcome.failure = self.shared.failure();
         outcome
@@ -339,7 +399,8 @@ struct Tally {
     errors: u64,
     first_error: Option<String>,
     disconnects: u64,
-    messages_sent: u64,
+    /// Per sender id.
+    messages_sent: Vec<u64>,
     last_delivery: u64,
     bytes_read: u64,
     silent_stream: Option<TcpStream>,
@@ -431,7 +492,7 @@ fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
         errors: 0,
         first_error: None,
         disconnects: 0,
-        messages_sent: 0,
+        messages_sent: vec![0; plan.senders],
         last_delivery: 0,
         bytes_read: 0,
         silent_stream: None,
@@ -496,7 +557,7 @@ fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
     }
     for client in clients {
         if let Some(sender) = &client.sender {
-            tally.messages_sent += sender.sent;
+            tally.messages_sent[sender.id] += sender.sent;
         }
         if client.counted {
             tally.unique_received += client.from.iter().map(Sequence::unique).sum::<u64>();
@@ -531,13 +592,14 @@ fn connect(plan: &Plan, index: usize) -> Result<Client, String> {
         .set_nodelay(true)
         .and_then(|()| stream.set_nonblocking(true))
         .map_err(|e| format!("cannot set up a socket to {addr}: {e}"))?;
-    let sender = (index < plan.senders).then_some(SenderState {
-        id: index,
+    let sender = plan.sender_id(index).map(|id| SenderState {
+        id,
         sent: 0,
         echoed: 0,
     });
+    let room = plan.room_of(index);
     Ok(Client {
-        outbox: format!("USERNAME {name}\r\nJOIN {ROOM}\r\n").into_bytes(),
+        outbox: format!("USERNAME {name}\r\nJOIN {room}\r\n").into_bytes(),
         name,
         stream,
         stage: Stage::Joining,
@@ -545,7 +607,9 @@ fn connect(plan: &Plan, index: usize) -> Result<Client, String> {
         reading: true,
         counted: !silent,
         sender,
-        from: (0..plan.senders).map(|_| Sequence::default()).collect(),
+        from: (0..plan.senders_heard())
+            .map(|_| Sequence::default())
+            .collect(),
     })
 }
 
@@ -630,7 +694,16 @@ fn handle_line(
 ) {
     if let Some(rest) = line.strip_prefix(b"ROOM ") {
         if let Some((sender, seq, sent_at)) = parse_payload(rest, plan) {
-            handle_message(client, sender, seq, now.saturating_sub(sent_at), tally, now);
+            let slot = plan.slot(sender);
+            handle_message(
+                client,
+                sender,
+                slot,
+                seq,
+                now.saturating_sub(sent_at),
+                tally,
+                now,
+            );
         }
     } else if line.starts_with(b"OK Joined") && client.stage == Stage::Joining {
         client.stage = Stage::Joined;
@@ -656,6 +729,7 @@ fn handle_line(
 fn handle_message(
     client: &mut Client,
     sender: usize,
+    slot: usize,
     seq: u64,
     latency: u64,
     tally: &mut Tally,
@@ -667,7 +741,10 @@ fn handle_message(
     tally.latency.record(latency);
     tally.delivered += 1;
     tally.last_delivery = now;
-    match client.from[sender].arrive(seq) {
+    let Some(sequence) = client.from.get_mut(slot) else {
+        return;
+    };
+    match sequence.arrive(seq) {
         Arrival::InOrder => {}
         Arrival::Late => tally.reordered += 1,
         Arrival::Duplicate => tally.duplicates += 1,
