@@ -271,15 +271,7 @@ fn measure_fanout(settings: &Settings, silent_client: bool) -> Result<FanoutResu
     }
     let silent = outcome.silent_stream.take().map(read_until_closed);
     let queue_full_lines = target.queue_full_lines();
-    if !problems.is_empty() {
-        let tail = target.log_tail();
-        if !tail.is_empty() {
-            log!("the server's last log lines:\n{tail}");
-        }
-    }
-    if let Some(warning) = target.stop() {
-        problems.push(warning);
-    }
+    stop(target, &mut problems);
     if outcome.lost + outcome.duplicates + outcome.reordered > 0 {
         problems.push(format!(
             "{} deliveries lost, {} duplicated, {} reordered",
@@ -305,6 +297,20 @@ fn measure_fanout(settings: &Settings, silent_client: bool) -> Result<FanoutResu
         queue_full_lines,
         problems,
     })
+}
+
+/// Stops the server; when something went wrong, first shows its last log
+/// lines, which usually say why (a panic, a refused connection).
+fn stop(target: Target, problems: &mut Vec<String>) {
+    if !problems.is_empty() {
+        let tail = target.log_tail();
+        if !tail.is_empty() {
+            log!("the server's last log lines:\n{tail}");
+        }
+    }
+    if let Some(warning) = target.stop() {
+        problems.push(warning);
+    }
 }
 
 fn plan(settings: &Settings, addr: SocketAddr, silent_client: bool, messages: u64) -> Plan {
@@ -538,9 +544,7 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
             problems.push(failure);
         }
     }
-    if let Some(warning) = target.stop() {
-        problems.push(warning);
-    }
+    stop(target, &mut problems);
     let clients = settings.clients as f64;
     let mut figures = Figures::default();
     figures.text("scenario", "scenario", "idle");
@@ -670,9 +674,7 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
         after = sample(pid);
     }
     let settle_s = settle_started.elapsed().as_secs_f64();
-    if let Some(warning) = target.stop() {
-        problems.push(warning);
-    }
+    stop(target, &mut problems);
     if done < settings.cycles as u64 {
         problems.insert(
             0,

@@ -188,7 +188,9 @@ impl Plan {
     fn sender_id(&self, index: usize) -> Option<usize> {
         match self.room_size {
             None => (index < self.senders).then_some(index),
-            Some(size) => (index.is_multiple_of(size) && index < self.clients).then_some(index / size),
+            Some(size) => {
+                (index.is_multiple_of(size) && index < self.clients).then_some(index / size)
+            }
         }
     }
 
