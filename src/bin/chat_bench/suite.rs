@@ -21,7 +21,8 @@ use std::path::Path;
 /// One line of the report.
 struct Item {
     what: &'static str,
-    args: &'static [&'static str],
+    /// The command line after `chat_bench`, words separated by spaces.
+    args: &'static str,
     target: &'static str,
     judge: fn(&[Run]) -> (String, Verdict),
 }
@@ -37,77 +38,31 @@ enum Verdict {
 const ITEMS: &[Item] = &[
     Item {
         what: "fanout: 1,000 clients, 10 senders, as fast as possible",
-        args: &[
-            "fanout",
-            "--clients",
-            "1000",
-            "--senders",
-            "10",
-            "--messages",
-            "1000",
-        ],
+        args: "fanout --clients 1000 --senders 10 --messages 100",
         target: "≥ 2,000,000 deliveries/s, zero loss",
         judge: |runs| at_least(runs, "deliveries_per_sec", 2_000_000.0, "deliveries/s"),
     },
     Item {
         what: "fanout: 100 clients, 10 senders, as fast as possible",
-        args: &[
-            "fanout",
-            "--clients",
-            "100",
-            "--senders",
-            "10",
-            "--messages",
-            "10000",
-        ],
+        args: "fanout --clients 100 --senders 10 --messages 1000",
         target: "≥ 3,500,000 deliveries/s, zero loss",
         judge: |runs| at_least(runs, "deliveries_per_sec", 3_500_000.0, "deliveries/s"),
     },
     Item {
         what: "fanout: 1,000 clients, 200 messages/s in total",
-        args: &[
-            "fanout",
-            "--clients",
-            "1000",
-            "--senders",
-            "10",
-            "--messages",
-            "100",
-            "--rate",
-            "200",
-        ],
+        args: "fanout --clients 1000 --senders 10 --messages 100 --rate 200",
         target: "p99 ≤ 20 ms, zero loss",
         judge: |runs| at_most(runs, "p99_ms", 20.0, "ms p99"),
     },
     Item {
         what: "fanout: 100 clients, 200 messages/s in total",
-        args: &[
-            "fanout",
-            "--clients",
-            "100",
-            "--senders",
-            "10",
-            "--messages",
-            "100",
-            "--rate",
-            "200",
-        ],
+        args: "fanout --clients 100 --senders 10 --messages 100 --rate 200",
         target: "p99 ≤ 2 ms, zero loss",
         judge: |runs| at_most(runs, "p99_ms", 2.0, "ms p99"),
     },
     Item {
         what: "a class: 200 students, each sending 1 message/s",
-        args: &[
-            "fanout",
-            "--clients",
-            "200",
-            "--senders",
-            "200",
-            "--messages",
-            "5",
-            "--rate",
-            "200",
-        ],
+        args: "fanout --clients 200 --senders 200 --messages 5 --rate 200",
         target: "(none: the README's answer)",
         judge: |runs| {
             let p99 = median_of(runs, "p99_ms");
@@ -124,13 +79,13 @@ const ITEMS: &[Item] = &[
     },
     Item {
         what: "idle: 5,000 clients joined and silent",
-        args: &["idle", "--clients", "5000"],
+        args: "idle --clients 5000",
         target: "≤ 20 KiB server RSS per connection",
         judge: |runs| at_most(runs, "rss_per_client_kib", 20.0, "KiB per connection"),
     },
     Item {
         what: "idle: 10,000 clients, then one broadcast",
-        args: &["idle", "--clients", "10000"],
+        args: "idle --clients 10000",
         target: "all 10,000 connected and the broadcast reaches all",
         judge: |runs| {
             let reached = min_of(runs, "broadcast_reached");
@@ -146,7 +101,7 @@ const ITEMS: &[Item] = &[
     },
     Item {
         what: "slow: 50 clients, 1,000 messages/s of 900 bytes, plus one that never reads",
-        args: &["slow"],
+        args: "slow",
         target:
             "slow client disconnected, server RSS growth it causes ≤ 2 MiB, others' p99 within 10%",
         judge: |runs| {
@@ -176,7 +131,7 @@ const ITEMS: &[Item] = &[
     },
     Item {
         what: "churn: 2,000 connect/register/quit cycles",
-        args: &["churn", "--cycles", "2000"],
+        args: "churn --cycles 2000",
         target: "fds and threads back to their starting counts",
         judge: |runs| {
             let back = runs.iter().all(|run| {
@@ -286,7 +241,7 @@ pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
     let mut details = String::new();
     let mut commands = String::new();
     for item in ITEMS {
-        let mut args: Vec<String> = item.args.iter().map(|a| a.to_string()).collect();
+        let mut args: Vec<String> = item.args.split_whitespace().map(String::from).collect();
         args.extend(inherited.iter().cloned());
         let command = format!("./target/release/chat_bench {}", args.join(" "));
         let _ = writeln!(commands, "{command}");
