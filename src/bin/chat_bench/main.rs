@@ -1,0 +1,277 @@
+//! chat_bench: measured answers to "will it hold my class?" and "what does a
+//! thread per connection cost, and where does it break?".
+//!
+//! ```text
+//! cargo build --release --bins
+//! ./target/release/chat_bench fanout --clients 1000 --senders 10
+//! ./target/release/chat_bench fanout --clients 200 --senders 200 --messages 5 --rate 200
+//! ./target/release/chat_bench idle --clients 5000
+//! ./target/release/chat_bench slow
+//! ./target/release/chat_bench churn --cycles 2000
+//! ./target/release/chat_bench suite --out BENCHMARKS.md
+//! ```
+//!
+//! Without `--host`/`--port` every run starts its own release
+//! `step4_server` (the one next to this program) on a free port with a
+//! temporary data directory and no rate limit, and stops it afterwards; with
+//! them it measures a server that is already running (its CPU, memory and
+//! thread figures then need `--server-pid`).
+//!
+//! Each run prints a table for people and one `key=value` line for scripts.
+//! The load comes from a few threads that each drive many nonblocking
+//! sockets (see `swarm.rs`): one thread per simulated client would make the
+//! tool as costly as the server it measures. Its own CPU use is printed
+//! (`bench_cpu_pct`) so anyone can check it was not the limit.
+//!
+//! std only, like the rest of the project: `/proc` gives the server's
+//! figures, and the `kill` program sends SIGTERM.
+
+mod scenarios;
+mod server;
+mod stats;
+mod suite;
+mod swarm;
+
+use chatroom::cli::{self, CliError, Command, Flag, Parsed};
+use scenarios::{Run, Server, Settings};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const USAGE: &str = "chat_bench <fanout|idle|slow|churn|suite> [options]";
+
+const COMMAND: Command = Command {
+    usage: USAGE,
+    about: "Measures the chat server: fanout throughput and latency, memory per idle \
+connection, what a client that never reads costs, and whether connections leak.\n\
+Scenarios: fanout, idle, slow, churn, and suite (all of them, 3 times, into BENCHMARKS.md).",
+    flags: &[
+        Flag {
+            name: "host",
+            value: Some("HOST"),
+            help: "measure a running server here (default: start a fresh step4_server)",
+        },
+        Flag {
+            name: "port",
+            value: Some("PORT"),
+            help: "its port (with --host)",
+        },
+        Flag {
+            name: "server-pid",
+            value: Some("PID"),
+            help: "its process id, for CPU/memory/thread figures (with --host)",
+        },
+        Flag {
+            name: "clients",
+            value: Some("N"),
+            help: "clients in the room (default 100; idle 1000, slow 50)",
+        },
+        Flag {
+            name: "senders",
+            value: Some("N"),
+            help: "how many of them send (default 10)",
+        },
+        Flag {
+            name: "room-size",
+            value: Some("N"),
+            help: "idle: members per room; one message goes into every room (default 100)",
+        },
+        Flag {
+            name: "messages",
+            value: Some("N"),
+            help: "messages per sender (default 1000; slow 800)",
+        },
+        Flag {
+            name: "window",
+            value: Some("N"),
+            help: "a sender's unconfirmed messages at most (default 16)",
+        },
+        Flag {
+            name: "rate",
+            value: Some("R"),
+            help: "send R messages/s in total instead of as fast as possible (slow: 1000)",
+        },
+        Flag {
+            name: "threads",
+            value: Some("N"),
+            help: "load-generating threads (default 2)",
+        },
+        Flag {
+            name: "cycles",
+            value: Some("N"),
+            help: "churn: connect/register/quit cycles (default 2000)",
+        },
+        Flag {
+            name: "line-bytes",
+            value: Some("N"),
+            help: "length of each MSG line (default 100; slow 900)",
+        },
+        Flag {
+            name: "timeout",
+            value: Some("SECS"),
+            help: "give up on a run after SECS (default 120)",
+        },
+        Flag {
+            name: "out",
+            value: Some("FILE"),
+            help: "suite: where to write the report (default BENCHMARKS.md)",
+        },
+        Flag {
+            name: "runs",
+            value: Some("N"),
+            help: "suite: runs per measurement (default 3)",
+        },
+    ],
+};
+
+/// The scenario and the settings for it.
+enum Job {
+    One(String, Settings),
+    Suite {
+        settings: Settings,
+        out: PathBuf,
+        runs: usize,
+    },
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let scenario = match args.next() {
+        Some(arg) if arg == "-h" || arg == "--help" => COMMAND.exit_with(CliError::Help),
+        Some(arg) => arg,
+        None => COMMAND.exit_with(CliError::Usage(
+            "which scenario? fanout, idle, slow, churn or suite".into(),
+        )),
+    };
+    let job = COMMAND
+        .parse(args)
+        .and_then(|parsed| job(&scenario, &parsed))
+        .unwrap_or_else(|error| COMMAND.exit_with(error));
+    match job {
+        Job::One(scenario, settings) => {
+            let run = run_scenario(&scenario, &settings).unwrap_or_else(|e| cli::fail(e));
+            print!("{}", run.figures.table());
+            println!("{}", run.figures.key_values());
+            if let Some(first) = run.problems.first() {
+                for problem in &run.problems[1..] {
+                    eprintln!("error: {problem}");
+                }
+                cli::fail(first);
+            }
+        }
+        Job::Suite {
+            settings,
+            out,
+            runs,
+        } => {
+            if let Err(e) = suite::run(&settings, &out, runs) {
+                cli::fail(e);
+            }
+        }
+    }
+}
+
+/// Runs one scenario by name (the suite calls this too).
+fn run_scenario(scenario: &str, settings: &Settings) -> Result<Run, String> {
+    match scenario {
+        "fanout" => scenarios::fanout(settings),
+        "idle" => scenarios::idle(settings),
+        "slow" => scenarios::slow(settings),
+        "churn" => scenarios::churn(settings),
+        other => Err(format!("unknown scenario {other}")),
+    }
+}
+
+/// Turns a scenario name and its flags into settings, with that scenario's
+/// defaults.
+fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
+    if !["fanout", "idle", "slow", "churn", "suite"].contains(&scenario) {
+        return Err(CliError::Usage(format!(
+            "unknown scenario \"{scenario}\": expected fanout, idle, slow, churn or suite"
+        )));
+    }
+    let count = |name: &str, default: u64, low: u64, high: u64| -> Result<u64, CliError> {
+        let value = parsed
+            .parse_value::<u64>(name, &format!("a whole number from {low} to {high}"))?
+            .unwrap_or(default);
+        if (low..=high).contains(&value) {
+            Ok(value)
+        } else {
+            Err(CliError::Usage(format!(
+                "invalid value \"{value}\" for --{name}: expected a whole number from {low} to {high}"
+            )))
+        }
+    };
+    let server = match (parsed.value("host"), parsed.value("port")) {
+        (None, None) => Server::Local,
+        (Some(host), Some(_)) => Server::Remote {
+            host: host.to_string(),
+            port: count("port", 0, 1, 65535)? as u16,
+            pid: parsed.parse_value::<u32>("server-pid", "a process id")?,
+        },
+        _ => return Err(CliError::Usage("--host and --port go together".into())),
+    };
+    if parsed.value("server-pid").is_some() && matches!(server, Server::Local) {
+        return Err(CliError::Usage(
+            "--server-pid needs --host and --port".into(),
+        ));
+    }
+    let rate = match parsed.parse_value::<f64>("rate", "messages per second, e.g. 200")? {
+        Some(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Some(rate),
+        Some(rate) => {
+            return Err(CliError::Usage(format!(
+                "invalid value \"{rate}\" for --rate: expected messages per second above 0"
+            )))
+        }
+        None if scenario == "slow" => Some(1_000.0),
+        None => None,
+    };
+    let default_clients = match scenario {
+        "idle" => 1000,
+        "slow" => 50,
+        _ => 100,
+    };
+    let default_messages = if scenario == "slow" { 800 } else { 1000 };
+    // The slow scenario must push more than the kernel's socket buffers
+    // (about 4 MB) plus the server's queue past the client that never reads,
+    // at a rate the server can sustain: long lines do that in seconds.
+    let default_line_bytes = if scenario == "slow" { 900 } else { 100 };
+    let settings = Settings {
+        server,
+        clients: count("clients", default_clients, 1, 15_000)? as usize,
+        senders: count("senders", 10, 1, 10_000)? as usize,
+        room_size: count("room-size", 100, 1, 15_000)? as usize,
+        messages: count("messages", default_messages, 1, 100_000_000)?,
+        window: count("window", 16, 1, 1_000_000)?,
+        rate,
+        threads: count("threads", 2, 1, 64)? as usize,
+        cycles: count("cycles", 2000, 1, 1_000_000)? as usize,
+        line_bytes: count("line-bytes", default_line_bytes, 60, 900)? as usize,
+        timeout: Duration::from_secs(count("timeout", 120, 1, 86_400)?),
+    };
+    if settings.senders > settings.clients && scenario != "idle" {
+        return Err(CliError::Usage(format!(
+            "--senders {} is more than --clients {}: senders are some of the clients",
+            settings.senders, settings.clients
+        )));
+    }
+    if scenario == "suite" {
+        if !matches!(settings.server, Server::Local) {
+            return Err(CliError::Usage(
+                "suite starts its own servers: drop --host/--port".into(),
+            ));
+        }
+        let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));
+        let runs = count("runs", 3, 1, 100)? as usize;
+        return Ok(Job::Suite {
+            settings,
+            out,
+            runs,
+        });
+    }
+    for suite_only in ["out", "runs"] {
+        if parsed.value(suite_only).is_some() {
+            return Err(CliError::Usage(format!("--{suite_only} is for the suite")));
+        }
+    }
+    Ok(Job::One(scenario.to_string(), settings))
+}

@@ -1,0 +1,147 @@
+//! chat_bench smoke tests: tiny scenarios against the real step4_server
+//! (which chat_bench starts itself, on port 0), checking the `key=value`
+//! line a script would read and that nothing was lost.
+//!
+//! The sizes are tiny on purpose: these tests prove the tool works, not how
+//! fast the server is, and they must not disturb other tests running in
+//! parallel on a small machine.
+
+use assert_cmd::Command;
+
+/// Runs chat_bench with `args`; returns (exit code, stdout, stderr).
+fn chat_bench(args: &[&str]) -> (i32, String, String) {
+    let output = Command::cargo_bin("chat_bench")
+        .expect("chat_bench is built")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run chat_bench");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The value of `key` in the stdout line that starts with `scenario=`.
+fn value<'a>(stdout: &'a str, key: &str) -> &'a str {
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with("scenario="))
+        .unwrap_or_else(|| panic!("no key=value line in:\n{stdout}"));
+    line.split(' ')
+        .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {key}= in {line}"))
+}
+
+#[test]
+fn fanout_delivers_every_message_once_in_order() {
+    let (code, stdout, stderr) = chat_bench(&[
+        "fanout",
+        "--clients",
+        "6",
+        "--senders",
+        "2",
+        "--messages",
+        "50",
+        "--timeout",
+        "30",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    // 2 senders × 50 messages, each to all 6 clients (senders included).
+    assert_eq!(value(&stdout, "deliveries"), "600");
+    for key in ["lost", "dup", "reordered", "errors"] {
+        assert_eq!(value(&stdout, key), "0", "{key}");
+    }
+    assert!(value(&stdout, "deliveries_per_sec").parse::<f64>().unwrap() > 0.0);
+    assert!(
+        value(&stdout, "server_peak_rss_kib")
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        stdout.contains("latency p99 (ms)"),
+        "the table is missing:\n{stdout}"
+    );
+}
+
+#[test]
+fn fanout_at_a_fixed_rate_takes_the_expected_time() {
+    // 20 messages at 100/s: the last one is due after 0.19 s.
+    let (code, stdout, stderr) = chat_bench(&[
+        "fanout",
+        "--clients",
+        "3",
+        "--senders",
+        "2",
+        "--messages",
+        "10",
+        "--rate",
+        "100",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(value(&stdout, "deliveries"), "60");
+    assert_eq!(value(&stdout, "lost"), "0");
+    let seconds: f64 = value(&stdout, "send_s").parse().unwrap();
+    assert!((0.18..5.0).contains(&seconds), "send_s={seconds}");
+}
+
+#[test]
+fn idle_broadcast_reaches_everyone() {
+    let (code, stdout, stderr) = chat_bench(&["idle", "--clients", "20"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(value(&stdout, "broadcast_reached"), "20");
+    assert!(value(&stdout, "threads_after").parse::<u64>().unwrap() > 0);
+}
+
+#[test]
+fn churn_leaves_no_fds_behind() {
+    let (code, stdout, stderr) = chat_bench(&["churn", "--cycles", "30"]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(value(&stdout, "completed"), "30");
+    assert_eq!(value(&stdout, "fds_after"), value(&stdout, "fds_before"));
+    assert_eq!(
+        value(&stdout, "threads_after"),
+        value(&stdout, "threads_before")
+    );
+}
+
+#[test]
+fn mistakes_are_usage_errors() {
+    let (code, _, stderr) = chat_bench(&["stampede"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown scenario \"stampede\""), "{stderr}");
+    let (code, _, stderr) = chat_bench(&["fanout", "--host", "127.0.0.1"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--host and --port go together"), "{stderr}");
+    let (code, _, stderr) = chat_bench(&["fanout", "--clients", "2", "--senders", "5"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("senders are some of the clients"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_one_line_and_exit_1() {
+    // Port 1 on localhost: nothing listens there without root.
+    let (code, _, stderr) = chat_bench(&[
+        "fanout",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "1",
+        "--clients",
+        "2",
+        "--senders",
+        "1",
+        "--timeout",
+        "10",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("error: cannot connect to 127.0.0.1:1"),
+        "{stderr}"
+    );
+}
