@@ -64,7 +64,9 @@ fn is_clock(text: &str) -> bool {
         && bytes[9] == b']'
         && bytes[3] == b':'
         && bytes[6] == b':'
-        && [1, 2, 4, 5, 7, 8].iter().all(|&i| bytes[i].is_ascii_digit())
+        && [1, 2, 4, 5, 7, 8]
+            .iter()
+            .all(|&i| bytes[i].is_ascii_digit())
 }
 
 #[test]
@@ -72,7 +74,10 @@ fn default_room_can_be_changed_or_turned_off() {
     let none = Server::start_chat(&["--default-room", ""]);
     let mut alice = none.nick("alice");
     assert_eq!(alice.ask("/users"), "*** Online: alice");
-    assert_eq!(alice.ask("/rooms"), "*** No rooms yet. Make one: /join #name");
+    assert_eq!(
+        alice.ask("/rooms"),
+        "*** No rooms yet. Make one: /join #name"
+    );
 
     let lab = Server::start_chat(&["--default-room", "lab"]);
     let mut bob = lab.nick("bob");
@@ -105,10 +110,7 @@ fn join_and_leave_in_words() {
     );
     bob.expect_next("* alice left #general");
     carol.expect_next("LEAVE #general alice");
-    assert_eq!(
-        bob.ask("/join #LAB"),
-        "*** You joined #lab. Here: alice"
-    );
+    assert_eq!(bob.ask("/join #LAB"), "*** You joined #lab. Here: alice");
     alice.expect_next("* bob joined #lab");
     carol.expect_next("LEAVE #general bob");
 
@@ -162,7 +164,10 @@ fn private_messages_in_words() {
     let mut alice = server.nick("alice");
     let mut bob = server.nick("bob");
     let mut carol = server.login("carol");
-    assert_eq!(alice.ask("/msg BOB psst  hey"), "[private to bob] psst  hey");
+    assert_eq!(
+        alice.ask("/msg BOB psst  hey"),
+        "[private to bob] psst  hey"
+    );
     bob.expect_next("[private] alice: psst  hey");
     assert_eq!(alice.ask("/msg carol hi"), "[private to carol] hi");
     carol.expect_next("PRIVMSG alice hi");
@@ -189,7 +194,10 @@ fn rooms_users_and_help_in_words() {
     zed.send("/help");
     zed.expect_next("*** Commands:");
     let rows = zed.read_until(|line| line.starts_with("***   /quit "));
-    assert!(rows.iter().all(|row| row.starts_with("***   ")), "{rows:#?}");
+    assert!(
+        rows.iter().all(|row| row.starts_with("***   ")),
+        "{rows:#?}"
+    );
     for command in [
         "/nick <name>",
         "/join <room>",

@@ -124,7 +124,14 @@ fn username_rules_and_uniqueness_ignoring_case() {
     let server = Server::start_chat(&[]);
     let mut client = server.connect();
     client.expect_lines(&GREETING);
-    for bad in ["2pac", "_x", "-x", "al ice!", "ålice", "abcdefghijklmnopqrstu"] {
+    for bad in [
+        "2pac",
+        "_x",
+        "-x",
+        "al ice!",
+        "ålice",
+        "abcdefghijklmnopqrstu",
+    ] {
         let reply = client.ask(&format!("USERNAME {bad}"));
         let expected = if bad.contains(' ') {
             "ERROR Usage: USERNAME <name>"
@@ -263,11 +270,19 @@ fn room_messages_reach_the_room_and_the_protocol_sender() {
     outsider.ask("JOIN #elsewhere");
 
     assert_eq!(alice.ask("MSG"), "ERROR Empty message");
-    assert_eq!(alice.ask("MSG  two  spaces"), "ROOM #general alice two  spaces");
+    assert_eq!(
+        alice.ask("MSG  two  spaces"),
+        "ROOM #general alice two  spaces"
+    );
     bob.expect_next("ROOM #general alice two  spaces");
     // Lines that are not a command are messages, even if they start with
     // something that looks like a verb.
-    for text in ["JOINED the club", "join us", "QUITTING is hard", "Hello everyone!"] {
+    for text in [
+        "JOINED the club",
+        "join us",
+        "QUITTING is hard",
+        "Hello everyone!",
+    ] {
         assert_eq!(alice.ask(text), format!("ROOM #general alice {text}"));
         bob.expect_next(&format!("ROOM #general alice {text}"));
     }
@@ -289,13 +304,19 @@ fn private_messages() {
     assert_eq!(bob.ask("PRIVMSG ALICE back"), "OK Sent");
     alice.expect_next("PRIVMSG Bob back");
     assert_eq!(alice.ask("PRIVMSG nobody hi"), "ERROR User not found");
-    assert_eq!(alice.ask("PRIVMSG bob"), "ERROR Usage: PRIVMSG <user> <text>");
+    assert_eq!(
+        alice.ask("PRIVMSG bob"),
+        "ERROR Usage: PRIVMSG <user> <text>"
+    );
     assert_eq!(alice.ask("PRIVMSG"), "ERROR Usage: PRIVMSG <user> <text>");
 
     bob.send("QUIT");
     bob.expect_next("OK Goodbye!");
     bob.read_to_close();
-    assert_eq!(alice.ask("PRIVMSG bob still there?"), "ERROR User not found");
+    assert_eq!(
+        alice.ask("PRIVMSG bob still there?"),
+        "ERROR User not found"
+    );
 }
 
 #[test]
@@ -352,7 +373,10 @@ fn help_lists_the_protocol_commands() {
             "HELP does not list {command:?}:\n{text}"
         );
     }
-    assert!(!text.contains("/join"), "chat-mode commands in HELP:\n{text}");
+    assert!(
+        !text.contains("/join"),
+        "chat-mode commands in HELP:\n{text}"
+    );
 }
 
 #[test]

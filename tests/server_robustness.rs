@@ -66,7 +66,8 @@ fn a_client_that_never_reads_is_disconnected() {
                 return reader;
             }
             assert!(
-                line.starts_with("ROOM #general sender ") && line.ends_with(&format!(" {count:05}")),
+                line.starts_with("ROOM #general sender ")
+                    && line.ends_with(&format!(" {count:05}")),
                 "message {count} missing or out of order: {:.40}",
                 line
             );
@@ -88,14 +89,20 @@ fn a_client_that_never_reads_is_disconnected() {
         sender.send_raw(burst.as_bytes());
         sent += BURST;
         while confirmed < sent {
-            match received.recv_timeout(TIMEOUT).expect("reader stopped receiving") {
+            match received
+                .recv_timeout(TIMEOUT)
+                .expect("reader stopped receiving")
+            {
                 Some(count) => confirmed = count,
                 None => saw_leave = true,
             }
         }
         slowest = slowest.max(started.elapsed());
         if cut_off_after.is_none()
-            && server.log_so_far().iter().any(|l| l.contains("send queue full"))
+            && server
+                .log_so_far()
+                .iter()
+                .any(|l| l.contains("send queue full"))
         {
             cut_off_after = Some(sent);
         }
@@ -111,7 +118,10 @@ fn a_client_that_never_reads_is_disconnected() {
     );
     eprintln!("stalled was cut off after {cut_off_after:?} lines");
     while !saw_leave {
-        saw_leave = received.recv_timeout(TIMEOUT).expect("no LEAVE line").is_none();
+        saw_leave = received
+            .recv_timeout(TIMEOUT)
+            .expect("no LEAVE line")
+            .is_none();
     }
     assert!(
         slowest < Duration::from_secs(2),
@@ -133,22 +143,34 @@ fn over_long_lines_are_refused_and_the_connection_stays_usable() {
     // 1024 bytes is the limit, the line ending not counted.
     let exact = format!("MSG {}", "a".repeat(1020));
     assert_eq!(exact.len(), 1024);
-    assert_eq!(alice.ask(&exact), format!("ROOM #general alice {}", &exact[4..]));
+    assert_eq!(
+        alice.ask(&exact),
+        format!("ROOM #general alice {}", &exact[4..])
+    );
     bob.expect_next(&format!("ROOM #general alice {}", &exact[4..]));
     let over = format!("MSG {}", "b".repeat(1021));
     assert_eq!(alice.ask(&over), "ERROR Line too long (max 1024 bytes)");
     // A huge line is reported once, and what follows it still works.
     alice.send(&format!("MSG {}", "c".repeat(200_000)));
     alice.expect_next("ERROR Line too long (max 1024 bytes)");
-    assert_eq!(alice.ask("MSG still here"), "ROOM #general alice still here");
+    assert_eq!(
+        alice.ask("MSG still here"),
+        "ROOM #general alice still here"
+    );
     bob.expect_next("ROOM #general alice still here");
     assert_quiet(&mut bob);
 
     let small = Server::start_chat(&["--max-line-bytes", "16"]);
     let mut carol = small.login("carol");
     carol.ask("JOIN #general");
-    assert_eq!(carol.ask("MSG 123456789012"), "ROOM #general carol 123456789012");
-    assert_eq!(carol.ask("MSG 1234567890123"), "ERROR Line too long (max 16 bytes)");
+    assert_eq!(
+        carol.ask("MSG 123456789012"),
+        "ROOM #general carol 123456789012"
+    );
+    assert_eq!(
+        carol.ask("MSG 1234567890123"),
+        "ERROR Line too long (max 16 bytes)"
+    );
     let mut dave = small.nick("dave");
     dave.expect("*** (end of recent messages)"); // joined #general
     dave.send("this line is too long");
@@ -167,7 +189,10 @@ fn invalid_utf8_is_refused_and_not_relayed() {
     alice.send_raw(b"PRIVMSG bob \xc3\x28\r\n");
     alice.expect_next("ERROR Message must be UTF-8 text");
     assert_quiet(&mut bob);
-    assert_eq!(alice.ask("MSG caf\u{e9} ok"), "ROOM #general alice caf\u{e9} ok");
+    assert_eq!(
+        alice.ask("MSG caf\u{e9} ok"),
+        "ROOM #general alice caf\u{e9} ok"
+    );
 
     let mut carol = server.nick("carol");
     carol.expect("*** (end of recent messages)"); // joined #general

@@ -125,7 +125,10 @@ impl Server {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "server did not exit within {TIMEOUT:?}");
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit within {TIMEOUT:?}"
+            );
             thread::sleep(Duration::from_millis(20));
         }
     }
@@ -181,8 +184,12 @@ pub struct Client {
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
         let stream = TcpStream::connect_timeout(&addr, TIMEOUT).expect("connect");
-        stream.set_read_timeout(Some(TIMEOUT)).expect("read timeout");
-        stream.set_write_timeout(Some(TIMEOUT)).expect("write timeout");
+        stream
+            .set_read_timeout(Some(TIMEOUT))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(TIMEOUT))
+            .expect("write timeout");
         let reader = BufReader::new(stream.try_clone().expect("clone"));
         Client { stream, reader }
     }
@@ -383,10 +390,8 @@ impl TempDir {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!(
-            "chatroom-test-{label}-{}-{n}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("chatroom-test-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
