@@ -10,6 +10,9 @@
 //! - on failure the message shows what was received, so the reason is visible.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+/// Client programs (steps 2 and 3) with piped stdin/stdout, and a scripted server.
+pub mod program;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -1,0 +1,360 @@
+//! Step 3, the chat client, driven through its stdin and stdout against a
+//! scripted server inside the test (which records the protocol lines the
+//! client sends and sends it scripted lines), and against the step 1 echo
+//! server.
+//!
+//! Every run gets its own empty settings folder (XDG_CONFIG_HOME), so the
+//! machine's real `client.toml` cannot change what a test sees.
+
+mod common;
+
+use assert_cmd::Command as TestCommand;
+use common::program::{closed_port, temp_folder, Program, ScriptedServer};
+use common::{Client, Server, TIMEOUT};
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Starts the chat client with `args`, settings from `config_home`, and no
+/// password in its environment.
+fn chat_client(args: &[&str], config_home: &Path) -> Program {
+    Program::start_with(
+        Command::new(common::bin("step3_chat_client"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", config_home)
+            .env_remove("CHATROOM_PASSWORD"),
+    )
+}
+
+/// A scripted server and a client connected to it as alice in #general, with
+/// the two introduction lines already read.
+fn connected_alice() -> (Program, Client, PathBuf) {
+    let server = ScriptedServer::new();
+    let config_home = temp_folder("step3");
+    let client = chat_client(&["--port", &server.port(), "--name", "alice"], &config_home);
+    let mut connection = server.accept();
+    assert_eq!(connection.line(), "USERNAME alice");
+    assert_eq!(connection.line(), "JOIN #general");
+    (client, connection, config_home)
+}
+
+/// Writes `client.toml` into a fresh settings folder; returns the folder and
+/// the file's path.
+fn settings_with(text: &str) -> (PathBuf, PathBuf) {
+    let config_home = temp_folder("step3-config");
+    let folder = config_home.join("chatroom");
+    std::fs::create_dir_all(&folder).expect("create settings folder");
+    let file = folder.join("client.toml");
+    std::fs::write(&file, text).expect("write client.toml");
+    (config_home, file)
+}
+
+#[test]
+fn renders_every_kind_of_server_line_for_people() {
+    let (mut client, mut connection, config_home) = connected_alice();
+    let script: &[(&str, &[&str])] = &[
+        (
+            "OK Joined #general (2 users)",
+            &["Welcome to the chatroom!", "Joined #general (2 users)"],
+        ),
+        // The two members already there are listed, not announced as new...
+        ("JOIN #general bob", &["* bob is here"]),
+        ("JOIN #general alice", &["* alice is here"]),
+        // ...but the third JOIN is someone arriving.
+        ("JOIN #general carol", &["* carol joined #general"]),
+        ("ROOM #general bob hi there", &["bob: hi there"]),
+        ("PRIVMSG bob psst, alice", &["[private] bob: psst, alice"]),
+        ("LEAVE #general carol", &["* carol left #general"]),
+        (
+            "ERROR Unknown command: /dance",
+            &["! Unknown command: /dance"],
+        ),
+        ("USERLIST alice bob", &["Users: alice, bob"]),
+        ("ROOMLIST #general #rust", &["Rooms: #general, #rust"]),
+        ("ROOMLIST", &["Rooms: none"]),
+        (
+            "NOTICE The server restarts at noon",
+            &["The server restarts at noon"],
+        ),
+        ("NICK bob robert", &["* bob is now known as robert"]),
+        (
+            "TOPIC #general Lunch at noon",
+            &["* Topic for #general: Lunch at noon"],
+        ),
+        ("ACTION #general robert waves", &["* robert waves"]),
+        ("OK Left #general", &["Left #general"]),
+        // The listing ends early when another line comes in between.
+        (
+            "OK Joined #rust (3 users)",
+            &["Welcome to the chatroom!", "Joined #rust (3 users)"],
+        ),
+        ("JOIN #rust dave", &["* dave is here"]),
+        ("ROOM #rust dave hello", &["dave: hello"]),
+        ("JOIN #rust erin", &["* erin joined #rust"]),
+        // Lines the client does not know are shown as they are.
+        (
+            "SOMETHING from a newer server",
+            &["SOMETHING from a newer server"],
+        ),
+        // Control characters never reach the terminal.
+        (
+            "ROOM #general mallory \u{1b}[2J\u{1b}[31mred\u{7}\ttab",
+            &["mallory: [2J[31mred tab"],
+        ),
+        ("NOTICE end of script", &["end of script"]),
+    ];
+    for (line, _) in script {
+        connection.send(line);
+    }
+    let expected: Vec<&str> = script
+        .iter()
+        .flat_map(|(_, shown)| shown.iter().copied())
+        .collect();
+    let mut shown = client.lines_until("end of script");
+    shown.push("end of script".into());
+    assert_eq!(shown, expected);
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn maps_every_typed_line_to_a_protocol_line() {
+    let (mut client, mut connection, config_home) = connected_alice();
+    let typed_and_sent = [
+        ("hello world", "MSG hello world"),
+        // A plain line is always a message, even if it looks like a command.
+        ("JOIN us for lunch", "MSG JOIN us for lunch"),
+        ("/join #rust", "JOIN #rust"),
+        ("/leave", "LEAVE"),
+        ("/msg bob hi there", "PRIVMSG bob hi there"),
+        ("/users", "USERS"),
+        ("/rooms", "ROOMS"),
+        ("/help", "HELP"),
+        // Other /commands go to the server as typed.
+        ("/nick robert", "/nick robert"),
+        ("/me waves", "/me waves"),
+        ("/topic Lunch at noon", "/topic Lunch at noon"),
+        ("/kick bob", "/kick bob"),
+    ];
+    for (typed, sent) in typed_and_sent {
+        client.type_line(typed);
+        assert_eq!(connection.line(), sent, "typed {typed:?}");
+    }
+    client.type_line(""); // an empty line sends nothing...
+    client.type_line("/quit"); // ...so the next line the server reads is QUIT
+    assert_eq!(connection.line(), "QUIT");
+    drop(connection);
+    assert_eq!(client.wait_exit().code(), Some(0));
+    // Nothing was echoed locally: the server, not the client, shows your
+    // messages (it sent none here).
+    assert_eq!(client.stdout_rest(), Vec::<String>::new());
+    assert_eq!(client.stderr_rest(), Vec::<String>::new());
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn quit_exit_and_end_of_input_send_quit_and_exit_0() {
+    for ending in ["quit", "exit", "/quit", "<end of input>"] {
+        let (mut client, mut connection, config_home) = connected_alice();
+        if ending == "<end of input>" {
+            client.close_stdin();
+        } else {
+            client.type_line(ending);
+        }
+        assert_eq!(connection.line(), "QUIT", "after {ending}");
+        connection.send("OK Goodbye");
+        if ending == "exit" {
+            // A server that does not hang up after QUIT: the client leaves
+            // anyway, after a short grace period.
+            assert_eq!(client.line(), "Goodbye");
+            assert_eq!(client.wait_exit().code(), Some(0), "after {ending}");
+            drop(connection);
+        } else {
+            drop(connection);
+            assert_eq!(client.wait_exit().code(), Some(0), "after {ending}");
+            assert_eq!(client.stdout_rest(), ["Goodbye"], "after {ending}");
+        }
+        assert_eq!(client.stderr_rest(), Vec::<String>::new(), "after {ending}");
+        let _ = std::fs::remove_dir_all(config_home);
+    }
+}
+
+#[test]
+fn password_from_the_environment_is_sent_first() {
+    let server = ScriptedServer::new();
+    let config_home = temp_folder("step3-pass");
+    let mut client = Program::start_with(
+        Command::new(common::bin("step3_chat_client"))
+            .args([
+                "--port",
+                &server.port(),
+                "--name",
+                "alice",
+                "--room",
+                "#lab",
+            ])
+            .env("XDG_CONFIG_HOME", &config_home)
+            .env("CHATROOM_PASSWORD", "s3cret"),
+    );
+    let mut connection = server.accept();
+    assert_eq!(connection.line(), "PASS s3cret");
+    assert_eq!(connection.line(), "USERNAME alice");
+    assert_eq!(connection.line(), "JOIN #lab");
+    client.close_stdin();
+    assert_eq!(connection.line(), "QUIT");
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn server_gone_exits_1_without_waiting_for_input() {
+    let (mut client, mut connection, config_home) = connected_alice();
+    connection.send("NOTICE The server is going away");
+    assert_eq!(client.line(), "The server is going away");
+    drop(connection);
+    // stdin stays open: the socket thread must end the program by itself.
+    assert_eq!(client.wait_exit().code(), Some(1));
+    assert_eq!(
+        client.stderr_rest(),
+        ["error: the server closed the connection"]
+    );
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn asks_for_a_name_when_none_is_given() {
+    let server = ScriptedServer::new();
+    let config_home = temp_folder("step3-name");
+    let mut client = chat_client(&["--port", &server.port()], &config_home);
+    client.type_line("");
+    client.type_line("carol");
+    let mut connection = server.accept();
+    assert_eq!(connection.line(), "USERNAME carol");
+    assert_eq!(connection.line(), "JOIN #general");
+    connection.send("NOTICE hello carol");
+    // The prompts have no newline, so they share a line with the first output.
+    assert_eq!(client.line(), "name: name: hello carol");
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn against_the_echo_server_it_shows_the_raw_protocol() {
+    let server = Server::start("step1_echo", &["--host", "127.0.0.1", "--port", "0"]);
+    let config_home = temp_folder("step3-echo");
+    let port = server.addr.port().to_string();
+    let mut client = chat_client(&["--port", &port, "--name", "John"], &config_home);
+    client.type_line("Hi");
+    assert_eq!(client.line(), "USERNAME John");
+    assert_eq!(client.line(), "JOIN #general");
+    assert_eq!(client.line(), "MSG Hi");
+    client.type_line("/join #rust");
+    assert_eq!(client.line(), "JOIN #rust");
+    client.type_line("/users");
+    assert_eq!(client.line(), "USERS");
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn settings_file_supplies_the_defaults() {
+    let server = ScriptedServer::new();
+    let (config_home, _) = settings_with(&format!(
+        "# my chat defaults\nhost = \"127.0.0.1\"\nport = {}\nname = \"dora\"\nroom = \"#lab\"\n",
+        server.port()
+    ));
+    let mut client = chat_client(&[], &config_home);
+    let mut connection = server.accept();
+    assert_eq!(connection.line(), "USERNAME dora");
+    assert_eq!(connection.line(), "JOIN #lab");
+    client.close_stdin();
+    assert_eq!(connection.line(), "QUIT");
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn flags_win_over_the_settings_file() {
+    let server = ScriptedServer::new();
+    let (config_home, _) = settings_with(&format!(
+        "port = {}\nname = \"dora\"\nroom = \"#lab\"\n",
+        closed_port()
+    ));
+    let mut client = chat_client(&["--port", &server.port(), "--name", "erin"], &config_home);
+    let mut connection = server.accept();
+    assert_eq!(connection.line(), "USERNAME erin");
+    assert_eq!(
+        connection.line(),
+        "JOIN #lab",
+        "the file still gives the room"
+    );
+    client.close_stdin();
+    assert_eq!(connection.line(), "QUIT");
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn a_broken_settings_file_is_an_error_naming_file_and_line() {
+    let cases = [
+        (
+            "host = \"127.0.0.1\"\nport = 7007\nnmae = \"dora\"\n",
+            "3: unknown key \"nmae\" (did you mean \"name\"?)",
+        ),
+        (
+            "name = \"dora\"\nport = \"7007\"\n",
+            "2: port must be an integer (port = 7007), not a string",
+        ),
+        (
+            "port 7007\n",
+            "1: expected key = value, found \"port 7007\"",
+        ),
+    ];
+    for (text, message) in cases {
+        let (config_home, file) = settings_with(text);
+        TestCommand::cargo_bin("step3_chat_client")
+            .expect("binary")
+            .args(["--name", "alice"])
+            .env("XDG_CONFIG_HOME", &config_home)
+            .timeout(TIMEOUT)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(format!("error: {}:{message}\n", file.display()));
+        let _ = std::fs::remove_dir_all(config_home);
+    }
+}
+
+#[test]
+fn connection_refused_is_one_clear_error() {
+    let port = closed_port();
+    let config_home = temp_folder("step3-refused");
+    TestCommand::cargo_bin("step3_chat_client")
+        .expect("binary")
+        .args(["--port", &port.to_string(), "--name", "alice"])
+        .env("XDG_CONFIG_HOME", &config_home)
+        .timeout(TIMEOUT)
+        .assert()
+        .code(1)
+        .stderr(format!(
+            "error: cannot connect to 127.0.0.1:{port}: Connection refused\n"
+        ));
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+#[test]
+fn help_and_bad_flags() {
+    TestCommand::cargo_bin("step3_chat_client")
+        .expect("binary")
+        .arg("--help")
+        .timeout(TIMEOUT)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("--name NAME")
+                .and(predicate::str::contains("(default #general)"))
+                .and(predicate::str::contains("client.toml"))
+                .and(predicate::str::contains("CHATROOM_PASSWORD")),
+        );
+    TestCommand::cargo_bin("step3_chat_client")
+        .expect("binary")
+        .arg("--nmae")
+        .timeout(TIMEOUT)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error: unknown flag --nmae"));
+}
