@@ -516,3 +516,86 @@ fn not_choosing_a_name_in_time_ends_the_connection() {
     assert_eq!(alice.ask("PRIVMSG bob still here"), "OK Sent");
     bob.expect_next("PRIVMSG alice still here");
 }
+
+/// A client that reads nothing cannot hold up a shutdown: the server gives
+/// writers a short while to deliver, then exits anyway.
+#[test]
+fn shutdown_does_not_wait_forever_for_a_client_that_never_reads() {
+    // A long queue, so the stalled client stays connected.
+    let mut server = Server::start_chat(&["--rate-per-sec", "0", "--queue-len", "100000"]);
+    let mut alice = server.nick("alice");
+    alice.line(); // joined #general
+    let mut stalled = server.login("stalled");
+    stalled.ask("JOIN #general");
+    alice.expect_next("* stalled joined #general");
+    // 8 MB: more than the kernel's socket buffers hold (about 4 MB here),
+    // so the stalled client's writer ends up stuck in write().
+    let filler = "y".repeat(1000);
+    let burst: String = (0..100).map(|_| format!("{filler}\r\n")).collect();
+    for _ in 0..80 {
+        alice.send_raw(burst.as_bytes());
+    }
+    alice.assert_nothing_pending("/rooms", "*** Rooms:");
+    let mut bob = server.login("bob");
+    let started = Instant::now();
+    server.signal("TERM");
+    assert_eq!(bob.read_to_close(), ["NOTICE Server shutting down"]);
+    assert_eq!(server.wait_exit().code(), Some(0));
+    server.wait_log("did not take their last lines in time");
+    server.wait_log("Server stopped");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(stalled);
+}
+
+/// With a data directory, the room's recent messages survive a restart.
+#[test]
+fn history_in_a_data_dir_is_replayed_after_a_restart() {
+    let dir = common::TempDir::new("srv-history");
+    let args = [
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        dir.path_str(),
+    ];
+    let mut server = Server::start("step4_server", &args);
+    let mut alice = server.login("alice");
+    alice.ask("JOIN #general");
+    assert_eq!(
+        alice.ask("before the restart"),
+        "ROOM #general alice before the restart"
+    );
+    server.signal("TERM");
+    alice.read_to_close();
+    assert_eq!(server.wait_exit().code(), Some(0));
+
+    let server = Server::start("step4_server", &args);
+    let mut bob = server.login("bob");
+    bob.send("JOIN #general");
+    bob.expect_lines(&[
+        "OK Joined #general (0 users)",
+        "ROOM #general alice before the restart",
+    ]);
+}
+
+/// A browser pointed at the chat port gets a page saying how to connect,
+/// not a screen of protocol errors, and is not counted as a chat user.
+#[test]
+fn a_web_browser_gets_a_page_and_the_connection_closes() {
+    let server = Server::start_chat(&[]);
+    let mut browser = server.connect();
+    browser.send_raw(b"GET / HTTP/1.1\r\nHost: localhost\r\nAccept: */*\r\n\r\n");
+    let page = browser.read_to_close();
+    assert!(page[0].starts_with("HTTP/1.1 200"), "{page:#?}");
+    assert!(
+        !page.iter().any(|line| line.starts_with("ERROR")),
+        "{page:#?}"
+    );
+    let mut alice = server.login("alice");
+    assert_eq!(alice.ask("USERS"), "USERLIST alice");
+}

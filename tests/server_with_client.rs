@@ -30,7 +30,10 @@ fn two_step3_clients_chat_through_the_server() {
 
     let mut alice = chat_client(&server, "alice", &config_home);
     let before = alice.lines_until("Joined #general (0 users)");
-    assert!(before.contains(&"Welcome, alice!".to_string()), "{before:#?}");
+    assert!(
+        before.contains(&"Welcome, alice!".to_string()),
+        "{before:#?}"
+    );
 
     let mut bob = chat_client(&server, "bob", &config_home);
     bob.lines_until("Joined #general (1 users)");
