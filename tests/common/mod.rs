@@ -323,6 +323,131 @@ impl Client {
     }
 }
 
+// ---- Helpers for the step 4 server tests -----------------------------------
+
+/// The greeting a new connection gets with the default `--motd`, line by line.
+pub const GREETING: [&str; 3] = [
+    "NOTICE Welcome to chatroom!",
+    "NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)",
+    "NOTICE /help lists the commands",
+];
+
+impl Server {
+    /// `step4_server` on 127.0.0.1, port 0, history kept in memory only,
+    /// plus `extra` flags (a later flag overrides an earlier one).
+    pub fn start_chat(extra: &[&str]) -> Server {
+        let mut args = vec!["--host", "127.0.0.1", "--port", "0", "--no-history"];
+        args.extend_from_slice(extra);
+        Server::start("step4_server", &args)
+    }
+
+    /// A client registered in protocol mode (`USERNAME name`), greeting read.
+    pub fn login(&self, name: &str) -> Client {
+        let mut client = self.connect();
+        client.login(name);
+        client
+    }
+
+    /// A client registered in chat mode (`/nick name`), welcome line read
+    /// (an auto-join's lines, if any, are still to be read).
+    pub fn nick(&self, name: &str) -> Client {
+        let mut client = self.connect();
+        client.nick(name);
+        client
+    }
+}
+
+impl Client {
+    /// Registers in protocol mode; checks that only greeting lines came first.
+    pub fn login(&mut self, name: &str) {
+        self.send(&format!("USERNAME {name}"));
+        let before = self.expect(&format!("OK Welcome, {name}!"));
+        assert_greeting(&before);
+    }
+
+    /// Registers in chat mode; checks that only greeting lines came first.
+    pub fn nick(&mut self, name: &str) {
+        self.send(&format!("/nick {name}"));
+        let before = self.expect(&format!(
+            "*** Welcome, {name}! Type a message and press Enter to send it. /help lists commands."
+        ));
+        assert_greeting(&before);
+    }
+
+    /// Reads the next line and checks it is exactly `expected`.
+    pub fn expect_next(&mut self, expected: &str) {
+        let line = self.line();
+        assert_eq!(line, expected, "unexpected line from the server");
+    }
+
+    /// Reads `expected.len()` lines and checks them one by one.
+    pub fn expect_lines(&mut self, expected: &[&str]) {
+        let got: Vec<String> = (0..expected.len()).map(|_| self.line()).collect();
+        assert_eq!(got, expected, "unexpected lines from the server");
+    }
+
+    /// Sends `line` and returns the first line of the reply.
+    pub fn ask(&mut self, line: &str) -> String {
+        self.send(line);
+        self.line()
+    }
+
+    /// Proves that nothing is waiting for this client: sends `probe` (a
+    /// command whose reply starts with `reply_prefix`) and checks that the
+    /// reply is the very next line. Everything the server did for other
+    /// clients before this call is already in this client's queue, so a line
+    /// that should not have been sent would show up here.
+    pub fn assert_nothing_pending(&mut self, probe: &str, reply_prefix: &str) {
+        self.send(probe);
+        let line = self.line();
+        assert!(
+            line.starts_with(reply_prefix),
+            "expected nothing before the reply to {probe:?}, got {line:?}"
+        );
+    }
+}
+
+/// Checks that `lines` are greeting lines (all or some of them: the greeting
+/// may be sent before or after the first line the client sends).
+pub fn assert_greeting(lines: &[String]) {
+    assert!(
+        lines.iter().all(|line| line.starts_with("NOTICE ")),
+        "expected only greeting lines, got {lines:#?}"
+    );
+}
+
+/// Counts a process's threads (`Threads:` in /proc/<pid>/status).
+pub fn thread_count(pid: u32) -> usize {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("Threads: line")
+}
+
+/// Counts a process's open file descriptors (entries of /proc/<pid>/fd).
+pub fn fd_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("read fd dir")
+        .count()
+}
+
+/// Polls `check` every 20 ms until it returns true, for at most [`TIMEOUT`].
+/// Returns whether it did.
+pub fn eventually(mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A fresh, empty directory under the system's temp directory, unique to this
 /// test process and call (tests run in parallel), removed when dropped.
 pub struct TempDir(pub PathBuf);
@@ -345,6 +470,10 @@ impl TempDir {
     /// A path inside the directory, as a string for a command-line argument.
     pub fn arg(&self, inside: &str) -> String {
         self.0.join(inside).display().to_string()
+    }
+
+    pub fn path_str(&self) -> &str {
+        self.0.to_str().expect("temp dir path is UTF-8")
     }
 }
 

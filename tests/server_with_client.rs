@@ -1,0 +1,79 @@
+//! The whole system end to end: two `step3_chat_client` programs (what a
+//! student runs) talking through a real `step4_server`, with a person on a
+//! bare TCP connection in chat mode in the same room.
+//!
+//! The clients are driven through their stdin and stdout, as a person would
+//! use them; each gets its own empty settings folder so the machine's real
+//! `client.toml` cannot change what the test sees.
+
+mod common;
+
+use common::program::{temp_folder, Program};
+use common::Server;
+use std::path::Path;
+use std::process::Command;
+
+/// Starts `step3_chat_client --name <name>` against `server`.
+fn chat_client(server: &Server, name: &str, config_home: &Path) -> Program {
+    Program::start_with(
+        Command::new(common::bin("step3_chat_client"))
+            .args(["--port", &server.addr.port().to_string(), "--name", name])
+            .env("XDG_CONFIG_HOME", config_home)
+            .env_remove("CHATROOM_PASSWORD"),
+    )
+}
+
+#[test]
+fn two_step3_clients_chat_through_the_server() {
+    let server = Server::start_chat(&[]);
+    let config_home = temp_folder("server-with-client");
+
+    let mut alice = chat_client(&server, "alice", &config_home);
+    let before = alice.lines_until("Joined #general (0 users)");
+    assert!(
+        before.contains(&"Welcome, alice!".to_string()),
+        "{before:#?}"
+    );
+
+    let mut bob = chat_client(&server, "bob", &config_home);
+    bob.lines_until("Joined #general (1 users)");
+    assert_eq!(bob.line(), "* alice is here");
+    assert_eq!(alice.line(), "* bob joined #general");
+
+    // A person on nc, in chat mode, joins the same room.
+    let mut carol = server.nick("carol");
+    carol.expect_next("*** You joined #general. Here: alice, bob");
+    assert_eq!(alice.line(), "* carol joined #general");
+    assert_eq!(bob.line(), "* carol joined #general");
+
+    // A room message: everyone sees it, its sender too (the server echoes it).
+    alice.type_line("Hello bob!");
+    assert_eq!(alice.line(), "alice: Hello bob!");
+    assert_eq!(bob.line(), "alice: Hello bob!");
+    carol.expect_next("alice: Hello bob!");
+
+    carol.send("hi both");
+    assert_eq!(alice.line(), "carol: hi both");
+    assert_eq!(bob.line(), "carol: hi both");
+
+    // A private message, and the lists.
+    bob.type_line("/msg alice psst");
+    assert_eq!(bob.line(), "Sent");
+    assert_eq!(alice.line(), "[private] bob: psst");
+    alice.type_line("/users");
+    assert_eq!(alice.line(), "Users: alice, bob, carol");
+    bob.type_line("/rooms");
+    assert_eq!(bob.line(), "Rooms: #general");
+
+    // alice leaves with /quit; bob with the end of his input (Ctrl-D).
+    alice.type_line("/quit");
+    assert_eq!(alice.line(), "Goodbye!");
+    assert_eq!(alice.wait_exit().code(), Some(0));
+    assert_eq!(bob.line(), "* alice left #general");
+    carol.expect_next("* alice left #general");
+    bob.close_stdin();
+    assert_eq!(bob.wait_exit().code(), Some(0));
+    carol.expect_next("* bob left #general");
+    assert_eq!(carol.ask("/users"), "*** In #general: carol");
+    let _ = std::fs::remove_dir_all(&config_home);
+}
