@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Client, Server};
+use common::{Client, Server, TempDir};
 
 const NOT_IN_ROOM: &str = "[error] Not in a room (join one: /join #name)";
 
@@ -34,7 +34,19 @@ fn arrive(server: &Server, name: &str) -> Client {
 
 #[test]
 fn nick_welcomes_and_joins_the_default_room() {
-    let server = Server::start_chat(&[]);
+    // History on (in a temp dir): the newcomer gets the recent messages.
+    let data = TempDir::new("chat-replay");
+    let server = Server::start(
+        "step4_server",
+        &[
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            data.path_str(),
+        ],
+    );
     let mut alice = server.nick("alice");
     alice.expect_next("*** You joined #general. Nobody else is here yet.");
     alice.send("hi there");

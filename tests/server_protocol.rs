@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{assert_greeting, Client, Server, GREETING};
+use common::{assert_greeting, Client, Server, TempDir, GREETING};
 use std::thread;
 
 const CHOOSE_NAME_FIRST: &str = "ERROR Choose a name first: /nick <name> or USERNAME <name>";
@@ -47,7 +47,9 @@ fn greeting_comes_first_whether_or_not_the_client_speaks() {
 /// the seed does not show are the greeting's NOTICE lines, which come first.
 #[test]
 fn seed_002_alice_and_bob_session() {
-    let server = Server::start_chat(&[]);
+    // History on: in the seed's session bob is replayed alice's message.
+    let data = TempDir::new("seed-002");
+    let server = with_history(&data, &[]);
     let mut alice = server.connect();
     alice.send("USERNAME alice");
     assert_greeting(&alice.expect("OK Welcome, alice!"));
@@ -104,7 +106,14 @@ fn before_a_name_only_username_help_quit_and_pass_work() {
         "USERS",
         "/users",
     ] {
-        assert_eq!(client.ask(line), CHOOSE_NAME_FIRST, "after {line:?}");
+        // Before registering, a `/command` is answered in the chat dialect
+        // (a person typed it), a verb in the protocol dialect.
+        let expected = if line.starts_with('/') {
+            CHOOSE_NAME_FIRST.replace("ERROR ", "[error] ")
+        } else {
+            CHOOSE_NAME_FIRST.to_string()
+        };
+        assert_eq!(client.ask(line), expected, "after {line:?}");
     }
     assert_eq!(client.ask("PASS anything"), "OK Password accepted");
     client.send("HELP");
@@ -216,7 +225,8 @@ fn join_rules_members_and_switching_rooms() {
 
 #[test]
 fn recent_history_is_replayed_on_joining() {
-    let server = Server::start_chat(&["--history-replay", "2"]);
+    let data = TempDir::new("protocol-replay");
+    let server = with_history(&data, &["--history-replay", "2"]);
     let mut alice = server.login("alice");
     alice.ask("JOIN #general");
     for text in ["one", "two", "three"] {
@@ -534,4 +544,19 @@ fn ten_clients_receive_all_messages_in_the_same_order() {
             .collect();
         assert_eq!(own, expected.iter().collect::<Vec<_>>());
     }
+}
+
+/// A server on 127.0.0.1 with its history in `data` (most tests here run
+/// with `--no-history`, which also turns replay off).
+fn with_history(data: &TempDir, extra: &[&str]) -> Server {
+    let mut args = vec![
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--data-dir",
+        data.path_str(),
+    ];
+    args.extend_from_slice(extra);
+    Server::start("step4_server", &args)
 }

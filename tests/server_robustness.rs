@@ -172,7 +172,7 @@ fn over_long_lines_are_refused_and_the_connection_stays_usable() {
         "ERROR Line too long (max 16 bytes)"
     );
     let mut dave = small.nick("dave");
-    dave.expect("*** (end of recent messages)"); // joined #general
+    dave.expect_next("*** You joined #general. Here: carol");
     dave.send("this line is too long");
     dave.expect_next("[error] Line too long (max 16 bytes)");
 }
@@ -195,7 +195,7 @@ fn invalid_utf8_is_refused_and_not_relayed() {
     );
 
     let mut carol = server.nick("carol");
-    carol.expect("*** (end of recent messages)"); // joined #general
+    carol.expect_next("*** You joined #general. Here: alice, bob");
     carol.send_raw(b"\xfe\xfe\r\n");
     carol.expect_next("[error] Message must be UTF-8 text");
 }
