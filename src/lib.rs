@@ -15,6 +15,7 @@
 //! The chat server (step 4), in the order a line travels through it:
 //! - [`server`]: bind, announce, the accept loop, graceful shutdown.
 //! - [`connection`]: one connection's reader and writer threads and cleanup.
+//! - [`capacity`]: how many connections the machine's limits allow.
 //! - [`framing`]: bytes → lines (line endings, telnet, backspace, length cap).
 //! - [`ratelimit`]: flood control, a token bucket per connection.
 //! - [`command`]: a line → a [`command::Command`], in either dialect.
@@ -41,6 +42,7 @@ pub mod toml;
 
 // The chat server (step 4).
 pub mod addresses;
+pub mod capacity;
 pub mod command;
 pub mod config;
 pub mod connection;

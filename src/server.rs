@@ -22,7 +22,7 @@ use crate::config::ServerConfig;
 use crate::connection::{self, ServerContext};
 use crate::history::History;
 use crate::state::{self, State};
-use crate::{addresses, http_page, log, secret, signal};
+use crate::{addresses, capacity, http_page, log, secret, signal};
 use std::io::{self, ErrorKind};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
@@ -48,7 +48,7 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {}", describe(&e)))?;
 
-    let (history, warnings) = if config.history {
+    let (history, mut warnings) = if config.history {
         History::open(&config.data_dir, config.fsync, config.history_replay).map_err(|e| {
             format!(
                 "cannot use the data directory {}: {} (choose another with --data-dir, or run with --no-history)",
@@ -74,6 +74,19 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
         }
     };
 
+    // Never accept more connections than the machine can give threads to:
+    // see `capacity` for why running out would crash the whole server.
+    let mut config = config;
+    capacity::raise_open_file_limit();
+    if let Some(limit) = capacity::connection_limit() {
+        if config.max_clients > limit.connections {
+            warnings.push(format!(
+                "max_clients lowered from {} to {}: {}",
+                config.max_clients, limit.connections, limit.reason
+            ));
+            config.max_clients = limit.connections;
+        }
+    }
     let how_to_connect = addresses::connect_lines(local, &addresses::lan_ipv4_addresses());
     let banner = banner(
         &how_to_connect,
