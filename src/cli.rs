@@ -169,6 +169,16 @@ impl Parsed {
     }
 }
 
+/// An I/O error as a person reads it: "Address already in use (os error
+/// 98)" → "Address already in use". The error number means nothing to them.
+pub fn describe_io_error(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error ") {
+        Some(end) => text[..end].to_string(),
+        None => text,
+    }
+}
+
 /// Ends the program after a runtime failure: `error: <message>`, exit 1.
 pub fn fail(message: impl Display) -> ! {
     eprintln!("error: {message}");

@@ -22,9 +22,9 @@ use crate::config::ServerConfig;
 use crate::connection::{self, ServerContext};
 use crate::history::History;
 use crate::state::{self, State};
-use crate::{addresses, capacity, http_page, log, secret, signal};
+use crate::{addresses, capacity, cli, http_page, log, secret, signal};
 use std::io::{self, ErrorKind};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -42,18 +42,25 @@ const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 pub fn run(config: ServerConfig) -> Result<(), String> {
     signal::install().map_err(|e| format!("cannot install the signal handler: {e}"))?;
     let bind_addr = format!("{}:{}", config.host, config.port);
-    let listener = TcpListener::bind(&bind_addr)
-        .map_err(|e| format!("cannot listen on {bind_addr}: {}", describe(&e)))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| format!("cannot read the listening address: {}", describe(&e)))?;
+    let listener = TcpListener::bind(&bind_addr).map_err(|e| {
+        format!(
+            "cannot listen on {bind_addr}: {}",
+            cli::describe_io_error(&e)
+        )
+    })?;
+    let local = listener.local_addr().map_err(|e| {
+        format!(
+            "cannot read the listening address: {}",
+            cli::describe_io_error(&e)
+        )
+    })?;
 
     let (history, mut warnings) = if config.history {
         History::open(&config.data_dir, config.fsync, config.history_replay).map_err(|e| {
             format!(
                 "cannot use the data directory {}: {} (choose another with --data-dir, or run with --no-history)",
                 config.data_dir.display(),
-                describe(&e)
+                cli::describe_io_error(&e)
             )
         })?
     } else {
@@ -119,7 +126,7 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
         state.shut_down_all();
         drop(state);
         // Wake the accept loop, which is blocked in accept().
-        let _ = TcpStream::connect_timeout(&wake_address(local), Duration::from_secs(1));
+        let _ = signal::wake_accept_loop(local);
     })
     .map_err(|e| format!("cannot start the signal watcher thread: {e}"))?;
 
@@ -159,7 +166,10 @@ fn accept_loop(listener: &TcpListener, context: &Arc<ServerContext>) {
             },
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
-                log!("Cannot accept a connection: {} (retrying)", describe(&e));
+                log!(
+                    "Cannot accept a connection: {} (retrying)",
+                    cli::describe_io_error(&e)
+                );
                 thread::sleep(ACCEPT_RETRY_DELAY);
             }
         }
@@ -187,25 +197,4 @@ fn banner(
         ));
     }
     text
-}
-
-/// Where the watcher connects to wake `accept()`: the bound address, or
-/// loopback when bound to every address.
-fn wake_address(local: SocketAddr) -> SocketAddr {
-    let ip = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, local.port())
-}
-
-/// An I/O error as a person reads it: "Address already in use", without
-/// Rust's "(os error 98)" suffix.
-pub fn describe(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(end) => text[..end].to_string(),
-        None => text,
-    }
 }

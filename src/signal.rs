@@ -21,6 +21,7 @@
 //! once, without the clean shutdown.
 
 use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
@@ -61,6 +62,19 @@ where
             }
             on_shutdown();
         })
+}
+
+/// Wakes an accept loop blocked in `accept()` on `listening` by connecting
+/// to it: the loop gets a connection, sees the flag, and stops. A listener on
+/// 0.0.0.0 (or ::) accepts on every address, so loopback is used for it.
+pub fn wake_accept_loop(listening: SocketAddr) -> io::Result<()> {
+    let ip = match listening.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let address = SocketAddr::new(ip, listening.port());
+    TcpStream::connect_timeout(&address, std::time::Duration::from_secs(1)).map(drop)
 }
 
 #[cfg(unix)]

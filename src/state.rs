@@ -109,6 +109,18 @@ impl Conn {
     }
 }
 
+/// A room message or action about to be sent: see `State::speech`.
+struct Speech {
+    room_key: String,
+    /// The room's name as shown.
+    room: String,
+    user: String,
+    /// Cleaned of control characters.
+    text: String,
+    /// Who does not get it back (a chat-mode sender).
+    except: Option<ConnId>,
+}
+
 struct Room {
     /// As first typed, e.g. `#Lab-1`; the key is its lower-case form.
     name: String,
@@ -475,35 +487,53 @@ impl State {
     }
 
     fn say(&mut self, id: ConnId, text: &str) -> Flow {
-        let Some(conn) = self.conns.get(&id) else {
-            return Flow::Close;
+        let speech = match self.speech(id, text) {
+            Ok(speech) => speech,
+            Err(flow) => return flow,
         };
-        if conn.muted {
-            return self.refused(id, Refusal::Muted);
-        }
-        let Some(key) = conn.room.clone() else {
-            return self.refused(id, Refusal::NotInRoom);
-        };
-        let text = sanitize::clean(text);
-        if text.trim().is_empty() {
-            return self.refused(id, Refusal::EmptyMessage);
-        }
-        let from = conn.name.clone().unwrap_or_default();
-        // A program wants its own message back, in the room's true order; a
-        // person already sees what they typed.
-        let except = (conn.mode == Mode::Chat).then_some(id);
-        let room = self.room_name(&key);
         // Stored before it is delivered: whatever anyone received is on disk.
-        if !self.record(RecordKind::Message, &room, &from, &text) {
+        if !self.record(
+            RecordKind::Message,
+            &speech.room,
+            &speech.user,
+            &speech.text,
+        ) {
             return self.refused(id, Refusal::CouldNotStore);
         }
         let event = Event::RoomMessage {
-            room,
-            from,
-            text: text.into_owned(),
+            room: speech.room,
+            from: speech.user,
+            text: speech.text,
         };
-        self.broadcast(&key, &event, except);
+        self.broadcast(&speech.room_key, &event, speech.except);
         Flow::Continue
+    }
+
+    /// What `say` and `action` both check first: the speaker is not muted,
+    /// is in a room, and has something to say once cleaned.
+    fn speech(&mut self, id: ConnId, text: &str) -> Result<Speech, Flow> {
+        let Some(conn) = self.conns.get(&id) else {
+            return Err(Flow::Close);
+        };
+        if conn.muted {
+            return Err(self.refused(id, Refusal::Muted));
+        }
+        let Some(room_key) = conn.room.clone() else {
+            return Err(self.refused(id, Refusal::NotInRoom));
+        };
+        let text = sanitize::clean(text).into_owned();
+        if text.trim().is_empty() {
+            return Err(self.refused(id, Refusal::EmptyMessage));
+        }
+        Ok(Speech {
+            room: self.room_name(&room_key),
+            room_key,
+            user: conn.name.clone().unwrap_or_default(),
+            text,
+            // A program wants its own line back, in the room's true order;
+            // a person already sees what they typed.
+            except: (conn.mode == Mode::Chat).then_some(id),
+        })
     }
 
     fn private(&mut self, id: ConnId, to: &str, text: &str) -> Flow {
@@ -685,27 +715,19 @@ impl State {
     }
 
     fn action(&mut self, id: ConnId, text: &str) -> Flow {
-        let Some(conn) = self.conns.get(&id) else {
-            return Flow::Close;
+        let speech = match self.speech(id, text) {
+            Ok(speech) => speech,
+            Err(flow) => return flow,
         };
-        if conn.muted {
-            return self.refused(id, Refusal::Muted);
-        }
-        let Some(key) = conn.room.clone() else {
-            return self.refused(id, Refusal::NotInRoom);
-        };
-        let text = sanitize::clean(text).into_owned();
-        if text.trim().is_empty() {
-            return self.refused(id, Refusal::EmptyMessage);
-        }
-        let except = (conn.mode == Mode::Chat).then_some(id);
-        let user = conn.name.clone().unwrap_or_default();
-        let room = self.room_name(&key);
-        if !self.record(RecordKind::Action, &room, &user, &text) {
+        if !self.record(RecordKind::Action, &speech.room, &speech.user, &speech.text) {
             return self.refused(id, Refusal::CouldNotStore);
         }
-        let event = Event::Action { room, user, text };
-        self.broadcast(&key, &event, except);
+        let event = Event::Action {
+            room: speech.room,
+            user: speech.user,
+            text: speech.text,
+        };
+        self.broadcast(&speech.room_key, &event, speech.except);
         Flow::Continue
     }
 

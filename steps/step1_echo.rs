@@ -65,7 +65,7 @@
 use chatroom::{cli, log, signal};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::UdpSocket;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -141,7 +141,7 @@ fn serve_tcp(host: &str, port: u16) {
     let listener = TcpListener::bind((host, port)).unwrap_or_else(|error| {
         cli::fail(format!(
             "cannot listen on {host}:{port}: {}",
-            without_os_code(&error)
+            cli::describe_io_error(&error)
         ))
     });
     // With --port 0 the OS picks the port: ask which one we got, and say it
@@ -152,11 +152,10 @@ fn serve_tcp(host: &str, port: u16) {
     };
     log!("Echo server listening on {address} (tcp)");
 
-    let wake_address = reachable(address);
     let watcher = signal::spawn_watcher(move || {
         // Connecting is enough to make the blocked accept() return; the
         // connection is closed again at once.
-        if let Err(error) = TcpStream::connect(wake_address) {
+        if let Err(error) = signal::wake_accept_loop(address) {
             log!("cannot wake the accept loop ({error}); exiting without waiting");
             std::process::exit(1);
         }
@@ -285,7 +284,7 @@ fn serve_udp(host: &str, port: u16) {
     let socket = UdpSocket::bind((host, port)).unwrap_or_else(|error| {
         cli::fail(format!(
             "cannot listen on {host}:{port}: {}",
-            without_os_code(&error)
+            cli::describe_io_error(&error)
         ))
     });
     let address = match socket.local_addr() {
@@ -316,25 +315,4 @@ fn serve_udp(host: &str, port: u16) {
         }
     }
     log!("Echo server stopped");
-}
-
-/// An address we can connect to ourselves: a listener on 0.0.0.0 (or ::)
-/// accepts connections on every address, so use the loopback one.
-fn reachable(address: SocketAddr) -> SocketAddr {
-    let ip = match address.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, address.port())
-}
-
-/// "Address already in use (os error 98)" → "Address already in use": the
-/// error number means nothing to a person reading the message.
-fn without_os_code(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(end) => text[..end].to_string(),
-        None => text,
-    }
 }

@@ -74,7 +74,7 @@ fn main() {
     let stream = TcpStream::connect((host.as_str(), port)).unwrap_or_else(|error| {
         cli::fail(format!(
             "cannot connect to {host}:{port}: {}",
-            without_os_code(&error)
+            cli::describe_io_error(&error)
         ))
     });
     if let Err(error) = stream.set_read_timeout(Some(REPLY_TIMEOUT)) {
@@ -141,7 +141,7 @@ fn fail_connection(host: &str, port: u16, error: io::Error) -> ! {
         | ErrorKind::UnexpectedEof => cli::fail("the server closed the connection"),
         _ => cli::fail(format!(
             "connection to {host}:{port} failed: {}",
-            without_os_code(&error)
+            cli::describe_io_error(&error)
         )),
     }
 }
@@ -150,14 +150,4 @@ fn fail_connection(host: &str, port: u16, error: io::Error) -> ! {
 fn trim_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// "Connection refused (os error 111)" → "Connection refused": the error
-/// number means nothing to a person reading the message.
-fn without_os_code(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(end) => text[..end].to_string(),
-        None => text,
-    }
 }

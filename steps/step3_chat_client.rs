@@ -139,7 +139,7 @@ fn main() {
     let mut server = TcpStream::connect((host.as_str(), port)).unwrap_or_else(|error| {
         cli::fail(format!(
             "cannot connect to {host}:{port}: {}",
-            without_os_code(&error)
+            cli::describe_io_error(&error)
         ))
     });
     let reading_handle = match server.try_clone() {
@@ -473,16 +473,6 @@ fn printable(line: &str) -> String {
 fn trim_line_end(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-/// "Connection refused (os error 111)" → "Connection refused": the error
-/// number means nothing to a person reading the message.
-fn without_os_code(error: &io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(end) => text[..end].to_string(),
-        None => text,
-    }
 }
 
 #[cfg(test)]

@@ -38,25 +38,25 @@ enum Verdict {
 const ITEMS: &[Item] = &[
     Item {
         what: "fanout: 1,000 clients, 10 senders, as fast as possible",
-        args: "fanout --clients 1000 --senders 10 --messages 100",
+        args: "fanout --clients 1000 --senders 10 --messages 500",
         target: "≥ 2,000,000 deliveries/s, zero loss",
         judge: |runs| at_least(runs, "deliveries_per_sec", 2_000_000.0, "deliveries/s"),
     },
     Item {
         what: "fanout: 100 clients, 10 senders, as fast as possible",
-        args: "fanout --clients 100 --senders 10 --messages 1000",
+        args: "fanout --clients 100 --senders 10 --messages 5000",
         target: "≥ 3,500,000 deliveries/s, zero loss",
         judge: |runs| at_least(runs, "deliveries_per_sec", 3_500_000.0, "deliveries/s"),
     },
     Item {
         what: "fanout: 1,000 clients, 200 messages/s in total",
-        args: "fanout --clients 1000 --senders 10 --messages 100 --rate 200",
+        args: "fanout --clients 1000 --senders 10 --messages 200 --rate 200",
         target: "p99 ≤ 20 ms, zero loss",
         judge: |runs| at_most(runs, "p99_ms", 20.0, "ms p99"),
     },
     Item {
         what: "fanout: 100 clients, 200 messages/s in total",
-        args: "fanout --clients 100 --senders 10 --messages 100 --rate 200",
+        args: "fanout --clients 100 --senders 10 --messages 200 --rate 200",
         target: "p99 ≤ 2 ms, zero loss",
         judge: |runs| at_most(runs, "p99_ms", 2.0, "ms p99"),
     },
