@@ -362,20 +362,24 @@ fn drain(inbox: &Receiver<Arc<str>>, batch: &mut Vec<u8>) -> bool {
     false
 }
 
-/// How long a busy writer waits between writes, given how many connections
-/// the server has. Every wake-up and `write()` costs CPU, and the whole
-/// server pays for all of them, so the window is chosen to keep the total
-/// down: at most about 100,000 writes a second (10 µs per connection), and
-/// fewer once there are many connections, because each wake-up costs more
-/// when thousands of threads share two cores (15 ns per connection per
-/// connection). 100 connections → 1 ms, 200 → 2 ms, 1,000 → 15 ms, never
-/// more than [`MAX_COALESCE`]. Measured with `chat_bench`: see the README's
-/// "How fast is it?".
+/// How long a busy writer waits between writes: [`COALESCE_PER_CONNECTION`]
+/// for each connection the server has, at most [`MAX_COALESCE`]. Every
+/// wake-up and `write()` costs CPU and the whole server pays for all of them,
+/// so the window grows with the number of writers: with N busy writers each
+/// writing at most once per window, the server makes at most about
+/// N / window = 66,000 writes a second, however fast messages come.
+/// 100 connections → 1.5 ms, 1,000 → 15 ms. Chosen by measuring with
+/// `chat_bench` (see the README's "How fast is it?"): smaller windows cost
+/// more CPU than two cores have at 1,000 clients; larger ones add latency.
 pub fn coalesce_window(connections: usize) -> Duration {
-    let n = connections.min(1_000_000) as u64;
-    let micros = (n * 10).max(n * n * 15 / 1_000);
-    Duration::from_micros(micros).min(MAX_COALESCE)
+    let connections = u32::try_from(connections).unwrap_or(u32::MAX);
+    COALESCE_PER_CONNECTION
+        .saturating_mul(connections)
+        .min(MAX_COALESCE)
 }
+
+/// See [`coalesce_window`].
+pub const COALESCE_PER_CONNECTION: Duration = Duration::from_micros(15);
 
 /// How long a busy writer keeps pacing after its last line before it goes
 /// back to blocking in `recv()`. Going quiet is what makes the next line
