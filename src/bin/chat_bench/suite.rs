@@ -331,9 +331,14 @@ median of {runs} runs; every run started a fresh release `step4_server` with \
 data directory. Loss and errors are judged on every run, not the median.\n",
         chatroom::timestamp::human(started)
     );
+    // The idle 10,000 run needs more memory mappings than Linux allows by
+    // default (see the README), so the report says what this machine had.
+    let max_map_count = fs::read_to_string("/proc/sys/vm/max_map_count")
+        .map(|text| text.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into());
     let _ = writeln!(
         text,
-        "Machine: {cores} cores (nproc), {cpu}, Linux {kernel}.\n"
+        "Machine: {cores} cores (nproc), {cpu}, Linux {kernel}, vm.max_map_count {max_map_count}.\n"
     );
     let _ = writeln!(
         text,
