@@ -279,7 +279,7 @@ const SETTINGS: &[Setting] = &[
         section: "chat",
         kind: Kind::Room,
         flag: Some("default-room"),
-        meaning: "room everyone joins on arrival; \"\" = none",
+        meaning: "room a person (registering with /nick) joins on arrival; \"\" = none",
     },
     Setting {
         key: "motd",
@@ -384,7 +384,7 @@ pub const SERVER_COMMAND: Command = Command {
         Flag {
             name: "default-room",
             value: Some("ROOM"),
-            help: "room joined on arrival; \"\" = none (default #general)",
+            help: "room a /nick user joins on arrival; \"\" = none (default #general)",
         },
         Flag {
             name: "motd",

@@ -60,7 +60,7 @@
 //! nc localhost 7007
 //! ```
 //! Then press Ctrl-C in terminal 1 and watch it close the connection cleanly.
-//! `cargo run --bin step1_echo -- --udp` with `nc -u localhost 7007` tries UDP.
+//! `cargo run --bin step1_echo -- --udp` with `nc -u 127.0.0.1 7007` tries UDP.
 
 use chatroom::{cli, log, signal};
 use std::io::{self, ErrorKind, Read, Write};
