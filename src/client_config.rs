@@ -114,9 +114,18 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
         line: Some(line),
         message,
     };
-    let entries = toml::parse(text).map_err(|error| error_at(error.line, error.message))?;
+    let document = toml::parse(text).map_err(|error| error_at(error.line, error.message))?;
+    if let Some(section) = document.sections.first() {
+        return Err(error_at(
+            section.line,
+            format!(
+                "client.toml has no sections; remove [{}] and keep its keys at the top",
+                section.name
+            ),
+        ));
+    }
     let mut config = ClientConfig::default();
-    for entry in entries {
+    for entry in document.entries {
         apply(&mut config, &entry).map_err(|message| error_at(entry.line, message))?;
     }
     Ok(config)
@@ -124,12 +133,6 @@ pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
 
 /// Stores one `key = value` line in `config`, or says what is wrong with it.
 fn apply(config: &mut ClientConfig, entry: &Entry) -> Result<(), String> {
-    if let Some(section) = &entry.section {
-        return Err(format!(
-            "client.toml has no sections; move \"{}\" above [{section}]",
-            entry.key
-        ));
-    }
     match entry.key.as_str() {
         "host" => config.host = Some(non_empty_string(entry)?),
         "name" => config.name = Some(non_empty_string(entry)?),
@@ -249,7 +252,8 @@ mod tests {
             ),
             ("room = \"\"", 1, "room must not be empty"),
             ("\nport 7007", 2, "expected key = value"),
-            ("[server]\nhost = \"x\"", 2, "client.toml has no sections"),
+            ("[server]\nhost = \"x\"", 1, "client.toml has no sections"),
+            ("host = \"x\"\n[empty]", 2, "client.toml has no sections"),
         ];
         for (text, line, message) in cases {
             let error = parse_text(text).expect_err(text);

@@ -549,26 +549,25 @@ fn apply_file(
     file_name: &str,
     text: &str,
 ) -> Result<Vec<(&'static str, usize)>, String> {
-    let entries = toml::parse(text)
+    let document = toml::parse(text)
         .map_err(|error| format!("{file_name}:{}: {}", error.line, error.message))?;
-    let mut set_on_line: Vec<(&'static str, usize)> = Vec::new();
-    for entry in entries {
-        let at_line = |line: usize, message: String| format!("{file_name}:{line}: {message}");
-
-        if let Some(section) = &entry.section {
-            if !SECTIONS.contains(&section.as_str()) {
-                let hint = match closest(section, SECTIONS) {
-                    Some(known) => format!("did you mean [{known}]?"),
-                    None => "the sections are [server], [limits], [history] and [chat]".into(),
-                };
-                let line = header_line(text, entry.line);
-                return Err(at_line(
-                    line,
-                    format!("unknown section [{section}] ({hint})"),
-                ));
-            }
+    let at_line = |line: usize, message: String| format!("{file_name}:{line}: {message}");
+    // Every header is checked, even one with no keys under it: a
+    // misspelt section must not be silently ignored.
+    for section in &document.sections {
+        if !SECTIONS.contains(&section.name.as_str()) {
+            let hint = match closest(&section.name, SECTIONS) {
+                Some(known) => format!("did you mean [{known}]?"),
+                None => "the sections are [server], [limits], [history] and [chat]".into(),
+            };
+            return Err(at_line(
+                section.line,
+                format!("unknown section [{}] ({hint})", section.name),
+            ));
         }
-
+    }
+    let mut set_on_line: Vec<(&'static str, usize)> = Vec::new();
+    for entry in document.entries {
         let Some(setting) = SETTINGS.iter().find(|s| s.key == entry.key) else {
             let hint = match closest(&entry.key, SETTINGS.iter().map(|s| s.key)) {
                 Some(known) => format!("did you mean \"{known}\"?"),
@@ -622,18 +621,6 @@ fn apply_file(
         set_on_line.push((setting.key, entry.line));
     }
     Ok(set_on_line)
-}
-
-/// The line of the `[section]` header above the key on `key_line`, so an
-/// unknown section is reported where it is written.
-fn header_line(text: &str, key_line: usize) -> usize {
-    text.lines()
-        .take(key_line)
-        .enumerate()
-        .filter(|(_, line)| line.trim_start().starts_with('['))
-        .map(|(index, _)| index + 1)
-        .last()
-        .unwrap_or(key_line)
 }
 
 /// Turns a flag's text into a checked value. Every flag mistake is a usage
@@ -1090,6 +1077,7 @@ mod tests {
             ("colour = \"red\"", "chatroom.toml:1: unknown key \"colour\" (step4_server --print-config lists every key)"),
             ("# x\n[sever]\n\nport = 1", "chatroom.toml:2: unknown section [sever] (did you mean [server]?)"),
             ("[network]\nport = 1", "chatroom.toml:1: unknown section [network] (the sections are [server], [limits], [history] and [chat])"),
+            ("port = 1\n[sever]", "chatroom.toml:2: unknown section [sever] (did you mean [server]?)"),
             // A known key in another key's section.
             ("[limits]\nport = 1", "chatroom.toml:2: \"port\" belongs in [server] (or at the top of the file), not in [limits]"),
             ("port = 1\n[server]\nport = 2", "chatroom.toml:3: \"port\" is already set on line 1"),

@@ -77,6 +77,21 @@ pub struct Entry {
     pub line: usize,
 }
 
+/// A `[section]` header and its line, listed even when no key follows it, so
+/// that the reader can reject a section it does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    pub name: String,
+    pub line: usize,
+}
+
+/// A parsed file: its section headers and its `key = value` lines, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Document {
+    pub sections: Vec<Section>,
+    pub entries: Vec<Entry>,
+}
+
 /// A syntax error and the line (1-based) it is on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
@@ -86,7 +101,8 @@ pub struct ParseError {
 
 /// Parses a whole file. Stops at the first error: one clear message beats a
 /// cascade of confused ones.
-pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
+pub fn parse(text: &str) -> Result<Document, ParseError> {
+    let mut sections: Vec<Section> = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut section: Option<String> = None;
     for (index, raw_line) in text.lines().enumerate() {
@@ -109,6 +125,10 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             }
             expect_end(after).map_err(error)?;
             section = Some(name.to_string());
+            sections.push(Section {
+                name: name.to_string(),
+                line: line_number,
+            });
             continue;
         }
         let (key, rest) = line
@@ -132,7 +152,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>, ParseError> {
             line: line_number,
         });
     }
-    Ok(entries)
+    Ok(Document { sections, entries })
 }
 
 fn is_bare_key(key: &str) -> bool {
@@ -228,18 +248,32 @@ mod tests {
     use super::*;
 
     fn one(text: &str) -> Value {
-        let entries = parse(text).expect("parses");
+        let entries = parse(text).expect("parses").entries;
         assert_eq!(entries.len(), 1);
         entries[0].value.clone()
     }
 
     #[test]
     fn every_type_and_comments() {
-        let entries = parse(
+        let document = parse(
             "# settings\n\nport = 7_007 # trailing comment\nname = \"A \\\"b\\\" \\u00e9\\n\"\n\
-             [history]\nhistory = false\nfsync = 'a\\b'\nneg = -3\n",
+             [history]\nhistory = false\nfsync = 'a\\b'\nneg = -3\n[empty]\n",
         )
         .unwrap();
+        assert_eq!(
+            document.sections,
+            [
+                Section {
+                    name: "history".into(),
+                    line: 5
+                },
+                Section {
+                    name: "empty".into(),
+                    line: 9
+                },
+            ]
+        );
+        let entries = document.entries;
         assert_eq!(entries.len(), 5);
         assert_eq!(entries[0].section, None);
         assert_eq!(entries[0].value, Value::Integer(7007));
