@@ -226,11 +226,14 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         for frame in frames.drain(..) {
             if !reader.greeted {
                 reader.greeted = true;
-                if matches!(&frame, Frame::Line(line) if http_page::looks_like_http_request(line)) {
-                    log!("Answered a web browser at {addr} with how to connect");
-                    state::lock(&context.state).answer_and_close(id, &context.http_response);
-                    cleanup.reason = "web browser";
-                    return;
+                if let Frame::Line(line) = &frame {
+                    if http_page::looks_like_http_request(line) {
+                        log!("Answered a web browser at {addr} with how to connect");
+                        let answer = http_page::answer(line, &context.http_response);
+                        state::lock(&context.state).answer_and_close(id, answer);
+                        cleanup.reason = "web browser";
+                        return;
+                    }
                 }
                 state::lock(&context.state).greet(id);
             }

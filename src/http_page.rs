@@ -86,6 +86,18 @@ pub fn response(how_to_connect: &[String]) -> String {
     )
 }
 
+/// The answer to one request line: the whole [`response`], or only its
+/// headers for `HEAD`, which asks for the headers without the page.
+pub fn answer<'a>(request_line: &[u8], full_response: &'a str) -> &'a str {
+    if !request_line.starts_with(b"HEAD ") {
+        return full_response;
+    }
+    match full_response.find("\r\n\r\n") {
+        Some(end) => &full_response[..end + 4],
+        None => full_response,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +180,14 @@ mod tests {
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert_ne!(body.len(), body.chars().count());
         assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
+    }
+
+    #[test]
+    fn head_gets_the_headers_only() {
+        let full = response(&["nc 192.0.2.2 7007".to_string()]);
+        assert_eq!(answer(b"GET / HTTP/1.1", &full), full);
+        let head = answer(b"HEAD / HTTP/1.1", &full);
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.ends_with("\r\n\r\n"));
+        assert!(head.contains("Content-Length:") && !head.contains("nc 192.0.2.2"));
     }
 }
