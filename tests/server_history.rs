@@ -16,10 +16,9 @@
 //!   created ends the server with one line naming it; `--no-history` writes
 //!   nothing at all.
 //!
-//! Not tested here: a write error while running (a full disk). It cannot be
-//! provoked portably without privileges or a special file system; the code
-//! path (refuse the message with `ERROR Could not store message`) is small and
-//! read in `src/state.rs`.
+//! - a write error while running (a full disk): simulated with the shell's
+//!   file-size limit (`ulimit -f`), the message is refused with
+//!   `ERROR Could not store message`, reaches no one, and the log says why.
 //!
 //! Every server gets its own temporary directory as data directory *and* as
 //! current directory, so a `chatroom.toml` lying around where the tests run
@@ -495,4 +494,68 @@ fn settings_file_sets_data_dir_and_replay_and_flags_beat_it() {
             "ROOM #general alice four",
         ]
     );
+}
+
+/// A full disk, simulated: `ulimit -f 4` lets the server's files grow to
+/// 2 KiB (4 blocks of 512 bytes) and then makes writes fail with "File too
+/// large", as a full disk would with "No space left on device". `trap ''
+/// XFSZ` ignores the signal that would otherwise kill the process instead.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_failing_history_write_refuses_the_message_and_delivers_nothing() {
+    let dir = TempDir::new("disk-full");
+    let data = dir.arg("data");
+    let server_bin = common::bin("step4_server");
+    let server_bin = server_bin.display().to_string();
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", "trap '' XFSZ; ulimit -f 4; exec \"$0\" \"$@\""])
+        .arg(&server_bin)
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            data.as_str(),
+        ])
+        .current_dir(dir.path())
+        .env_remove("CHATROOM_PASSWORD")
+        .env_remove("CHATROOM_ADMIN_PASSWORD");
+    let mut server = Server::start_with(&mut command);
+    let mut alice = protocol_user(&server, "alice");
+    alice.send("JOIN #general");
+    alice.expect("OK Joined #general (0 users)");
+    let mut bob = protocol_user(&server, "bob");
+    bob.send("JOIN #general");
+    bob.expect("JOIN #general alice");
+    alice.expect("JOIN #general bob");
+
+    // About 100 bytes a record: the 2 KiB are gone after some twenty.
+    let mut refused_at = None;
+    for n in 0..100 {
+        let text = format!("message {n:03} {}", "x".repeat(60));
+        alice.send(&text);
+        let reply = alice.line();
+        if reply == "ERROR Could not store message" {
+            refused_at = Some(n);
+            break;
+        }
+        assert_eq!(reply, format!("ROOM #general alice {text}"));
+        bob.expect(&format!("ROOM #general alice {text}"));
+    }
+    let refused_at = refused_at.expect("a write should fail once the file is 2 KiB");
+    assert!(refused_at > 5, "refused too early: {refused_at}");
+
+    // The refused message reached nobody: bob's next line is the next thing
+    // that happens (alice leaving), not the message.
+    alice.send("LEAVE");
+    alice.expect("OK Left #general");
+    assert_eq!(bob.line(), "LEAVE #general alice");
+    server.wait_log("could not write to the history file");
+    // At most a torn fragment of it reached the file (the write stopped at
+    // the limit); never a whole record, which is what a reader would keep.
+    let refused = format!("message {refused_at:03} {}\n", "x".repeat(60));
+    let history = std::fs::read_to_string(dir.path().join("data/history.tsv")).expect("history");
+    assert!(!history.contains(&refused), "refused message stored whole");
 }
