@@ -18,8 +18,9 @@
 //!
 //! - `time` is UTC, RFC 3339 with milliseconds ([`crate::timestamp::rfc3339`]).
 //! - `kind` is `msg` (a room message; `place` is the room), `pm` (a private
-//!   message; `place` is `@recipient`), `join` or `leave` (`place` is the
-//!   room, `text` is empty). Later versions may add kinds, so a reader skips a
+//!   message; `place` is `@recipient`), `action` (`/me waves`: `place` is the
+//!   room, `text` is `waves`), `join` or `leave` (`place` is the room, `text`
+//!   is empty). Later versions may add kinds, so a reader skips a
 //!   kind it does not know, silently: an old program must be able to read a
 //!   newer file.
 //! - A line ending after `sender` has an empty `text` (an editor that strips
