@@ -292,17 +292,25 @@ fn wrong_operator_password_is_refused_logged_and_slowed_down() {
     server.wait_log("Wrong operator password from mallory (127.0.0.1:");
 }
 
+/// The cast of the operator tests, all in `#general`: an operator
+/// (`teacher`, protocol mode), a student program (`bob`, protocol mode) and
+/// a student person (`carol`, chat mode, who joined last).
+fn class_in_general(server: &Server) -> (Client, Client, Client) {
+    let mut teacher = operator(server, "teacher");
+    join(&mut teacher, "#general");
+    let mut bob = protocol_user(server, "bob");
+    join(&mut bob, "#general");
+    let carol = person(server, "carol");
+    teacher.expect("JOIN #general carol");
+    bob.expect("JOIN #general carol");
+    (teacher, bob, carol)
+}
+
 #[test]
 fn kick_disconnects_with_a_reason_and_tells_the_room() {
     let dir = TempDir::new("kick");
     let mut server = start(&dir, &[]);
-    let mut teacher = operator(&server, "teacher");
-    join(&mut teacher, "#general");
-    let mut bob = protocol_user(&server, "bob");
-    join(&mut bob, "#general");
-    let mut carol = person(&server, "carol");
-    teacher.expect("JOIN #general carol");
-    bob.expect("JOIN #general carol");
+    let (mut teacher, mut bob, mut carol) = class_in_general(&server);
 
     bob.send("KICK carol");
     assert_eq!(bob.line(), "ERROR Not an operator");
@@ -337,13 +345,7 @@ fn kick_disconnects_with_a_reason_and_tells_the_room() {
 fn muted_users_reach_nobody_but_operators() {
     let dir = TempDir::new("mute");
     let mut server = start(&dir, &[]);
-    let mut teacher = operator(&server, "teacher");
-    join(&mut teacher, "#general");
-    let mut bob = protocol_user(&server, "bob");
-    join(&mut bob, "#general");
-    let mut carol = person(&server, "carol");
-    teacher.expect("JOIN #general carol");
-    bob.expect("JOIN #general carol");
+    let (mut teacher, mut bob, mut carol) = class_in_general(&server);
 
     carol.send("/mute bob");
     carol.expect("[error] Not an operator");
@@ -420,13 +422,7 @@ fn announce_reaches_everyone_in_every_room_and_in_none() {
 fn topic_is_set_by_operators_shown_to_anyone_and_sent_on_join() {
     let dir = TempDir::new("topic");
     let mut server = start(&dir, &[]);
-    let mut teacher = operator(&server, "teacher");
-    join(&mut teacher, "#general");
-    let mut bob = protocol_user(&server, "bob");
-    join(&mut bob, "#general");
-    let mut carol = person(&server, "carol");
-    teacher.expect("JOIN #general carol");
-    bob.expect("JOIN #general carol");
+    let (mut teacher, mut bob, mut carol) = class_in_general(&server);
 
     bob.send("TOPIC");
     assert_eq!(bob.line(), "TOPIC #general");
