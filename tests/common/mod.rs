@@ -186,17 +186,7 @@ impl Server {
 
     /// Waits for the process to exit, failing the test after [`TIMEOUT`].
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "server did not exit within {TIMEOUT:?}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_exit(&mut self.child, || "server did not exit".to_string())
     }
 
     /// A client connected to this server.
@@ -209,6 +199,23 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Waits for `child` to exit, polling (std has no wait with a timeout);
+/// after [`TIMEOUT`] the test fails with `failure()` as its message.
+pub fn wait_for_exit(child: &mut Child, failure: impl Fn() -> String) -> ExitStatus {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} within {TIMEOUT:?}",
+            failure()
+        );
+        thread::sleep(Duration::from_millis(20));
     }
 }
 

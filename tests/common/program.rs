@@ -3,13 +3,13 @@
 //! with a timeout; and a [`ScriptedServer`], a listening socket inside the
 //! test that plays the server's part line by line.
 
-use super::{bin, lines_of, Client, TIMEOUT};
+use super::{bin, lines_of, wait_for_exit, Client, TIMEOUT};
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A running client program. Killed when dropped.
 pub struct Program {
@@ -107,18 +107,10 @@ impl Program {
 
     /// Waits for the program to exit, failing the test after [`TIMEOUT`].
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "program did not exit within {TIMEOUT:?}; stdout so far: {:#?}",
-                self.seen
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+        let seen = &self.seen;
+        wait_for_exit(&mut self.child, || {
+            format!("program did not exit (stdout so far: {seen:#?})")
+        })
     }
 }
 
