@@ -10,7 +10,9 @@
 //! - [`log`]: timestamped log lines on stderr.
 //! - [`timestamp`]: UTC time as text, both ways (std has no calendar).
 //! - [`signal`]: SIGINT/SIGTERM → a clean shutdown (std has no signal API).
-//! - [`toml`]: the small TOML subset the settings files are written in.
+//! - [`settings`]: the server's and the client's settings, from one table
+//!   (with the small TOML subset the settings files are written in).
+//! - [`support::tempdir`]: a temporary directory for tests.
 //!
 //! The chat server (step 4), in the order a line travels through it:
 //! - [`server`]: bind, announce, the accept loop, graceful shutdown.
@@ -26,25 +28,29 @@
 //! - [`render`]: events → the exact lines each dialect receives.
 //! - [`history`]: the message history file, and replay on join.
 //! - [`transcript`]: `step4_server transcript` and `attendance`.
-//! - [`config`]: settings from defaults, file, environment and flags.
 //! - [`secret`]: random operator password, constant-time comparison.
 //! - [`addresses`]: the machine's LAN addresses, for "how to connect".
 //! - [`http_page`]: the page a web browser gets instead of chat.
-//!
-//! The chat client (step 3):
-//! - [`client_config`]: defaults from `client.toml` in the config folder.
 
 pub mod cli;
 pub mod log;
 pub mod signal;
 pub mod timestamp;
-pub mod toml;
+
+pub mod settings;
+pub mod support {
+    //! What std lacks, in the smallest clear version.
+    pub mod tempdir;
+}
+// The settings' old paths, until every module uses `settings::…`.
+pub use settings::client as client_config;
+pub use settings::server as config;
+pub use settings::toml;
 
 // The chat server (step 4).
 pub mod addresses;
 pub mod capacity;
 pub mod command;
-pub mod config;
 pub mod connection;
 pub mod event;
 pub mod framing;
@@ -58,6 +64,3 @@ pub mod secret;
 pub mod server;
 pub mod state;
 pub mod transcript;
-
-// The chat client (step 3).
-pub mod client_config;

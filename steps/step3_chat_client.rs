@@ -29,7 +29,7 @@
 //! what everyone saw, in the same order.
 //!
 //! Defaults for `--host`, `--port`, `--name` and `--room` can live in
-//! `client.toml` in your settings folder (see [`chatroom::client_config`]);
+//! `client.toml` in your settings folder (see [`chatroom::settings::client`]);
 //! flags win over the file.
 //!
 //! ## What it still gets wrong, on purpose
@@ -51,7 +51,8 @@
 //! it shows the raw protocol lines it sends, echoed back unchanged: a good
 //! look at what actually travels on the wire.
 
-use chatroom::{cli, client_config};
+use chatroom::cli;
+use chatroom::settings::client as client_config;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process;

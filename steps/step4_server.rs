@@ -22,7 +22,7 @@
 //! Two subcommands read the stored history without starting a server:
 //! `step4_server transcript [...]` and `step4_server attendance [...]`.
 
-use chatroom::config::{self, Startup};
+use chatroom::settings::server::{self as config, Startup};
 use chatroom::{cli, server, transcript};
 
 fn main() {

@@ -5,45 +5,15 @@
 //! `--print-config` prints the merged settings and exits without opening a
 //! socket, so these tests need no ports and no server to stop. The finer
 //! points (every error message, every range) are unit tests in
-//! `src/config.rs`; here we check that the binary wires them up: the file is
+//! `src/settings/`; here we check that the binary wires them up: the file is
 //! found, the layers are merged in the right order, and mistakes end the
 //! program with one `error:` line and exit 2.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
+use chatroom::support::tempdir::TempDir;
 use predicates::prelude::*;
-
-/// A fresh directory for one test (tests run in parallel), removed at the end.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!(
-            "chatroom-config-test-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-
-    fn write(&self, file: &str, text: &str) -> PathBuf {
-        let path = self.0.join(file);
-        std::fs::write(&path, text).expect("write settings file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// `step4_server` run in `dir`, with no chatroom variables inherited from
 /// whoever runs the tests.
@@ -188,6 +158,20 @@ fn a_bad_line_is_one_error_with_file_and_line() {
         .code(2)
         .stdout("")
         .stderr("error: class.toml:3: \"port\" must be an integer, found a string\n");
+}
+
+#[test]
+fn an_unquoted_yes_for_a_boolean_gets_a_true_or_false_hint() {
+    let dir = TempDir::new("config-yes");
+    dir.write("chatroom.toml", "[history]\nhistory = yes\n");
+    server_in(dir.path())
+        .arg("--print-config")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            "error: chatroom.toml:2: invalid value \"yes\" (\"history\" must be true or false)\n",
+        );
 }
 
 #[test]

@@ -8,9 +8,8 @@
 //! torn last record, as a crash would leave it.
 
 use assert_cmd::Command;
+use chatroom::support::tempdir::TempDir;
 use std::fs;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 const HISTORY: &str = concat!(
     "2026-11-21T09:55:00.000Z\tjoin\t#general\talice\t\n",
@@ -28,39 +27,26 @@ const HISTORY: &str = concat!(
 );
 
 /// A data directory holding [`HISTORY`], removed when dropped.
-struct DataDir(PathBuf);
+struct DataDir(TempDir);
 
 impl DataDir {
     fn new() -> DataDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "chatroom-transcript-test-{}-{n}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).expect("create temp data dir");
-        fs::write(path.join("history.tsv"), HISTORY).expect("write history");
-        DataDir(path)
+        let dir = TempDir::new("transcript");
+        dir.write("history.tsv", HISTORY);
+        DataDir(dir)
     }
 
     fn arg(&self) -> String {
-        self.0.display().to_string()
+        self.0.path_str().to_string()
     }
 
     /// The warnings every run over [`HISTORY`] prints on stderr.
     fn warnings(&self) -> String {
-        let file = self.0.join("history.tsv").display().to_string();
+        let file = self.0.arg("history.tsv");
         format!(
             "warning: {file}:6: malformed record skipped\n\
              warning: {file}:12: incomplete last record ignored (being written, or left by a crash)\n"
         )
-    }
-}
-
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
     }
 }
 

@@ -21,11 +21,16 @@
 //! student would otherwise wonder why their name is not used. The error names
 //! the file and the line, `…/client.toml:3: unknown key "nmae" (did you mean
 //! "name"?)`, so it can be fixed in one go. The syntax is read by
-//! [`crate::toml`]; this module knows which keys exist and their types.
+//! [`super::toml`]; this module knows which keys exist and their types. The
+//! error type and the typo suggestions are the server settings' own
+//! ([`ConfigError`], [`super::suggest`]), so both programs word the same
+//! slip the same way.
 
-use crate::toml::{self, Entry, Value};
-use std::fmt;
 use std::path::{Path, PathBuf};
+
+use super::suggest::closest;
+use super::toml::{self, Entry, Value};
+pub use super::ConfigError;
 
 /// The file's name inside the `chatroom` settings folder.
 pub const FILE_NAME: &str = "client.toml";
@@ -40,25 +45,6 @@ pub struct ClientConfig {
     pub port: Option<u16>,
     pub name: Option<String>,
     pub room: Option<String>,
-}
-
-/// Why the file could not be used. Its `Display` is the whole message after
-/// `error: `, starting with the file (and line, when there is one).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub path: PathBuf,
-    /// 1-based; `None` when the file as a whole is the problem (unreadable).
-    pub line: Option<usize>,
-    pub message: String,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
-        }
-    }
 }
 
 /// Where `client.toml` is looked for on this system, or `None` when the
@@ -99,22 +85,25 @@ pub fn load_from(path: &Path) -> Result<ClientConfig, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse(&text, path),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(ClientConfig::default()),
-        Err(error) => Err(ConfigError {
+        Err(error) => Err(ConfigError::Unreadable {
             path: path.to_path_buf(),
-            line: None,
-            message: format!("cannot read the file: {error}"),
+            reason: error.to_string(),
         }),
     }
 }
 
 /// Checks the text of a settings file; `path` is only used in errors.
 pub fn parse(text: &str, path: &Path) -> Result<ClientConfig, ConfigError> {
-    let error_at = |line: usize, message: String| ConfigError {
+    let error_at = |line: usize, message: String| ConfigError::Invalid {
         path: path.to_path_buf(),
-        line: Some(line),
+        line,
         message,
     };
-    let document = toml::parse(text).map_err(|error| error_at(error.line, error.message))?;
+    let document = toml::parse(text).map_err(|error| {
+        // `port = seven` is not a string missing its quotes.
+        let expected = |key: &str| (key == "port").then(|| "an integer from 1 to 65535".into());
+        error_at(error.line, super::syntax_message(&error, expected))
+    })?;
     if let Some(section) = document.sections.first() {
         return Err(error_at(
             section.line,
@@ -150,7 +139,7 @@ fn apply(config: &mut ClientConfig, entry: &Entry) -> Result<(), String> {
             }
         },
         unknown => {
-            let hint = match closest_key(unknown) {
+            let hint = match closest(unknown, KEYS) {
                 Some(key) => format!(" (did you mean \"{key}\"?)"),
                 None => format!(" (the keys are {})", KEYS.join(", ")),
             };
@@ -171,32 +160,6 @@ fn non_empty_string(entry: &Entry) -> Result<String, String> {
             other.type_name()
         )),
     }
-}
-
-/// The known key nearest to a misspelt one, if it is a typo away (at most two
-/// letters added, removed or changed).
-fn closest_key(unknown: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .map(|key| (edit_distance(unknown, key), *key))
-        .filter(|(distance, _)| *distance <= 2)
-        .min()
-        .map(|(_, key)| key)
-}
-
-/// Levenshtein distance: how many single-letter edits turn `a` into `b`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    // previous[j] = distance between the first i-1 letters of a and the first j of b.
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, a_char) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, b_char) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(a_char != *b_char);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -252,17 +215,27 @@ mod tests {
             ),
             ("room = \"\"", 1, "room must not be empty"),
             ("\nport 7007", 2, "expected key = value"),
+            ("name = alice", 1, "strings need quotes: \"alice\""),
+            (
+                "port = seven",
+                1,
+                "invalid value \"seven\" (\"port\" must be an integer from 1 to 65535)",
+            ),
             ("[server]\nhost = \"x\"", 1, "client.toml has no sections"),
             ("host = \"x\"\n[empty]", 2, "client.toml has no sections"),
         ];
         for (text, line, message) in cases {
             let error = parse_text(text).expect_err(text);
-            assert_eq!(error.line, Some(line), "{text:?}");
-            assert!(
-                error.message.contains(message),
-                "{text:?}: {}",
-                error.message
-            );
+            let ConfigError::Invalid {
+                line: error_line,
+                message: error_message,
+                ..
+            } = &error
+            else {
+                panic!("{text:?}: {error:?}");
+            };
+            assert_eq!(*error_line, line, "{text:?}");
+            assert!(error_message.contains(message), "{text:?}: {error_message}");
             assert!(
                 error
                     .to_string()
@@ -274,11 +247,10 @@ mod tests {
 
     #[test]
     fn typos_suggest_the_nearest_key() {
-        assert_eq!(closest_key("hots"), Some("host"));
-        assert_eq!(closest_key("prot"), Some("port"));
-        assert_eq!(closest_key("rooms"), Some("room"));
-        assert_eq!(closest_key("username"), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        let error = parse_text("rooms = \"#lab\"").expect_err("typo");
+        assert!(error
+            .to_string()
+            .ends_with("unknown key \"rooms\" (did you mean \"room\"?)"));
     }
 
     #[test]

@@ -17,7 +17,10 @@
 //! something other than what its author thinks is worse than an error.
 //! This module only knows syntax; which keys exist and what types they must
 //! have is the business of the code that reads the entries
-//! ([`crate::config`] for the server, the step 3 client for `client.toml`).
+//! ([`super::server`] for the server, [`super::client`] for `client.toml`).
+//! When it cannot read a value because it is an unquoted word (`history =
+//! yes`), it says so in [`ParseError::unquoted`], so that the reader, which
+//! knows what type the key needs, can give the right hint.
 
 use std::fmt;
 
@@ -97,6 +100,18 @@ pub struct Document {
 pub struct ParseError {
     pub line: usize,
     pub message: String,
+    /// Set when the value was an unquoted word that is neither an integer
+    /// nor `true`/`false`. `message` then says strings need quotes, which is
+    /// wrong for `history = yes`: only the reader knows the key wants a
+    /// boolean.
+    pub unquoted: Option<Unquoted>,
+}
+
+/// `key = word`, with `word` neither quoted nor a number nor a boolean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unquoted {
+    pub key: String,
+    pub word: String,
 }
 
 /// Parses a whole file. Stops at the first error: one clear message beats a
@@ -110,6 +125,7 @@ pub fn parse(text: &str) -> Result<Document, ParseError> {
         let error = |message: String| ParseError {
             line: line_number,
             message,
+            unquoted: None,
         };
         let line = raw_line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -143,7 +159,14 @@ pub fn parse(text: &str) -> Result<Document, ParseError> {
         if entries.iter().any(|e| e.key == key && e.section == section) {
             return Err(error(format!("\"{key}\" is set twice")));
         }
-        let (value, after) = parse_value(rest.trim_start()).map_err(error)?;
+        let rest = rest.trim_start();
+        let (value, after) = parse_value(rest).map_err(|message| ParseError {
+            unquoted: unquoted_word(rest).map(|word| Unquoted {
+                key: key.to_string(),
+                word: word.to_string(),
+            }),
+            ..error(message)
+        })?;
         expect_end(after).map_err(error)?;
         entries.push(Entry {
             section: section.clone(),
@@ -194,6 +217,18 @@ fn parse_value(text: &str) -> Result<(Value, &str), String> {
         })?),
     };
     Ok((value, after))
+}
+
+/// The word at the start of `text` if it is unquoted and neither a boolean
+/// nor an integer: the value [`parse_value`] refuses with "strings need quotes".
+fn unquoted_word(text: &str) -> Option<&str> {
+    let end = text.find([' ', '\t', '#']).unwrap_or(text.len());
+    let word = &text[..end];
+    let is_other_value = word.is_empty()
+        || word.starts_with(['"', '\''])
+        || ["true", "false"].contains(&word)
+        || parse_integer(word).is_some();
+    (!is_other_value).then_some(word)
 }
 
 /// `7007`, `-1`, `+3`, `10_000`. Underscores only between digits, as TOML says.
@@ -316,6 +351,22 @@ mod tests {
                 "{text:?}: {}",
                 error.message
             );
+        }
+    }
+
+    #[test]
+    fn unquoted_words_are_reported_with_their_key() {
+        let error = parse("\nhistory = yes # on").expect_err("unquoted");
+        assert_eq!(
+            error.unquoted,
+            Some(Unquoted {
+                key: "history".into(),
+                word: "yes".into()
+            })
+        );
+        assert_eq!(error.line, 2);
+        for text in ["s = \"open", "x =", "port = 1 2"] {
+            assert_eq!(parse(text).expect_err(text).unquoted, None, "{text}");
         }
     }
 

@@ -455,40 +455,9 @@ pub fn eventually(mut check: impl FnMut() -> bool) -> bool {
     }
 }
 
-/// A fresh, empty directory under the system's temp directory, unique to this
-/// test process and call (tests run in parallel), removed when dropped.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(label: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("chatroom-test-{label}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// A path inside the directory, as a string for a command-line argument.
-    pub fn arg(&self, inside: &str) -> String {
-        self.0.join(inside).display().to_string()
-    }
-
-    pub fn path_str(&self) -> &str {
-        self.0.to_str().expect("temp dir path is UTF-8")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// A fresh, empty directory for one test, removed when dropped: the
+/// library's one temp-dir helper.
+pub use chatroom::support::tempdir::TempDir;
 
 /// A client of `step4_server` registered in protocol mode (as a program
 /// would): `USERNAME <name>`, answered by `OK Welcome, <name>!`.

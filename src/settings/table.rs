@@ -1,0 +1,612 @@
+//! The server's settings table: each setting described once, in one row.
+//!
+//! A row holds a setting's key, its section, its flag, its environment
+//! variable, its meaning and its [`Field`]: the type, the default, the range
+//! and two plain functions that read and write the matching field of
+//! [`ServerConfig`]. Everything else is made from these rows: the struct's
+//! defaults ([`ServerConfig::default`] stores each row's default), the flags
+//! and `--help`, the keys the file accepts, `--print-config`, the error
+//! messages, the typo suggestions, and the README's settings table (a test
+//! compares them).
+//!
+//! Why getter and setter functions in the row rather than a `match` on the
+//! key elsewhere: a setting then lives in exactly two places, its field in
+//! [`ServerConfig`] and its row here, and the compiler checks that the two
+//! agree on the type (an integer row can only hold `fn(&ServerConfig) ->
+//! i64`). There is no second list of keys that could fall out of step. To
+//! add a setting: add the field (and its placeholder in
+//! `ServerConfig::blank`, which the compiler demands), add a row, and add a
+//! line for it in the README's table (the test `readme_table_matches` says
+//! exactly what to write).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::server::{FsyncPolicy, ServerConfig, ADMIN_PASSWORD_VAR, PASSWORD_VAR};
+use super::toml::Value;
+use crate::names;
+
+/// The `[sections]` a settings file may use, in the order `--print-config`
+/// writes them. Sections only group keys for the reader; `port` means the
+/// same at the top of the file as under `[server]`.
+pub const SECTIONS: [&str; 4] = ["server", "limits", "history", "chat"];
+
+/// The upper end of integer settings that have no natural maximum. It is
+/// small enough to fit every field's type (even `usize` on 32-bit machines),
+/// so storing a checked value can never truncate it.
+pub const NO_MAX: i64 = u32::MAX as i64;
+
+/// One setting.
+pub struct Setting {
+    /// The key in the file.
+    pub key: &'static str,
+    /// The section the key may also stand under.
+    pub section: &'static str,
+    pub flag: SettingFlag,
+    /// The environment variable that sets it, beating the file.
+    pub env: Option<&'static str>,
+    pub field: Field,
+    /// What it does: for `--help`, `--print-config` and the README.
+    pub meaning: &'static str,
+}
+
+/// How a setting is given on the command line.
+pub enum SettingFlag {
+    /// No flag: passwords, since anyone on the machine can read another
+    /// user's command line with `ps`, but not their environment.
+    NoFlag,
+    /// `--name VALUE`: the name without dashes, and the placeholder for help.
+    Takes(&'static str, &'static str),
+    /// `--name` alone switches a boolean off (`--no-history`): its default is on.
+    TurnsOff(&'static str),
+}
+
+/// A setting's type, default and range, and how it reaches its field.
+pub enum Field {
+    /// An integer from `min` to `max`.
+    Integer {
+        default: i64,
+        min: i64,
+        max: i64,
+        get: fn(&ServerConfig) -> i64,
+        set: fn(&mut ServerConfig, i64),
+    },
+    /// `true` or `false`.
+    Boolean {
+        default: bool,
+        get: fn(&ServerConfig) -> bool,
+        set: fn(&mut ServerConfig, bool),
+    },
+    /// A string that follows `rule`.
+    Text {
+        default: &'static str,
+        rule: Rule,
+        get: fn(&ServerConfig) -> String,
+        set: fn(&mut ServerConfig, String),
+    },
+}
+
+/// Which strings a text setting accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Any string.
+    Any,
+    /// An IP address: `0.0.0.0`, `127.0.0.1`, `::1`.
+    Address,
+    /// A directory name; not empty.
+    Directory,
+    /// A room name ([`names::normalize_room`]), stored with its `#`, or "" for none.
+    Room,
+    /// `always`, `interval` or `never`.
+    Fsync,
+    /// A password: any string, "" means none. Never printed, and no flag.
+    Secret,
+}
+
+/// Every setting, grouped by section in the order `--print-config` writes them.
+//
+// The `as` conversions in the setters cannot truncate: a value reaches a
+// setter only through `Setting::store`, which keeps it inside the row's
+// range, and every range fits its field's type (the test
+// `every_range_fits_its_field` stores each bound and reads it back).
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "host",
+        section: "server",
+        flag: SettingFlag::Takes("host", "HOST"),
+        env: None,
+        field: Field::Text {
+            default: "0.0.0.0",
+            rule: Rule::Address,
+            get: |c| c.host.clone(),
+            set: |c, s| c.host = s,
+        },
+        meaning: "IP address to listen on: 0.0.0.0 = every interface, 127.0.0.1 = this machine only (an IP address, not a host name)",
+    },
+    Setting {
+        key: "port",
+        section: "server",
+        flag: SettingFlag::Takes("port", "PORT"),
+        env: None,
+        field: Field::Integer {
+            default: 7007,
+            min: 0,
+            max: 65535,
+            get: |c| c.port.into(),
+            set: |c, n| c.port = n as u16,
+        },
+        meaning: "TCP port to listen on; 0 = any free port, named in the first log line (0 to 65535)",
+    },
+    Setting {
+        key: "max_clients",
+        section: "server",
+        flag: SettingFlag::Takes("max-clients", "N"),
+        env: None,
+        field: Field::Integer {
+            default: 1000,
+            min: 1,
+            max: NO_MAX,
+            get: |c| c.max_clients as i64,
+            set: |c, n| c.max_clients = n as usize,
+        },
+        meaning: "most connections at once, registered or not (at least 1); one more gets ERROR Server full",
+    },
+    Setting {
+        key: "max_per_ip",
+        section: "server",
+        flag: SettingFlag::Takes("max-per-ip", "N"),
+        env: None,
+        field: Field::Integer {
+            default: 0,
+            min: 0,
+            max: NO_MAX,
+            get: |c| c.max_per_ip as i64,
+            set: |c, n| c.max_per_ip = n as usize,
+        },
+        meaning: "most connections from one IP address; 0 = no limit",
+    },
+    Setting {
+        key: "register_timeout_secs",
+        section: "server",
+        flag: SettingFlag::Takes("register-timeout-secs", "N"),
+        env: None,
+        // At least a second (a zero read timeout is an error in std), at
+        // most a day (so adding it to a clock can never overflow).
+        field: Field::Integer {
+            default: 120,
+            min: 1,
+            max: 86_400,
+            get: |c| c.register_timeout_secs as i64,
+            set: |c, n| c.register_timeout_secs = n as u64,
+        },
+        meaning: "seconds a new connection has to choose a name before it is closed (1 to 86400)",
+    },
+    Setting {
+        key: "max_line_bytes",
+        section: "limits",
+        flag: SettingFlag::Takes("max-line-bytes", "N"),
+        env: None,
+        field: Field::Integer {
+            default: 1024,
+            min: 16,
+            max: 1_048_576,
+            get: |c| c.max_line_bytes as i64,
+            set: |c, n| c.max_line_bytes = n as usize,
+        },
+        meaning: "longest line a client may send, in bytes (16 to 1048576)",
+    },
+    Setting {
+        key: "queue_len",
+        section: "limits",
+        flag: SettingFlag::Takes("queue-len", "N"),
+        env: None,
+        // The queue's slots are allocated up front, per client: a million
+        // is already generous, and a typo of 10^12 must not abort the server.
+        field: Field::Integer {
+            default: 1024,
+            min: 1,
+            max: 1_000_000,
+            get: |c| c.queue_len as i64,
+            set: |c, n| c.queue_len = n as usize,
+        },
+        meaning: "lines waiting to be sent to one client; when they are full the client is disconnected as too slow (1 to 1000000)",
+    },
+    Setting {
+        key: "rate_per_sec",
+        section: "limits",
+        flag: SettingFlag::Takes("rate-per-sec", "N"),
+        env: None,
+        field: Field::Integer {
+            default: 10,
+            min: 0,
+            max: NO_MAX,
+            get: |c| c.rate_per_sec.into(),
+            set: |c, n| c.rate_per_sec = n as u32,
+        },
+        meaning: "messages per second one client may send in the long run; 0 = no flood control",
+    },
+    Setting {
+        key: "rate_burst",
+        section: "limits",
+        flag: SettingFlag::Takes("rate-burst", "N"),
+        env: None,
+        // At least 1 when rate_per_sec > 0: checked after merging, in `load`.
+        field: Field::Integer {
+            default: 20,
+            min: 0,
+            max: NO_MAX,
+            get: |c| c.rate_burst.into(),
+            set: |c, n| c.rate_burst = n as u32,
+        },
+        meaning: "messages one client may send in a quick burst (at least 1 unless rate_per_sec is 0)",
+    },
+    Setting {
+        key: "data_dir",
+        section: "history",
+        flag: SettingFlag::Takes("data-dir", "DIR"),
+        env: None,
+        field: Field::Text {
+            default: "chatroom-data",
+            rule: Rule::Directory,
+            get: |c| c.data_dir.to_string_lossy().into_owned(),
+            set: |c, s| c.data_dir = PathBuf::from(s),
+        },
+        meaning: "directory for the history files, created if missing",
+    },
+    Setting {
+        key: "history",
+        section: "history",
+        flag: SettingFlag::TurnsOff("no-history"),
+        env: None,
+        field: Field::Boolean {
+            default: true,
+            get: |c| c.history,
+            set: |c, b| c.history = b,
+        },
+        meaning: "record every message in data_dir/history.tsv and replay recent ones on join; false: neither",
+    },
+    Setting {
+        key: "history_replay",
+        section: "history",
+        flag: SettingFlag::Takes("history-replay", "N"),
+        env: None,
+        field: Field::Integer {
+            default: 20,
+            min: 0,
+            max: 10_000,
+            get: |c| c.history_replay as i64,
+            set: |c, n| c.history_replay = n as usize,
+        },
+        meaning: "how many recent messages of a room are shown on joining it (0 to 10000)",
+    },
+    Setting {
+        key: "fsync",
+        section: "history",
+        flag: SettingFlag::Takes("fsync", "always|interval|never"),
+        env: None,
+        field: Field::Text {
+            default: "interval",
+            rule: Rule::Fsync,
+            get: |c| c.fsync.as_str().into(),
+            // `store` has checked the word, so it always parses.
+            set: |c, s| c.fsync = s.parse().unwrap_or(FsyncPolicy::Interval),
+        },
+        meaning: "when history reaches the disk: always = every message, interval = every second, never = when the OS likes",
+    },
+    Setting {
+        key: "default_room",
+        section: "chat",
+        flag: SettingFlag::Takes("default-room", "ROOM"),
+        env: None,
+        field: Field::Text {
+            default: "#general",
+            rule: Rule::Room,
+            get: |c| c.default_room.clone(),
+            set: |c, s| c.default_room = s,
+        },
+        meaning: "room a person registering with /nick joins on arrival (a USERNAME client joins nothing until it sends JOIN); \"\" = none; lab means #lab",
+    },
+    Setting {
+        key: "motd",
+        section: "chat",
+        flag: SettingFlag::Takes("motd", "TEXT"),
+        env: None,
+        field: Field::Text {
+            default: "Welcome to chatroom!",
+            rule: Rule::Any,
+            get: |c| c.motd.clone(),
+            set: |c, s| c.motd = s,
+        },
+        meaning: "message of the day: the greeting each new connection gets",
+    },
+    Setting {
+        key: "password",
+        section: "chat",
+        flag: SettingFlag::NoFlag,
+        env: Some(PASSWORD_VAR),
+        // An empty password means "no password", so that
+        // `CHATROOM_PASSWORD= step4_server` can switch off the file's one.
+        field: Field::Text {
+            default: "",
+            rule: Rule::Secret,
+            get: |c| c.password.clone().unwrap_or_default(),
+            set: |c, s| c.password = Some(s).filter(|s| !s.is_empty()),
+        },
+        meaning: "password needed to join (/pass); \"\" = none",
+    },
+    Setting {
+        key: "admin_password",
+        section: "chat",
+        flag: SettingFlag::NoFlag,
+        env: Some(ADMIN_PASSWORD_VAR),
+        field: Field::Text {
+            default: "",
+            rule: Rule::Secret,
+            get: |c| c.admin_password.clone().unwrap_or_default(),
+            set: |c, s| c.admin_password = Some(s).filter(|s| !s.is_empty()),
+        },
+        meaning: "operator password for /op; not set or \"\": the server makes a random one at start and prints it once",
+    },
+];
+
+/// Why [`Setting::store`] refused a value.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rejected {
+    /// A string where an integer belongs, and so on.
+    WrongType,
+    /// The right type but not an allowed value.
+    OutOfRange,
+}
+
+impl Setting {
+    /// The row for a key of the file.
+    pub fn find(key: &str) -> Option<&'static Setting> {
+        SETTINGS.iter().find(|setting| setting.key == key)
+    }
+
+    /// Passwords: never printed, no flag.
+    pub fn is_secret(&self) -> bool {
+        matches!(
+            self.field,
+            Field::Text {
+                rule: Rule::Secret,
+                ..
+            }
+        )
+    }
+
+    /// The setting's current value in `config`, as the file writes it.
+    pub fn value(&self, config: &ServerConfig) -> Value {
+        match self.field {
+            Field::Integer { get, .. } => Value::Integer(get(config)),
+            Field::Boolean { get, .. } => Value::Boolean(get(config)),
+            Field::Text { get, .. } => Value::String(get(config)),
+        }
+    }
+
+    /// The default, as the file writes it.
+    pub fn default_value(&self) -> Value {
+        match self.field {
+            Field::Integer { default, .. } => Value::Integer(default),
+            Field::Boolean { default, .. } => Value::Boolean(default),
+            Field::Text { default, .. } => Value::String(default.into()),
+        }
+    }
+
+    /// The default as `--help`, `--print-config` and the README show it.
+    pub fn default_text(&self) -> String {
+        match self.is_secret() {
+            true => "not set".into(),
+            false => self.default_value().to_string(),
+        }
+    }
+
+    /// Puts the default into `config`, unchecked: the test
+    /// `every_default_is_allowed` checks each default against its own row.
+    pub fn store_default(&self, config: &mut ServerConfig) {
+        match self.field {
+            Field::Integer { default, set, .. } => set(config, default),
+            Field::Boolean { default, set, .. } => set(config, default),
+            Field::Text { default, set, .. } => set(config, default.into()),
+        }
+    }
+
+    /// Checks `value` against the row and stores it in `config` (room names
+    /// gain their `#`), or says why not and leaves `config` alone.
+    pub fn store(&self, config: &mut ServerConfig, value: Value) -> Result<(), Rejected> {
+        match (&self.field, value) {
+            (Field::Integer { min, max, set, .. }, Value::Integer(n)) => {
+                if !(*min..=*max).contains(&n) {
+                    return Err(Rejected::OutOfRange);
+                }
+                set(config, n);
+            }
+            (Field::Boolean { set, .. }, Value::Boolean(b)) => set(config, b),
+            (Field::Text { rule, set, .. }, Value::String(s)) => {
+                set(config, accept(*rule, s).ok_or(Rejected::OutOfRange)?)
+            }
+            _ => return Err(Rejected::WrongType),
+        }
+        Ok(())
+    }
+
+    /// "an integer", "a string", "a boolean (true or false)": the type the
+    /// setting needs.
+    pub fn type_name(&self) -> &'static str {
+        match self.field {
+            Field::Integer { .. } => "an integer",
+            Field::Boolean { .. } => "a boolean (true or false)",
+            Field::Text { .. } => "a string",
+        }
+    }
+
+    /// The values the setting accepts, for error messages.
+    pub fn expected(&self) -> String {
+        match self.field {
+            Field::Integer { min, max, .. } if max == NO_MAX => {
+                format!("an integer of at least {min}")
+            }
+            Field::Integer { min, max, .. } => format!("an integer from {min} to {max}"),
+            Field::Boolean { .. } => "true or false".into(),
+            Field::Text { rule, .. } => match rule {
+                Rule::Address => "an IP address such as 0.0.0.0, 127.0.0.1 or ::1".into(),
+                Rule::Directory => "a directory name (not empty)".into(),
+                Rule::Fsync => "always, interval or never".into(),
+                Rule::Room => format!("a room name ({}) or \"\" for none", names::ROOM_RULE),
+                Rule::Any | Rule::Secret => "a string".into(),
+            },
+        }
+    }
+}
+
+/// The string as stored if `rule` allows it.
+fn accept(rule: Rule, text: String) -> Option<String> {
+    let allowed = match rule {
+        Rule::Any | Rule::Secret => true,
+        Rule::Address => text.parse::<IpAddr>().is_ok(),
+        Rule::Directory => !text.is_empty(),
+        Rule::Fsync => text.parse::<FsyncPolicy>().is_ok(),
+        Rule::Room if text.is_empty() => true,
+        Rule::Room => return names::normalize_room(&text),
+    };
+    allowed.then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_is_allowed() {
+        for setting in SETTINGS {
+            let mut config = ServerConfig::default();
+            assert_eq!(
+                setting.store(&mut config, setting.default_value()),
+                Ok(()),
+                "{}",
+                setting.key
+            );
+            assert_eq!(setting.value(&config), setting.default_value());
+        }
+    }
+
+    #[test]
+    fn every_range_fits_its_field() {
+        for setting in SETTINGS {
+            if let Field::Integer { min, max, .. } = setting.field {
+                for n in [min, max] {
+                    let mut config = ServerConfig::default();
+                    assert_eq!(setting.store(&mut config, Value::Integer(n)), Ok(()));
+                    assert_eq!(setting.value(&config), Value::Integer(n), "{}", setting.key);
+                }
+                let mut config = ServerConfig::default();
+                for n in [min - 1, max + 1] {
+                    let refused = setting.store(&mut config, Value::Integer(n));
+                    assert_eq!(refused, Err(Rejected::OutOfRange), "{}", setting.key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn keys_and_flags_are_unique_and_sections_known() {
+        for (i, setting) in SETTINGS.iter().enumerate() {
+            assert!(SECTIONS.contains(&setting.section), "{}", setting.key);
+            for other in &SETTINGS[i + 1..] {
+                assert_ne!(setting.key, other.key);
+                if let (SettingFlag::Takes(a, _), SettingFlag::Takes(b, _)) =
+                    (&setting.flag, &other.flag)
+                {
+                    assert_ne!(a, b);
+                }
+            }
+            // A boolean's flag turns it off, so its default must be on.
+            if let Field::Boolean { default, .. } = setting.field {
+                assert!(default && matches!(setting.flag, SettingFlag::TurnsOff(_)));
+            }
+            // Passwords never on the command line.
+            assert_eq!(
+                setting.is_secret(),
+                matches!(setting.flag, SettingFlag::NoFlag),
+                "{}",
+                setting.key
+            );
+        }
+    }
+
+    /// A meaning that states a range in words states the enforced one.
+    #[test]
+    fn meanings_state_the_real_range() {
+        for setting in SETTINGS {
+            if let Field::Integer { min, max, .. } = setting.field {
+                if max != NO_MAX {
+                    let range = format!("({min} to {max})");
+                    assert!(setting.meaning.contains(&range), "{}: {range}", setting.key);
+                }
+            }
+        }
+    }
+
+    /// The README row for a setting, except that the README may put
+    /// backticks around code in the meaning.
+    fn readme_row(setting: &Setting) -> [String; 5] {
+        let flag = match setting.flag {
+            SettingFlag::Takes(name, placeholder) => {
+                format!("`--{name} {}`", placeholder.replace('|', "\\|"))
+            }
+            SettingFlag::TurnsOff(name) => format!("`--{name}`"),
+            SettingFlag::NoFlag => match setting.env {
+                Some(variable) => format!("(none: `{variable}`)"),
+                None => "(none)".into(),
+            },
+        };
+        let default = match setting.is_secret() {
+            true => setting.default_text(),
+            false => format!("`{}`", setting.default_text()),
+        };
+        [
+            format!("`{}`", setting.key),
+            format!("`[{}]`", setting.section),
+            flag,
+            default,
+            setting.meaning.to_string(),
+        ]
+    }
+
+    #[test]
+    fn readme_table_matches() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).expect("read README.md");
+        let header = "| Key | Section | Flag | Default | Meaning |\n|---|---|---|---|---|\n";
+        let start = readme
+            .find(header)
+            .expect("the README has the settings table")
+            + header.len();
+        let rows: Vec<Vec<String>> = readme[start..]
+            .lines()
+            .take_while(|line| line.starts_with('|'))
+            .map(|line| {
+                // Split on `|` but not on the `\|` inside a cell.
+                let cells = line.trim_matches('|').replace("\\|", "\u{0}");
+                cells
+                    .split('|')
+                    .map(|cell| cell.trim().replace('\u{0}', "\\|"))
+                    .collect()
+            })
+            .collect();
+        for (i, setting) in SETTINGS.iter().enumerate() {
+            let expected = readme_row(setting);
+            let write = format!("| {} |", expected.join(" | "));
+            let Some(row) = rows.get(i) else {
+                panic!("the README's settings table ends early; row {i} should be\n{write}");
+            };
+            let meaning = row.get(4).map(|m| m.replace('`', "").replace("\\|", "|"));
+            assert!(
+                row[..4.min(row.len())] == expected[..4] && meaning.as_ref() == Some(&expected[4]),
+                "README settings row {i} is\n{}\nand should be (backticks in the meaning allowed)\n{write}",
+                row.join(" | ")
+            );
+        }
+        assert_eq!(rows.len(), SETTINGS.len(), "the README lists more settings");
+    }
+}
