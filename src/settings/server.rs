@@ -207,6 +207,9 @@ pub fn server_command() -> &'static Command {
 }
 
 /// What `step4_server` should do once its settings are known.
+// Made once per run, so the size of its larger variant costs nothing;
+// boxing it would only add noise where it is used.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq, Eq)]
 pub enum Startup {
     /// Run the server with these settings.

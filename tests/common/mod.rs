@@ -15,9 +15,7 @@ pub mod program;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -457,6 +455,7 @@ pub fn eventually(mut check: impl FnMut() -> bool) -> bool {
 
 /// A fresh, empty directory for one test, removed when dropped: the
 /// library's one temp-dir helper.
+#[allow(unused_imports)] // not every test program writes files
 pub use chatroom::support::tempdir::TempDir;
 
 /// A client of `step4_server` registered in protocol mode (as a program
