@@ -23,7 +23,7 @@
 //! "name"?)`, so it can be fixed in one go. The syntax is read by
 //! [`super::toml`]; this module knows which keys exist and their types. The
 //! error type and the typo suggestions are the server settings' own
-//! ([`ConfigError`], [`super::suggest`]), so both programs word the same
+//! ([`ConfigError`], `suggest`), so both programs word the same
 //! slip the same way.
 
 use std::path::{Path, PathBuf};

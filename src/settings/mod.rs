@@ -1,13 +1,13 @@
 //! Settings: what the server and the chat client read from their settings
 //! files, the environment and their flags.
 //!
-//! - [`table`]: every server setting described once (key, section, flag,
+//! - `table`: every server setting described once (key, section, flag,
 //!   type, default, range, meaning); everything else is made from it.
 //! - [`server`]: the server's settings, [`server::ServerConfig`], merged
 //!   from defaults, file, environment and flags; `--help`, `--print-config`.
 //! - [`client`]: the chat client's `client.toml`.
 //! - [`toml`]: the small TOML subset both files are written in.
-//! - [`suggest`]: "did you mean …?" for a misspelt key, section or flag.
+//! - `suggest`: "did you mean …?" for a misspelt key, section or flag.
 //!
 //! Both programs report a broken setting with the one [`ConfigError`] below,
 //! so a student sees the same shape of message from either: the file, the

@@ -5,7 +5,7 @@
 //! stop it at once with the place and the fix (`error: chatroom.toml:7:
 //! unknown key "prot" (did you mean "port"?)`), never start a server that
 //! does something nobody asked for. Every setting is one row of
-//! [`super::table`]; this module only walks the rows: to make the defaults,
+//! `table`; this module only walks the rows: to make the defaults,
 //! to read the file, the environment and the flags, and to write `--help`
 //! and `--print-config`. So no two of these can disagree about a setting.
 //!
@@ -69,7 +69,7 @@ impl FromStr for FsyncPolicy {
 }
 
 /// Every setting of the chat server, as the rest of the server reads them.
-/// Each field is one row of [`super::table::SETTINGS`], which says what it
+/// Each field is one row of `table::SETTINGS`, which says what it
 /// means and what it accepts; `settings_file` alone is not a setting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
