@@ -131,6 +131,9 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     .map_err(|e| format!("cannot start the signal watcher thread: {e}"))?;
 
     log!("Chat server started on {local}");
+    if let Some(file) = &context.config.settings_file {
+        log!("Settings file: {}", file.display());
+    }
     for warning in warnings {
         log!("Warning: {warning}");
     }

@@ -158,6 +158,9 @@ fn password_from_the_settings_file_and_three_wrong_tries_close() {
     let config = dir.path().join("class.toml");
     std::fs::write(&config, "[chat]\npassword = \"from-the-file\"\n").expect("write");
     let mut server = start(&dir, &["--config", &config.display().to_string()]);
+    // The log names the file that was read, right after the address line.
+    let named = server.wait_log("Settings file:");
+    assert!(named.ends_with("class.toml"), "{named}");
 
     let mut eve = server.connect();
     eve.send("/nick eve");
