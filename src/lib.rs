@@ -65,6 +65,8 @@ pub mod client_config;
 // Browser support (issue 13); the lead moves these lines at merge.
 #[path = "support/base64.rs"]
 pub mod base64;
+#[path = "wire/http_request.rs"]
+pub mod http_request;
 #[path = "support/sha1.rs"]
 pub mod sha1;
 #[path = "wire/websocket.rs"]
