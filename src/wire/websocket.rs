@@ -572,10 +572,21 @@ pub fn client_frame(opcode: Opcode, fin: bool, payload: &[u8], mask: [u8; 4]) ->
     frame
 }
 
-/// A decoder for the *client* side, reading the server's unmasked frames:
-/// returns the frames complete at the start of `bytes` as (opcode, payload),
-/// and how many bytes they used. For test clients, which own no limits.
-pub fn parse_server_frames(bytes: &[u8]) -> (Vec<(u8, Vec<u8>)>, usize) {
+/// A frame from the server, as a test client sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerFrame {
+    /// The last frame of its message.
+    pub fin: bool,
+    /// 1 text, 0 continuation, 8 close, 9 ping, 10 pong.
+    pub opcode: u8,
+    pub payload: Vec<u8>,
+}
+
+/// The *client* side's reader of the server's unmasked frames: the frames
+/// complete at the start of `bytes`, and how many bytes they used (the rest
+/// waits for the next read). For test clients, which trust the server and
+/// so check no rules.
+pub fn parse_server_frames(bytes: &[u8]) -> (Vec<ServerFrame>, usize) {
     let mut frames = Vec::new();
     let mut at = 0;
     while let Some(&first) = bytes.get(at) {
@@ -601,7 +612,11 @@ pub fn parse_server_frames(bytes: &[u8]) -> (Vec<(u8, Vec<u8>)>, usize) {
         if bytes.len() - start < length {
             break;
         }
-        frames.push((first & 0x0F, bytes[start..start + length].to_vec()));
+        frames.push(ServerFrame {
+            fin: first & 0x80 != 0,
+            opcode: first & 0x0F,
+            payload: bytes[start..start + length].to_vec(),
+        });
         at = start + length;
     }
     (frames, at)

@@ -372,13 +372,16 @@ fn server_frames_are_unmasked_one_per_line() {
     push_text_frames("ROOM #general alice hi\r\n", &mut out);
     let (frames, used) = parse_server_frames(&out);
     assert_eq!(used, out.len());
-    let lines: Vec<(u8, &[u8])> = frames.iter().map(|(op, p)| (*op, p.as_slice())).collect();
+    let lines: Vec<(bool, u8, &[u8])> = frames
+        .iter()
+        .map(|f| (f.fin, f.opcode, f.payload.as_slice()))
+        .collect();
     assert_eq!(
         lines,
         [
-            (1, &b"OK Joined #general (1 users)"[..]),
-            (1, b"JOIN #general alice"),
-            (1, b"ROOM #general alice hi"),
+            (true, 1, &b"OK Joined #general (1 users)"[..]),
+            (true, 1, b"JOIN #general alice"),
+            (true, 1, b"ROOM #general alice hi"),
         ]
     );
     // The README's hexdump: "hi" in one frame, FIN + text, length 2.
@@ -394,7 +397,7 @@ fn lengths_take_7_16_or_64_bits() {
         push_text_frames(&"z".repeat(length), &mut out);
         assert_eq!(out.len(), header + length, "{length}");
         let (frames, used) = parse_server_frames(&out);
-        assert_eq!((frames[0].1.len(), used), (length, out.len()));
+        assert_eq!((frames[0].payload.len(), used), (length, out.len()));
         // A frame cut short is left for the next read.
         assert_eq!(parse_server_frames(&out[..out.len() - 1]), (vec![], 0));
         // And the decoder reads a client's frame of the same length.
