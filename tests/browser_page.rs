@@ -1,0 +1,270 @@
+//! The chat page (`src/server/chat.html`) in a real headless Chromium,
+//! against a scripted server built from the library's HTTP and WebSocket
+//! code: the test plays the chat server's part line by line, so it can check
+//! exactly which protocol lines the page sends and how it shows each reply.
+//! (The tests against the real `step4_server` come once the server serves
+//! the page; this one pins the page's side of the protocol.)
+
+mod common;
+
+use chatroom::http_request::{self, text_response, HeadProgress, HeadReader};
+use chatroom::websocket::{self, push_text_frames, Decoder, Received};
+use common::browser::{Browser, Json, Tab};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+use std::time::Duration;
+
+const PAGE: &str = include_str!("../src/server/chat.html");
+const WAIT: Duration = Duration::from_secs(15);
+
+/// A WebSocket connection the page opened, seen from the scripted server.
+struct PageSocket {
+    stream: TcpStream,
+    /// Every text message the page sent on it, in order.
+    lines: Receiver<String>,
+}
+
+impl PageSocket {
+    /// Sends protocol lines to the page, one text frame each.
+    fn say(&mut self, lines: &[&str]) {
+        let mut frames = Vec::new();
+        for line in lines {
+            push_text_frames(&format!("{line}\r\n"), &mut frames);
+        }
+        self.stream.write_all(&frames).expect("write to the page");
+    }
+
+    /// The next line the page sends, which must be `expected`.
+    fn expect(&mut self, expected: &str) {
+        match self.lines.recv_timeout(WAIT) {
+            Ok(line) => assert_eq!(line, expected),
+            Err(_) => panic!("the page did not send {expected:?}"),
+        }
+    }
+}
+
+/// Serves the page at `/` and hands every `/chat` WebSocket to the test.
+fn scripted_server() -> (SocketAddr, Receiver<PageSocket>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (sockets, accepted) = mpsc::channel();
+    thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let sockets = sockets.clone();
+            thread::spawn(move || serve(stream, sockets));
+        }
+    });
+    (addr, accepted)
+}
+
+fn serve(mut stream: TcpStream, sockets: Sender<PageSocket>) {
+    let mut head_reader = HeadReader::new();
+    let mut buffer = [0u8; 4096];
+    let (head, rest) = loop {
+        let n = match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        match head_reader.push(&buffer[..n]) {
+            HeadProgress::More => continue,
+            HeadProgress::Complete { head, rest } => break (head, rest),
+            HeadProgress::TooLong => return,
+        }
+    };
+    let Ok(request) = http_request::parse(&head) else {
+        return;
+    };
+    if request.path() != "/chat" {
+        let response = if request.path() == "/" {
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{PAGE}",
+                PAGE.len()
+            )
+        } else {
+            text_response("404 Not Found", "", "No such page.\n")
+        };
+        let _ = stream.write_all(response.as_bytes());
+        return;
+    }
+    match websocket::handshake(&request, &[]) {
+        Ok(switching) => {
+            if stream.write_all(switching.as_bytes()).is_err() {
+                return;
+            }
+        }
+        Err(refusal) => {
+            let _ = stream.write_all(refusal.as_bytes());
+            return;
+        }
+    }
+    let (lines_sender, lines) = mpsc::channel();
+    let Ok(writer) = stream.try_clone() else {
+        return;
+    };
+    let _ = sockets.send(PageSocket {
+        stream: writer,
+        lines,
+    });
+    let mut decoder = Decoder::new(1024);
+    let mut events = Vec::new();
+    decoder.push(&rest, &mut events);
+    loop {
+        for event in events.drain(..) {
+            match event {
+                Received::Text(line) => {
+                    let _ = lines_sender.send(line);
+                }
+                Received::Ping(_) => {}
+                Received::Close { status, .. } => {
+                    let _ = stream.write_all(&websocket::close_frame(status, ""));
+                    return;
+                }
+            }
+        }
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => decoder.push(&buffer[..n], &mut events),
+        }
+    }
+}
+
+/// JavaScript giving the `data-kind`s and texts of the page's lines.
+fn lines_script() -> &'static str {
+    "[...document.querySelectorAll('#messages > li')].map(li => li.dataset.kind + '|' + \
+     (li.dataset.from || '') + '|' + li.querySelector('.text').textContent).join('\\n')"
+}
+
+fn page_lines(browser: &mut Browser, tab: &Tab) -> String {
+    browser
+        .evaluate(tab, lines_script())
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn type_and_send(browser: &mut Browser, tab: &Tab, text: &str) {
+    let script = format!(
+        "document.getElementById('input').value = {}; document.getElementById('send').click()",
+        Json::from(text).to_text()
+    );
+    browser.evaluate(tab, &script);
+}
+
+#[test]
+fn the_page_speaks_the_protocol_and_shows_text_as_text() {
+    let (addr, sockets) = scripted_server();
+    let mut browser = Browser::start();
+    let tab = browser.open(&format!("http://{addr}/"));
+    let mut socket = sockets.recv_timeout(WAIT).expect("the page opened /chat");
+    browser.wait_for(
+        &tab,
+        "document.getElementById('status').dataset.state === 'open'",
+    );
+
+    // The greeting: the MOTD is shown; the terminal instructions are not.
+    socket.say(&[
+        "NOTICE Welcome to class 3B!",
+        "NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)",
+        "NOTICE /help lists the commands",
+    ]);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('login-motd').textContent === 'Welcome to class 3B!'",
+    );
+    browser.evaluate(
+        &tab,
+        "document.getElementById('name').value = 'alice'; \
+         document.getElementById('login-button').click()",
+    );
+    socket.expect("USERNAME alice");
+    socket.say(&["OK Welcome, alice!"]);
+    socket.expect("JOIN #general");
+    socket.expect("USERS");
+    socket.expect("ROOMS");
+    socket.say(&[
+        "OK Joined #general (1 users)",
+        "JOIN #general bob",
+        "ROOM #general bob from before",
+        "USERLIST alice bob",
+        "ROOMLIST #general #lab",
+        "ROOM #general bob <b>x</b>\u{1b}[2J",
+    ]);
+    browser.wait_for(
+        &tab,
+        "document.querySelector('#messages [data-kind=message]') !== null",
+    );
+    let lines = page_lines(&mut browser, &tab);
+    assert!(
+        lines.contains(
+            "replay-start||Recent messages in #general\nreplay|bob|from before\n\
+             replay-end||End of recent messages\nmessage|bob|<b>x</b>\u{1b}[2J"
+        ),
+        "{lines}"
+    );
+    // Text from the network stayed text: no element was made of it.
+    assert_eq!(
+        browser.evaluate(&tab, "document.querySelectorAll('#messages b').length"),
+        Json::Number(0.0)
+    );
+    assert_eq!(
+        browser.evaluate(
+            &tab,
+            "[...document.querySelectorAll('#members li')].map(li => li.dataset.user).join(' ') + \
+             ' / ' + [...document.querySelectorAll('#rooms li')].map(li => li.dataset.room).join(' ') + \
+             ' / ' + document.body.dataset.room"
+        ),
+        Json::from("alice bob / #general #lab / #general")
+    );
+
+    // What the person types becomes protocol lines.
+    type_and_send(&mut browser, &tab, "hello everyone");
+    socket.expect("MSG hello everyone");
+    type_and_send(&mut browser, &tab, "/msg bob psst");
+    socket.expect("PRIVMSG bob psst");
+    type_and_send(&mut browser, &tab, "/me waves");
+    socket.expect("ACTION waves");
+    type_and_send(&mut browser, &tab, "/nick alicia");
+    socket.expect("USERNAME alicia");
+    socket.say(&[
+        "OK Sent",
+        "PRIVMSG bob back at you",
+        "ERROR You are muted",
+        "NOTICE [announcement] Pencils down",
+    ]);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('error').textContent === 'You are muted'",
+    );
+    let lines = page_lines(&mut browser, &tab);
+    assert!(
+        lines.ends_with(
+            "private-sent|bob|psst\nprivate|bob|back at you\nerror||You are muted\n\
+             announcement||Pencils down"
+        ),
+        "{lines}"
+    );
+
+    // The server goes away while something is half typed: the page says so,
+    // comes back by itself with the same name and room, and keeps the text.
+    browser.evaluate(
+        &tab,
+        "document.getElementById('input').value = 'half typed'",
+    );
+    let _ = socket.stream.shutdown(std::net::Shutdown::Both);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('status').dataset.state === 'reconnecting'",
+    );
+    let mut again = sockets.recv_timeout(WAIT).expect("the page reconnected");
+    again.expect("USERNAME alice");
+    again.say(&["OK Welcome, alice!"]);
+    again.expect("JOIN #general");
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input').value"),
+        Json::from("half typed")
+    );
+    browser.close(tab);
+}
