@@ -247,6 +247,13 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
         "{lines}"
     );
 
+    if let Ok(dir) = std::env::var("CHATROOM_SCREENSHOTS") {
+        for (width, height) in [(1000, 700), (380, 700)] {
+            let png = browser.screenshot(&tab, width, height);
+            let _ = std::fs::write(format!("{dir}/chat-{width}.png"), png);
+        }
+    }
+
     // The server goes away while something is half typed: the page says so,
     // comes back by itself with the same name and room, and keeps the text.
     browser.evaluate(

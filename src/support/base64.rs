@@ -39,7 +39,7 @@ pub fn encode(bytes: &[u8]) -> String {
 /// bits in the last character, which RFC 4648 §3.5 lets a decoder refuse).
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let text = text.as_bytes();
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return None;
     }
     let mut bytes = Vec::with_capacity(text.len() / 4 * 3);

@@ -417,3 +417,17 @@ fn control_frames() {
     assert_eq!(close_frame(1000, ""), [0x88, 0x02, 0x03, 0xe8]);
     assert_eq!(pong_frame(b"hi"), [0x8a, 0x02, b'h', b'i']);
 }
+
+#[test]
+fn the_readme_hexdumps() {
+    // The browser sends "MSG hi", masked with the key 37 fa 21 3d.
+    assert_eq!(
+        text("MSG hi"),
+        [0x81, 0x86, 0x37, 0xfa, 0x21, 0x3d, 0x7a, 0xa9, 0x66, 0x1d, 0x5f, 0x93]
+    );
+    // The server answers with one unmasked frame.
+    let mut out = Vec::new();
+    push_text_frames("ROOM #general bob hi\r\n", &mut out);
+    assert_eq!(&out[..2], [0x81, 0x14]);
+    assert_eq!(&out[2..], b"ROOM #general bob hi");
+}

@@ -601,6 +601,24 @@ impl Browser {
         panic!("the page never showed: {script}");
     }
 
+    /// A PNG of what `tab` shows at `width` × `height` CSS pixels: for
+    /// looking at a failing page (write it to a file and open it).
+    pub fn screenshot(&mut self, tab: &Tab, width: u64, height: u64) -> Vec<u8> {
+        self.call(
+            Some(&tab.session_id),
+            "Emulation.setDeviceMetricsOverride",
+            object(&[
+                ("width", width.into()),
+                ("height", height.into()),
+                ("deviceScaleFactor", 1u64.into()),
+                ("mobile", (width < 700).into()),
+            ]),
+        );
+        let shot = self.call(Some(&tab.session_id), "Page.captureScreenshot", object(&[]));
+        chatroom::base64::decode(shot.get("data").as_str().unwrap_or_default())
+            .unwrap_or_else(|| panic!("the screenshot is not base64"))
+    }
+
     /// Closes `tab`, as a person closing it would: its connections end.
     pub fn close(&mut self, tab: Tab) {
         self.call(
