@@ -69,5 +69,7 @@ pub mod base64;
 pub mod http_request;
 #[path = "support/sha1.rs"]
 pub mod sha1;
+#[path = "server/web.rs"]
+pub mod web;
 #[path = "wire/websocket.rs"]
 pub mod websocket;

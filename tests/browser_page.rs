@@ -1,5 +1,5 @@
 //! The chat page (`src/server/chat.html`) in a real headless Chromium,
-//! against a scripted server built from the library's HTTP and WebSocket
+//! against a scripted server built from the library's HTTP, routing and WebSocket
 //! code: the test plays the chat server's part line by line, so it can check
 //! exactly which protocol lines the page sends and how it shows each reply.
 //! (The tests against the real `step4_server` come once the server serves
@@ -7,7 +7,8 @@
 
 mod common;
 
-use chatroom::http_request::{self, text_response, HeadProgress, HeadReader};
+use chatroom::http_request::{self, HeadProgress, HeadReader};
+use chatroom::web::{self, WebAnswer};
 use chatroom::websocket::{self, push_text_frames, Decoder, Received};
 use common::browser::{Browser, Json, Tab};
 use std::io::{Read, Write};
@@ -16,7 +17,6 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
-const PAGE: &str = include_str!("../src/server/chat.html");
 const WAIT: Duration = Duration::from_secs(15);
 
 /// A WebSocket connection the page opened, seen from the scripted server.
@@ -76,28 +76,17 @@ fn serve(mut stream: TcpStream, sockets: Sender<PageSocket>) {
     let Ok(request) = http_request::parse(&head) else {
         return;
     };
-    if request.path() != "/chat" {
-        let response = if request.path() == "/" {
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
-                 Content-Length: {}\r\nConnection: close\r\n\r\n{PAGE}",
-                PAGE.len()
-            )
-        } else {
-            text_response("404 Not Found", "", "No such page.\n")
-        };
-        let _ = stream.write_all(response.as_bytes());
-        return;
-    }
-    match websocket::handshake(&request, &[]) {
-        Ok(switching) => {
+    // The library's own routing: the page with its headers (its security
+    // policy must let it connect back), or the upgrade.
+    match web::answer(&request, "use nc\n", &[]) {
+        WebAnswer::Respond(response) => {
+            let _ = stream.write_all(response.as_bytes());
+            return;
+        }
+        WebAnswer::Upgrade(switching) => {
             if stream.write_all(switching.as_bytes()).is_err() {
                 return;
             }
-        }
-        Err(refusal) => {
-            let _ = stream.write_all(refusal.as_bytes());
-            return;
         }
     }
     let (lines_sender, lines) = mpsc::channel();
