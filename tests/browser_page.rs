@@ -264,3 +264,83 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
     );
     browser.close(tab);
 }
+
+#[test]
+fn password_operator_tools_and_a_kick() {
+    let (addr, sockets) = scripted_server();
+    let mut browser = Browser::start();
+    let tab = browser.open(&format!("http://{addr}/"));
+    let mut socket = sockets.recv_timeout(WAIT).expect("the page opened /chat");
+    browser.wait_for(
+        &tab,
+        "document.getElementById('status').dataset.state === 'open'",
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('password-row').hidden"),
+        Json::Bool(true)
+    );
+    socket
+        .say(&["NOTICE This server needs a password first: /pass <password> (or PASS <password>)"]);
+    browser.wait_for(&tab, "!document.getElementById('password-row').hidden");
+    browser.evaluate(
+        &tab,
+        "document.getElementById('name').value = 'teacher'; \
+         document.getElementById('password').value = 'open sesame'; \
+         document.getElementById('login-button').click()",
+    );
+    socket.expect("PASS open sesame");
+    socket.expect("USERNAME teacher");
+    // A refusal before registering is shown on the form.
+    socket.say(&["OK Password accepted", "ERROR Username taken"]);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('login-error').textContent === 'Username taken'",
+    );
+    browser.evaluate(
+        &tab,
+        "document.getElementById('name').value = 'miss_k'; \
+         document.getElementById('login-button').click()",
+    );
+    socket.expect("PASS open sesame");
+    socket.expect("USERNAME miss_k");
+    socket.say(&["OK Welcome, miss_k!"]);
+    socket.expect("JOIN #general");
+    socket.expect("USERS");
+    socket.expect("ROOMS");
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('operator-tools').hidden"),
+        Json::Bool(true)
+    );
+    type_and_send(&mut browser, &tab, "/op teach");
+    socket.expect("OPER teach");
+    socket.say(&["OK You are an operator"]);
+    browser.wait_for(&tab, "!document.getElementById('operator-tools').hidden");
+    // The teacher's buttons start a command in the input; Enter sends it.
+    browser.evaluate(
+        &tab,
+        "document.querySelector('#operator-tools [data-fill=\"/mute \"]').click()",
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input').value"),
+        Json::from("/mute ")
+    );
+    type_and_send(&mut browser, &tab, "/mute bob");
+    socket.expect("MUTE bob");
+    type_and_send(&mut browser, &tab, "/announce Pencils down");
+    socket.expect("ANNOUNCE Pencils down");
+    type_and_send(&mut browser, &tab, "/kick bob spamming");
+    socket.expect("KICK bob spamming");
+
+    // Kicked: the page says so and does not come back by itself.
+    socket.say(&["NOTICE You were kicked by admin"]);
+    let _ = socket.stream.shutdown(std::net::Shutdown::Both);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('status').dataset.state === 'closed'",
+    );
+    assert!(
+        sockets.recv_timeout(Duration::from_secs(3)).is_err(),
+        "the page reconnected after a kick"
+    );
+    browser.close(tab);
+}
