@@ -33,6 +33,12 @@
 //!
 //! The chat client (step 3):
 //! - [`client_config`]: defaults from `client.toml` in the config folder.
+//!
+//! The browser's way in (issue 13; not wired into the server yet):
+//! - [`http_request`]: read and take apart an HTTP request head.
+//! - [`web`]: what a browser's request gets: the chat page, help, upgrade.
+//! - [`websocket`]: the WebSocket handshake and frames (RFC 6455).
+//! - [`sha1`], [`base64`]: what the handshake needs and std lacks.
 
 pub mod cli;
 pub mod log;
