@@ -31,6 +31,15 @@
 //! - [`secret`]: random operator password, constant-time comparison.
 //! - [`addresses`]: the machine's LAN addresses, for "how to connect".
 //! - [`http_page`]: the page a web browser gets instead of chat.
+//!
+//! The chat client (step 3):
+//! - [`client_config`]: defaults from `client.toml` in the config folder.
+//!
+//! The browser's way in (issue 13; not wired into the server yet):
+//! - [`http_request`]: read and take apart an HTTP request head.
+//! - [`web`]: what a browser's request gets: the chat page, help, upgrade.
+//! - [`websocket`]: the WebSocket handshake and frames (RFC 6455).
+//! - [`sha1`], [`base64`]: what the handshake needs and std lacks.
 
 pub mod cli;
 pub mod log;
@@ -64,3 +73,15 @@ pub mod secret;
 pub mod server;
 pub mod state;
 pub mod transcript;
+
+// Browser support (issue 13); the lead moves these lines at merge.
+#[path = "support/base64.rs"]
+pub mod base64;
+#[path = "wire/http_request.rs"]
+pub mod http_request;
+#[path = "support/sha1.rs"]
+pub mod sha1;
+#[path = "server/web.rs"]
+pub mod web;
+#[path = "wire/websocket.rs"]
+pub mod websocket;

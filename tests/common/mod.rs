@@ -10,6 +10,8 @@
 //! - on failure the message shows what was received, so the reason is visible.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+/// Headless Chromium driven through its DevTools protocol.
+pub mod browser;
 /// Client programs (steps 2 and 3) with piped stdin/stdout, and a scripted server.
 pub mod program;
 
