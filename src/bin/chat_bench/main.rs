@@ -371,6 +371,15 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
         let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));
         let runs = count("runs", 3, 1, 100)? as usize;
         if scenario == "peers" {
+            // Its workloads are the issue's, fixed: nothing else may change them.
+            if let Some(flag) = COMMAND.flags.iter().find(|flag| {
+                !["out", "runs"].contains(&flag.name) && parsed.value(flag.name).is_some()
+            }) {
+                return Err(CliError::Usage(format!(
+                    "peers runs fixed workloads: --{} is not for it (only --out and --runs)",
+                    flag.name
+                )));
+            }
             return Ok(Job::Peers { out, runs });
         }
         return Ok(Job::Suite {

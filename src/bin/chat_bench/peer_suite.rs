@@ -7,9 +7,10 @@
 //! is only fair when both sides saw the same machine. Every run starts a
 //! fresh server (see `server.rs`, `peers.rs`) and stops it by its pid, and
 //! the medians of 3 are taken per server. Every server gets the same
-//! workload: the same clients, messages, rate, window, line length and
-//! connection concurrency (8 at once, because ngIRCd's listen backlog is
-//! 10).
+//! workload: the same clients, messages, rate, window and line length. Only
+//! the connection concurrency differs: ngIRCd's listen backlog is 10, so its
+//! clients connect 8 at once; the others 64 at once (chat_bench's default),
+//! which if anything lengthens their join latency.
 //!
 //! The wire profile: the peers speak IRC. step4_server speaks IRC once its
 //! IRC dialect exists (issue 14); the suite tries one IRC registration
@@ -33,12 +34,18 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Connections opening at once for every server (ngIRCd's backlog is 10).
-const CONNECT_AT_ONCE: &str = "8";
+/// Connections opening at once for ngIRCd, whose listen backlog is 10;
+/// step4_server and InspIRCd (backlog 4096 here) get chat_bench's default.
+const NGIRCD_CONNECT_AT_ONCE: &str = "8";
+
+/// How long one run may take: InspIRCd completes a registration about a
+/// second after it starts (a timer of its own), so its 5,000 joins take
+/// over a minute at 64 at once.
+const RUN_TIMEOUT_SECS: &str = "600";
 
 /// The servers of one comparison, in the order they run.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Contender {
+enum Contender {
     Step4,
     Peer(Peer),
 }
@@ -77,7 +84,7 @@ struct Workload {
 }
 
 /// The runs of one workload, per contender (step4, ngIRCd, InspIRCd).
-pub struct Medians {
+struct Medians {
     runs: [Vec<Run>; 3],
 }
 
@@ -140,7 +147,8 @@ fn throughput(medians: &Medians, factor: f64) -> (String, Verdict) {
     (text, verdict(pass))
 }
 
-/// `key` at most `factor` × the best (lowest) peer's.
+/// `key` at most `factor` × the best (lowest) peer's, every run clean (a
+/// ratio to a broken run measures nothing).
 fn at_most_peer(
     medians: &Medians,
     key: &str,
@@ -150,7 +158,10 @@ fn at_most_peer(
     let values = medians.each(key);
     let r = ratio(values.0, best(values.1, values.2, false));
     let text = format!("{}; {} × the best peer", trio(values, unit), show(r, 2));
-    (text, verdict(r.is_some_and(|r| r <= factor)))
+    (
+        text,
+        verdict(medians.all_clean() && r.is_some_and(|r| r <= factor)),
+    )
 }
 
 fn both(a: (String, Verdict), b: (String, Verdict), clean: bool) -> (String, Verdict) {
@@ -175,10 +186,7 @@ const WORKLOADS: &[Workload] = &[
         what: "1,000 clients, 200 msg/s: p99",
         args: "fanout --clients 1000 --senders 10 --messages 200 --rate 200",
         target: "p99 ≤ the best peer's",
-        judge: |m| {
-            let (text, v) = at_most_peer(m, "p99_ms", 1.0, ms);
-            (text, verdict(m.all_clean() && v == Verdict::Pass))
-        },
+        judge: |m| at_most_peer(m, "p99_ms", 1.0, ms),
     },
     Workload {
         what: "100 clients, 200 msg/s: p99 / server CPU",
@@ -196,10 +204,7 @@ const WORKLOADS: &[Workload] = &[
         what: "1,000 clients, 20 msg/s: server CPU",
         args: "fanout --clients 1000 --senders 10 --messages 20 --rate 20",
         target: "server CPU ≤ the best peer's",
-        judge: |m| {
-            let (text, v) = at_most_peer(m, "server_cpu_pct", 1.0, pct);
-            (text, verdict(m.all_clean() && v == Verdict::Pass))
-        },
+        judge: |m| at_most_peer(m, "server_cpu_pct", 1.0, pct),
     },
     Workload {
         what: "1,000 clients join one room: join p50 / server CPU for the joins",
@@ -257,7 +262,7 @@ const WORKLOADS: &[Workload] = &[
                 peers_cut(1),
                 peers_cut(2)
             );
-            let pass = clean(&m.runs[0]) && disconnected && v == Verdict::Pass;
+            let pass = disconnected && v == Verdict::Pass;
             (text, verdict(pass))
         },
     },
@@ -277,7 +282,7 @@ const WORKLOADS: &[Workload] = &[
                 });
             let text = format!(
                 "{}; {} × ngIRCd; step4_server's fds and threads back: {}",
-                trio(values, |v| thousands(v)),
+                trio(values, thousands),
                 show(r, 2),
                 if back { "yes" } else { "NO" }
             );
@@ -298,7 +303,10 @@ fn command_line(workload: &Workload, contender: Contender, profile: Profile) -> 
     let mut args: Vec<String> = workload.args.split_whitespace().map(String::from).collect();
     args.extend(["--server".into(), contender.flag().into()]);
     args.extend(["--profile".into(), profile.name().into()]);
-    args.extend(["--connect-at-once".into(), CONNECT_AT_ONCE.into()]);
+    if contender == Contender::Peer(Peer::Ngircd) {
+        args.extend(["--connect-at-once".into(), NGIRCD_CONNECT_AT_ONCE.into()]);
+    }
+    args.extend(["--timeout".into(), RUN_TIMEOUT_SECS.into()]);
     args
 }
 
@@ -469,8 +477,8 @@ fn section(
 runs per server; in every repetition the three servers ran back to back, each a fresh process \
 (step4_server with flood control off and history on; ngIRCd and InspIRCd with the \
 configurations in `src/bin/chat_bench/peers.rs`: flood penalties off, limits out of reach), \
-every client connecting at most {CONNECT_AT_ONCE} at once. Each figure cell reads \
-step4_server / ngIRCd / InspIRCd.\n",
+clients connecting at most 64 at once ({NGIRCD_CONNECT_AT_ONCE} for ngIRCd, whose listen \
+backlog is 10). Each figure cell reads step4_server / ngIRCd / InspIRCd.\n",
         chatroom::timestamp::human(started)
     );
     let profile_note = if irc_everywhere {
@@ -553,11 +561,37 @@ mod tests {
     }
 
     #[test]
+    fn the_section_shows_each_verdict_and_which_protocol_step4_spoke() {
+        let rows = vec![
+            (
+                &WORKLOADS[0],
+                "0.18 M / 1.11 M / 1.29 M".to_string(),
+                Verdict::Miss,
+            ),
+            (
+                &WORKLOADS[1],
+                "2.9 M / 1.38 M / 1.66 M".to_string(),
+                Verdict::Pass,
+            ),
+        ];
+        let text = section(&rows, "cmd\n", "", 0, 3, false);
+        assert!(text.starts_with(crate::report::PEERS_HEADING));
+        assert!(
+            text.contains("| 0.18 M / 1.11 M / 1.29 M | MISS |"),
+            "{text}"
+        );
+        assert!(text.contains("| PASS |"), "{text}");
+        assert!(text.contains("`--profile chatroom`"), "{text}");
+        let text = section(&rows, "cmd\n", "", 0, 3, true);
+        assert!(text.contains("identical IRC workload"), "{text}");
+    }
+
+    #[test]
     fn every_run_names_its_server_profile_and_concurrency() {
         let args = command_line(&WORKLOADS[0], Contender::Peer(Peer::Ngircd), Profile::Irc);
         let line = args.join(" ");
         assert!(
-            line.ends_with("--server ngircd --profile irc --connect-at-once 8"),
+            line.ends_with("--server ngircd --profile irc --connect-at-once 8 --timeout 600"),
             "{line}"
         );
         for workload in WORKLOADS {
