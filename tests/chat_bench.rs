@@ -302,6 +302,7 @@ fn profile_and_connect_mistakes_are_usage_errors() {
             &["peers", "--server", "ngircd"][..],
             "starts its own servers",
         ),
+        (&["peers", "--clients", "5"][..], "--clients is not for it"),
     ] {
         let (code, _, stderr) = chat_bench(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");
