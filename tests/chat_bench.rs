@@ -299,7 +299,7 @@ fn profile_and_connect_mistakes_are_usage_errors() {
         ),
         (&["slow", "--profile", "irc"][..], "too long for IRC"),
         (
-            &["peers", "--server", "ngircd"][..],
+            &["suite", "--server", "ngircd"][..],
             "starts its own servers",
         ),
         (&["peers", "--clients", "5"][..], "--clients is not for it"),

@@ -244,6 +244,21 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
             )))
         }
     };
+    if scenario == "peers" {
+        // Its workloads are the issue's, fixed: nothing else may change them.
+        let other = COMMAND.flags.iter().find(|flag| {
+            !["out", "runs"].contains(&flag.name) && parsed.value(flag.name).is_some()
+        });
+        if let Some(flag) = other {
+            return Err(CliError::Usage(format!(
+                "peers runs fixed workloads: --{} is not for it (only --out and --runs)",
+                flag.name
+            )));
+        }
+        let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));
+        let runs = count("runs", 3, 1, 100)? as usize;
+        return Ok(Job::Peers { out, runs });
+    }
     let pid = parsed.parse_value::<u32>("server-pid", "a process id")?;
     let started = match parsed.value("server") {
         None | Some("step4") => Server::Local,
@@ -362,26 +377,14 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
             settings.senders, settings.clients
         )));
     }
-    if scenario == "suite" || scenario == "peers" {
+    if scenario == "suite" {
         if !matches!(settings.server, Server::Local) {
-            return Err(CliError::Usage(format!(
-                "{scenario} starts its own servers: drop --connect/--host/--port/--server"
-            )));
+            return Err(CliError::Usage(
+                "suite starts its own servers: drop --connect/--host/--port/--server".into(),
+            ));
         }
         let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));
         let runs = count("runs", 3, 1, 100)? as usize;
-        if scenario == "peers" {
-            // Its workloads are the issue's, fixed: nothing else may change them.
-            if let Some(flag) = COMMAND.flags.iter().find(|flag| {
-                !["out", "runs"].contains(&flag.name) && parsed.value(flag.name).is_some()
-            }) {
-                return Err(CliError::Usage(format!(
-                    "peers runs fixed workloads: --{} is not for it (only --out and --runs)",
-                    flag.name
-                )));
-            }
-            return Ok(Job::Peers { out, runs });
-        }
         return Ok(Job::Suite {
             settings,
             out,
