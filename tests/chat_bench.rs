@@ -6,6 +6,8 @@
 //! fast the server is, and they must not disturb other tests running in
 //! parallel on a small machine.
 
+mod common;
+
 use assert_cmd::Command;
 
 /// Runs chat_bench with `args`; returns (exit code, stdout, stderr).
@@ -144,4 +146,166 @@ fn an_unreachable_server_is_one_line_and_exit_1() {
         stderr.contains("error: cannot connect to 127.0.0.1:1"),
         "{stderr}"
     );
+}
+
+/// The peer's binary, or `None` after saying plainly why the test is skipped.
+fn peer_binary(path: &str, package: &str) -> Option<&'static str> {
+    if std::path::Path::new(path).is_file() {
+        Some(if package == "ngircd" {
+            "ngircd"
+        } else {
+            "inspircd"
+        })
+    } else {
+        println!("SKIPPED: {path} is not installed (Debian package {package})");
+        None
+    }
+}
+
+#[test]
+fn the_irc_profile_drives_a_real_ngircd() {
+    let Some(server) = peer_binary("/usr/sbin/ngircd", "ngircd") else {
+        return;
+    };
+    let (code, stdout, stderr) = chat_bench(&[
+        "fanout",
+        "--server",
+        server,
+        "--profile",
+        "irc",
+        "--clients",
+        "6",
+        "--senders",
+        "2",
+        "--messages",
+        "50",
+        "--connect-at-once",
+        "8",
+        "--timeout",
+        "30",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(value(&stdout, "profile"), "irc");
+    // An IRC server does not echo: 2 senders × 50 messages × 5 others.
+    assert_eq!(value(&stdout, "deliveries"), "500");
+    for key in ["lost", "dup", "reordered", "errors"] {
+        assert_eq!(value(&stdout, key), "0", "{key}");
+    }
+    // The server's own process was measured (it runs under `sh -c … exec`).
+    assert!(
+        value(&stdout, "server_peak_rss_kib")
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+}
+
+#[test]
+fn the_irc_profile_churns_ngircd_without_leaks() {
+    let Some(server) = peer_binary("/usr/sbin/ngircd", "ngircd") else {
+        return;
+    };
+    let (code, stdout, stderr) = chat_bench(&[
+        "churn",
+        "--server",
+        server,
+        "--profile",
+        "irc",
+        "--cycles",
+        "20",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(value(&stdout, "completed"), "20");
+    assert_eq!(value(&stdout, "fds_after"), value(&stdout, "fds_before"));
+}
+
+#[test]
+fn the_irc_profile_drives_a_real_inspircd() {
+    let Some(server) = peer_binary("/usr/sbin/inspircd", "inspircd") else {
+        return;
+    };
+    let (code, stdout, stderr) = chat_bench(&[
+        "fanout",
+        "--server",
+        server,
+        "--profile",
+        "irc",
+        "--clients",
+        "4",
+        "--senders",
+        "2",
+        "--messages",
+        "20",
+        "--timeout",
+        "30",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(value(&stdout, "deliveries"), "120");
+    assert_eq!(value(&stdout, "lost"), "0");
+}
+
+#[test]
+fn connect_measures_a_running_server() {
+    let server = common::Server::start_chat(&["--rate-per-sec", "0"]);
+    let address = server.addr.to_string();
+    let pid = server.pid().to_string();
+    let (code, stdout, stderr) = chat_bench(&[
+        "fanout",
+        "--connect",
+        &address,
+        "--server-pid",
+        &pid,
+        "--clients",
+        "3",
+        "--senders",
+        "1",
+        "--messages",
+        "10",
+        "--timeout",
+        "30",
+    ]);
+    assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stderr.contains(&address), "{stderr}");
+    assert_eq!(value(&stdout, "deliveries"), "30");
+    assert_eq!(value(&stdout, "lost"), "0");
+    // With its pid, the running server's own figures are read.
+    assert_ne!(value(&stdout, "server_peak_rss_kib"), "n/a");
+}
+
+#[test]
+fn profile_and_connect_mistakes_are_usage_errors() {
+    for (args, expected) in [
+        (
+            &["fanout", "--profile", "xmpp"][..],
+            "expected chatroom or irc",
+        ),
+        (
+            &["fanout", "--connect", "localhost"][..],
+            "expected HOST:PORT",
+        ),
+        (
+            &["fanout", "--server", "unrealircd"][..],
+            "expected step4, ngircd or inspircd",
+        ),
+        (
+            &[
+                "fanout",
+                "--connect",
+                "127.0.0.1:6667",
+                "--server",
+                "ngircd",
+            ][..],
+            "give one",
+        ),
+        (&["slow", "--profile", "irc"][..], "too long for IRC"),
+        (
+            &["suite", "--server", "ngircd"][..],
+            "starts its own servers",
+        ),
+        (&["peers", "--clients", "5"][..], "--clients is not for it"),
+    ] {
+        let (code, _, stderr) = chat_bench(args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
 }

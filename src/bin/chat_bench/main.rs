@@ -9,13 +9,18 @@
 //! ./target/release/chat_bench slow
 //! ./target/release/chat_bench churn --cycles 2000
 //! ./target/release/chat_bench suite --out BENCHMARKS.md
+//! ./target/release/chat_bench fanout --server ngircd --profile irc
+//! ./target/release/chat_bench peers --out BENCHMARKS.md
 //! ```
 //!
-//! Without `--host`/`--port` every run starts its own release
-//! `step4_server` (the one next to this program) on a free port with a
-//! temporary data directory and no rate limit, and stops it afterwards; with
-//! them it measures a server that is already running (its CPU, memory and
-//! thread figures then need `--server-pid`).
+//! Without `--connect` (or `--host`/`--port`) every run starts its own
+//! release `step4_server` (the one next to this program) on a free port with
+//! a temporary data directory and no rate limit, and stops it afterwards;
+//! `--server ngircd` or `--server inspircd` starts that peer instead (see
+//! `peers.rs`). With `--connect HOST:PORT` it measures a server that is
+//! already running (its CPU, memory and thread figures then need
+//! `--server-pid`). `--profile irc` speaks IRC instead of chatroom's own
+//! protocol (see `profile.rs`).
 //!
 //! Each run prints a table for people and one `key=value` line for scripts.
 //! The load comes from a few threads that each drive many nonblocking
@@ -26,6 +31,10 @@
 //! std only, like the rest of the project: `/proc` gives the server's
 //! figures, and the `kill` program sends SIGTERM.
 
+mod peer_suite;
+mod peers;
+mod profile;
+mod report;
 mod scenarios;
 mod server;
 mod stats;
@@ -33,22 +42,47 @@ mod suite;
 mod swarm;
 
 use chatroom::cli::{self, CliError, Command, Flag, Parsed};
+use peers::Peer;
+use profile::Profile;
 use scenarios::{Run, Server, Settings};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const USAGE: &str = "chat_bench <fanout|idle|slow|churn|suite> [options]";
+const USAGE: &str = "chat_bench <fanout|idle|slow|churn|suite|peers> [options]";
+
+const SCENARIOS: [&str; 6] = ["fanout", "idle", "slow", "churn", "suite", "peers"];
 
 const COMMAND: Command = Command {
     usage: USAGE,
     about: "Measures the chat server: fanout throughput and latency, memory per idle \
 connection, what a client that never reads costs, and whether connections leak.\n\
-Scenarios: fanout, idle, slow, churn, and suite (all of them, 3 times, into BENCHMARKS.md).",
+Scenarios: fanout, idle, slow, churn, suite (all of them, 3 times, into BENCHMARKS.md), \
+and peers (the same workloads against step4_server, ngIRCd and InspIRCd, side by side).",
     flags: &[
+        Flag {
+            name: "connect",
+            value: Some("HOST:PORT"),
+            help: "measure a running server there (default: start a fresh one)",
+        },
+        Flag {
+            name: "server",
+            value: Some("NAME"),
+            help: "which server to start: step4 (default), ngircd or inspircd",
+        },
+        Flag {
+            name: "profile",
+            value: Some("NAME"),
+            help: "wire protocol: chatroom (default) or irc",
+        },
+        Flag {
+            name: "connect-at-once",
+            value: Some("N"),
+            help: "clients connecting or joining at once, at most (default 64)",
+        },
         Flag {
             name: "host",
             value: Some("HOST"),
-            help: "measure a running server here (default: start a fresh step4_server)",
+            help: "measure a running server here (the same as --connect HOST:PORT)",
         },
         Flag {
             name: "port",
@@ -131,6 +165,10 @@ enum Job {
         out: PathBuf,
         runs: usize,
     },
+    Peers {
+        out: PathBuf,
+        runs: usize,
+    },
 }
 
 fn main() {
@@ -167,6 +205,11 @@ fn main() {
                 cli::fail(e);
             }
         }
+        Job::Peers { out, runs } => {
+            if let Err(e) = peer_suite::run(&out, runs) {
+                cli::fail(e);
+            }
+        }
     }
 }
 
@@ -184,9 +227,9 @@ fn run_scenario(scenario: &str, settings: &Settings) -> Result<Run, String> {
 /// Turns a scenario name and its flags into settings, with that scenario's
 /// defaults.
 fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
-    if !["fanout", "idle", "slow", "churn", "suite"].contains(&scenario) {
+    if !SCENARIOS.contains(&scenario) {
         return Err(CliError::Usage(format!(
-            "unknown scenario \"{scenario}\": expected fanout, idle, slow, churn or suite"
+            "unknown scenario \"{scenario}\": expected fanout, idle, slow, churn, suite or peers"
         )));
     }
     let count = |name: &str, default: u64, low: u64, high: u64| -> Result<u64, CliError> {
@@ -201,20 +244,84 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
             )))
         }
     };
-    let server = match (parsed.value("host"), parsed.value("port")) {
-        (None, None) => Server::Local,
-        (Some(host), Some(_)) => Server::Remote {
+    if scenario == "peers" {
+        // Its workloads are the issue's, fixed: nothing else may change them.
+        let other = COMMAND.flags.iter().find(|flag| {
+            !["out", "runs"].contains(&flag.name) && parsed.value(flag.name).is_some()
+        });
+        if let Some(flag) = other {
+            return Err(CliError::Usage(format!(
+                "peers runs fixed workloads: --{} is not for it (only --out and --runs)",
+                flag.name
+            )));
+        }
+        let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));
+        let runs = count("runs", 3, 1, 100)? as usize;
+        return Ok(Job::Peers { out, runs });
+    }
+    let pid = parsed.parse_value::<u32>("server-pid", "a process id")?;
+    let started = match parsed.value("server") {
+        None | Some("step4") => Server::Local,
+        Some(name) => match Peer::parse(name) {
+            Some(peer) => Server::Peer(peer),
+            None => {
+                return Err(CliError::Usage(format!(
+                    "invalid value \"{name}\" for --server: expected step4, ngircd or inspircd"
+                )))
+            }
+        },
+    };
+    let server = match (
+        parsed.value("connect"),
+        parsed.value("host"),
+        parsed.value("port"),
+    ) {
+        (None, None, None) => started,
+        (Some(address), None, None) => {
+            let (host, port) = address.rsplit_once(':').ok_or_else(|| {
+                CliError::Usage(format!(
+                    "invalid value \"{address}\" for --connect: expected HOST:PORT"
+                ))
+            })?;
+            let port = port.parse::<u16>().ok().filter(|&p| p > 0).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "invalid value \"{address}\" for --connect: expected HOST:PORT"
+                ))
+            })?;
+            Server::Remote {
+                host: host.trim_matches(['[', ']']).to_string(),
+                port,
+                pid,
+            }
+        }
+        (Some(_), _, _) => {
+            return Err(CliError::Usage(
+                "--connect replaces --host and --port: give one or the other".into(),
+            ))
+        }
+        (None, Some(host), Some(_)) => Server::Remote {
             host: host.to_string(),
             port: count("port", 0, 1, 65535)? as u16,
-            pid: parsed.parse_value::<u32>("server-pid", "a process id")?,
+            pid,
         },
         _ => return Err(CliError::Usage("--host and --port go together".into())),
     };
-    if parsed.value("server-pid").is_some() && matches!(server, Server::Local) {
+    if !matches!(server, Server::Remote { .. }) && pid.is_some() {
+        return Err(CliError::Usage("--server-pid needs --connect".into()));
+    }
+    if parsed.value("server").is_some() && matches!(server, Server::Remote { .. }) {
         return Err(CliError::Usage(
-            "--server-pid needs --host and --port".into(),
+            "--server starts a server; --connect measures a running one: give one".into(),
         ));
     }
+    let profile = match parsed.value("profile") {
+        None => Profile::Chatroom,
+        Some(name) => Profile::parse(name).ok_or_else(|| {
+            CliError::Usage(format!(
+                "invalid value \"{name}\" for --profile: expected chatroom or irc"
+            ))
+        })?,
+    };
     let rate = match parsed.parse_value::<f64>("rate", "messages per second, e.g. 200")? {
         Some(rate) if rate.is_finite() && rate > 0.0 && rate <= 10_000_000.0 => Some(rate),
         Some(rate) => {
@@ -247,7 +354,23 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
         cycles: count("cycles", 2000, 1, 1_000_000)? as usize,
         line_bytes: count("line-bytes", default_line_bytes, 60, 900)? as usize,
         timeout: Duration::from_secs(count("timeout", 120, 1, 86_400)?),
+        profile,
+        max_joining: count("connect-at-once", swarm::MAX_JOINING as u64, 1, 10_000)? as usize,
     };
+    if profile == Profile::Irc && settings.line_bytes > profile::IRC_MAX_LINE {
+        return Err(CliError::Usage(format!(
+            "--line-bytes {} is too long for IRC (at most {}: a relayed line is at most 512 bytes)",
+            settings.line_bytes,
+            profile::IRC_MAX_LINE
+        )));
+    }
+    if profile == Profile::Irc && settings.clients < 2 && scenario != "churn" {
+        return Err(CliError::Usage(
+            "--profile irc needs --clients 2 or more: an IRC server does not echo a \
+             message to its sender, so another client must receive it"
+                .into(),
+        ));
+    }
     if settings.senders > settings.clients && scenario != "idle" {
         return Err(CliError::Usage(format!(
             "--senders {} is more than --clients {}: senders are some of the clients",
@@ -257,7 +380,7 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
     if scenario == "suite" {
         if !matches!(settings.server, Server::Local) {
             return Err(CliError::Usage(
-                "suite starts its own servers: drop --host/--port".into(),
+                "suite starts its own servers: drop --connect/--host/--port/--server".into(),
             ));
         }
         let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));

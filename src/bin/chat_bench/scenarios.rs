@@ -10,6 +10,8 @@
 //! figure that merely misses a target is not a problem here; judging targets
 //! is the suite's job.
 
+use crate::peers::Peer;
+use crate::profile::Profile;
 use crate::server::{self, Target};
 use crate::swarm::{Outcome, Plan, Swarm};
 use chatroom::log;
@@ -33,6 +35,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum Server {
     /// Start a fresh release step4_server for every run.
     Local,
+    /// Start a fresh peer IRC server for every run.
+    Peer(Peer),
     /// Measure one that is already running.
     Remote {
         host: String,
@@ -56,6 +60,9 @@ pub struct Settings {
     pub cycles: usize,
     pub line_bytes: usize,
     pub timeout: Duration,
+    pub profile: Profile,
+    /// Clients connecting or joining at once, at most.
+    pub max_joining: usize,
 }
 
 /// One measured value.
@@ -73,7 +80,13 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn add(&mut self, key: &'static str, label: &'static str, text: String, number: Option<f64>) {
+    pub fn add(
+        &mut self,
+        key: &'static str,
+        label: &'static str,
+        text: String,
+        number: Option<f64>,
+    ) {
         self.rows.push(Figure {
             key,
             label,
@@ -152,6 +165,7 @@ pub struct Run {
 fn open_target(settings: &Settings) -> Result<Target, String> {
     match &settings.server {
         Server::Local => Target::start_local(),
+        Server::Peer(peer) => peer.start(),
         Server::Remote { host, port, pid } => Target::remote(host, *port, *pid),
     }
 }
@@ -203,6 +217,8 @@ struct FanoutResult {
     outcome: Outcome,
     connect_s: f64,
     server_cpu_s: Option<f64>,
+    /// Server CPU from the first connect until all had joined and it was quiet.
+    join_cpu_s: Option<f64>,
     bench_cpu_s: Option<f64>,
     rss_at_start_kib: Option<u64>,
     rss_peak_during_kib: Option<u64>,
@@ -219,6 +235,7 @@ fn measure_fanout(settings: &Settings, silent_client: bool) -> Result<FanoutResu
     let target = open_target(settings)?;
     let pid = target.proc_name();
     let pid = pid.as_deref();
+    let at_start = sample(pid);
     log!(
         "{} clients ({} senders{}) joining {} on {}",
         settings.clients,
@@ -247,6 +264,7 @@ fn measure_fanout(settings: &Settings, silent_client: bool) -> Result<FanoutResu
         Err(e) => problems.push(e),
     }
     let before = sample(pid);
+    let join_cpu_s = difference(before.cpu_s, at_start.cpu_s);
     let bench_cpu_before = server::cpu_seconds("self");
     let mut rss_peak = before.rss_kib;
     if problems.is_empty() {
@@ -288,6 +306,7 @@ fn measure_fanout(settings: &Settings, silent_client: bool) -> Result<FanoutResu
         outcome,
         connect_s,
         server_cpu_s: difference(after.cpu_s, before.cpu_s),
+        join_cpu_s,
         bench_cpu_s: difference(bench_cpu_after, bench_cpu_before),
         rss_at_start_kib: before.rss_kib,
         rss_peak_during_kib: rss_peak,
@@ -325,6 +344,8 @@ fn plan(settings: &Settings, addr: SocketAddr, silent_client: bool, messages: u6
         threads: settings.threads,
         silent_client,
         line_bytes: settings.line_bytes,
+        profile: settings.profile,
+        max_joining: settings.max_joining,
         tag: run_tag(),
         deadline: Instant::now() + settings.timeout,
     }
@@ -359,6 +380,7 @@ fn read_until_closed(mut stream: TcpStream) -> (bool, u64) {
 /// The figures every fanout-like run reports.
 fn fanout_figures(figures: &mut Figures, settings: &Settings, result: &FanoutResult) {
     let outcome = &result.outcome;
+    figures.text("profile", "wire profile", settings.profile.name());
     figures.count("clients", "clients", settings.clients as u64);
     figures.count("senders", "senders", settings.senders as u64);
     figures.count("messages", "messages per sender", settings.messages);
@@ -368,6 +390,15 @@ fn fanout_figures(figures: &mut Figures, settings: &Settings, result: &FanoutRes
     }
     figures.count("threads", "load threads", settings.threads as u64);
     figures.number("connect_s", "connect + join (s)", Some(result.connect_s), 3);
+    let join = &outcome.join_latency;
+    figures.millis("join_p50_ms", "one join: p50 (ms)", join.percentile(50.0));
+    figures.millis("join_p99_ms", "one join: p99 (ms)", join.percentile(99.0));
+    figures.number(
+        "join_cpu_s",
+        "server CPU for the joins (s)",
+        result.join_cpu_s,
+        2,
+    );
     figures.count("deliveries", "deliveries", outcome.delivered);
     let seconds = outcome.send_seconds();
     figures.number("send_s", "first send → last delivery (s)", Some(seconds), 3);
@@ -397,6 +428,16 @@ fn fanout_figures(figures: &mut Figures, settings: &Settings, result: &FanoutRes
         "server CPU (% of one core)",
         percent(result.server_cpu_s),
         0,
+    );
+    let per_delivery = result
+        .server_cpu_s
+        .filter(|_| outcome.delivered > 0)
+        .map(|cpu| cpu * 1e6 / outcome.delivered as f64);
+    figures.number(
+        "server_cpu_us_per_delivery",
+        "server CPU per delivery (µs)",
+        per_delivery,
+        3,
     );
     figures.number(
         "server_peak_rss_kib",
@@ -621,6 +662,7 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
     let deadline = Instant::now() + settings.timeout;
     let tag = run_tag();
     let addr = target.addr;
+    let profile = settings.profile;
     let threads = settings.threads.max(1);
     log!(
         "churn: {} connect/register/quit cycles on {addr} from {threads} threads",
@@ -639,7 +681,7 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
                         first_error.get_or_insert_with(|| "timed out".to_string());
                         break;
                     }
-                    match churn_cycle(addr, &format!("c{tag}_{index}")) {
+                    match churn_cycle(addr, profile, &format!("c{tag}_{index}")) {
                         Ok(()) => done += 1,
                         Err(e) => {
                             first_error.get_or_insert(e);
@@ -714,16 +756,18 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
     Ok(Run { figures, problems })
 }
 
-/// One connect → USERNAME → QUIT → `OK Goodbye!` → close, with blocking
-/// reads that time out.
-fn churn_cycle(addr: SocketAddr, name: &str) -> Result<(), String> {
+/// One connect → register → QUIT → goodbye (`OK Goodbye!`, IRC `ERROR`) →
+/// close, with blocking reads that time out. IRC clients register with
+/// NICK/USER and QUIT at once: a server handles a connection's lines in
+/// order, so the QUIT comes after the registration.
+fn churn_cycle(addr: SocketAddr, profile: Profile, name: &str) -> Result<(), String> {
     let mut stream = TcpStream::connect_timeout(&addr, READ_TIMEOUT)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
     stream
         .set_read_timeout(Some(READ_TIMEOUT))
         .map_err(|e| format!("cannot set a read timeout: {e}"))?;
     stream
-        .write_all(format!("USERNAME {name}\r\nQUIT\r\n").as_bytes())
+        .write_all((profile.register(name) + profile.quit()).as_bytes())
         .map_err(|e| format!("{name}: cannot send: {e}"))?;
     let mut received = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -737,11 +781,11 @@ fn churn_cycle(addr: SocketAddr, name: &str) -> Result<(), String> {
         }
     }
     let text = String::from_utf8_lossy(&received);
-    if text.contains("OK Goodbye") {
+    if profile.goodbye_seen(&text) {
         Ok(())
     } else {
         Err(format!(
-            "{name}: no \"OK Goodbye\" after QUIT; got {:?}",
+            "{name}: no goodbye after QUIT; got {:?}",
             text.trim_end()
         ))
     }

@@ -1,5 +1,6 @@
-//! The server under test: either a release `step4_server` that chat_bench
-//! starts for one run, or a server someone else runs (`--host`/`--port`), and
+//! The server under test: a release `step4_server` that chat_bench starts
+//! for one run, a peer IRC server started the same way (its configuration is
+//! `peers.rs`'s business), or a server someone else runs (`--connect`), and
 //! the figures Linux keeps about it in `/proc`.
 //!
 //! Why start a fresh server for every run: each run then begins from the same
@@ -21,8 +22,8 @@
 
 use std::collections::VecDeque;
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,8 +57,10 @@ pub struct Target {
     local: Option<LocalServer>,
 }
 
-/// A `step4_server` started by chat_bench, stopped when dropped.
+/// A server process started by chat_bench, stopped when dropped.
 struct LocalServer {
+    /// For messages: `step4_server`, `ngircd`, `inspircd`.
+    name: &'static str,
     child: Child,
     data_dir: PathBuf,
     log: Arc<ServerLog>,
@@ -120,6 +123,7 @@ impl Target {
         let log = Arc::new(ServerLog::default());
         let first_line = drain_output(&mut child, &log);
         let mut local = LocalServer {
+            name: "step4_server",
             child,
             data_dir,
             log,
@@ -148,6 +152,53 @@ impl Target {
         })
     }
 
+    /// Adopts a server process chat_bench has spawned (a peer IRC server)
+    /// with `data_dir` as its scratch directory, and waits until `addr`
+    /// accepts a connection: such servers print no start line we could read.
+    /// The probe connection is closed at once, before it registers.
+    pub fn adopt(
+        name: &'static str,
+        mut child: Child,
+        addr: SocketAddr,
+        data_dir: PathBuf,
+    ) -> Result<Target, String> {
+        let log = Arc::new(ServerLog::default());
+        let _ = drain_output(&mut child, &log);
+        let pid = child.id();
+        let mut local = LocalServer {
+            name,
+            child,
+            data_dir,
+            log,
+            stopped: false,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+                break;
+            }
+            if let Ok(Some(status)) = local.child.try_wait() {
+                let tail = log_tail(&local.log);
+                local.stop();
+                return Err(format!("{name} exited at start ({status}): {tail}"));
+            }
+            if Instant::now() >= deadline {
+                let tail = log_tail(&local.log);
+                local.stop();
+                return Err(format!(
+                    "{name} did not listen on {addr} within {} s: {tail}",
+                    START_TIMEOUT.as_secs()
+                ));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Target {
+            addr,
+            pid: Some(pid),
+            local: Some(local),
+        })
+    }
+
     /// The pid as the name of its `/proc` directory.
     pub fn proc_name(&self) -> Option<String> {
         self.pid.map(|pid| pid.to_string())
@@ -161,13 +212,10 @@ impl Target {
 
     /// The server's last log lines, for an error message.
     pub fn log_tail(&self) -> String {
-        match &self.local {
-            Some(local) => match local.log.tail.lock() {
-                Ok(tail) => tail.iter().cloned().collect::<Vec<_>>().join("\n"),
-                Err(_) => String::new(),
-            },
-            None => String::new(),
-        }
+        self.local
+            .as_ref()
+            .map(|local| log_tail(&local.log))
+            .unwrap_or_default()
     }
 
     /// Stops a server we started (SIGTERM, then wait); nothing for a remote
@@ -198,7 +246,8 @@ impl LocalServer {
                 Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
                 _ => {
                     warning = Some(format!(
-                        "step4_server (pid {pid}) did not exit within {} s of SIGTERM; killed it",
+                        "{} (pid {pid}) did not exit within {} s of SIGTERM; killed it",
+                        self.name,
                         STOP_TIMEOUT.as_secs()
                     ));
                     let _ = self.child.kill();
@@ -218,11 +267,22 @@ impl Drop for LocalServer {
     }
 }
 
+fn log_tail(log: &ServerLog) -> String {
+    match log.tail.lock() {
+        Ok(tail) => tail.iter().cloned().collect::<Vec<_>>().join("\n"),
+        Err(_) => String::new(),
+    }
+}
+
 /// Starts the threads that read the server's stdout and stderr until they
-/// close; the first stderr line is sent on the returned channel.
+/// close; the first stderr line is sent on the returned channel. (stdout is
+/// only kept in the tail: step4_server writes nothing there, the peers their
+/// log.)
 fn drain_output(child: &mut Child, log: &Arc<ServerLog>) -> mpsc::Receiver<String> {
-    if let Some(mut stdout) = child.stdout.take() {
-        thread::spawn(move || io::copy(&mut stdout, &mut io::sink()));
+    if let Some(stdout) = child.stdout.take() {
+        let log = Arc::clone(log);
+        let (unused, _) = mpsc::channel();
+        thread::spawn(move || read_log(stdout, &log, unused));
     }
     let (first_line_sender, first_line) = mpsc::channel();
     if let Some(stderr) = child.stderr.take() {
@@ -266,7 +326,7 @@ fn address_in(line: &str) -> Option<SocketAddr> {
 
 /// A new empty directory under the system's temp dir, named after this
 /// process and the time so that parallel runs never share one.
-fn unique_temp_dir() -> Result<PathBuf, String> {
+pub fn unique_temp_dir() -> Result<PathBuf, String> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())

@@ -11,8 +11,10 @@
 //! through the same parser as a single run, so the commands printed in the
 //! report are exactly what ran.
 
+use crate::report::{
+    at_least, at_most, clean, machine, median_of, min_of, show, verdict, verdict_word, Verdict,
+};
 use crate::scenarios::{Figures, Run, Settings};
-use crate::stats::median;
 use chatroom::log;
 use std::fmt::Write as _;
 use std::fs;
@@ -25,14 +27,6 @@ struct Item {
     args: &'static str,
     target: &'static str,
     judge: fn(&[Run]) -> (String, Verdict),
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Verdict {
-    Pass,
-    Miss,
-    /// No target: a figure for the README.
-    Info,
 }
 
 const ITEMS: &[Item] = &[
@@ -53,6 +47,19 @@ const ITEMS: &[Item] = &[
         args: "fanout --clients 1000 --senders 10 --messages 200 --rate 200",
         target: "p99 ≤ 20 ms, zero loss",
         judge: |runs| at_most(runs, "p99_ms", 20.0, "ms p99"),
+    },
+    Item {
+        what: "fanout: 1,000 clients, 20 messages/s in total",
+        args: "fanout --clients 1000 --senders 10 --messages 20 --rate 20",
+        target: "(none here: `chat_bench peers` holds its CPU against ngIRCd's and InspIRCd's)",
+        judge: |runs| {
+            let text = format!(
+                "p99 {} ms, server CPU {} % of a core",
+                show(median_of(runs, "p99_ms"), 2),
+                show(median_of(runs, "server_cpu_pct"), 0)
+            );
+            (text, Verdict::Info)
+        },
     },
     Item {
         what: "fanout: 100 clients, 200 messages/s in total",
@@ -154,78 +161,6 @@ const ITEMS: &[Item] = &[
     },
 ];
 
-fn verdict(pass: bool) -> Verdict {
-    if pass {
-        Verdict::Pass
-    } else {
-        Verdict::Miss
-    }
-}
-
-/// Every run finished without problems (no loss, no timeout, no errors).
-fn clean(runs: &[Run]) -> bool {
-    !runs.is_empty() && runs.iter().all(|run| run.problems.is_empty())
-}
-
-fn values(runs: &[Run], key: &str) -> Vec<f64> {
-    runs.iter().filter_map(|run| run.figures.get(key)).collect()
-}
-
-fn median_of(runs: &[Run], key: &str) -> Option<f64> {
-    median(&values(runs, key))
-}
-
-fn min_of(runs: &[Run], key: &str) -> Option<f64> {
-    values(runs, key).into_iter().reduce(f64::min)
-}
-
-fn show(value: Option<f64>, decimals: usize) -> String {
-    match value {
-        Some(v) => format!("{v:.decimals$}"),
-        None => "n/a".to_string(),
-    }
-}
-
-/// "1234567" → "1,234,567", for the big numbers in the report.
-fn thousands(value: f64) -> String {
-    let digits = format!("{:.0}", value.max(0.0));
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-fn at_least(runs: &[Run], key: &str, target: f64, unit: &str) -> (String, Verdict) {
-    let value = median_of(runs, key);
-    let each: Vec<String> = values(runs, key).into_iter().map(thousands).collect();
-    let text = format!(
-        "{} {unit} (runs: {})",
-        value.map(thousands).unwrap_or("n/a".into()),
-        each.join(", ")
-    );
-    (
-        text,
-        verdict(clean(runs) && value.is_some_and(|v| v >= target)),
-    )
-}
-
-fn at_most(runs: &[Run], key: &str, target: f64, unit: &str) -> (String, Verdict) {
-    let value = median_of(runs, key);
-    let each: Vec<String> = values(runs, key)
-        .into_iter()
-        .map(|v| format!("{v:.2}"))
-        .collect();
-    let text = format!("{} {unit} (runs: {})", show(value, 2), each.join(", "));
-    (
-        text,
-        verdict(clean(runs) && value.is_some_and(|v| v <= target)),
-    )
-}
-
 /// Runs every item `runs` times and writes the report to `out`.
 pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
     // Flags given to the suite that every run inherits.
@@ -267,7 +202,12 @@ pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
             println!("{}", run.figures.key_values());
             results.push(run);
         }
-        let (measured, verdict) = (item.judge)(&results);
+        let (mut measured, verdict) = (item.judge)(&results);
+        // What each delivery cost the server: the figure that shows a
+        // writer's cost following the work (or not) at every rate.
+        if let Some(cost) = median_of(&results, "server_cpu_us_per_delivery") {
+            measured.push_str(&format!("; server CPU {cost:.2} µs per delivery"));
+        }
         log!("suite: {}: {measured}", item.what);
         rows.push((item, measured, verdict));
         let _ = writeln!(details, "\n`{command}`\n");
@@ -283,21 +223,21 @@ pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
             }
         }
     }
-    let report = report(&rows, &commands, &details, started, runs);
+    let mut report = report(&rows, &commands, &details, started, runs);
+    // Keep the side-by-side section `chat_bench peers` wrote, if any.
+    if let Some(peers) = fs::read_to_string(out)
+        .ok()
+        .as_deref()
+        .and_then(crate::report::peers_section)
+    {
+        report = crate::report::with_section(&report, peers);
+    }
     fs::write(out, report).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     println!("wrote {}", out.display());
     for (item, measured, verdict) in &rows {
         println!("{:<5} {}: {measured}", verdict_word(*verdict), item.what);
     }
     Ok(())
-}
-
-fn verdict_word(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Pass => "pass",
-        Verdict::Miss => "MISS",
-        Verdict::Info => "info",
-    }
 }
 
 fn report(
@@ -307,20 +247,6 @@ fn report(
     started: u64,
     runs: usize,
 ) -> String {
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let cpu = fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines().find_map(|line| {
-                line.strip_prefix("model name")?
-                    .split_once(':')
-                    .map(|(_, m)| m.trim().to_string())
-            })
-        })
-        .unwrap_or_else(|| "unknown".into());
-    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|text| text.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into());
     let mut text = String::new();
     let _ = writeln!(text, "# chatroom benchmarks\n");
     let _ = writeln!(
@@ -331,15 +257,7 @@ median of {runs} runs; every run started a fresh release `step4_server` with \
 data directory. Loss and errors are judged on every run, not the median.\n",
         chatroom::timestamp::human(started)
     );
-    // The idle 10,000 run needs more memory mappings than Linux allows by
-    // default (see the README), so the report says what this machine had.
-    let max_map_count = fs::read_to_string("/proc/sys/vm/max_map_count")
-        .map(|text| text.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let _ = writeln!(
-        text,
-        "Machine: {cores} cores (nproc), {cpu}, Linux {kernel}, vm.max_map_count {max_map_count}.\n"
-    );
+    let _ = writeln!(text, "{}\n", machine());
     let _ = writeln!(
         text,
         "| Measurement | Target | Measured (median) | Result |"

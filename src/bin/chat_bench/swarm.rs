@@ -10,8 +10,9 @@
 //! to ask every socket; when a whole sweep found nothing to do, the worker
 //! sleeps for [`IDLE_SLEEP`] so a quiet run does not burn a core.
 //!
+//! The words on the wire come from the run's [`Profile`] (chatroom or IRC).
 //! Every chat message carries what a receiver needs to judge it:
-//! `MSG <tag> <sender> <seq> <sent_micros> xxxx…`. The tag is unique to the
+//! `MSG <tag> <sender> <seq> <sent_micros> xxxx…` (IRC: `PRIVMSG #bench :<tag> …`). The tag is unique to the
 //! run, so history replayed from earlier runs (`ROOM …` lines right after
 //! JOIN) is recognised and ignored. All workers share one clock (an
 //! `Instant` taken at the start), so the receiver subtracts the send time
@@ -20,8 +21,10 @@
 //! duplicates and reordering per (receiver, sender) pair.
 //!
 //! A sender sends as fast as it may: with a window (`--window W`) it sends
-//! its next message only while fewer than W of its messages are unconfirmed
-//! by its own echo (the server sends every message back to its sender too);
+//! its next message only while fewer than W of its messages are unconfirmed.
+//! A message is confirmed when its sender's *confirmer* receives it: the
+//! sender itself where the server echoes (chatroom), another member where it
+//! does not (IRC); the count is shared between the workers through an atomic;
 //! with a rate (`--rate R`) message k of sender s is due at
 //! `(k * senders + s) / R` seconds after the start, which spreads the senders
 //! evenly over time.
@@ -29,6 +32,7 @@
 //! The main thread steers the workers through a shared phase (connect, send,
 //! stop) and watches shared counters; it never touches a socket.
 
+use crate::profile::{Incoming, Profile};
 use crate::stats::Histogram;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -60,9 +64,10 @@ const READ_CHUNK: usize = 64 * 1024;
 /// Reads per socket per sweep, so one busy socket cannot starve the others.
 const READS_PER_VISIT: usize = 4;
 
-/// Connections that have not finished joining, across all workers. The
-/// server's listen backlog is finite; beyond it, connects stall for a second.
-const MAX_JOINING: usize = 64;
+/// Connections that have not finished joining, across all workers, by
+/// default (`Plan::max_joining`). The server's listen backlog is finite;
+/// beyond it, connects stall for a second.
+pub const MAX_JOINING: usize = 64;
 
 /// How long one `connect` may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -95,6 +100,11 @@ pub struct Plan {
     pub silent_client: bool,
     /// Length of a `MSG` line, including its `\r\n`.
     pub line_bytes: usize,
+    /// The protocol the clients speak.
+    pub profile: Profile,
+    /// Clients connecting or joining at once, at most (ngIRCd's listen
+    /// backlog is 10, so its runs use about 8).
+    pub max_joining: usize,
     /// Unique to this run; in every name and payload.
     pub tag: String,
     /// Every wait gives up here.
@@ -114,8 +124,10 @@ struct Shared {
     send_start: AtomicU64,
     /// Clients whose JOIN was confirmed.
     joined: AtomicUsize,
-    /// Clients still connecting or joining, for [`MAX_JOINING`].
+    /// Clients still connecting or joining, for `Plan::max_joining`.
     joining: AtomicUsize,
+    /// Per sender id: its messages its confirmer has received.
+    confirmed: Vec<AtomicU64>,
     /// Messages received by counted clients, duplicates included.
     delivered: AtomicU64,
     /// When any client last received a line, in µs since `epoch`.
@@ -152,6 +164,8 @@ pub struct Swarm {
 /// What a swarm measured, all workers together.
 pub struct Outcome {
     pub latency: Histogram,
+    /// From connect to the join's confirmation, per client.
+    pub join_latency: Histogram,
     /// Deliveries expected: counted clients × messages sent.
     pub expected: u64,
     /// Deliveries that arrived, duplicates included.
@@ -214,16 +228,37 @@ impl Plan {
 
     /// Deliveries due when every sender has sent `sent[sender]` messages.
     fn expected(&self, sent: &[u64]) -> u64 {
+        // Without an echo the sender is not among a message's receivers.
+        let not_self = u64::from(!self.profile.echoes_to_sender());
         match self.room_size {
-            None => self.clients as u64 * sent.iter().sum::<u64>(),
+            None => (self.clients as u64).saturating_sub(not_self) * sent.iter().sum::<u64>(),
             Some(size) => sent
                 .iter()
                 .enumerate()
                 .map(|(room, count)| {
                     let members = self.clients.saturating_sub(room * size).min(size);
-                    members as u64 * count
+                    (members as u64).saturating_sub(not_self) * count
                 })
                 .sum(),
+        }
+    }
+
+    /// The client whose receipt of `sender`'s messages confirms them (see
+    /// the module comment): the sender itself where the server echoes,
+    /// otherwise the last client (the first one when the sender is last).
+    fn confirmer_of(&self, sender: usize) -> usize {
+        let own_index = match self.room_size {
+            None => sender,
+            Some(size) => sender * size,
+        };
+        if self.profile.echoes_to_sender() {
+            own_index
+        } else if self.room_size.is_some() {
+            own_index + 1
+        } else if sender + 1 == self.clients {
+            0
+        } else {
+            self.clients - 1
         }
     }
 }
@@ -245,6 +280,7 @@ impl Swarm {
             send_start: AtomicU64::new(0),
             joined: AtomicUsize::new(0),
             joining: AtomicUsize::new(0),
+            confirmed: (0..plan.senders).map(|_| AtomicU64::new(0)).collect(),
             delivered: AtomicU64::new(0),
             last_line: AtomicU64::new(0),
             failure: Mutex::new(None),
@@ -344,6 +380,7 @@ impl Swarm {
         self.shared.phase.store(PHASE_STOP, Ordering::SeqCst);
         let mut outcome = Outcome {
             latency: Histogram::new(),
+            join_latency: Histogram::new(),
             expected: 0,
             delivered: 0,
             lost: 0,
@@ -368,6 +405,7 @@ impl Swarm {
                 continue;
             };
             outcome.latency.merge(&tally.latency);
+            outcome.join_latency.merge(&tally.join_latency);
             outcome.delivered += tally.delivered;
             unique_received += tally.unique_received;
             outcome.duplicates += tally.duplicates;
@@ -393,6 +431,7 @@ impl Swarm {
 /// One worker's share of the measurements.
 struct Tally {
     latency: Histogram,
+    join_latency: Histogram,
     delivered: u64,
     /// Distinct messages received (a duplicate counts once).
     unique_received: u64,
@@ -411,7 +450,7 @@ struct Tally {
 /// Where a client is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
-    /// Connected; USERNAME and JOIN sent, `OK Joined` not yet seen.
+    /// Connected; registration and JOIN sent, the join not yet confirmed.
     Joining,
     Joined,
     /// The connection ended.
@@ -420,7 +459,11 @@ enum Stage {
 
 /// One simulated client.
 struct Client {
+    /// Its number in the plan (senders first; the silent client last).
+    index: usize,
     name: String,
+    /// When it connected, in µs since the epoch.
+    connected_at: u64,
     stream: TcpStream,
     stage: Stage,
     /// Bytes received that do not yet form a complete line.
@@ -440,8 +483,6 @@ struct Client {
 struct SenderState {
     id: usize,
     sent: u64,
-    /// Own messages seen coming back from the server.
-    echoed: u64,
 }
 
 /// Arrivals from one sender at one receiver, in sequence-number terms.
@@ -487,6 +528,7 @@ impl Sequence {
 fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
     let mut tally = Tally {
         latency: Histogram::new(),
+        join_latency: Histogram::new(),
         delivered: 0,
         unique_received: 0,
         duplicates: 0,
@@ -509,11 +551,13 @@ fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
             break;
         }
         let mut busy = false;
-        while to_connect.peek().is_some() && shared.joining.load(Ordering::SeqCst) < MAX_JOINING {
+        while to_connect.peek().is_some()
+            && shared.joining.load(Ordering::SeqCst) < plan.max_joining
+        {
             let Some(index) = to_connect.next() else {
                 break;
             };
-            match connect(plan, index) {
+            match connect(plan, index, shared.micros()) {
                 Ok(client) => {
                     shared.joining.fetch_add(1, Ordering::SeqCst);
                     clients.push(client);
@@ -570,9 +614,9 @@ fn run_worker(plan: &Plan, shared: &Shared, mine: Vec<usize>) -> Tally {
     tally
 }
 
-/// Opens client `index`'s connection and queues its USERNAME and JOIN.
-/// (Sending both at once is fine: the server handles lines in order.)
-fn connect(plan: &Plan, index: usize) -> Result<Client, String> {
+/// Opens client `index`'s connection and queues its first lines (see
+/// [`Profile::hello`]).
+fn connect(plan: &Plan, index: usize, now: u64) -> Result<Client, String> {
     let silent = index == plan.clients;
     let name = if silent {
         format!("b{}_slow", plan.tag)
@@ -594,15 +638,13 @@ fn connect(plan: &Plan, index: usize) -> Result<Client, String> {
         .set_nodelay(true)
         .and_then(|()| stream.set_nonblocking(true))
         .map_err(|e| format!("cannot set up a socket to {addr}: {e}"))?;
-    let sender = plan.sender_id(index).map(|id| SenderState {
-        id,
-        sent: 0,
-        echoed: 0,
-    });
+    let sender = plan.sender_id(index).map(|id| SenderState { id, sent: 0 });
     let room = plan.room_of(index);
     Ok(Client {
-        outbox: format!("USERNAME {name}\r\nJOIN {room}\r\n").into_bytes(),
+        index,
+        outbox: plan.profile.hello(&name, &room).into_bytes(),
         name,
+        connected_at: now,
         stream,
         stage: Stage::Joining,
         inbox: Vec::new(),
@@ -694,44 +736,52 @@ fn handle_line(
     now: u64,
     tally: &mut Tally,
 ) {
-    if let Some(rest) = line.strip_prefix(b"ROOM ") {
-        if let Some((sender, seq, sent_at)) = parse_payload(rest, plan) {
-            let slot = plan.slot(sender);
-            handle_message(
-                client,
-                sender,
-                slot,
-                seq,
-                now.saturating_sub(sent_at),
-                tally,
-                now,
-            );
+    match plan.profile.read(line) {
+        Incoming::Message(payload) => {
+            if let Some((sender, seq, sent_at)) = parse_payload(payload, plan) {
+                let latency = now.saturating_sub(sent_at);
+                handle_message(client, plan, shared, sender, seq, latency, tally, now);
+            }
         }
-    } else if line.starts_with(b"OK Joined") && client.stage == Stage::Joining {
-        client.stage = Stage::Joined;
-        shared.joining.fetch_sub(1, Ordering::SeqCst);
-        shared.joined.fetch_add(1, Ordering::SeqCst);
-        if !client.counted {
-            client.reading = false;
+        Incoming::Registered if client.stage == Stage::Joining => {
+            if let Some(join) = plan.profile.join(&plan.room_of(client.index)) {
+                client.outbox.extend_from_slice(join.as_bytes());
+            }
         }
-    } else if line.starts_with(b"ERROR") {
-        let text = String::from_utf8_lossy(line);
-        if client.stage == Stage::Joining {
-            shared.fail(format!("the server refused {}: {text}", client.name));
-        } else {
-            tally.errors += 1;
+        Incoming::Joined if client.stage == Stage::Joining => {
+            client.stage = Stage::Joined;
             tally
-                .first_error
-                .get_or_insert_with(|| format!("{} got {text}", client.name));
+                .join_latency
+                .record(now.saturating_sub(client.connected_at));
+            shared.joining.fetch_sub(1, Ordering::SeqCst);
+            shared.joined.fetch_add(1, Ordering::SeqCst);
+            if !client.counted {
+                client.reading = false;
+            }
         }
+        Incoming::Reply(reply) => client.outbox.extend_from_slice(&reply),
+        Incoming::Error => {
+            let text = String::from_utf8_lossy(line);
+            if client.stage == Stage::Joining {
+                shared.fail(format!("the server refused {}: {text}", client.name));
+            } else {
+                tally.errors += 1;
+                tally
+                    .first_error
+                    .get_or_insert_with(|| format!("{} got {text}", client.name));
+            }
+        }
+        // Notices, welcome lines, JOIN/LEAVE notices: nothing to measure.
+        Incoming::Registered | Incoming::Joined | Incoming::Other => {}
     }
-    // NOTICE, OK Welcome, JOIN/LEAVE notices: nothing to measure.
 }
 
+#[allow(clippy::too_many_arguments)] // one delivery's facts, all needed
 fn handle_message(
     client: &mut Client,
+    plan: &Plan,
+    shared: &Shared,
     sender: usize,
-    slot: usize,
     seq: u64,
     latency: u64,
     tally: &mut Tally,
@@ -740,6 +790,10 @@ fn handle_message(
     if !client.counted {
         return;
     }
+    if plan.confirmer_of(sender) == client.index {
+        shared.confirmed[sender].fetch_add(1, Ordering::SeqCst);
+    }
+    let slot = plan.slot(sender);
     tally.latency.record(latency);
     tally.delivered += 1;
     tally.last_delivery = now;
@@ -751,19 +805,12 @@ fn handle_message(
         Arrival::Late => tally.reordered += 1,
         Arrival::Duplicate => tally.duplicates += 1,
     }
-    if let Some(own) = client.sender.as_mut() {
-        if own.id == sender {
-            own.echoed += 1;
-        }
-    }
 }
 
-/// `#bench <name> <tag> <sender> <seq> <sent_micros> xxx…` → the numbers,
-/// or `None` for a message that is not from this run.
-fn parse_payload(rest: &[u8], plan: &Plan) -> Option<(usize, u64, u64)> {
-    let mut words = rest.split(|&b| b == b' ');
-    let _room = words.next()?;
-    let _name = words.next()?;
+/// `<tag> <sender> <seq> <sent_micros> xxx…` → the numbers, or `None` for
+/// a message that is not from this run.
+fn parse_payload(payload: &[u8], plan: &Plan) -> Option<(usize, u64, u64)> {
+    let mut words = payload.split(|&b| b == b' ');
     if words.next()? != plan.tag.as_bytes() {
         return None;
     }
@@ -791,10 +838,14 @@ fn queue_due_messages(client: &mut Client, plan: &Plan, shared: &Shared) {
         return;
     };
     let start = shared.send_start.load(Ordering::SeqCst);
+    let message_start = plan.profile.message_start(&plan.room_of(client.index));
     while sender.sent < plan.messages {
         let now = shared.micros();
         let may_send = match plan.rate {
-            None => sender.sent - sender.echoed < plan.window,
+            None => {
+                let confirmed = shared.confirmed[sender.id].load(Ordering::SeqCst);
+                sender.sent.saturating_sub(confirmed) < plan.window
+            }
             Some(rate) => {
                 let slot = sender.sent * plan.senders as u64 + sender.id as u64;
                 start + (slot as f64 * 1e6 / rate) as u64 <= now
@@ -807,7 +858,7 @@ fn queue_due_messages(client: &mut Client, plan: &Plan, shared: &Shared) {
         // Writing into a Vec cannot fail.
         let _ = write!(
             client.outbox,
-            "MSG {} {} {} {now} ",
+            "{message_start}{} {} {} {now} ",
             plan.tag, sender.id, sender.sent
         );
         let pad = plan
