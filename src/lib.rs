@@ -23,6 +23,7 @@
 //! - [`command`]: a line → a [`command::Command`], in either dialect.
 //! - [`state`]: users and rooms behind one lock; acting on commands.
 //! - [`names`]: the rules for user and room names.
+//! - [`confusables`]: which letters look alike (scripts, skeletons).
 //! - [`sanitize`]: no control characters reach another person's terminal.
 //! - [`event`]: what happened, before it is words.
 //! - [`render`]: events → the exact lines each dialect receives.
@@ -60,6 +61,7 @@ pub use settings::toml;
 pub mod addresses;
 pub mod capacity;
 pub mod command;
+pub mod confusables;
 pub mod connection;
 pub mod event;
 pub mod framing;
