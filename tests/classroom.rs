@@ -244,12 +244,12 @@ fn generated_operator_password_is_printed_once_on_stdout_and_works() {
     assert!(password.len() >= 12, "weak password {password:?}");
     assert!(line.contains(&format!("(type /op {password} to get teacher controls)")));
 
-    let mut teacher = chat_user(&server, "teacher");
+    let mut teacher = chat_user(&server, "lee");
     teacher.send("/op wrong");
     teacher.expect("[error] Wrong password");
     teacher.send(&format!("/op {password}"));
     teacher.expect("*** You are an operator now. /help lists your commands.");
-    server.wait_log("teacher (127.0.0.1:");
+    server.wait_log("lee (127.0.0.1:");
 
     let log = stop(&mut server).join("\n");
     assert!(
@@ -268,8 +268,8 @@ fn generated_operator_password_is_printed_once_on_stdout_and_works() {
 fn admin_password_from_the_environment_is_not_printed() {
     let dir = TempDir::new("oper-env");
     let mut server = start(&dir, &[]);
-    let _teacher = operator(&server, "teacher");
-    server.wait_log("teacher (127.0.0.1:");
+    let _teacher = operator(&server, "lee");
+    server.wait_log("lee (127.0.0.1:");
     let log = stop(&mut server);
     assert!(log.iter().any(|l| l.contains("is now an operator")));
     let stdout = server.stdout_so_far().join("\n");
@@ -299,7 +299,7 @@ fn wrong_operator_password_is_refused_logged_and_slowed_down() {
 /// (`teacher`, protocol mode), a student program (`bob`, protocol mode) and
 /// a student person (`carol`, chat mode, who joined last).
 fn class_in_general(server: &Server) -> (Client, Client, Client) {
-    let mut teacher = operator(server, "teacher");
+    let mut teacher = operator(server, "lee");
     join(&mut teacher, "#general");
     let mut bob = protocol_user(server, "bob");
     join(&mut bob, "#general");
@@ -323,25 +323,25 @@ fn kick_disconnects_with_a_reason_and_tells_the_room() {
     teacher.send("KICK bob spamming the room");
     assert_eq!(
         bob.read_to_close(),
-        ["NOTICE You were kicked by teacher: spamming the room"]
+        ["NOTICE You were kicked by lee: spamming the room"]
     );
     assert_eq!(
         teacher.line(),
-        "KICK #general bob teacher spamming the room"
+        "KICK #general bob lee spamming the room"
     );
     assert_eq!(teacher.line(), "OK Kicked bob");
-    carol.expect("* bob was kicked by teacher: spamming the room");
-    server.wait_log("teacher kicked bob (spamming the room)");
+    carol.expect("* bob was kicked by lee: spamming the room");
+    server.wait_log("lee kicked bob (spamming the room)");
 
     // A kick without a reason; the room is told in both dialects.
     let mut dan = protocol_user(&server, "dan");
     join(&mut dan, "#general");
     teacher.expect("JOIN #general dan");
     teacher.send("/kick dan");
-    assert_eq!(dan.read_to_close(), ["NOTICE You were kicked by teacher"]);
-    assert_eq!(teacher.line(), "KICK #general dan teacher");
-    carol.expect("* dan was kicked by teacher");
-    server.wait_log("teacher kicked dan");
+    assert_eq!(dan.read_to_close(), ["NOTICE You were kicked by lee"]);
+    assert_eq!(teacher.line(), "KICK #general dan lee");
+    carol.expect("* dan was kicked by lee");
+    server.wait_log("lee kicked dan");
 }
 
 #[test]
@@ -353,9 +353,9 @@ fn muted_users_reach_nobody_but_operators() {
     carol.send("/mute bob");
     carol.expect("[error] Not an operator");
     teacher.send("MUTE bob");
-    assert_eq!(bob.line(), "NOTICE You were muted by teacher");
+    assert_eq!(bob.line(), "NOTICE You were muted by lee");
     assert_eq!(teacher.line(), "OK Muted bob");
-    server.wait_log("teacher muted bob");
+    server.wait_log("lee muted bob");
 
     bob.send("can anyone hear me");
     assert_eq!(bob.line(), "ERROR You are muted");
@@ -363,12 +363,12 @@ fn muted_users_reach_nobody_but_operators() {
     assert_eq!(bob.line(), "ERROR You are muted");
     bob.send("PRIVMSG carol psst");
     assert_eq!(bob.line(), "ERROR You are muted");
-    bob.send("PRIVMSG teacher may I speak?");
+    bob.send("PRIVMSG lee may I speak?");
     assert_eq!(bob.line(), "OK Sent");
     teacher.expect("PRIVMSG bob may I speak?");
     // Nothing of bob's reached carol: her next line is the teacher's.
     teacher.send("sync");
-    assert_eq!(carol.line(), "teacher: sync");
+    assert_eq!(carol.line(), "lee: sync");
 
     // Muting sticks to the name, so reconnecting does not help.
     drop(bob);
@@ -376,16 +376,16 @@ fn muted_users_reach_nobody_but_operators() {
     let mut bob = protocol_user(&server, "bob");
     join(&mut bob, "#general");
     // The replay holds the room's only stored message; bob's were not stored.
-    assert_eq!(bob.line(), "ROOM #general teacher sync");
+    assert_eq!(bob.line(), "ROOM #general lee sync");
     bob.send("back again");
     assert_eq!(bob.line(), "ERROR You are muted");
 
     bob.send("UNMUTE bob");
     assert_eq!(bob.line(), "ERROR Not an operator");
     teacher.send("/unmute bob");
-    assert_eq!(bob.line(), "NOTICE You were unmuted by teacher");
+    assert_eq!(bob.line(), "NOTICE You were unmuted by lee");
     teacher.expect("OK Unmuted bob");
-    server.wait_log("teacher unmuted bob");
+    server.wait_log("lee unmuted bob");
     bob.send("thanks");
     assert_eq!(bob.line(), "ROOM #general bob thanks");
     // Between "sync" and this, carol only saw bob come and go.
@@ -398,14 +398,14 @@ fn muted_users_reach_nobody_but_operators() {
     for muted in ["can anyone hear me", "psst", "back again", "shouts"] {
         assert!(!history.contains(muted), "muted text stored: {muted}");
     }
-    assert!(history.contains("\tpm\t@teacher\tbob\tmay I speak?\n"));
+    assert!(history.contains("\tpm\t@lee\tbob\tmay I speak?\n"));
 }
 
 #[test]
 fn announce_reaches_everyone_in_every_room_and_in_none() {
     let dir = TempDir::new("announce");
     let mut server = start(&dir, &[]);
-    let mut teacher = operator(&server, "teacher");
+    let mut teacher = operator(&server, "lee");
     let mut nowhere = protocol_user(&server, "nowhere");
     let mut lab = protocol_user(&server, "lab");
     join(&mut lab, "#lab");
@@ -418,7 +418,7 @@ fn announce_reaches_everyone_in_every_room_and_in_none() {
         assert_eq!(client.line(), "NOTICE [announcement] Break until 10:15");
     }
     assert_eq!(chatter.line(), "*** Announcement: Break until 10:15");
-    server.wait_log("teacher announced to everyone");
+    server.wait_log("lee announced to everyone");
 }
 
 #[test]
@@ -439,9 +439,9 @@ fn topic_is_set_by_operators_shown_to_anyone_and_sent_on_join() {
     assert_eq!(bob.line(), "TOPIC #general Week 3: sockets");
     assert_eq!(
         carol.line(),
-        "* teacher set the topic of #general: Week 3: sockets"
+        "* lee set the topic of #general: Week 3: sockets"
     );
-    server.wait_log("teacher set the topic of #general");
+    server.wait_log("lee set the topic of #general");
 
     bob.send("TOPIC");
     assert_eq!(bob.line(), "TOPIC #general Week 3: sockets");
@@ -456,11 +456,11 @@ fn topic_is_set_by_operators_shown_to_anyone_and_sent_on_join() {
         (0..6).map(|_| dave.line()).collect::<Vec<_>>(),
         [
             "OK Joined #general (3 users)",
-            "JOIN #general teacher",
+            "JOIN #general lee",
             "JOIN #general bob",
             "JOIN #general carol",
             "TOPIC #general Week 3: sockets",
-            "ROOM #general teacher before you came",
+            "ROOM #general lee before you came",
         ]
     );
     let mut erin = person(&server, "erin");
@@ -642,7 +642,7 @@ fn transcript_and_attendance_read_a_real_session() {
 
 #[test]
 fn passwords_with_spaces_can_be_typed() {
-    // The settings accept any string as a password; a teacher who picks a
+    // The settings accept any string as a password; a lee who picks a
     // phrase must not lock the class out.
     let dir = TempDir::new("password-spaces");
     let server = Server::start_with(

@@ -138,7 +138,7 @@ fn username_rules_and_uniqueness_ignoring_case() {
         "_x",
         "-x",
         "al ice!",
-        "ålice",
+        "ａlice",
         "abcdefghijklmnopqrstu",
     ] {
         let reply = client.ask(&format!("USERNAME {bad}"));
