@@ -22,9 +22,29 @@
 //! `queue_len` lines of the server's memory. Senders only ever `try_send`;
 //! when the queue is full the client is disconnected (see [`crate::state`]).
 //!
-//! **Batching.** A writer that wakes up to find many lines queued (a busy room)
-//! writes them all with one `write()` system call instead of one call each —
-//! the single biggest cost at high message rates.
+//! **Batching, and what it costs.** A writer runs only when there is
+//! something to write, and then writes everything queued by that moment with
+//! one `write()`: the batch size comes from the work (lines pile up while the
+//! writer waits for the CPU or sits in a `write()`), not from a timer. What makes
+//! that cheap at 1,000 clients is *when* writers are woken: after the state
+//! lock is released, through a doorbell beside each queue
+//! ([`crate::outbox`]). Woken inside `try_send`, under the lock, they capped
+//! the server below 200 messages a second into a 1,000-member room, with a
+//! p99 of seconds (`chat_bench fanout --clients 1000 --senders 10 --rate
+//! 200`, release build, 2 cores: 33 s before, 36-43 ms after).
+//!
+//! Tried and rejected:
+//! - The first design's busy writer that slept a 15 ms window between writes:
+//!   a timer per connection, so 66,000 wake-ups a second at 1,000
+//!   connections whatever the message rate (111 % CPU at 20 msg/s).
+//! - Writers in a lower scheduling class, so readers get the CPU first. The
+//!   idle class (`SCHED_IDLE`) saved a sixth of the CPU at 1,000 clients and
+//!   200 msg/s (5.9 against 7.1 µs per delivery, same p99), but three
+//!   clients flooding with flood control off then starved every writer: a
+//!   watcher received 0 lines in 10 s and was dropped as a slow client
+//!   (`kill_9_during_traffic…` in tests/server_history.rs). Nice 19 starved
+//!   the same way; nice 5 gained nothing over the normal class. Fair shares
+//!   it is: a writer woken after the lock is released is cheap enough.
 //!
 //! **Cleanup.** The reader owns a [`Cleanup`] guard whose `Drop` removes the
 //! connection from the state, so it happens on every way out of the reader:
@@ -34,6 +54,7 @@ use crate::command;
 use crate::config::ServerConfig;
 use crate::event::{Event, Refusal};
 use crate::framing::{Frame, LineFramer};
+use crate::outbox::{self, Inbox, Queued};
 use crate::ratelimit::TokenBucket;
 use crate::render::render;
 use crate::state::{self, ConnId, Flow, SharedState};
@@ -41,7 +62,6 @@ use crate::{http_page, log};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, TryRecvError};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -72,6 +92,10 @@ const READ_CHUNK_BYTES: usize = 4096;
 /// system call over hundreds of lines, small enough not to hoard memory.
 const MAX_BATCH_BYTES: usize = 64 * 1024;
 
+/// A batch buffer that grew past this is freed after its write, so a
+/// connection that had one burst does not keep a burst-sized buffer for ever.
+const KEEP_BATCH_BYTES: usize = 4 * 1024;
+
 /// What every connection thread needs from the server.
 pub struct ServerContext {
     pub state: SharedState,
@@ -89,7 +113,7 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     // latency (up to 40 ms, waiting for ACKs) without saving packets.
     let _ = stream.set_nodelay(true);
     let stream = Arc::new(stream);
-    let (outbox, inbox) = sync_channel(context.config.queue_len);
+    let (outbox, inbox) = outbox::outbox(context.config.queue_len);
     let admitted = state::lock(&context.state).admit(addr, Arc::clone(&stream), outbox);
     let id = match admitted {
         Ok(id) => id,
@@ -113,7 +137,7 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let writer = thread::Builder::new()
         .stack_size(WRITER_STACK_BYTES)
         .spawn(move || {
-            writer_loop(&writer_stream, inbox, &writer_context);
+            writer_loop(&writer_stream, inbox);
             writer_context.live_writers.fetch_sub(1, Ordering::SeqCst);
         });
     if let Err(error) = writer {
@@ -304,52 +328,49 @@ impl Reader<'_> {
 /// connection was removed from the state) or the socket fails; then closes
 /// the socket, which also wakes this connection's reader.
 ///
-/// **Pacing under load.** Waking a thread and making a `write()` system call
-/// cost microseconds each (on loopback, `write()` even runs the receiving
-/// side of TCP), so a server that writes every line on its own, from a thread
-/// woken for it, spends its time on overhead rather than bytes. So the writer
-/// has two gears:
-/// - **Quiet:** it blocks in `recv()`; the first line that arrives is written
-///   at once, so a person typing in a quiet room sees no delay at all.
-/// - **Busy:** after a write it sleeps for [`coalesce_window`] before looking
-///   again, and writes everything that arrived meanwhile with one `write()`.
-///   While it sleeps it is not waiting on the queue, so the senders'
-///   `try_send` has no thread to wake: queueing costs them almost nothing.
-///   When a window passes with nothing new, it goes back to quiet.
+/// **Cost follows the work.** The writer blocks in `recv()` and runs only when
+/// a line arrives: an idle connection costs nothing, however many there are.
+/// When it wakes it takes *everything* that is queued by then and hands it to
+/// the kernel in one `write()`. No timer decides the batch size; the work
+/// does. On a quiet server the writer wakes at once and a batch is one line.
+/// On a busy one, lines pile up while the writer waits for the CPU or sits in
+/// a `write()`, and the next batch carries them all: the busier the server,
+/// the fewer system calls per line.
 ///
-/// The price is latency under load: at most one window (15 µs per
-/// connection: 1.5 ms at 100, at most 15 ms), far below what a person
-/// notices.
-fn writer_loop(stream: &TcpStream, inbox: Receiver<Arc<str>>, context: &ServerContext) {
+/// **No wake-up under the lock.** The writer waits on its [`Inbox`], which
+/// parks the thread and has senders ring it only after they have released
+/// the state lock (see [`crate::outbox`]).
+///
+/// **Memory.** The batch buffer is freed after every write larger than
+/// [`KEEP_BATCH_BYTES`], so an idle connection keeps no burst-sized buffer,
+/// and a single queued line is written straight from its `Arc<str>` without
+/// being copied at all.
+fn writer_loop(stream: &TcpStream, inbox: Inbox) {
     let mut batch: Vec<u8> = Vec::new();
-    // Quiet gear: wait for the next line, however long it takes.
-    'quiet: while let Ok(line) = inbox.recv() {
-        batch.extend_from_slice(line.as_bytes());
-        drop(line);
-        // Busy gear: write, pause, and repeat while lines keep coming.
-        let mut last_line = Instant::now();
-        loop {
-            let sender_gone = drain(&inbox, &mut batch);
-            if batch.is_empty() {
-                if last_line.elapsed() >= BUSY_LINGER {
-                    break; // quiet for a while: back to the quiet gear
+    while let Some(first) = inbox.next() {
+        let mut sender_gone = false;
+        let written = match inbox.try_next() {
+            // The common case on a quiet server: one line, no copy.
+            Queued::Empty => (&*stream).write_all(first.as_bytes()),
+            second => {
+                batch.extend_from_slice(first.as_bytes());
+                match second {
+                    Queued::Line(line) => {
+                        batch.extend_from_slice(line.as_bytes());
+                        sender_gone = drain(&inbox, &mut batch);
+                    }
+                    _ => sender_gone = true,
                 }
-            } else {
-                if (&*stream).write_all(&batch).is_err() {
-                    break 'quiet;
-                }
+                let written = (&*stream).write_all(&batch);
                 batch.clear();
-                last_line = Instant::now();
+                if batch.capacity() > KEEP_BATCH_BYTES {
+                    batch = Vec::new();
+                }
+                written
             }
-            if sender_gone {
-                break 'quiet;
-            }
-            thread::sleep(coalesce_window(
-                context.live_writers.load(Ordering::Relaxed),
-            ));
-        }
-        if batch.capacity() > 2 * MAX_BATCH_BYTES {
-            batch = Vec::new(); // an idle connection should not keep a burst's buffer
+        };
+        if written.is_err() || sender_gone {
+            break;
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
@@ -357,42 +378,13 @@ fn writer_loop(stream: &TcpStream, inbox: Receiver<Arc<str>>, context: &ServerCo
 
 /// Moves what is queued into `batch`, up to [`MAX_BATCH_BYTES`]. Returns true
 /// when the queue's sender is gone (nothing more will ever come).
-fn drain(inbox: &Receiver<Arc<str>>, batch: &mut Vec<u8>) -> bool {
+fn drain(inbox: &Inbox, batch: &mut Vec<u8>) -> bool {
     while batch.len() < MAX_BATCH_BYTES {
-        match inbox.try_recv() {
-            Ok(line) => batch.extend_from_slice(line.as_bytes()),
-            Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => return true,
+        match inbox.try_next() {
+            Queued::Line(line) => batch.extend_from_slice(line.as_bytes()),
+            Queued::Empty => return false,
+            Queued::Closed => return true,
         }
     }
     false
 }
-
-/// How long a busy writer waits between writes: [`COALESCE_PER_CONNECTION`]
-/// for each connection the server has, at most [`MAX_COALESCE`]. Every
-/// wake-up and `write()` costs CPU and the whole server pays for all of them,
-/// so the window grows with the number of writers: with N busy writers each
-/// writing at most once per window, the server makes at most about
-/// N / window = 66,000 writes a second, however fast messages come.
-/// 100 connections → 1.5 ms, 1,000 → 15 ms. Chosen by measuring with
-/// `chat_bench` (see the README's "How fast is it?"): smaller windows cost
-/// more CPU than two cores have at 1,000 clients; larger ones add latency.
-pub fn coalesce_window(connections: usize) -> Duration {
-    let connections = u32::try_from(connections).unwrap_or(u32::MAX);
-    COALESCE_PER_CONNECTION
-        .saturating_mul(connections)
-        .min(MAX_COALESCE)
-}
-
-/// See [`coalesce_window`].
-pub const COALESCE_PER_CONNECTION: Duration = Duration::from_micros(15);
-
-/// How long a busy writer keeps pacing after its last line before it goes
-/// back to blocking in `recv()`. Going quiet is what makes the next line
-/// expensive: waking a blocked writer is a system call that the *sender* pays,
-/// while holding the state lock. A room with a message every few hundred
-/// milliseconds therefore keeps its writers in the busy gear.
-pub const BUSY_LINGER: Duration = Duration::from_millis(250);
-
-/// The longest a line can be held back by coalescing.
-pub const MAX_COALESCE: Duration = Duration::from_millis(15);

@@ -17,6 +17,8 @@
 //! The chat server (step 4), in the order a line travels through it:
 //! - [`server`]: bind, announce, the accept loop, graceful shutdown.
 //! - [`connection`]: one connection's reader and writer threads and cleanup.
+//! - [`outbox`]: a connection's bounded queue, and waking its writer after
+//!   the state lock is released.
 //! - [`capacity`]: how many connections the machine's limits allow.
 //! - [`framing`]: bytes → lines (line endings, telnet, backspace, length cap).
 //! - [`ratelimit`]: flood control, a token bucket per connection.
@@ -68,6 +70,7 @@ pub mod framing;
 pub mod history;
 pub mod http_page;
 pub mod names;
+pub mod outbox;
 pub mod ratelimit;
 pub mod render;
 pub mod sanitize;

@@ -35,7 +35,6 @@ use crate::render::render;
 use crate::{log, names, sanitize, secret, timestamp};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
-use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -44,9 +43,8 @@ use std::time::Duration;
 /// be removed by the old connection's late cleanup.
 pub type ConnId = u64;
 
-/// The sending end of a connection's queue. A line is formatted once and the
-/// same `Arc<str>` is shared by every recipient's queue, never copied.
-pub type Outbox = SyncSender<Arc<str>>;
+pub use crate::outbox::Outbox;
+use crate::outbox::{Doorbell, Sent};
 
 /// The state as every thread holds it.
 pub type SharedState = Arc<Mutex<State>>;
@@ -60,11 +58,48 @@ pub const MAX_WRONG_PASSWORDS: u32 = 3;
 
 /// Locks the state, recovering it if another thread panicked while holding it
 /// (see the module notes for why that is safe here).
-pub fn lock(state: &SharedState) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(|poisoned| {
+///
+/// The guard it returns wakes the writers that the locked work queued lines
+/// for, right *after* it unlocks (see [`crate::outbox`] for why).
+pub fn lock(state: &SharedState) -> Locked<'_> {
+    let guard = state.lock().unwrap_or_else(|poisoned| {
         log!("Warning: a connection thread panicked while holding the state lock; carrying on");
         poisoned.into_inner()
-    })
+    });
+    Locked { guard: Some(guard) }
+}
+
+/// The locked state; see [`lock`].
+pub struct Locked<'a> {
+    guard: Option<MutexGuard<'a, State>>,
+}
+
+impl std::ops::Deref for Locked<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        self.guard.as_deref().expect("the guard lives until drop")
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        self.guard
+            .as_deref_mut()
+            .expect("the guard lives until drop")
+    }
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        let Some(mut guard) = self.guard.take() else {
+            return;
+        };
+        let doorbells = std::mem::take(&mut guard.doorbells);
+        drop(guard); // unlock first: ringing is a system call per writer
+        for doorbell in &doorbells {
+            doorbell.ring();
+        }
+    }
 }
 
 /// What the connection's reader should do after a command.
@@ -155,6 +190,9 @@ pub struct State {
     /// Connections whose queue was full during the current command; they are
     /// disconnected once the command is done (see `drop_overflowed`).
     overflowed: Vec<ConnId>,
+    /// Writers that were asleep when the current command queued them a line;
+    /// rung once the lock is released (see [`Locked`]).
+    doorbells: Vec<Arc<Doorbell>>,
 }
 
 impl State {
@@ -176,6 +214,7 @@ impl State {
             },
             next_id: 1,
             overflowed: Vec::new(),
+            doorbells: Vec::new(),
         }
     }
 
@@ -262,7 +301,13 @@ impl State {
     /// Answers a web browser with `response` and closes the connection.
     pub fn answer_and_close(&mut self, id: ConnId, response: &str) {
         if let Some(conn) = self.conns.get(&id) {
-            queue(id, conn, &Arc::from(response), &mut self.overflowed);
+            queue(
+                id,
+                conn,
+                &Arc::from(response),
+                &mut self.overflowed,
+                &mut self.doorbells,
+            );
         }
         self.remove(id, false);
     }
@@ -687,7 +732,13 @@ impl State {
         for member in everyone {
             if let Some(conn) = self.conns.get(&member) {
                 let line = rendered_for(&mut rendered, &event, conn.mode);
-                queue(member, conn, line, &mut self.overflowed);
+                queue(
+                    member,
+                    conn,
+                    line,
+                    &mut self.overflowed,
+                    &mut self.doorbells,
+                );
             }
         }
         Flow::Continue
@@ -853,7 +904,7 @@ impl State {
     fn send(&mut self, id: ConnId, event: &Event) {
         if let Some(conn) = self.conns.get(&id) {
             let line: Arc<str> = Arc::from(render(event, conn.mode));
-            queue(id, conn, &line, &mut self.overflowed);
+            queue(id, conn, &line, &mut self.overflowed, &mut self.doorbells);
         }
     }
 
@@ -871,7 +922,13 @@ impl State {
             }
             if let Some(conn) = self.conns.get(&member) {
                 let line = rendered_for(&mut rendered, event, conn.mode);
-                queue(member, conn, line, &mut self.overflowed);
+                queue(
+                    member,
+                    conn,
+                    line,
+                    &mut self.overflowed,
+                    &mut self.doorbells,
+                );
             }
         }
     }
@@ -892,13 +949,20 @@ fn rendered_for<'a>(
 
 /// Puts a line in a client's queue without ever waiting. A full queue marks
 /// the client for disconnection (the slow-client policy in the module notes).
-fn queue(id: ConnId, conn: &Conn, line: &Arc<str>, overflowed: &mut Vec<ConnId>) {
-    match conn.outbox.try_send(Arc::clone(line)) {
-        Ok(()) => {}
-        Err(TrySendError::Full(_)) => overflowed.push(id),
+fn queue(
+    id: ConnId,
+    conn: &Conn,
+    line: &Arc<str>,
+    overflowed: &mut Vec<ConnId>,
+    doorbells: &mut Vec<Arc<Doorbell>>,
+) {
+    match conn.outbox.send(Arc::clone(line)) {
+        Sent::Queued => {}
+        Sent::Asleep(doorbell) => doorbells.push(doorbell),
+        Sent::Full => overflowed.push(id),
         // The writer already stopped (the socket failed); the reader's
         // cleanup is about to remove this connection.
-        Err(TrySendError::Disconnected(_)) => {}
+        Sent::Gone => {}
     }
 }
 

@@ -325,10 +325,7 @@ fn kick_disconnects_with_a_reason_and_tells_the_room() {
         bob.read_to_close(),
         ["NOTICE You were kicked by lee: spamming the room"]
     );
-    assert_eq!(
-        teacher.line(),
-        "KICK #general bob lee spamming the room"
-    );
+    assert_eq!(teacher.line(), "KICK #general bob lee spamming the room");
     assert_eq!(teacher.line(), "OK Kicked bob");
     carol.expect("* bob was kicked by lee: spamming the room");
     server.wait_log("lee kicked bob (spamming the room)");
