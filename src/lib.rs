@@ -24,8 +24,8 @@
 //! - [`sanitize`]: no control characters reach another person's terminal.
 //! - [`event`]: what happened, before it is words.
 //! - [`render`]: events → the exact lines each dialect receives.
-//! - [`history`]: the message history file, and replay on join.
-//! - [`transcript`]: `step4_server transcript` and `attendance`.
+//! - [`history`]: the message history files, replay on join, and the
+//!   `transcript` and `attendance` subcommands.
 //! - [`config`]: settings from defaults, file, environment and flags.
 //! - [`secret`]: random operator password, constant-time comparison.
 //! - [`addresses`]: the machine's LAN addresses, for "how to connect".
@@ -57,7 +57,6 @@ pub mod sanitize;
 pub mod secret;
 pub mod server;
 pub mod state;
-pub mod transcript;
 
 // The chat client (step 3).
 pub mod client_config;

@@ -10,12 +10,17 @@
 //! ```text
 //! $ step4_server transcript --room general --since 2026-11-21T10:00
 //! 2026-11-21 10:01:00 #general * alice joined
-//! 2026-11-21 10:02:03 #general alice: Hello
-//! 2026-11-21 10:02:30 #general * alice left
+//! 2026-11-21 10:02:03 #general alice: hi
+//! 2026-11-21 10:02:10 #general * alice is now known as bob
+//! 2026-11-21 10:02:20 #general bob: back soon
+//! 2026-11-21 10:02:30 #general * bob left
+//! 2026-11-21 10:03:00 #general * alice (2) joined
+//! 2026-11-21 10:03:05 #general alice (2): I copied the homework
 //!
 //! $ step4_server attendance
-//! name   first seen           last seen            messages
-//! alice  2026-11-21 10:01:00  2026-11-21 10:02:30  1
+//! person     names       from                 to                   messages
+//! alice      alice, bob  2026-11-21 10:01:00  2026-11-21 10:02:30  2
+//! alice (2)  alice       2026-11-21 10:03:00  2026-11-21 10:03:05  1
 //! ```
 //!
 //! Choices made here:
@@ -31,13 +36,24 @@
 //!   removed before printing; tabs and line breaks inside a message become
 //!   spaces, so every record stays one line.
 //! - Times are UTC, like everything in this project.
-//! - In `attendance`, a private message counts as a sighting of its sender
-//!   and of its recipient (the server only delivers to someone who is online).
-//!   `messages` counts the room and private messages a person sent.
+//! - People are sessions (one connection each, see [`super::record`]), not
+//!   names: a rename is shown, and the same name used later by a different
+//!   session gets a number, `alice (2)`, in the order such sessions first
+//!   appear in the whole history (so the numbers do not change with
+//!   `--room` or `--since`). Records older than sessions have none; there,
+//!   as before, one name is one person.
+//! - In `attendance`, each session is a row: the names it used, from its
+//!   first to its last record, and how many room, private and `/me` messages
+//!   it sent. A private message is also a sighting of its recipient (the
+//!   server only delivers to someone who is online): the session that held
+//!   that name at the time.
+//! - All history files are read, oldest first: the dated ones the server
+//!   rotated (`history-2026-11-21.tsv`) and then `history.tsv`.
 
+use super::file;
+use super::record::{Record, RecordKind};
 use crate::cli::{self, Command, Flag};
 use crate::config::ServerConfig;
-use crate::history::{self, Record, RecordKind};
 use crate::names;
 use crate::timestamp;
 use std::collections::HashMap;
@@ -48,7 +64,7 @@ use std::path::{Path, PathBuf};
 const DATA_DIR_FLAG: Flag = Flag {
     name: "data-dir",
     value: Some("DIR"),
-    help: "the server's data directory, holding history.tsv (default chatroom-data)",
+    help: "the server's data directory, holding the history files (default chatroom-data)",
 };
 const ROOM_FLAG: Flag = Flag {
     name: "room",
@@ -157,11 +173,13 @@ pub fn transcript_main(args: impl IntoIterator<Item = String>) -> i32 {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut write_error = None;
+    let mut people = People::default();
     let read = read_history(&selection.data_dir, |record| {
+        let labels = people.observe(&record);
         if !selection.keeps(&record) {
             return ControlFlow::Continue(());
         }
-        match writeln!(out, "{}", transcript_line(&record)) {
+        match writeln!(out, "{}", transcript_line(&record, &labels)) {
             Ok(()) => ControlFlow::Continue(()),
             Err(error) => {
                 write_error = Some(error);
@@ -173,7 +191,7 @@ pub fn transcript_main(args: impl IntoIterator<Item = String>) -> i32 {
         Some(error) => Err(error),
         None => out.flush(),
     };
-    finish(&selection.data_dir, read, flushed)
+    finish(read, flushed)
 }
 
 /// `step4_server attendance …` (arguments after the word `attendance`).
@@ -183,10 +201,12 @@ pub fn attendance_main(args: impl IntoIterator<Item = String>) -> i32 {
     // Private messages show who was online (only their time and names are
     // used), but they belong to no room, so not when one room is asked for.
     selection.private = selection.room_key.is_none();
+    let mut people = People::default();
     let mut attendance = Attendance::default();
     let read = read_history(&selection.data_dir, |record| {
+        let labels = people.observe(&record);
         if selection.keeps(&record) {
-            attendance.add(&record);
+            attendance.add(&record, &labels);
         }
         ControlFlow::Continue(())
     });
@@ -198,48 +218,58 @@ pub fn attendance_main(args: impl IntoIterator<Item = String>) -> i32 {
             .and_then(|()| out.flush()),
         Err(_) => Ok(()),
     };
-    finish(&selection.data_dir, read, written)
+    finish(read, written)
 }
 
-/// Reads the history in `data_dir`; an error is one line for the person.
+/// Reads every history file in `data_dir`, oldest first, and returns the
+/// warnings; an error is one line for the person.
 fn read_history(
     data_dir: &Path,
-    each: impl FnMut(Record) -> ControlFlow<()>,
-) -> Result<history::ReadReport, String> {
-    let path = data_dir.join(history::FILE_NAME);
-    history::read_records(&path, each).map_err(|error| match error.kind() {
+    mut each: impl FnMut(Record) -> ControlFlow<()>,
+) -> Result<Vec<String>, String> {
+    let files = file::history_files(data_dir).map_err(|error| match error.kind() {
         io::ErrorKind::NotFound => format!(
             "no history in {} ({}: {error})",
             data_dir.display(),
-            path.display()
+            data_dir.join(file::FILE_NAME).display()
         ),
-        _ => format!("cannot read {}: {error}", path.display()),
-    })
+        _ => format!("cannot read {}: {error}", data_dir.display()),
+    })?;
+    let mut warnings = Vec::new();
+    for path in files {
+        let mut stopped = false;
+        let report = file::read_records(&path, |record| {
+            let flow = each(record);
+            stopped = flow.is_break();
+            flow
+        })
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        warnings.extend(report.warnings);
+        if let Some(torn) = report.torn_tail {
+            warnings.push(format!(
+                "{}:{}: incomplete last record ignored (being written, or left by a crash)",
+                path.display(),
+                torn.line
+            ));
+        }
+        if stopped {
+            break;
+        }
+    }
+    Ok(warnings)
 }
 
 /// Prints the warnings and errors and picks the exit code.
-fn finish(
-    data_dir: &Path,
-    read: Result<history::ReadReport, String>,
-    written: io::Result<()>,
-) -> i32 {
-    let report = match read {
-        Ok(report) => report,
+fn finish(read: Result<Vec<String>, String>, written: io::Result<()>) -> i32 {
+    let warnings = match read {
+        Ok(warnings) => warnings,
         Err(message) => {
             let _ = writeln!(io::stderr(), "error: {message}");
             return 1;
         }
     };
-    for warning in &report.warnings {
+    for warning in &warnings {
         let _ = writeln!(io::stderr(), "warning: {warning}");
-    }
-    if let Some(torn) = report.torn_tail {
-        let _ = writeln!(
-            io::stderr(),
-            "warning: {}:{}: incomplete last record ignored (being written, or left by a crash)",
-            data_dir.join(history::FILE_NAME).display(),
-            torn.line
-        );
     }
     match written {
         Ok(()) => 0,
@@ -252,21 +282,98 @@ fn finish(
     }
 }
 
+/// How one record's people are shown: `alice`, or `alice (2)` for a later,
+/// different session that used the same name.
+struct Labels {
+    sender: String,
+    /// Who a private message went to; the new name of a rename.
+    other: String,
+    /// The sender's session, or their name's key for records without one.
+    who: Who,
+    /// The recipient's session (or name), for private messages.
+    recipient: Option<Who>,
+}
+
+/// A person: a session, or (in records older than sessions) a name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Who {
+    Session(u64),
+    Name(String),
+}
+
+/// Everyone seen so far, to give each record's names their labels.
+#[derive(Default)]
+struct People {
+    /// Name key → the people who used it, in order of first use.
+    users_of: HashMap<String, Vec<Who>>,
+    /// Name key → who holds that name now (the last to use or take it).
+    holder: HashMap<String, Who>,
+}
+
+impl People {
+    /// Learns from a record (every record, shown or not, so that numbers
+    /// are the same whatever is selected) and returns its labels.
+    fn observe(&mut self, record: &Record) -> Labels {
+        let who = match record.session {
+            Some(session) => Who::Session(session),
+            None => Who::Name(names::key(&record.sender)),
+        };
+        let sender = self.label(&record.sender, &who);
+        let (other, recipient) = match record.kind {
+            RecordKind::Rename => (self.label(&record.text, &who), None),
+            RecordKind::Private => {
+                let name = record.place.strip_prefix('@').unwrap_or(&record.place);
+                let key = names::key(name);
+                let held = self.holder.get(&key).cloned();
+                let recipient = held.unwrap_or(Who::Name(key));
+                (self.label(name, &recipient), Some(recipient))
+            }
+            _ => (String::new(), None),
+        };
+        Labels {
+            sender,
+            other,
+            who,
+            recipient,
+        }
+    }
+
+    /// `name` as used by `who`: plain for the first user of the name,
+    /// `name (n)` for the n-th.
+    fn label(&mut self, name: &str, who: &Who) -> String {
+        let key = names::key(name);
+        self.holder.insert(key.clone(), who.clone());
+        let users = self.users_of.entry(key).or_default();
+        let n = match users.iter().position(|user| user == who) {
+            Some(n) => n,
+            None => {
+                users.push(who.clone());
+                users.len() - 1
+            }
+        };
+        match n {
+            0 => printable(name),
+            n => format!("{} ({})", printable(name), n + 1),
+        }
+    }
+}
+
 /// One record as a transcript line.
-fn transcript_line(record: &Record) -> String {
+fn transcript_line(record: &Record, labels: &Labels) -> String {
     let time = timestamp::human(record.time_ms);
     let place = printable(&record.place);
-    let sender = printable(&record.sender);
+    let sender = &labels.sender;
     let text = printable(&record.text);
     match record.kind {
         RecordKind::Message => format!("{time} {place} {sender}: {text}"),
-        RecordKind::Private => {
-            let recipient = place.strip_prefix('@').unwrap_or(&place);
-            format!("{time} {sender} → {recipient} (private): {text}")
-        }
+        RecordKind::Private => format!("{time} {sender} → {} (private): {text}", labels.other),
         RecordKind::Join => format!("{time} {place} * {sender} joined"),
         RecordKind::Leave => format!("{time} {place} * {sender} left"),
         RecordKind::Action => format!("{time} {place} * {sender} {text}"),
+        RecordKind::Rename if record.place == "-" => {
+            format!("{time} * {sender} is now known as {}", labels.other)
+        }
+        RecordKind::Rename => format!("{time} {place} * {sender} is now known as {}", labels.other),
     }
 }
 
@@ -282,68 +389,95 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-/// One person in the attendance list.
+/// One session in the attendance list.
 struct Seen {
-    /// The name as first written in the history.
-    name: String,
+    /// How the transcript shows its first name.
+    label: String,
+    /// Every name it used, in order.
+    names: Vec<String>,
     first_ms: u64,
     last_ms: u64,
     messages: u64,
 }
 
-/// Everyone seen so far, keyed by [`names::key`] (names ignore case).
+/// Everyone seen so far.
 #[derive(Default)]
 struct Attendance {
-    people: HashMap<String, Seen>,
+    people: HashMap<Who, Seen>,
 }
 
 impl Attendance {
-    fn add(&mut self, record: &Record) {
+    fn add(&mut self, record: &Record, labels: &Labels) {
         let sent = matches!(
             record.kind,
             RecordKind::Message | RecordKind::Private | RecordKind::Action
         );
-        self.see(&record.sender, record.time_ms, u64::from(sent));
-        if record.kind == RecordKind::Private {
-            let recipient = record.place.strip_prefix('@').unwrap_or(&record.place);
-            self.see(recipient, record.time_ms, 0);
+        let seen = self.see(&labels.who, &labels.sender, &record.sender, record.time_ms);
+        seen.messages += u64::from(sent);
+        match (&record.kind, &labels.recipient) {
+            (RecordKind::Rename, _) => {
+                let name = printable(&record.text);
+                if !seen.names.contains(&name) {
+                    seen.names.push(name);
+                }
+            }
+            (RecordKind::Private, Some(recipient)) => {
+                let name = record.place.strip_prefix('@').unwrap_or(&record.place);
+                self.see(recipient, &labels.other, name, record.time_ms);
+            }
+            _ => {}
         }
     }
 
-    fn see(&mut self, name: &str, time_ms: u64, messages: u64) {
-        let seen = self.people.entry(names::key(name)).or_insert_with(|| Seen {
-            name: printable(name),
+    fn see(&mut self, who: &Who, label: &str, name: &str, time_ms: u64) -> &mut Seen {
+        let seen = self.people.entry(who.clone()).or_insert_with(|| Seen {
+            label: label.to_string(),
+            names: Vec::new(),
             first_ms: time_ms,
             last_ms: time_ms,
             messages: 0,
         });
+        let name = printable(name);
+        if !seen
+            .names
+            .iter()
+            .any(|n| names::key(n) == names::key(&name))
+        {
+            seen.names.push(name);
+        }
         // min/max, not "first/last in the file": a clock stepped back must
-        // not make "last seen" earlier than "first seen".
+        // not make "to" earlier than "from".
         seen.first_ms = seen.first_ms.min(time_ms);
         seen.last_ms = seen.last_ms.max(time_ms);
-        seen.messages += messages;
+        seen
     }
 
-    /// The table, header included, sorted by first seen (then by name).
+    /// The table, header included, sorted by first seen (then by label).
     fn table(&self) -> String {
-        let mut rows: Vec<&Seen> = self.people.values().collect();
-        rows.sort_by(|a, b| (a.first_ms, &a.name).cmp(&(b.first_ms, &b.name)));
-        let header = "name";
-        let width = rows
-            .iter()
-            .map(|seen| seen.name.chars().count())
-            .chain([header.len()])
-            .max()
-            .unwrap_or(header.len());
+        let mut rows: Vec<(&Seen, String)> = self
+            .people
+            .values()
+            .map(|seen| (seen, seen.names.join(", ")))
+            .collect();
+        rows.sort_by(|(a, _), (b, _)| (a.first_ms, &a.label).cmp(&(b.first_ms, &b.label)));
+        let width = |header: &str, column: &dyn Fn(&(&Seen, String)) -> usize| {
+            rows.iter()
+                .map(column)
+                .chain([header.len()])
+                .max()
+                .unwrap_or(0)
+        };
+        let person = width("person", &|(seen, _)| seen.label.chars().count());
+        let used = width("names", &|(_, names)| names.chars().count());
         // Both time columns are 19 characters wide (`2026-11-21 10:02:03`).
         let mut table = format!(
-            "{header:<width$}  {:<19}  {:<19}  messages\n",
-            "first seen", "last seen"
+            "{:<person$}  {:<used$}  {:<19}  {:<19}  messages\n",
+            "person", "names", "from", "to"
         );
-        for seen in rows {
+        for (seen, names) in rows {
             table.push_str(&format!(
-                "{:<width$}  {}  {}  {}\n",
-                seen.name,
+                "{:<person$}  {names:<used$}  {}  {}  {}\n",
+                seen.label,
                 timestamp::human(seen.first_ms),
                 timestamp::human(seen.last_ms),
                 seen.messages
@@ -361,45 +495,155 @@ mod tests {
         Record {
             time_ms: timestamp::parse(time).unwrap(),
             kind,
+            session: None,
             place: place.into(),
             sender: sender.into(),
             text: text.into(),
         }
     }
 
+    fn in_session(
+        session: u64,
+        time: &str,
+        kind: RecordKind,
+        place: &str,
+        sender: &str,
+        text: &str,
+    ) -> Record {
+        Record {
+            session: Some(session),
+            ..record(time, kind, place, sender, text)
+        }
+    }
+
+    /// The transcript lines and the attendance table of `records`.
+    fn read(records: &[Record]) -> (Vec<String>, String) {
+        let mut people = People::default();
+        let mut attendance = Attendance::default();
+        let mut lines = Vec::new();
+        for r in records {
+            let labels = people.observe(r);
+            lines.push(transcript_line(r, &labels));
+            attendance.add(r, &labels);
+        }
+        (lines, attendance.table())
+    }
+
     #[test]
     fn lines_for_each_kind() {
         let t = "2026-11-21T10:02:03.456Z";
+        let (lines, _) = read(&[
+            record(t, RecordKind::Message, "#general", "alice", "Hello"),
+            record(t, RecordKind::Private, "@bob", "alice", "hi"),
+            record(t, RecordKind::Join, "#general", "alice", ""),
+            record(t, RecordKind::Leave, "#general", "alice", ""),
+            record(t, RecordKind::Action, "#general", "alice", "waves"),
+            in_session(7, t, RecordKind::Rename, "-", "carol", "dave"),
+            in_session(7, t, RecordKind::Rename, "#lab", "dave", "erin"),
+        ]);
         assert_eq!(
-            transcript_line(&record(
-                t,
+            lines,
+            [
+                "2026-11-21 10:02:03 #general alice: Hello",
+                "2026-11-21 10:02:03 alice → bob (private): hi",
+                "2026-11-21 10:02:03 #general * alice joined",
+                "2026-11-21 10:02:03 #general * alice left",
+                "2026-11-21 10:02:03 #general * alice waves",
+                "2026-11-21 10:02:03 * carol is now known as dave",
+                "2026-11-21 10:02:03 #lab * dave is now known as erin",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_later_session_with_the_same_name_is_told_apart() {
+        // The issue's scenario: alice says hi, renames to bob, speaks and
+        // quits; another person then takes the name alice.
+        let (lines, table) = read(&[
+            in_session(
+                1,
+                "2026-11-21T10:00",
+                RecordKind::Join,
+                "#general",
+                "alice",
+                "",
+            ),
+            in_session(
+                1,
+                "2026-11-21T10:01",
                 RecordKind::Message,
                 "#general",
                 "alice",
-                "Hello"
-            )),
-            "2026-11-21 10:02:03 #general alice: Hello"
+                "hi",
+            ),
+            in_session(
+                1,
+                "2026-11-21T10:02",
+                RecordKind::Rename,
+                "#general",
+                "alice",
+                "bob",
+            ),
+            in_session(
+                1,
+                "2026-11-21T10:03",
+                RecordKind::Message,
+                "#general",
+                "bob",
+                "back soon",
+            ),
+            in_session(
+                1,
+                "2026-11-21T10:04",
+                RecordKind::Leave,
+                "#general",
+                "bob",
+                "",
+            ),
+            in_session(
+                2,
+                "2026-11-21T10:05",
+                RecordKind::Join,
+                "#general",
+                "alice",
+                "",
+            ),
+            in_session(
+                2,
+                "2026-11-21T10:06",
+                RecordKind::Message,
+                "#general",
+                "Alice",
+                "I copied the homework",
+            ),
+            in_session(
+                3,
+                "2026-11-21T10:07",
+                RecordKind::Private,
+                "@alice",
+                "carol",
+                "really?",
+            ),
+        ]);
+        assert_eq!(
+            lines,
+            [
+                "2026-11-21 10:00:00 #general * alice joined",
+                "2026-11-21 10:01:00 #general alice: hi",
+                "2026-11-21 10:02:00 #general * alice is now known as bob",
+                "2026-11-21 10:03:00 #general bob: back soon",
+                "2026-11-21 10:04:00 #general * bob left",
+                "2026-11-21 10:05:00 #general * alice (2) joined",
+                "2026-11-21 10:06:00 #general Alice (2): I copied the homework",
+                "2026-11-21 10:07:00 carol → alice (2) (private): really?",
+            ]
         );
         assert_eq!(
-            transcript_line(&record(t, RecordKind::Private, "@bob", "alice", "hi")),
-            "2026-11-21 10:02:03 alice → bob (private): hi"
-        );
-        assert_eq!(
-            transcript_line(&record(t, RecordKind::Join, "#general", "alice", "")),
-            "2026-11-21 10:02:03 #general * alice joined"
-        );
-        assert_eq!(
-            transcript_line(&record(t, RecordKind::Leave, "#general", "alice", "")),
-            "2026-11-21 10:02:03 #general * alice left"
-        );
-        let action = record(t, RecordKind::Action, "#general", "alice", "waves");
-        assert_eq!(
-            Record::parse_line(action.to_line().trim_end().as_bytes()),
-            crate::history::ParsedLine::Record(action.clone())
-        );
-        assert_eq!(
-            transcript_line(&action),
-            "2026-11-21 10:02:03 #general * alice waves"
+            table,
+            "person     names       from                 to                   messages\n\
+             alice      alice, bob  2026-11-21 10:00:00  2026-11-21 10:04:00  2\n\
+             alice (2)  alice       2026-11-21 10:05:00  2026-11-21 10:07:00  1\n\
+             carol      carol       2026-11-21 10:07:00  2026-11-21 10:07:00  1\n"
         );
     }
 
@@ -412,9 +656,8 @@ mod tests {
     }
 
     #[test]
-    fn attendance_counts_senders_and_recipients_ignoring_case() {
-        let mut attendance = Attendance::default();
-        for r in [
+    fn old_records_count_one_name_as_one_person_ignoring_case() {
+        let (_, table) = read(&[
             record(
                 "2026-11-21T10:00:00",
                 RecordKind::Join,
@@ -443,15 +686,13 @@ mod tests {
                 "BOB",
                 "",
             ),
-        ] {
-            attendance.add(&r);
-        }
+        ]);
         assert_eq!(
-            attendance.table(),
-            "name   first seen           last seen            messages\n\
-             Bob    2026-11-21 10:00:00  2026-11-21 10:03:00  1\n\
-             alice  2026-11-21 10:01:00  2026-11-21 10:01:00  1\n\
-             carol  2026-11-21 10:02:00  2026-11-21 10:02:00  0\n"
+            table,
+            "person  names  from                 to                   messages\n\
+             Bob     Bob    2026-11-21 10:00:00  2026-11-21 10:03:00  1\n\
+             alice   alice  2026-11-21 10:01:00  2026-11-21 10:01:00  1\n\
+             carol   carol  2026-11-21 10:02:00  2026-11-21 10:02:00  0\n"
         );
     }
 }
