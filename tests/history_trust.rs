@@ -173,7 +173,6 @@ fn a_full_disk_refuses_messages_without_a_trace_and_chat_goes_on() {
         say(&mut alice, &mut bob, format!("after {n}"), &mut refused);
     }
     assert_eq!(refused.len(), 3, "refused after space was freed");
-    drop(say);
     server.signal("TERM");
     assert!(server.wait_exit().success());
 

@@ -221,6 +221,18 @@ fn history_replay_zero_turns_replay_off_but_still_records() {
             "msg #general alice live",
         ]
     );
+    // Each connection's records carry its own session number.
+    let stored = records(&dir);
+    let sessions_of = |name: &str| -> HashSet<u64> {
+        stored
+            .iter()
+            .filter(|r| r.sender == name)
+            .map(|r| r.session)
+            .collect()
+    };
+    assert_eq!(sessions_of("alice").len(), 1);
+    assert_eq!(sessions_of("dave").len(), 1);
+    assert_ne!(sessions_of("alice"), sessions_of("dave"));
 }
 
 #[test]

@@ -132,8 +132,8 @@ impl Sessions {
         Ok(sessions)
     }
 
-    /// The next session number.
-    pub fn next(&mut self) -> u64 {
+    /// Takes the next session number.
+    pub fn take(&mut self) -> u64 {
         if self.next >= self.reserved_until {
             match self.reserve() {
                 Ok(()) => self.failing = false,
@@ -203,16 +203,16 @@ mod tests {
     fn session_numbers_are_unique_across_restarts() {
         let dir = temp_dir("sessions");
         let mut first = Sessions::open(&dir, 0).unwrap();
-        let a: Vec<u64> = (0..1500).map(|_| first.next()).collect();
+        let a: Vec<u64> = (0..1500).map(|_| first.take()).collect();
         assert_eq!((a[0], a[1499]), (1, 1500));
         drop(first);
         let mut second = Sessions::open(&dir, 0).unwrap();
-        assert_eq!(second.next(), 2001);
+        assert_eq!(second.take(), 2001);
         // A deleted counter: the history's own highest number is the floor.
         fs::remove_file(dir.join(SESSIONS_FILE)).unwrap();
-        assert_eq!(Sessions::open(&dir, 2001).unwrap().next(), 2002);
+        assert_eq!(Sessions::open(&dir, 2001).unwrap().take(), 2002);
         let mut memory = Sessions::in_memory();
-        assert_eq!((memory.next(), memory.next()), (1, 2));
+        assert_eq!((memory.take(), memory.take()), (1, 2));
         let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -223,7 +223,7 @@ impl History {
     /// A number for a new connection, unique across restarts on this data
     /// directory (and within the run for [`History::in_memory`]).
     pub fn new_session(&mut self) -> u64 {
-        self.sessions.next()
+        self.sessions.take()
     }
 
     /// Appends one record before it is delivered, then keeps it for replay
