@@ -5,12 +5,12 @@
 //! One record per line, seven fields separated by tabs:
 //!
 //! ```text
-//! <time>                    <kind> <session> <place>   <sender> <text>        <check>
-//! 2026-11-21T10:01:00.000Z  join   1001      #general  alice                  5d0e1c8a
-//! 2026-11-21T10:02:03.123Z  msg    1001      #general  alice    Hello\tworld  0b8f2a71
-//! 2026-11-21T10:02:30.000Z  nick   1001      #general  alice    bob           94c1e07d
-//! 2026-11-21T10:03:00.500Z  pm     1001      @carol    bob      see you\nat 11 3e0f55aa
-//! 2026-11-21T10:04:00.000Z  leave  1001      #general  bob                    c4a1b2f9
+//! <time>                    <kind> <session> <place>   <sender> <text>  <check>
+//! 2026-11-21T09:58:02.114Z  join   1         #general  alice            ac521157
+//! 2026-11-21T09:58:10.250Z  msg    1         #general  alice    hi      79dfbc65
+//! 2026-11-21T10:02:03.123Z  nick   1         #general  alice    bob     a031702b
+//! 2026-11-21T10:03:00.500Z  pm     2         @bob      carol    can you share the slides?  aef0427b
+//! 2026-11-21T10:05:12.900Z  leave  1         #general  bob              7d03f2a7
 //! ```
 //!
 //! (shown with spaces for reading; in the file each gap is a single tab.)
