@@ -120,6 +120,8 @@ struct Disk {
     /// The UTC day of the file's first record; `None` while it is empty.
     day: Option<String>,
     retention: Retention,
+    /// The length at which the file is rotated (later after a failed try).
+    rotate_at: u64,
     /// Set by every append, cleared by the sync thread.
     unsynced: Arc<AtomicBool>,
     /// A failed write left a piece that could not be cut off.
@@ -188,13 +190,14 @@ impl History {
             len,
             day,
             retention,
+            rotate_at: retention.rotate_bytes(),
             unsynced,
             piece_left: false,
         };
         let today = retention::day_of(timestamp::now_millis());
         let old_day = disk.day.as_ref().is_some_and(|day| *day != today);
-        if disk.len > 0 && (disk.len >= retention.rotate_bytes() || old_day) {
-            notes.extend(disk.rotate(policy)?);
+        if disk.len > 0 && (disk.len >= disk.rotate_at || old_day) {
+            notes.extend(disk.try_rotate(policy, &today));
         } else {
             notes.extend(retention::prune(
                 dir,
@@ -315,9 +318,8 @@ impl History {
 impl Disk {
     fn append(&mut self, record: &Record, policy: FsyncPolicy) -> io::Result<()> {
         let day = retention::day_of(record.time_ms);
-        if self.len >= self.retention.rotate_bytes() || self.day.as_ref().is_some_and(|d| *d != day)
-        {
-            for note in self.rotate(policy)? {
+        if self.len >= self.rotate_at || self.day.as_ref().is_some_and(|d| *d != day) {
+            for note in self.try_rotate(policy, &day) {
                 log!("{note}");
             }
         }
@@ -372,6 +374,26 @@ impl Disk {
         self.file
             .sync_data()
             .map_err(|e| self.error(e, "cannot sync"))
+    }
+
+    /// Rotates the file if it can. A failure (a read-only directory, say) is
+    /// logged and chat goes on in the same file: losing a rotation is better
+    /// than refusing every message. It is tried again the next day, or after
+    /// another `rotate_bytes`.
+    fn try_rotate(&mut self, policy: FsyncPolicy, today: &str) -> Vec<String> {
+        match self.rotate(policy) {
+            Ok(notes) => {
+                self.rotate_at = self.retention.rotate_bytes();
+                notes
+            }
+            Err(error) => {
+                self.day = Some(today.to_string());
+                self.rotate_at = self.len + self.retention.rotate_bytes();
+                vec![format!(
+                    "cannot rotate the history file: {error}; carrying on in it"
+                )]
+            }
+        }
     }
 
     /// Renames the current file to its dated name, starts a new one, and
