@@ -29,8 +29,8 @@
 //! - [`sanitize`]: no control characters reach another person's terminal.
 //! - [`event`]: what happened, before it is words.
 //! - [`render`]: events → the exact lines each dialect receives.
-//! - [`history`]: the message history file, and replay on join.
-//! - [`transcript`]: `step4_server transcript` and `attendance`.
+//! - [`history`]: the message history files, replay on join, and the
+//!   `transcript` and `attendance` subcommands.
 //! - [`secret`]: random operator password, constant-time comparison.
 //! - [`addresses`]: the machine's LAN addresses, for "how to connect".
 //! - [`http_page`]: the page a web browser gets instead of chat.
@@ -77,7 +77,6 @@ pub mod sanitize;
 pub mod secret;
 pub mod server;
 pub mod state;
-pub mod transcript;
 
 // Browser support (issue 13); the lead moves these lines at merge.
 #[path = "support/base64.rs"]

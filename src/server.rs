@@ -20,7 +20,7 @@
 
 use crate::config::ServerConfig;
 use crate::connection::{self, ServerContext};
-use crate::history::History;
+use crate::history::{History, Retention};
 use crate::state::{self, State};
 use crate::{addresses, capacity, cli, http_page, log, secret, signal};
 use std::io::{self, ErrorKind};
@@ -56,7 +56,11 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     })?;
 
     let (history, mut warnings) = if config.history {
-        History::open(&config.data_dir, config.fsync, config.history_replay).map_err(|e| {
+        let retention = Retention {
+            keep_days: config.history_keep_days,
+            keep_mb: config.history_keep_mb,
+        };
+        History::open(&config.data_dir, config.fsync, config.history_replay, retention).map_err(|e| {
             format!(
                 "cannot use the data directory {}: {} (choose another with --data-dir, or run with --no-history)",
                 config.data_dir.display(),

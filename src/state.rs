@@ -38,7 +38,8 @@ use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// A connection's number, unique for the server's lifetime. Cleanup is keyed
+/// A connection's number, unique across restarts on one data directory (it
+/// is the session number of its history records). Cleanup is keyed
 /// by it (not by name), so a user who reconnects under the same name can never
 /// be removed by the old connection's late cleanup.
 pub type ConnId = u64;
@@ -186,7 +187,6 @@ pub struct State {
     muted_names: HashSet<String>,
     history: History,
     settings: Settings,
-    next_id: ConnId,
     /// Connections whose queue was full during the current command; they are
     /// disconnected once the command is done (see `drop_overflowed`).
     overflowed: Vec<ConnId>,
@@ -212,7 +212,6 @@ impl State {
                 max_clients: config.max_clients,
                 max_per_ip: config.max_per_ip,
             },
-            next_id: 1,
             overflowed: Vec::new(),
             doorbells: Vec::new(),
         }
@@ -239,8 +238,9 @@ impl State {
             return Err(Refusal::TooManyFromAddress);
         }
         *from_ip += 1;
-        let id = self.next_id;
-        self.next_id += 1;
+        // The connection's number is its history session: unique across
+        // restarts, so the history can tell people apart.
+        let id = self.history.new_session();
         self.conns.insert(
             id,
             Conn {
@@ -432,6 +432,8 @@ impl State {
                     }
                 }
                 log!("{old} is now known as {name}");
+                let place = room.as_ref().map_or("-".into(), |key| self.room_name(key));
+                self.record(id, RecordKind::Rename, &place, &old, &name);
                 let nick = Event::NickChanged {
                     old: old.clone(),
                     new: name.clone(),
@@ -499,7 +501,7 @@ impl State {
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.room = Some(key.clone());
         }
-        self.record(RecordKind::Join, &shown, &user, "");
+        self.record(id, RecordKind::Join, &shown, &user, "");
 
         self.send(
             id,
@@ -538,6 +540,7 @@ impl State {
         };
         // Stored before it is delivered: whatever anyone received is on disk.
         if !self.record(
+            id,
             RecordKind::Message,
             &speech.room,
             &speech.user,
@@ -598,7 +601,7 @@ impl State {
         }
         let from = conn.name.clone().unwrap_or_default();
         let to = target_conn.name.clone().unwrap_or_default();
-        if !self.record(RecordKind::Private, &format!("@{to}"), &from, &text) {
+        if !self.record(id, RecordKind::Private, &format!("@{to}"), &from, &text) {
             return self.refused(id, Refusal::CouldNotStore);
         }
         self.send(
@@ -770,7 +773,13 @@ impl State {
             Ok(speech) => speech,
             Err(flow) => return flow,
         };
-        if !self.record(RecordKind::Action, &speech.room, &speech.user, &speech.text) {
+        if !self.record(
+            id,
+            RecordKind::Action,
+            &speech.room,
+            &speech.user,
+            &speech.text,
+        ) {
             return self.refused(id, Refusal::CouldNotStore);
         }
         let event = Event::Action {
@@ -834,7 +843,7 @@ impl State {
             };
             self.broadcast(&key, &left, None);
         }
-        self.record(RecordKind::Leave, &shown, &user, "");
+        self.record(id, RecordKind::Leave, &shown, &user, "");
         Some(shown)
     }
 
@@ -873,10 +882,18 @@ impl State {
 
     /// Appends a record to the history. `false` (after logging loudly) if it
     /// could not be stored; the caller then refuses the message.
-    fn record(&mut self, kind: RecordKind, place: &str, sender: &str, text: &str) -> bool {
+    fn record(
+        &mut self,
+        id: ConnId,
+        kind: RecordKind,
+        place: &str,
+        sender: &str,
+        text: &str,
+    ) -> bool {
         let record = Record {
             time_ms: timestamp::now_millis(),
             kind,
+            session: Some(id),
             place: place.to_string(),
             sender: sender.to_string(),
             text: text.to_string(),

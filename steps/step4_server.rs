@@ -22,8 +22,9 @@
 //! Two subcommands read the stored history without starting a server:
 //! `step4_server transcript [...]` and `step4_server attendance [...]`.
 
+use chatroom::history::transcript;
 use chatroom::settings::server::{self as config, Startup};
-use chatroom::{cli, server, transcript};
+use chatroom::{cli, server};
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();

@@ -69,11 +69,12 @@ fn lines(client: &mut Client, count: usize) -> Vec<String> {
     (0..count).map(|_| client.line()).collect()
 }
 
-/// One record of `history.tsv`: `time kind place sender text`.
+/// One record of `history.tsv`: `time kind session place sender text check`.
 #[derive(Debug)]
 struct Record {
     time: String,
     kind: String,
+    session: u64,
     place: String,
     sender: String,
     text: String,
@@ -93,13 +94,14 @@ fn records(dir: &TempDir) -> Vec<Record> {
         .lines()
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
-            assert_eq!(fields.len(), 5, "not five tab-separated fields: {line:?}");
+            assert_eq!(fields.len(), 7, "not seven tab-separated fields: {line:?}");
             Record {
                 time: fields[0].to_string(),
                 kind: fields[1].to_string(),
-                place: fields[2].to_string(),
-                sender: fields[3].to_string(),
-                text: fields[4].to_string(),
+                session: fields[2].parse().expect("a session number"),
+                place: fields[3].to_string(),
+                sender: fields[4].to_string(),
+                text: fields[5].to_string(),
             }
         })
         .collect()
@@ -219,6 +221,18 @@ fn history_replay_zero_turns_replay_off_but_still_records() {
             "msg #general alice live",
         ]
     );
+    // Each connection's records carry its own session number.
+    let stored = records(&dir);
+    let sessions_of = |name: &str| -> HashSet<u64> {
+        stored
+            .iter()
+            .filter(|r| r.sender == name)
+            .map(|r| r.session)
+            .collect()
+    };
+    assert_eq!(sessions_of("alice").len(), 1);
+    assert_eq!(sessions_of("dave").len(), 1);
+    assert_ne!(sessions_of("alice"), sessions_of("dave"));
 }
 
 #[test]

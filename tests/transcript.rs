@@ -139,10 +139,10 @@ fn attendance_lists_everyone_by_first_seen() {
     check(
         &dir,
         &["attendance"],
-        "name   first seen           last seen            messages\n\
-         alice  2026-11-21 09:55:00  2026-11-21 10:05:00  2\n\
-         bob    2026-11-21 10:01:00  2026-11-21 10:06:00  2\n\
-         carol  2026-11-21 10:04:00  2026-11-21 10:04:05  1\n",
+        "person  names  from                 to                   messages\n\
+         alice   alice  2026-11-21 09:55:00  2026-11-21 10:05:00  2\n\
+         bob     bob    2026-11-21 10:01:00  2026-11-21 10:06:00  2\n\
+         carol   carol  2026-11-21 10:04:00  2026-11-21 10:04:05  1\n",
     );
     check(
         &dir,
@@ -153,8 +153,8 @@ fn attendance_lists_everyone_by_first_seen() {
             "--since",
             "2026-11-21T10:00",
         ],
-        "name  first seen           last seen            messages\n\
-         bob   2026-11-21 10:01:00  2026-11-21 10:06:00  1\n",
+        "person  names  from                 to                   messages\n\
+         bob     bob    2026-11-21 10:01:00  2026-11-21 10:06:00  1\n",
     );
 }
 
