@@ -13,6 +13,9 @@
 /// Client programs (steps 2 and 3) with piped stdin/stdout, and a scripted server.
 pub mod program;
 
+/// irssi in tmux, for tests with a real IRC client.
+pub mod irssi;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
