@@ -34,6 +34,7 @@
 //! - [`secret`]: random operator password, constant-time comparison.
 //! - [`addresses`]: the machine's LAN addresses, for "how to connect".
 //! - [`http_page`]: the page a web browser gets instead of chat.
+//! - [`irc`]: the IRC dialect: wire format, numerics, registration, mapping.
 //!
 //! The chat client (step 3):
 //! - [`client_config`]: defaults from `client.toml` in the config folder.
@@ -69,6 +70,8 @@ pub mod event;
 pub mod framing;
 pub mod history;
 pub mod http_page;
+#[path = "wire/irc.rs"]
+pub mod irc;
 pub mod names;
 pub mod outbox;
 pub mod ratelimit;

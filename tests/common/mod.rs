@@ -15,6 +15,9 @@ pub mod browser;
 /// Client programs (steps 2 and 3) with piped stdin/stdout, and a scripted server.
 pub mod program;
 
+/// irssi in tmux, for tests with a real IRC client.
+pub mod irssi;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -1,0 +1,789 @@
+//! IRC ↔ the chat: an IRC [`Message`] becomes one of the chat's
+//! [`Command`]s, and each chat [`Event`] becomes the IRC lines a client
+//! expects, so irssi users and `nc` users share the same rooms.
+//!
+//! Both directions are plain functions over today's `Command` and `Event`,
+//! in one file, so that when the core's command table changes they are
+//! re-targeted here and nowhere else. Where the chat has no command for an
+//! IRC request yet, [`Inbound::Wanted`] names what is missing rather than
+//! faking an answer.
+//!
+//! IRC names people by `nick!user@host` ([`super::user_prefix`]) and the
+//! server by its name; numerics go to the recipient's nick (see
+//! [`super::numeric`]). Text from other dialects can be longer than an IRC
+//! line, so messages go through [`super::text_lines`], which splits them.
+
+use super::numeric::{self, Numeric};
+use super::{line, numeric_line, text_lines, user_prefix, Message};
+use crate::command::{Command, Mode};
+use crate::event::{Event, Refusal};
+
+/// What this server tells IRC clients about itself.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    /// The server's name, the prefix of its own lines (`chatroom.local`).
+    pub name: String,
+    pub version: String,
+    /// When the server started, as text for `003`.
+    pub created: String,
+    pub motd: String,
+    pub limits: numeric::Limits,
+}
+
+/// The connection a line is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub info: &'a ServerInfo,
+    /// This client's nick.
+    pub nick: &'a str,
+    /// The room this client is in, if the caller knows it.
+    pub room: Option<&'a str>,
+    /// The IRC verb of the request being answered (`WHO`, `NAMES`, …), so
+    /// an answer shared by several requests takes the form that was asked
+    /// for; empty for events nobody asked for.
+    pub answering: &'a str,
+    /// That request's target (a nick or a room), for error numerics that
+    /// name it.
+    pub target: &'a str,
+}
+
+/// What an IRC message asks of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// A chat command, acted on by the shared state like any other.
+    Chat(Command),
+    /// Answered at once, without the shared state (PONG, MODE, errors).
+    Answer(Vec<String>),
+    /// Needs a chat command that does not exist yet.
+    Wanted(Wanted),
+    /// Nothing to do (a PONG, a CTCP we do not answer).
+    Nothing,
+}
+
+/// IRC requests the chat's commands cannot express yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// `WHOIS nick`: the user's room, operator flag, away message.
+    Whois(String),
+    /// `AWAY [message]`: set or clear; `301` when messaged.
+    Away(Option<String>),
+}
+
+/// Maps one message from a registered client.
+pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
+    let p = |i: usize| message.param(i).filter(|p| !p.is_empty());
+    let chat = Inbound::Chat;
+    let needs_params = || answer(ctx, &numeric::ERR_NEEDMOREPARAMS, &[&message.verb]);
+    match message.verb.as_str() {
+        // `JOIN 0` is IRC for "leave all channels"; of a list we take the
+        // first, since a chat user is in one room at a time (CHANLIMIT=#:1).
+        "JOIN" => match p(0) {
+            Some("0") => chat(Command::Leave),
+            Some(rooms) => chat(Command::Join(first(rooms))),
+            None => needs_params(),
+        },
+        "PART" => match p(0) {
+            Some(room) if !in_room(ctx, room) => {
+                answer(ctx, &numeric::ERR_NOTONCHANNEL, &[&first(room)])
+            }
+            Some(_) => chat(Command::Leave),
+            None => needs_params(),
+        },
+        "PRIVMSG" | "NOTICE" => match (p(0), p(1)) {
+            (None, _) => answer_with(
+                ctx,
+                &numeric::ERR_NORECIPIENT,
+                &[],
+                &format!("No recipient given ({})", message.verb),
+            ),
+            (Some(_), None) => answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]),
+            (Some(to), Some(text)) => say(to, text, ctx),
+        },
+        "NAMES" | "WHO" => chat(Command::Users),
+        "LIST" => chat(Command::Rooms),
+        "TOPIC" => match p(0) {
+            Some(room) if !in_room(ctx, room) => answer(ctx, &numeric::ERR_NOTONCHANNEL, &[room]),
+            Some(_) => chat(Command::Topic(message.param(1).map(str::to_string))),
+            None => needs_params(),
+        },
+        "WHOIS" => match message.params.last().filter(|p| !p.is_empty()) {
+            Some(nick) => Inbound::Wanted(Wanted::Whois(nick.clone())),
+            None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
+        },
+        "AWAY" => Inbound::Wanted(Wanted::Away(p(0).map(str::to_string))),
+        "MODE" => mode(message, ctx),
+        "QUIT" => chat(Command::Quit),
+        // IRC's OPER is `OPER <name> <password>`; the chat has one operator
+        // password, so the name is ignored.
+        "OPER" => match message.params.last().filter(|p| !p.is_empty()) {
+            Some(password) => chat(Command::Oper(password.clone())),
+            None => needs_params(),
+        },
+        "KICK" => match (p(0), p(1)) {
+            (Some(_), Some(user)) => chat(Command::Kick {
+                user: user.to_string(),
+                reason: p(2).map(str::to_string),
+            }),
+            _ => needs_params(),
+        },
+        "NICK" => match p(0) {
+            Some(name) => chat(Command::Register {
+                name: name.to_string(),
+                mode: Mode::Protocol,
+            }),
+            None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
+        },
+        "PING" => match message.param(0) {
+            Some(token) => {
+                Inbound::Answer(vec![line(&ctx.info.name, "PONG", &[&ctx.info.name, token])])
+            }
+            None => needs_params(),
+        },
+        "PONG" => Inbound::Nothing,
+        "CAP" => Inbound::Answer(super::register::cap_replies(
+            &ctx.info.name,
+            ctx.nick,
+            message,
+        )),
+        "PASS" | "USER" => answer(ctx, &numeric::ERR_ALREADYREGISTERED, &[]),
+        "HELP" => chat(Command::Help),
+        // chatroom's own operator commands, typed as `/quote MUTE bob`.
+        "MUTE" | "UNMUTE" => match p(0) {
+            Some(user) if message.verb == "MUTE" => chat(Command::Mute(user.to_string())),
+            Some(user) => chat(Command::Unmute(user.to_string())),
+            None => needs_params(),
+        },
+        "ANNOUNCE" if message.params.is_empty() => needs_params(),
+        "ANNOUNCE" => chat(Command::Announce(message.params.join(" "))),
+        other => answer(ctx, &numeric::ERR_UNKNOWNCOMMAND, &[other]),
+    }
+}
+
+/// `PRIVMSG`/`NOTICE` to a room or a person.
+fn say(to: &str, text: &str, ctx: &Ctx) -> Inbound {
+    let action = super::ctcp_action(text);
+    if action.is_none() && super::is_ctcp(text) {
+        return Inbound::Nothing; // VERSION, PING, …: we do not answer CTCP
+    }
+    if to.starts_with('#') {
+        if !in_room(ctx, to) {
+            return answer(ctx, &numeric::ERR_CANNOTSENDTOCHAN, &[to]);
+        }
+        return Inbound::Chat(match action {
+            Some(action) => Command::Action(action.to_string()),
+            None => Command::Say(text.to_string()),
+        });
+    }
+    // The chat has no private action yet; it arrives as "* alice waves".
+    let text = match action {
+        Some(action) => format!("* {} {action}", ctx.nick),
+        None => text.to_string(),
+    };
+    Inbound::Chat(Command::Private {
+        to: to.to_string(),
+        text,
+    })
+}
+
+/// `MODE`: read-only answers that clients accept (they ask on every join).
+fn mode(message: &Message, ctx: &Ctx) -> Inbound {
+    let name = &ctx.info.name;
+    match (message.param(0), message.param(1)) {
+        (None, _) => answer(ctx, &numeric::ERR_NEEDMOREPARAMS, &["MODE"]),
+        (Some(room), None) if room.starts_with('#') => Inbound::Answer(vec![numeric_line(
+            name,
+            numeric::RPL_CHANNELMODEIS.code,
+            ctx.nick,
+            &[room, "+nt"],
+        )]),
+        // `MODE #room b` (the ban list, asked by irssi on join): empty.
+        (Some(room), Some("b")) if room.starts_with('#') => Inbound::Answer(vec![numeric_line(
+            name,
+            "368",
+            ctx.nick,
+            &[room, "End of channel ban list"],
+        )]),
+        (Some(room), Some(_)) if room.starts_with('#') => {
+            answer(ctx, &numeric::ERR_CHANOPRIVSNEEDED, &[room])
+        }
+        // Own user modes: none, whatever was asked (irssi sends `+i`).
+        (Some(_), _) => Inbound::Answer(vec![numeric_line(
+            name,
+            numeric::RPL_UMODEIS.code,
+            ctx.nick,
+            &["+"],
+        )]),
+    }
+}
+
+fn first(list: &str) -> String {
+    list.split(',').next().unwrap_or(list).to_string()
+}
+
+/// Is `room` this client's room? Unknown (no room in `ctx`) counts as no.
+fn in_room(ctx: &Ctx, room: &str) -> bool {
+    ctx.room
+        .is_some_and(|mine| mine.eq_ignore_ascii_case(&first(room)))
+}
+
+fn answer(ctx: &Ctx, numeric: &Numeric, params: &[&str]) -> Inbound {
+    answer_with(ctx, numeric, params, numeric.text)
+}
+
+fn answer_with(ctx: &Ctx, numeric: &Numeric, params: &[&str], text: &str) -> Inbound {
+    Inbound::Answer(vec![reply(ctx, numeric, params, text)])
+}
+
+fn reply(ctx: &Ctx, numeric: &Numeric, params: &[&str], text: &str) -> String {
+    let mut all = params.to_vec();
+    if !text.is_empty() {
+        all.push(text);
+    }
+    numeric_line(&ctx.info.name, numeric.code, ctx.nick, &all)
+}
+
+/// The burst after registration: `001`–`005` and the MOTD.
+pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
+    let info = ctx.info;
+    let nick = ctx.nick;
+    let welcome = format!("Welcome to the {} Network, {nick}", info.limits.network);
+    let host = format!(
+        "Your host is {}, running version {}",
+        info.name, info.version
+    );
+    let created = format!("This server was created {}", info.created);
+    let mut out = vec![
+        reply(ctx, &numeric::RPL_WELCOME, &[], &welcome),
+        reply(ctx, &numeric::RPL_YOURHOST, &[], &host),
+        reply(ctx, &numeric::RPL_CREATED, &[], &created),
+        // No user modes, channel modes n and t, as MODE answers.
+        reply(
+            ctx,
+            &numeric::RPL_MYINFO,
+            &[&info.name, &info.version, "o", "nt"],
+            "",
+        ),
+    ];
+    let tokens = numeric::isupport_tokens(&info.limits);
+    out.extend(numeric::isupport_lines(&info.name, nick, &tokens));
+    let start = format!("- {} Message of the day - ", info.name);
+    out.push(reply(ctx, &numeric::RPL_MOTDSTART, &[], &start));
+    for motd_line in info.motd.lines() {
+        let motd_line = crate::sanitize::clean(motd_line);
+        // A 512-byte budget: long settings lines are split, not cut.
+        let overhead = info.name.len() + nick.len() + 16;
+        for piece in super::split_text(&motd_line, super::MAX_LINE_BYTES.saturating_sub(overhead)) {
+            out.push(reply(ctx, &numeric::RPL_MOTD, &[], &format!("- {piece}")));
+        }
+    }
+    out.push(reply(
+        ctx,
+        &numeric::RPL_ENDOFMOTD,
+        &[],
+        numeric::RPL_ENDOFMOTD.text,
+    ));
+    out
+}
+
+/// The IRC lines for one chat event, for the client in `ctx`.
+pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
+    let me = user_prefix(ctx.nick);
+    let server = ctx.info.name.as_str();
+    let notice = |text: &str| text_lines(server, "NOTICE", ctx.nick, text, false);
+    match event {
+        // IRC clients get the welcome burst instead of the greeting.
+        Event::Greeting { .. } | Event::PasswordAccepted | Event::Sent { .. } => Vec::new(),
+        Event::Welcome { .. } => welcome_lines(ctx),
+        Event::Renamed { old, new } | Event::NickChanged { old, new } => {
+            vec![line(&user_prefix(old), "NICK", &[new])]
+        }
+        Event::Joined { room, members } => {
+            let mut out = vec![line(&me, "JOIN", &[room])];
+            let mut everyone = members.clone();
+            everyone.push(ctx.nick.to_string());
+            out.extend(names_lines(ctx, room, &everyone));
+            out
+        }
+        Event::TopicIs {
+            room,
+            topic: Some(topic),
+        } => vec![reply(ctx, &numeric::RPL_TOPIC, &[room], topic)],
+        Event::TopicIs { room, topic: None } => {
+            vec![reply(
+                ctx,
+                &numeric::RPL_NOTOPIC,
+                &[room],
+                numeric::RPL_NOTOPIC.text,
+            )]
+        }
+        Event::Recent { room, records } => {
+            let mut out = text_lines(server, "NOTICE", room, "*** Recent messages:", false);
+            for record in records {
+                let time = crate::timestamp::clock(record.time_ms);
+                let clock = time.get(..5).unwrap_or(&time);
+                let text = format!("[{clock}] <{}> {}", record.sender, record.text);
+                out.extend(text_lines(server, "NOTICE", room, &text, false));
+            }
+            out.extend(text_lines(
+                server,
+                "NOTICE",
+                room,
+                "*** End of recent messages",
+                false,
+            ));
+            out
+        }
+        Event::Left { room } => vec![line(&me, "PART", &[room])],
+        Event::UserList { room, users } => {
+            let room = room.as_deref().unwrap_or("*");
+            if ctx.answering == "WHO" {
+                who_lines(ctx, room, users)
+            } else {
+                names_lines(ctx, room, users)
+            }
+        }
+        Event::RoomList(rooms) => {
+            let mut out = vec![reply(
+                ctx,
+                &numeric::RPL_LISTSTART,
+                &["Channel"],
+                "Users  Name",
+            )];
+            for room in rooms {
+                // The chat does not say how many are in each room yet.
+                out.push(reply(ctx, &numeric::RPL_LIST, &[room, "0"], ""));
+            }
+            out.push(reply(
+                ctx,
+                &numeric::RPL_LISTEND,
+                &[],
+                numeric::RPL_LISTEND.text,
+            ));
+            out
+        }
+        Event::Help { .. } => notice(
+            "Commands: /join #room, /part, /msg nick text, /me, /names, /topic, /list, \
+             /quit; teachers: /oper name password, /kick, /quote MUTE|UNMUTE nick, \
+             /quote ANNOUNCE text",
+        ),
+        Event::Goodbye => vec![line(server, "ERROR", &["Closing link (Quit)"])],
+        Event::Operator => vec![reply(
+            ctx,
+            &numeric::RPL_YOUREOPER,
+            &[],
+            numeric::RPL_YOUREOPER.text,
+        )],
+        Event::Done(what) => notice(what),
+        Event::Refused(refusal) => refusal_lines(refusal, ctx),
+        Event::RoomMessage { room, from, text } => {
+            text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
+        }
+        Event::Private { from, text } => {
+            text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, text, false)
+        }
+        Event::UserJoined { room, user } => vec![line(&user_prefix(user), "JOIN", &[room])],
+        Event::UserLeft { room, user } => vec![line(&user_prefix(user), "PART", &[room])],
+        Event::Action { room, user, text } => {
+            text_lines(&user_prefix(user), "PRIVMSG", room, text, true)
+        }
+        Event::TopicSet { room, by, text } => vec![line(&user_prefix(by), "TOPIC", &[room, text])],
+        Event::Kicked {
+            room,
+            user,
+            by,
+            reason,
+        } => {
+            let reason = reason.as_deref().unwrap_or(by);
+            vec![line(&user_prefix(by), "KICK", &[room, user, reason])]
+        }
+        Event::YouWereKicked { by, reason } => {
+            let reason = reason.as_deref().unwrap_or("no reason given");
+            let mut out = notice(&format!("You were kicked by {by}: {reason}"));
+            out.push(line(
+                server,
+                "ERROR",
+                &[&format!("Kicked by {by}: {reason}")],
+            ));
+            out
+        }
+        Event::YouWereMuted { by, muted: true } => notice(&format!(
+            "{by} muted you: your messages reach nobody (private messages to operators still work)"
+        )),
+        Event::YouWereMuted { by, muted: false } => {
+            notice(&format!("{by} unmuted you: you can talk again"))
+        }
+        Event::Announcement(text) => notice(&format!("[announcement] {text}")),
+        Event::ShuttingDown => vec![line(server, "ERROR", &["Server shutting down"])],
+    }
+}
+
+/// `353` and `366`; the names are split over several `353`s if need be.
+fn names_lines(ctx: &Ctx, room: &str, users: &[String]) -> Vec<String> {
+    let names = users.join(" ");
+    let overhead = ctx.info.name.len() + ctx.nick.len() + room.len() + 16;
+    let mut out: Vec<String> =
+        super::split_text(&names, super::MAX_LINE_BYTES.saturating_sub(overhead))
+            .into_iter()
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| reply(ctx, &numeric::RPL_NAMREPLY, &["=", room], piece))
+            .collect();
+    let end = numeric::RPL_ENDOFNAMES.text;
+    out.push(reply(ctx, &numeric::RPL_ENDOFNAMES, &[room], end));
+    out
+}
+
+/// `352` per user and `315`.
+fn who_lines(ctx: &Ctx, room: &str, users: &[String]) -> Vec<String> {
+    let host = super::USER_HOST;
+    let server = ctx.info.name.as_str();
+    let mut out: Vec<String> = users
+        .iter()
+        .map(|user| {
+            let real = format!("0 {user}");
+            reply(
+                ctx,
+                &numeric::RPL_WHOREPLY,
+                &[room, user, host, server, user, "H"],
+                &real,
+            )
+        })
+        .collect();
+    let end = numeric::RPL_ENDOFWHO.text;
+    out.push(reply(ctx, &numeric::RPL_ENDOFWHO, &[room], end));
+    out
+}
+
+/// A refusal as the standard numeric, or a NOTICE where IRC has none.
+pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
+    let target = if ctx.target.is_empty() {
+        "*"
+    } else {
+        ctx.target
+    };
+    let std = |numeric: &Numeric, params: &[&str]| vec![reply(ctx, numeric, params, numeric.text)];
+    let notice = |text: String| text_lines(&ctx.info.name, "NOTICE", ctx.nick, &text, false);
+    match refusal {
+        Refusal::UsernameTaken => std(&numeric::ERR_NICKNAMEINUSE, &[target]),
+        Refusal::InvalidUsername => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
+        Refusal::InvalidRoom => std(&numeric::ERR_NOSUCHCHANNEL, &[target]),
+        Refusal::ChooseNameFirst | Refusal::PasswordRequired => {
+            std(&numeric::ERR_NOTREGISTERED, &[])
+        }
+        Refusal::AlreadyIn(_) => Vec::new(), // IRC ignores joining your own channel
+        Refusal::NotInRoom => std(&numeric::ERR_NOTONCHANNEL, &[target]),
+        Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
+        Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
+        Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
+        Refusal::Usage(usage) => {
+            let verb = usage.protocol.split(' ').next().unwrap_or(usage.protocol);
+            std(&numeric::ERR_NEEDMOREPARAMS, &[verb])
+        }
+        Refusal::LineTooLong(_) => std(&numeric::ERR_INPUTTOOLONG, &[]),
+        Refusal::WrongPassword => std(&numeric::ERR_PASSWDMISMATCH, &[]),
+        Refusal::NotOperator if ctx.answering == "KICK" || ctx.answering == "TOPIC" => std(
+            &numeric::ERR_CHANOPRIVSNEEDED,
+            &[ctx.room.unwrap_or(target)],
+        ),
+        Refusal::NotOperator => std(&numeric::ERR_NOPRIVILEGES, &[]),
+        Refusal::Muted => std(
+            &numeric::ERR_CANNOTSENDTOCHAN,
+            &[ctx.room.unwrap_or(target)],
+        ),
+        Refusal::ServerFull | Refusal::RegistrationTimeout | Refusal::TooManyFromAddress => {
+            let text = crate::render::refusal_text(refusal, Mode::Protocol);
+            vec![line(&ctx.info.name, "ERROR", &[&text])]
+        }
+        // Flood control and the rest: a NOTICE, never silence.
+        Refusal::NotUtf8 | Refusal::SlowDown(_) | Refusal::CouldNotStore => {
+            notice(crate::render::refusal_text(refusal, Mode::Protocol))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+    use crate::history::{Record, RecordKind};
+
+    fn info() -> ServerInfo {
+        ServerInfo {
+            name: "srv".into(),
+            version: "chatroom-1".into(),
+            created: "today".into(),
+            motd: "Be kind.\nNo spam.".into(),
+            limits: numeric::Limits {
+                network: "chatroom".into(),
+                nick_len: 20,
+                channel_len: 21,
+                topic_len: 300,
+            },
+        }
+    }
+
+    fn ctx<'a>(info: &'a ServerInfo, answering: &'a str, target: &'a str) -> Ctx<'a> {
+        Ctx {
+            info,
+            nick: "alice",
+            room: Some("#general"),
+            answering,
+            target,
+        }
+    }
+
+    fn inb(text: &str) -> Inbound {
+        let info = info();
+        inbound(&parse(text).unwrap(), &ctx(&info, "", ""))
+    }
+
+    fn chat(command: Command) -> Inbound {
+        Inbound::Chat(command)
+    }
+
+    fn answer1(text: &str) -> Inbound {
+        Inbound::Answer(vec![text.to_string()])
+    }
+
+    #[test]
+    fn irc_commands_become_chat_commands() {
+        assert_eq!(inb("JOIN #lab,#x key"), chat(Command::Join("#lab".into())));
+        assert_eq!(inb("JOIN 0"), chat(Command::Leave));
+        assert_eq!(inb("PART #General :bye"), chat(Command::Leave));
+        assert_eq!(
+            inb("PRIVMSG #general :hi all"),
+            chat(Command::Say("hi all".into()))
+        );
+        assert_eq!(inb("NOTICE #general :hi"), chat(Command::Say("hi".into())));
+        assert_eq!(
+            inb("PRIVMSG #general :\x01ACTION waves\x01"),
+            chat(Command::Action("waves".into()))
+        );
+        assert_eq!(
+            inb("PRIVMSG bob :psst"),
+            chat(Command::Private {
+                to: "bob".into(),
+                text: "psst".into()
+            })
+        );
+        assert_eq!(inb("PRIVMSG bob :\x01VERSION\x01"), Inbound::Nothing);
+        assert_eq!(inb("NAMES #general"), chat(Command::Users));
+        assert_eq!(inb("WHO #general"), chat(Command::Users));
+        assert_eq!(inb("LIST"), chat(Command::Rooms));
+        assert_eq!(inb("TOPIC #general"), chat(Command::Topic(None)));
+        assert_eq!(
+            inb("TOPIC #general :Week 3"),
+            chat(Command::Topic(Some("Week 3".into())))
+        );
+        assert_eq!(inb("QUIT :off to lunch"), chat(Command::Quit));
+        assert_eq!(
+            inb("OPER teacher s3cret"),
+            chat(Command::Oper("s3cret".into()))
+        );
+        assert_eq!(
+            inb("KICK #general bob :spam"),
+            chat(Command::Kick {
+                user: "bob".into(),
+                reason: Some("spam".into())
+            })
+        );
+        assert_eq!(inb("MUTE bob"), chat(Command::Mute("bob".into())));
+        assert_eq!(inb("unmute bob"), chat(Command::Unmute("bob".into())));
+        assert_eq!(
+            inb("ANNOUNCE :break time"),
+            chat(Command::Announce("break time".into()))
+        );
+        assert_eq!(
+            inb("WHOIS bob"),
+            Inbound::Wanted(Wanted::Whois("bob".into()))
+        );
+        assert_eq!(
+            inb("AWAY :lunch"),
+            Inbound::Wanted(Wanted::Away(Some("lunch".into())))
+        );
+        assert_eq!(inb("PONG srv"), Inbound::Nothing);
+    }
+
+    #[test]
+    fn answered_at_once() {
+        assert_eq!(inb("PING :123"), answer1(":srv PONG srv 123\r\n"));
+        assert_eq!(
+            inb("MODE #general"),
+            answer1(":srv 324 alice #general +nt\r\n")
+        );
+        assert_eq!(inb("MODE alice +i"), answer1(":srv 221 alice +\r\n"));
+        assert_eq!(
+            inb("MODE #general +o bob"),
+            answer1(":srv 482 alice #general :You're not channel operator\r\n")
+        );
+        assert_eq!(
+            inb("FOO"),
+            answer1(":srv 421 alice FOO :Unknown command\r\n")
+        );
+        assert_eq!(
+            inb("PRIVMSG"),
+            answer1(":srv 411 alice :No recipient given (PRIVMSG)\r\n")
+        );
+        assert_eq!(
+            inb("PRIVMSG bob"),
+            answer1(":srv 412 alice :No text to send\r\n")
+        );
+        assert_eq!(
+            inb("PRIVMSG #lab :hi"),
+            answer1(":srv 404 alice #lab :Cannot send to channel\r\n")
+        );
+        assert_eq!(
+            inb("PART #lab"),
+            answer1(":srv 442 alice #lab :You're not on that channel\r\n")
+        );
+        assert_eq!(
+            inb("JOIN"),
+            answer1(":srv 461 alice JOIN :Not enough parameters\r\n")
+        );
+        assert_eq!(
+            inb("USER a 0 * :b"),
+            answer1(":srv 462 alice :You may not reregister\r\n")
+        );
+        assert_eq!(inb("CAP LS 302"), answer1(":srv CAP alice LS :\r\n"));
+    }
+
+    fn out(event: Event, answering: &str, target: &str) -> Vec<String> {
+        let info = info();
+        event_lines(&event, &ctx(&info, answering, target))
+    }
+
+    #[test]
+    fn events_become_irc_lines() {
+        assert_eq!(
+            out(
+                Event::RoomMessage {
+                    room: "#general".into(),
+                    from: "bob".into(),
+                    text: "hello".into()
+                },
+                "",
+                ""
+            ),
+            [":bob!bob@chatroom PRIVMSG #general :hello\r\n"]
+        );
+        assert_eq!(
+            out(
+                Event::Action {
+                    room: "#general".into(),
+                    user: "bob".into(),
+                    text: "waves".into()
+                },
+                "",
+                ""
+            ),
+            [":bob!bob@chatroom PRIVMSG #general :\x01ACTION waves\x01\r\n"]
+        );
+        assert_eq!(
+            out(
+                Event::Joined {
+                    room: "#general".into(),
+                    members: vec!["bob".into()]
+                },
+                "JOIN",
+                "#general"
+            ),
+            [
+                ":alice!alice@chatroom JOIN #general\r\n",
+                ":srv 353 alice = #general :bob alice\r\n",
+                ":srv 366 alice #general :End of /NAMES list\r\n"
+            ]
+        );
+        assert_eq!(
+            out(
+                Event::UserList {
+                    room: Some("#general".into()),
+                    users: vec!["bob".into()]
+                },
+                "WHO",
+                ""
+            ),
+            [
+                ":srv 352 alice #general bob chatroom srv bob H :0 bob\r\n",
+                ":srv 315 alice #general :End of WHO list\r\n"
+            ]
+        );
+        assert_eq!(
+            out(
+                Event::Kicked {
+                    room: "#general".into(),
+                    user: "bob".into(),
+                    by: "teach".into(),
+                    reason: Some("spam".into())
+                },
+                "",
+                ""
+            ),
+            [":teach!teach@chatroom KICK #general bob spam\r\n"]
+        );
+        assert_eq!(
+            out(Event::Refused(Refusal::UserNotFound), "PRIVMSG", "carol"),
+            [":srv 401 alice carol :No such nick/channel\r\n"]
+        );
+        assert_eq!(
+            out(Event::Refused(Refusal::NotOperator), "KICK", "bob"),
+            [":srv 482 alice #general :You're not channel operator\r\n"]
+        );
+        assert_eq!(
+            out(Event::Refused(Refusal::SlowDown(5)), "", ""),
+            [":srv NOTICE alice :Slow down (max 5 lines/s)\r\n"]
+        );
+        assert_eq!(
+            out(Event::Refused(Refusal::Muted), "PRIVMSG", "#general"),
+            [":srv 404 alice #general :Cannot send to channel\r\n"]
+        );
+    }
+
+    #[test]
+    fn history_is_fenced_notices_with_the_time() {
+        let record = Record {
+            time_ms: 36_120_000, // 10:02 on 1 January 1970
+            kind: RecordKind::Message,
+            place: "#general".into(),
+            sender: "bob".into(),
+            text: "earlier".into(),
+        };
+        let lines = out(
+            Event::Recent {
+                room: "#general".into(),
+                records: vec![record],
+            },
+            "",
+            "",
+        );
+        assert_eq!(
+            lines,
+            [
+                ":srv NOTICE #general :*** Recent messages:\r\n",
+                ":srv NOTICE #general :[10:02] <bob> earlier\r\n",
+                ":srv NOTICE #general :*** End of recent messages\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_welcome_burst() {
+        let lines = out(
+            Event::Welcome {
+                name: "alice".into(),
+            },
+            "",
+            "",
+        );
+        assert_eq!(
+            lines[0],
+            ":srv 001 alice :Welcome to the chatroom Network, alice\r\n"
+        );
+        assert_eq!(lines[3], ":srv 004 alice srv chatroom-1 o nt\r\n");
+        assert!(lines[4].starts_with(":srv 005 alice CASEMAPPING=ascii "));
+        assert_eq!(lines[5], ":srv 375 alice :- srv Message of the day - \r\n");
+        assert_eq!(lines[6], ":srv 372 alice :- Be kind.\r\n");
+        assert_eq!(
+            lines.last().unwrap(),
+            ":srv 376 alice :End of /MOTD command.\r\n"
+        );
+    }
+}

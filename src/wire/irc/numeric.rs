@@ -1,0 +1,231 @@
+//! IRC's numeric replies: each three-digit code with its name and the
+//! standard text clients expect, and the `005` ISUPPORT lines.
+//!
+//! Clients act on the code (irssi marks a nick taken on `433` and offers
+//! another); the text is for people, so it is the wording of
+//! <https://modern.ircdocs.horse/> where one is given. The parameters before
+//! the text differ per numeric and are filled in by [`super::map`] and
+//! [`super::register`]; each const's comment shows them.
+
+/// A numeric reply: its code and its standard closing text (empty when the
+/// reply has none, e.g. `004`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numeric {
+    pub code: &'static str,
+    pub text: &'static str,
+}
+
+macro_rules! numerics {
+    ($($(#[$doc:meta])* $name:ident = $code:literal, $text:literal;)*) => {
+        $($(#[$doc])* pub const $name: Numeric = Numeric { code: $code, text: $text };)*
+        /// Every numeric above, for tests and for looking one up by code.
+        pub const ALL: &[Numeric] = &[$($name),*];
+    };
+}
+
+numerics! {
+    /// `<nick> :Welcome to the <network> Network, <nick>`
+    RPL_WELCOME = "001", "Welcome to the Internet Relay Network";
+    /// `<nick> :Your host is <server>, running version <version>`
+    RPL_YOURHOST = "002", "Your host is";
+    /// `<nick> :This server was created <when>`
+    RPL_CREATED = "003", "This server was created";
+    /// `<nick> <server> <version> <user modes> <channel modes>`
+    RPL_MYINFO = "004", "";
+    /// `<nick> <token>… :are supported by this server`
+    RPL_ISUPPORT = "005", "are supported by this server";
+    /// `<nick> <user modes>`
+    RPL_UMODEIS = "221", "";
+    /// `<nick> <away nick> :<away message>`
+    RPL_AWAY = "301", "";
+    /// `<nick> :You are no longer marked as being away`
+    RPL_UNAWAY = "305", "You are no longer marked as being away";
+    /// `<nick> :You have been marked as being away`
+    RPL_NOWAWAY = "306", "You have been marked as being away";
+    /// `<nick> <nick> <user> <host> * :<realname>`
+    RPL_WHOISUSER = "311", "";
+    /// `<nick> <nick> <server> :<server info>`
+    RPL_WHOISSERVER = "312", "";
+    /// `<nick> <nick> :is an IRC operator`
+    RPL_WHOISOPERATOR = "313", "is an IRC operator";
+    /// `<nick> <mask> :End of WHO list`
+    RPL_ENDOFWHO = "315", "End of WHO list";
+    /// `<nick> <nick> :End of /WHOIS list`
+    RPL_ENDOFWHOIS = "318", "End of /WHOIS list";
+    /// `<nick> Channel :Users  Name`
+    RPL_LISTSTART = "321", "Users  Name";
+    /// `<nick> <channel> <count> :<topic>`
+    RPL_LIST = "322", "";
+    /// `<nick> :End of /LIST`
+    RPL_LISTEND = "323", "End of /LIST";
+    /// `<nick> <channel> <modes>`
+    RPL_CHANNELMODEIS = "324", "";
+    /// `<nick> <channel> :No topic is set`
+    RPL_NOTOPIC = "331", "No topic is set";
+    /// `<nick> <channel> :<topic>`
+    RPL_TOPIC = "332", "";
+    /// `<nick> <channel> <setter> <unix time>`
+    RPL_TOPICWHOTIME = "333", "";
+    /// `<nick> <channel> <user> <host> <server> <nick> <H|G>[*][@] :0 <realname>`
+    RPL_WHOREPLY = "352", "";
+    /// `<nick> = <channel> :[@]<nick> [@]<nick>…`
+    RPL_NAMREPLY = "353", "";
+    /// `<nick> <channel> :End of /NAMES list`
+    RPL_ENDOFNAMES = "366", "End of /NAMES list";
+    /// `<nick> :- <motd line>`
+    RPL_MOTD = "372", "";
+    /// `<nick> :- <server> Message of the day - `
+    RPL_MOTDSTART = "375", "Message of the day - ";
+    /// `<nick> :End of /MOTD command.`
+    RPL_ENDOFMOTD = "376", "End of /MOTD command.";
+    /// `<nick> :You are now an IRC operator`
+    RPL_YOUREOPER = "381", "You are now an IRC operator";
+    /// `<nick> <target> :No such nick/channel`
+    ERR_NOSUCHNICK = "401", "No such nick/channel";
+    /// `<nick> <channel> :No such channel`
+    ERR_NOSUCHCHANNEL = "403", "No such channel";
+    /// `<nick> <channel> :Cannot send to channel`
+    ERR_CANNOTSENDTOCHAN = "404", "Cannot send to channel";
+    /// `<nick> :No recipient given (<command>)`
+    ERR_NORECIPIENT = "411", "No recipient given";
+    /// `<nick> :No text to send`
+    ERR_NOTEXTTOSEND = "412", "No text to send";
+    /// `<nick> :Input line was too long`
+    ERR_INPUTTOOLONG = "417", "Input line was too long";
+    /// `<nick> <command> :Unknown command`
+    ERR_UNKNOWNCOMMAND = "421", "Unknown command";
+    /// `<nick> :No nickname given`
+    ERR_NONICKNAMEGIVEN = "431", "No nickname given";
+    /// `<nick> <bad nick> :Erroneus nickname` (sic: the RFC's spelling,
+    /// which some clients match on)
+    ERR_ERRONEUSNICKNAME = "432", "Erroneus nickname";
+    /// `<nick> <taken nick> :Nickname is already in use`
+    ERR_NICKNAMEINUSE = "433", "Nickname is already in use";
+    /// `<nick> <channel> :You're not on that channel`
+    ERR_NOTONCHANNEL = "442", "You're not on that channel";
+    /// `<nick> :You have not registered`
+    ERR_NOTREGISTERED = "451", "You have not registered";
+    /// `<nick> <command> :Not enough parameters`
+    ERR_NEEDMOREPARAMS = "461", "Not enough parameters";
+    /// `<nick> :You may not reregister`
+    ERR_ALREADYREGISTERED = "462", "You may not reregister";
+    /// `<nick> :Password incorrect`
+    ERR_PASSWDMISMATCH = "464", "Password incorrect";
+    /// `<nick> :Permission Denied- You're not an IRC operator`
+    ERR_NOPRIVILEGES = "481", "Permission Denied- You're not an IRC operator";
+    /// `<nick> <channel> :You're not channel operator`
+    ERR_CHANOPRIVSNEEDED = "482", "You're not channel operator";
+    /// `<nick> <subcommand> :Invalid CAP command`
+    ERR_INVALIDCAPCMD = "410", "Invalid CAP command";
+}
+
+/// What the server tells a client about itself in `005`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// The network's name (`NETWORK=`), shown by clients as the window title.
+    pub network: String,
+    pub nick_len: usize,
+    /// Room names with their `#`.
+    pub channel_len: usize,
+    pub topic_len: usize,
+}
+
+/// The ISUPPORT tokens, in the order they are sent.
+///
+/// `CASEMAPPING=ascii` because that is the server's rule: [`crate::names::key`]
+/// lower-cases ASCII letters only. (`rfc1459` would also fold `[]\~` into
+/// `{}|^`; names cannot hold those characters, so the two never disagree
+/// here, but `ascii` is the one that describes the code.) `CHANLIMIT=#:1`
+/// because a chat user is in one room at a time; `PREFIX=(o)@` because the
+/// teacher (an operator) is the only rank there is.
+pub fn isupport_tokens(limits: &Limits) -> Vec<String> {
+    vec![
+        "CASEMAPPING=ascii".into(),
+        "CHANTYPES=#".into(),
+        "CHANLIMIT=#:1".into(),
+        format!("NICKLEN={}", limits.nick_len),
+        format!("CHANNELLEN={}", limits.channel_len),
+        format!("TOPICLEN={}", limits.topic_len),
+        "PREFIX=(o)@".into(),
+        format!("NETWORK={}", limits.network),
+    ]
+}
+
+/// Most clients and servers send at most this many tokens per `005` line.
+const TOKENS_PER_LINE: usize = 13;
+
+/// The `005` lines for `nick`: as many as needed so that none has more than
+/// [`TOKENS_PER_LINE`] tokens or more than 512 bytes.
+pub fn isupport_lines(server: &str, nick: &str, tokens: &[String]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut batch: Vec<&str> = Vec::new();
+    for token in tokens {
+        let mut with: Vec<&str> = batch.clone();
+        with.push(token);
+        with.push(RPL_ISUPPORT.text);
+        let too_long = super::numeric_line(server, RPL_ISUPPORT.code, nick, &with).len()
+            > super::MAX_LINE_BYTES;
+        if !batch.is_empty() && (too_long || batch.len() == TOKENS_PER_LINE) {
+            batch.push(RPL_ISUPPORT.text);
+            lines.push(super::numeric_line(server, RPL_ISUPPORT.code, nick, &batch));
+            batch.clear();
+        }
+        batch.push(token);
+    }
+    if !batch.is_empty() {
+        batch.push(RPL_ISUPPORT.text);
+        lines.push(super::numeric_line(server, RPL_ISUPPORT.code, nick, &batch));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_three_digits_and_unique() {
+        let mut codes: Vec<&str> = ALL.iter().map(|n| n.code).collect();
+        for code in &codes {
+            assert!(code.len() == 3 && code.bytes().all(|b| b.is_ascii_digit()));
+        }
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), ALL.len());
+    }
+
+    #[test]
+    fn isupport_for_this_server() {
+        let limits = Limits {
+            network: "chatroom".into(),
+            nick_len: 20,
+            channel_len: 21,
+            topic_len: 300,
+        };
+        let lines = isupport_lines("srv", "alice", &isupport_tokens(&limits));
+        assert_eq!(
+            lines,
+            [
+                ":srv 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN=20 \
+              CHANNELLEN=21 TOPICLEN=300 PREFIX=(o)@ NETWORK=chatroom \
+              :are supported by this server\r\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn isupport_splits_into_several_lines() {
+        let many: Vec<String> = (0..30).map(|n| format!("TOKEN{n}")).collect();
+        let lines = isupport_lines("srv", "alice", &many);
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[0].contains("TOKEN12 :are") && lines[1].starts_with(":srv 005 alice TOKEN13 ")
+        );
+        let long: Vec<String> = (0..10)
+            .map(|n| format!("T{n}={}", "x".repeat(100)))
+            .collect();
+        for line in isupport_lines("srv", "alice", &long) {
+            assert!(line.len() <= 512);
+        }
+    }
+}

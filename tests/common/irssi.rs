@@ -1,0 +1,210 @@
+//! A real IRC client under test: irssi running in a detached tmux session,
+//! typed at with `send-keys` and read with `capture-pane`.
+//!
+//! irssi is a full-screen terminal program, so a pipe is not enough: it needs
+//! a terminal, and tmux gives it one that a test can both type into and read
+//! back as plain text. Each [`Irssi`] gets its own tmux server (`tmux -L
+//! <unique socket>`, no user config) and its own irssi home in a temp folder
+//! with a config written here: no networks to autoconnect to, no DCC, no
+//! logging, so a test never touches the user's irssi or tmux and never
+//! reaches the internet. Everything is torn down on drop, even when the test
+//! fails. Waiting is always [`Irssi::wait_screen`]: poll the screen until the
+//! text appears or [`super::TIMEOUT`] passes, then fail showing the screen.
+//!
+//! Also here, as temporary scaffolding until `step4_server` speaks IRC: a
+//! reference IRC server ([`Ngircd`]) to prove the harness against.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How often the screen is polled while waiting.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A folder under the system temp dir, unique to this process and call,
+/// removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(what: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("chatroom-{what}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// irssi connected (or connecting) to one server, inside its own tmux.
+pub struct Irssi {
+    socket: String,
+    /// irssi's home; dropped (removed) after tmux is killed.
+    _home: TempDir,
+}
+
+impl Irssi {
+    /// Starts irssi as `nick`, connecting to `addr`.
+    pub fn connect(nick: &str, addr: SocketAddr) -> Irssi {
+        let home = TempDir::new("irssi");
+        std::fs::write(home.0.join("config"), config(nick)).expect("write irssi config");
+        let socket = format!("chatroom-test-{}", home.0.display()).replace(['/', '.'], "-");
+        let irssi = format!(
+            "irssi --home={} -n {nick} -c {} -p {}",
+            home.0.display(),
+            addr.ip(),
+            addr.port()
+        );
+        let status = tmux(&socket)
+            .args(["new-session", "-d", "-s", "irssi", "-x", "160", "-y", "40"])
+            .arg(irssi)
+            .status()
+            .expect("run tmux");
+        assert!(status.success(), "tmux new-session failed: {status}");
+        Irssi {
+            socket,
+            _home: home,
+        }
+    }
+
+    /// Types `text` and presses Enter (`-l`: the text is literal, never key
+    /// names, so a message saying "Enter" stays a message).
+    pub fn type_line(&self, text: &str) {
+        let typed = tmux(&self.socket)
+            .args(["send-keys", "-t", "irssi", "-l", text])
+            .status();
+        let enter = tmux(&self.socket)
+            .args(["send-keys", "-t", "irssi", "Enter"])
+            .status();
+        assert!(
+            typed.is_ok_and(|s| s.success()) && enter.is_ok_and(|s| s.success()),
+            "tmux send-keys failed"
+        );
+    }
+
+    /// What the terminal shows now, as text.
+    pub fn screen(&self) -> String {
+        tmux(&self.socket)
+            .args(["capture-pane", "-p", "-t", "irssi"])
+            .output()
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Waits until the screen shows `needle`; returns the screen. Fails with
+    /// the last screen after [`super::TIMEOUT`].
+    pub fn wait_screen(&self, needle: &str) -> String {
+        let deadline = Instant::now() + super::TIMEOUT;
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("irssi never showed {needle:?}; its screen:\n{screen}");
+            }
+            thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Irssi {
+    fn drop(&mut self) {
+        // Killing this tmux server ends irssi with it; the home goes next.
+        let _ = tmux(&self.socket)
+            .arg("kill-server")
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A tmux command on this test's own server, ignoring any user config.
+fn tmux(socket: &str) -> Command {
+    let mut command = Command::new("tmux");
+    command.args(["-L", socket, "-f", "/dev/null"]);
+    command.stdin(Stdio::null());
+    command
+}
+
+/// An irssi config with nothing in it that could reach elsewhere or write
+/// files: no networks or servers to autoconnect, no DCC, no logs.
+fn config(nick: &str) -> String {
+    format!(
+        r#"settings = {{
+  core = {{ real_name = "{nick} test"; user_name = "{nick}"; nick = "{nick}"; }};
+  "fe-common/core" = {{ autolog = "no"; }};
+  "irc/dcc" = {{ dcc_autoget = "no"; dcc_autoresume = "no"; }};
+  "fe-text" = {{ actlist_sort = "refnum"; }};
+}};
+servers = ( );
+chatnets = {{ }};
+channels = ( );
+"#
+    )
+}
+
+/// TEMPORARY SCAFFOLDING, to be deleted once `step4_server` speaks IRC: a
+/// real ngIRCd on a free loopback port, so the irssi harness can be proven
+/// against a server known to be right.
+pub struct Ngircd {
+    child: Child,
+    pub addr: SocketAddr,
+    _dir: TempDir,
+}
+
+impl Ngircd {
+    pub fn start() -> Ngircd {
+        let dir = TempDir::new("ngircd");
+        // ngIRCd has no "port 0", so take a free port from the kernel and
+        // hand it over; the tiny window for a clash is acceptable here.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let conf = dir.0.join("ngircd.conf");
+        let text = format!(
+            "[Global]\n Name = irc.test.local\n Info = chatroom test\n Listen = 127.0.0.1\n \
+             Ports = {port}\n PidFile = {}\n MotdPhrase = \"hello from ngircd\"\n\
+             [Options]\n DNS = no\n Ident = no\n PAM = no\n",
+            dir.0.join("ngircd.pid").display()
+        );
+        std::fs::write(&conf, text).expect("write ngircd.conf");
+        let child = Command::new("/usr/sbin/ngircd")
+            .arg("-n")
+            .arg("-f")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ngircd");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        // Wait until it listens: a refused connect means "not yet".
+        let deadline = Instant::now() + super::TIMEOUT;
+        while TcpStream::connect_timeout(&addr, POLL).is_err() {
+            assert!(Instant::now() < deadline, "ngircd never listened on {addr}");
+            thread::sleep(POLL);
+        }
+        Ngircd {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Ngircd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
