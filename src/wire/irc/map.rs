@@ -742,6 +742,7 @@ mod tests {
         let record = Record {
             time_ms: 36_120_000, // 10:02 on 1 January 1970
             kind: RecordKind::Message,
+            session: None,
             place: "#general".into(),
             sender: "bob".into(),
             text: "earlier".into(),
