@@ -62,7 +62,8 @@
 //! Then press Ctrl-C in terminal 1 and watch it close the connection cleanly.
 //! `cargo run --bin step1_echo -- --udp` with `nc -u 127.0.0.1 7007` tries UDP.
 
-use chatroom::{cli, log, signal};
+use chatroom::log;
+use chatroom::support::{cli, signal};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::UdpSocket;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -35,7 +35,7 @@
 //! send: quit
 //! ```
 
-use chatroom::cli;
+use chatroom::support::cli;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::TcpStream;
 use std::time::Duration;

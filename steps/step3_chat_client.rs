@@ -51,7 +51,8 @@
 //! it shows the raw protocol lines it sends, echoed back unchanged: a good
 //! look at what actually travels on the wire.
 
-use chatroom::{cli, client_config};
+use chatroom::client_config;
+use chatroom::support::cli;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process;

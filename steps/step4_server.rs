@@ -23,7 +23,8 @@
 //! `step4_server transcript [...]` and `step4_server attendance [...]`.
 
 use chatroom::config::{self, Startup};
-use chatroom::{cli, server, transcript};
+use chatroom::support::cli;
+use chatroom::{server, transcript};
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();

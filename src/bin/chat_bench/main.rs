@@ -32,7 +32,7 @@ mod stats;
 mod suite;
 mod swarm;
 
-use chatroom::cli::{self, CliError, Command, Flag, Parsed};
+use chatroom::support::cli::{self, CliError, Command, Flag, Parsed};
 use scenarios::{Run, Server, Settings};
 use std::path::PathBuf;
 use std::time::Duration;

@@ -13,12 +13,12 @@
 //!
 //! Parsing knows nothing about users or rooms: it only checks the shape of a
 //! line (which verb, how many words). Whether the room exists or the name is
-//! free is decided later, by [`crate::state`], so this module can be tested
+//! free is decided later, by [`crate::chat::state`], so this module can be tested
 //! with plain strings.
 
 /// Which dialect a registered client speaks; chosen by how they registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub enum Dialect {
     /// Registered with `USERNAME`: exact protocol lines, own messages echoed.
     Protocol,
     /// Registered with `/nick`: lines written for a person.
@@ -30,7 +30,7 @@ pub enum Mode {
 pub enum Command {
     /// `USERNAME <name>` (mode Protocol) or `/nick <name>` (mode Chat):
     /// registers, or renames a registered user.
-    Register { name: String, mode: Mode },
+    Register { name: String, dialect: Dialect },
     /// `PASS <password>` / `/pass <password>`: the server's door password.
     Pass(String),
     /// `JOIN <room>` / `/join <room>`, the room as typed.
@@ -112,9 +112,9 @@ pub mod usage {
     usage!(ACTION, "ACTION <text>", "/me <text>");
 }
 
-/// Parses one line. `mode` is the sender's dialect: `None` before
+/// Parses one line. `dialect` is the sender's dialect: `None` before
 /// registering, when both dialects are understood.
-pub fn parse(line: &str, mode: Option<Mode>) -> Command {
+pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
     let line = line.trim_end();
     if let Some(rest) = line.strip_prefix('/') {
         if rest.starts_with('/') {
@@ -122,12 +122,12 @@ pub fn parse(line: &str, mode: Option<Mode>) -> Command {
         }
         return parse_slash(rest);
     }
-    if mode == Some(Mode::Chat) {
+    if dialect == Some(Dialect::Chat) {
         return Command::Say(line.to_string());
     }
     let (verb, args) = split_word(line);
     match verb {
-        "USERNAME" => register(args, Mode::Protocol),
+        "USERNAME" => register(args, Dialect::Protocol),
         // Passwords are the rest of the line: the settings allow any text,
         // and a teacher who picks a phrase must not lock the class out.
         "PASS" => text_arg(args, &usage::PASS, Command::Pass),
@@ -155,7 +155,7 @@ pub fn parse(line: &str, mode: Option<Mode>) -> Command {
 fn parse_slash(rest: &str) -> Command {
     let (name, args) = split_word(rest);
     match name.to_ascii_lowercase().as_str() {
-        "nick" => register(args, Mode::Chat),
+        "nick" => register(args, Dialect::Chat),
         "pass" => text_arg(args, &usage::PASS, Command::Pass), // see PASS above
         "join" => one_arg(args, &usage::JOIN, Command::Join),
         "leave" | "part" => Command::Leave,
@@ -184,10 +184,10 @@ fn split_word(text: &str) -> (&str, &str) {
     }
 }
 
-fn register(args: &str, mode: Mode) -> Command {
+fn register(args: &str, dialect: Dialect) -> Command {
     one_arg(args, &usage::USERNAME, |name| Command::Register {
         name,
-        mode,
+        dialect,
     })
 }
 
@@ -236,8 +236,8 @@ fn topic(args: &str) -> Command {
 mod tests {
     use super::*;
 
-    const P: Option<Mode> = Some(Mode::Protocol);
-    const C: Option<Mode> = Some(Mode::Chat);
+    const P: Option<Dialect> = Some(Dialect::Protocol);
+    const C: Option<Dialect> = Some(Dialect::Chat);
 
     fn say(text: &str) -> Command {
         Command::Say(text.into())
@@ -249,7 +249,7 @@ mod tests {
             parse("USERNAME alice", None),
             Command::Register {
                 name: "alice".into(),
-                mode: Mode::Protocol
+                dialect: Dialect::Protocol
             }
         );
         assert_eq!(parse("JOIN #general", P), Command::Join("#general".into()));
@@ -303,7 +303,7 @@ mod tests {
             parse("/nick bob", C),
             Command::Register {
                 name: "bob".into(),
-                mode: Mode::Chat
+                dialect: Dialect::Chat
             }
         );
         // Protocol mode understands /commands too.

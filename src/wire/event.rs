@@ -1,14 +1,14 @@
 //! Events: everything the server can tell a client, before it becomes text.
 //!
-//! Acting on the shared state ([`crate::state`]) produces events, not strings:
+//! Acting on the shared state ([`crate::chat::state`]) produces events, not strings:
 //! "bob joined #general", "your name is taken". Only then are they turned into
-//! lines by [`crate::render`], once per dialect, because the same event reads
+//! lines by [`crate::wire::render`], once per dialect, because the same event reads
 //! `JOIN #general bob` for a program and `* bob joined #general` for a person
 //! on `nc`. Keeping the two steps apart means the state code never thinks about
 //! wording, and the wording can be read (and tested) in one place.
 
-use crate::command::Usage;
 use crate::history::Record;
+use crate::wire::command::Usage;
 
 /// Something that happened, addressed to one or more clients.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -27,14 +27,17 @@
 //! that could fail). A panic in one connection's thread ends that connection
 //! only; its cleanup guard still removes it from the state.
 
-use crate::command::{Command, Mistake, Mode};
+use crate::chat::{names, sanitize};
 use crate::config::ServerConfig;
-use crate::event::{Event, Refusal};
 use crate::history::{History, Record, RecordKind};
-use crate::render::render;
-use crate::{log, names, sanitize, secret, timestamp};
+use crate::log;
+use crate::server::constant_time_eq;
+use crate::support::timestamp;
+use crate::wire::command::{Command, Dialect, Mistake};
+use crate::wire::event::{Event, Refusal};
+use crate::wire::render::render;
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -47,6 +50,12 @@ pub type ConnId = u64;
 /// The sending end of a connection's queue. A line is formatted once and the
 /// same `Arc<str>` is shared by every recipient's queue, never copied.
 pub type Outbox = SyncSender<Arc<str>>;
+
+/// How the server cuts a connection off, given by the server layer when it
+/// admits the connection (it shuts the socket down). The state never holds a
+/// socket: to the rules a connection is its outbox plus this handle, so they
+/// can be tested with in-memory queues.
+pub type Hangup = Box<dyn Fn() + Send>;
 
 /// The state as every thread holds it.
 pub type SharedState = Arc<Mutex<State>>;
@@ -81,14 +90,14 @@ pub enum Flow {
 /// One connection, registered or not.
 struct Conn {
     addr: SocketAddr,
-    /// Shared with the reader and writer threads; kept here so a client that
-    /// must go (queue full) can be cut off even while its writer is blocked.
-    stream: Arc<TcpStream>,
+    /// Cuts the client off even while its writer is blocked in `write()`
+    /// (used when its queue is full).
+    hangup: Hangup,
     outbox: Outbox,
     /// `None` until registered.
     name: Option<String>,
     /// Chosen at registration; unregistered clients get protocol lines.
-    mode: Mode,
+    dialect: Dialect,
     /// Key of the room they are in.
     room: Option<String>,
     /// Passed the door password (or none is needed).
@@ -189,8 +198,8 @@ impl State {
     pub fn admit(
         &mut self,
         addr: SocketAddr,
-        stream: Arc<TcpStream>,
         outbox: Outbox,
+        hangup: Hangup,
     ) -> Result<ConnId, Refusal> {
         if self.conns.len() >= self.settings.max_clients {
             return Err(Refusal::ServerFull);
@@ -206,10 +215,10 @@ impl State {
             id,
             Conn {
                 addr,
-                stream,
+                hangup,
                 outbox,
                 name: None,
-                mode: Mode::Protocol,
+                dialect: Dialect::Protocol,
                 room: None,
                 authenticated: self.settings.password.is_none(),
                 wrong_passwords: 0,
@@ -231,26 +240,21 @@ impl State {
     }
 
     /// The dialect to parse this client's lines in: `None` before registering.
-    pub fn mode(&self, id: ConnId) -> Option<Mode> {
+    pub fn dialect(&self, id: ConnId) -> Option<Dialect> {
         let conn = self.conns.get(&id)?;
-        conn.name.as_ref().map(|_| conn.mode)
+        conn.name.as_ref().map(|_| conn.dialect)
     }
 
     /// Before registering, replies follow the dialect of the client's latest
     /// line: someone typing `/pass` on `nc` is a person and gets
     /// `*** Password accepted…`, a program sending `PASS` gets `OK …`.
     /// Registering fixes the dialect for good.
-    pub fn note_dialect(&mut self, id: ConnId, mode: Mode) {
+    pub fn note_dialect(&mut self, id: ConnId, dialect: Dialect) {
         if let Some(conn) = self.conns.get_mut(&id) {
             if conn.name.is_none() {
-                conn.mode = mode;
+                conn.dialect = dialect;
             }
         }
-    }
-
-    /// Is this connection still known (not kicked, not dropped)?
-    pub fn is_connected(&self, id: ConnId) -> bool {
-        self.conns.contains_key(&id)
     }
 
     /// Tells one client its command was refused.
@@ -277,7 +281,7 @@ impl State {
         let registered = conn.name.is_some();
         let flow = match command {
             Command::Invalid(mistake) => self.refused(id, mistake_refusal(mistake)),
-            Command::Register { name, mode } => self.register(id, name, mode),
+            Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
             Command::Help => {
                 let operator = conn.operator;
@@ -338,7 +342,7 @@ impl State {
 
     // ---- Commands ------------------------------------------------------
 
-    fn register(&mut self, id: ConnId, name: String, mode: Mode) -> Flow {
+    fn register(&mut self, id: ConnId, name: String, dialect: Dialect) -> Flow {
         let Some(conn) = self.conns.get(&id) else {
             return Flow::Close;
         };
@@ -361,15 +365,15 @@ impl State {
         conn.name = Some(name.clone());
         match old_name {
             None => {
-                conn.mode = mode;
+                conn.dialect = dialect;
                 conn.muted = muted;
-                let mode_name = match mode {
-                    Mode::Protocol => "protocol",
-                    Mode::Chat => "chat",
+                let dialect_name = match dialect {
+                    Dialect::Protocol => "protocol",
+                    Dialect::Chat => "chat",
                 };
-                log!("Registered {} in {mode_name} mode", conn.who());
+                log!("Registered {} in {dialect_name} mode", conn.who());
                 self.send(id, &Event::Welcome { name });
-                if mode == Mode::Chat {
+                if dialect == Dialect::Chat {
                     if let Some(room) = self.settings.default_room.clone() {
                         return self.join(id, &room);
                     }
@@ -403,7 +407,7 @@ impl State {
     fn pass(&mut self, id: ConnId, password: &str) -> Flow {
         let right = match &self.settings.password {
             None => true,
-            Some(expected) => secret::constant_time_eq(password.as_bytes(), expected.as_bytes()),
+            Some(expected) => constant_time_eq(password.as_bytes(), expected.as_bytes()),
         };
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
@@ -532,7 +536,7 @@ impl State {
             text,
             // A program wants its own line back, in the room's true order;
             // a person already sees what they typed.
-            except: (conn.mode == Mode::Chat).then_some(id),
+            except: (conn.dialect == Dialect::Chat).then_some(id),
         })
     }
 
@@ -598,8 +602,7 @@ impl State {
     }
 
     fn oper(&mut self, id: ConnId, password: &str) -> Flow {
-        let right =
-            secret::constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
+        let right = constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
@@ -686,7 +689,7 @@ impl State {
         let mut rendered = [None, None];
         for member in everyone {
             if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, &event, conn.mode);
+                let line = rendered_for(&mut rendered, &event, conn.dialect);
                 queue(member, conn, line, &mut self.overflowed);
             }
         }
@@ -814,7 +817,7 @@ impl State {
                 log!("Disconnected {}: send queue full", conn.who());
                 // Its writer may be stuck in write() to a client that reads
                 // nothing: shutting the socket down unblocks it.
-                let _ = conn.stream.shutdown(Shutdown::Both);
+                (conn.hangup)();
                 self.remove(id, true);
             }
         }
@@ -849,16 +852,16 @@ impl State {
         Flow::Continue
     }
 
-    /// Queues `event` for one client, rendered in its mode.
+    /// Queues `event` for one client, rendered in its dialect.
     fn send(&mut self, id: ConnId, event: &Event) {
         if let Some(conn) = self.conns.get(&id) {
-            let line: Arc<str> = Arc::from(render(event, conn.mode));
+            let line: Arc<str> = Arc::from(render(event, conn.dialect));
             queue(id, conn, &line, &mut self.overflowed);
         }
     }
 
     /// Queues `event` for every member of a room (but `except`). The event is
-    /// rendered at most once per mode, and every recipient's queue gets a
+    /// rendered at most once per dialect, and every recipient's queue gets a
     /// pointer to the same text.
     fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
         let Some(room) = self.rooms.get(room_key) else {
@@ -870,24 +873,24 @@ impl State {
                 continue;
             }
             if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, event, conn.mode);
+                let line = rendered_for(&mut rendered, event, conn.dialect);
                 queue(member, conn, line, &mut self.overflowed);
             }
         }
     }
 }
 
-/// The event's text in `mode`, rendered on first use.
+/// The event's text in `dialect`, rendered on first use.
 fn rendered_for<'a>(
     rendered: &'a mut [Option<Arc<str>>; 2],
     event: &Event,
-    mode: Mode,
+    dialect: Dialect,
 ) -> &'a Arc<str> {
-    let slot = match mode {
-        Mode::Protocol => 0,
-        Mode::Chat => 1,
+    let slot = match dialect {
+        Dialect::Protocol => 0,
+        Dialect::Chat => 1,
     };
-    rendered[slot].get_or_insert_with(|| Arc::from(render(event, mode)))
+    rendered[slot].get_or_insert_with(|| Arc::from(render(event, dialect)))
 }
 
 /// Puts a line in a client's queue without ever waiting. A full queue marks

@@ -18,27 +18,27 @@
 //! correctly (a bare `\n` would make some telnet clients draw a staircase).
 //!
 //! Text that came from other clients was cleaned of control characters before
-//! it reached an event ([`crate::sanitize`]); names were checked against
-//! [`crate::names`], so nothing here needs escaping.
+//! it reached an event ([`crate::chat::sanitize`]); names were checked against
+//! [`crate::chat::names`], so nothing here needs escaping.
 
-use crate::command::Mode;
-use crate::event::{Event, Refusal};
-use crate::timestamp;
+use crate::support::timestamp;
+use crate::wire::command::Dialect;
+use crate::wire::event::{Event, Refusal};
 
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
 
-/// Renders `event` for a client in `mode` (unregistered clients get
-/// [`Mode::Protocol`]: they have not told us which dialect they speak).
-pub fn render(event: &Event, mode: Mode) -> String {
+/// Renders `event` for a client in `dialect` (unregistered clients get
+/// [`Dialect::Protocol`]: they have not told us which dialect they speak).
+pub fn render(event: &Event, dialect: Dialect) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push_str(CRLF);
     };
-    match mode {
-        Mode::Protocol => protocol(event, &mut line),
-        Mode::Chat => chat(event, &mut line),
+    match dialect {
+        Dialect::Protocol => protocol(event, &mut line),
+        Dialect::Chat => chat(event, &mut line),
     }
     out
 }
@@ -72,14 +72,17 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::UserList { users, .. } => line(list("USERLIST", users)),
         Event::RoomList(rooms) => line(list("ROOMLIST", rooms)),
         Event::Help { operator } => {
-            for (command, meaning) in help_rows(Mode::Protocol, *operator) {
+            for (command, meaning) in help_rows(Dialect::Protocol, *operator) {
                 line(format!("NOTICE {command:<22} {meaning}"));
             }
         }
         Event::Goodbye => line("OK Goodbye!".into()),
         Event::Operator => line("OK You are an operator".into()),
         Event::Done(what) => line(format!("OK {what}")),
-        Event::Refused(refusal) => line(format!("ERROR {}", refusal_text(refusal, Mode::Protocol))),
+        Event::Refused(refusal) => line(format!(
+            "ERROR {}",
+            refusal_text(refusal, Dialect::Protocol)
+        )),
         Event::RoomMessage { room, from, text } => line(format!("ROOM {room} {from} {text}")),
         Event::Private { from, text } => line(format!("PRIVMSG {from} {text}")),
         Event::UserJoined { room, user } => line(format!("JOIN {room} {user}")),
@@ -154,14 +157,14 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::RoomList(rooms) => line(format!("*** Rooms: {}", rooms.join(", "))),
         Event::Help { operator } => {
             line("*** Commands:".into());
-            for (command, meaning) in help_rows(Mode::Chat, *operator) {
+            for (command, meaning) in help_rows(Dialect::Chat, *operator) {
                 line(format!("***   {command:<22} {meaning}"));
             }
         }
         Event::Goodbye => line("*** Goodbye!".into()),
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
         Event::Done(what) => line(format!("*** {what}")),
-        Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Mode::Chat))),
+        Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         Event::Private { from, text } => line(format!("[private] {from}: {text}")),
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
@@ -196,7 +199,7 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
     // (`\n`) or stray control characters: one NOTICE per line, cleaned, so
     // it can never fake a protocol line or drive a terminal.
     for motd_line in motd.lines() {
-        let motd_line = crate::sanitize::clean(motd_line);
+        let motd_line = crate::chat::sanitize::clean(motd_line);
         if !motd_line.trim().is_empty() {
             line(format!("NOTICE {motd_line}"));
         }
@@ -229,23 +232,25 @@ fn reason_suffix(reason: &Option<String>) -> String {
 
 /// The `ERROR` text. Protocol mode's wording is the contract; chat mode only
 /// differs where a command is spelled differently.
-pub fn refusal_text(refusal: &Refusal, mode: Mode) -> String {
+pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
     match refusal {
         Refusal::UsernameTaken => "Username taken".into(),
-        Refusal::InvalidUsername => format!("Invalid username: {}", crate::names::USERNAME_RULE),
-        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::names::ROOM_RULE),
+        Refusal::InvalidUsername => {
+            format!("Invalid username: {}", crate::chat::names::USERNAME_RULE)
+        }
+        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::chat::names::ROOM_RULE),
         Refusal::ChooseNameFirst => "Choose a name first: /nick <name> or USERNAME <name>".into(),
         Refusal::AlreadyIn(room) => format!("Already in {room}"),
-        Refusal::NotInRoom => match mode {
-            Mode::Protocol => "Not in a room".into(),
-            Mode::Chat => "Not in a room (join one: /join #name)".into(),
+        Refusal::NotInRoom => match dialect {
+            Dialect::Protocol => "Not in a room".into(),
+            Dialect::Chat => "Not in a room (join one: /join #name)".into(),
         },
         Refusal::EmptyMessage => "Empty message".into(),
         Refusal::UserNotFound => "User not found".into(),
         Refusal::UnknownCommand(command) => format!("Unknown command {command} (try /help)"),
-        Refusal::Usage(usage) => match mode {
-            Mode::Protocol => format!("Usage: {}", usage.protocol),
-            Mode::Chat => format!("Usage: {}", usage.chat),
+        Refusal::Usage(usage) => match dialect {
+            Dialect::Protocol => format!("Usage: {}", usage.protocol),
+            Dialect::Chat => format!("Usage: {}", usage.chat),
         },
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
         Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
@@ -264,8 +269,8 @@ pub fn refusal_text(refusal: &Refusal, mode: Mode) -> String {
 }
 
 /// The `HELP` listing: (command, what it does), in the caller's dialect.
-fn help_rows(mode: Mode, operator: bool) -> Vec<(&'static str, &'static str)> {
-    let protocol = mode == Mode::Protocol;
+fn help_rows(dialect: Dialect, operator: bool) -> Vec<(&'static str, &'static str)> {
+    let protocol = dialect == Dialect::Protocol;
     let pick = |p: &'static str, c: &'static str| if protocol { p } else { c };
     let mut rows = vec![
         (
@@ -329,7 +334,10 @@ mod tests {
     use super::*;
 
     fn both(event: Event) -> (String, String) {
-        (render(&event, Mode::Protocol), render(&event, Mode::Chat))
+        (
+            render(&event, Dialect::Protocol),
+            render(&event, Dialect::Chat),
+        )
     }
 
     #[test]
@@ -339,7 +347,7 @@ mod tests {
             members: vec!["alice".into()],
         };
         assert_eq!(
-            render(&joined, Mode::Protocol),
+            render(&joined, Dialect::Protocol),
             "OK Joined #general (1 users)\r\nJOIN #general alice\r\n"
         );
         let (p, c) = both(Event::RoomMessage {
@@ -358,7 +366,7 @@ mod tests {
                     room: None,
                     users: vec![]
                 },
-                Mode::Protocol
+                Dialect::Protocol
             ),
             "USERLIST\r\n"
         );
@@ -370,7 +378,7 @@ mod tests {
             motd: "Hi class!\nROOM #general teacher fake\u{1b}[2J".into(),
             password_required: false,
         };
-        let text = render(&greeting, Mode::Protocol);
+        let text = render(&greeting, Dialect::Protocol);
         assert!(
             text.starts_with("NOTICE Hi class!\r\nNOTICE ROOM #general teacher fake[2J\r\n"),
             "{text}"
@@ -413,7 +421,7 @@ mod tests {
             Event::ShuttingDown,
         ];
         for event in events {
-            let text = render(&event, Mode::Chat);
+            let text = render(&event, Dialect::Chat);
             for keyword in [
                 "OK ", "ERROR", "ROOM ", "PRIVMSG", "JOIN ", "LEAVE ", "USERLIST", "ROOMLIST",
                 "NOTICE",

@@ -20,7 +20,7 @@
 //! **Why a bounded queue?** The queue between the state and the writer is a
 //! `sync_channel(queue_len)`: a client that never reads can hold at most
 //! `queue_len` lines of the server's memory. Senders only ever `try_send`;
-//! when the queue is full the client is disconnected (see [`crate::state`]).
+//! when the queue is full the client is disconnected (see [`crate::chat::state`]).
 //!
 //! **Batching.** A writer that wakes up to find many lines queued (a busy room)
 //! writes them all with one `write()` system call instead of one call each —
@@ -30,18 +30,19 @@
 //! connection from the state, so it happens on every way out of the reader:
 //! end of stream, an error, `QUIT`, and even a panic.
 
-use crate::command;
+use crate::chat::ratelimit::TokenBucket;
+use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
 use crate::config::ServerConfig;
-use crate::event::{Event, Refusal};
-use crate::framing::{Frame, LineFramer};
-use crate::ratelimit::TokenBucket;
-use crate::render::render;
-use crate::state::{self, ConnId, Flow, SharedState};
-use crate::{http_page, log};
+use crate::log;
+use crate::server::{http_page, writer};
+use crate::wire::command;
+use crate::wire::event::{Event, Refusal};
+use crate::wire::framing::{Frame, LineFramer};
+use crate::wire::render::render;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, TryRecvError};
+use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -68,15 +69,11 @@ pub const GREETING_DELAY: Duration = Duration::from_millis(250);
 /// program's burst.
 const READ_CHUNK_BYTES: usize = 4096;
 
-/// The most bytes a writer puts into one `write()`: enough to amortise the
-/// system call over hundreds of lines, small enough not to hoard memory.
-const MAX_BATCH_BYTES: usize = 64 * 1024;
-
 /// What every connection thread needs from the server.
 pub struct ServerContext {
     pub state: SharedState,
     pub config: ServerConfig,
-    /// The plain-text page a web browser gets (see [`crate::http_page`]).
+    /// The plain-text page a web browser gets (see [`crate::server::http_page`]).
     pub http_response: String,
     /// Writer threads still running; shutdown waits for them to finish.
     pub live_writers: AtomicUsize,
@@ -90,17 +87,21 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let _ = stream.set_nodelay(true);
     let stream = Arc::new(stream);
     let (outbox, inbox) = sync_channel(context.config.queue_len);
-    let admitted = state::lock(&context.state).admit(addr, Arc::clone(&stream), outbox);
+    let hangup_stream = Arc::clone(&stream);
+    let hangup: Hangup = Box::new(move || {
+        let _ = hangup_stream.shutdown(Shutdown::Both);
+    });
+    let admitted = state::lock(&context.state).admit(addr, outbox, hangup);
     let id = match admitted {
         Ok(id) => id,
         Err(refusal) => {
             log!(
                 "Refused connection from {addr}: {}",
-                crate::render::refusal_text(&refusal, command::Mode::Protocol)
+                crate::wire::render::refusal_text(&refusal, command::Dialect::Protocol)
             );
             // A fresh socket's send buffer is empty: this short write cannot block.
             let _ = (&*stream)
-                .write_all(render(&Event::Refused(refusal), command::Mode::Protocol).as_bytes());
+                .write_all(render(&Event::Refused(refusal), command::Dialect::Protocol).as_bytes());
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
@@ -113,7 +114,7 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let writer = thread::Builder::new()
         .stack_size(WRITER_STACK_BYTES)
         .spawn(move || {
-            writer_loop(&writer_stream, inbox, &writer_context);
+            writer::writer_loop(&writer_stream, inbox, &writer_context);
             writer_context.live_writers.fetch_sub(1, Ordering::SeqCst);
         });
     if let Err(error) = writer {
@@ -285,114 +286,17 @@ impl Reader<'_> {
         let mut state = state::lock(&self.context.state);
         if !self.registered {
             let dialect = if text.starts_with('/') {
-                command::Mode::Chat
+                command::Dialect::Chat
             } else {
-                command::Mode::Protocol
+                command::Dialect::Protocol
             };
             state.note_dialect(self.id, dialect);
         }
-        let command = command::parse(&text, state.mode(self.id));
+        let command = command::parse(&text, state.dialect(self.id));
         let flow = state.apply(self.id, command);
         if !self.registered {
-            self.registered = state.mode(self.id).is_some();
+            self.registered = state.dialect(self.id).is_some();
         }
         flow
     }
 }
-
-/// Moves queued lines to the socket until the queue's sender is dropped (the
-/// connection was removed from the state) or the socket fails; then closes
-/// the socket, which also wakes this connection's reader.
-///
-/// **Pacing under load.** Waking a thread and making a `write()` system call
-/// cost microseconds each (on loopback, `write()` even runs the receiving
-/// side of TCP), so a server that writes every line on its own, from a thread
-/// woken for it, spends its time on overhead rather than bytes. So the writer
-/// has two gears:
-/// - **Quiet:** it blocks in `recv()`; the first line that arrives is written
-///   at once, so a person typing in a quiet room sees no delay at all.
-/// - **Busy:** after a write it sleeps for [`coalesce_window`] before looking
-///   again, and writes everything that arrived meanwhile with one `write()`.
-///   While it sleeps it is not waiting on the queue, so the senders'
-///   `try_send` has no thread to wake: queueing costs them almost nothing.
-///   When a window passes with nothing new, it goes back to quiet.
-///
-/// The price is latency under load: at most one window (15 µs per
-/// connection: 1.5 ms at 100, at most 15 ms), far below what a person
-/// notices.
-fn writer_loop(stream: &TcpStream, inbox: Receiver<Arc<str>>, context: &ServerContext) {
-    let mut batch: Vec<u8> = Vec::new();
-    // Quiet gear: wait for the next line, however long it takes.
-    'quiet: while let Ok(line) = inbox.recv() {
-        batch.extend_from_slice(line.as_bytes());
-        drop(line);
-        // Busy gear: write, pause, and repeat while lines keep coming.
-        let mut last_line = Instant::now();
-        loop {
-            let sender_gone = drain(&inbox, &mut batch);
-            if batch.is_empty() {
-                if last_line.elapsed() >= BUSY_LINGER {
-                    break; // quiet for a while: back to the quiet gear
-                }
-            } else {
-                if (&*stream).write_all(&batch).is_err() {
-                    break 'quiet;
-                }
-                batch.clear();
-                last_line = Instant::now();
-            }
-            if sender_gone {
-                break 'quiet;
-            }
-            thread::sleep(coalesce_window(
-                context.live_writers.load(Ordering::Relaxed),
-            ));
-        }
-        if batch.capacity() > 2 * MAX_BATCH_BYTES {
-            batch = Vec::new(); // an idle connection should not keep a burst's buffer
-        }
-    }
-    let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// Moves what is queued into `batch`, up to [`MAX_BATCH_BYTES`]. Returns true
-/// when the queue's sender is gone (nothing more will ever come).
-fn drain(inbox: &Receiver<Arc<str>>, batch: &mut Vec<u8>) -> bool {
-    while batch.len() < MAX_BATCH_BYTES {
-        match inbox.try_recv() {
-            Ok(line) => batch.extend_from_slice(line.as_bytes()),
-            Err(TryRecvError::Empty) => return false,
-            Err(TryRecvError::Disconnected) => return true,
-        }
-    }
-    false
-}
-
-/// How long a busy writer waits between writes: [`COALESCE_PER_CONNECTION`]
-/// for each connection the server has, at most [`MAX_COALESCE`]. Every
-/// wake-up and `write()` costs CPU and the whole server pays for all of them,
-/// so the window grows with the number of writers: with N busy writers each
-/// writing at most once per window, the server makes at most about
-/// N / window = 66,000 writes a second, however fast messages come.
-/// 100 connections → 1.5 ms, 1,000 → 15 ms. Chosen by measuring with
-/// `chat_bench` (see the README's "How fast is it?"): smaller windows cost
-/// more CPU than two cores have at 1,000 clients; larger ones add latency.
-pub fn coalesce_window(connections: usize) -> Duration {
-    let connections = u32::try_from(connections).unwrap_or(u32::MAX);
-    COALESCE_PER_CONNECTION
-        .saturating_mul(connections)
-        .min(MAX_COALESCE)
-}
-
-/// See [`coalesce_window`].
-pub const COALESCE_PER_CONNECTION: Duration = Duration::from_micros(15);
-
-/// How long a busy writer keeps pacing after its last line before it goes
-/// back to blocking in `recv()`. Going quiet is what makes the next line
-/// expensive: waking a blocked writer is a system call that the *sender* pays,
-/// while holding the state lock. A room with a message every few hundred
-/// milliseconds therefore keeps its writers in the busy gear.
-pub const BUSY_LINGER: Duration = Duration::from_millis(250);
-
-/// The longest a line can be held back by coalescing.
-pub const MAX_COALESCE: Duration = Duration::from_millis(15);

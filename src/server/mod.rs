@@ -1,0 +1,15 @@
+//! The chat server's sockets and threads: the accept loop ([`run`]), one
+//! reader and one writer thread per connection, how many connections the
+//! machine allows, the page a web browser gets, the machine's addresses for
+//! "how to connect", and the operator password.
+
+mod accept;
+mod addresses;
+mod capacity;
+mod connection;
+mod http_page;
+mod secret;
+mod writer;
+
+pub use accept::{run, DRAIN_TIMEOUT};
+pub(crate) use secret::constant_time_eq;
