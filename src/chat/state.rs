@@ -4,10 +4,13 @@
 //! One [`State`] lives behind one `Mutex` (see [`SharedState`]), and every
 //! connection's reader thread locks it to act on a command. That is the whole
 //! concurrency story, on purpose: one lock is easy to reason about, and it is
-//! held only for in-memory work — looking people up, appending one line to
-//! the history file, and putting already-formatted lines into queues with
-//! `try_send`, which never waits. No socket is ever written while the lock is
-//! held: each connection has its own writer thread that does the slow part.
+//! held for in-memory work — looking people up and putting already-formatted
+//! lines into queues with `try_send`, which never waits — and for one thing
+//! that is not in memory: appending the message to the history (a write to
+//! the file, and with `fsync = always` a wait for the disk), because a
+//! message is stored before it is delivered, in delivery order. No socket is
+//! ever written while the lock is held: each connection has its own writer
+//! thread that does the slow part.
 //!
 //! Holding the lock while queueing is also what gives the ordering guarantee:
 //! because a message is queued for all recipients before the next message can
@@ -34,7 +37,7 @@ use crate::log;
 use crate::server::constant_time_eq;
 use crate::support::timestamp;
 use crate::wire::command::{Command, Dialect, Mistake};
-use crate::wire::event::{Event, Refusal};
+use crate::wire::event::{Event, OperatorAction, Refusal};
 use crate::wire::render::render;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -96,7 +99,8 @@ struct Conn {
     outbox: Outbox,
     /// `None` until registered.
     name: Option<String>,
-    /// Chosen at registration; unregistered clients get protocol lines.
+    /// Until registration, the dialect of the client's latest line (see
+    /// `note_dialect`); registering fixes it.
     dialect: Dialect,
     /// Key of the room they are in.
     room: Option<String>,
@@ -280,7 +284,7 @@ impl State {
         };
         let registered = conn.name.is_some();
         let flow = match command {
-            Command::Invalid(mistake) => self.refused(id, mistake_refusal(mistake)),
+            Command::Invalid(mistake) => self.reply_refusal(id, mistake_refusal(mistake)),
             Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
             Command::Help => {
@@ -292,11 +296,11 @@ impl State {
                 self.disconnect(id, "quit");
                 Flow::Close
             }
-            _ if !registered => self.refused(id, Refusal::ChooseNameFirst),
+            _ if !registered => self.reply_refusal(id, Refusal::ChooseNameFirst),
             Command::Join(room) => self.join(id, &room),
             Command::Leave => match self.leave_room(id, true) {
                 Some(room) => self.reply(id, Event::Left { room }),
-                None => self.refused(id, Refusal::NotInRoom),
+                None => self.reply_refusal(id, Refusal::NotInRoom),
             },
             Command::Say(text) => self.say(id, &text),
             Command::Private { to, text } => self.private(id, &to, &text),
@@ -347,14 +351,14 @@ impl State {
             return Flow::Close;
         };
         if !conn.authenticated {
-            return self.refused(id, Refusal::PasswordRequired);
+            return self.reply_refusal(id, Refusal::PasswordRequired);
         }
         if !names::is_valid_username(&name) {
-            return self.refused(id, Refusal::InvalidUsername);
+            return self.reply_refusal(id, Refusal::InvalidUsername);
         }
         let key = names::key(&name);
         if self.names.get(&key).is_some_and(|&owner| owner != id) {
-            return self.refused(id, Refusal::UsernameTaken);
+            return self.reply_refusal(id, Refusal::UsernameTaken);
         }
         let old_name = conn.name.clone();
         self.names.insert(key.clone(), id);
@@ -429,7 +433,7 @@ impl State {
 
     fn join(&mut self, id: ConnId, typed: &str) -> Flow {
         let Some(room_name) = names::normalize_room(typed) else {
-            return self.refused(id, Refusal::InvalidRoom);
+            return self.reply_refusal(id, Refusal::InvalidRoom);
         };
         let key = names::key(&room_name);
         let Some(conn) = self.conns.get(&id) else {
@@ -437,7 +441,7 @@ impl State {
         };
         if conn.room.as_deref() == Some(key.as_str()) {
             let shown = self.room_name(&key);
-            return self.refused(id, Refusal::AlreadyIn(shown));
+            return self.reply_refusal(id, Refusal::AlreadyIn(shown));
         }
         let user = conn.name.clone().unwrap_or_default();
         self.leave_room(id, true);
@@ -502,7 +506,7 @@ impl State {
             &speech.user,
             &speech.text,
         ) {
-            return self.refused(id, Refusal::CouldNotStore);
+            return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         let event = Event::RoomMessage {
             room: speech.room,
@@ -520,14 +524,14 @@ impl State {
             return Err(Flow::Close);
         };
         if conn.muted {
-            return Err(self.refused(id, Refusal::Muted));
+            return Err(self.reply_refusal(id, Refusal::Muted));
         }
         let Some(room_key) = conn.room.clone() else {
-            return Err(self.refused(id, Refusal::NotInRoom));
+            return Err(self.reply_refusal(id, Refusal::NotInRoom));
         };
         let text = sanitize::clean(text).into_owned();
         if text.trim().is_empty() {
-            return Err(self.refused(id, Refusal::EmptyMessage));
+            return Err(self.reply_refusal(id, Refusal::EmptyMessage));
         }
         Ok(Speech {
             room: self.room_name(&room_key),
@@ -542,23 +546,23 @@ impl State {
 
     fn private(&mut self, id: ConnId, to: &str, text: &str) -> Flow {
         let Some(&target) = self.names.get(&names::key(to)) else {
-            return self.refused(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound);
         };
         let (Some(conn), Some(target_conn)) = (self.conns.get(&id), self.conns.get(&target)) else {
-            return self.refused(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound);
         };
         // Muted users may still ask an operator for help.
         if conn.muted && !target_conn.operator {
-            return self.refused(id, Refusal::Muted);
+            return self.reply_refusal(id, Refusal::Muted);
         }
         let text = sanitize::clean(text).into_owned();
         if text.trim().is_empty() {
-            return self.refused(id, Refusal::EmptyMessage);
+            return self.reply_refusal(id, Refusal::EmptyMessage);
         }
         let from = conn.name.clone().unwrap_or_default();
         let to = target_conn.name.clone().unwrap_or_default();
         if !self.record(RecordKind::Private, &format!("@{to}"), &from, &text) {
-            return self.refused(id, Refusal::CouldNotStore);
+            return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         self.send(
             target,
@@ -625,7 +629,7 @@ impl State {
         let reason = reason.map(|r| sanitize::clean(&r).into_owned());
         let (target_name, room_key) = match self.conns.get(&target) {
             Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
-            None => return self.refused(id, Refusal::UserNotFound),
+            None => return self.reply_refusal(id, Refusal::UserNotFound),
         };
         log!(
             "{by} kicked {target_name}{}",
@@ -653,7 +657,13 @@ impl State {
         // The KICK line already told the room; no separate LEAVE.
         self.remove(target, false);
         if target != id {
-            self.send(id, &Event::Done(format!("Kicked {target_name}")));
+            self.send(
+                id,
+                &Event::Done {
+                    action: OperatorAction::Kicked,
+                    user: target_name,
+                },
+            );
         }
         Flow::Continue
     }
@@ -663,7 +673,7 @@ impl State {
             return Flow::Continue;
         };
         let Some(conn) = self.conns.get_mut(&target) else {
-            return self.refused(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound);
         };
         conn.muted = muted;
         let name = conn.name.clone().unwrap_or_default();
@@ -675,13 +685,17 @@ impl State {
             log!("{by} unmuted {name}");
         }
         self.send(target, &Event::YouWereMuted { by, muted });
-        let done = if muted { "Muted" } else { "Unmuted" };
-        self.reply(id, Event::Done(format!("{done} {name}")))
+        let action = if muted {
+            OperatorAction::Muted
+        } else {
+            OperatorAction::Unmuted
+        };
+        self.reply(id, Event::Done { action, user: name })
     }
 
     fn announce(&mut self, id: ConnId, text: &str) -> Flow {
         let Some(by) = self.operator_name(id) else {
-            return self.refused(id, Refusal::NotOperator);
+            return self.reply_refusal(id, Refusal::NotOperator);
         };
         log!("{by} announced to everyone");
         let event = Event::Announcement(sanitize::clean(text).into_owned());
@@ -698,7 +712,7 @@ impl State {
 
     fn topic(&mut self, id: ConnId, text: Option<String>) -> Flow {
         let Some(key) = self.conns.get(&id).and_then(|conn| conn.room.clone()) else {
-            return self.refused(id, Refusal::NotInRoom);
+            return self.reply_refusal(id, Refusal::NotInRoom);
         };
         let room = self.room_name(&key);
         let Some(text) = text else {
@@ -706,7 +720,7 @@ impl State {
             return self.reply(id, Event::TopicIs { room, topic });
         };
         let Some(by) = self.operator_name(id) else {
-            return self.refused(id, Refusal::NotOperator);
+            return self.reply_refusal(id, Refusal::NotOperator);
         };
         let text = sanitize::clean(&text).into_owned();
         if let Some(room) = self.rooms.get_mut(&key) {
@@ -723,7 +737,7 @@ impl State {
             Err(flow) => return flow,
         };
         if !self.record(RecordKind::Action, &speech.room, &speech.user, &speech.text) {
-            return self.refused(id, Refusal::CouldNotStore);
+            return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         let event = Event::Action {
             room: speech.room,
@@ -750,11 +764,11 @@ impl State {
     /// after refusing (not an operator, no such user).
     fn operator_and_target(&mut self, id: ConnId, user: &str) -> Option<(String, ConnId)> {
         let Some(by) = self.operator_name(id) else {
-            self.refused(id, Refusal::NotOperator);
+            self.reply_refusal(id, Refusal::NotOperator);
             return None;
         };
         let Some(&target) = self.names.get(&names::key(user)) else {
-            self.refused(id, Refusal::UserNotFound);
+            self.reply_refusal(id, Refusal::UserNotFound);
             return None;
         };
         Some((by, target))
@@ -842,7 +856,7 @@ impl State {
         }
     }
 
-    fn refused(&mut self, id: ConnId, refusal: Refusal) -> Flow {
+    fn reply_refusal(&mut self, id: ConnId, refusal: Refusal) -> Flow {
         self.send(id, &Event::Refused(refusal));
         Flow::Continue
     }

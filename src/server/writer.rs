@@ -91,8 +91,10 @@ fn drain(inbox: &Receiver<Arc<str>>, batch: &mut Vec<u8>) -> bool {
 /// wake-up and `write()` costs CPU and the whole server pays for all of them,
 /// so the window grows with the number of writers: with N busy writers each
 /// writing at most once per window, the server makes at most about
-/// N / window = 66,000 writes a second, however fast messages come.
-/// 100 connections → 1.5 ms, 1,000 → 15 ms. Chosen by measuring with
+/// N / window writes a second, however fast messages come. Up to 1,000
+/// connections that is about 66,000 (100 → 1.5 ms, 1,000 → 15 ms); above,
+/// the window stays at 15 ms and the ceiling grows with N (2,000
+/// connections → about 133,000). Chosen by measuring with
 /// `chat_bench` (see the README's "How fast is it?"): smaller windows cost
 /// more CPU than two cores have at 1,000 clients; larger ones add latency.
 pub fn coalesce_window(connections: usize) -> Duration {

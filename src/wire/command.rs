@@ -3,10 +3,10 @@
 //! The server speaks two dialects on the same port, and the line's first word
 //! decides which command it is:
 //!
-//! - **Protocol mode** (programs, and people who like seed 002's protocol):
+//! - **Protocol mode** (programs, and people who like the protocol spec in the README):
 //!   upper-case verbs such as `JOIN #general` or `PRIVMSG bob hi`. Any line
 //!   that does not start with a verb is a room message, so `Hello everyone!`
-//!   works as the seed's transcript shows. `/commands` are understood too.
+//!   works as the README's protocol transcript shows. `/commands` are understood too.
 //! - **Chat mode** (people on `nc` or `telnet`): only `/commands` are
 //!   commands; every other line is a message. Someone typing "QUIT smoking"
 //!   is chatting, not leaving. `//text` sends a message that starts with `/`.

@@ -70,7 +70,10 @@ pub enum Event {
     /// `OPER` was right.
     Operator,
     /// An operator command worked: "Kicked bob", "Muted bob".
-    Done(String),
+    Done {
+        action: OperatorAction,
+        user: String,
+    },
     /// A command was refused; nothing happened.
     Refused(Refusal),
 
@@ -127,6 +130,25 @@ pub enum Event {
     Announcement(String),
     /// The server is stopping; the connection closes after this.
     ShuttingDown,
+}
+
+/// What an operator did to a user, for [`Event::Done`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorAction {
+    Kicked,
+    Muted,
+    Unmuted,
+}
+
+impl OperatorAction {
+    /// The word both dialects use: `OK Kicked bob`, `*** Kicked bob`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            OperatorAction::Kicked => "Kicked",
+            OperatorAction::Muted => "Muted",
+            OperatorAction::Unmuted => "Unmuted",
+        }
+    }
 }
 
 /// Why a command was refused. These are part of normal running (a taken

@@ -28,8 +28,9 @@ use crate::wire::event::{Event, Refusal};
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
 
-/// Renders `event` for a client in `dialect` (unregistered clients get
-/// [`Dialect::Protocol`]: they have not told us which dialect they speak).
+/// Renders `event` for a client in `dialect` (before registering, the
+/// dialect of the client's latest line: the state guesses it from whether
+/// the line starts with `/`).
 pub fn render(event: &Event, dialect: Dialect) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
@@ -78,7 +79,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Goodbye => line("OK Goodbye!".into()),
         Event::Operator => line("OK You are an operator".into()),
-        Event::Done(what) => line(format!("OK {what}")),
+        Event::Done { action, user } => line(format!("OK {} {user}", action.verb())),
         Event::Refused(refusal) => line(format!(
             "ERROR {}",
             refusal_text(refusal, Dialect::Protocol)
@@ -163,7 +164,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Goodbye => line("*** Goodbye!".into()),
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
-        Event::Done(what) => line(format!("*** {what}")),
+        Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         Event::Private { from, text } => line(format!("[private] {from}: {text}")),
