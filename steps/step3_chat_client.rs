@@ -67,7 +67,6 @@ use std::time::Duration;
 const DEFAULT_HOST: &str = "127.0.0.1";
 const DEFAULT_PORT: u16 = 7007;
 const DEFAULT_ROOM: &str = "#general";
-/// An environment variable, not a flag, so it does not show up in `ps`.
 /// The longest line from the server we keep; the rest of a longer one is
 /// dropped. Without a cap, a server that never sends "\n" could fill memory.
 const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -163,6 +162,8 @@ fn main() {
     }
 
     // Introduce ourselves. Everything goes through `send`, from this thread.
+    // The password comes from an environment variable, not a flag, so it
+    // does not show up in `ps`.
     if let Some(password) = std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()) {
         send(&mut server, &format!("PASS {password}"));
     }
