@@ -9,3 +9,6 @@ pub(crate) mod names;
 pub(crate) mod ratelimit;
 pub mod sanitize;
 pub(crate) mod state;
+
+#[cfg(test)]
+mod state_tests;
