@@ -90,6 +90,16 @@ pub enum Flow {
     Pause(Duration),
 }
 
+/// What the reader needs to know after [`State::apply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub flow: Flow,
+    /// The dialect the client registered in; `None` while it has no name
+    /// (the reader then keeps the registration deadline and guesses each
+    /// line's dialect).
+    pub registered: Option<Dialect>,
+}
+
 /// One connection, registered or not.
 struct Conn {
     addr: SocketAddr,
@@ -244,21 +254,9 @@ impl State {
     }
 
     /// The dialect to parse this client's lines in: `None` before registering.
-    pub fn dialect(&self, id: ConnId) -> Option<Dialect> {
+    fn registered_dialect(&self, id: ConnId) -> Option<Dialect> {
         let conn = self.conns.get(&id)?;
         conn.name.as_ref().map(|_| conn.dialect)
-    }
-
-    /// Before registering, replies follow the dialect of the client's latest
-    /// line: someone typing `/pass` on `nc` is a person and gets
-    /// `*** Password accepted…`, a program sending `PASS` gets `OK …`.
-    /// Registering fixes the dialect for good.
-    pub fn note_dialect(&mut self, id: ConnId, dialect: Dialect) {
-        if let Some(conn) = self.conns.get_mut(&id) {
-            if conn.name.is_none() {
-                conn.dialect = dialect;
-            }
-        }
     }
 
     /// Tells one client its command was refused.
@@ -278,12 +276,29 @@ impl State {
     /// Acts on one command from `id`. The heart of the server: every protocol
     /// rule in the README's command table is in this `match` and the methods
     /// it calls.
-    pub fn apply(&mut self, id: ConnId, command: Command) -> Flow {
-        let Some(conn) = self.conns.get(&id) else {
+    ///
+    /// `line_dialect` is the dialect the reader read the line in. Before
+    /// registering, replies follow it: someone typing `/pass` on `nc` is a
+    /// person and gets `*** Password accepted…`, a program sending `PASS`
+    /// gets `OK …`. Registering fixes the dialect for good.
+    pub fn apply(&mut self, id: ConnId, line_dialect: Dialect, command: Command) -> Applied {
+        let flow = self.act(id, line_dialect, command);
+        self.drop_overflowed();
+        Applied {
+            flow,
+            registered: self.registered_dialect(id),
+        }
+    }
+
+    fn act(&mut self, id: ConnId, line_dialect: Dialect, command: Command) -> Flow {
+        let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close; // kicked or dropped while this line was in flight
         };
         let registered = conn.name.is_some();
-        let flow = match command {
+        if !registered {
+            conn.dialect = line_dialect;
+        }
+        match command {
             Command::Invalid(mistake) => self.reply_refusal(id, mistake_refusal(mistake)),
             Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
@@ -313,9 +328,7 @@ impl State {
             Command::Announce(text) => self.announce(id, &text),
             Command::Topic(text) => self.topic(id, text),
             Command::Action(text) => self.action(id, &text),
-        };
-        self.drop_overflowed();
-        flow
+        }
     }
 
     /// Removes a connection for good and tells its room (the cleanup guard of

@@ -4,10 +4,11 @@
 //! way a connection's reader does, and checks the exact lines each member
 //! receives.
 
-use super::state::{ConnId, Flow, State};
+use super::state::{Applied, ConnId, Flow, State};
 use crate::config::ServerConfig;
 use crate::history::History;
 use crate::wire::command::{self, Dialect};
+use std::cell::Cell;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
@@ -21,6 +22,8 @@ struct Member {
     id: ConnId,
     inbox: Receiver<Arc<str>>,
     hung_up: Arc<AtomicBool>,
+    /// What the last `apply` said, as the reader keeps it.
+    registered: Cell<Option<Dialect>>,
 }
 
 fn state_with(config: ServerConfig) -> State {
@@ -45,7 +48,12 @@ fn connect_with_queue(state: &mut State, port: u16, queue_len: usize) -> Member 
     let Ok(id) = state.admit(addr, outbox, hangup) else {
         panic!("connection refused");
     };
-    Member { id, inbox, hung_up }
+    Member {
+        id,
+        inbox,
+        hung_up,
+        registered: Cell::new(None),
+    }
 }
 
 fn connect(state: &mut State, port: u16) -> Member {
@@ -53,17 +61,24 @@ fn connect(state: &mut State, port: u16) -> Member {
 }
 
 /// Sends one line as the connection's reader does.
+/// Sends one line as the connection's reader does, with the dialect the
+/// reader would have: `registered` if the client has a name, else guessed
+/// from the line.
+fn send_in(state: &mut State, member: &Member, registered: Option<Dialect>, line: &str) -> Applied {
+    let line_dialect = registered.unwrap_or(if line.starts_with('/') {
+        Dialect::Chat
+    } else {
+        Dialect::Protocol
+    });
+    let parsed = command::parse(line, registered);
+    state.apply(member.id, line_dialect, parsed)
+}
+
+/// Sends one line; the dialect is remembered per member, like a reader does.
 fn send(state: &mut State, member: &Member, line: &str) -> Flow {
-    if state.dialect(member.id).is_none() {
-        let guess = if line.starts_with('/') {
-            Dialect::Chat
-        } else {
-            Dialect::Protocol
-        };
-        state.note_dialect(member.id, guess);
-    }
-    let parsed = command::parse(line, state.dialect(member.id));
-    state.apply(member.id, parsed)
+    let applied = send_in(state, member, member.registered.get(), line);
+    member.registered.set(applied.registered);
+    applied.flow
 }
 
 /// Everything queued for `member` since the last call, one entry per line.

@@ -35,7 +35,7 @@ use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
 use crate::config::ServerConfig;
 use crate::log;
 use crate::server::{http_page, writer};
-use crate::wire::command;
+use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
 use crate::wire::render::render;
@@ -97,11 +97,11 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
         Err(refusal) => {
             log!(
                 "Refused connection from {addr}: {}",
-                crate::wire::render::refusal_text(&refusal, command::Dialect::Protocol)
+                crate::wire::render::refusal_text(&refusal, Dialect::Protocol)
             );
             // A fresh socket's send buffer is empty: this short write cannot block.
             let _ = (&*stream)
-                .write_all(render(&Event::Refused(refusal), command::Dialect::Protocol).as_bytes());
+                .write_all(render(&Event::Refused(refusal), Dialect::Protocol).as_bytes());
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
@@ -156,7 +156,11 @@ struct Reader<'a> {
     context: &'a ServerContext,
     id: ConnId,
     greeted: bool,
-    registered: bool,
+    /// The dialect the client registered in, as [`State::apply`] last said;
+    /// `None` until it has a name.
+    ///
+    /// [`State::apply`]: crate::chat::state::State::apply
+    registered: Option<Dialect>,
     flood: TokenBucket,
     /// Already told "Slow down" for the current burst: the error is sent once
     /// per burst, so a flood cannot make the server flood back.
@@ -175,7 +179,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         context,
         id,
         greeted: false,
-        registered: false,
+        registered: None,
         flood: TokenBucket::new(config.rate_per_sec, config.rate_burst, Instant::now()),
         throttled: false,
     };
@@ -186,7 +190,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
     loop {
         // Until registered, reads wait at most until the registration
         // deadline (and, before the greeting, at most GREETING_DELAY).
-        let timeout = if reader.registered {
+        let timeout = if reader.registered.is_some() {
             None
         } else {
             let left = register_deadline.saturating_duration_since(Instant::now());
@@ -283,20 +287,17 @@ impl Reader<'_> {
         if text.trim().is_empty() {
             return Flow::Continue; // a line of spaces is an empty line
         }
-        let mut state = state::lock(&self.context.state);
-        if !self.registered {
-            let dialect = if text.starts_with('/') {
-                command::Dialect::Chat
-            } else {
-                command::Dialect::Protocol
-            };
-            state.note_dialect(self.id, dialect);
-        }
-        let command = command::parse(&text, state.dialect(self.id));
-        let flow = state.apply(self.id, command);
-        if !self.registered {
-            self.registered = state.dialect(self.id).is_some();
-        }
-        flow
+        // Until registered, each line's dialect is guessed from its shape: a
+        // person types `/nick`, a program sends `USERNAME`.
+        let line_dialect = self.registered.unwrap_or(if text.starts_with('/') {
+            Dialect::Chat
+        } else {
+            Dialect::Protocol
+        });
+        let command = command::parse(&text, self.registered);
+        // The lock is taken once, for the state change and the queueing.
+        let applied = state::lock(&self.context.state).apply(self.id, line_dialect, command);
+        self.registered = applied.registered;
+        applied.flow
     }
 }
