@@ -32,16 +32,18 @@
 
 use crate::chat::{names, sanitize};
 use crate::config::ServerConfig;
-use crate::history::{History, Record, RecordKind};
+use crate::history::{History, RecordKind};
 use crate::log;
-use crate::server::constant_time_eq;
-use crate::support::timestamp;
+mod delivery;
+mod operator;
+mod registration;
+
 use crate::wire::command::{Command, Dialect, Mistake};
-use crate::wire::event::{Event, OperatorAction, Refusal};
-use crate::wire::render::render;
+use crate::wire::event::{Event, Refusal};
+use delivery::queue;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -359,91 +361,6 @@ impl State {
 
     // ---- Commands ------------------------------------------------------
 
-    fn register(&mut self, id: ConnId, name: String, dialect: Dialect) -> Flow {
-        let Some(conn) = self.conns.get(&id) else {
-            return Flow::Close;
-        };
-        if !conn.authenticated {
-            return self.reply_refusal(id, Refusal::PasswordRequired);
-        }
-        if !names::is_valid_username(&name) {
-            return self.reply_refusal(id, Refusal::InvalidUsername);
-        }
-        let key = names::key(&name);
-        if self.names.get(&key).is_some_and(|&owner| owner != id) {
-            return self.reply_refusal(id, Refusal::UsernameTaken);
-        }
-        let old_name = conn.name.clone();
-        self.names.insert(key.clone(), id);
-        let muted = self.muted_names.contains(&key);
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return Flow::Close;
-        };
-        conn.name = Some(name.clone());
-        match old_name {
-            None => {
-                conn.dialect = dialect;
-                conn.muted = muted;
-                let dialect_name = match dialect {
-                    Dialect::Protocol => "protocol",
-                    Dialect::Chat => "chat",
-                };
-                log!("Registered {} in {dialect_name} mode", conn.who());
-                self.send(id, &Event::Welcome { name });
-                if dialect == Dialect::Chat {
-                    if let Some(room) = self.settings.default_room.clone() {
-                        return self.join(id, &room);
-                    }
-                }
-            }
-            Some(old) => {
-                let was_muted = conn.muted;
-                let room = conn.room.clone();
-                let old_key = names::key(&old);
-                if old_key != key {
-                    self.names.remove(&old_key);
-                    if was_muted {
-                        self.muted_names.remove(&old_key);
-                        self.muted_names.insert(key);
-                    }
-                }
-                log!("{old} is now known as {name}");
-                let nick = Event::NickChanged {
-                    old: old.clone(),
-                    new: name.clone(),
-                };
-                self.send(id, &Event::Renamed { old, new: name });
-                if let Some(room) = room {
-                    self.broadcast(&room, &nick, Some(id));
-                }
-            }
-        }
-        Flow::Continue
-    }
-
-    fn pass(&mut self, id: ConnId, password: &str) -> Flow {
-        let right = match &self.settings.password {
-            None => true,
-            Some(expected) => constant_time_eq(password.as_bytes(), expected.as_bytes()),
-        };
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return Flow::Close;
-        };
-        if right {
-            conn.authenticated = true;
-            return self.reply(id, Event::PasswordAccepted);
-        }
-        conn.wrong_passwords += 1;
-        let tries = conn.wrong_passwords;
-        log!("Wrong server password from {} (try {tries})", conn.who());
-        self.send(id, &Event::Refused(Refusal::WrongPassword));
-        if tries >= MAX_WRONG_PASSWORDS {
-            self.disconnect(id, "too many wrong passwords");
-            return Flow::Close;
-        }
-        Flow::Continue
-    }
-
     fn join(&mut self, id: ConnId, typed: &str) -> Flow {
         let Some(room_name) = names::normalize_room(typed) else {
             return self.reply_refusal(id, Refusal::InvalidRoom);
@@ -618,132 +535,6 @@ impl State {
         self.reply(id, Event::UserList { room, users })
     }
 
-    fn oper(&mut self, id: ConnId, password: &str) -> Flow {
-        let right = constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return Flow::Close;
-        };
-        if right {
-            conn.operator = true;
-            log!("{} is now an operator", conn.who());
-            return self.reply(id, Event::Operator);
-        }
-        conn.wrong_opers += 1;
-        let tries = conn.wrong_opers;
-        log!("Wrong operator password from {} (try {tries})", conn.who());
-        self.send(id, &Event::Refused(Refusal::WrongPassword));
-        Flow::Pause(OPER_PENALTY * tries.min(10))
-    }
-
-    fn kick(&mut self, id: ConnId, user: &str, reason: Option<String>) -> Flow {
-        let Some((by, target)) = self.operator_and_target(id, user) else {
-            return Flow::Continue;
-        };
-        let reason = reason.map(|r| sanitize::clean(&r).into_owned());
-        let (target_name, room_key) = match self.conns.get(&target) {
-            Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
-            None => return self.reply_refusal(id, Refusal::UserNotFound),
-        };
-        log!(
-            "{by} kicked {target_name}{}",
-            reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        );
-        self.send(
-            target,
-            &Event::YouWereKicked {
-                by: by.clone(),
-                reason: reason.clone(),
-            },
-        );
-        if let Some(key) = room_key {
-            let kicked = Event::Kicked {
-                room: self.room_name(&key),
-                user: target_name.clone(),
-                by,
-                reason,
-            };
-            self.broadcast(&key, &kicked, Some(target));
-        }
-        // The KICK line already told the room; no separate LEAVE.
-        self.remove(target, false);
-        if target != id {
-            self.send(
-                id,
-                &Event::Done {
-                    action: OperatorAction::Kicked,
-                    user: target_name,
-                },
-            );
-        }
-        Flow::Continue
-    }
-
-    fn mute(&mut self, id: ConnId, user: &str, muted: bool) -> Flow {
-        let Some((by, target)) = self.operator_and_target(id, user) else {
-            return Flow::Continue;
-        };
-        let Some(conn) = self.conns.get_mut(&target) else {
-            return self.reply_refusal(id, Refusal::UserNotFound);
-        };
-        conn.muted = muted;
-        let name = conn.name.clone().unwrap_or_default();
-        if muted {
-            self.muted_names.insert(names::key(&name));
-            log!("{by} muted {name}");
-        } else {
-            self.muted_names.remove(&names::key(&name));
-            log!("{by} unmuted {name}");
-        }
-        self.send(target, &Event::YouWereMuted { by, muted });
-        let action = if muted {
-            OperatorAction::Muted
-        } else {
-            OperatorAction::Unmuted
-        };
-        self.reply(id, Event::Done { action, user: name })
-    }
-
-    fn announce(&mut self, id: ConnId, text: &str) -> Flow {
-        let Some(by) = self.operator_name(id) else {
-            return self.reply_refusal(id, Refusal::NotOperator);
-        };
-        log!("{by} announced to everyone");
-        let event = Event::Announcement(sanitize::clean(text).into_owned());
-        let everyone: Vec<ConnId> = self.names.values().copied().collect();
-        let mut rendered = [None, None];
-        for member in everyone {
-            if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, &event, conn.dialect);
-                queue(member, conn, line, &mut self.overflowed);
-            }
-        }
-        Flow::Continue
-    }
-
-    fn topic(&mut self, id: ConnId, text: Option<String>) -> Flow {
-        let Some(key) = self.conns.get(&id).and_then(|conn| conn.room.clone()) else {
-            return self.reply_refusal(id, Refusal::NotInRoom);
-        };
-        let room = self.room_name(&key);
-        let Some(text) = text else {
-            let topic = self.rooms.get(&key).and_then(|r| r.topic.clone());
-            return self.reply(id, Event::TopicIs { room, topic });
-        };
-        let Some(by) = self.operator_name(id) else {
-            return self.reply_refusal(id, Refusal::NotOperator);
-        };
-        let text = sanitize::clean(&text).into_owned();
-        if let Some(room) = self.rooms.get_mut(&key) {
-            room.topic = Some(text.clone());
-        }
-        log!("{by} set the topic of {room}");
-        self.broadcast(&key, &Event::TopicSet { room, by, text }, None);
-        Flow::Continue
-    }
-
     fn action(&mut self, id: ConnId, text: &str) -> Flow {
         let speech = match self.speech(id, text) {
             Ok(speech) => speech,
@@ -762,31 +553,6 @@ impl State {
     }
 
     // ---- Helpers ---------------------------------------------------------
-
-    /// The operator's name, or `None` (after telling them) if they are not one.
-    fn operator_name(&self, id: ConnId) -> Option<String> {
-        let conn = self.conns.get(&id)?;
-        if conn.operator {
-            conn.name.clone()
-        } else {
-            None
-        }
-    }
-
-    /// For operator commands on a user: (operator's name, target), or `None`
-    /// after refusing (not an operator, no such user).
-    fn operator_and_target(&mut self, id: ConnId, user: &str) -> Option<(String, ConnId)> {
-        let Some(by) = self.operator_name(id) else {
-            self.reply_refusal(id, Refusal::NotOperator);
-            return None;
-        };
-        let Some(&target) = self.names.get(&names::key(user)) else {
-            self.reply_refusal(id, Refusal::UserNotFound);
-            return None;
-        };
-        Some((by, target))
-    }
-
     /// A room's name as shown, from its key.
     fn room_name(&self, key: &str) -> String {
         self.rooms
@@ -834,101 +600,6 @@ impl State {
                 self.connections_per_ip.remove(&conn.addr.ip());
             }
         }
-    }
-
-    /// Disconnects everyone whose queue overflowed. Their leaving is itself
-    /// broadcast and may overflow someone else, hence the loop.
-    fn drop_overflowed(&mut self) {
-        while let Some(id) = self.overflowed.pop() {
-            if let Some(conn) = self.conns.get(&id) {
-                log!("Disconnected {}: send queue full", conn.who());
-                // Its writer may be stuck in write() to a client that reads
-                // nothing: shutting the socket down unblocks it.
-                (conn.hangup)();
-                self.remove(id, true);
-            }
-        }
-    }
-
-    /// Appends a record to the history. `false` (after logging loudly) if it
-    /// could not be stored; the caller then refuses the message.
-    fn record(&mut self, kind: RecordKind, place: &str, sender: &str, text: &str) -> bool {
-        let record = Record {
-            time_ms: timestamp::now_millis(),
-            kind,
-            place: place.to_string(),
-            sender: sender.to_string(),
-            text: text.to_string(),
-        };
-        match self.history.append(&record) {
-            Ok(()) => true,
-            Err(error) => {
-                log!("ERROR: could not write to the history file: {error}; refusing messages until it works again");
-                false
-            }
-        }
-    }
-
-    fn reply_refusal(&mut self, id: ConnId, refusal: Refusal) -> Flow {
-        self.send(id, &Event::Refused(refusal));
-        Flow::Continue
-    }
-
-    fn reply(&mut self, id: ConnId, event: Event) -> Flow {
-        self.send(id, &event);
-        Flow::Continue
-    }
-
-    /// Queues `event` for one client, rendered in its dialect.
-    fn send(&mut self, id: ConnId, event: &Event) {
-        if let Some(conn) = self.conns.get(&id) {
-            let line: Arc<str> = Arc::from(render(event, conn.dialect));
-            queue(id, conn, &line, &mut self.overflowed);
-        }
-    }
-
-    /// Queues `event` for every member of a room (but `except`). The event is
-    /// rendered at most once per dialect, and every recipient's queue gets a
-    /// pointer to the same text.
-    fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
-        let Some(room) = self.rooms.get(room_key) else {
-            return;
-        };
-        let mut rendered = [None, None];
-        for &member in &room.members {
-            if Some(member) == except {
-                continue;
-            }
-            if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, event, conn.dialect);
-                queue(member, conn, line, &mut self.overflowed);
-            }
-        }
-    }
-}
-
-/// The event's text in `dialect`, rendered on first use.
-fn rendered_for<'a>(
-    rendered: &'a mut [Option<Arc<str>>; 2],
-    event: &Event,
-    dialect: Dialect,
-) -> &'a Arc<str> {
-    let slot = match dialect {
-        Dialect::Protocol => 0,
-        Dialect::Chat => 1,
-    };
-    rendered[slot].get_or_insert_with(|| Arc::from(render(event, dialect)))
-}
-
-/// Puts a line in a client's queue without ever waiting. A full queue marks
-/// the client for disconnection (the slow-client policy in the module notes).
-fn queue(id: ConnId, conn: &Conn, line: &Arc<str>, overflowed: &mut Vec<ConnId>) {
-    match conn.outbox.try_send(Arc::clone(line)) {
-        Ok(()) => {}
-        Err(TrySendError::Full(_)) => overflowed.push(id),
-        // The writer already stopped (the socket failed); the reader's
-        // cleanup is about to remove this connection.
-        Err(TrySendError::Disconnected(_)) => {}
     }
 }
 
