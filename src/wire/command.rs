@@ -81,36 +81,159 @@ pub enum Mistake {
     Unknown(String),
 }
 
-/// How a command is written in each dialect, for `ERROR Usage: …`.
+/// What a command is, whatever the dialect spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Register,
+    Pass,
+    Join,
+    Leave,
+    Say,
+    Private,
+    Action,
+    Users,
+    Rooms,
+    Topic,
+    Oper,
+    Help,
+    Quit,
+    Kick,
+    Mute,
+    Unmute,
+    Announce,
+}
+
+/// The shape of a command's arguments, checked by [`parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Args {
+    None,
+    /// Exactly one word: a name, a room.
+    Word,
+    /// The rest of the line, not empty (passwords may hold spaces).
+    Text,
+    /// A user, then text (`PRIVMSG bob hi`).
+    UserAndText,
+    /// A user, then an optional reason (`KICK bob spamming`).
+    UserAndReason,
+    /// Optional text (`TOPIC` shows, `TOPIC text` sets).
+    OptionalText,
+}
+
+/// Who may use a command; `/help` lists operator commands to operators only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Anyone,
+    Operator,
+}
+
+/// One row of the command table: everything about one command, once.
+///
+/// The dialects are the columns: each has its names (`verbs` for the
+/// protocol, `slash` for chat) and its usage (a field of [`Usage`]). A new
+/// dialect adds a names column, a [`Usage`] field and a [`Dialect`]
+/// variant; parsing, usage errors and `/help` then follow from the table.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CommandSpec {
+    pub kind: Kind,
+    pub args: Args,
+    pub who: Who,
+    /// What `/help` says it does.
+    pub help: &'static str,
+    /// Protocol dialect: upper-case verbs, exact.
+    pub verbs: &'static [&'static str],
+    /// Chat dialect: `/names`, case-insensitive; the first is the usual one.
+    pub slash: &'static [&'static str],
+    pub usage: Usage,
+}
+
+/// How a command is written in each dialect, for `ERROR Usage: …` and
+/// `/help`.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Usage {
     pub protocol: &'static str,
     pub chat: &'static str,
 }
 
-macro_rules! usage {
-    ($name:ident, $protocol:literal, $chat:literal) => {
-        pub const $name: Usage = Usage {
-            protocol: $protocol,
-            chat: $chat,
-        };
-    };
+impl Usage {
+    /// This dialect's column.
+    pub fn in_dialect(&self, dialect: Dialect) -> &'static str {
+        match dialect {
+            Dialect::Protocol => self.protocol,
+            Dialect::Chat => self.chat,
+        }
+    }
 }
 
-/// The usage line of every command that takes arguments.
-pub mod usage {
-    use super::Usage;
-    usage!(USERNAME, "USERNAME <name>", "/nick <name>");
-    usage!(PASS, "PASS <password>", "/pass <password>");
-    usage!(JOIN, "JOIN <room>", "/join <room>");
-    usage!(PRIVMSG, "PRIVMSG <user> <text>", "/msg <user> <text>");
-    usage!(OPER, "OPER <password>", "/op <password>");
-    usage!(KICK, "KICK <user> [reason]", "/kick <user> [reason]");
-    usage!(MUTE, "MUTE <user>", "/mute <user>");
-    usage!(UNMUTE, "UNMUTE <user>", "/unmute <user>");
-    usage!(ANNOUNCE, "ANNOUNCE <text>", "/announce <text>");
-    usage!(ACTION, "ACTION <text>", "/me <text>");
+const fn row(
+    kind: Kind,
+    args: Args,
+    who: Who,
+    verbs: &'static [&'static str],
+    slash: &'static [&'static str],
+    usage: (&'static str, &'static str),
+    help: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        kind,
+        args,
+        who,
+        help,
+        verbs,
+        slash,
+        usage: Usage {
+            protocol: usage.0,
+            chat: usage.1,
+        },
+    }
 }
+
+use Args as A;
+use Kind as K;
+use Who::{Anyone, Operator};
+
+/// Every command, in `/help` order. `TOPIC` has two rows: reading the topic
+/// is for anyone, setting it for operators; both parse the same way, and
+/// parsing uses the first.
+#[rustfmt::skip]
+pub const COMMANDS: &[CommandSpec] = &[
+    row(K::Register, A::Word, Anyone, &["USERNAME"], &["nick"],
+        ("USERNAME <name>", "/nick <name>"), "choose or change your name"),
+    row(K::Join, A::Word, Anyone, &["JOIN"], &["join"],
+        ("JOIN <room>", "/join <room>"), "join a room (made if new); leaves your current one"),
+    row(K::Leave, A::None, Anyone, &["LEAVE"], &["leave", "part"],
+        ("LEAVE", "/leave"), "leave your room"),
+    // In chat, a message is any line that is not a command: no slash name.
+    row(K::Say, A::Text, Anyone, &["MSG"], &[],
+        ("MSG <text>", "<text>"), "say something to your room"),
+    row(K::Private, A::UserAndText, Anyone, &["PRIVMSG"], &["msg"],
+        ("PRIVMSG <user> <text>", "/msg <user> <text>"), "private message"),
+    row(K::Action, A::Text, Anyone, &["ACTION"], &["me"],
+        ("ACTION <text>", "/me <text>"), "act: * you <text>"),
+    row(K::Users, A::None, Anyone, &["USERS"], &["users", "who"],
+        ("USERS", "/users"), "who is in your room (or online)"),
+    row(K::Rooms, A::None, Anyone, &["ROOMS"], &["rooms"],
+        ("ROOMS", "/rooms"), "list rooms"),
+    row(K::Topic, A::OptionalText, Anyone, &["TOPIC"], &["topic"],
+        ("TOPIC [text]", "/topic"), "show the room's topic"),
+    row(K::Pass, A::Text, Anyone, &["PASS"], &["pass"],
+        ("PASS <password>", "/pass <password>"), "the server's password, if it has one"),
+    row(K::Oper, A::Text, Anyone, &["OPER"], &["op"],
+        ("OPER <password>", "/op <password>"), "become an operator (teacher)"),
+    row(K::Help, A::None, Anyone, &["HELP"], &["help"],
+        ("HELP", "/help"), "this list"),
+    row(K::Quit, A::None, Anyone, &["QUIT"], &["quit", "exit"],
+        ("QUIT", "/quit"), "leave the chat"),
+    row(K::Topic, A::OptionalText, Operator, &["TOPIC"], &["topic"],
+        ("TOPIC <text>", "/topic <text>"), "(operator) set the room's topic"),
+    row(K::Kick, A::UserAndReason, Operator, &["KICK"], &["kick"],
+        ("KICK <user> [reason]", "/kick <user> [reason]"), "(operator) disconnect a user"),
+    row(K::Mute, A::Word, Operator, &["MUTE"], &["mute"],
+        ("MUTE <user>", "/mute <user>"), "(operator) silence a user"),
+    row(K::Unmute, A::Word, Operator, &["UNMUTE"], &["unmute"],
+        ("UNMUTE <user>", "/unmute <user>"), "(operator) let them talk again"),
+    row(K::Announce, A::Text, Operator, &["ANNOUNCE"], &["announce"],
+        ("ANNOUNCE <text>", "/announce <text>"), "(operator) message everyone"),
+];
 
 /// Parses one line. `dialect` is the sender's dialect: `None` before
 /// registering, when both dialects are understood.
@@ -120,58 +243,70 @@ pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
         if rest.starts_with('/') {
             return Command::Say(rest.to_string()); // `//text` → "/text"
         }
-        return parse_slash(rest);
+        let (name, args) = split_word(rest);
+        let lower = name.to_ascii_lowercase();
+        return match COMMANDS
+            .iter()
+            .find(|spec| spec.slash.contains(&lower.as_str()))
+        {
+            Some(spec) => build(spec, args, Dialect::Chat),
+            None => Command::Invalid(Mistake::Unknown(format!("/{name}"))),
+        };
     }
     if dialect == Some(Dialect::Chat) {
         return Command::Say(line.to_string());
     }
     let (verb, args) = split_word(line);
-    match verb {
-        "USERNAME" => register(args, Dialect::Protocol),
-        // Passwords are the rest of the line: the settings allow any text,
-        // and a teacher who picks a phrase must not lock the class out.
-        "PASS" => text_arg(args, &usage::PASS, Command::Pass),
-        "JOIN" => one_arg(args, &usage::JOIN, Command::Join),
-        "LEAVE" => Command::Leave,
-        "MSG" if args.is_empty() => Command::Invalid(Mistake::EmptyMessage),
-        "MSG" => Command::Say(args.to_string()),
-        "PRIVMSG" => private(args, &usage::PRIVMSG),
-        "ROOMS" => Command::Rooms,
-        "USERS" => Command::Users,
-        "HELP" => Command::Help,
-        "QUIT" => Command::Quit,
-        "OPER" => text_arg(args, &usage::OPER, Command::Oper),
-        "KICK" => kick(args, &usage::KICK),
-        "MUTE" => one_arg(args, &usage::MUTE, Command::Mute),
-        "UNMUTE" => one_arg(args, &usage::UNMUTE, Command::Unmute),
-        "ANNOUNCE" => text_arg(args, &usage::ANNOUNCE, Command::Announce),
-        "TOPIC" => topic(args),
-        "ACTION" => text_arg(args, &usage::ACTION, Command::Action),
-        _ => Command::Say(line.to_string()),
+    match COMMANDS.iter().find(|spec| spec.verbs.contains(&verb)) {
+        Some(spec) if spec.kind == Kind::Say && args.is_empty() => {
+            Command::Invalid(Mistake::EmptyMessage)
+        }
+        Some(spec) => build(spec, args, Dialect::Protocol),
+        // Any line that does not start with a verb is a room message.
+        None => Command::Say(line.to_string()),
     }
 }
 
-/// A `/command` (without its slash); names are case-insensitive for people.
-fn parse_slash(rest: &str) -> Command {
-    let (name, args) = split_word(rest);
-    match name.to_ascii_lowercase().as_str() {
-        "nick" => register(args, Dialect::Chat),
-        "pass" => text_arg(args, &usage::PASS, Command::Pass), // see PASS above
-        "join" => one_arg(args, &usage::JOIN, Command::Join),
-        "leave" | "part" => Command::Leave,
-        "msg" => private(args, &usage::PRIVMSG),
-        "rooms" => Command::Rooms,
-        "users" | "who" => Command::Users,
-        "help" => Command::Help,
-        "quit" | "exit" => Command::Quit,
-        "op" => text_arg(args, &usage::OPER, Command::Oper),
-        "kick" => kick(args, &usage::KICK),
-        "mute" => one_arg(args, &usage::MUTE, Command::Mute),
-        "unmute" => one_arg(args, &usage::UNMUTE, Command::Unmute),
-        "announce" => text_arg(args, &usage::ANNOUNCE, Command::Announce),
-        "topic" => topic(args),
-        "me" => text_arg(args, &usage::ACTION, Command::Action),
-        _ => Command::Invalid(Mistake::Unknown(format!("/{name}"))),
+/// Checks `args` against the row's shape and builds its [`Command`].
+/// `dialect` is the one the line was written in (registering fixes it).
+fn build(spec: &'static CommandSpec, args: &str, dialect: Dialect) -> Command {
+    let wrong = || Command::Invalid(Mistake::Usage(&spec.usage));
+    let (first, rest) = split_word(args);
+    let one = match spec.args {
+        A::None | A::OptionalText => String::new(),
+        A::Word if first.is_empty() || !rest.is_empty() => return wrong(),
+        A::Word => first.to_string(),
+        A::Text if args.is_empty() => return wrong(),
+        A::Text => args.to_string(),
+        A::UserAndText if first.is_empty() || rest.is_empty() => return wrong(),
+        A::UserAndReason if first.is_empty() => return wrong(),
+        A::UserAndText | A::UserAndReason => first.to_string(),
+    };
+    let optional = |text: &str| (!text.is_empty()).then(|| text.to_string());
+    match spec.kind {
+        K::Register => Command::Register { name: one, dialect },
+        K::Pass => Command::Pass(one),
+        K::Join => Command::Join(one),
+        K::Leave => Command::Leave,
+        K::Say => Command::Say(one),
+        K::Private => Command::Private {
+            to: one,
+            text: rest.to_string(),
+        },
+        K::Action => Command::Action(one),
+        K::Users => Command::Users,
+        K::Rooms => Command::Rooms,
+        K::Topic => Command::Topic(optional(args)),
+        K::Oper => Command::Oper(one),
+        K::Help => Command::Help,
+        K::Quit => Command::Quit,
+        K::Kick => Command::Kick {
+            user: one,
+            reason: optional(rest),
+        },
+        K::Mute => Command::Mute(one),
+        K::Unmute => Command::Unmute(one),
+        K::Announce => Command::Announce(one),
     }
 }
 
@@ -184,59 +319,41 @@ fn split_word(text: &str) -> (&str, &str) {
     }
 }
 
-fn register(args: &str, dialect: Dialect) -> Command {
-    one_arg(args, &usage::USERNAME, |name| Command::Register {
-        name,
-        dialect,
-    })
-}
-
-/// Commands taking exactly one word (a name, a room).
-fn one_arg(args: &str, usage: &'static Usage, make: impl FnOnce(String) -> Command) -> Command {
-    let (word, rest) = split_word(args);
-    if word.is_empty() || !rest.is_empty() {
-        return Command::Invalid(Mistake::Usage(usage));
-    }
-    make(word.to_string())
-}
-
-/// Commands whose argument is free text.
-fn text_arg(args: &str, usage: &'static Usage, make: impl FnOnce(String) -> Command) -> Command {
-    if args.is_empty() {
-        return Command::Invalid(Mistake::Usage(usage));
-    }
-    make(args.to_string())
-}
-
-fn private(args: &str, usage: &'static Usage) -> Command {
-    match split_word(args) {
-        (to, text) if !to.is_empty() && !text.is_empty() => Command::Private {
-            to: to.to_string(),
-            text: text.to_string(),
-        },
-        _ => Command::Invalid(Mistake::Usage(usage)),
-    }
-}
-
-fn kick(args: &str, usage: &'static Usage) -> Command {
-    match split_word(args) {
-        ("", _) => Command::Invalid(Mistake::Usage(usage)),
-        (user, reason) => Command::Kick {
-            user: user.to_string(),
-            reason: (!reason.is_empty()).then(|| reason.to_string()),
-        },
-    }
-}
-
-fn topic(args: &str) -> Command {
-    Command::Topic((!args.is_empty()).then(|| args.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const P: Option<Dialect> = Some(Dialect::Protocol);
+
+    #[test]
+    fn each_name_belongs_to_one_kind_of_command() {
+        for (i, a) in COMMANDS.iter().enumerate() {
+            for b in &COMMANDS[i + 1..] {
+                let shared = a.verbs.iter().any(|v| b.verbs.contains(v))
+                    || a.slash.iter().any(|n| b.slash.contains(n));
+                assert!(!shared || a.kind == b.kind, "{a:?} and {b:?} share a name");
+            }
+        }
+    }
+
+    #[test]
+    fn help_lists_operator_rows_after_everyone_elses() {
+        let first_operator = COMMANDS.iter().position(|s| s.who == Who::Operator);
+        let Some(first_operator) = first_operator else {
+            panic!("no operator commands");
+        };
+        assert!(COMMANDS[first_operator..]
+            .iter()
+            .all(|s| s.who == Who::Operator));
+    }
+
+    /// The usage of the table row with this protocol verb.
+    fn usage_of(verb: &str) -> &'static Usage {
+        match COMMANDS.iter().find(|spec| spec.verbs.contains(&verb)) {
+            Some(spec) => &spec.usage,
+            None => panic!("no command {verb}"),
+        }
+    }
     const C: Option<Dialect> = Some(Dialect::Chat);
 
     fn say(text: &str) -> Command {
@@ -315,19 +432,19 @@ mod tests {
         assert_eq!(parse("MSG", P), Command::Invalid(Mistake::EmptyMessage));
         assert_eq!(
             parse("JOIN", P),
-            Command::Invalid(Mistake::Usage(&usage::JOIN))
+            Command::Invalid(Mistake::Usage(usage_of("JOIN")))
         );
         assert_eq!(
             parse("/join a b", C),
-            Command::Invalid(Mistake::Usage(&usage::JOIN))
+            Command::Invalid(Mistake::Usage(usage_of("JOIN")))
         );
         assert_eq!(
             parse("/msg bob", C),
-            Command::Invalid(Mistake::Usage(&usage::PRIVMSG))
+            Command::Invalid(Mistake::Usage(usage_of("PRIVMSG")))
         );
         assert_eq!(
             parse("/nick", C),
-            Command::Invalid(Mistake::Usage(&usage::USERNAME))
+            Command::Invalid(Mistake::Usage(usage_of("USERNAME")))
         );
         assert_eq!(
             parse("/dance now", C),
@@ -335,7 +452,7 @@ mod tests {
         );
         assert_eq!(
             parse("/me", C),
-            Command::Invalid(Mistake::Usage(&usage::ACTION))
+            Command::Invalid(Mistake::Usage(usage_of("ACTION")))
         );
     }
 }

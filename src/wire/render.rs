@@ -22,7 +22,7 @@
 //! [`crate::chat::names`], so nothing here needs escaping.
 
 use crate::support::timestamp;
-use crate::wire::command::Dialect;
+use crate::wire::command::{Dialect, Who, COMMANDS};
 use crate::wire::event::{Event, Refusal};
 
 /// The server's line ending on the wire.
@@ -249,10 +249,7 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::EmptyMessage => "Empty message".into(),
         Refusal::UserNotFound => "User not found".into(),
         Refusal::UnknownCommand(command) => format!("Unknown command {command} (try /help)"),
-        Refusal::Usage(usage) => match dialect {
-            Dialect::Protocol => format!("Usage: {}", usage.protocol),
-            Dialect::Chat => format!("Usage: {}", usage.chat),
-        },
+        Refusal::Usage(usage) => format!("Usage: {}", usage.in_dialect(dialect)),
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
         Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
         Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
@@ -269,65 +266,14 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
     }
 }
 
-/// The `HELP` listing: (command, what it does), in the caller's dialect.
+/// The `HELP` listing: (command, what it does), in the caller's dialect,
+/// straight from the command table; operator rows for operators only.
 fn help_rows(dialect: Dialect, operator: bool) -> Vec<(&'static str, &'static str)> {
-    let protocol = dialect == Dialect::Protocol;
-    let pick = |p: &'static str, c: &'static str| if protocol { p } else { c };
-    let mut rows = vec![
-        (
-            pick("USERNAME <name>", "/nick <name>"),
-            "choose or change your name",
-        ),
-        (
-            pick("JOIN <room>", "/join <room>"),
-            "join a room (made if new); leaves your current one",
-        ),
-        (pick("LEAVE", "/leave"), "leave your room"),
-        (pick("MSG <text>", "<text>"), "say something to your room"),
-        (
-            pick("PRIVMSG <user> <text>", "/msg <user> <text>"),
-            "private message",
-        ),
-        (pick("ACTION <text>", "/me <text>"), "act: * you <text>"),
-        (pick("USERS", "/users"), "who is in your room (or online)"),
-        (pick("ROOMS", "/rooms"), "list rooms"),
-        (pick("TOPIC [text]", "/topic"), "show the room's topic"),
-        (
-            pick("PASS <password>", "/pass <password>"),
-            "the server's password, if it has one",
-        ),
-        (
-            pick("OPER <password>", "/op <password>"),
-            "become an operator (teacher)",
-        ),
-        (pick("HELP", "/help"), "this list"),
-        (pick("QUIT", "/quit"), "leave the chat"),
-    ];
-    if operator {
-        rows.extend([
-            (
-                pick("TOPIC <text>", "/topic <text>"),
-                "(operator) set the room's topic",
-            ),
-            (
-                pick("KICK <user> [reason]", "/kick <user> [reason]"),
-                "(operator) disconnect a user",
-            ),
-            (
-                pick("MUTE <user>", "/mute <user>"),
-                "(operator) silence a user",
-            ),
-            (
-                pick("UNMUTE <user>", "/unmute <user>"),
-                "(operator) let them talk again",
-            ),
-            (
-                pick("ANNOUNCE <text>", "/announce <text>"),
-                "(operator) message everyone",
-            ),
-        ]);
-    }
-    rows
+    COMMANDS
+        .iter()
+        .filter(|spec| operator || spec.who == Who::Anyone)
+        .map(|spec| (spec.usage.in_dialect(dialect), spec.help))
+        .collect()
 }
 
 #[cfg(test)]
