@@ -1,7 +1,7 @@
 //! The chat rules: who is connected, who is called what, who is in which
-//! room ([`state`]), and the small rules they use: valid names ([`names`]),
+//! room (`state`), and the small rules they use: valid names (`names`),
 //! text that is safe to show ([`sanitize`]) and flood control
-//! ([`ratelimit`]). Nothing in this folder touches a socket; a connection is
+//! (`ratelimit`). Nothing in this folder touches a socket; a connection is
 //! only its outbox and a way to hang up, so the rules are unit-tested with
 //! in-memory queues.
 

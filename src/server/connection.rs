@@ -22,9 +22,18 @@
 //! `queue_len` lines of the server's memory. Senders only ever `try_send`;
 //! when the queue is full the client is disconnected (see [`crate::chat::state`]).
 //!
-//! **Batching.** A writer that wakes up to find many lines queued (a busy room)
-//! writes them all with one `write()` system call instead of one call each —
-//! the single biggest cost at high message rates.
+//! **The reader owns its connection.** It frames bytes into lines, applies
+//! flood control, checks UTF-8, guesses the dialect of an unregistered
+//! client's line and parses it, all without the state lock; it then takes the
+//! lock once per accepted command, for the state change and the queueing
+//! ([`State::apply`](crate::chat::state::State::apply), which also says
+//! whether the client is now registered). Refusals of bad lines (too long,
+//! too fast, not UTF-8) still take the lock to be queued: the state holds the
+//! connection's only queue sender, because dropping it is what tells the
+//! writer (and so the socket) that the connection is over.
+//!
+//! **The writer** is in [`super::writer`]: it batches what is queued into one
+//! `write()` and paces itself under load.
 //!
 //! **Cleanup.** The reader owns a [`Cleanup`] guard whose `Drop` removes the
 //! connection from the state, so it happens on every way out of the reader:
