@@ -1,94 +1,40 @@
 //! # chatroom
 //!
-//! The library behind the tutorial's programs. The step binaries in `steps/`
-//! are thin: they parse flags and call into these modules, so that tests and
-//! the benchmark can drive the same code, and so each module can be read on
-//! its own. Every module does one thing:
+//! The library behind the tutorial's programs. Steps 1 and 2 use only its
+//! support code (flags, log lines, signals); step 3 adds the client settings
+//! and the line helpers; `step4_server` is thin: it reads its settings and
+//! calls [`server::run`]. Tests and the benchmark drive the same code.
 //!
-//! Shared by all steps:
-//! - [`cli`]: command-line flags, `--help`, usage errors and exit codes.
-//! - [`log`]: timestamped log lines on stderr.
-//! - [`timestamp`]: UTC time as text, both ways (std has no calendar).
-//! - [`signal`]: SIGINT/SIGTERM → a clean shutdown (std has no signal API).
-//! - [`settings`]: the server's and the client's settings, from one table
-//!   (with the small TOML subset the settings files are written in).
-//! - [`support::tempdir`]: a temporary directory for tests.
-//!
-//! The chat server (step 4), in the order a line travels through it:
-//! - [`server`]: bind, announce, the accept loop, graceful shutdown.
-//! - [`connection`]: one connection's reader and writer threads and cleanup.
-//! - [`outbox`]: a connection's bounded queue, and waking its writer after
-//!   the state lock is released.
-//! - [`capacity`]: how many connections the machine's limits allow.
-//! - [`framing`]: bytes → lines (line endings, telnet, backspace, length cap).
-//! - [`ratelimit`]: flood control, a token bucket per connection.
-//! - [`command`]: a line → a [`command::Command`], in either dialect.
-//! - [`state`]: users and rooms behind one lock; acting on commands.
-//! - [`names`]: the rules for user and room names.
-//! - [`confusables`]: which letters look alike (scripts, skeletons).
-//! - [`sanitize`]: no control characters reach another person's terminal.
-//! - [`event`]: what happened, before it is words.
-//! - [`render`]: events → the exact lines each dialect receives.
+//! The folders are the layers, from the bytes on a socket inwards:
+//! - [`support`]: what std lacks — flags and `--help` ([`support::cli`]),
+//!   log lines, SIGINT/SIGTERM, UTC time as text, SHA-1 and base64 for the
+//!   WebSocket handshake, and a temporary directory for tests.
+//! - [`server`]: the accept loop, one reader and one writer thread per
+//!   connection with the queue between them, capacity limits, the page a
+//!   browser gets, LAN addresses, the operator password.
+//! - [`wire`]: bytes → lines ([`wire::framing`]), lines → commands, and
+//!   events → the exact lines each dialect receives; the WebSocket and IRC
+//!   framings (not wired into the server yet). Pure code, tested with strings.
+//! - [`chat`]: the rules — users and rooms behind one lock, names and their
+//!   look-alikes, sanitising ([`chat::sanitize`]), flood control. No sockets,
+//!   no files: a connection is its outbox plus a way to hang up.
 //! - [`history`]: the message history files, replay on join, and the
 //!   `transcript` and `attendance` subcommands.
-//! - [`secret`]: random operator password, constant-time comparison.
-//! - [`addresses`]: the machine's LAN addresses, for "how to connect".
-//! - [`http_page`]: the page a web browser gets instead of chat.
-//! - [`irc`]: the IRC dialect: wire format, numerics, registration, mapping.
+//! - [`settings`]: server and client settings, from one table.
 //!
-//! The chat client (step 3):
-//! - [`client_config`]: defaults from `client.toml` in the config folder.
-//!
-//! The browser's way in (issue 13; not wired into the server yet):
-//! - [`http_request`]: read and take apart an HTTP request head.
-//! - [`web`]: what a browser's request gets: the chat page, help, upgrade.
-//! - [`websocket`]: the WebSocket handshake and frames (RFC 6455).
-//! - [`sha1`], [`base64`]: what the handshake needs and std lacks.
+//! Modules are private unless a step, a test or the benchmark uses them.
 
-pub mod cli;
-pub mod log;
-pub mod signal;
-pub mod timestamp;
+pub mod chat;
+pub mod support;
+pub mod wire;
+
+pub mod server;
+
+pub mod history;
 
 pub mod settings;
-pub mod support {
-    //! What std lacks, in the smallest clear version.
-    pub mod tempdir;
-}
-// The settings' old paths, until every module uses `settings::…`.
-pub use settings::client as client_config;
-pub use settings::server as config;
-pub use settings::toml;
 
-// The chat server (step 4).
-pub mod addresses;
-pub mod capacity;
-pub mod command;
-pub mod confusables;
-pub mod connection;
-pub mod event;
-pub mod framing;
-pub mod history;
-pub mod http_page;
-#[path = "wire/irc.rs"]
-pub mod irc;
-pub mod names;
-pub mod outbox;
-pub mod ratelimit;
-pub mod render;
-pub mod sanitize;
-pub mod secret;
-pub mod server;
-pub mod state;
-
-// Browser support (issue 13); the lead moves these lines at merge.
-#[path = "support/base64.rs"]
-pub mod base64;
-#[path = "wire/http_request.rs"]
-pub mod http_request;
-#[path = "support/sha1.rs"]
-pub mod sha1;
-#[path = "server/web.rs"]
-pub mod web;
-#[path = "wire/websocket.rs"]
-pub mod websocket;
+// Short paths for code that names these often.
+use chat::names;
+use settings::server as config;
+use support::{cli, timestamp};

@@ -17,7 +17,7 @@
 //! - a **clean shutdown** on Ctrl-C (SIGINT) or `kill` (SIGTERM).
 //!
 //! How the clean shutdown works. std has no signal API, so
-//! [`chatroom::signal`] installs a handler that only sets a flag. Then the
+//! [`chatroom::support::signal`] installs a handler that only sets a flag. Then the
 //! program has to notice it:
 //! 1. The accept loop sleeps inside `accept()`, and a signal does not wake it
 //!    (the C library restarts the call). So a watcher thread waits for the
@@ -38,7 +38,7 @@
 //! then the end of the stream. (Within limits: [`MAX_DRAIN_BYTES`] and
 //! [`WRITE_TIMEOUT`] keep a client that floods or never reads from holding
 //! the shutdown up.) On non-Unix systems this compiles, but Ctrl-C ends the
-//! process at once, without the clean shutdown (see [`chatroom::signal`]).
+//! process at once, without the clean shutdown (see [`chatroom::support::signal`]).
 //!
 //! `--udp` serves the UDP flavour of RFC 862 instead: there are no
 //! connections, each datagram is simply sent back to whoever sent it.
@@ -62,7 +62,8 @@
 //! Then press Ctrl-C in terminal 1 and watch it close the connection cleanly.
 //! `cargo run --bin step1_echo -- --udp` with `nc -u 127.0.0.1 7007` tries UDP.
 
-use chatroom::{cli, log, signal};
+use chatroom::log;
+use chatroom::support::{cli, signal};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::UdpSocket;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

@@ -35,7 +35,8 @@
 //! send: quit
 //! ```
 
-use chatroom::cli;
+use chatroom::support::cli;
+use chatroom::wire::framing::trim_line_end;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -144,10 +145,4 @@ fn fail_connection(host: &str, port: u16, error: io::Error) -> ! {
             cli::describe_io_error(&error)
         )),
     }
-}
-
-/// The line without its "\n" or "\r\n" (telnet and Windows send "\r\n").
-fn trim_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
 }

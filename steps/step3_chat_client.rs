@@ -51,8 +51,11 @@
 //! it shows the raw protocol lines it sends, echoed back unchanged: a good
 //! look at what actually travels on the wire.
 
-use chatroom::cli;
+use chatroom::chat::sanitize;
 use chatroom::settings::client as client_config;
+use chatroom::settings::server::PASSWORD_VAR;
+use chatroom::support::cli;
+use chatroom::wire::framing::trim_line_end;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process;
@@ -64,9 +67,6 @@ use std::time::Duration;
 const DEFAULT_HOST: &str = "127.0.0.1";
 const DEFAULT_PORT: u16 = 7007;
 const DEFAULT_ROOM: &str = "#general";
-/// The environment variable that holds the server's password, if it has one.
-/// An environment variable, not a flag, so it does not show up in `ps`.
-const PASSWORD_VARIABLE: &str = "CHATROOM_PASSWORD";
 /// The longest line from the server we keep; the rest of a longer one is
 /// dropped. Without a cap, a server that never sends "\n" could fill memory.
 const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -162,10 +162,9 @@ fn main() {
     }
 
     // Introduce ourselves. Everything goes through `send`, from this thread.
-    if let Some(password) = std::env::var(PASSWORD_VARIABLE)
-        .ok()
-        .filter(|p| !p.is_empty())
-    {
+    // The password comes from an environment variable, not a flag, so it
+    // does not show up in `ps`.
+    if let Some(password) = std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()) {
         send(&mut server, &format!("PASS {password}"));
     }
     send(&mut server, &format!("USERNAME {name}"));
@@ -457,23 +456,10 @@ fn read_line_capped(
 
 /// The line without control characters. A server line is shown on your
 /// terminal, and escape sequences in it could recolour, clear or rewrite the
-/// screen; so they are dropped (a tab becomes a space), along with the
-/// Unicode controls that reverse the direction of text.
+/// screen; so the library's sanitizer drops them, along with the Unicode
+/// controls that reverse the direction of text, and a tab becomes a space.
 fn printable(line: &str) -> String {
-    line.chars()
-        .filter_map(|c| match c {
-            '\t' => Some(' '),
-            c if c.is_control() => None,
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => None,
-            c => Some(c),
-        })
-        .collect()
-}
-
-/// The line without its "\n" or "\r\n".
-fn trim_line_end(line: &[u8]) -> &[u8] {
-    let line = line.strip_suffix(b"\n").unwrap_or(line);
-    line.strip_suffix(b"\r").unwrap_or(line)
+    sanitize::clean(line).replace('\t', " ")
 }
 
 #[cfg(test)]

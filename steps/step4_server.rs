@@ -8,8 +8,27 @@
 //! bare `nc` or `telnet`.
 //!
 //! This file only reads the command line and hands over to the `chatroom`
-//! library, where each idea has its own module (start reading at
-//! `src/server.rs`, then `src/connection.rs` and `src/state.rs`).
+//! library, where each layer has its own folder (start reading at
+//! `src/server/accept.rs`, then `src/server/connection.rs` and
+//! `src/chat/state.rs`).
+//!
+//! ## What it still gets wrong, on purpose
+//! - **One global lock.** Every command from every client takes the same
+//!   `Mutex<State>`, and holds it while the message is appended to the
+//!   history file and queued for every member of the room. Simple to reason
+//!   about, and it is what keeps a room's order the same for everyone; but
+//!   only one command runs at a time, whatever the number of cores, and with
+//!   `fsync = always` each message waits for the disk with the lock held.
+//! - **Two threads per client.** A reader and a writer for each connection:
+//!   blocking code that reads top to bottom, at the price of two stacks
+//!   (reserved address space, a few pages touched each), two kernel threads
+//!   to schedule, and a wake-up (a system call the sender pays) for every
+//!   line delivered to an idle writer. Thousands of clients cost thousands of
+//!   threads; `epoll` or async would serve them from a handful.
+//! - **A capacity cap.** Because of those threads and their memory maps,
+//!   `max_clients` is lowered at start to what the machine's thread and map
+//!   limits allow (see `src/server/capacity.rs`); past it, new connections
+//!   get one `ERROR` line and are closed.
 //!
 //! Try it, in three terminals:
 //!
@@ -23,8 +42,9 @@
 //! `step4_server transcript [...]` and `step4_server attendance [...]`.
 
 use chatroom::history::transcript;
+use chatroom::server;
 use chatroom::settings::server::{self as config, Startup};
-use chatroom::{cli, server};
+use chatroom::support::cli;
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();

@@ -7,9 +7,9 @@
 
 mod common;
 
-use chatroom::http_request::{self, HeadProgress, HeadReader};
-use chatroom::web::{self, WebAnswer};
-use chatroom::websocket::{self, push_text_frames, Decoder, Received};
+use chatroom::server::web::{self, WebAnswer};
+use chatroom::wire::http_request::{self, HeadProgress, HeadReader};
+use chatroom::wire::websocket::{self, push_text_frames, Decoder, Received};
 use common::browser::{Browser, Json, Tab};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

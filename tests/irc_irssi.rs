@@ -28,9 +28,9 @@ fn irssi_connects_to_ngircd_and_shows_the_welcome() {
 /// the ngIRCd test: it goes when `step4_server` speaks IRC.
 #[test]
 fn irssi_accepts_our_handshake_and_join() {
-    use chatroom::command::Command;
-    use chatroom::event::Event;
-    use chatroom::irc::{map, numeric, register};
+    use chatroom::wire::command::Command;
+    use chatroom::wire::event::Event;
+    use chatroom::wire::irc::{map, numeric, register};
     use std::io::{BufRead, BufReader, Write};
 
     struct Open;
@@ -65,7 +65,7 @@ fn irssi_accepts_our_handshake_and_join() {
         let mut nick = String::new();
         for line in BufReader::new(stream).lines() {
             let Ok(line) = line else { break };
-            let Ok(message) = chatroom::irc::parse(&line) else {
+            let Ok(message) = chatroom::wire::irc::parse(&line) else {
                 continue;
             };
             if !registration.is_done() {

@@ -277,7 +277,7 @@ fn renaming_in_words() {
     assert_eq!(alice.ask("/nick BOB"), "[error] Username taken");
     assert_eq!(
         alice.ask("/nick 9lives"),
-        "[error] Invalid username: use 1-20 letters, digits, - or _, starting with a letter"
+        "[error] Invalid username: use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter"
     );
     assert_eq!(alice.ask("/nick"), "[error] Usage: /nick <name>");
     alice.send("still me");

@@ -3,7 +3,7 @@
 //!
 //! The server already recognises a browser by its first line (see
 //! [`crate::http_page`]); once the whole request head is read
-//! ([`crate::http_request`]), [`answer`] decides, as a pure function of the
+//! ([`crate::wire::http_request`]), [`answer`] decides, as a pure function of the
 //! request, so every path and method is tested without a socket:
 //!
 //! | request | answer |
@@ -20,8 +20,8 @@
 //! bug ever let network text become HTML, it could load nothing and send
 //! nothing anywhere else.
 
-use crate::http_request::{text_response, Request};
-use crate::websocket;
+use crate::wire::http_request::{text_response, Request};
+use crate::wire::websocket;
 
 /// The browser client, kept as a real HTML file so it can be opened and
 /// edited as a web page, and built into the server so it needs no files.
@@ -108,7 +108,7 @@ fn page_response() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http_request::parse;
+    use crate::wire::http_request::parse;
 
     fn ask(head: &str) -> WebAnswer {
         answer(&parse(head.as_bytes()).unwrap(), "use nc\n", &[])

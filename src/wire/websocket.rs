@@ -34,8 +34,8 @@
 //! writer can send many frames with one `write()`), close frames, and the
 //! masked frames of a client ([`client_frame`], for tests).
 
-use crate::http_request::{text_response, Request};
-use crate::{base64, sha1};
+use crate::support::{base64, sha1};
+use crate::wire::http_request::{text_response, Request};
 
 /// The constant RFC 6455 §1.3 appends to the client's key before hashing.
 const HANDSHAKE_GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";

@@ -2,7 +2,7 @@
 //! split at every byte position, and a byte at a time), and the encoders.
 
 use super::*;
-use crate::http_request::parse;
+use crate::wire::http_request::parse;
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 

@@ -15,7 +15,7 @@
 //! browser gets its own temporary profile directory, removed on drop, so
 //! tests can run in parallel and leave nothing behind.
 
-use chatroom::websocket::{client_frame, parse_server_frames, Opcode};
+use chatroom::wire::websocket::{client_frame, parse_server_frames, Opcode};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -559,9 +559,30 @@ impl Browser {
             .unwrap_or_default()
             .to_string();
         assert!(!session_id.is_empty(), "no CDP session for the new tab");
-        Tab {
+        let tab = Tab {
             target_id,
             session_id,
+        };
+        // A new tab starts as about:blank (already "complete") and only then
+        // navigates: wait for the real page, or a test could read the blank
+        // one. Evaluating while the page is replaced may throw; that is
+        // "not yet" too.
+        let deadline = Instant::now() + BROWSER_TIMEOUT;
+        let loaded = "location.href !== 'about:blank' && document.readyState === 'complete'";
+        loop {
+            let result = self.call(
+                Some(&tab.session_id),
+                "Runtime.evaluate",
+                object(&[
+                    ("expression", loaded.into()),
+                    ("returnByValue", true.into()),
+                ]),
+            );
+            if result.get("result").get("value") == &Json::Bool(true) {
+                return tab;
+            }
+            assert!(Instant::now() < deadline, "the tab never loaded {url}");
+            thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -615,7 +636,7 @@ impl Browser {
             ]),
         );
         let shot = self.call(Some(&tab.session_id), "Page.captureScreenshot", object(&[]));
-        chatroom::base64::decode(shot.get("data").as_str().unwrap_or_default())
+        chatroom::support::base64::decode(shot.get("data").as_str().unwrap_or_default())
             .unwrap_or_else(|| panic!("the screenshot is not base64"))
     }
 

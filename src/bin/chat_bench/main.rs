@@ -41,7 +41,7 @@ mod stats;
 mod suite;
 mod swarm;
 
-use chatroom::cli::{self, CliError, Command, Flag, Parsed};
+use chatroom::support::cli::{self, CliError, Command, Flag, Parsed};
 use peers::Peer;
 use profile::Profile;
 use scenarios::{Run, Server, Settings};

@@ -388,7 +388,7 @@ pub fn run(out: &Path, runs: usize) -> Result<(), String> {
         "peers: step4_server speaks {} in this comparison",
         step4_profile.name()
     );
-    let started = chatroom::timestamp::now_millis();
+    let started = chatroom::support::timestamp::now_millis();
     let mut rows = Vec::new();
     let mut commands = String::new();
     let mut details = String::new();
@@ -479,7 +479,7 @@ runs per server; in every repetition the three servers ran back to back, each a 
 configurations in `src/bin/chat_bench/peers.rs`: flood penalties off, limits out of reach), \
 clients connecting at most 64 at once ({NGIRCD_CONNECT_AT_ONCE} for ngIRCd, whose listen \
 backlog is 10). Each figure cell reads step4_server / ngIRCd / InspIRCd.\n",
-        chatroom::timestamp::human(started)
+        chatroom::support::timestamp::human(started)
     );
     let profile_note = if irc_everywhere {
         "All three servers were driven with the identical IRC workload (`--profile irc`)."

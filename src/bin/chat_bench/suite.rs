@@ -171,7 +171,7 @@ pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
     if settings.timeout.as_secs() != 120 {
         inherited.extend(["--timeout".into(), settings.timeout.as_secs().to_string()]);
     }
-    let started = chatroom::timestamp::now_millis();
+    let started = chatroom::support::timestamp::now_millis();
     let mut rows = Vec::new();
     let mut details = String::new();
     let mut commands = String::new();
@@ -255,7 +255,7 @@ fn report(
 median of {runs} runs; every run started a fresh release `step4_server` with \
 `--rate-per-sec 0 --max-clients 20000 --queue-len 1024` and history on, in a temporary \
 data directory. Loss and errors are judged on every run, not the median.\n",
-        chatroom::timestamp::human(started)
+        chatroom::support::timestamp::human(started)
     );
     let _ = writeln!(text, "{}\n", machine());
     let _ = writeln!(

@@ -15,8 +15,8 @@
 
 use super::numeric::{self, Numeric};
 use super::{line, numeric_line, text_lines, user_prefix, Message};
-use crate::command::{Command, Mode};
-use crate::event::{Event, Refusal};
+use crate::wire::command::{Command, Dialect as Mode};
+use crate::wire::event::{Event, Refusal};
 
 /// What this server tells IRC clients about itself.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         "NICK" => match p(0) {
             Some(name) => chat(Command::Register {
                 name: name.to_string(),
-                mode: Mode::Protocol,
+                dialect: Mode::Protocol,
             }),
             None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
         },
@@ -269,7 +269,7 @@ pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
     let start = format!("- {} Message of the day - ", info.name);
     out.push(reply(ctx, &numeric::RPL_MOTDSTART, &[], &start));
     for motd_line in info.motd.lines() {
-        let motd_line = crate::sanitize::clean(motd_line);
+        let motd_line = crate::chat::sanitize::clean(motd_line);
         // A 512-byte budget: long settings lines are split, not cut.
         let overhead = info.name.len() + nick.len() + 16;
         for piece in super::split_text(&motd_line, super::MAX_LINE_BYTES.saturating_sub(overhead)) {
@@ -373,7 +373,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             &[],
             numeric::RPL_YOUREOPER.text,
         )],
-        Event::Done(what) => notice(what),
+        Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
         Event::Refused(refusal) => refusal_lines(refusal, ctx),
         Event::RoomMessage { room, from, text } => {
             text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
@@ -464,7 +464,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
     let notice = |text: String| text_lines(&ctx.info.name, "NOTICE", ctx.nick, &text, false);
     match refusal {
         Refusal::UsernameTaken => std(&numeric::ERR_NICKNAMEINUSE, &[target]),
-        Refusal::InvalidUsername => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
+        Refusal::InvalidUsername(_) => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
         Refusal::InvalidRoom => std(&numeric::ERR_NOSUCHCHANNEL, &[target]),
         Refusal::ChooseNameFirst | Refusal::PasswordRequired => {
             std(&numeric::ERR_NOTREGISTERED, &[])
@@ -490,12 +490,12 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
             &[ctx.room.unwrap_or(target)],
         ),
         Refusal::ServerFull | Refusal::RegistrationTimeout | Refusal::TooManyFromAddress => {
-            let text = crate::render::refusal_text(refusal, Mode::Protocol);
+            let text = crate::wire::render::refusal_text(refusal, Mode::Protocol);
             vec![line(&ctx.info.name, "ERROR", &[&text])]
         }
         // Flood control and the rest: a NOTICE, never silence.
         Refusal::NotUtf8 | Refusal::SlowDown(_) | Refusal::CouldNotStore => {
-            notice(crate::render::refusal_text(refusal, Mode::Protocol))
+            notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
         }
     }
 }

@@ -4,10 +4,13 @@
 //! One [`State`] lives behind one `Mutex` (see [`SharedState`]), and every
 //! connection's reader thread locks it to act on a command. That is the whole
 //! concurrency story, on purpose: one lock is easy to reason about, and it is
-//! held only for in-memory work — looking people up, appending one line to
-//! the history file, and putting already-formatted lines into queues with
-//! `try_send`, which never waits. No socket is ever written while the lock is
-//! held: each connection has its own writer thread that does the slow part.
+//! held for in-memory work — looking people up and putting already-formatted
+//! lines into queues with `try_send`, which never waits — and for one thing
+//! that is not in memory: appending the message to the history (a write to
+//! the file, and with `fsync = always` a wait for the disk), because a
+//! message is stored before it is delivered, in delivery order. No socket is
+//! ever written while the lock is held: each connection has its own writer
+//! thread that does the slow part.
 //!
 //! Holding the lock while queueing is also what gives the ordering guarantee:
 //! because a message is queued for all recipients before the next message can
@@ -27,25 +30,37 @@
 //! that could fail). A panic in one connection's thread ends that connection
 //! only; its cleanup guard still removes it from the state.
 
-use crate::command::{Command, Mistake, Mode};
+use crate::chat::{names, sanitize};
 use crate::config::ServerConfig;
-use crate::event::{Event, Refusal};
-use crate::history::{History, Record, RecordKind};
-use crate::render::render;
-use crate::{log, names, sanitize, secret, timestamp};
+use crate::history::{History, RecordKind};
+use crate::log;
+mod delivery;
+mod operator;
+mod registration;
+
+use crate::wire::command::{Command, Dialect, Mistake};
+use crate::wire::event::{Event, Refusal};
+use delivery::queue;
 use std::collections::{HashMap, HashSet};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 /// A connection's number, unique across restarts on one data directory (it
-/// is the session number of its history records). Cleanup is keyed
-/// by it (not by name), so a user who reconnects under the same name can never
+/// is the session number of its history records). Cleanup is keyed by it (not by name), so a user who reconnects under the same name can never
 /// be removed by the old connection's late cleanup.
 pub type ConnId = u64;
 
-pub use crate::outbox::Outbox;
-use crate::outbox::{Doorbell, Sent};
+use crate::server::outbox::Doorbell;
+/// The sending end of a connection's queue. A line is formatted once and the
+/// same `Arc<str>` is shared by every recipient's queue, never copied.
+pub use crate::server::outbox::Outbox;
+
+/// How the server cuts a connection off, given by the server layer when it
+/// admits the connection (it shuts the socket down). The state never holds a
+/// socket: to the rules a connection is its outbox plus this handle, so they
+/// can be tested with in-memory queues.
+pub type Hangup = Box<dyn Fn() + Send>;
 
 /// The state as every thread holds it.
 pub type SharedState = Arc<Mutex<State>>;
@@ -61,7 +76,7 @@ pub const MAX_WRONG_PASSWORDS: u32 = 3;
 /// (see the module notes for why that is safe here).
 ///
 /// The guard it returns wakes the writers that the locked work queued lines
-/// for, right *after* it unlocks (see [`crate::outbox`] for why).
+/// for, right *after* it unlocks (see [`crate::server::outbox`] for why).
 pub fn lock(state: &SharedState) -> Locked<'_> {
     let guard = state.lock().unwrap_or_else(|poisoned| {
         log!("Warning: a connection thread panicked while holding the state lock; carrying on");
@@ -114,17 +129,28 @@ pub enum Flow {
     Pause(Duration),
 }
 
+/// What the reader needs to know after [`State::apply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Applied {
+    pub flow: Flow,
+    /// The dialect the client registered in; `None` while it has no name
+    /// (the reader then keeps the registration deadline and guesses each
+    /// line's dialect).
+    pub registered: Option<Dialect>,
+}
+
 /// One connection, registered or not.
 struct Conn {
     addr: SocketAddr,
-    /// Shared with the reader and writer threads; kept here so a client that
-    /// must go (queue full) can be cut off even while its writer is blocked.
-    stream: Arc<TcpStream>,
+    /// Cuts the client off even while its writer is blocked in `write()`
+    /// (used when its queue is full).
+    hangup: Hangup,
     outbox: Outbox,
     /// `None` until registered.
     name: Option<String>,
-    /// Chosen at registration; unregistered clients get protocol lines.
-    mode: Mode,
+    /// Until registration, the dialect of the client's latest line (see
+    /// `note_dialect`); registering fixes it.
+    dialect: Dialect,
     /// Key of the room they are in.
     room: Option<String>,
     /// Passed the door password (or none is needed).
@@ -227,8 +253,8 @@ impl State {
     pub fn admit(
         &mut self,
         addr: SocketAddr,
-        stream: Arc<TcpStream>,
         outbox: Outbox,
+        hangup: Hangup,
     ) -> Result<ConnId, Refusal> {
         if self.conns.len() >= self.settings.max_clients {
             return Err(Refusal::ServerFull);
@@ -245,10 +271,10 @@ impl State {
             id,
             Conn {
                 addr,
-                stream,
+                hangup,
                 outbox,
                 name: None,
-                mode: Mode::Protocol,
+                dialect: Dialect::Protocol,
                 room: None,
                 authenticated: self.settings.password.is_none(),
                 wrong_passwords: 0,
@@ -270,26 +296,9 @@ impl State {
     }
 
     /// The dialect to parse this client's lines in: `None` before registering.
-    pub fn mode(&self, id: ConnId) -> Option<Mode> {
+    fn registered_dialect(&self, id: ConnId) -> Option<Dialect> {
         let conn = self.conns.get(&id)?;
-        conn.name.as_ref().map(|_| conn.mode)
-    }
-
-    /// Before registering, replies follow the dialect of the client's latest
-    /// line: someone typing `/pass` on `nc` is a person and gets
-    /// `*** Password accepted…`, a program sending `PASS` gets `OK …`.
-    /// Registering fixes the dialect for good.
-    pub fn note_dialect(&mut self, id: ConnId, mode: Mode) {
-        if let Some(conn) = self.conns.get_mut(&id) {
-            if conn.name.is_none() {
-                conn.mode = mode;
-            }
-        }
-    }
-
-    /// Is this connection still known (not kicked, not dropped)?
-    pub fn is_connected(&self, id: ConnId) -> bool {
-        self.conns.contains_key(&id)
+        conn.name.as_ref().map(|_| conn.dialect)
     }
 
     /// Tells one client its command was refused.
@@ -315,14 +324,31 @@ impl State {
     /// Acts on one command from `id`. The heart of the server: every protocol
     /// rule in the README's command table is in this `match` and the methods
     /// it calls.
-    pub fn apply(&mut self, id: ConnId, command: Command) -> Flow {
-        let Some(conn) = self.conns.get(&id) else {
+    ///
+    /// `line_dialect` is the dialect the reader read the line in. Before
+    /// registering, replies follow it: someone typing `/pass` on `nc` is a
+    /// person and gets `*** Password accepted…`, a program sending `PASS`
+    /// gets `OK …`. Registering fixes the dialect for good.
+    pub fn apply(&mut self, id: ConnId, line_dialect: Dialect, command: Command) -> Applied {
+        let flow = self.act(id, line_dialect, command);
+        self.drop_overflowed();
+        Applied {
+            flow,
+            registered: self.registered_dialect(id),
+        }
+    }
+
+    fn act(&mut self, id: ConnId, line_dialect: Dialect, command: Command) -> Flow {
+        let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close; // kicked or dropped while this line was in flight
         };
         let registered = conn.name.is_some();
-        let flow = match command {
-            Command::Invalid(mistake) => self.refused(id, mistake_refusal(mistake)),
-            Command::Register { name, mode } => self.register(id, name, mode),
+        if !registered {
+            conn.dialect = line_dialect;
+        }
+        match command {
+            Command::Invalid(mistake) => self.reply_refusal(id, mistake_refusal(mistake)),
+            Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
             Command::Help => {
                 let operator = conn.operator;
@@ -333,11 +359,11 @@ impl State {
                 self.disconnect(id, "quit");
                 Flow::Close
             }
-            _ if !registered => self.refused(id, Refusal::ChooseNameFirst),
+            _ if !registered => self.reply_refusal(id, Refusal::ChooseNameFirst),
             Command::Join(room) => self.join(id, &room),
             Command::Leave => match self.leave_room(id, true) {
                 Some(room) => self.reply(id, Event::Left { room }),
-                None => self.refused(id, Refusal::NotInRoom),
+                None => self.reply_refusal(id, Refusal::NotInRoom),
             },
             Command::Say(text) => self.say(id, &text),
             Command::Private { to, text } => self.private(id, &to, &text),
@@ -350,9 +376,7 @@ impl State {
             Command::Announce(text) => self.announce(id, &text),
             Command::Topic(text) => self.topic(id, text),
             Command::Action(text) => self.action(id, &text),
-        };
-        self.drop_overflowed();
-        flow
+        }
     }
 
     /// Removes a connection for good and tells its room (the cleanup guard of
@@ -383,96 +407,9 @@ impl State {
 
     // ---- Commands ------------------------------------------------------
 
-    fn register(&mut self, id: ConnId, name: String, mode: Mode) -> Flow {
-        let Some(conn) = self.conns.get(&id) else {
-            return Flow::Close;
-        };
-        if !conn.authenticated {
-            return self.refused(id, Refusal::PasswordRequired);
-        }
-        if !names::is_valid_username(&name) {
-            return self.refused(id, Refusal::InvalidUsername);
-        }
-        let key = names::key(&name);
-        if self.names.get(&key).is_some_and(|&owner| owner != id) {
-            return self.refused(id, Refusal::UsernameTaken);
-        }
-        let old_name = conn.name.clone();
-        self.names.insert(key.clone(), id);
-        let muted = self.muted_names.contains(&key);
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return Flow::Close;
-        };
-        conn.name = Some(name.clone());
-        match old_name {
-            None => {
-                conn.mode = mode;
-                conn.muted = muted;
-                let mode_name = match mode {
-                    Mode::Protocol => "protocol",
-                    Mode::Chat => "chat",
-                };
-                log!("Registered {} in {mode_name} mode", conn.who());
-                self.send(id, &Event::Welcome { name });
-                if mode == Mode::Chat {
-                    if let Some(room) = self.settings.default_room.clone() {
-                        return self.join(id, &room);
-                    }
-                }
-            }
-            Some(old) => {
-                let was_muted = conn.muted;
-                let room = conn.room.clone();
-                let old_key = names::key(&old);
-                if old_key != key {
-                    self.names.remove(&old_key);
-                    if was_muted {
-                        self.muted_names.remove(&old_key);
-                        self.muted_names.insert(key);
-                    }
-                }
-                log!("{old} is now known as {name}");
-                let place = room.as_ref().map_or("-".into(), |key| self.room_name(key));
-                self.record(id, RecordKind::Rename, &place, &old, &name);
-                let nick = Event::NickChanged {
-                    old: old.clone(),
-                    new: name.clone(),
-                };
-                self.send(id, &Event::Renamed { old, new: name });
-                if let Some(room) = room {
-                    self.broadcast(&room, &nick, Some(id));
-                }
-            }
-        }
-        Flow::Continue
-    }
-
-    fn pass(&mut self, id: ConnId, password: &str) -> Flow {
-        let right = match &self.settings.password {
-            None => true,
-            Some(expected) => secret::constant_time_eq(password.as_bytes(), expected.as_bytes()),
-        };
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return Flow::Close;
-        };
-        if right {
-            conn.authenticated = true;
-            return self.reply(id, Event::PasswordAccepted);
-        }
-        conn.wrong_passwords += 1;
-        let tries = conn.wrong_passwords;
-        log!("Wrong server password from {} (try {tries})", conn.who());
-        self.send(id, &Event::Refused(Refusal::WrongPassword));
-        if tries >= MAX_WRONG_PASSWORDS {
-            self.disconnect(id, "too many wrong passwords");
-            return Flow::Close;
-        }
-        Flow::Continue
-    }
-
     fn join(&mut self, id: ConnId, typed: &str) -> Flow {
         let Some(room_name) = names::normalize_room(typed) else {
-            return self.refused(id, Refusal::InvalidRoom);
+            return self.reply_refusal(id, Refusal::InvalidRoom);
         };
         let key = names::key(&room_name);
         let Some(conn) = self.conns.get(&id) else {
@@ -480,7 +417,7 @@ impl State {
         };
         if conn.room.as_deref() == Some(key.as_str()) {
             let shown = self.room_name(&key);
-            return self.refused(id, Refusal::AlreadyIn(shown));
+            return self.reply_refusal(id, Refusal::AlreadyIn(shown));
         }
         let user = conn.name.clone().unwrap_or_default();
         self.leave_room(id, true);
@@ -546,7 +483,7 @@ impl State {
             &speech.user,
             &speech.text,
         ) {
-            return self.refused(id, Refusal::CouldNotStore);
+            return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         let event = Event::RoomMessage {
             room: speech.room,
@@ -564,14 +501,14 @@ impl State {
             return Err(Flow::Close);
         };
         if conn.muted {
-            return Err(self.refused(id, Refusal::Muted));
+            return Err(self.reply_refusal(id, Refusal::Muted));
         }
         let Some(room_key) = conn.room.clone() else {
-            return Err(self.refused(id, Refusal::NotInRoom));
+            return Err(self.reply_refusal(id, Refusal::NotInRoom));
         };
         let text = sanitize::clean(text).into_owned();
         if text.trim().is_empty() {
-            return Err(self.refused(id, Refusal::EmptyMessage));
+            return Err(self.reply_refusal(id, Refusal::EmptyMessage));
         }
         Ok(Speech {
             room: self.room_name(&room_key),
@@ -580,29 +517,29 @@ impl State {
             text,
             // A program wants its own line back, in the room's true order;
             // a person already sees what they typed.
-            except: (conn.mode == Mode::Chat).then_some(id),
+            except: (conn.dialect == Dialect::Chat).then_some(id),
         })
     }
 
     fn private(&mut self, id: ConnId, to: &str, text: &str) -> Flow {
         let Some(&target) = self.names.get(&names::key(to)) else {
-            return self.refused(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound);
         };
         let (Some(conn), Some(target_conn)) = (self.conns.get(&id), self.conns.get(&target)) else {
-            return self.refused(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound);
         };
         // Muted users may still ask an operator for help.
         if conn.muted && !target_conn.operator {
-            return self.refused(id, Refusal::Muted);
+            return self.reply_refusal(id, Refusal::Muted);
         }
         let text = sanitize::clean(text).into_owned();
         if text.trim().is_empty() {
-            return self.refused(id, Refusal::EmptyMessage);
+            return self.reply_refusal(id, Refusal::EmptyMessage);
         }
         let from = conn.name.clone().unwrap_or_default();
         let to = target_conn.name.clone().unwrap_or_default();
         if !self.record(id, RecordKind::Private, &format!("@{to}"), &from, &text) {
-            return self.refused(id, Refusal::CouldNotStore);
+            return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         self.send(
             target,
@@ -645,129 +582,6 @@ impl State {
         self.reply(id, Event::UserList { room, users })
     }
 
-    fn oper(&mut self, id: ConnId, password: &str) -> Flow {
-        let right =
-            secret::constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
-        let Some(conn) = self.conns.get_mut(&id) else {
-            return Flow::Close;
-        };
-        if right {
-            conn.operator = true;
-            log!("{} is now an operator", conn.who());
-            return self.reply(id, Event::Operator);
-        }
-        conn.wrong_opers += 1;
-        let tries = conn.wrong_opers;
-        log!("Wrong operator password from {} (try {tries})", conn.who());
-        self.send(id, &Event::Refused(Refusal::WrongPassword));
-        Flow::Pause(OPER_PENALTY * tries.min(10))
-    }
-
-    fn kick(&mut self, id: ConnId, user: &str, reason: Option<String>) -> Flow {
-        let Some((by, target)) = self.operator_and_target(id, user) else {
-            return Flow::Continue;
-        };
-        let reason = reason.map(|r| sanitize::clean(&r).into_owned());
-        let (target_name, room_key) = match self.conns.get(&target) {
-            Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
-            None => return self.refused(id, Refusal::UserNotFound),
-        };
-        log!(
-            "{by} kicked {target_name}{}",
-            reason
-                .as_ref()
-                .map(|r| format!(" ({r})"))
-                .unwrap_or_default()
-        );
-        self.send(
-            target,
-            &Event::YouWereKicked {
-                by: by.clone(),
-                reason: reason.clone(),
-            },
-        );
-        if let Some(key) = room_key {
-            let kicked = Event::Kicked {
-                room: self.room_name(&key),
-                user: target_name.clone(),
-                by,
-                reason,
-            };
-            self.broadcast(&key, &kicked, Some(target));
-        }
-        // The KICK line already told the room; no separate LEAVE.
-        self.remove(target, false);
-        if target != id {
-            self.send(id, &Event::Done(format!("Kicked {target_name}")));
-        }
-        Flow::Continue
-    }
-
-    fn mute(&mut self, id: ConnId, user: &str, muted: bool) -> Flow {
-        let Some((by, target)) = self.operator_and_target(id, user) else {
-            return Flow::Continue;
-        };
-        let Some(conn) = self.conns.get_mut(&target) else {
-            return self.refused(id, Refusal::UserNotFound);
-        };
-        conn.muted = muted;
-        let name = conn.name.clone().unwrap_or_default();
-        if muted {
-            self.muted_names.insert(names::key(&name));
-            log!("{by} muted {name}");
-        } else {
-            self.muted_names.remove(&names::key(&name));
-            log!("{by} unmuted {name}");
-        }
-        self.send(target, &Event::YouWereMuted { by, muted });
-        let done = if muted { "Muted" } else { "Unmuted" };
-        self.reply(id, Event::Done(format!("{done} {name}")))
-    }
-
-    fn announce(&mut self, id: ConnId, text: &str) -> Flow {
-        let Some(by) = self.operator_name(id) else {
-            return self.refused(id, Refusal::NotOperator);
-        };
-        log!("{by} announced to everyone");
-        let event = Event::Announcement(sanitize::clean(text).into_owned());
-        let everyone: Vec<ConnId> = self.names.values().copied().collect();
-        let mut rendered = [None, None];
-        for member in everyone {
-            if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, &event, conn.mode);
-                queue(
-                    member,
-                    conn,
-                    line,
-                    &mut self.overflowed,
-                    &mut self.doorbells,
-                );
-            }
-        }
-        Flow::Continue
-    }
-
-    fn topic(&mut self, id: ConnId, text: Option<String>) -> Flow {
-        let Some(key) = self.conns.get(&id).and_then(|conn| conn.room.clone()) else {
-            return self.refused(id, Refusal::NotInRoom);
-        };
-        let room = self.room_name(&key);
-        let Some(text) = text else {
-            let topic = self.rooms.get(&key).and_then(|r| r.topic.clone());
-            return self.reply(id, Event::TopicIs { room, topic });
-        };
-        let Some(by) = self.operator_name(id) else {
-            return self.refused(id, Refusal::NotOperator);
-        };
-        let text = sanitize::clean(&text).into_owned();
-        if let Some(room) = self.rooms.get_mut(&key) {
-            room.topic = Some(text.clone());
-        }
-        log!("{by} set the topic of {room}");
-        self.broadcast(&key, &Event::TopicSet { room, by, text }, None);
-        Flow::Continue
-    }
-
     fn action(&mut self, id: ConnId, text: &str) -> Flow {
         let speech = match self.speech(id, text) {
             Ok(speech) => speech,
@@ -780,7 +594,7 @@ impl State {
             &speech.user,
             &speech.text,
         ) {
-            return self.refused(id, Refusal::CouldNotStore);
+            return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         let event = Event::Action {
             room: speech.room,
@@ -792,31 +606,6 @@ impl State {
     }
 
     // ---- Helpers ---------------------------------------------------------
-
-    /// The operator's name, or `None` (after telling them) if they are not one.
-    fn operator_name(&self, id: ConnId) -> Option<String> {
-        let conn = self.conns.get(&id)?;
-        if conn.operator {
-            conn.name.clone()
-        } else {
-            None
-        }
-    }
-
-    /// For operator commands on a user: (operator's name, target), or `None`
-    /// after refusing (not an operator, no such user).
-    fn operator_and_target(&mut self, id: ConnId, user: &str) -> Option<(String, ConnId)> {
-        let Some(by) = self.operator_name(id) else {
-            self.refused(id, Refusal::NotOperator);
-            return None;
-        };
-        let Some(&target) = self.names.get(&names::key(user)) else {
-            self.refused(id, Refusal::UserNotFound);
-            return None;
-        };
-        Some((by, target))
-    }
-
     /// A room's name as shown, from its key.
     fn room_name(&self, key: &str) -> String {
         self.rooms
@@ -864,122 +653,6 @@ impl State {
                 self.connections_per_ip.remove(&conn.addr.ip());
             }
         }
-    }
-
-    /// Disconnects everyone whose queue overflowed. Their leaving is itself
-    /// broadcast and may overflow someone else, hence the loop.
-    fn drop_overflowed(&mut self) {
-        while let Some(id) = self.overflowed.pop() {
-            if let Some(conn) = self.conns.get(&id) {
-                log!("Disconnected {}: send queue full", conn.who());
-                // Its writer may be stuck in write() to a client that reads
-                // nothing: shutting the socket down unblocks it.
-                let _ = conn.stream.shutdown(Shutdown::Both);
-                self.remove(id, true);
-            }
-        }
-    }
-
-    /// Appends a record to the history. `false` (after logging loudly) if it
-    /// could not be stored; the caller then refuses the message.
-    fn record(
-        &mut self,
-        id: ConnId,
-        kind: RecordKind,
-        place: &str,
-        sender: &str,
-        text: &str,
-    ) -> bool {
-        let record = Record {
-            time_ms: timestamp::now_millis(),
-            kind,
-            session: Some(id),
-            place: place.to_string(),
-            sender: sender.to_string(),
-            text: text.to_string(),
-        };
-        match self.history.append(&record) {
-            Ok(()) => true,
-            Err(error) => {
-                log!("ERROR: could not write to the history file: {error}; refusing messages until it works again");
-                false
-            }
-        }
-    }
-
-    fn refused(&mut self, id: ConnId, refusal: Refusal) -> Flow {
-        self.send(id, &Event::Refused(refusal));
-        Flow::Continue
-    }
-
-    fn reply(&mut self, id: ConnId, event: Event) -> Flow {
-        self.send(id, &event);
-        Flow::Continue
-    }
-
-    /// Queues `event` for one client, rendered in its mode.
-    fn send(&mut self, id: ConnId, event: &Event) {
-        if let Some(conn) = self.conns.get(&id) {
-            let line: Arc<str> = Arc::from(render(event, conn.mode));
-            queue(id, conn, &line, &mut self.overflowed, &mut self.doorbells);
-        }
-    }
-
-    /// Queues `event` for every member of a room (but `except`). The event is
-    /// rendered at most once per mode, and every recipient's queue gets a
-    /// pointer to the same text.
-    fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
-        let Some(room) = self.rooms.get(room_key) else {
-            return;
-        };
-        let mut rendered = [None, None];
-        for &member in &room.members {
-            if Some(member) == except {
-                continue;
-            }
-            if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, event, conn.mode);
-                queue(
-                    member,
-                    conn,
-                    line,
-                    &mut self.overflowed,
-                    &mut self.doorbells,
-                );
-            }
-        }
-    }
-}
-
-/// The event's text in `mode`, rendered on first use.
-fn rendered_for<'a>(
-    rendered: &'a mut [Option<Arc<str>>; 2],
-    event: &Event,
-    mode: Mode,
-) -> &'a Arc<str> {
-    let slot = match mode {
-        Mode::Protocol => 0,
-        Mode::Chat => 1,
-    };
-    rendered[slot].get_or_insert_with(|| Arc::from(render(event, mode)))
-}
-
-/// Puts a line in a client's queue without ever waiting. A full queue marks
-/// the client for disconnection (the slow-client policy in the module notes).
-fn queue(
-    id: ConnId,
-    conn: &Conn,
-    line: &Arc<str>,
-    overflowed: &mut Vec<ConnId>,
-    doorbells: &mut Vec<Arc<Doorbell>>,
-) {
-    match conn.outbox.send(Arc::clone(line)) {
-        Sent::Queued => {}
-        Sent::Asleep(doorbell) => doorbells.push(doorbell),
-        Sent::Full => overflowed.push(id),
-        // The writer already stopped (the socket failed); the reader's
-        // cleanup is about to remove this connection.
-        Sent::Gone => {}
     }
 }
 

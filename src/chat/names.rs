@@ -44,7 +44,8 @@ pub const MAX_NAME_CHARS: usize = 20;
 pub const MAX_NAME_BYTES: usize = 60;
 
 /// The user-name rule as people read it in `ERROR Invalid username: …`.
-pub const USERNAME_RULE: &str = "use 1-20 letters, digits, - or _, starting with a letter";
+pub const USERNAME_RULE: &str =
+    "use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter";
 
 /// The room-name rule as people read it in `ERROR Invalid room name: …`.
 pub const ROOM_RULE: &str = "use # and 1-20 letters, digits, - or _";

@@ -10,19 +10,21 @@
 //!    on stdout, how students connect and the operator password if the server
 //!    made one up.
 //! 3. Accept connections forever, one call to [`connection::start`] each.
-//! 4. On SIGINT/SIGTERM ([`crate::signal`]): stop accepting, tell every client
+//! 4. On SIGINT/SIGTERM ([`crate::support::signal`]): stop accepting, tell every client
 //!    the server is shutting down, give the writers up to [`DRAIN_TIMEOUT`] to
 //!    deliver what is queued, flush the history to disk, and return.
 //!
 //! `accept()` blocks and a signal does not interrupt it (see
-//! [`crate::signal`]), so the signal watcher wakes the accept loop by
+//! [`crate::support::signal`]), so the signal watcher wakes the accept loop by
 //! connecting to the server's own port; the loop then sees the flag and stops.
 
+use crate::chat::state::{self, State};
 use crate::config::ServerConfig;
-use crate::connection::{self, ServerContext};
 use crate::history::{History, Retention};
-use crate::state::{self, State};
-use crate::{addresses, capacity, cli, http_page, log, secret, signal};
+use crate::log;
+use crate::server::connection::{self, ServerContext};
+use crate::server::{addresses, capacity, http_page, secret};
+use crate::support::{cli, signal};
 use std::io::{self, ErrorKind};
 use std::net::TcpListener;
 use std::sync::atomic::Ordering;

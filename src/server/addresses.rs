@@ -5,7 +5,7 @@
 //! machine, but "0.0.0.0" is not something anybody can connect *to*, and the
 //! teacher usually does not know the machine's classroom address by heart.
 //! So at start the server looks the addresses up and prints ready-to-type
-//! commands, which also appear on the page a browser gets ([`crate::http_page`]).
+//! commands, which also appear on the page a browser gets ([`crate::server::http_page`]).
 //!
 //! The lookup sends no network traffic. The common trick — "connect" a UDP
 //! socket to 8.8.8.8 and read its local address — needs a default route,

@@ -176,9 +176,25 @@ impl LineFramer {
     }
 }
 
+/// A line as a client program reads it, without its `"\n"` or `"\r\n"`
+/// (telnet and Windows send `"\r\n"`). The clients in steps 2 and 3 read
+/// whole lines with `read_until`; the server uses [`LineFramer`] instead.
+pub fn trim_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_line_end_removes_one_line_ending() {
+        assert_eq!(trim_line_end(b"hi\r\n"), b"hi");
+        assert_eq!(trim_line_end(b"hi\n"), b"hi");
+        assert_eq!(trim_line_end(b"hi"), b"hi");
+        assert_eq!(trim_line_end(b"hi\n\n"), b"hi\n");
+    }
 
     fn frames(max: usize, chunks: &[&[u8]]) -> Vec<Frame> {
         let mut framer = LineFramer::new(max);

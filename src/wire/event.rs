@@ -1,14 +1,14 @@
 //! Events: everything the server can tell a client, before it becomes text.
 //!
-//! Acting on the shared state ([`crate::state`]) produces events, not strings:
+//! Acting on the shared state ([`crate::chat::state`]) produces events, not strings:
 //! "bob joined #general", "your name is taken". Only then are they turned into
-//! lines by [`crate::render`], once per dialect, because the same event reads
+//! lines by [`crate::wire::render`], once per dialect, because the same event reads
 //! `JOIN #general bob` for a program and `* bob joined #general` for a person
 //! on `nc`. Keeping the two steps apart means the state code never thinks about
 //! wording, and the wording can be read (and tested) in one place.
 
-use crate::command::Usage;
 use crate::history::Record;
+use crate::wire::command::Usage;
 
 /// Something that happened, addressed to one or more clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,10 @@ pub enum Event {
     /// `OPER` was right.
     Operator,
     /// An operator command worked: "Kicked bob", "Muted bob".
-    Done(String),
+    Done {
+        action: OperatorAction,
+        user: String,
+    },
     /// A command was refused; nothing happened.
     Refused(Refusal),
 
@@ -129,13 +132,33 @@ pub enum Event {
     ShuttingDown,
 }
 
+/// What an operator did to a user, for [`Event::Done`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorAction {
+    Kicked,
+    Muted,
+    Unmuted,
+}
+
+impl OperatorAction {
+    /// The word both dialects use: `OK Kicked bob`, `*** Kicked bob`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            OperatorAction::Kicked => "Kicked",
+            OperatorAction::Muted => "Muted",
+            OperatorAction::Unmuted => "Unmuted",
+        }
+    }
+}
+
 /// Why a command was refused. These are part of normal running (a taken
 /// name, a typo), so each becomes an `ERROR …` line saying what to do
 /// instead, never a dropped connection or a silent nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     UsernameTaken,
-    InvalidUsername,
+    /// Why, in words that end with what is allowed.
+    InvalidUsername(crate::chat::names::NameError),
     InvalidRoom,
     ChooseNameFirst,
     AlreadyIn(String),

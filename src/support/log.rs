@@ -3,7 +3,7 @@
 //! Every step and the server log to **stderr**, so stdout stays free for a
 //! program's real output (the chat client's conversation, a transcript), and a
 //! teacher can send one to a file and keep the other on screen. Each line
-//! starts with a UTC RFC 3339 time from [`crate::timestamp`].
+//! starts with a UTC RFC 3339 time from [`crate::support::timestamp`].
 //!
 //! Why not `eprintln!`? It panics when stderr is gone (a closed terminal, a
 //! broken pipe). A server must not die because nobody reads its log, so a
@@ -15,7 +15,7 @@ use std::io::Write;
 /// Writes one log line: `<time> <message>`. Use the [`log!`](crate::log!)
 /// macro rather than calling this directly.
 pub fn write(message: fmt::Arguments) {
-    let now = crate::timestamp::rfc3339(crate::timestamp::now_millis());
+    let now = crate::support::timestamp::rfc3339(crate::support::timestamp::now_millis());
     // One `write_all` of one finished line while holding stderr's lock, so
     // lines from different threads never interleave mid-line.
     let line = format!("{now} {message}\n");
@@ -27,6 +27,6 @@ pub fn write(message: fmt::Arguments) {
 #[macro_export]
 macro_rules! log {
     ($($arg:tt)*) => {
-        $crate::log::write(format_args!($($arg)*))
+        $crate::support::log::write(format_args!($($arg)*))
     };
 }

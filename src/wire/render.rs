@@ -18,27 +18,28 @@
 //! correctly (a bare `\n` would make some telnet clients draw a staircase).
 //!
 //! Text that came from other clients was cleaned of control characters before
-//! it reached an event ([`crate::sanitize`]); names were checked against
-//! [`crate::names`], so nothing here needs escaping.
+//! it reached an event ([`crate::chat::sanitize`]); names were checked against
+//! [`crate::chat::names`], so nothing here needs escaping.
 
-use crate::command::Mode;
-use crate::event::{Event, Refusal};
-use crate::timestamp;
+use crate::support::timestamp;
+use crate::wire::command::{Dialect, Who, COMMANDS};
+use crate::wire::event::{Event, Refusal};
 
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
 
-/// Renders `event` for a client in `mode` (unregistered clients get
-/// [`Mode::Protocol`]: they have not told us which dialect they speak).
-pub fn render(event: &Event, mode: Mode) -> String {
+/// Renders `event` for a client in `dialect` (before registering, the
+/// dialect of the client's latest line: the state guesses it from whether
+/// the line starts with `/`).
+pub fn render(event: &Event, dialect: Dialect) -> String {
     let mut out = String::new();
     let mut line = |text: String| {
         out.push_str(&text);
         out.push_str(CRLF);
     };
-    match mode {
-        Mode::Protocol => protocol(event, &mut line),
-        Mode::Chat => chat(event, &mut line),
+    match dialect {
+        Dialect::Protocol => protocol(event, &mut line),
+        Dialect::Chat => chat(event, &mut line),
     }
     out
 }
@@ -72,14 +73,17 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::UserList { users, .. } => line(list("USERLIST", users)),
         Event::RoomList(rooms) => line(list("ROOMLIST", rooms)),
         Event::Help { operator } => {
-            for (command, meaning) in help_rows(Mode::Protocol, *operator) {
+            for (command, meaning) in help_rows(Dialect::Protocol, *operator) {
                 line(format!("NOTICE {command:<22} {meaning}"));
             }
         }
         Event::Goodbye => line("OK Goodbye!".into()),
         Event::Operator => line("OK You are an operator".into()),
-        Event::Done(what) => line(format!("OK {what}")),
-        Event::Refused(refusal) => line(format!("ERROR {}", refusal_text(refusal, Mode::Protocol))),
+        Event::Done { action, user } => line(format!("OK {} {user}", action.verb())),
+        Event::Refused(refusal) => line(format!(
+            "ERROR {}",
+            refusal_text(refusal, Dialect::Protocol)
+        )),
         Event::RoomMessage { room, from, text } => line(format!("ROOM {room} {from} {text}")),
         Event::Private { from, text } => line(format!("PRIVMSG {from} {text}")),
         Event::UserJoined { room, user } => line(format!("JOIN {room} {user}")),
@@ -154,14 +158,14 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::RoomList(rooms) => line(format!("*** Rooms: {}", rooms.join(", "))),
         Event::Help { operator } => {
             line("*** Commands:".into());
-            for (command, meaning) in help_rows(Mode::Chat, *operator) {
+            for (command, meaning) in help_rows(Dialect::Chat, *operator) {
                 line(format!("***   {command:<22} {meaning}"));
             }
         }
         Event::Goodbye => line("*** Goodbye!".into()),
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
-        Event::Done(what) => line(format!("*** {what}")),
-        Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Mode::Chat))),
+        Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
+        Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         Event::Private { from, text } => line(format!("[private] {from}: {text}")),
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
@@ -196,7 +200,7 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
     // (`\n`) or stray control characters: one NOTICE per line, cleaned, so
     // it can never fake a protocol line or drive a terminal.
     for motd_line in motd.lines() {
-        let motd_line = crate::sanitize::clean(motd_line);
+        let motd_line = crate::chat::sanitize::clean(motd_line);
         if !motd_line.trim().is_empty() {
             line(format!("NOTICE {motd_line}"));
         }
@@ -229,24 +233,21 @@ fn reason_suffix(reason: &Option<String>) -> String {
 
 /// The `ERROR` text. Protocol mode's wording is the contract; chat mode only
 /// differs where a command is spelled differently.
-pub fn refusal_text(refusal: &Refusal, mode: Mode) -> String {
+pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
     match refusal {
         Refusal::UsernameTaken => "Username taken".into(),
-        Refusal::InvalidUsername => format!("Invalid username: {}", crate::names::USERNAME_RULE),
-        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::names::ROOM_RULE),
+        Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
+        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::chat::names::ROOM_RULE),
         Refusal::ChooseNameFirst => "Choose a name first: /nick <name> or USERNAME <name>".into(),
         Refusal::AlreadyIn(room) => format!("Already in {room}"),
-        Refusal::NotInRoom => match mode {
-            Mode::Protocol => "Not in a room".into(),
-            Mode::Chat => "Not in a room (join one: /join #name)".into(),
+        Refusal::NotInRoom => match dialect {
+            Dialect::Protocol => "Not in a room".into(),
+            Dialect::Chat => "Not in a room (join one: /join #name)".into(),
         },
         Refusal::EmptyMessage => "Empty message".into(),
         Refusal::UserNotFound => "User not found".into(),
         Refusal::UnknownCommand(command) => format!("Unknown command {command} (try /help)"),
-        Refusal::Usage(usage) => match mode {
-            Mode::Protocol => format!("Usage: {}", usage.protocol),
-            Mode::Chat => format!("Usage: {}", usage.chat),
-        },
+        Refusal::Usage(usage) => format!("Usage: {}", usage.in_dialect(dialect)),
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
         Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
         Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
@@ -263,65 +264,14 @@ pub fn refusal_text(refusal: &Refusal, mode: Mode) -> String {
     }
 }
 
-/// The `HELP` listing: (command, what it does), in the caller's dialect.
-fn help_rows(mode: Mode, operator: bool) -> Vec<(&'static str, &'static str)> {
-    let protocol = mode == Mode::Protocol;
-    let pick = |p: &'static str, c: &'static str| if protocol { p } else { c };
-    let mut rows = vec![
-        (
-            pick("USERNAME <name>", "/nick <name>"),
-            "choose or change your name",
-        ),
-        (
-            pick("JOIN <room>", "/join <room>"),
-            "join a room (made if new); leaves your current one",
-        ),
-        (pick("LEAVE", "/leave"), "leave your room"),
-        (pick("MSG <text>", "<text>"), "say something to your room"),
-        (
-            pick("PRIVMSG <user> <text>", "/msg <user> <text>"),
-            "private message",
-        ),
-        (pick("ACTION <text>", "/me <text>"), "act: * you <text>"),
-        (pick("USERS", "/users"), "who is in your room (or online)"),
-        (pick("ROOMS", "/rooms"), "list rooms"),
-        (pick("TOPIC [text]", "/topic"), "show the room's topic"),
-        (
-            pick("PASS <password>", "/pass <password>"),
-            "the server's password, if it has one",
-        ),
-        (
-            pick("OPER <password>", "/op <password>"),
-            "become an operator (teacher)",
-        ),
-        (pick("HELP", "/help"), "this list"),
-        (pick("QUIT", "/quit"), "leave the chat"),
-    ];
-    if operator {
-        rows.extend([
-            (
-                pick("TOPIC <text>", "/topic <text>"),
-                "(operator) set the room's topic",
-            ),
-            (
-                pick("KICK <user> [reason]", "/kick <user> [reason]"),
-                "(operator) disconnect a user",
-            ),
-            (
-                pick("MUTE <user>", "/mute <user>"),
-                "(operator) silence a user",
-            ),
-            (
-                pick("UNMUTE <user>", "/unmute <user>"),
-                "(operator) let them talk again",
-            ),
-            (
-                pick("ANNOUNCE <text>", "/announce <text>"),
-                "(operator) message everyone",
-            ),
-        ]);
-    }
-    rows
+/// The `HELP` listing: (command, what it does), in the caller's dialect,
+/// straight from the command table; operator rows for operators only.
+fn help_rows(dialect: Dialect, operator: bool) -> Vec<(&'static str, &'static str)> {
+    COMMANDS
+        .iter()
+        .filter(|spec| operator || spec.who == Who::Anyone)
+        .map(|spec| (spec.usage.in_dialect(dialect), spec.help))
+        .collect()
 }
 
 #[cfg(test)]
@@ -329,7 +279,10 @@ mod tests {
     use super::*;
 
     fn both(event: Event) -> (String, String) {
-        (render(&event, Mode::Protocol), render(&event, Mode::Chat))
+        (
+            render(&event, Dialect::Protocol),
+            render(&event, Dialect::Chat),
+        )
     }
 
     #[test]
@@ -339,7 +292,7 @@ mod tests {
             members: vec!["alice".into()],
         };
         assert_eq!(
-            render(&joined, Mode::Protocol),
+            render(&joined, Dialect::Protocol),
             "OK Joined #general (1 users)\r\nJOIN #general alice\r\n"
         );
         let (p, c) = both(Event::RoomMessage {
@@ -358,7 +311,7 @@ mod tests {
                     room: None,
                     users: vec![]
                 },
-                Mode::Protocol
+                Dialect::Protocol
             ),
             "USERLIST\r\n"
         );
@@ -370,7 +323,7 @@ mod tests {
             motd: "Hi class!\nROOM #general teacher fake\u{1b}[2J".into(),
             password_required: false,
         };
-        let text = render(&greeting, Mode::Protocol);
+        let text = render(&greeting, Dialect::Protocol);
         assert!(
             text.starts_with("NOTICE Hi class!\r\nNOTICE ROOM #general teacher fake[2J\r\n"),
             "{text}"
@@ -413,7 +366,7 @@ mod tests {
             Event::ShuttingDown,
         ];
         for event in events {
-            let text = render(&event, Mode::Chat);
+            let text = render(&event, Dialect::Chat);
             for keyword in [
                 "OK ", "ERROR", "ROOM ", "PRIVMSG", "JOIN ", "LEAVE ", "USERLIST", "ROOMLIST",
                 "NOTICE",

@@ -20,45 +20,35 @@
 //! **Why a bounded queue?** The queue between the state and the writer is a
 //! `sync_channel(queue_len)`: a client that never reads can hold at most
 //! `queue_len` lines of the server's memory. Senders only ever `try_send`;
-//! when the queue is full the client is disconnected (see [`crate::state`]).
+//! when the queue is full the client is disconnected (see [`crate::chat::state`]).
 //!
-//! **Batching, and what it costs.** A writer runs only when there is
-//! something to write, and then writes everything queued by that moment with
-//! one `write()`: the batch size comes from the work (lines pile up while the
-//! writer waits for the CPU or sits in a `write()`), not from a timer. What makes
-//! that cheap at 1,000 clients is *when* writers are woken: after the state
-//! lock is released, through a doorbell beside each queue
-//! ([`crate::outbox`]). Woken inside `try_send`, under the lock, they capped
-//! the server below 200 messages a second into a 1,000-member room, with a
-//! p99 of seconds (`chat_bench fanout --clients 1000 --senders 10 --rate
-//! 200`, release build, 2 cores: 33 s before, 36-43 ms after).
+//! **The reader owns its connection.** It frames bytes into lines, applies
+//! flood control, checks UTF-8, guesses the dialect of an unregistered
+//! client's line and parses it, all without the state lock; it then takes the
+//! lock once per accepted command, for the state change and the queueing
+//! ([`State::apply`](crate::chat::state::State::apply), which also says
+//! whether the client is now registered). Refusals of bad lines (too long,
+//! too fast, not UTF-8) still take the lock to be queued: the state holds the
+//! connection's only queue sender, because dropping it is what tells the
+//! writer (and so the socket) that the connection is over.
 //!
-//! Tried and rejected:
-//! - The first design's busy writer that slept a 15 ms window between writes:
-//!   a timer per connection, so 66,000 wake-ups a second at 1,000
-//!   connections whatever the message rate (111 % CPU at 20 msg/s).
-//! - Writers in a lower scheduling class, so readers get the CPU first. The
-//!   idle class (`SCHED_IDLE`) saved a sixth of the CPU at 1,000 clients and
-//!   200 msg/s (5.9 against 7.1 µs per delivery, same p99), but three
-//!   clients flooding with flood control off then starved every writer: a
-//!   watcher received 0 lines in 10 s and was dropped as a slow client
-//!   (`kill_9_during_traffic…` in tests/server_history.rs). Nice 19 starved
-//!   the same way; nice 5 gained nothing over the normal class. Fair shares
-//!   it is: a writer woken after the lock is released is cheap enough.
+//! **The writer** is in [`super::writer`]: it runs only when something is
+//! queued, and writes everything queued by then with one `write()`.
 //!
 //! **Cleanup.** The reader owns a [`Cleanup`] guard whose `Drop` removes the
 //! connection from the state, so it happens on every way out of the reader:
 //! end of stream, an error, `QUIT`, and even a panic.
 
-use crate::command;
+use crate::chat::ratelimit::TokenBucket;
+use crate::chat::sanitize;
+use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
 use crate::config::ServerConfig;
-use crate::event::{Event, Refusal};
-use crate::framing::{Frame, LineFramer};
-use crate::outbox::{self, Inbox, Queued};
-use crate::ratelimit::TokenBucket;
-use crate::render::render;
-use crate::state::{self, ConnId, Flow, SharedState};
-use crate::{http_page, log};
+use crate::log;
+use crate::server::{http_page, outbox, writer};
+use crate::wire::command::{self, Dialect};
+use crate::wire::event::{Event, Refusal};
+use crate::wire::framing::{Frame, LineFramer};
+use crate::wire::render::render;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -88,19 +78,11 @@ pub const GREETING_DELAY: Duration = Duration::from_millis(250);
 /// program's burst.
 const READ_CHUNK_BYTES: usize = 4096;
 
-/// The most bytes a writer puts into one `write()`: enough to amortise the
-/// system call over hundreds of lines, small enough not to hoard memory.
-const MAX_BATCH_BYTES: usize = 64 * 1024;
-
-/// A batch buffer that grew past this is freed after its write, so a
-/// connection that had one burst does not keep a burst-sized buffer for ever.
-const KEEP_BATCH_BYTES: usize = 4 * 1024;
-
 /// What every connection thread needs from the server.
 pub struct ServerContext {
     pub state: SharedState,
     pub config: ServerConfig,
-    /// The plain-text page a web browser gets (see [`crate::http_page`]).
+    /// The plain-text page a web browser gets (see [`crate::server::http_page`]).
     pub http_response: String,
     /// Writer threads still running; shutdown waits for them to finish.
     pub live_writers: AtomicUsize,
@@ -114,17 +96,21 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let _ = stream.set_nodelay(true);
     let stream = Arc::new(stream);
     let (outbox, inbox) = outbox::outbox(context.config.queue_len);
-    let admitted = state::lock(&context.state).admit(addr, Arc::clone(&stream), outbox);
+    let hangup_stream = Arc::clone(&stream);
+    let hangup: Hangup = Box::new(move || {
+        let _ = hangup_stream.shutdown(Shutdown::Both);
+    });
+    let admitted = state::lock(&context.state).admit(addr, outbox, hangup);
     let id = match admitted {
         Ok(id) => id,
         Err(refusal) => {
             log!(
                 "Refused connection from {addr}: {}",
-                crate::render::refusal_text(&refusal, command::Mode::Protocol)
+                crate::wire::render::refusal_text(&refusal, Dialect::Protocol)
             );
             // A fresh socket's send buffer is empty: this short write cannot block.
             let _ = (&*stream)
-                .write_all(render(&Event::Refused(refusal), command::Mode::Protocol).as_bytes());
+                .write_all(render(&Event::Refused(refusal), Dialect::Protocol).as_bytes());
             let _ = stream.shutdown(Shutdown::Both);
             return;
         }
@@ -137,7 +123,7 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let writer = thread::Builder::new()
         .stack_size(WRITER_STACK_BYTES)
         .spawn(move || {
-            writer_loop(&writer_stream, inbox);
+            writer::writer_loop(&writer_stream, inbox);
             writer_context.live_writers.fetch_sub(1, Ordering::SeqCst);
         });
     if let Err(error) = writer {
@@ -179,7 +165,11 @@ struct Reader<'a> {
     context: &'a ServerContext,
     id: ConnId,
     greeted: bool,
-    registered: bool,
+    /// The dialect the client registered in, as [`State::apply`] last said;
+    /// `None` until it has a name.
+    ///
+    /// [`State::apply`]: crate::chat::state::State::apply
+    registered: Option<Dialect>,
     flood: TokenBucket,
     /// Already told "Slow down" for the current burst: the error is sent once
     /// per burst, so a flood cannot make the server flood back.
@@ -198,7 +188,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         context,
         id,
         greeted: false,
-        registered: false,
+        registered: None,
         flood: TokenBucket::new(config.rate_per_sec, config.rate_burst, Instant::now()),
         throttled: false,
     };
@@ -209,7 +199,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
     loop {
         // Until registered, reads wait at most until the registration
         // deadline (and, before the greeting, at most GREETING_DELAY).
-        let timeout = if reader.registered {
+        let timeout = if reader.registered.is_some() {
             None
         } else {
             let left = register_deadline.saturating_duration_since(Instant::now());
@@ -303,88 +293,24 @@ impl Reader<'_> {
             state::lock(&self.context.state).refuse(self.id, Refusal::NotUtf8);
             return Flow::Continue;
         };
+        // Terminal keys (Ctrl-L, arrows, Ctrl-U) and blanks in front of a
+        // `/` come off before anything looks at the line, so a typed command
+        // is recognised as one and never relayed as chat.
+        let text = sanitize::clean_typed_line(&text);
         if text.trim().is_empty() {
             return Flow::Continue; // a line of spaces is an empty line
         }
-        let mut state = state::lock(&self.context.state);
-        if !self.registered {
-            let dialect = if text.starts_with('/') {
-                command::Mode::Chat
-            } else {
-                command::Mode::Protocol
-            };
-            state.note_dialect(self.id, dialect);
-        }
-        let command = command::parse(&text, state.mode(self.id));
-        let flow = state.apply(self.id, command);
-        if !self.registered {
-            self.registered = state.mode(self.id).is_some();
-        }
-        flow
+        // Until registered, each line's dialect is guessed from its shape: a
+        // person types `/nick`, a program sends `USERNAME`.
+        let line_dialect = self.registered.unwrap_or(if text.starts_with('/') {
+            Dialect::Chat
+        } else {
+            Dialect::Protocol
+        });
+        let command = command::parse(&text, self.registered);
+        // The lock is taken once, for the state change and the queueing.
+        let applied = state::lock(&self.context.state).apply(self.id, line_dialect, command);
+        self.registered = applied.registered;
+        applied.flow
     }
-}
-
-/// Moves queued lines to the socket until the queue's sender is dropped (the
-/// connection was removed from the state) or the socket fails; then closes
-/// the socket, which also wakes this connection's reader.
-///
-/// **Cost follows the work.** The writer blocks in `recv()` and runs only when
-/// a line arrives: an idle connection costs nothing, however many there are.
-/// When it wakes it takes *everything* that is queued by then and hands it to
-/// the kernel in one `write()`. No timer decides the batch size; the work
-/// does. On a quiet server the writer wakes at once and a batch is one line.
-/// On a busy one, lines pile up while the writer waits for the CPU or sits in
-/// a `write()`, and the next batch carries them all: the busier the server,
-/// the fewer system calls per line.
-///
-/// **No wake-up under the lock.** The writer waits on its [`Inbox`], which
-/// parks the thread and has senders ring it only after they have released
-/// the state lock (see [`crate::outbox`]).
-///
-/// **Memory.** The batch buffer is freed after every write larger than
-/// [`KEEP_BATCH_BYTES`], so an idle connection keeps no burst-sized buffer,
-/// and a single queued line is written straight from its `Arc<str>` without
-/// being copied at all.
-fn writer_loop(stream: &TcpStream, inbox: Inbox) {
-    let mut batch: Vec<u8> = Vec::new();
-    while let Some(first) = inbox.next() {
-        let mut sender_gone = false;
-        let written = match inbox.try_next() {
-            // The common case on a quiet server: one line, no copy.
-            Queued::Empty => (&*stream).write_all(first.as_bytes()),
-            second => {
-                batch.extend_from_slice(first.as_bytes());
-                match second {
-                    Queued::Line(line) => {
-                        batch.extend_from_slice(line.as_bytes());
-                        sender_gone = drain(&inbox, &mut batch);
-                    }
-                    _ => sender_gone = true,
-                }
-                let written = (&*stream).write_all(&batch);
-                batch.clear();
-                if batch.capacity() > KEEP_BATCH_BYTES {
-                    batch = Vec::new();
-                }
-                written
-            }
-        };
-        if written.is_err() || sender_gone {
-            break;
-        }
-    }
-    let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// Moves what is queued into `batch`, up to [`MAX_BATCH_BYTES`]. Returns true
-/// when the queue's sender is gone (nothing more will ever come).
-fn drain(inbox: &Inbox, batch: &mut Vec<u8>) -> bool {
-    while batch.len() < MAX_BATCH_BYTES {
-        match inbox.try_next() {
-            Queued::Line(line) => batch.extend_from_slice(line.as_bytes()),
-            Queued::Empty => return false,
-            Queued::Closed => return true,
-        }
-    }
-    false
 }

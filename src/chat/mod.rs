@@ -1,0 +1,16 @@
+//! The chat rules: who is connected, who is called what, who is in which
+//! room (`state`), and the small rules they use: valid names (`names`) and
+//! which letters look alike ([`confusables`]),
+//! text that is safe to show ([`sanitize`]) and flood control
+//! (`ratelimit`). Nothing in this folder touches a socket; a connection is
+//! only its outbox and a way to hang up, so the rules are unit-tested with
+//! in-memory queues.
+
+pub mod confusables;
+pub(crate) mod names;
+pub(crate) mod ratelimit;
+pub mod sanitize;
+pub(crate) mod state;
+
+#[cfg(test)]
+mod state_tests;

@@ -1,0 +1,172 @@
+//! The operator's commands: `OPER`, `KICK`, `MUTE`/`UNMUTE`, `ANNOUNCE` and
+//! setting a `TOPIC` (anyone may read it). Each checks first that its sender
+//! is an operator, so the rule lives in [`State::operator_name`].
+
+use super::delivery::{queue, rendered_for};
+use super::{ConnId, Flow, State, OPER_PENALTY};
+use crate::chat::{names, sanitize};
+use crate::log;
+use crate::server::constant_time_eq;
+use crate::wire::event::{Event, OperatorAction, Refusal};
+
+impl State {
+    pub(super) fn oper(&mut self, id: ConnId, password: &str) -> Flow {
+        let right = constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        if right {
+            conn.operator = true;
+            log!("{} is now an operator", conn.who());
+            return self.reply(id, Event::Operator);
+        }
+        conn.wrong_opers += 1;
+        let tries = conn.wrong_opers;
+        log!("Wrong operator password from {} (try {tries})", conn.who());
+        self.send(id, &Event::Refused(Refusal::WrongPassword));
+        Flow::Pause(OPER_PENALTY * tries.min(10))
+    }
+
+    pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<String>) -> Flow {
+        let Some((by, target)) = self.operator_and_target(id, user) else {
+            return Flow::Continue;
+        };
+        let reason = reason.map(|r| sanitize::clean(&r).into_owned());
+        let (target_name, room_key) = match self.conns.get(&target) {
+            Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
+            None => return self.reply_refusal(id, Refusal::UserNotFound),
+        };
+        log!(
+            "{by} kicked {target_name}{}",
+            reason
+                .as_ref()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default()
+        );
+        self.send(
+            target,
+            &Event::YouWereKicked {
+                by: by.clone(),
+                reason: reason.clone(),
+            },
+        );
+        if let Some(key) = room_key {
+            let kicked = Event::Kicked {
+                room: self.room_name(&key),
+                user: target_name.clone(),
+                by,
+                reason,
+            };
+            self.broadcast(&key, &kicked, Some(target));
+        }
+        // The KICK line already told the room; no separate LEAVE.
+        self.remove(target, false);
+        if target != id {
+            self.send(
+                id,
+                &Event::Done {
+                    action: OperatorAction::Kicked,
+                    user: target_name,
+                },
+            );
+        }
+        Flow::Continue
+    }
+
+    pub(super) fn mute(&mut self, id: ConnId, user: &str, muted: bool) -> Flow {
+        let Some((by, target)) = self.operator_and_target(id, user) else {
+            return Flow::Continue;
+        };
+        let Some(conn) = self.conns.get_mut(&target) else {
+            return self.reply_refusal(id, Refusal::UserNotFound);
+        };
+        conn.muted = muted;
+        let name = conn.name.clone().unwrap_or_default();
+        if muted {
+            self.muted_names.insert(names::key(&name));
+            log!("{by} muted {name}");
+        } else {
+            self.muted_names.remove(&names::key(&name));
+            log!("{by} unmuted {name}");
+        }
+        self.send(target, &Event::YouWereMuted { by, muted });
+        let action = if muted {
+            OperatorAction::Muted
+        } else {
+            OperatorAction::Unmuted
+        };
+        self.reply(id, Event::Done { action, user: name })
+    }
+
+    pub(super) fn announce(&mut self, id: ConnId, text: &str) -> Flow {
+        let Some(by) = self.operator_name(id) else {
+            return self.reply_refusal(id, Refusal::NotOperator);
+        };
+        log!("{by} announced to everyone");
+        let event = Event::Announcement(sanitize::clean(text).into_owned());
+        let everyone: Vec<ConnId> = self.names.values().copied().collect();
+        let mut rendered = [None, None];
+        for member in everyone {
+            if let Some(conn) = self.conns.get(&member) {
+                let line = rendered_for(&mut rendered, &event, conn.dialect);
+                queue(
+                    member,
+                    conn,
+                    line,
+                    &mut self.overflowed,
+                    &mut self.doorbells,
+                );
+            }
+        }
+        Flow::Continue
+    }
+
+    pub(super) fn topic(&mut self, id: ConnId, text: Option<String>) -> Flow {
+        let Some(key) = self.conns.get(&id).and_then(|conn| conn.room.clone()) else {
+            return self.reply_refusal(id, Refusal::NotInRoom);
+        };
+        let room = self.room_name(&key);
+        let Some(text) = text else {
+            let topic = self.rooms.get(&key).and_then(|r| r.topic.clone());
+            return self.reply(id, Event::TopicIs { room, topic });
+        };
+        let Some(by) = self.operator_name(id) else {
+            return self.reply_refusal(id, Refusal::NotOperator);
+        };
+        let text = sanitize::clean(&text).into_owned();
+        if let Some(room) = self.rooms.get_mut(&key) {
+            room.topic = Some(text.clone());
+        }
+        log!("{by} set the topic of {room}");
+        self.broadcast(&key, &Event::TopicSet { room, by, text }, None);
+        Flow::Continue
+    }
+
+    /// The operator's name, or `None` (after telling them) if they are not one.
+    pub(super) fn operator_name(&self, id: ConnId) -> Option<String> {
+        let conn = self.conns.get(&id)?;
+        if conn.operator {
+            conn.name.clone()
+        } else {
+            None
+        }
+    }
+
+    /// For operator commands on a user: (operator's name, target), or `None`
+    /// after refusing (not an operator, no such user).
+    pub(super) fn operator_and_target(
+        &mut self,
+        id: ConnId,
+        user: &str,
+    ) -> Option<(String, ConnId)> {
+        let Some(by) = self.operator_name(id) else {
+            self.reply_refusal(id, Refusal::NotOperator);
+            return None;
+        };
+        let Some(&target) = self.names.get(&names::key(user)) else {
+            self.reply_refusal(id, Refusal::UserNotFound);
+            return None;
+        };
+        Some((by, target))
+    }
+}

@@ -1,0 +1,116 @@
+//! Getting in: the door password (`PASS`) and choosing or changing a name
+//! (`USERNAME` / `/nick`), which also fixes the client's dialect for good.
+
+use super::{ConnId, Flow, State, MAX_WRONG_PASSWORDS};
+use crate::chat::names;
+use crate::history::RecordKind;
+use crate::log;
+use crate::server::constant_time_eq;
+use crate::wire::command::Dialect;
+use crate::wire::event::{Event, Refusal};
+
+impl State {
+    /// The name of someone else online whose name looks like `name` (the
+    /// same skeleton: `aIice` and `alice`), so nobody can pass for them.
+    /// A scan of everyone online: a class has tens of names, and a name is
+    /// chosen once.
+    fn look_alike_online(&self, id: ConnId, name: &str) -> Option<String> {
+        let skeleton = names::skeleton(name);
+        self.names
+            .values()
+            .filter(|&&owner| owner != id)
+            .filter_map(|owner| self.conns.get(owner)?.name.clone())
+            .find(|other| names::skeleton(other) == skeleton)
+    }
+
+    pub(super) fn register(&mut self, id: ConnId, name: String, dialect: Dialect) -> Flow {
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
+        if !conn.authenticated {
+            return self.reply_refusal(id, Refusal::PasswordRequired);
+        }
+        if let Err(why) = names::check_username(&name) {
+            return self.reply_refusal(id, Refusal::InvalidUsername(why));
+        }
+        let key = names::key(&name);
+        if self.names.get(&key).is_some_and(|&owner| owner != id) {
+            return self.reply_refusal(id, Refusal::UsernameTaken);
+        }
+        if let Some(online) = self.look_alike_online(id, &name) {
+            let why = names::NameError::LooksLike(online);
+            return self.reply_refusal(id, Refusal::InvalidUsername(why));
+        }
+        let old_name = conn.name.clone();
+        self.names.insert(key.clone(), id);
+        let muted = self.muted_names.contains(&key);
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        conn.name = Some(name.clone());
+        match old_name {
+            None => {
+                conn.dialect = dialect;
+                conn.muted = muted;
+                let dialect_name = match dialect {
+                    Dialect::Protocol => "protocol",
+                    Dialect::Chat => "chat",
+                };
+                log!("Registered {} in {dialect_name} mode", conn.who());
+                self.send(id, &Event::Welcome { name });
+                if dialect == Dialect::Chat {
+                    if let Some(room) = self.settings.default_room.clone() {
+                        return self.join(id, &room);
+                    }
+                }
+            }
+            Some(old) => {
+                let was_muted = conn.muted;
+                let room = conn.room.clone();
+                let old_key = names::key(&old);
+                if old_key != key {
+                    self.names.remove(&old_key);
+                    if was_muted {
+                        self.muted_names.remove(&old_key);
+                        self.muted_names.insert(key);
+                    }
+                }
+                log!("{old} is now known as {name}");
+                let place = room.as_ref().map_or("-".into(), |key| self.room_name(key));
+                self.record(id, RecordKind::Rename, &place, &old, &name);
+                let nick = Event::NickChanged {
+                    old: old.clone(),
+                    new: name.clone(),
+                };
+                self.send(id, &Event::Renamed { old, new: name });
+                if let Some(room) = room {
+                    self.broadcast(&room, &nick, Some(id));
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    pub(super) fn pass(&mut self, id: ConnId, password: &str) -> Flow {
+        let right = match &self.settings.password {
+            None => true,
+            Some(expected) => constant_time_eq(password.as_bytes(), expected.as_bytes()),
+        };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        if right {
+            conn.authenticated = true;
+            return self.reply(id, Event::PasswordAccepted);
+        }
+        conn.wrong_passwords += 1;
+        let tries = conn.wrong_passwords;
+        log!("Wrong server password from {} (try {tries})", conn.who());
+        self.send(id, &Event::Refused(Refusal::WrongPassword));
+        if tries >= MAX_WRONG_PASSWORDS {
+            self.disconnect(id, "too many wrong passwords");
+            return Flow::Close;
+        }
+        Flow::Continue
+    }
+}

@@ -1,0 +1,388 @@
+//! The chat rules, tested without sockets or files: each test builds a
+//! [`State`] whose connections are in-memory queues (the server's own
+//! [`outbox`](crate::server::outbox), read without a writer thread) and
+//! whose history is [`History::in_memory`], sends lines the
+//! way a connection's reader does, and checks the exact lines each member
+//! receives.
+
+use super::state::{Applied, ConnId, Flow, State};
+use crate::config::ServerConfig;
+use crate::history::History;
+use crate::server::outbox::{outbox, Inbox, Queued};
+use crate::wire::command::{self, Dialect};
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const ADMIN: &str = "opsecret";
+
+/// One member: its connection number, its queue, and whether the state hung
+/// up on it.
+struct Member {
+    id: ConnId,
+    inbox: Inbox,
+    hung_up: Arc<AtomicBool>,
+    /// What the last `apply` said, as the reader keeps it.
+    registered: Cell<Option<Dialect>>,
+}
+
+fn state_with(config: ServerConfig) -> State {
+    State::new(
+        &config,
+        History::in_memory(config.history_replay),
+        ADMIN.into(),
+    )
+}
+
+fn state() -> State {
+    state_with(ServerConfig::default())
+}
+
+/// Admits a connection with a queue of `queue_len` lines.
+fn connect_with_queue(state: &mut State, port: u16, queue_len: usize) -> Member {
+    let (outbox, inbox) = outbox(queue_len);
+    let hung_up = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&hung_up);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let hangup = Box::new(move || flag.store(true, Ordering::SeqCst));
+    let Ok(id) = state.admit(addr, outbox, hangup) else {
+        panic!("connection refused");
+    };
+    Member {
+        id,
+        inbox,
+        hung_up,
+        registered: Cell::new(None),
+    }
+}
+
+fn connect(state: &mut State, port: u16) -> Member {
+    connect_with_queue(state, port, 64)
+}
+
+/// Sends one line as the connection's reader does.
+/// Sends one line as the connection's reader does, with the dialect the
+/// reader would have: `registered` if the client has a name, else guessed
+/// from the line.
+fn send_in(state: &mut State, member: &Member, registered: Option<Dialect>, line: &str) -> Applied {
+    let line_dialect = registered.unwrap_or(if line.starts_with('/') {
+        Dialect::Chat
+    } else {
+        Dialect::Protocol
+    });
+    let parsed = command::parse(line, registered);
+    state.apply(member.id, line_dialect, parsed)
+}
+
+/// Sends one line; the dialect is remembered per member, like a reader does.
+fn send(state: &mut State, member: &Member, line: &str) -> Flow {
+    let applied = send_in(state, member, member.registered.get(), line);
+    member.registered.set(applied.registered);
+    applied.flow
+}
+
+/// Everything queued for `member` since the last call, one entry per line.
+fn lines(member: &Member) -> Vec<String> {
+    let mut text = String::new();
+    while let Queued::Line(line) = member.inbox.try_next() {
+        text.push_str(&line);
+    }
+    text.split_terminator("\r\n").map(str::to_string).collect()
+}
+
+/// A registered protocol client, with its welcome read.
+fn program(state: &mut State, port: u16, name: &str) -> Member {
+    let member = connect(state, port);
+    send(state, &member, &format!("USERNAME {name}"));
+    assert_eq!(lines(&member), [format!("OK Welcome, {name}!")]);
+    member
+}
+
+/// A program that joined `room`, with the join lines read.
+fn in_room(state: &mut State, port: u16, name: &str, room: &str) -> Member {
+    let member = program(state, port, name);
+    send(state, &member, &format!("JOIN {room}"));
+    lines(&member);
+    member
+}
+
+#[test]
+fn join_leave_and_switch_rooms() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let bob = program(&mut state, 2, "bob");
+    send(&mut state, &bob, "JOIN #general");
+    assert_eq!(
+        lines(&bob),
+        ["OK Joined #general (1 users)", "JOIN #general alice"]
+    );
+    assert_eq!(lines(&alice), ["JOIN #general bob"]);
+
+    send(&mut state, &bob, "JOIN #lab");
+    assert_eq!(lines(&bob), ["OK Joined #lab (0 users)"]);
+    assert_eq!(lines(&alice), ["LEAVE #general bob"]);
+
+    send(&mut state, &bob, "LEAVE");
+    assert_eq!(lines(&bob), ["OK Left #lab"]);
+    send(&mut state, &bob, "LEAVE");
+    assert_eq!(lines(&bob), ["ERROR Not in a room"]);
+    assert_eq!(lines(&alice), Vec::<String>::new());
+}
+
+#[test]
+fn room_messages_reach_members_only_and_programs_get_their_own_back() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let bob = in_room(&mut state, 2, "bob", "#general");
+    let carol = in_room(&mut state, 3, "carol", "#lab");
+    lines(&alice);
+    send(&mut state, &alice, "MSG hello all");
+    assert_eq!(lines(&alice), ["ROOM #general alice hello all"]);
+    assert_eq!(lines(&bob), ["ROOM #general alice hello all"]);
+    assert_eq!(lines(&carol), Vec::<String>::new());
+}
+
+#[test]
+fn a_person_in_chat_mode_does_not_get_their_own_line_back() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let dave = connect(&mut state, 4);
+    send(&mut state, &dave, "/nick dave");
+    assert_eq!(
+        lines(&dave),
+        [
+            "*** Welcome, dave! Type a message and press Enter to send it. /help lists commands.",
+            "*** You joined #general. Here: alice",
+        ]
+    );
+    assert_eq!(lines(&alice), ["JOIN #general dave"]);
+    send(&mut state, &dave, "hi there");
+    assert_eq!(lines(&dave), Vec::<String>::new());
+    assert_eq!(lines(&alice), ["ROOM #general dave hi there"]);
+    send(&mut state, &alice, "MSG hello dave");
+    assert_eq!(lines(&dave), ["alice: hello dave"]);
+}
+
+#[test]
+fn private_messages_go_to_one_person() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let bob = in_room(&mut state, 2, "bob", "#general");
+    lines(&alice);
+    send(&mut state, &alice, "PRIVMSG Bob psst");
+    assert_eq!(lines(&alice), ["OK Sent"]);
+    assert_eq!(lines(&bob), ["PRIVMSG alice psst"]);
+    send(&mut state, &alice, "PRIVMSG nobody psst");
+    assert_eq!(lines(&alice), ["ERROR User not found"]);
+}
+
+#[test]
+fn renaming_tells_the_room_and_frees_the_old_name() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let bob = in_room(&mut state, 2, "bob", "#general");
+    lines(&alice);
+    send(&mut state, &alice, "USERNAME alicia");
+    assert_eq!(lines(&alice), ["NICK alice alicia"]);
+    assert_eq!(lines(&bob), ["NICK alice alicia"]);
+    send(&mut state, &bob, "USERNAME alicia");
+    assert_eq!(lines(&bob), ["ERROR Username taken"]);
+    send(&mut state, &bob, "USERNAME alice");
+    assert_eq!(lines(&bob), ["NICK bob alice"]);
+}
+
+#[test]
+fn a_client_whose_queue_is_full_is_hung_up_on_and_leaves() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let slow = connect_with_queue(&mut state, 2, 3);
+    send(&mut state, &slow, "USERNAME slow");
+    send(&mut state, &slow, "JOIN #general");
+    lines(&alice);
+    // Welcome and the two join lines are still queued: one more fills it.
+    send(&mut state, &alice, "MSG one");
+    assert!(!slow.hung_up.load(Ordering::SeqCst));
+    send(&mut state, &alice, "MSG two");
+    assert!(slow.hung_up.load(Ordering::SeqCst));
+    assert_eq!(
+        lines(&alice),
+        [
+            "ROOM #general alice one",
+            "ROOM #general alice two",
+            "LEAVE #general slow"
+        ]
+    );
+    assert_eq!(send(&mut state, &slow, "MSG still here?"), Flow::Close);
+}
+
+#[test]
+fn the_door_password_comes_before_a_name() {
+    let mut state = state_with(ServerConfig {
+        password: Some("door".into()),
+        ..ServerConfig::default()
+    });
+    let alice = connect(&mut state, 1);
+    send(&mut state, &alice, "USERNAME alice");
+    assert_eq!(
+        lines(&alice),
+        ["ERROR Password required: /pass <password> or PASS <password>"]
+    );
+    send(&mut state, &alice, "PASS wrong");
+    assert_eq!(lines(&alice), ["ERROR Wrong password"]);
+    send(&mut state, &alice, "PASS door");
+    assert_eq!(lines(&alice), ["OK Password accepted"]);
+    send(&mut state, &alice, "USERNAME alice");
+    assert_eq!(lines(&alice), ["OK Welcome, alice!"]);
+
+    let mallory = connect(&mut state, 2);
+    send(&mut state, &mallory, "PASS a");
+    send(&mut state, &mallory, "PASS b");
+    assert_eq!(send(&mut state, &mallory, "PASS c"), Flow::Close);
+    assert_eq!(lines(&mallory), ["ERROR Wrong password"; 3]);
+}
+
+#[test]
+fn operators_need_the_admin_password_and_a_wrong_one_pauses() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let bob = in_room(&mut state, 2, "bob", "#general");
+    send(&mut state, &bob, "KICK alice");
+    assert_eq!(lines(&bob), ["ERROR Not an operator"]);
+    assert!(matches!(
+        send(&mut state, &bob, "OPER guess"),
+        Flow::Pause(_)
+    ));
+    assert_eq!(lines(&bob), ["ERROR Wrong password"]);
+    send(&mut state, &bob, &format!("OPER {ADMIN}"));
+    assert_eq!(lines(&bob), ["OK You are an operator"]);
+    assert_eq!(lines(&alice), ["JOIN #general bob"]);
+}
+
+#[test]
+fn mute_and_unmute() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let op = in_room(&mut state, 2, "lee", "#general");
+    send(&mut state, &op, &format!("OPER {ADMIN}"));
+    lines(&op);
+    lines(&alice);
+    send(&mut state, &op, "MUTE alice");
+    assert_eq!(lines(&op), ["OK Muted alice"]);
+    assert_eq!(lines(&alice), ["NOTICE You were muted by lee"]);
+    send(&mut state, &alice, "MSG can you hear me");
+    assert_eq!(lines(&alice), ["ERROR You are muted"]);
+    assert_eq!(lines(&op), Vec::<String>::new());
+    // A muted user may still ask an operator for help.
+    send(&mut state, &alice, "PRIVMSG lee help");
+    assert_eq!(lines(&op), ["PRIVMSG alice help"]);
+    lines(&alice);
+    send(&mut state, &op, "UNMUTE alice");
+    assert_eq!(lines(&op), ["OK Unmuted alice"]);
+    assert_eq!(lines(&alice), ["NOTICE You were unmuted by lee"]);
+}
+
+#[test]
+fn kick_tells_the_room_and_removes_the_user() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let bob = in_room(&mut state, 2, "bob", "#general");
+    let op = in_room(&mut state, 3, "lee", "#general");
+    send(&mut state, &op, &format!("OPER {ADMIN}"));
+    lines(&op);
+    lines(&alice);
+    lines(&bob);
+    send(&mut state, &op, "KICK bob spamming");
+    assert_eq!(lines(&bob), ["NOTICE You were kicked by lee: spamming"]);
+    assert_eq!(lines(&alice), ["KICK #general bob lee spamming"]);
+    assert_eq!(
+        lines(&op),
+        ["KICK #general bob lee spamming", "OK Kicked bob"]
+    );
+    assert_eq!(send(&mut state, &bob, "MSG back?"), Flow::Close);
+}
+
+#[test]
+fn announcements_reach_everyone_registered_in_their_dialect() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let bob = program(&mut state, 2, "bob");
+    let dave = connect(&mut state, 4);
+    send(&mut state, &dave, "/nick dave");
+    let op = program(&mut state, 3, "lee");
+    lines(&alice);
+    lines(&dave);
+    send(&mut state, &op, "ANNOUNCE class ends at 5");
+    assert_eq!(lines(&op), ["ERROR Not an operator"]);
+    send(&mut state, &op, &format!("OPER {ADMIN}"));
+    lines(&op);
+    send(&mut state, &op, "ANNOUNCE class ends at 5");
+    for member in [&alice, &bob, &op] {
+        assert_eq!(lines(member), ["NOTICE [announcement] class ends at 5"]);
+    }
+    assert_eq!(lines(&dave), ["*** Announcement: class ends at 5"]);
+}
+
+#[test]
+fn anyone_reads_the_topic_and_operators_set_it() {
+    let mut state = state();
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    let op = in_room(&mut state, 2, "lee", "#general");
+    lines(&alice);
+    send(&mut state, &alice, "TOPIC");
+    assert_eq!(lines(&alice), ["TOPIC #general"]);
+    send(&mut state, &alice, "TOPIC homework");
+    assert_eq!(lines(&alice), ["ERROR Not an operator"]);
+    send(&mut state, &op, &format!("OPER {ADMIN}"));
+    lines(&op);
+    send(&mut state, &op, "TOPIC homework");
+    assert_eq!(lines(&alice), ["TOPIC #general homework"]);
+    assert_eq!(lines(&op), ["TOPIC #general homework"]);
+    let bob = program(&mut state, 3, "bob");
+    send(&mut state, &bob, "JOIN #general");
+    assert_eq!(
+        lines(&bob),
+        [
+            "OK Joined #general (2 users)",
+            "JOIN #general alice",
+            "JOIN #general lee",
+            "TOPIC #general homework",
+        ]
+    );
+}
+
+#[test]
+fn joining_replays_the_rooms_recent_messages() {
+    let mut state = state_with(ServerConfig {
+        history_replay: 2,
+        ..ServerConfig::default()
+    });
+    let alice = in_room(&mut state, 1, "alice", "#general");
+    for text in ["one", "two", "three"] {
+        send(&mut state, &alice, &format!("MSG {text}"));
+    }
+    let bob = program(&mut state, 2, "bob");
+    send(&mut state, &bob, "JOIN #general");
+    assert_eq!(
+        lines(&bob),
+        [
+            "OK Joined #general (1 users)",
+            "JOIN #general alice",
+            "ROOM #general alice two",
+            "ROOM #general alice three",
+        ]
+    );
+}
+
+#[test]
+fn commands_before_a_name_are_refused_and_quit_closes() {
+    let mut state = state();
+    let eve = connect(&mut state, 1);
+    send(&mut state, &eve, "JOIN #general");
+    assert_eq!(
+        lines(&eve),
+        ["ERROR Choose a name first: /nick <name> or USERNAME <name>"]
+    );
+    assert_eq!(send(&mut state, &eve, "QUIT"), Flow::Close);
+    assert_eq!(lines(&eve), ["OK Goodbye!"]);
+}

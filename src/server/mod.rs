@@ -1,0 +1,18 @@
+//! The chat server's sockets and threads: the accept loop ([`run`]), one
+//! reader and one writer thread per connection and the queue between them
+//! ([`outbox`]), what a browser's request gets ([`web`]), how many connections the
+//! machine allows, the page a web browser gets, the machine's addresses for
+//! "how to connect", and the operator password.
+
+mod accept;
+mod addresses;
+mod capacity;
+mod connection;
+mod http_page;
+pub mod outbox;
+mod secret;
+pub mod web;
+mod writer;
+
+pub use accept::{run, DRAIN_TIMEOUT};
+pub(crate) use secret::constant_time_eq;

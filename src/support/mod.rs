@@ -1,0 +1,12 @@
+//! What std lacks and the programs here need: command-line flags, log
+//! lines, signals and calendar time; SHA-1 and base64 for the WebSocket
+//! handshake; a temporary directory for tests. Nothing in this folder knows
+//! about chat.
+
+pub mod base64;
+pub mod cli;
+pub mod log;
+pub mod sha1;
+pub mod signal;
+pub mod tempdir;
+pub mod timestamp;
