@@ -97,7 +97,7 @@ const MAX_DRAIN_BYTES: usize = 1024 * 1024;
 /// each connection closing.)
 static CLOSE_CONNECTIONS: AtomicBool = AtomicBool::new(false);
 
-const COMMAND: cli::Command = cli::Command {
+const COMMAND: cli::CommandLine = cli::CommandLine {
     usage: "step1_echo [--host HOST] [--port PORT] [--udp]",
     about: "Step 1: an echo server (RFC 862). Sends back every byte it receives.",
     flags: &[

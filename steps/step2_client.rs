@@ -47,7 +47,7 @@ const DEFAULT_PORT: u16 = 7007;
 /// milliseconds; five seconds means something is wrong.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
-const COMMAND: cli::Command = cli::Command {
+const COMMAND: cli::CommandLine = cli::CommandLine {
     usage: "step2_client [--host HOST] [--port PORT]",
     about: "Step 2: sends each line you type to the echo server and prints the reply.",
     flags: &[

@@ -78,7 +78,7 @@ const QUIT_GRACE: Duration = Duration::from_secs(2);
 /// server closing the connection is the expected answer, not a failure.
 static QUITTING: AtomicBool = AtomicBool::new(false);
 
-const COMMAND: cli::Command = cli::Command {
+const COMMAND: cli::CommandLine = cli::CommandLine {
     usage: "step3_chat_client [--host HOST] [--port PORT] [--name NAME] [--room ROOM]",
     about: "Step 3: a chat client. Type to talk; /join #room, /msg user text, /users, \
 /rooms, /leave, /help, /quit.\nDefaults may be set in client.toml in your settings folder \

@@ -8,8 +8,9 @@
 
 mod common;
 
-use common::program::{temp_folder, Program};
+use common::program::Program;
 use common::Server;
+use common::TempDir;
 use std::path::Path;
 use std::process::Command;
 
@@ -26,16 +27,16 @@ fn chat_client(server: &Server, name: &str, config_home: &Path) -> Program {
 #[test]
 fn two_step3_clients_chat_through_the_server() {
     let server = Server::start_chat(&[]);
-    let config_home = temp_folder("server-with-client");
+    let config_home = TempDir::new("server-with-client");
 
-    let mut alice = chat_client(&server, "alice", &config_home);
+    let mut alice = chat_client(&server, "alice", config_home.path());
     let before = alice.lines_until("Joined #general (0 users)");
     assert!(
         before.contains(&"Welcome, alice!".to_string()),
         "{before:#?}"
     );
 
-    let mut bob = chat_client(&server, "bob", &config_home);
+    let mut bob = chat_client(&server, "bob", config_home.path());
     bob.lines_until("Joined #general (1 users)");
     assert_eq!(bob.line(), "* alice is here");
     assert_eq!(alice.line(), "* bob joined #general");
@@ -75,5 +76,4 @@ fn two_step3_clients_chat_through_the_server() {
     assert_eq!(bob.wait_exit().code(), Some(0));
     carol.expect_next("* bob left #general");
     assert_eq!(carol.ask("/users"), "*** In #general: carol");
-    let _ = std::fs::remove_dir_all(&config_home);
 }

@@ -9,7 +9,8 @@
 mod common;
 
 use assert_cmd::Command as TestCommand;
-use common::program::{closed_port, temp_folder, Program, ScriptedServer};
+use common::program::{closed_port, Program, ScriptedServer};
+use common::TempDir;
 use common::{Client, Server, TIMEOUT};
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
@@ -28,10 +29,13 @@ fn chat_client(args: &[&str], config_home: &Path) -> Program {
 
 /// A scripted server and a client connected to it as alice in #general, with
 /// the two introduction lines already read.
-fn connected_alice() -> (Program, Client, PathBuf) {
+fn connected_alice() -> (Program, Client, TempDir) {
     let server = ScriptedServer::new();
-    let config_home = temp_folder("step3");
-    let client = chat_client(&["--port", &server.port(), "--name", "alice"], &config_home);
+    let config_home = TempDir::new("step3");
+    let client = chat_client(
+        &["--port", &server.port(), "--name", "alice"],
+        config_home.path(),
+    );
     let mut connection = server.accept();
     assert_eq!(connection.line(), "USERNAME alice");
     assert_eq!(connection.line(), "JOIN #general");
@@ -40,8 +44,8 @@ fn connected_alice() -> (Program, Client, PathBuf) {
 
 /// Writes `client.toml` into a fresh settings folder; returns the folder and
 /// the file's path.
-fn settings_with(text: &str) -> (PathBuf, PathBuf) {
-    let config_home = temp_folder("step3-config");
+fn settings_with(text: &str) -> (TempDir, PathBuf) {
+    let config_home = TempDir::new("step3-config");
     let folder = config_home.join("chatroom");
     std::fs::create_dir_all(&folder).expect("create settings folder");
     let file = folder.join("client.toml");
@@ -121,7 +125,6 @@ fn renders_every_kind_of_server_line_for_people() {
     let mut shown = client.lines_until("end of script");
     shown.push("end of script".into());
     assert_eq!(shown, expected);
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
@@ -156,7 +159,6 @@ fn maps_every_typed_line_to_a_protocol_line() {
     // messages (it sent none here).
     assert_eq!(client.stdout_rest(), Vec::<String>::new());
     assert_eq!(client.stderr_rest(), Vec::<String>::new());
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
@@ -182,14 +184,13 @@ fn quit_exit_and_end_of_input_send_quit_and_exit_0() {
             assert_eq!(client.stdout_rest(), ["Goodbye"], "after {ending}");
         }
         assert_eq!(client.stderr_rest(), Vec::<String>::new(), "after {ending}");
-        let _ = std::fs::remove_dir_all(config_home);
     }
 }
 
 #[test]
 fn password_from_the_environment_is_sent_first() {
     let server = ScriptedServer::new();
-    let config_home = temp_folder("step3-pass");
+    let config_home = TempDir::new("step3-pass");
     let mut client = Program::start_with(
         Command::new(common::bin("step3_chat_client"))
             .args([
@@ -200,7 +201,7 @@ fn password_from_the_environment_is_sent_first() {
                 "--room",
                 "#lab",
             ])
-            .env("XDG_CONFIG_HOME", &config_home)
+            .env("XDG_CONFIG_HOME", config_home.path())
             .env("CHATROOM_PASSWORD", "s3cret"),
     );
     let mut connection = server.accept();
@@ -209,7 +210,6 @@ fn password_from_the_environment_is_sent_first() {
     assert_eq!(connection.line(), "JOIN #lab");
     client.close_stdin();
     assert_eq!(connection.line(), "QUIT");
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
@@ -224,14 +224,13 @@ fn server_gone_exits_1_without_waiting_for_input() {
         client.stderr_rest(),
         ["error: the server closed the connection"]
     );
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
 fn asks_for_a_name_when_none_is_given() {
     let server = ScriptedServer::new();
-    let config_home = temp_folder("step3-name");
-    let mut client = chat_client(&["--port", &server.port()], &config_home);
+    let config_home = TempDir::new("step3-name");
+    let mut client = chat_client(&["--port", &server.port()], config_home.path());
     client.type_line("");
     client.type_line("carol");
     let mut connection = server.accept();
@@ -240,15 +239,14 @@ fn asks_for_a_name_when_none_is_given() {
     connection.send("NOTICE hello carol");
     // The prompts have no newline, so they share a line with the first output.
     assert_eq!(client.line(), "name: name: hello carol");
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
 fn against_the_echo_server_it_shows_the_raw_protocol() {
     let server = Server::start("step1_echo", &["--host", "127.0.0.1", "--port", "0"]);
-    let config_home = temp_folder("step3-echo");
+    let config_home = TempDir::new("step3-echo");
     let port = server.addr.port().to_string();
-    let mut client = chat_client(&["--port", &port, "--name", "John"], &config_home);
+    let mut client = chat_client(&["--port", &port, "--name", "John"], config_home.path());
     client.type_line("Hi");
     assert_eq!(client.line(), "USERNAME John");
     assert_eq!(client.line(), "JOIN #general");
@@ -257,7 +255,6 @@ fn against_the_echo_server_it_shows_the_raw_protocol() {
     assert_eq!(client.line(), "JOIN #rust");
     client.type_line("/users");
     assert_eq!(client.line(), "USERS");
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
@@ -267,13 +264,12 @@ fn settings_file_supplies_the_defaults() {
         "# my chat defaults\nhost = \"127.0.0.1\"\nport = {}\nname = \"dora\"\nroom = \"#lab\"\n",
         server.port()
     ));
-    let mut client = chat_client(&[], &config_home);
+    let mut client = chat_client(&[], config_home.path());
     let mut connection = server.accept();
     assert_eq!(connection.line(), "USERNAME dora");
     assert_eq!(connection.line(), "JOIN #lab");
     client.close_stdin();
     assert_eq!(connection.line(), "QUIT");
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
@@ -283,7 +279,10 @@ fn flags_win_over_the_settings_file() {
         "port = {}\nname = \"dora\"\nroom = \"#lab\"\n",
         closed_port()
     ));
-    let mut client = chat_client(&["--port", &server.port(), "--name", "erin"], &config_home);
+    let mut client = chat_client(
+        &["--port", &server.port(), "--name", "erin"],
+        config_home.path(),
+    );
     let mut connection = server.accept();
     assert_eq!(connection.line(), "USERNAME erin");
     assert_eq!(
@@ -293,7 +292,6 @@ fn flags_win_over_the_settings_file() {
     );
     client.close_stdin();
     assert_eq!(connection.line(), "QUIT");
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]
@@ -317,31 +315,29 @@ fn a_broken_settings_file_is_an_error_naming_file_and_line() {
         TestCommand::cargo_bin("step3_chat_client")
             .expect("binary")
             .args(["--name", "alice"])
-            .env("XDG_CONFIG_HOME", &config_home)
+            .env("XDG_CONFIG_HOME", config_home.path())
             .timeout(TIMEOUT)
             .assert()
             .code(2)
             .stdout("")
             .stderr(format!("error: {}:{message}\n", file.display()));
-        let _ = std::fs::remove_dir_all(config_home);
     }
 }
 
 #[test]
 fn connection_refused_is_one_clear_error() {
     let port = closed_port();
-    let config_home = temp_folder("step3-refused");
+    let config_home = TempDir::new("step3-refused");
     TestCommand::cargo_bin("step3_chat_client")
         .expect("binary")
         .args(["--port", &port.to_string(), "--name", "alice"])
-        .env("XDG_CONFIG_HOME", &config_home)
+        .env("XDG_CONFIG_HOME", config_home.path())
         .timeout(TIMEOUT)
         .assert()
         .code(1)
         .stderr(format!(
             "error: cannot connect to 127.0.0.1:{port}: Connection refused\n"
         ));
-    let _ = std::fs::remove_dir_all(config_home);
 }
 
 #[test]

@@ -52,7 +52,7 @@
 
 use super::file;
 use super::record::{Record, RecordKind};
-use crate::cli::{self, Command, Flag};
+use crate::cli::{self, CommandLine, Flag};
 use crate::config::ServerConfig;
 use crate::names;
 use crate::timestamp;
@@ -78,7 +78,7 @@ const SINCE_FLAG: Flag = Flag {
 };
 
 /// The `transcript` subcommand's flags.
-pub const TRANSCRIPT: Command = Command {
+pub const TRANSCRIPT: CommandLine = CommandLine {
     usage: "step4_server transcript [--data-dir DIR] [--room ROOM] [--since TIME] [--private]",
     about: "Prints the stored chat history as a readable transcript, oldest first,\n\
             without starting a server. Times are UTC.",
@@ -95,7 +95,7 @@ pub const TRANSCRIPT: Command = Command {
 };
 
 /// The `attendance` subcommand's flags.
-pub const ATTENDANCE: Command = Command {
+pub const ATTENDANCE: CommandLine = CommandLine {
     usage: "step4_server attendance [--data-dir DIR] [--room ROOM] [--since TIME]",
     about: "Lists who was there, from the stored history: each name with the first\n\
             and last time seen and how many messages they sent. Times are UTC.",
@@ -112,7 +112,7 @@ struct Selection {
 }
 
 impl Selection {
-    fn from_flags(command: &Command, args: impl IntoIterator<Item = String>) -> Selection {
+    fn from_flags(command: &CommandLine, args: impl IntoIterator<Item = String>) -> Selection {
         let parsed = command
             .parse(args)
             .unwrap_or_else(|error| command.exit_with(error));
@@ -162,7 +162,7 @@ impl Selection {
 }
 
 /// Prints a usage mistake with the usage line and exits 2.
-fn usage_error(command: &Command, message: String) -> ! {
+fn usage_error(command: &CommandLine, message: String) -> ! {
     command.exit_with(cli::CliError::Usage(message))
 }
 

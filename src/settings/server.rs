@@ -27,7 +27,7 @@ use std::sync::OnceLock;
 use super::suggest::closest;
 use super::table::{Field, Rejected, Setting, SettingFlag, SECTIONS, SETTINGS};
 use super::toml::{self, Value};
-use crate::cli::{CliError, Command, Flag};
+use crate::cli::{CliError, CommandLine, Flag};
 
 pub use super::ConfigError;
 
@@ -164,8 +164,8 @@ const ABOUT: &str =
 /// is built on first use and kept for the life of the program (the
 /// `cli::Flag` table wants `&'static str`, so its few strings are leaked
 /// once, on purpose).
-pub fn server_command() -> &'static Command {
-    static COMMAND: OnceLock<Command> = OnceLock::new();
+pub fn server_command() -> &'static CommandLine {
+    static COMMAND: OnceLock<CommandLine> = OnceLock::new();
     COMMAND.get_or_init(|| {
         let mut flags = vec![Flag {
             name: "config",
@@ -202,7 +202,7 @@ pub fn server_command() -> &'static Command {
             value: None,
             help: "print the settings in chatroom.toml format and exit",
         });
-        Command {
+        CommandLine {
             usage: USAGE,
             about: ABOUT,
             flags: flags.leak(),

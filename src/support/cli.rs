@@ -30,7 +30,7 @@ pub struct Flag {
 
 /// A program's command line: what it is called, what it does, which flags.
 #[derive(Debug, Clone, Copy)]
-pub struct Command {
+pub struct CommandLine {
     /// The synopsis after `usage: `, e.g. `"step1_echo [--host HOST] [--port PORT] [--udp]"`.
     pub usage: &'static str,
     /// One or two sentences for the top of `--help`.
@@ -54,7 +54,7 @@ pub struct Parsed {
     switches: Vec<&'static str>,
 }
 
-impl Command {
+impl CommandLine {
     /// The text `--help` prints, made from the flag table.
     pub fn help_text(&self) -> String {
         let mut text = format!("{}\n\nusage: {}\n\noptions:\n", self.about, self.usage);
@@ -189,7 +189,7 @@ pub fn fail(message: impl Display) -> ! {
 mod tests {
     use super::*;
 
-    const DEMO: Command = Command {
+    const DEMO: CommandLine = CommandLine {
         usage: "demo [--port PORT] [--udp]",
         about: "A demo.",
         flags: &[

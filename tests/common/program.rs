@@ -183,19 +183,3 @@ pub fn closed_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.local_addr().expect("address").port()
 }
-
-/// A fresh, empty folder under the system's temp folder, unique to this test
-/// run, for settings files. (No tempfile crate: std only.)
-pub fn temp_folder(label: &str) -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let unique = format!(
-        "chatroom-test-{label}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::SeqCst)
-    );
-    let folder = std::env::temp_dir().join(unique);
-    let _ = std::fs::remove_dir_all(&folder);
-    std::fs::create_dir_all(&folder).expect("create temp folder");
-    folder
-}

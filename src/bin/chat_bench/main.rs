@@ -41,7 +41,7 @@ mod stats;
 mod suite;
 mod swarm;
 
-use chatroom::support::cli::{self, CliError, Command, Flag, Parsed};
+use chatroom::support::cli::{self, CliError, CommandLine, Flag, Parsed};
 use peers::Peer;
 use profile::Profile;
 use scenarios::{Run, Server, Settings};
@@ -52,7 +52,7 @@ const USAGE: &str = "chat_bench <fanout|idle|slow|churn|suite|peers> [options]";
 
 const SCENARIOS: [&str; 6] = ["fanout", "idle", "slow", "churn", "suite", "peers"];
 
-const COMMAND: Command = Command {
+const COMMAND: CommandLine = CommandLine {
     usage: USAGE,
     about: "Measures the chat server: fanout throughput and latency, memory per idle \
 connection, what a client that never reads costs, and whether connections leak.\n\
