@@ -55,7 +55,7 @@ fn settings_with(text: &str) -> (TempDir, PathBuf) {
 
 #[test]
 fn renders_every_kind_of_server_line_for_people() {
-    let (mut client, mut connection, config_home) = connected_alice();
+    let (mut client, mut connection, _config_home) = connected_alice();
     let script: &[(&str, &[&str])] = &[
         (
             "OK Joined #general (2 users)",
@@ -129,7 +129,7 @@ fn renders_every_kind_of_server_line_for_people() {
 
 #[test]
 fn maps_every_typed_line_to_a_protocol_line() {
-    let (mut client, mut connection, config_home) = connected_alice();
+    let (mut client, mut connection, _config_home) = connected_alice();
     let typed_and_sent = [
         ("hello world", "MSG hello world"),
         // A plain line is always a message, even if it looks like a command.
@@ -164,7 +164,7 @@ fn maps_every_typed_line_to_a_protocol_line() {
 #[test]
 fn quit_exit_and_end_of_input_send_quit_and_exit_0() {
     for ending in ["quit", "exit", "/quit", "<end of input>"] {
-        let (mut client, mut connection, config_home) = connected_alice();
+        let (mut client, mut connection, _config_home) = connected_alice();
         if ending == "<end of input>" {
             client.close_stdin();
         } else {
@@ -214,7 +214,7 @@ fn password_from_the_environment_is_sent_first() {
 
 #[test]
 fn server_gone_exits_1_without_waiting_for_input() {
-    let (mut client, mut connection, config_home) = connected_alice();
+    let (mut client, mut connection, _config_home) = connected_alice();
     connection.send("NOTICE The server is going away");
     assert_eq!(client.line(), "The server is going away");
     drop(connection);
