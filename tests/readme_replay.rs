@@ -56,7 +56,10 @@ fn block(name: &str) -> Vec<String> {
 enum Item {
     /// A line the person typed: shown as `> text` in the README, or after a
     /// client's prompt (`send: text`), in which case `prompt` is that prompt.
-    Typed { text: String, prompt: Option<String> },
+    Typed {
+        text: String,
+        prompt: Option<String>,
+    },
     /// A line the program printed.
     Shown(String),
 }
@@ -184,16 +187,14 @@ fn normalise(line: &str) -> String {
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
-        let starts_token =
-            chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric());
+        let starts_token = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric());
         if !starts_token {
             out.push(chars[i]);
             i += 1;
             continue;
         }
         let mut end = i;
-        while end < chars.len() && (chars[end].is_ascii_digit() || ":.-TZ".contains(chars[end]))
-        {
+        while end < chars.len() && (chars[end].is_ascii_digit() || ":.-TZ".contains(chars[end])) {
             end += 1;
         }
         let token: String = chars[i..end].iter().collect();
@@ -296,7 +297,9 @@ impl Terminal {
             None => Ok(()),
         };
         if let Err(e) = written {
-            self.fail(&format!("stopped reading its input before {as_shown:?}: {e}"));
+            self.fail(&format!(
+                "stopped reading its input before {as_shown:?}: {e}"
+            ));
         }
     }
 
@@ -327,7 +330,9 @@ impl Terminal {
             Some(line) => {
                 self.shown.push(line.clone());
                 if normalise(&line) != normalise(wanted) {
-                    self.fail(&format!("showed {line:?} where the README shows {wanted:?}"));
+                    self.fail(&format!(
+                        "showed {line:?} where the README shows {wanted:?}"
+                    ));
                 }
             }
             None => self.fail(&format!("ended where the README shows {wanted:?}")),
@@ -352,7 +357,9 @@ impl Terminal {
                         continue;
                     }
                     self.shown.push(line.clone());
-                    self.fail(&format!("showed {line:?} after the README's transcript ends"));
+                    self.fail(&format!(
+                        "showed {line:?} after the README's transcript ends"
+                    ));
                 }
                 Err(_) => break,
             }
@@ -368,22 +375,42 @@ impl Drop for Terminal {
     }
 }
 
-/// Several terminals at once. `schedule` names, in order, whose next typed
-/// line is typed (`"aab"`: a, a, then b); before typing, each terminal shows
-/// everything the README shows it before that line. At the end, each shows
-/// the rest of its transcript.
-fn play(terminals: &mut [(char, Terminal, Vec<Item>)], schedule: &str, typed: &[(&str, &str)]) {
-    let mut cursors = vec![0; terminals.len()];
-    let turns = schedule.chars().filter(|c| !c.is_whitespace());
-    for who in turns {
-        let at = terminals
-            .iter()
-            .position(|(name, _, _)| *name == who)
-            .unwrap_or_else(|| panic!("no terminal {who:?} in the schedule"));
-        let (_, terminal, items) = &mut terminals[at];
+/// One person's window in a replay: its name in the schedule, the README
+/// command that opens it, what it shows, and the program once started.
+struct Window {
+    name: char,
+    command: String,
+    items: Vec<Item>,
+    next: usize,
+    terminal: Option<Terminal>,
+}
+
+/// Several windows at once, each started when the schedule first names it.
+/// `schedule` names, in order, whose next typed line is typed (`"aab"`: a,
+/// a, then b); an upper-case letter only opens that window (`"aBa"`: bob's
+/// client starts after alice's first line). Before typing, a window shows
+/// everything the README shows before that line; at the end, each shows the
+/// rest of its transcript. `typed` replaces README text in typed lines (the
+/// operator password of this run).
+fn play(
+    windows: &mut [Window],
+    schedule: &str,
+    open: &dyn Fn(&str) -> Terminal,
+    typed: &[(&str, &str)],
+) {
+    for turn in schedule.chars().filter(|c| !c.is_whitespace()) {
+        let who = turn.to_ascii_lowercase();
+        let window = windows
+            .iter_mut()
+            .find(|window| window.name == who)
+            .unwrap_or_else(|| panic!("no window {who:?} in the schedule"));
+        let terminal = window.terminal.get_or_insert_with(|| open(&window.command));
+        if turn.is_ascii_uppercase() {
+            continue;
+        }
         loop {
-            let item = items.get(cursors[at]).cloned();
-            cursors[at] += 1;
+            let item = window.items.get(window.next).cloned();
+            window.next += 1;
             match item {
                 Some(Item::Shown(line)) => terminal.expect(&line),
                 Some(Item::Typed { text, prompt }) => {
@@ -398,8 +425,9 @@ fn play(terminals: &mut [(char, Terminal, Vec<Item>)], schedule: &str, typed: &[
             }
         }
     }
-    for (at, (_, terminal, items)) in terminals.iter_mut().enumerate() {
-        for item in &items[cursors[at]..] {
+    for window in windows.iter_mut() {
+        let terminal = window.terminal.get_or_insert_with(|| open(&window.command));
+        for item in &window.items[window.next..] {
             match item {
                 Item::Shown(line) => terminal.expect(line),
                 Item::Typed { text, .. } => {
@@ -411,20 +439,39 @@ fn play(terminals: &mut [(char, Terminal, Vec<Item>)], schedule: &str, typed: &[
     }
 }
 
-/// Opens a terminal for each `(name, block)` against `port`.
-fn terminals(
-    sessions: &[(char, &str)],
-    prompts: &[&str],
-    port: u16,
-    cwd: &Path,
-) -> Vec<(char, Terminal, Vec<Item>)> {
+/// The windows for `(name, block)` pairs.
+fn windows(sessions: &[(char, &str)], prompts: &[&str]) -> Vec<Window> {
     sessions
         .iter()
         .map(|(name, block_name)| {
             let (command, items) = session(&block(block_name), prompts);
-            (*name, Terminal::start(&command, port, &[], cwd), items)
+            Window {
+                name: *name,
+                command,
+                items,
+                next: 0,
+                terminal: None,
+            }
         })
         .collect()
+}
+
+/// Replays `sessions` against a server at `port`, following `schedule`.
+fn replay(
+    sessions: &[(char, &str)],
+    prompts: &[&str],
+    port: u16,
+    cwd: &Path,
+    schedule: &str,
+    typed: &[(&str, &str)],
+) {
+    let mut windows = windows(sessions, prompts);
+    play(
+        &mut windows,
+        schedule,
+        &|command| Terminal::start(command, port, &[], cwd),
+        typed,
+    );
 }
 
 /// Are the real `nc` and `telnet` installed? Outside CI a missing one skips
@@ -474,9 +521,12 @@ fn replay_commands(block_name: &str, cwd: &Path) {
     let lines = block(block_name);
     let mut at = 0;
     while at < lines.len() {
-        let command = lines[at]
-            .strip_prefix("$ ")
-            .unwrap_or_else(|| panic!("{block_name}: expected a `$ command`, found {:?}", lines[at]));
+        let command = lines[at].strip_prefix("$ ").unwrap_or_else(|| {
+            panic!(
+                "{block_name}: expected a `$ command`, found {:?}",
+                lines[at]
+            )
+        });
         let mut expected: Vec<&str> = lines[at + 1..]
             .iter()
             .take_while(|line| !line.starts_with("$ "))
@@ -517,8 +567,14 @@ fn step1_echo_with_nc() {
     }
     let cwd = temp_folder("readme-step1");
     let server = chat_server(&start_command("step1-server"), &cwd);
-    let mut sessions = terminals(&[('n', "step1-nc")], &[], server.addr.port(), &cwd);
-    play(&mut sessions, "nnn", &[]);
+    replay(
+        &[('n', "step1-nc")],
+        &[],
+        server.addr.port(),
+        &cwd,
+        "nnn",
+        &[],
+    );
 }
 
 /// Step 1: a mistyped flag and `--help`.
@@ -534,13 +590,20 @@ fn step2_client_against_echo() {
     let cwd = temp_folder("readme-step2");
     let server = chat_server(&start_command("step1-server"), &cwd);
     for name in ["step2-quit", "step2-eof"] {
-        let mut sessions = terminals(&[('c', name)], &["send: "], server.addr.port(), &cwd);
-        let typed = sessions[0]
-            .2
+        let (_, items) = session(&block(name), &["send: "]);
+        let typed = items
             .iter()
             .filter(|item| matches!(item, Item::Typed { .. }))
             .count();
-        play(&mut sessions, &"c".repeat(typed), &[]);
+        let schedule = "c".repeat(typed);
+        replay(
+            &[('c', name)],
+            &["send: "],
+            server.addr.port(),
+            &cwd,
+            &schedule,
+            &[],
+        );
     }
 }
 
@@ -549,24 +612,31 @@ fn step2_client_against_echo() {
 fn step3_client_against_echo() {
     let cwd = temp_folder("readme-step3-echo");
     let server = chat_server(&start_command("step1-server"), &cwd);
-    let mut sessions = terminals(&[('j', "step3-echo")], &["name: "], server.addr.port(), &cwd);
-    play(&mut sessions, "jjjjj", &[]);
+    replay(
+        &[('j', "step3-echo")],
+        &["name: "],
+        server.addr.port(),
+        &cwd,
+        "jjjjj",
+        &[],
+    );
 }
 
 /// Step 3: alice and bob in two chat clients, through the step 4 server.
 #[test]
 fn step3_clients_through_step4() {
     let cwd = temp_folder("readme-step3-chat");
-    let server = chat_server(&start_command("step3-server"), &cwd);
-    let mut sessions = terminals(
+    let server = chat_server(&start_command("step4-server"), &cwd);
+    // alice names herself; bob arrives; they talk; bob whispers; alice asks
+    // who is here, bob moves to #rust, alice lists the rooms; both quit.
+    replay(
         &[('a', "step3-alice"), ('b', "step3-bob")],
         &["name: "],
         server.addr.port(),
         &cwd,
+        "a B a b a b a b a a b",
+        &[],
     );
-    // alice names herself; bob arrives; alice greets, bob answers, alice
-    // answers, bob whispers; alice asks who is here after bob moved on.
-    play(&mut sessions, "a b a b a b b a a a b", &[]);
 }
 
 /// Step 4: alice and bob on `nc`, in chat mode.
@@ -577,14 +647,19 @@ fn step4_two_people_on_nc() {
     }
     let cwd = temp_folder("readme-step4");
     let server = chat_server(&start_command("step4-server"), &cwd);
-    let mut sessions = terminals(
+    replay(
         &[('a', "step4-alice"), ('b', "step4-bob")],
         &[],
         server.addr.port(),
         &cwd,
+        "a b a b a b a a a b b b",
+        &[],
     );
-    play(&mut sessions, "a b a b a b a a b b b", &[]);
 }
+
+/// Who types when in the class replay: lee opens the room, bob arrives and
+/// gets carried away, lee mutes, unmutes, announces and kicks.
+const CLASS_SCHEDULE: &str = "t t t t  b b  b b b b  t  b b  t  b  t  b  t t";
 
 /// Running a class: the teacher keeps order (password, operator, topic,
 /// mute, announce, kick), seen from both windows.
@@ -608,15 +683,12 @@ fn class_teacher_and_student() {
         .and_then(|rest| rest.split_whitespace().next())
         .expect("the README's banner names an operator password")
         .to_string();
-    let mut sessions = terminals(
+    replay(
         &[('t', "class-lee"), ('b', "class-bob")],
         &[],
         server.addr.port(),
         &cwd,
-    );
-    play(
-        &mut sessions,
-        "t t t t  b b  b b b b  t  b b  t  b  t  b  t t",
+        CLASS_SCHEDULE,
         &[(shown_password.as_str(), password.as_str())],
     );
 }
@@ -634,7 +706,12 @@ fn history_transcript_and_attendance() {
     let records: String = file[1..].iter().map(|line| format!("{line}\n")).collect();
     std::fs::create_dir_all(cwd.join("chatroom-data")).expect("create data dir");
     std::fs::write(cwd.join("chatroom-data/history.tsv"), records).expect("write history");
-    for name in ["history-transcript", "history-private", "history-narrow", "history-attendance"] {
+    for name in [
+        "history-transcript",
+        "history-private",
+        "history-narrow",
+        "history-attendance",
+    ] {
         replay_commands(name, &cwd);
     }
 }
@@ -645,6 +722,9 @@ fn normalise_keeps_words_and_hides_times_and_addresses() {
         normalise("2026-11-21T10:43:27.975Z Accepted connection from: 127.0.0.1:58614"),
         "… Accepted connection from: …"
     );
-    assert_eq!(normalise("[10:43:01] alice: hi (2 users)"), "[…] alice: hi (2 users)");
+    assert_eq!(
+        normalise("[10:43:01] alice: hi (2 users)"),
+        "[…] alice: hi (2 users)"
+    );
     assert_eq!(normalise("2026-11-21 10:42:59 #general"), "… … #general");
 }
