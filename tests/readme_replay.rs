@@ -388,7 +388,9 @@ struct Window {
 /// Several windows at once, each started when the schedule first names it.
 /// `schedule` names, in order, whose next typed line is typed (`"aab"`: a,
 /// a, then b); an upper-case letter only opens that window (`"aBa"`: bob's
-/// client starts after alice's first line). Before typing, a window shows
+/// client starts after alice's first line), and `.a` makes alice's window
+/// show just its next line (to wait for a reply before someone else acts).
+/// Before typing, a window shows
 /// everything the README shows before that line; at the end, each shows the
 /// rest of its transcript. `typed` replaces README text in typed lines (the
 /// operator password of this run).
@@ -398,7 +400,12 @@ fn play(
     open: &dyn Fn(&str) -> Terminal,
     typed: &[(&str, &str)],
 ) {
+    let mut one_line = false;
     for turn in schedule.chars().filter(|c| !c.is_whitespace()) {
+        if turn == '.' {
+            one_line = true;
+            continue;
+        }
         let who = turn.to_ascii_lowercase();
         let window = windows
             .iter_mut()
@@ -406,6 +413,14 @@ fn play(
             .unwrap_or_else(|| panic!("no window {who:?} in the schedule"));
         let terminal = window.terminal.get_or_insert_with(|| open(&window.command));
         if turn.is_ascii_uppercase() {
+            continue;
+        }
+        if std::mem::take(&mut one_line) {
+            match window.items.get(window.next).cloned() {
+                Some(Item::Shown(line)) => terminal.expect(&line),
+                _ => terminal.fail("the schedule waits for a line the README does not show next"),
+            }
+            window.next += 1;
             continue;
         }
         loop {
@@ -634,7 +649,7 @@ fn step3_clients_through_step4() {
         &["name: "],
         server.addr.port(),
         &cwd,
-        "a B a b a b a b a a b",
+        "a .a.a.a.a.a.a B a b a b a .a b a a b",
         &[],
     );
 }
@@ -652,7 +667,7 @@ fn step4_two_people_on_nc() {
         &[],
         server.addr.port(),
         &cwd,
-        "a b a b a b a a a b b b",
+        "a .a.a b a b a b a a a b b b",
         &[],
     );
 }
