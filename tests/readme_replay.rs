@@ -674,7 +674,7 @@ fn step4_two_people_on_nc() {
 
 /// Who types when in the class replay: lee opens the room, bob arrives and
 /// gets carried away, lee mutes, unmutes, announces and kicks.
-const CLASS_SCHEDULE: &str = "t t t t  b b  b b b b  t  b b  t  b  t  b  t t";
+const CLASS_SCHEDULE: &str = "t t t t .t  b b b b b b b  t .t  b b  t  b b .b  t t";
 
 /// Running a class: the teacher keeps order (password, operator, topic,
 /// mute, announce, kick), seen from both windows.
