@@ -672,6 +672,24 @@ fn step4_two_people_on_nc() {
     );
 }
 
+/// Step 4: the same server in its protocol dialect, alice and bob on `nc`.
+#[test]
+fn step4_protocol_dialect_on_nc() {
+    if !have("nc") {
+        return;
+    }
+    let cwd = temp_folder("readme-step4-protocol");
+    let server = chat_server(&start_command("step4-server"), &cwd);
+    replay(
+        &[('a', "step4-protocol-alice"), ('b', "step4-protocol-bob")],
+        &[],
+        server.addr.port(),
+        &cwd,
+        "a a a .a b b b a b b b b",
+        &[],
+    );
+}
+
 /// Who types when in the class replay: lee opens the room, bob arrives and
 /// gets carried away, lee mutes, unmutes, announces and kicks.
 const CLASS_SCHEDULE: &str = "t t t t .t  b b b b b b b  t .t  b b  t  b b .b  t t";
