@@ -530,6 +530,22 @@ fn start_command(block_name: &str) -> String {
         .unwrap_or_else(|| panic!("block {block_name} has no `$ command`"))
 }
 
+/// Checks that the server's log starts with the first `lines` log lines the
+/// README shows under its `$` command (times and addresses normalised).
+fn expect_start_log(server: &mut Server, block_name: &str, lines: usize) {
+    let shown = block(block_name);
+    let wanted = &shown[1..=lines];
+    let mut got = vec![server.first_line.clone()];
+    for line in &wanted[1..] {
+        // Wait for the line by its words after the time stamp.
+        let words = line.split_once(' ').map_or(line.as_str(), |(_, rest)| rest);
+        got.push(server.wait_log(words));
+    }
+    let got: Vec<String> = got.iter().map(|l| normalise(l)).collect();
+    let wanted: Vec<String> = wanted.iter().map(|l| normalise(l)).collect();
+    assert_eq!(got, wanted, "{block_name}: the server's first log lines");
+}
+
 /// Runs every `$ command` of a block to its end and compares its output
 /// (stdout, then stderr) with the lines under it, up to the next `$` line.
 fn replay_commands(block_name: &str, cwd: &Path) {
@@ -574,14 +590,15 @@ fn replay_commands(block_name: &str, cwd: &Path) {
     }
 }
 
-/// Step 1: the echo server, and a person on `nc`.
+/// Step 1: the echo server's first log line, and a person on `nc`.
 #[test]
 fn step1_echo_with_nc() {
     if !have("nc") {
         return;
     }
     let cwd = temp_folder("readme-step1");
-    let server = chat_server(&start_command("step1-server"), &cwd);
+    let mut server = chat_server(&start_command("step1-server"), &cwd);
+    expect_start_log(&mut server, "step1-server", 1);
     replay(
         &[('n', "step1-nc")],
         &[],
@@ -654,14 +671,15 @@ fn step3_clients_through_step4() {
     );
 }
 
-/// Step 4: alice and bob on `nc`, in chat mode.
+/// Step 4: the server's start-up log, and alice and bob on `nc`, in chat mode.
 #[test]
 fn step4_two_people_on_nc() {
     if !have("nc") {
         return;
     }
     let cwd = temp_folder("readme-step4");
-    let server = chat_server(&start_command("step4-server"), &cwd);
+    let mut server = chat_server(&start_command("step4-server"), &cwd);
+    expect_start_log(&mut server, "step4-server", 2);
     replay(
         &[('a', "step4-alice"), ('b', "step4-bob")],
         &[],
