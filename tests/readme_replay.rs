@@ -19,7 +19,7 @@
 
 mod common;
 
-use common::program::temp_folder;
+use common::TempDir;
 use common::{bin, lines_of, Server, TIMEOUT};
 use std::io::Write;
 use std::path::Path;
@@ -596,14 +596,14 @@ fn step1_echo_with_nc() {
     if !have("nc") {
         return;
     }
-    let cwd = temp_folder("readme-step1");
-    let mut server = chat_server(&start_command("step1-server"), &cwd);
+    let cwd = TempDir::new("readme-step1");
+    let mut server = chat_server(&start_command("step1-server"), cwd.path());
     expect_start_log(&mut server, "step1-server", 1);
     replay(
         &[('n', "step1-nc")],
         &[],
         server.addr.port(),
-        &cwd,
+        cwd.path(),
         "nnn",
         &[],
     );
@@ -612,15 +612,15 @@ fn step1_echo_with_nc() {
 /// Step 1: a mistyped flag and `--help`.
 #[test]
 fn step1_flags() {
-    replay_commands("step1-flags", &temp_folder("readme-step1-flags"));
+    replay_commands("step1-flags", TempDir::new("readme-step1-flags").path());
 }
 
 /// Step 2: the line client against the echo server, ending with `quit` and
 /// with Ctrl-D.
 #[test]
 fn step2_client_against_echo() {
-    let cwd = temp_folder("readme-step2");
-    let server = chat_server(&start_command("step1-server"), &cwd);
+    let cwd = TempDir::new("readme-step2");
+    let server = chat_server(&start_command("step1-server"), cwd.path());
     for name in ["step2-quit", "step2-eof"] {
         let (_, items) = session(&block(name), &["send: "]);
         let typed = items
@@ -632,7 +632,7 @@ fn step2_client_against_echo() {
             &[('c', name)],
             &["send: "],
             server.addr.port(),
-            &cwd,
+            cwd.path(),
             &schedule,
             &[],
         );
@@ -642,13 +642,13 @@ fn step2_client_against_echo() {
 /// Step 3: the chat client against the echo server shows the protocol.
 #[test]
 fn step3_client_against_echo() {
-    let cwd = temp_folder("readme-step3-echo");
-    let server = chat_server(&start_command("step1-server"), &cwd);
+    let cwd = TempDir::new("readme-step3-echo");
+    let server = chat_server(&start_command("step1-server"), cwd.path());
     replay(
         &[('j', "step3-echo")],
         &["name: "],
         server.addr.port(),
-        &cwd,
+        cwd.path(),
         "jjjjj",
         &[],
     );
@@ -657,15 +657,15 @@ fn step3_client_against_echo() {
 /// Step 3: alice and bob in two chat clients, through the step 4 server.
 #[test]
 fn step3_clients_through_step4() {
-    let cwd = temp_folder("readme-step3-chat");
-    let server = chat_server(&start_command("step4-server"), &cwd);
+    let cwd = TempDir::new("readme-step3-chat");
+    let server = chat_server(&start_command("step4-server"), cwd.path());
     // alice names herself; bob arrives; they talk; bob whispers; alice asks
     // who is here, bob moves to #rust, alice lists the rooms; both quit.
     replay(
         &[('a', "step3-alice"), ('b', "step3-bob")],
         &["name: "],
         server.addr.port(),
-        &cwd,
+        cwd.path(),
         "a .a.a.a.a.a.a B a b a b a .a b a a b",
         &[],
     );
@@ -677,14 +677,14 @@ fn step4_two_people_on_nc() {
     if !have("nc") {
         return;
     }
-    let cwd = temp_folder("readme-step4");
-    let mut server = chat_server(&start_command("step4-server"), &cwd);
+    let cwd = TempDir::new("readme-step4");
+    let mut server = chat_server(&start_command("step4-server"), cwd.path());
     expect_start_log(&mut server, "step4-server", 2);
     replay(
         &[('a', "step4-alice"), ('b', "step4-bob")],
         &[],
         server.addr.port(),
-        &cwd,
+        cwd.path(),
         "a .a.a b a b a b a a a b b b",
         &[],
     );
@@ -696,13 +696,13 @@ fn step4_protocol_dialect_on_nc() {
     if !have("nc") {
         return;
     }
-    let cwd = temp_folder("readme-step4-protocol");
-    let server = chat_server(&start_command("step4-server"), &cwd);
+    let cwd = TempDir::new("readme-step4-protocol");
+    let server = chat_server(&start_command("step4-server"), cwd.path());
     replay(
         &[('a', "step4-protocol-alice"), ('b', "step4-protocol-bob")],
         &[],
         server.addr.port(),
-        &cwd,
+        cwd.path(),
         "a a a .a b b b a b b b b",
         &[],
     );
@@ -719,8 +719,8 @@ fn class_teacher_and_student() {
     if !have("nc") {
         return;
     }
-    let cwd = temp_folder("readme-class");
-    let mut server = chat_server(&start_command("class-server"), &cwd);
+    let cwd = TempDir::new("readme-class");
+    let mut server = chat_server(&start_command("class-server"), cwd.path());
     let banner = server.wait_stdout("Operator password for this run: ");
     let password = banner
         .split("Operator password for this run: ")
@@ -738,7 +738,7 @@ fn class_teacher_and_student() {
         &[('t', "class-lee"), ('b', "class-bob")],
         &[],
         server.addr.port(),
-        &cwd,
+        cwd.path(),
         CLASS_SCHEDULE,
         &[(shown_password.as_str(), password.as_str())],
     );
@@ -748,7 +748,7 @@ fn class_teacher_and_student() {
 /// `attendance` example read from it.
 #[test]
 fn history_transcript_and_attendance() {
-    let cwd = temp_folder("readme-history");
+    let cwd = TempDir::new("readme-history");
     let file = block("history-file");
     assert_eq!(
         file.first().map(String::as_str),
@@ -763,7 +763,7 @@ fn history_transcript_and_attendance() {
         "history-narrow",
         "history-attendance",
     ] {
-        replay_commands(name, &cwd);
+        replay_commands(name, cwd.path());
     }
 }
 

@@ -131,23 +131,43 @@ pub fn machine() -> String {
 /// other's.
 pub const PEERS_HEADING: &str = "## Side by side: step4_server, ngIRCd, InspIRCd";
 
-/// `existing` with its peers section (if any) replaced by `section`.
+/// The hand-written last section of BENCHMARKS.md (how the benchmark works
+/// and how to read it). Neither suite writes it; both keep it, at the end.
+pub const NOTES_HEADING: &str = "## How chat_bench works, and what the figures mean";
+
+/// `existing` with its peers section (if any) replaced by `section`; the
+/// hand-written notes stay last.
 pub fn with_section(existing: &str, section: &str) -> String {
+    let notes = notes_section(existing);
     let before = match existing.find(PEERS_HEADING) {
         Some(at) => &existing[..at],
-        None => existing,
+        None => existing
+            .find(NOTES_HEADING)
+            .map_or(existing, |at| &existing[..at]),
     };
     let before = before.trim_end();
-    if before.is_empty() {
-        section.to_string()
+    let mut text = if before.is_empty() {
+        section.trim_end().to_string()
     } else {
-        format!("{before}\n\n{section}")
+        format!("{before}\n\n{}", section.trim_end())
+    };
+    text.push('\n');
+    if let Some(notes) = notes {
+        text = format!("{text}\n{notes}");
     }
+    text
 }
 
-/// The peers section of `existing`, if it has one.
+/// The peers section of `existing`, if it has one (up to the notes).
 pub fn peers_section(existing: &str) -> Option<&str> {
-    existing.find(PEERS_HEADING).map(|at| &existing[at..])
+    let from = existing.find(PEERS_HEADING)?;
+    let rest = &existing[from..];
+    Some(rest.find(NOTES_HEADING).map_or(rest, |to| &rest[..to]))
+}
+
+/// The hand-written notes at the end of `existing`, if any.
+pub fn notes_section(existing: &str) -> Option<&str> {
+    existing.find(NOTES_HEADING).map(|at| &existing[at..])
 }
 
 #[cfg(test)]
@@ -204,5 +224,24 @@ mod tests {
             Some(&second[second.find(PEERS_HEADING).unwrap()..])
         );
         assert_eq!(with_section("", "s\n"), "s\n");
+    }
+
+    #[test]
+    fn the_hand_written_notes_stay_last() {
+        let notes = format!("{NOTES_HEADING}\n\nhow it works\n");
+        let first = with_section(
+            &format!("# chatroom benchmarks\n\ntable\n\n{notes}"),
+            &format!("{PEERS_HEADING}\n\nold\n"),
+        );
+        assert!(first.ends_with(&notes), "{first}");
+        let second = with_section(&first, &format!("{PEERS_HEADING}\n\nnew\n"));
+        assert!(
+            second.ends_with(&notes) && !second.contains("old"),
+            "{second}"
+        );
+        assert_eq!(
+            peers_section(&second),
+            Some(&format!("{PEERS_HEADING}\n\nnew\n\n")[..])
+        );
     }
 }

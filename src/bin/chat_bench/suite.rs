@@ -224,12 +224,13 @@ pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
         }
     }
     let mut report = report(&rows, &commands, &details, started, runs);
-    // Keep the side-by-side section `chat_bench peers` wrote, if any.
-    if let Some(peers) = fs::read_to_string(out)
-        .ok()
-        .as_deref()
-        .and_then(crate::report::peers_section)
-    {
+    // Keep the side-by-side section `chat_bench peers` wrote, and the
+    // hand-written notes, if the old file has them.
+    let old = fs::read_to_string(out).unwrap_or_default();
+    if let Some(notes) = crate::report::notes_section(&old) {
+        report = format!("{}\n\n{notes}", report.trim_end());
+    }
+    if let Some(peers) = crate::report::peers_section(&old) {
         report = crate::report::with_section(&report, peers);
     }
     fs::write(out, report).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
