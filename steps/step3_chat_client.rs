@@ -21,8 +21,9 @@
 //! variable `CHATROOM_PASSWORD` is set), `USERNAME <name>` and
 //! `JOIN <room>`. What you type becomes `MSG <text>`, and the slash commands
 //! become protocol commands (`/join #rust` → `JOIN #rust`, `/msg bob hi` →
-//! `PRIVMSG bob hi`, `/users`, `/rooms`, `/leave`, `/help`; others such as
-//! `/nick` or `/me` go to the server as typed). Lines from the server are
+//! `PRIVMSG bob hi`, `/nick zoe` → `USERNAME zoe`, `/users`, `/rooms`,
+//! `/leave`, `/help`; others such as `/me` go to the server as typed). If
+//! the server refuses the name, the client asks for another. Lines from the server are
 //! turned into something a person reads: `ROOM #general bob hi` is shown as
 //! `bob: hi`. Your own messages are not printed here as you send them: the
 //! server sends them back to you like everyone else's, so what you see is
@@ -77,6 +78,15 @@ const QUIT_GRACE: Duration = Duration::from_secs(2);
 /// Set when we are leaving on purpose, so the socket thread knows that the
 /// server closing the connection is the expected answer, not a failure.
 static QUITTING: AtomicBool = AtomicBool::new(false);
+
+/// Set by the socket thread when the server refused the name we sent (taken,
+/// invalid): the next line typed is then a new name, not a message. The two
+/// threads share only this flag; the prompt is printed by the socket thread,
+/// which is the one that knows.
+static NEED_NAME: AtomicBool = AtomicBool::new(false);
+
+/// Set once the server has welcomed us by name.
+static NAMED: AtomicBool = AtomicBool::new(false);
 
 const COMMAND: cli::CommandLine = cli::CommandLine {
     usage: "step3_chat_client [--host HOST] [--port PORT] [--name NAME] [--room ROOM]",
@@ -170,7 +180,7 @@ fn main() {
     send(&mut server, &format!("USERNAME {name}"));
     send(&mut server, &format!("JOIN {room}"));
 
-    keyboard_loop(&mut keyboard, &mut server);
+    keyboard_loop(&mut keyboard, &mut server, &room);
 
     // Leaving: say so, then give the server a moment to answer and close.
     QUITTING.store(true, Ordering::SeqCst);
@@ -216,18 +226,43 @@ fn reader_loop(stream: TcpStream) {
             Ok(0) => break,
             Ok(_) => {
                 let line = printable(&String::from_utf8_lossy(trim_line_end(&raw)));
+                if NEED_NAME.load(Ordering::SeqCst) && line.starts_with("ERROR Choose a name first")
+                {
+                    continue; // the JOIN sent with the refused name: already explained
+                }
+                note_registration(&line);
                 let mut stdout = io::stdout().lock();
                 for shown in render(&line, &mut listing) {
                     // Nobody reading our output is no reason to stop chatting.
                     let _ = writeln!(stdout, "{shown}");
                 }
                 let _ = stdout.flush();
+                // After our QUIT, the goodbye (or, from the echo server, our
+                // own QUIT coming back) is the last thing worth waiting for.
+                if QUITTING.load(Ordering::SeqCst) && (line == "OK Goodbye!" || line == "QUIT") {
+                    break;
+                }
             }
             Err(_) => break,
         }
     }
     if !QUITTING.load(Ordering::SeqCst) {
         server_gone();
+    }
+}
+
+/// Watches for the server's answer to our name: a welcome, or a refusal that
+/// means the next typed line should be a new name.
+fn note_registration(line: &str) {
+    if line.starts_with("OK Welcome, ") {
+        NAMED.store(true, Ordering::SeqCst);
+        NEED_NAME.store(false, Ordering::SeqCst);
+    } else if !NAMED.load(Ordering::SeqCst)
+        && (line.starts_with("ERROR Invalid username")
+            || line.starts_with("ERROR Username taken")
+            || line.starts_with("ERROR Usage: USERNAME"))
+    {
+        NEED_NAME.store(true, Ordering::SeqCst);
     }
 }
 
@@ -306,10 +341,13 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
                         });
                     }
                 }
-                return vec!["Welcome to the chatroom!".to_string(), rest.to_string()];
+                return vec![joined_text(joined)];
             }
             None => rest.to_string(),
         },
+        "ERROR" if NEED_NAME.load(Ordering::SeqCst) => {
+            return vec![format!("! {rest}"), "Type another name:".to_string()];
+        }
         "ERROR" => format!("! {rest}"),
         "NOTICE" => rest.to_string(),
         "USERLIST" => format!("Users: {}", list_or_none(rest)),
@@ -317,6 +355,24 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
         _ => line.to_string(),
     };
     vec![shown]
+}
+
+/// `#general (2 users)` (how many were already there) in words:
+/// `You joined #general (2 people here)`.
+fn joined_text(joined: &str) -> String {
+    let Some((room, count)) = joined.split_once(" (") else {
+        return format!("You joined {joined}");
+    };
+    match count
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        Some(0) => format!("You joined {room} (nobody else here yet)"),
+        Some(1) => format!("You joined {room} (1 person here)"),
+        Some(n) => format!("You joined {room} ({n} people here)"),
+        None => format!("You joined {joined}"),
+    }
 }
 
 /// Splits off the first `count - 1` words; the last part is the rest of the
@@ -337,7 +393,7 @@ fn list_or_none(names: &str) -> String {
 
 /// The main thread: each line you type becomes one protocol line. Returns
 /// when you ask to leave or your input ends.
-fn keyboard_loop(keyboard: &mut impl BufRead, server: &mut TcpStream) {
+fn keyboard_loop(keyboard: &mut impl BufRead, server: &mut TcpStream, room: &str) {
     let mut typed = Vec::new();
     loop {
         typed.clear();
@@ -347,6 +403,12 @@ fn keyboard_loop(keyboard: &mut impl BufRead, server: &mut TcpStream) {
             Err(error) => cli::fail(format!("cannot read the keyboard: {error}")),
         }
         let line = String::from_utf8_lossy(trim_line_end(&typed)).into_owned();
+        if NEED_NAME.load(Ordering::SeqCst) && !line.trim().is_empty() {
+            // The server refused our name: this line is the next try.
+            send(server, &format!("USERNAME {}", line.trim()));
+            send(server, &format!("JOIN {room}"));
+            continue;
+        }
         match to_protocol(&line) {
             Typed::Send(protocol_line) => send(server, &protocol_line),
             Typed::Quit => return,
@@ -382,6 +444,10 @@ fn to_protocol(line: &str) -> Typed {
     let (command, arguments) = command_line.split_once(' ').unwrap_or((command_line, ""));
     let verb = match command.to_ascii_lowercase().as_str() {
         "quit" => return Typed::Quit,
+        // A rename in this client's own dialect: `/nick` as typed would
+        // switch the connection to chat mode, and the client would stop
+        // seeing its own messages come back.
+        "nick" => "USERNAME",
         "join" => "JOIN",
         "leave" => "LEAVE",
         "msg" => "PRIVMSG",

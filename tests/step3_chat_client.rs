@@ -59,7 +59,7 @@ fn renders_every_kind_of_server_line_for_people() {
     let script: &[(&str, &[&str])] = &[
         (
             "OK Joined #general (2 users)",
-            &["Welcome to the chatroom!", "Joined #general (2 users)"],
+            &["You joined #general (2 people here)"],
         ),
         // The two members already there are listed, not announced as new...
         ("JOIN #general bob", &["* bob is here"]),
@@ -98,7 +98,7 @@ fn renders_every_kind_of_server_line_for_people() {
         // The listing ends early when another line comes in between.
         (
             "OK Joined #rust (3 users)",
-            &["Welcome to the chatroom!", "Joined #rust (3 users)"],
+            &["You joined #rust (3 people here)"],
         ),
         ("JOIN #rust dave", &["* dave is here"]),
         ("ROOM #rust dave hello", &["dave: hello"]),
@@ -140,8 +140,10 @@ fn maps_every_typed_line_to_a_protocol_line() {
         ("/users", "USERS"),
         ("/rooms", "ROOMS"),
         ("/help", "HELP"),
+        // A rename stays in the protocol dialect (as typed, `/nick` would
+        // switch the connection to chat mode).
+        ("/nick robert", "USERNAME robert"),
         // Other /commands go to the server as typed.
-        ("/nick robert", "/nick robert"),
         ("/me waves", "/me waves"),
         ("/topic Lunch at noon", "/topic Lunch at noon"),
         ("/kick bob", "/kick bob"),
@@ -239,6 +241,53 @@ fn asks_for_a_name_when_none_is_given() {
     connection.send("NOTICE hello carol");
     // The prompts have no newline, so they share a line with the first output.
     assert_eq!(client.line(), "name: name: hello carol");
+}
+
+#[test]
+fn a_refused_name_asks_for_another_and_the_next_line_is_that_name() {
+    let server = ScriptedServer::new();
+    let config_home = TempDir::new("step3-renamed");
+    let mut client = chat_client(
+        &["--port", &server.port(), "--name", "alice smith"],
+        config_home.path(),
+    );
+    let mut connection = server.accept();
+    assert_eq!(connection.line(), "USERNAME alice smith");
+    assert_eq!(connection.line(), "JOIN #general");
+    connection.send("ERROR Usage: USERNAME <name>");
+    // The JOIN sent with the refused name is refused too; that is no news.
+    connection.send("ERROR Choose a name first: /nick <name> or USERNAME <name>");
+    assert_eq!(client.line(), "! Usage: USERNAME <name>");
+    assert_eq!(client.line(), "Type another name:");
+    client.type_line("alice");
+    assert_eq!(connection.line(), "USERNAME alice");
+    assert_eq!(connection.line(), "JOIN #general");
+    connection.send("OK Welcome, alice!");
+    connection.send("OK Joined #general (0 users)");
+    assert_eq!(client.line(), "Welcome, alice!");
+    assert_eq!(client.line(), "You joined #general (nobody else here yet)");
+    // Named now: what is typed is a message again.
+    client.type_line("hi");
+    assert_eq!(connection.line(), "MSG hi");
+}
+
+#[test]
+fn quitting_ends_at_the_goodbye_without_waiting_for_the_hang_up() {
+    let (mut client, mut connection, _config_home) = connected_alice();
+    client.type_line("/quit");
+    assert_eq!(connection.line(), "QUIT");
+    let asked = std::time::Instant::now();
+    connection.send("OK Goodbye!");
+    // The server keeps the connection open: the client leaves anyway, at
+    // once, not after its grace period.
+    assert_eq!(client.wait_exit().code(), Some(0));
+    assert!(
+        asked.elapsed() < std::time::Duration::from_millis(1500),
+        "took {:?}",
+        asked.elapsed()
+    );
+    assert_eq!(client.stdout_rest(), ["Goodbye!"]);
+    drop(connection);
 }
 
 #[test]
