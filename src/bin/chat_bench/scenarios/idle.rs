@@ -1,0 +1,120 @@
+//! `idle`: many members that only listen, to measure what one connection
+//! costs the server when nothing happens (memory and threads per client),
+//! and then how long one broadcast takes to reach all of them.
+
+use super::{
+    difference, kib, open_target, plan, sample, stop, Figures, Run, Settings, QUIET_AFTER_JOIN,
+};
+use crate::swarm::Swarm;
+use chatroom::log;
+
+/// `idle`: N silent members; memory and threads per connection, then one
+/// broadcast to all of them.
+pub fn idle(settings: &Settings) -> Result<Run, String> {
+    let target = open_target(settings)?;
+    let pid = target.proc_name();
+    let pid = pid.as_deref();
+    let before = sample(pid);
+    log!(
+        "idle: {} clients joining on {}",
+        settings.clients,
+        target.addr
+    );
+    // One room of 10,000 would cost 10,000² JOIN notices before anything is
+    // measured, so the clients sit in rooms of `room_size`, and "one
+    // broadcast" is one message sent into every room at the same moment.
+    let mut one_broadcast = settings.clone();
+    one_broadcast.senders = settings.clients.div_ceil(settings.room_size);
+    one_broadcast.rate = None;
+    let mut idle_plan = plan(&one_broadcast, target.addr, false, 1);
+    idle_plan.room_size = Some(settings.room_size);
+    let swarm = Swarm::start(idle_plan);
+    let mut problems = Vec::new();
+    let mut connect_s = f64::NAN;
+    match swarm
+        .wait_joined()
+        .and_then(|took| swarm.wait_quiet(QUIET_AFTER_JOIN).map(|()| took))
+    {
+        Ok(took) => connect_s = took.as_secs_f64(),
+        Err(e) => problems.push(e),
+    }
+    let after = sample(pid);
+    if problems.is_empty() {
+        log!("joined in {connect_s:.2} s; one broadcast");
+        swarm.begin_sending();
+        if let Err(e) = swarm.wait_delivered(|| {}) {
+            problems.push(e);
+        }
+    }
+    let mut outcome = swarm.finish();
+    if let Some(failure) = outcome.failure.take() {
+        if !problems.contains(&failure) {
+            problems.push(failure);
+        }
+    }
+    stop(target, &mut problems);
+    let clients = settings.clients as f64;
+    let mut figures = Figures::default();
+    figures.text("scenario", "scenario", "idle");
+    figures.count("clients", "clients", settings.clients as u64);
+    figures.count("room_size", "members per room", settings.room_size as u64);
+    figures.count("threads", "load threads", settings.threads as u64);
+    figures.number("connect_s", "connect + join (s)", Some(connect_s), 3);
+    figures.number(
+        "rss_before_kib",
+        "server RSS before (KiB)",
+        kib(before.rss_kib),
+        0,
+    );
+    figures.number(
+        "rss_after_kib",
+        "server RSS with all joined (KiB)",
+        kib(after.rss_kib),
+        0,
+    );
+    let growth = difference(kib(after.rss_kib), kib(before.rss_kib));
+    figures.number(
+        "rss_per_client_kib",
+        "server RSS per connection (KiB)",
+        growth.map(|g| g / clients),
+        1,
+    );
+    figures.number(
+        "threads_before",
+        "server threads before",
+        kib(before.threads),
+        0,
+    );
+    figures.number(
+        "threads_after",
+        "server threads with all joined",
+        kib(after.threads),
+        0,
+    );
+    let added = difference(kib(after.threads), kib(before.threads));
+    figures.number(
+        "threads_per_client",
+        "server threads per connection",
+        added.map(|t| t / clients),
+        2,
+    );
+    figures.count(
+        "broadcast_reached",
+        "clients the broadcast reached",
+        outcome.delivered - outcome.duplicates,
+    );
+    figures.millis(
+        "broadcast_ms",
+        "broadcast: send → last client (ms)",
+        outcome.latency.max(),
+    );
+    figures.millis(
+        "broadcast_p50_ms",
+        "broadcast: send → half the clients (ms)",
+        outcome.latency.percentile(50.0),
+    );
+    if outcome.lost > 0 {
+        problems.push(format!("the broadcast missed {} clients", outcome.lost));
+    }
+    Ok(Run { figures, problems })
+}
