@@ -1,5 +1,5 @@
 //! The four measurements chat_bench knows: `fanout`, `idle`, `slow` and
-//! `churn`. Each one starts (or finds) a server, drives a [`Swarm`] or a few
+//! `churn`. Each one starts (or finds) a server, drives a [`Swarm`](crate::swarm::Swarm) or a few
 //! plain clients, reads the server's figures from `/proc`, and returns them
 //! as [`Figures`]: named values that print both as a table for people and as
 //! one `key=value` line for scripts and the suite.

@@ -53,7 +53,7 @@ pub(super) struct SenderState {
 }
 
 /// Opens client `index`'s connection and queues its first lines (see
-/// [`Profile::hello`]).
+/// [`Profile::hello`](crate::profile::Profile::hello)).
 pub(super) fn connect(plan: &Plan, index: usize, now: u64) -> Result<Client, String> {
     let silent = index == plan.clients;
     let name = if silent {
