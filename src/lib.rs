@@ -24,6 +24,10 @@
 //!
 //! Modules are private unless a step, a test or the benchmark uses them.
 
+// The docs are for reading the code (`make doc` builds them with
+// --document-private-items), so public items may link to private ones.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod chat;
 pub mod support;
 pub mod wire;

@@ -7,7 +7,7 @@
 //! - [`record`]: one record is one line of text with a session number and a
 //!   check, so every word is attributed to the connection that said it, and
 //!   no piece of a record can ever pass for one.
-//! - [`file`]: which history files there are (`history.tsv` and the dated
+//! - [`file`](mod@file): which history files there are (`history.tsv` and the dated
 //!   ones rotated out of the way), and reading them back without changing them.
 //! - [`store`]: the live history — written before delivery, cut back after a
 //!   failed write so a refused message leaves no trace, replay windows kept

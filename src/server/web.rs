@@ -2,7 +2,7 @@
 //! plain-text help, the WebSocket upgrade, or a short error.
 //!
 //! The server already recognises a browser by its first line (see
-//! [`crate::http_page`]); once the whole request head is read
+//! [`crate::server::http_page`]); once the whole request head is read
 //! ([`crate::wire::http_request`]), [`answer`] decides, as a pure function of the
 //! request, so every path and method is tested without a socket:
 //!

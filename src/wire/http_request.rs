@@ -7,7 +7,7 @@
 //! a visitor who never sends it must not make the server buffer forever;
 //! [`parse`] then splits the head into a [`Request`]. The server uses it to
 //! choose between the chat page, the plain-text help, an error, and the
-//! WebSocket upgrade ([`crate::websocket::handshake`]).
+//! WebSocket upgrade ([`crate::wire::websocket::handshake`]).
 //!
 //! Only what a request head needs is here: no bodies (GET and HEAD have none),
 //! no chunked encoding, no keep-alive. Header names are compared ignoring
