@@ -30,6 +30,7 @@
 //! that could fail). A panic in one connection's thread ends that connection
 //! only; its cleanup guard still removes it from the state.
 
+use crate::chat::guard::Guard;
 use crate::chat::{names, sanitize};
 use crate::config::ServerConfig;
 use crate::history::{History, RecordKind};
@@ -44,7 +45,7 @@ use delivery::queue;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A connection's number, unique across restarts on one data directory (it
 /// is the session number of its history records). Cleanup is keyed by it (not by name), so a user who reconnects under the same name can never
@@ -199,6 +200,8 @@ struct Settings {
     default_room: Option<String>,
     max_clients: usize,
     max_per_ip: usize,
+    max_unregistered_per_ip: usize,
+    connect_rate_per_ip: u32,
 }
 
 /// Users and rooms. See the module notes.
@@ -209,6 +212,8 @@ pub struct State {
     /// room key → room. A room exists while it has members.
     rooms: HashMap<String, Room>,
     connections_per_ip: HashMap<IpAddr, usize>,
+    /// Per-address connection rates and wrong passwords (see [`Guard`]).
+    guard: Guard,
     /// Name keys of muted users, so reconnecting does not unmute.
     muted_names: HashSet<String>,
     history: History,
@@ -228,6 +233,7 @@ impl State {
             names: HashMap::new(),
             rooms: HashMap::new(),
             connections_per_ip: HashMap::new(),
+            guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip),
             muted_names: HashSet::new(),
             history,
             settings: Settings {
@@ -237,6 +243,8 @@ impl State {
                 default_room: names::normalize_room(&config.default_room),
                 max_clients: config.max_clients,
                 max_per_ip: config.max_per_ip,
+                max_unregistered_per_ip: config.max_unregistered_per_ip,
+                connect_rate_per_ip: config.connect_rate_per_ip,
             },
             overflowed: Vec::new(),
             doorbells: Vec::new(),
@@ -249,7 +257,8 @@ impl State {
     }
 
     /// Takes in a new connection, or says why not (server full, too many
-    /// from one address).
+    /// from one address, too many nameless ones from it, or arriving too
+    /// fast from it: see [`Guard`]).
     pub fn admit(
         &mut self,
         addr: SocketAddr,
@@ -259,11 +268,34 @@ impl State {
         if self.conns.len() >= self.settings.max_clients {
             return Err(Refusal::ServerFull);
         }
-        let from_ip = self.connections_per_ip.entry(addr.ip()).or_insert(0);
-        if self.settings.max_per_ip > 0 && *from_ip >= self.settings.max_per_ip {
+        let ip = addr.ip();
+        let from_ip = self.connections_per_ip.get(&ip).copied().unwrap_or(0);
+        if self.settings.max_per_ip > 0 && from_ip >= self.settings.max_per_ip {
             return Err(Refusal::TooManyFromAddress);
         }
-        *from_ip += 1;
+        // A scan, not a counter: it is only needed when someone connects,
+        // and it can never fall out of step with the connections.
+        let limit = self.settings.max_unregistered_per_ip;
+        if limit > 0 {
+            let nameless = self
+                .conns
+                .values()
+                .filter(|c| c.name.is_none() && c.addr.ip() == ip);
+            if nameless.count() >= limit {
+                return Err(Refusal::TooManyUnregisteredFromAddress(limit));
+            }
+        }
+        let now = Instant::now();
+        if self.guard.connect(ip, now).is_err() {
+            return Err(Refusal::ConnectingTooFast(
+                self.settings.connect_rate_per_ip,
+            ));
+        }
+        // The guard's map would otherwise grow with every address ever seen.
+        if self.conns.len() % 256 == 0 {
+            self.guard.tidy(now);
+        }
+        *self.connections_per_ip.entry(ip).or_insert(0) += 1;
         // The connection's number is its history session: unique across
         // restarts, so the history can tell people apart.
         let id = self.history.new_session();

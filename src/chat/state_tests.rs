@@ -243,20 +243,32 @@ fn the_door_password_comes_before_a_name() {
 }
 
 #[test]
-fn operators_need_the_admin_password_and_a_wrong_one_pauses() {
+fn operators_need_the_admin_password_and_guessing_is_locked_out() {
     let mut state = state();
     let alice = in_room(&mut state, 1, "alice", "#general");
     let bob = in_room(&mut state, 2, "bob", "#general");
     send(&mut state, &bob, "KICK alice");
     assert_eq!(lines(&bob), ["ERROR Not an operator"]);
-    assert!(matches!(
-        send(&mut state, &bob, "OPER guess"),
-        Flow::Pause(_)
-    ));
+    // Nothing sleeps: a wrong try is answered at once.
+    assert_eq!(send(&mut state, &bob, "OPER guess"), Flow::Continue);
     assert_eq!(lines(&bob), ["ERROR Wrong password"]);
+    for _ in 0..crate::chat::guard::FREE_TRIES {
+        send(&mut state, &bob, "OPER guess");
+    }
+    // Locked out: even the right password is not checked for a while.
     send(&mut state, &bob, &format!("OPER {ADMIN}"));
-    assert_eq!(lines(&bob), ["OK You are an operator"]);
-    assert_eq!(lines(&alice), ["JOIN #general bob"]);
+    let said = lines(&bob);
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some("ERROR Too many wrong passwords from your address: try again in 5 s")
+    );
+    // The delay is per address, so a new connection does not escape it.
+    let carol = in_room(&mut state, 3, "carol", "#general");
+    send(&mut state, &carol, &format!("OPER {ADMIN}"));
+    assert!(lines(&carol)
+        .iter()
+        .any(|l| l.starts_with("ERROR Too many wrong passwords")));
+    assert_eq!(lines(&alice), ["JOIN #general bob", "JOIN #general carol"]);
 }
 
 #[test]

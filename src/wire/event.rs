@@ -175,6 +175,14 @@ pub enum Refusal {
     WrongPassword,
     RegistrationTimeout,
     TooManyFromAddress,
+    /// More than `max_unregistered_per_ip` nameless connections from one address.
+    TooManyUnregisteredFromAddress(usize),
+    /// More than `connect_rate_per_ip` new connections a minute (after the burst).
+    ConnectingTooFast(u32),
+    /// A registered connection sent nothing for `idle_timeout_secs`.
+    IdleTimeout(u64),
+    /// Too many wrong passwords from this address: seconds until the next try.
+    TooManyGuesses(u64),
     NotOperator,
     Muted,
     CouldNotStore,

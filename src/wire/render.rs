@@ -258,6 +258,16 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::WrongPassword => "Wrong password".into(),
         Refusal::RegistrationTimeout => "Registration timeout".into(),
         Refusal::TooManyFromAddress => "Too many connections from your address".into(),
+        Refusal::TooManyUnregisteredFromAddress(max) => format!(
+            "Too many connections without a name from your address (max {max}): choose a name in the ones you have"
+        ),
+        Refusal::ConnectingTooFast(per_minute) => format!(
+            "Too many new connections from your address (max {per_minute} a minute): wait a little"
+        ),
+        Refusal::IdleTimeout(secs) => format!("Idle for {secs} s: closing the connection"),
+        Refusal::TooManyGuesses(secs) => format!(
+            "Too many wrong passwords from your address: try again in {secs} s"
+        ),
         Refusal::NotOperator => "Not an operator".into(),
         Refusal::Muted => "You are muted".into(),
         Refusal::CouldNotStore => "Could not store message".into(),

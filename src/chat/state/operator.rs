@@ -3,28 +3,41 @@
 //! is an operator, so the rule lives in [`State::operator_name`].
 
 use super::delivery::{queue, rendered_for};
-use super::{ConnId, Flow, State, OPER_PENALTY};
+use super::{ConnId, Flow, State};
+use crate::chat::guard::{seconds_to_wait, Secret};
 use crate::chat::{names, sanitize};
 use crate::log;
 use crate::server::constant_time_eq;
 use crate::wire::event::{Event, OperatorAction, Refusal};
+use std::time::Instant;
 
 impl State {
+    /// `OPER`: checked only if the sender's address is not locked out for
+    /// guessing (see [`crate::chat::guard`]). Nothing sleeps: a locked-out
+    /// try is answered at once with how long to wait.
     pub(super) fn oper(&mut self, id: ConnId, password: &str) -> Flow {
+        let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
+            return Flow::Close;
+        };
+        let now = Instant::now();
+        if let Err(wait) = self.guard.may_try(ip, Secret::Operator, now) {
+            return self.reply_refusal(id, Refusal::TooManyGuesses(seconds_to_wait(wait)));
+        }
         let right = constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
         if right {
             conn.operator = true;
+            self.guard.right(ip, Secret::Operator);
             log!("{} is now an operator", conn.who());
             return self.reply(id, Event::Operator);
         }
-        conn.wrong_opers += 1;
-        let tries = conn.wrong_opers;
-        log!("Wrong operator password from {} (try {tries})", conn.who());
-        self.send(id, &Event::Refused(Refusal::WrongPassword));
-        Flow::Pause(OPER_PENALTY * tries.min(10))
+        let who = conn.who();
+        if let Some(line) = self.guard.wrong(ip, Secret::Operator, now) {
+            log!("{line} (latest: {who})");
+        }
+        self.reply_refusal(id, Refusal::WrongPassword)
     }
 
     pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<String>) -> Flow {
