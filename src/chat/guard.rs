@@ -223,6 +223,7 @@ impl Guard {
     }
 
     /// How many addresses are remembered (for tests).
+    #[cfg(test)]
     pub fn remembered(&self) -> usize {
         self.addresses.len()
     }

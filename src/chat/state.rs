@@ -45,7 +45,7 @@ use delivery::queue;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A connection's number, unique across restarts on one data directory (it
 /// is the session number of its history records). Cleanup is keyed by it (not by name), so a user who reconnects under the same name can never
@@ -65,10 +65,6 @@ pub type Hangup = Box<dyn Fn() + Send>;
 
 /// The state as every thread holds it.
 pub type SharedState = Arc<Mutex<State>>;
-
-/// How long a wrong operator password makes its sender wait, per wrong try:
-/// guessing becomes slow, typing it wrong once costs a person one second.
-pub const OPER_PENALTY: Duration = Duration::from_secs(1);
 
 /// How many wrong `PASS` tries end the connection.
 pub const MAX_WRONG_PASSWORDS: u32 = 3;
@@ -126,8 +122,6 @@ pub enum Flow {
     /// Stop reading: the connection is over (its writer closes the socket once
     /// it has written what is queued).
     Close,
-    /// Keep going, but wait this long before reading again (wrong `OPER`).
-    Pause(Duration),
 }
 
 /// What the reader needs to know after [`State::apply`].
@@ -157,7 +151,6 @@ struct Conn {
     /// Passed the door password (or none is needed).
     authenticated: bool,
     wrong_passwords: u32,
-    wrong_opers: u32,
     operator: bool,
     muted: bool,
 }
@@ -310,7 +303,6 @@ impl State {
                 room: None,
                 authenticated: self.settings.password.is_none(),
                 wrong_passwords: 0,
-                wrong_opers: 0,
                 operator: false,
                 muted: false,
             },
@@ -331,6 +323,14 @@ impl State {
     fn registered_dialect(&self, id: ConnId) -> Option<Dialect> {
         let conn = self.conns.get(&id)?;
         conn.name.as_ref().map(|_| conn.dialect)
+    }
+
+    /// Who a connection is, for log lines: "alice (127.0.0.1:50412)", or
+    /// only the address before it has a name.
+    pub fn describe(&self, id: ConnId) -> String {
+        self.conns
+            .get(&id)
+            .map_or_else(|| format!("connection {id}"), Conn::who)
     }
 
     /// Tells one client its command was refused.

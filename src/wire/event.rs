@@ -170,6 +170,8 @@ pub enum Refusal {
     LineTooLong(usize),
     NotUtf8,
     SlowDown(u32),
+    /// Chat mode, after a refused burst: (lines dropped, lines/s allowed).
+    LinesDropped(u32, u32),
     ServerFull,
     PasswordRequired,
     WrongPassword,

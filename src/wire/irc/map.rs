@@ -501,6 +501,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         // Flood control and the rest: a NOTICE, never silence.
         Refusal::NotUtf8
         | Refusal::SlowDown(_)
+        | Refusal::LinesDropped(..)
         | Refusal::CouldNotStore
         | Refusal::TooManyGuesses(_) => {
             notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
