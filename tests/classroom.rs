@@ -482,7 +482,7 @@ fn me_is_an_action_in_both_dialects() {
     // A program gets its own action back, like its messages; a person
     // already sees what they typed.
     assert_eq!(bob.line(), "ACTION #general bob waves back");
-    assert_eq!(alice.line(), "* bob waves back");
+    assert_eq!(alice.line(), "bob *waves back*");
     bob.send("/me nods");
     assert_eq!(bob.line(), "ACTION #general bob nods");
     assert_eq!(alice.line(), "* bob nods");

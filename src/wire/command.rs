@@ -212,7 +212,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(K::Private, A::UserAndText, Anyone, &["PRIVMSG"], &["msg"],
         ("PRIVMSG <user> <text>", "/msg <user> <text>"), "private message"),
     row(K::Action, A::Text, Anyone, &["ACTION"], &["me"],
-        ("ACTION <text>", "/me <text>"), "act: * you <text>"),
+        ("ACTION <text>", "/me <text>"), "act: shown as you *<text>*"),
     row(K::Users, A::None, Anyone, &["USERS"], &["users", "who"],
         ("USERS", "/users"), "who is in your room (or online)"),
     row(K::Rooms, A::None, Anyone, &["ROOMS"], &["rooms"],

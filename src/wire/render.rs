@@ -171,7 +171,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
         Event::UserLeft { room, user } => line(format!("* {user} left {room}")),
         Event::NickChanged { old, new } => line(format!("* {old} is now known as {new}")),
-        Event::Action { user, text, .. } => line(format!("* {user} {text}")),
+        // Not `* alice waves`: every line that starts with `*` is the
+        // server's, so `/me was kicked by teach` must not look like one. An
+        // action starts with its author's name, like everything people say
+        // (a name can never start with `*` or `[`).
+        Event::Action { user, text, .. } => line(format!("{user} *{text}*")),
         Event::TopicSet { room, by, text } => {
             line(format!("* {by} set the topic of {room}: {text}"))
         }
@@ -390,5 +394,29 @@ mod tests {
                 assert!(!text.starts_with(keyword), "{event:?} renders as {text:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_action_cannot_pass_for_a_server_notice() {
+        let fake = Event::Action {
+            room: "#general".into(),
+            user: "mallory".into(),
+            text: "was kicked by teach: cheating".into(),
+        };
+        let real = Event::Kicked {
+            room: "#general".into(),
+            user: "mallory".into(),
+            by: "teach".into(),
+            reason: Some("cheating".into()),
+        };
+        let (fake_protocol, fake_chat) = both(fake);
+        let (real_protocol, real_chat) = both(real);
+        assert_eq!(fake_chat, "mallory *was kicked by teach: cheating*\r\n");
+        assert!(real_chat.starts_with('*'), "{real_chat}");
+        // Every chat line from the server starts with `*` or `[`; an action
+        // starts with its author's name.
+        assert!(!fake_chat.starts_with(['*', '[']));
+        assert!(fake_protocol.starts_with("ACTION "));
+        assert!(!real_protocol.starts_with("ACTION "));
     }
 }
