@@ -24,6 +24,10 @@
 //!
 //! Wrong tries are logged at most once per address per [`LOG_EVERY`], with a
 //! count, so a guessing storm cannot fill the log either.
+//!
+//! Bans (`KICK bob 10m reason`) are kept here too: an address and the time
+//! it may come back. Behind a school NAT one address is the whole class, so
+//! a ban is for the person who is not in the room anyway (a stranger, a bot).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -39,6 +43,35 @@ pub const LONGEST_LOCK: Duration = Duration::from_secs(300);
 pub const FORGET_AFTER: Duration = Duration::from_secs(900);
 /// At most one log line per address and password this often.
 pub const LOG_EVERY: Duration = Duration::from_secs(60);
+/// The longest ban `KICK` can give: a day. A server runs for a lesson or a
+/// term; anything longer is for the firewall.
+pub const LONGEST_BAN: Duration = Duration::from_secs(86_400);
+
+/// `KICK bob 10m spamming`: a first word of digits and one of `s`, `m`,
+/// `h`, `d` is a ban for that long (at most [`LONGEST_BAN`]); the rest is
+/// the reason. Any other first word is part of the reason.
+pub fn split_ban(reason: &str) -> (Option<Duration>, &str) {
+    let (word, rest) = reason.split_once(' ').unwrap_or((reason, ""));
+    let Some(unit) = word.chars().last() else {
+        return (None, reason);
+    };
+    let digits = &word[..word.len() - unit.len_utf8()];
+    let seconds_per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return (None, reason),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return (None, reason);
+    }
+    let Ok(count) = digits.parse::<u64>() else {
+        return (Some(LONGEST_BAN), rest.trim_start()); // too many digits
+    };
+    let ban = Duration::from_secs(count.saturating_mul(seconds_per)).min(LONGEST_BAN);
+    (Some(ban), rest.trim_start())
+}
 
 /// Which password was tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +132,8 @@ pub struct Guard {
     rate_per_min: u32,
     burst: u32,
     addresses: HashMap<IpAddr, Address>,
+    /// Banned addresses and when each ban ends.
+    bans: HashMap<IpAddr, Instant>,
     /// Wrong tries of each password from every address, since the start.
     total_wrong: [u64; 2],
 }
@@ -109,6 +144,7 @@ impl Guard {
             rate_per_min,
             burst,
             addresses: HashMap::new(),
+            bans: HashMap::new(),
             total_wrong: [0, 0],
         }
     }
@@ -139,6 +175,17 @@ impl Guard {
         } else {
             Err(ConnectRefusal::TooFast)
         }
+    }
+
+    /// Bans `ip` until `until`.
+    pub fn ban(&mut self, ip: IpAddr, until: Instant) {
+        self.bans.insert(ip, until);
+    }
+
+    /// How long `ip` is still banned for, if it is.
+    pub fn banned(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
+        let until = *self.bans.get(&ip)?;
+        (until > now).then(|| until - now)
     }
 
     /// May `ip` try `secret` now? `Err` is how long it must wait.
@@ -205,6 +252,7 @@ impl Guard {
     /// wrong tries left to remember. Called now and then so the map stays
     /// the size of the recent visitors, not of everyone ever.
     pub fn tidy(&mut self, now: Instant) {
+        self.bans.retain(|_, until| *until > now);
         let per_sec = f64::from(self.rate_per_min) / 60.0;
         let burst = f64::from(self.burst);
         self.addresses.retain(|_, address| {
@@ -339,6 +387,41 @@ mod tests {
         let later = later.unwrap_or_default();
         assert!(later.contains("50 tries since"), "{later}");
         assert!(later.contains("51 wrong from all addresses"), "{later}");
+    }
+
+    #[test]
+    fn a_kick_reason_may_start_with_a_ban() {
+        let minutes = |m: u64| Some(Duration::from_secs(60 * m));
+        assert_eq!(split_ban("10m spamming"), (minutes(10), "spamming"));
+        assert_eq!(split_ban("2h"), (minutes(120), ""));
+        assert_eq!(
+            split_ban("30s  flood"),
+            (Some(Duration::from_secs(30)), "flood")
+        );
+        assert_eq!(split_ban("9d"), (Some(LONGEST_BAN), ""));
+        assert_eq!(split_ban("99999999999999999999d"), (Some(LONGEST_BAN), ""));
+        for reason in [
+            "spamming",
+            "m",
+            "10 minutes",
+            "10x",
+            "1.5h",
+            "ten m",
+            "",
+            "é",
+        ] {
+            assert_eq!(split_ban(reason), (None, reason));
+        }
+    }
+
+    #[test]
+    fn a_ban_ends() {
+        let now = Instant::now();
+        let mut guard = Guard::new(0, 0);
+        guard.ban(IP, now + Duration::from_secs(60));
+        assert_eq!(guard.banned(IP, now), Some(Duration::from_secs(60)));
+        assert_eq!(guard.banned(OTHER, now), None);
+        assert_eq!(guard.banned(IP, now + Duration::from_secs(60)), None);
     }
 
     #[test]

@@ -207,8 +207,12 @@ pub struct State {
     connections_per_ip: HashMap<IpAddr, usize>,
     /// Per-address connection rates and wrong passwords (see [`Guard`]).
     guard: Guard,
-    /// Name keys of muted users, so reconnecting does not unmute.
-    muted_names: HashSet<String>,
+    /// Addresses of muted people: a mute holds the person, not the name,
+    /// so reconnecting under another name does not unmute, and an innocent
+    /// person who later takes a muted name is not muted (unless they come
+    /// from the same address, which behind a school NAT can happen: the
+    /// operators are told, and `UNMUTE` fixes it).
+    muted_addresses: HashSet<IpAddr>,
     history: History,
     settings: Settings,
     /// Connections whose queue was full during the current command; they are
@@ -227,7 +231,7 @@ impl State {
             rooms: HashMap::new(),
             connections_per_ip: HashMap::new(),
             guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip),
-            muted_names: HashSet::new(),
+            muted_addresses: HashSet::new(),
             history,
             settings: Settings {
                 motd: config.motd.clone(),
@@ -262,6 +266,10 @@ impl State {
             return Err(Refusal::ServerFull);
         }
         let ip = addr.ip();
+        let now = Instant::now();
+        if let Some(left) = self.guard.banned(ip, now) {
+            return Err(Refusal::Banned(crate::chat::guard::seconds_to_wait(left)));
+        }
         let from_ip = self.connections_per_ip.get(&ip).copied().unwrap_or(0);
         if self.settings.max_per_ip > 0 && from_ip >= self.settings.max_per_ip {
             return Err(Refusal::TooManyFromAddress);
@@ -278,7 +286,6 @@ impl State {
                 return Err(Refusal::TooManyUnregisteredFromAddress(limit));
             }
         }
-        let now = Instant::now();
         if self.guard.connect(ip, now).is_err() {
             return Err(Refusal::ConnectingTooFast(
                 self.settings.connect_rate_per_ip,
@@ -498,7 +505,7 @@ impl State {
                 },
             );
         }
-        self.broadcast(&key, &Event::UserJoined { room: shown, user }, Some(id));
+        self.broadcast_about(id, &key, &Event::UserJoined { room: shown, user }, Some(id));
         Flow::Continue
     }
 
@@ -662,7 +669,7 @@ impl State {
                 room: shown.clone(),
                 user: user.clone(),
             };
-            self.broadcast(&key, &left, None);
+            self.broadcast_about(id, &key, &left, None);
         }
         self.record(id, RecordKind::Leave, &shown, &user, "");
         Some(shown)

@@ -183,6 +183,8 @@ pub enum Refusal {
     ConnectingTooFast(u32),
     /// A registered connection sent nothing for `idle_timeout_secs`.
     IdleTimeout(u64),
+    /// `KICK` banned this address: seconds left.
+    Banned(u64),
     /// Too many wrong passwords from this address: seconds until the next try.
     TooManyGuesses(u64),
     NotOperator,

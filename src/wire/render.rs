@@ -274,6 +274,9 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::ConnectingTooFast(per_minute) => format!(
             "Too many new connections from your address (max {per_minute} a minute): wait a little"
         ),
+        Refusal::Banned(secs) => {
+            format!("Your address is banned from this server for another {secs} s")
+        }
         Refusal::IdleTimeout(secs) => format!("Idle for {secs} s: closing the connection"),
         Refusal::TooManyGuesses(secs) => format!(
             "Too many wrong passwords from your address: try again in {secs} s"

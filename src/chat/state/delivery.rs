@@ -77,6 +77,30 @@ impl State {
     /// rendered at most once per dialect, and every recipient's queue gets a
     /// pointer to the same text.
     pub(super) fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
+        self.broadcast_to(room_key, event, except, false);
+    }
+
+    /// A broadcast of something `about` did (joined, left, renamed): a
+    /// muted person's comings and goings reach operators only, so hopping
+    /// rooms or choosing a name like `ExamAnswerIsC` says nothing to the class.
+    pub(super) fn broadcast_about(
+        &mut self,
+        about: ConnId,
+        room_key: &str,
+        event: &Event,
+        except: Option<ConnId>,
+    ) {
+        let muted = self.conns.get(&about).is_some_and(|c| c.muted);
+        self.broadcast_to(room_key, event, except, muted);
+    }
+
+    fn broadcast_to(
+        &mut self,
+        room_key: &str,
+        event: &Event,
+        except: Option<ConnId>,
+        operators_only: bool,
+    ) {
         let Some(room) = self.rooms.get(room_key) else {
             return;
         };
@@ -86,6 +110,9 @@ impl State {
                 continue;
             }
             if let Some(conn) = self.conns.get(&member) {
+                if operators_only && !conn.operator {
+                    continue;
+                }
                 let line = rendered_for(&mut rendered, event, conn.dialect);
                 queue(
                     member,

@@ -4,7 +4,7 @@
 
 use super::delivery::{queue, rendered_for};
 use super::{ConnId, Flow, State};
-use crate::chat::guard::{seconds_to_wait, Secret};
+use crate::chat::guard::{seconds_to_wait, split_ban, Secret};
 use crate::chat::{names, sanitize};
 use crate::log;
 use crate::server::constant_time_eq;
@@ -45,9 +45,28 @@ impl State {
             return Flow::Continue;
         };
         let reason = reason.map(|r| sanitize::clean(&r).into_owned());
-        let (target_name, room_key) = match self.conns.get(&target) {
-            Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
+        let (target_name, room_key, ip) = match self.conns.get(&target) {
+            Some(conn) => (
+                conn.name.clone().unwrap_or_default(),
+                conn.room.clone(),
+                conn.addr.ip(),
+            ),
             None => return self.reply_refusal(id, Refusal::UserNotFound),
+        };
+        // `KICK bob 10m spamming`: the ban is said in the reason, so the
+        // room and bob both read how long it is.
+        let reason = match reason.as_deref().map(split_ban) {
+            Some((Some(ban), rest)) => {
+                self.guard.ban(ip, Instant::now() + ban);
+                log!("{by} banned {ip} for {} s", ban.as_secs());
+                let typed = reason.as_deref().and_then(|r| r.split(' ').next());
+                let banned = format!("banned for {}", typed.unwrap_or_default());
+                Some(match rest {
+                    "" => banned,
+                    rest => format!("{rest} ({banned})"),
+                })
+            }
+            _ => reason,
         };
         log!(
             "{by} kicked {target_name}{}",
@@ -95,12 +114,13 @@ impl State {
         };
         conn.muted = muted;
         let name = conn.name.clone().unwrap_or_default();
+        let ip = conn.addr.ip();
         if muted {
-            self.muted_names.insert(names::key(&name));
-            log!("{by} muted {name}");
+            self.muted_addresses.insert(ip);
+            log!("{by} muted {name} ({ip}) until UNMUTE");
         } else {
-            self.muted_names.remove(&names::key(&name));
-            log!("{by} unmuted {name}");
+            self.muted_addresses.remove(&ip);
+            log!("{by} unmuted {name} ({ip})");
         }
         self.send(target, &Event::YouWereMuted { by, muted });
         let action = if muted {

@@ -45,7 +45,7 @@ impl State {
         }
         let old_name = conn.name.clone();
         self.names.insert(key.clone(), id);
-        let muted = self.muted_names.contains(&key);
+        let muted = self.muted_addresses.contains(&conn.addr.ip());
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
@@ -54,6 +54,9 @@ impl State {
             None => {
                 conn.dialect = dialect;
                 conn.muted = muted;
+                if muted {
+                    log!("{} is muted: a muted person used this address", conn.who());
+                }
                 let dialect_name = match dialect {
                     Dialect::Protocol => "protocol",
                     Dialect::Chat => "chat",
@@ -67,15 +70,10 @@ impl State {
                 }
             }
             Some(old) => {
-                let was_muted = conn.muted;
                 let room = conn.room.clone();
                 let old_key = names::key(&old);
                 if old_key != key {
                     self.names.remove(&old_key);
-                    if was_muted {
-                        self.muted_names.remove(&old_key);
-                        self.muted_names.insert(key);
-                    }
                 }
                 log!("{old} is now known as {name}");
                 let place = room.as_ref().map_or("-".into(), |key| self.room_name(key));
@@ -86,7 +84,7 @@ impl State {
                 };
                 self.send(id, &Event::Renamed { old, new: name });
                 if let Some(room) = room {
-                    self.broadcast(&room, &nick, Some(id));
+                    self.broadcast_about(id, &room, &nick, Some(id));
                 }
             }
         }

@@ -494,7 +494,8 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         | Refusal::TooManyFromAddress
         | Refusal::TooManyUnregisteredFromAddress(_)
         | Refusal::ConnectingTooFast(_)
-        | Refusal::IdleTimeout(_) => {
+        | Refusal::IdleTimeout(_)
+        | Refusal::Banned(_) => {
             let text = crate::wire::render::refusal_text(refusal, Mode::Protocol);
             vec![line(&ctx.info.name, "ERROR", &[&text])]
         }
