@@ -132,6 +132,10 @@ pub struct Applied {
     /// (the reader then keeps the registration deadline and guesses each
     /// line's dialect).
     pub registered: Option<Dialect>,
+    /// Bytes the command queued for its own sender (a `USERS` list, a
+    /// `JOIN`'s replay): the reader charges flood control for them (see
+    /// [`crate::server::limits`]).
+    pub reply_bytes: usize,
 }
 
 /// One connection, registered or not.
@@ -218,6 +222,9 @@ pub struct State {
     /// Connections whose queue was full during the current command; they are
     /// disconnected once the command is done (see `drop_overflowed`).
     overflowed: Vec<ConnId>,
+    /// While a command is applied: its sender, and the bytes queued for
+    /// them so far (see [`Applied::reply_bytes`]).
+    acting: Option<(ConnId, usize)>,
     /// Writers that were asleep when the current command queued them a line;
     /// rung once the lock is released (see [`Locked`]).
     doorbells: Vec<Arc<Doorbell>>,
@@ -245,6 +252,7 @@ impl State {
             },
             overflowed: Vec::new(),
             doorbells: Vec::new(),
+            acting: None,
         }
     }
 
@@ -369,11 +377,14 @@ impl State {
     /// person and gets `*** Password accepted…`, a program sending `PASS`
     /// gets `OK …`. Registering fixes the dialect for good.
     pub fn apply(&mut self, id: ConnId, line_dialect: Dialect, command: Command) -> Applied {
+        self.acting = Some((id, 0));
         let flow = self.act(id, line_dialect, command);
+        let reply_bytes = self.acting.take().map_or(0, |(_, bytes)| bytes);
         self.drop_overflowed();
         Applied {
             flow,
             registered: self.registered_dialect(id),
+            reply_bytes,
         }
     }
 

@@ -321,6 +321,7 @@ impl Reader<'_> {
         // The lock is taken once, for the state change and the queueing.
         let applied = state::lock(&self.context.state).apply(self.id, line_dialect, command);
         self.registered = applied.registered;
+        self.flood.charge_output(applied.reply_bytes);
         applied.flow
     }
 }

@@ -10,12 +10,24 @@
 //!   and once more when it ends, with how many lines were lost: a screenful
 //!   of identical errors would hide the one thing worth reading.
 //!
+//! **Output costs like input.** Six bytes of `USERS` can make the server
+//! send 16 KB (800 names), so a line is charged for its reply too: one more
+//! token for every [`OUTPUT_BYTES_PER_TOKEN`] bytes the command queued for
+//! its sender. An ordinary reply is far shorter and costs nothing extra; a
+//! client asking for the longest lists as fast as it may is held to about
+//! `rate_per_sec × OUTPUT_BYTES_PER_TOKEN` bytes a second of replies.
+//!
 //! The bucket lives in the reader thread, so none of this takes the lock
 //! except to queue what is said.
 
 use crate::chat::ratelimit::TokenBucket;
 use crate::wire::command::Dialect;
 use std::time::Instant;
+
+/// Reply bytes that cost one more line's token. 512: longer than any
+/// ordinary reply (a welcome, a short list, an error), short enough that a
+/// 16 KB list costs 32 lines, three seconds at the default 10 a second.
+pub const OUTPUT_BYTES_PER_TOKEN: usize = 512;
 
 /// What to do with one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +55,14 @@ impl FloodControl {
         FloodControl {
             bucket: TokenBucket::new(rate_per_sec, burst, now),
             dropped: 0,
+        }
+    }
+
+    /// Charges a command for the `reply_bytes` it queued for its sender.
+    pub fn charge_output(&mut self, reply_bytes: usize) {
+        let extra = reply_bytes / OUTPUT_BYTES_PER_TOKEN;
+        if extra > 0 {
+            self.bucket.charge(extra as f64);
         }
     }
 
@@ -93,6 +113,18 @@ mod tests {
         for who in [Some(Dialect::Protocol), None] {
             assert_eq!(burst_of(who), [Take, Take, first, dropped, dropped, Take]);
         }
+    }
+
+    #[test]
+    fn a_long_reply_costs_lines() {
+        let now = Instant::now();
+        let mut flood = FloodControl::new(10, 20, now);
+        assert_eq!(flood.judge(now, None), FloodVerdict::Take);
+        flood.charge_output(OUTPUT_BYTES_PER_TOKEN - 1); // free
+        flood.charge_output(16 * 1024); // 32 tokens: the rest of the burst and more
+        assert!(matches!(flood.judge(now, None), FloodVerdict::Drop { .. }));
+        let later = now + std::time::Duration::from_millis(1500);
+        assert_eq!(flood.judge(later, None), FloodVerdict::Take);
     }
 
     #[test]

@@ -230,7 +230,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(K::Topic, A::OptionalText, Operator, &["TOPIC"], &["topic"],
         ("TOPIC <text>", "/topic <text>"), "(operator) set the room's topic"),
     row(K::Kick, A::UserAndReason, Operator, &["KICK"], &["kick"],
-        ("KICK <user> [reason]", "/kick <user> [reason]"), "(operator) disconnect a user (reason 10m ...: and ban their address 10 min)"),
+        ("KICK <user> [reason]", "/kick <user> [reason]"), "(operator) disconnect a user; a reason that starts 10m (or 30s, 2h, 1d) also bans their address that long"),
     row(K::Mute, A::Word, Operator, &["MUTE"], &["mute"],
         ("MUTE <user>", "/mute <user>"), "(operator) silence a user"),
     row(K::Unmute, A::Word, Operator, &["UNMUTE"], &["unmute"],

@@ -69,6 +69,11 @@ impl State {
     pub(super) fn send(&mut self, id: ConnId, event: &Event) {
         if let Some(conn) = self.conns.get(&id) {
             let line: Arc<str> = Arc::from(render(event, conn.dialect));
+            if let Some((acting, bytes)) = &mut self.acting {
+                if *acting == id {
+                    *bytes += line.len();
+                }
+            }
             queue(id, conn, &line, &mut self.overflowed, &mut self.doorbells);
         }
     }
