@@ -136,7 +136,13 @@ pub struct Guard {
     bans: HashMap<IpAddr, Instant>,
     /// Wrong tries of each password from every address, since the start.
     total_wrong: [u64; 2],
+    /// Connections seen, to tidy the map every [`TIDY_EVERY`] of them.
+    connects: u64,
 }
+
+/// How many connections pass between two [`Guard::tidy`]s: the map would
+/// otherwise grow with every address ever seen.
+const TIDY_EVERY: u64 = 256;
 
 impl Guard {
     pub fn new(rate_per_min: u32, burst: u32) -> Guard {
@@ -146,6 +152,7 @@ impl Guard {
             addresses: HashMap::new(),
             bans: HashMap::new(),
             total_wrong: [0, 0],
+            connects: 0,
         }
     }
 
@@ -160,6 +167,10 @@ impl Guard {
 
     /// A new connection from `ip`: takes one of its tokens, or says no.
     pub fn connect(&mut self, ip: IpAddr, now: Instant) -> Result<(), ConnectRefusal> {
+        self.connects += 1;
+        if self.connects.is_multiple_of(TIDY_EVERY) {
+            self.tidy(now);
+        }
         if self.rate_per_min == 0 || self.burst == 0 {
             return Ok(());
         }

@@ -299,10 +299,6 @@ impl State {
                 self.settings.connect_rate_per_ip,
             ));
         }
-        // The guard's map would otherwise grow with every address ever seen.
-        if self.conns.len() % 256 == 0 {
-            self.guard.tidy(now);
-        }
         *self.connections_per_ip.entry(ip).or_insert(0) += 1;
         // The connection's number is its history session: unique across
         // restarts, so the history can tell people apart.
