@@ -214,8 +214,8 @@ pub struct State {
     /// Addresses of muted people: a mute holds the person, not the name,
     /// so reconnecting under another name does not unmute, and an innocent
     /// person who later takes a muted name is not muted (unless they come
-    /// from the same address, which behind a school NAT can happen: the
-    /// operators are told, and `UNMUTE` fixes it).
+    /// from the same address, which behind a school NAT can happen: the log
+    /// says so, and `UNMUTE` fixes it).
     muted_addresses: HashSet<IpAddr>,
     history: History,
     settings: Settings,
