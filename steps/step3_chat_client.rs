@@ -319,7 +319,9 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             _ => line.to_string(),
         },
         "ACTION" => match words(rest, 3).as_slice() {
-            [_room, user, text] => format!("* {user} {text}"),
+            // Like the server's chat mode: an action starts with its author,
+            // so it never looks like one of the `*` lines about the room.
+            [_room, user, text] => format!("{user} *{text}*"),
             _ => line.to_string(),
         },
         "KICK" => match words(rest, 4).as_slice() {

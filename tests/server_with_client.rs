@@ -30,14 +30,14 @@ fn two_step3_clients_chat_through_the_server() {
     let config_home = TempDir::new("server-with-client");
 
     let mut alice = chat_client(&server, "alice", config_home.path());
-    let before = alice.lines_until("Joined #general (0 users)");
+    let before = alice.lines_until("You joined #general (nobody else here yet)");
     assert!(
         before.contains(&"Welcome, alice!".to_string()),
         "{before:#?}"
     );
 
     let mut bob = chat_client(&server, "bob", config_home.path());
-    bob.lines_until("Joined #general (1 users)");
+    bob.lines_until("You joined #general (1 person here)");
     assert_eq!(bob.line(), "* alice is here");
     assert_eq!(alice.line(), "* bob joined #general");
 

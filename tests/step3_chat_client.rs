@@ -85,7 +85,7 @@ fn renders_every_kind_of_server_line_for_people() {
             "TOPIC #general Lunch at noon",
             &["* Topic for #general: Lunch at noon"],
         ),
-        ("ACTION #general robert waves", &["* robert waves"]),
+        ("ACTION #general robert waves", &["robert *waves*"]),
         (
             "KICK #general mallory teacher spamming",
             &["* mallory was kicked out by teacher: spamming"],

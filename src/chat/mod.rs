@@ -1,12 +1,13 @@
 //! The chat rules: who is connected, who is called what, who is in which
 //! room (`state`), and the small rules they use: valid names (`names`) and
 //! which letters look alike ([`confusables`]),
-//! text that is safe to show ([`sanitize`]) and flood control
-//! (`ratelimit`). Nothing in this folder touches a socket; a connection is
+//! text that is safe to show ([`sanitize`]), flood control
+//! (`ratelimit`) and per-address limits on connecting and guessing (`guard`). Nothing in this folder touches a socket; a connection is
 //! only its outbox and a way to hang up, so the rules are unit-tested with
 //! in-memory queues.
 
 pub mod confusables;
+pub(crate) mod guard;
 pub(crate) mod names;
 pub(crate) mod ratelimit;
 pub mod sanitize;

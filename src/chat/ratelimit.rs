@@ -29,6 +29,17 @@ impl TokenBucket {
         }
     }
 
+    /// Takes `tokens` more for work already done (a long reply), even into
+    /// debt: the lines after it wait until the bucket has refilled. The debt
+    /// is at most one burst, so one huge reply cannot silence a client for
+    /// longer than `burst / rate` seconds.
+    pub fn charge(&mut self, tokens: f64) {
+        if self.rate == 0.0 {
+            return;
+        }
+        self.tokens = (self.tokens - tokens).max(-self.burst);
+    }
+
     /// Takes a token if there is one. `false` means "over the limit".
     pub fn try_take(&mut self, now: Instant) -> bool {
         if self.rate == 0.0 {
@@ -63,6 +74,20 @@ mod tests {
         let later = start + Duration::from_millis(250);
         assert!(bucket.try_take(later) && bucket.try_take(later));
         assert!(!bucket.try_take(later));
+    }
+
+    #[test]
+    fn a_charge_is_paid_back_before_the_next_line() {
+        let start = Instant::now();
+        let mut bucket = TokenBucket::new(10, 20, start);
+        bucket.charge(25.0); // 20 in the bucket: 5 in debt
+        assert!(!bucket.try_take(start));
+        // Debt of 5 and one token for the line: 0.6 s at 10 a second.
+        assert!(!bucket.try_take(start + Duration::from_millis(550)));
+        assert!(bucket.try_take(start + Duration::from_millis(650)));
+        // The debt is capped at one burst.
+        bucket.charge(1e9);
+        assert!(bucket.try_take(start + Duration::from_millis(650 + 4100)));
     }
 
     #[test]

@@ -30,6 +30,7 @@
 //! that could fail). A panic in one connection's thread ends that connection
 //! only; its cleanup guard still removes it from the state.
 
+use crate::chat::guard::Guard;
 use crate::chat::{names, sanitize};
 use crate::config::ServerConfig;
 use crate::history::{History, RecordKind};
@@ -44,7 +45,7 @@ use delivery::queue;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::Instant;
 
 /// A connection's number, unique across restarts on one data directory (it
 /// is the session number of its history records). Cleanup is keyed by it (not by name), so a user who reconnects under the same name can never
@@ -64,10 +65,6 @@ pub type Hangup = Box<dyn Fn() + Send>;
 
 /// The state as every thread holds it.
 pub type SharedState = Arc<Mutex<State>>;
-
-/// How long a wrong operator password makes its sender wait, per wrong try:
-/// guessing becomes slow, typing it wrong once costs a person one second.
-pub const OPER_PENALTY: Duration = Duration::from_secs(1);
 
 /// How many wrong `PASS` tries end the connection.
 pub const MAX_WRONG_PASSWORDS: u32 = 3;
@@ -125,8 +122,6 @@ pub enum Flow {
     /// Stop reading: the connection is over (its writer closes the socket once
     /// it has written what is queued).
     Close,
-    /// Keep going, but wait this long before reading again (wrong `OPER`).
-    Pause(Duration),
 }
 
 /// What the reader needs to know after [`State::apply`].
@@ -137,6 +132,10 @@ pub struct Applied {
     /// (the reader then keeps the registration deadline and guesses each
     /// line's dialect).
     pub registered: Option<Dialect>,
+    /// Bytes the command queued for its own sender (a `USERS` list, a
+    /// `JOIN`'s replay): the reader charges flood control for them (see
+    /// [`crate::server::limits`]).
+    pub reply_bytes: usize,
 }
 
 /// One connection, registered or not.
@@ -156,7 +155,6 @@ struct Conn {
     /// Passed the door password (or none is needed).
     authenticated: bool,
     wrong_passwords: u32,
-    wrong_opers: u32,
     operator: bool,
     muted: bool,
 }
@@ -199,6 +197,8 @@ struct Settings {
     default_room: Option<String>,
     max_clients: usize,
     max_per_ip: usize,
+    max_unregistered_per_ip: usize,
+    connect_rate_per_ip: u32,
 }
 
 /// Users and rooms. See the module notes.
@@ -209,13 +209,22 @@ pub struct State {
     /// room key → room. A room exists while it has members.
     rooms: HashMap<String, Room>,
     connections_per_ip: HashMap<IpAddr, usize>,
-    /// Name keys of muted users, so reconnecting does not unmute.
-    muted_names: HashSet<String>,
+    /// Per-address connection rates and wrong passwords (see [`Guard`]).
+    guard: Guard,
+    /// Addresses of muted people: a mute holds the person, not the name,
+    /// so reconnecting under another name does not unmute, and an innocent
+    /// person who later takes a muted name is not muted (unless they come
+    /// from the same address, which behind a school NAT can happen: the log
+    /// says so, and `UNMUTE` fixes it).
+    muted_addresses: HashSet<IpAddr>,
     history: History,
     settings: Settings,
     /// Connections whose queue was full during the current command; they are
     /// disconnected once the command is done (see `drop_overflowed`).
     overflowed: Vec<ConnId>,
+    /// While a command is applied: its sender, and the bytes queued for
+    /// them so far (see [`Applied::reply_bytes`]).
+    acting: Option<(ConnId, usize)>,
     /// Writers that were asleep when the current command queued them a line;
     /// rung once the lock is released (see [`Locked`]).
     doorbells: Vec<Arc<Doorbell>>,
@@ -228,7 +237,8 @@ impl State {
             names: HashMap::new(),
             rooms: HashMap::new(),
             connections_per_ip: HashMap::new(),
-            muted_names: HashSet::new(),
+            guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip),
+            muted_addresses: HashSet::new(),
             history,
             settings: Settings {
                 motd: config.motd.clone(),
@@ -237,9 +247,12 @@ impl State {
                 default_room: names::normalize_room(&config.default_room),
                 max_clients: config.max_clients,
                 max_per_ip: config.max_per_ip,
+                max_unregistered_per_ip: config.max_unregistered_per_ip,
+                connect_rate_per_ip: config.connect_rate_per_ip,
             },
             overflowed: Vec::new(),
             doorbells: Vec::new(),
+            acting: None,
         }
     }
 
@@ -249,7 +262,8 @@ impl State {
     }
 
     /// Takes in a new connection, or says why not (server full, too many
-    /// from one address).
+    /// from one address, too many nameless ones from it, or arriving too
+    /// fast from it: see [`Guard`]).
     pub fn admit(
         &mut self,
         addr: SocketAddr,
@@ -259,11 +273,33 @@ impl State {
         if self.conns.len() >= self.settings.max_clients {
             return Err(Refusal::ServerFull);
         }
-        let from_ip = self.connections_per_ip.entry(addr.ip()).or_insert(0);
-        if self.settings.max_per_ip > 0 && *from_ip >= self.settings.max_per_ip {
+        let ip = addr.ip();
+        let now = Instant::now();
+        if let Some(left) = self.guard.banned(ip, now) {
+            return Err(Refusal::Banned(crate::chat::guard::seconds_to_wait(left)));
+        }
+        let from_ip = self.connections_per_ip.get(&ip).copied().unwrap_or(0);
+        if self.settings.max_per_ip > 0 && from_ip >= self.settings.max_per_ip {
             return Err(Refusal::TooManyFromAddress);
         }
-        *from_ip += 1;
+        // A scan, not a counter: it is only needed when someone connects,
+        // and it can never fall out of step with the connections.
+        let limit = self.settings.max_unregistered_per_ip;
+        if limit > 0 {
+            let nameless = self
+                .conns
+                .values()
+                .filter(|c| c.name.is_none() && c.addr.ip() == ip);
+            if nameless.count() >= limit {
+                return Err(Refusal::TooManyUnregisteredFromAddress(limit));
+            }
+        }
+        if self.guard.connect(ip, now).is_err() {
+            return Err(Refusal::ConnectingTooFast(
+                self.settings.connect_rate_per_ip,
+            ));
+        }
+        *self.connections_per_ip.entry(ip).or_insert(0) += 1;
         // The connection's number is its history session: unique across
         // restarts, so the history can tell people apart.
         let id = self.history.new_session();
@@ -278,7 +314,6 @@ impl State {
                 room: None,
                 authenticated: self.settings.password.is_none(),
                 wrong_passwords: 0,
-                wrong_opers: 0,
                 operator: false,
                 muted: false,
             },
@@ -299,6 +334,14 @@ impl State {
     fn registered_dialect(&self, id: ConnId) -> Option<Dialect> {
         let conn = self.conns.get(&id)?;
         conn.name.as_ref().map(|_| conn.dialect)
+    }
+
+    /// Who a connection is, for log lines: "alice (127.0.0.1:50412)", or
+    /// only the address before it has a name.
+    pub fn describe(&self, id: ConnId) -> String {
+        self.conns
+            .get(&id)
+            .map_or_else(|| format!("connection {id}"), Conn::who)
     }
 
     /// Tells one client its command was refused.
@@ -330,11 +373,14 @@ impl State {
     /// person and gets `*** Password accepted…`, a program sending `PASS`
     /// gets `OK …`. Registering fixes the dialect for good.
     pub fn apply(&mut self, id: ConnId, line_dialect: Dialect, command: Command) -> Applied {
+        self.acting = Some((id, 0));
         let flow = self.act(id, line_dialect, command);
+        let reply_bytes = self.acting.take().map_or(0, |(_, bytes)| bytes);
         self.drop_overflowed();
         Applied {
             flow,
             registered: self.registered_dialect(id),
+            reply_bytes,
         }
     }
 
@@ -466,7 +512,7 @@ impl State {
                 },
             );
         }
-        self.broadcast(&key, &Event::UserJoined { room: shown, user }, Some(id));
+        self.broadcast_about(id, &key, &Event::UserJoined { room: shown, user }, Some(id));
         Flow::Continue
     }
 
@@ -630,7 +676,7 @@ impl State {
                 room: shown.clone(),
                 user: user.clone(),
             };
-            self.broadcast(&key, &left, None);
+            self.broadcast_about(id, &key, &left, None);
         }
         self.record(id, RecordKind::Leave, &shown, &user, "");
         Some(shown)

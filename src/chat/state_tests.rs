@@ -41,10 +41,14 @@ fn state() -> State {
 
 /// Admits a connection with a queue of `queue_len` lines.
 fn connect_with_queue(state: &mut State, port: u16, queue_len: usize) -> Member {
+    connect_at(state, SocketAddr::from(([127, 0, 0, 1], port)), queue_len)
+}
+
+/// Admits a connection from `addr`.
+fn connect_at(state: &mut State, addr: SocketAddr, queue_len: usize) -> Member {
     let (outbox, inbox) = outbox(queue_len);
     let hung_up = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&hung_up);
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let hangup = Box::new(move || flag.store(true, Ordering::SeqCst));
     let Ok(id) = state.admit(addr, outbox, hangup) else {
         panic!("connection refused");
@@ -243,20 +247,32 @@ fn the_door_password_comes_before_a_name() {
 }
 
 #[test]
-fn operators_need_the_admin_password_and_a_wrong_one_pauses() {
+fn operators_need_the_admin_password_and_guessing_is_locked_out() {
     let mut state = state();
     let alice = in_room(&mut state, 1, "alice", "#general");
     let bob = in_room(&mut state, 2, "bob", "#general");
     send(&mut state, &bob, "KICK alice");
     assert_eq!(lines(&bob), ["ERROR Not an operator"]);
-    assert!(matches!(
-        send(&mut state, &bob, "OPER guess"),
-        Flow::Pause(_)
-    ));
+    // Nothing sleeps: a wrong try is answered at once.
+    assert_eq!(send(&mut state, &bob, "OPER guess"), Flow::Continue);
     assert_eq!(lines(&bob), ["ERROR Wrong password"]);
+    for _ in 0..crate::chat::guard::FREE_TRIES {
+        send(&mut state, &bob, "OPER guess");
+    }
+    // Locked out: even the right password is not checked for a while.
     send(&mut state, &bob, &format!("OPER {ADMIN}"));
-    assert_eq!(lines(&bob), ["OK You are an operator"]);
-    assert_eq!(lines(&alice), ["JOIN #general bob"]);
+    let said = lines(&bob);
+    assert_eq!(
+        said.last().map(String::as_str),
+        Some("ERROR Too many wrong passwords from your address: try again in 5 s")
+    );
+    // The delay is per address, so a new connection does not escape it.
+    let carol = in_room(&mut state, 3, "carol", "#general");
+    send(&mut state, &carol, &format!("OPER {ADMIN}"));
+    assert!(lines(&carol)
+        .iter()
+        .any(|l| l.starts_with("ERROR Too many wrong passwords")));
+    assert_eq!(lines(&alice), ["JOIN #general bob", "JOIN #general carol"]);
 }
 
 #[test]
@@ -280,6 +296,96 @@ fn mute_and_unmute() {
     send(&mut state, &op, "UNMUTE alice");
     assert_eq!(lines(&op), ["OK Unmuted alice"]);
     assert_eq!(lines(&alice), ["NOTICE You were unmuted by lee"]);
+}
+
+/// A program from another machine (`10.0.0.<host>`) in `room`.
+fn in_room_from(state: &mut State, host: u8, name: &str, room: &str) -> Member {
+    let member = connect_at(state, SocketAddr::from(([10, 0, 0, host], 5000)), 64);
+    send(state, &member, &format!("USERNAME {name}"));
+    send(state, &member, &format!("JOIN {room}"));
+    lines(&member);
+    member
+}
+
+#[test]
+fn a_mute_holds_the_person_not_the_name() {
+    let mut state = state();
+    let op = in_room(&mut state, 1, "lee", "#general");
+    send(&mut state, &op, &format!("OPER {ADMIN}"));
+    let alice = in_room_from(&mut state, 2, "alice", "#general");
+    let mallory = in_room_from(&mut state, 3, "mallory", "#general");
+    lines(&op);
+    lines(&alice);
+    send(&mut state, &op, "MUTE mallory");
+    lines(&op);
+    lines(&mallory);
+    // Renames and room changes reach operators only.
+    send(&mut state, &mallory, "USERNAME ExamAnswerIsC");
+    send(&mut state, &mallory, "JOIN #other");
+    send(&mut state, &mallory, "JOIN #general");
+    assert_eq!(lines(&alice), Vec::<String>::new());
+    assert_eq!(
+        lines(&op),
+        [
+            "NICK mallory ExamAnswerIsC",
+            "LEAVE #general ExamAnswerIsC",
+            "JOIN #general ExamAnswerIsC"
+        ]
+    );
+    // Reconnecting under a new name from the same address: still muted.
+    state.disconnect(mallory.id, "test");
+    lines(&op);
+    let again = in_room_from(&mut state, 3, "m4llory", "#general");
+    send(&mut state, &again, "MSG hello class");
+    assert_eq!(lines(&again), ["ERROR You are muted"]);
+    assert_eq!(lines(&alice), Vec::<String>::new());
+    state.disconnect(again.id, "test");
+    // An innocent person taking the muted name from elsewhere is not muted.
+    let innocent = in_room_from(&mut state, 4, "mallory", "#general");
+    lines(&alice);
+    send(&mut state, &innocent, "MSG hi, I am new");
+    assert_eq!(lines(&alice), ["ROOM #general mallory hi, I am new"]);
+    // Only someone online can be unmuted: their address stays muted.
+    send(&mut state, &op, "UNMUTE m4llory");
+    assert_eq!(
+        lines(&op).last().map(String::as_str),
+        Some("ERROR User not found")
+    );
+}
+
+#[test]
+fn kick_may_ban_the_address_for_a_while() {
+    let mut state = state();
+    let op = in_room(&mut state, 1, "lee", "#general");
+    send(&mut state, &op, &format!("OPER {ADMIN}"));
+    let bob = in_room_from(&mut state, 9, "bob", "#general");
+    lines(&op);
+    send(&mut state, &op, "KICK bob 10m spamming");
+    assert_eq!(
+        lines(&bob),
+        ["NOTICE You were kicked by lee: spamming (banned for 10m)"]
+    );
+    let (queue, _inbox) = outbox(4);
+    let again = state.admit(
+        SocketAddr::from(([10, 0, 0, 9], 6000)),
+        queue,
+        Box::new(|| {}),
+    );
+    assert!(matches!(
+        again,
+        Err(crate::wire::event::Refusal::Banned(600))
+    ));
+    // Another address is not banned.
+    let carol = in_room_from(&mut state, 10, "carol", "#general");
+    send(&mut state, &op, "KICK carol");
+    assert_eq!(lines(&carol), ["NOTICE You were kicked by lee"]);
+    let (queue, _inbox) = outbox(4);
+    let back = state.admit(
+        SocketAddr::from(([10, 0, 0, 10], 6000)),
+        queue,
+        Box::new(|| {}),
+    );
+    assert!(back.is_ok());
 }
 
 #[test]

@@ -52,6 +52,7 @@
 
 use super::file;
 use super::record::{Record, RecordKind};
+use crate::chat::sanitize;
 use crate::cli::{self, CommandLine, Flag};
 use crate::config::ServerConfig;
 use crate::names;
@@ -369,7 +370,9 @@ fn transcript_line(record: &Record, labels: &Labels) -> String {
         RecordKind::Private => format!("{time} {sender} → {} (private): {text}", labels.other),
         RecordKind::Join => format!("{time} {place} * {sender} joined"),
         RecordKind::Leave => format!("{time} {place} * {sender} left"),
-        RecordKind::Action => format!("{time} {place} * {sender} {text}"),
+        // Like the chat: an action starts with its author, so it cannot
+        // pass for a `*` line (`/me left` is not a leave).
+        RecordKind::Action => format!("{time} {place} {sender} *{text}*"),
         RecordKind::Rename if record.place == "-" => {
             format!("{time} * {sender} is now known as {}", labels.other)
         }
@@ -378,15 +381,20 @@ fn transcript_line(record: &Record, labels: &Labels) -> String {
 }
 
 /// Text that is safe to put on a terminal: tabs and line breaks become
-/// spaces (they separated words), every other control character is dropped.
+/// spaces (they separated words), every other control character is dropped,
+/// and so is everything else the server's sanitiser removes today (line
+/// and paragraph separators, zero-width characters, direction marks):
+/// records written by an older server may still hold them.
 fn printable(text: &str) -> String {
-    text.chars()
+    let spaced: String = text
+        .chars()
         .filter_map(|c| match c {
             '\t' | '\n' | '\r' => Some(' '),
             c if c.is_control() => None,
             c => Some(c),
         })
-        .collect()
+        .collect();
+    sanitize::clean(&spaced).into_owned()
 }
 
 /// One session in the attendance list.
@@ -554,7 +562,7 @@ mod tests {
                 "2026-11-21 10:02:03 alice → bob (private): hi",
                 "2026-11-21 10:02:03 #general * alice joined",
                 "2026-11-21 10:02:03 #general * alice left",
-                "2026-11-21 10:02:03 #general * alice waves",
+                "2026-11-21 10:02:03 #general alice *waves*",
                 "2026-11-21 10:02:03 * carol is now known as dave",
                 "2026-11-21 10:02:03 #lab * dave is now known as erin",
             ]
@@ -658,6 +666,11 @@ mod tests {
         assert_eq!(
             printable("red \u{1b}[31mtext\u{7}\u{0}\u{9b}2J two\nlines\tand tab é"),
             "red [31mtext2J two lines and tab é"
+        );
+        // What older servers let through: separators, zero-width, marks.
+        assert_eq!(
+            printable("a\u{2028}b\u{2029}c\u{200b}d\u{200f}e\u{feff}f\u{61c}g\u{2060}h"),
+            "abcdefgh"
         );
     }
 

@@ -39,11 +39,11 @@
 //! connection from the state, so it happens on every way out of the reader:
 //! end of stream, an error, `QUIT`, and even a panic.
 
-use crate::chat::ratelimit::TokenBucket;
 use crate::chat::sanitize;
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
 use crate::config::ServerConfig;
 use crate::log;
+use crate::server::limits::{FloodControl, FloodVerdict};
 use crate::server::{http_page, outbox, writer};
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
@@ -170,10 +170,8 @@ struct Reader<'a> {
     ///
     /// [`State::apply`]: crate::chat::state::State::apply
     registered: Option<Dialect>,
-    flood: TokenBucket,
-    /// Already told "Slow down" for the current burst: the error is sent once
-    /// per burst, so a flood cannot make the server flood back.
-    throttled: bool,
+    /// Flood control, and what to say about it (see [`crate::server::limits`]).
+    flood: FloodControl,
 }
 
 fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &TcpStream) {
@@ -189,8 +187,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         id,
         greeted: false,
         registered: None,
-        flood: TokenBucket::new(config.rate_per_sec, config.rate_burst, Instant::now()),
-        throttled: false,
+        flood: FloodControl::new(config.rate_per_sec, config.rate_burst, Instant::now()),
     };
     let mut framer = LineFramer::new(config.max_line_bytes);
     let mut frames = Vec::new();
@@ -198,9 +195,10 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
     let mut current_timeout = None;
     loop {
         // Until registered, reads wait at most until the registration
-        // deadline (and, before the greeting, at most GREETING_DELAY).
+        // deadline (and, before the greeting, at most GREETING_DELAY);
+        // after, at most the idle timeout (0 = for ever).
         let timeout = if reader.registered.is_some() {
-            None
+            (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs))
         } else {
             let left = register_deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -225,6 +223,12 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
             Ok(0) => return,
             Ok(n) => framer.push(&buffer[..n], &mut frames),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                if reader.registered.is_some() {
+                    let refusal = Refusal::IdleTimeout(config.idle_timeout_secs);
+                    state::lock(&context.state).refuse(id, refusal);
+                    cleanup.reason = "idle timeout";
+                    return;
+                }
                 if !reader.greeted {
                     reader.greeted = true;
                     state::lock(&context.state).greet(id);
@@ -257,7 +261,6 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                     cleanup.reason = "closed by server";
                     return;
                 }
-                Flow::Pause(delay) => thread::sleep(delay),
             }
         }
     }
@@ -275,20 +278,27 @@ impl Reader<'_> {
             }
             Frame::Line(line) => line,
         };
-        if !self.flood.try_take(Instant::now()) {
-            if !self.throttled {
-                self.throttled = true;
-                let refusal = Refusal::SlowDown(config.rate_per_sec);
-                log!(
-                    "Flood control: connection {} sends more than {} lines/s",
-                    self.id,
-                    config.rate_per_sec
-                );
+        match self.flood.judge(Instant::now(), self.registered) {
+            FloodVerdict::Take => {}
+            FloodVerdict::TakeAfterDropping(lines) => {
+                let refusal = Refusal::LinesDropped(lines, config.rate_per_sec);
                 state::lock(&self.context.state).refuse(self.id, refusal);
             }
-            return Flow::Continue;
+            FloodVerdict::Drop { reply, first } => {
+                let mut state = state::lock(&self.context.state);
+                if first {
+                    log!(
+                        "Flood control: {} sends more than {} lines/s",
+                        state.describe(self.id),
+                        config.rate_per_sec
+                    );
+                }
+                if reply {
+                    state.refuse(self.id, Refusal::SlowDown(config.rate_per_sec));
+                }
+                return Flow::Continue;
+            }
         }
-        self.throttled = false;
         let Ok(text) = String::from_utf8(line) else {
             state::lock(&self.context.state).refuse(self.id, Refusal::NotUtf8);
             return Flow::Continue;
@@ -311,6 +321,7 @@ impl Reader<'_> {
         // The lock is taken once, for the state change and the queueing.
         let applied = state::lock(&self.context.state).apply(self.id, line_dialect, command);
         self.registered = applied.registered;
+        self.flood.charge_output(applied.reply_bytes);
         applied.flow
     }
 }

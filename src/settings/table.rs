@@ -166,6 +166,75 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "most connections from one IP address; 0 = no limit",
     },
     Setting {
+        key: "max_unregistered_per_ip",
+        section: "server",
+        flag: SettingFlag::Takes("max-unregistered-per-ip", "N"),
+        env: None,
+        // 100: a class of 60 behind one school NAT, all connecting at once
+        // and slow to type a name, fits with room to spare; one address
+        // still cannot fill a server of 1000 with connections that never
+        // register.
+        field: Field::Integer {
+            default: 100,
+            min: 0,
+            max: NO_MAX,
+            get: |c| c.max_unregistered_per_ip as i64,
+            set: |c, n| c.max_unregistered_per_ip = n as usize,
+        },
+        meaning: "most connections from one IP address that have not chosen a name yet; 0 = no limit",
+    },
+    Setting {
+        key: "connect_rate_per_ip",
+        section: "server",
+        flag: SettingFlag::Takes("connect-rate-per-ip", "N"),
+        env: None,
+        // 60 a minute in the long run, after the burst below: a class
+        // reconnecting now and then never notices it, while refilling a
+        // server of 1000 from one address takes a quarter of an hour.
+        field: Field::Integer {
+            default: 60,
+            min: 0,
+            max: NO_MAX,
+            get: |c| c.connect_rate_per_ip.into(),
+            set: |c, n| c.connect_rate_per_ip = n as u32,
+        },
+        meaning: "new connections per minute one IP address may open in the long run; 0 = no limit",
+    },
+    Setting {
+        key: "connect_burst_per_ip",
+        section: "server",
+        flag: SettingFlag::Takes("connect-burst-per-ip", "N"),
+        env: None,
+        // 120: a class of 60 behind one NAT arriving at once, each perhaps
+        // trying twice (a typo in the address, a second window).
+        field: Field::Integer {
+            default: 120,
+            min: 0,
+            max: NO_MAX,
+            get: |c| c.connect_burst_per_ip.into(),
+            set: |c, n| c.connect_burst_per_ip = n as u32,
+        },
+        meaning: "new connections one IP address may open at once before connect_rate_per_ip applies; 0 = no limit",
+    },
+    Setting {
+        key: "idle_timeout_secs",
+        section: "server",
+        flag: SettingFlag::Takes("idle-timeout-secs", "N"),
+        env: None,
+        // Three hours: longer than any lesson a quiet student sits through
+        // without typing, short enough that registered bots cannot hold
+        // the server for a day. At most a day, so adding it to a clock can
+        // never overflow.
+        field: Field::Integer {
+            default: 10_800,
+            min: 0,
+            max: 86_400,
+            get: |c| c.idle_timeout_secs as i64,
+            set: |c, n| c.idle_timeout_secs = n as u64,
+        },
+        meaning: "seconds a registered connection may send nothing before it is closed; 0 = never (0 to 86400)",
+    },
+    Setting {
         key: "register_timeout_secs",
         section: "server",
         flag: SettingFlag::Takes("register-timeout-secs", "N"),

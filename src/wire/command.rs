@@ -109,8 +109,12 @@ pub enum Args {
     None,
     /// Exactly one word: a name, a room.
     Word,
-    /// The rest of the line, not empty (passwords may hold spaces).
+    /// The rest of the line, not empty.
     Text,
+    /// A password: everything after the one space that follows the
+    /// command, exactly as sent, outer spaces included, so a password with
+    /// spaces can match and `OPER pw ` is not `OPER pw`.
+    Secret,
     /// A user, then text (`PRIVMSG bob hi`).
     UserAndText,
     /// A user, then an optional reason (`KICK bob spamming`).
@@ -208,16 +212,16 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(K::Private, A::UserAndText, Anyone, &["PRIVMSG"], &["msg"],
         ("PRIVMSG <user> <text>", "/msg <user> <text>"), "private message"),
     row(K::Action, A::Text, Anyone, &["ACTION"], &["me"],
-        ("ACTION <text>", "/me <text>"), "act: * you <text>"),
+        ("ACTION <text>", "/me <text>"), "act: shown as you *<text>*"),
     row(K::Users, A::None, Anyone, &["USERS"], &["users", "who"],
         ("USERS", "/users"), "who is in your room (or online)"),
     row(K::Rooms, A::None, Anyone, &["ROOMS"], &["rooms"],
         ("ROOMS", "/rooms"), "list rooms"),
     row(K::Topic, A::OptionalText, Anyone, &["TOPIC"], &["topic"],
         ("TOPIC [text]", "/topic"), "show the room's topic"),
-    row(K::Pass, A::Text, Anyone, &["PASS"], &["pass"],
+    row(K::Pass, A::Secret, Anyone, &["PASS"], &["pass"],
         ("PASS <password>", "/pass <password>"), "the server's password, if it has one"),
-    row(K::Oper, A::Text, Anyone, &["OPER"], &["op"],
+    row(K::Oper, A::Secret, Anyone, &["OPER"], &["op"],
         ("OPER <password>", "/op <password>"), "become an operator (teacher)"),
     row(K::Help, A::None, Anyone, &["HELP"], &["help"],
         ("HELP", "/help"), "this list"),
@@ -226,7 +230,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(K::Topic, A::OptionalText, Operator, &["TOPIC"], &["topic"],
         ("TOPIC <text>", "/topic <text>"), "(operator) set the room's topic"),
     row(K::Kick, A::UserAndReason, Operator, &["KICK"], &["kick"],
-        ("KICK <user> [reason]", "/kick <user> [reason]"), "(operator) disconnect a user"),
+        ("KICK <user> [reason]", "/kick <user> [reason]"), "(operator) disconnect a user; a reason that starts 10m (or 30s, 2h, 1d) also bans their address that long"),
     row(K::Mute, A::Word, Operator, &["MUTE"], &["mute"],
         ("MUTE <user>", "/mute <user>"), "(operator) silence a user"),
     row(K::Unmute, A::Word, Operator, &["UNMUTE"], &["unmute"],
@@ -238,6 +242,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 /// Parses one line. `dialect` is the sender's dialect: `None` before
 /// registering, when both dialects are understood.
 pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
+    let raw = line;
     let line = line.trim_end();
     if let Some(rest) = line.strip_prefix('/') {
         if rest.starts_with('/') {
@@ -249,7 +254,7 @@ pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
             .iter()
             .find(|spec| spec.slash.contains(&lower.as_str()))
         {
-            Some(spec) => build(spec, args, Dialect::Chat),
+            Some(spec) => build(spec, args, exact_rest(&raw[1..]), Dialect::Chat),
             None => Command::Invalid(Mistake::Unknown(format!("/{name}"))),
         };
     }
@@ -261,7 +266,7 @@ pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
         Some(spec) if spec.kind == Kind::Say && args.is_empty() => {
             Command::Invalid(Mistake::EmptyMessage)
         }
-        Some(spec) => build(spec, args, Dialect::Protocol),
+        Some(spec) => build(spec, args, exact_rest(raw), Dialect::Protocol),
         // Any line that does not start with a verb is a room message.
         None => Command::Say(line.to_string()),
     }
@@ -269,11 +274,18 @@ pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
 
 /// Checks `args` against the row's shape and builds its [`Command`].
 /// `dialect` is the one the line was written in (registering fixes it).
-fn build(spec: &'static CommandSpec, args: &str, dialect: Dialect) -> Command {
+/// `exact` is the text after the command word and one separator, untouched
+/// (for [`Args::Secret`]).
+fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) -> Command {
     let wrong = || Command::Invalid(Mistake::Usage(&spec.usage));
     let (first, rest) = split_word(args);
     let one = match spec.args {
+        // Trailing words are a mistake, not ignored: `QUIT later` must not
+        // half-obey (quit, dropping "later").
+        A::None if !args.is_empty() => return wrong(),
         A::None | A::OptionalText => String::new(),
+        A::Secret if exact.is_empty() => return wrong(),
+        A::Secret => exact.to_string(),
         A::Word if first.is_empty() || !rest.is_empty() => return wrong(),
         A::Word => first.to_string(),
         A::Text if args.is_empty() => return wrong(),
@@ -308,6 +320,12 @@ fn build(spec: &'static CommandSpec, args: &str, dialect: Dialect) -> Command {
         K::Unmute => Command::Unmute(one),
         K::Announce => Command::Announce(one),
     }
+}
+
+/// What follows the first word and the one space or tab after it, exactly.
+fn exact_rest(text: &str) -> &str {
+    let text = text.trim_start();
+    text.split_once([' ', '\t']).map_or("", |(_, rest)| rest)
 }
 
 /// Splits off the first word; the rest keeps its inner spacing.
@@ -379,12 +397,26 @@ mod tests {
             }
         );
         assert_eq!(parse("LEAVE", P), Command::Leave);
+        // Passwords are exact: inner and outer spaces count.
         assert_eq!(
             parse("PASS open  sesame ", None),
-            Command::Pass("open  sesame".into())
+            Command::Pass("open  sesame ".into())
         );
+        assert_eq!(parse("OPER  pw", P), Command::Oper(" pw".into()));
+        assert_eq!(parse("/op adminpw ", P), Command::Oper("adminpw ".into()));
+        assert!(matches!(
+            parse("PASS", None),
+            Command::Invalid(Mistake::Usage(_))
+        ));
         assert_eq!(parse("/op teach me", P), Command::Oper("teach me".into()));
         assert_eq!(parse("QUIT\t", P), Command::Quit);
+        // Trailing words are a usage error, not half-obeyed.
+        for line in ["QUIT later", "/quit later", "LEAVE now", "USERS all"] {
+            let Command::Invalid(Mistake::Usage(usage)) = parse(line, P) else {
+                panic!("{line} was obeyed");
+            };
+            assert!(line.to_ascii_uppercase().contains(usage.protocol), "{line}");
+        }
         assert_eq!(parse("TOPIC", P), Command::Topic(None));
         assert_eq!(
             parse("TOPIC Week 3: sockets", P),

@@ -170,11 +170,23 @@ pub enum Refusal {
     LineTooLong(usize),
     NotUtf8,
     SlowDown(u32),
+    /// Chat mode, after a refused burst: (lines dropped, lines/s allowed).
+    LinesDropped(u32, u32),
     ServerFull,
     PasswordRequired,
     WrongPassword,
     RegistrationTimeout,
     TooManyFromAddress,
+    /// More than `max_unregistered_per_ip` nameless connections from one address.
+    TooManyUnregisteredFromAddress(usize),
+    /// More than `connect_rate_per_ip` new connections a minute (after the burst).
+    ConnectingTooFast(u32),
+    /// A registered connection sent nothing for `idle_timeout_secs`.
+    IdleTimeout(u64),
+    /// `KICK` banned this address: seconds left.
+    Banned(u64),
+    /// Too many wrong passwords from this address: seconds until the next try.
+    TooManyGuesses(u64),
     NotOperator,
     Muted,
     CouldNotStore,

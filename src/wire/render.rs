@@ -171,7 +171,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
         Event::UserLeft { room, user } => line(format!("* {user} left {room}")),
         Event::NickChanged { old, new } => line(format!("* {old} is now known as {new}")),
-        Event::Action { user, text, .. } => line(format!("* {user} {text}")),
+        // Not `* alice waves`: every line that starts with `*` is the
+        // server's, so `/me was kicked by teach` must not look like one. An
+        // action starts with its author's name, like everything people say
+        // (a name can never start with `*` or `[`).
+        Event::Action { user, text, .. } => line(format!("{user} *{text}*")),
         Event::TopicSet { room, by, text } => {
             line(format!("* {by} set the topic of {room}: {text}"))
         }
@@ -251,6 +255,12 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
         Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
         Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
+        Refusal::LinesDropped(1, rate) => {
+            format!("Slow down: 1 line was not sent (max {rate} lines/s)")
+        }
+        Refusal::LinesDropped(lines, rate) => {
+            format!("Slow down: {lines} lines were not sent (max {rate} lines/s)")
+        }
         Refusal::ServerFull => "Server full".into(),
         Refusal::PasswordRequired => {
             "Password required: /pass <password> or PASS <password>".into()
@@ -258,6 +268,19 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::WrongPassword => "Wrong password".into(),
         Refusal::RegistrationTimeout => "Registration timeout".into(),
         Refusal::TooManyFromAddress => "Too many connections from your address".into(),
+        Refusal::TooManyUnregisteredFromAddress(max) => format!(
+            "Too many connections without a name from your address (max {max}): choose a name in the ones you have"
+        ),
+        Refusal::ConnectingTooFast(per_minute) => format!(
+            "Too many new connections from your address (max {per_minute} a minute): wait a little"
+        ),
+        Refusal::Banned(secs) => {
+            format!("Your address is banned from this server for another {secs} s")
+        }
+        Refusal::IdleTimeout(secs) => format!("Idle for {secs} s: closing the connection"),
+        Refusal::TooManyGuesses(secs) => format!(
+            "Too many wrong passwords from your address: try again in {secs} s"
+        ),
         Refusal::NotOperator => "Not an operator".into(),
         Refusal::Muted => "You are muted".into(),
         Refusal::CouldNotStore => "Could not store message".into(),
@@ -374,5 +397,29 @@ mod tests {
                 assert!(!text.starts_with(keyword), "{event:?} renders as {text:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_action_cannot_pass_for_a_server_notice() {
+        let fake = Event::Action {
+            room: "#general".into(),
+            user: "mallory".into(),
+            text: "was kicked by teach: cheating".into(),
+        };
+        let real = Event::Kicked {
+            room: "#general".into(),
+            user: "mallory".into(),
+            by: "teach".into(),
+            reason: Some("cheating".into()),
+        };
+        let (fake_protocol, fake_chat) = both(fake);
+        let (real_protocol, real_chat) = both(real);
+        assert_eq!(fake_chat, "mallory *was kicked by teach: cheating*\r\n");
+        assert!(real_chat.starts_with('*'), "{real_chat}");
+        // Every chat line from the server starts with `*` or `[`; an action
+        // starts with its author's name.
+        assert!(!fake_chat.starts_with(['*', '[']));
+        assert!(fake_protocol.starts_with("ACTION "));
+        assert!(!real_protocol.starts_with("ACTION "));
     }
 }

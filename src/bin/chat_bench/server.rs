@@ -74,6 +74,19 @@ struct ServerLog {
     tail: Mutex<VecDeque<String>>,
 }
 
+/// The flags that turn off the server's per-address limits (connections
+/// without a name, new connections a minute, idle time).
+const PER_ADDRESS_LIMITS_OFF: [&str; 8] = [
+    "--max-unregistered-per-ip",
+    "0",
+    "--connect-rate-per-ip",
+    "0",
+    "--connect-burst-per-ip",
+    "0",
+    "--idle-timeout-secs",
+    "0",
+];
+
 impl Target {
     /// A server somebody else runs; `pid` (from `--server-pid`) enables the
     /// server-side figures.
@@ -109,6 +122,9 @@ impl Target {
             .arg(&data_dir)
             .args(["--rate-per-sec", "0", "--max-clients", "20000"])
             .args(["--queue-len", "1024", "--register-timeout-secs", "600"])
+            // Every benchmark client connects from 127.0.0.1: the per-address
+            // limits are off, as the peers' are (see `peers.rs`).
+            .args(PER_ADDRESS_LIMITS_OFF)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

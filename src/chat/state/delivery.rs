@@ -69,6 +69,11 @@ impl State {
     pub(super) fn send(&mut self, id: ConnId, event: &Event) {
         if let Some(conn) = self.conns.get(&id) {
             let line: Arc<str> = Arc::from(render(event, conn.dialect));
+            if let Some((acting, bytes)) = &mut self.acting {
+                if *acting == id {
+                    *bytes += line.len();
+                }
+            }
             queue(id, conn, &line, &mut self.overflowed, &mut self.doorbells);
         }
     }
@@ -77,6 +82,30 @@ impl State {
     /// rendered at most once per dialect, and every recipient's queue gets a
     /// pointer to the same text.
     pub(super) fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
+        self.broadcast_to(room_key, event, except, false);
+    }
+
+    /// A broadcast of something `about` did (joined, left, renamed): a
+    /// muted person's comings and goings reach operators only, so hopping
+    /// rooms or choosing a name like `ExamAnswerIsC` says nothing to the class.
+    pub(super) fn broadcast_about(
+        &mut self,
+        about: ConnId,
+        room_key: &str,
+        event: &Event,
+        except: Option<ConnId>,
+    ) {
+        let muted = self.conns.get(&about).is_some_and(|c| c.muted);
+        self.broadcast_to(room_key, event, except, muted);
+    }
+
+    fn broadcast_to(
+        &mut self,
+        room_key: &str,
+        event: &Event,
+        except: Option<ConnId>,
+        operators_only: bool,
+    ) {
         let Some(room) = self.rooms.get(room_key) else {
             return;
         };
@@ -86,6 +115,9 @@ impl State {
                 continue;
             }
             if let Some(conn) = self.conns.get(&member) {
+                if operators_only && !conn.operator {
+                    continue;
+                }
                 let line = rendered_for(&mut rendered, event, conn.dialect);
                 queue(
                     member,

@@ -3,28 +3,41 @@
 //! is an operator, so the rule lives in [`State::operator_name`].
 
 use super::delivery::{queue, rendered_for};
-use super::{ConnId, Flow, State, OPER_PENALTY};
+use super::{ConnId, Flow, State};
+use crate::chat::guard::{seconds_to_wait, split_ban, Secret};
 use crate::chat::{names, sanitize};
 use crate::log;
 use crate::server::constant_time_eq;
 use crate::wire::event::{Event, OperatorAction, Refusal};
+use std::time::Instant;
 
 impl State {
+    /// `OPER`: checked only if the sender's address is not locked out for
+    /// guessing (see [`crate::chat::guard`]). Nothing sleeps: a locked-out
+    /// try is answered at once with how long to wait.
     pub(super) fn oper(&mut self, id: ConnId, password: &str) -> Flow {
+        let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
+            return Flow::Close;
+        };
+        let now = Instant::now();
+        if let Err(wait) = self.guard.may_try(ip, Secret::Operator, now) {
+            return self.reply_refusal(id, Refusal::TooManyGuesses(seconds_to_wait(wait)));
+        }
         let right = constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
         if right {
             conn.operator = true;
+            self.guard.right(ip, Secret::Operator);
             log!("{} is now an operator", conn.who());
             return self.reply(id, Event::Operator);
         }
-        conn.wrong_opers += 1;
-        let tries = conn.wrong_opers;
-        log!("Wrong operator password from {} (try {tries})", conn.who());
-        self.send(id, &Event::Refused(Refusal::WrongPassword));
-        Flow::Pause(OPER_PENALTY * tries.min(10))
+        let who = conn.who();
+        if let Some(line) = self.guard.wrong(ip, Secret::Operator, now) {
+            log!("{line} (latest: {who})");
+        }
+        self.reply_refusal(id, Refusal::WrongPassword)
     }
 
     pub(super) fn kick(&mut self, id: ConnId, user: &str, reason: Option<String>) -> Flow {
@@ -32,9 +45,28 @@ impl State {
             return Flow::Continue;
         };
         let reason = reason.map(|r| sanitize::clean(&r).into_owned());
-        let (target_name, room_key) = match self.conns.get(&target) {
-            Some(conn) => (conn.name.clone().unwrap_or_default(), conn.room.clone()),
+        let (target_name, room_key, ip) = match self.conns.get(&target) {
+            Some(conn) => (
+                conn.name.clone().unwrap_or_default(),
+                conn.room.clone(),
+                conn.addr.ip(),
+            ),
             None => return self.reply_refusal(id, Refusal::UserNotFound),
+        };
+        // `KICK bob 10m spamming`: the ban is said in the reason, so the
+        // room and bob both read how long it is.
+        let reason = match reason.as_deref().map(split_ban) {
+            Some((Some(ban), rest)) => {
+                self.guard.ban(ip, Instant::now() + ban);
+                log!("{by} banned {ip} for {} s", ban.as_secs());
+                let typed = reason.as_deref().and_then(|r| r.split(' ').next());
+                let banned = format!("banned for {}", typed.unwrap_or_default());
+                Some(match rest {
+                    "" => banned,
+                    rest => format!("{rest} ({banned})"),
+                })
+            }
+            _ => reason,
         };
         log!(
             "{by} kicked {target_name}{}",
@@ -82,12 +114,13 @@ impl State {
         };
         conn.muted = muted;
         let name = conn.name.clone().unwrap_or_default();
+        let ip = conn.addr.ip();
         if muted {
-            self.muted_names.insert(names::key(&name));
-            log!("{by} muted {name}");
+            self.muted_addresses.insert(ip);
+            log!("{by} muted {name} ({ip}) until UNMUTE");
         } else {
-            self.muted_names.remove(&names::key(&name));
-            log!("{by} unmuted {name}");
+            self.muted_addresses.remove(&ip);
+            log!("{by} unmuted {name} ({ip})");
         }
         self.send(target, &Event::YouWereMuted { by, muted });
         let action = if muted {

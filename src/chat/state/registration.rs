@@ -2,12 +2,14 @@
 //! (`USERNAME` / `/nick`), which also fixes the client's dialect for good.
 
 use super::{ConnId, Flow, State, MAX_WRONG_PASSWORDS};
+use crate::chat::guard::{seconds_to_wait, Secret};
 use crate::chat::names;
 use crate::history::RecordKind;
 use crate::log;
 use crate::server::constant_time_eq;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
+use std::time::Instant;
 
 impl State {
     /// The name of someone else online whose name looks like `name` (the
@@ -43,7 +45,7 @@ impl State {
         }
         let old_name = conn.name.clone();
         self.names.insert(key.clone(), id);
-        let muted = self.muted_names.contains(&key);
+        let muted = self.muted_addresses.contains(&conn.addr.ip());
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
@@ -52,6 +54,9 @@ impl State {
             None => {
                 conn.dialect = dialect;
                 conn.muted = muted;
+                if muted {
+                    log!("{} is muted: a muted person used this address", conn.who());
+                }
                 let dialect_name = match dialect {
                     Dialect::Protocol => "protocol",
                     Dialect::Chat => "chat",
@@ -65,15 +70,10 @@ impl State {
                 }
             }
             Some(old) => {
-                let was_muted = conn.muted;
                 let room = conn.room.clone();
                 let old_key = names::key(&old);
                 if old_key != key {
                     self.names.remove(&old_key);
-                    if was_muted {
-                        self.muted_names.remove(&old_key);
-                        self.muted_names.insert(key);
-                    }
                 }
                 log!("{old} is now known as {name}");
                 let place = room.as_ref().map_or("-".into(), |key| self.room_name(key));
@@ -84,14 +84,29 @@ impl State {
                 };
                 self.send(id, &Event::Renamed { old, new: name });
                 if let Some(room) = room {
-                    self.broadcast(&room, &nick, Some(id));
+                    self.broadcast_about(id, &room, &nick, Some(id));
                 }
             }
         }
         Flow::Continue
     }
 
+    /// `PASS`: checked only if the sender's address is not locked out for
+    /// guessing (see [`crate::chat::guard`]); a locked-out try is answered
+    /// and the connection closed, so waiting never holds a slot.
     pub(super) fn pass(&mut self, id: ConnId, password: &str) -> Flow {
+        let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
+            return Flow::Close;
+        };
+        let now = Instant::now();
+        if self.settings.password.is_some() {
+            if let Err(wait) = self.guard.may_try(ip, Secret::Server, now) {
+                let refusal = Refusal::TooManyGuesses(seconds_to_wait(wait));
+                self.send(id, &Event::Refused(refusal));
+                self.disconnect(id, "locked out for wrong passwords");
+                return Flow::Close;
+            }
+        }
         let right = match &self.settings.password {
             None => true,
             Some(expected) => constant_time_eq(password.as_bytes(), expected.as_bytes()),
@@ -101,11 +116,14 @@ impl State {
         };
         if right {
             conn.authenticated = true;
+            self.guard.right(ip, Secret::Server);
             return self.reply(id, Event::PasswordAccepted);
         }
         conn.wrong_passwords += 1;
         let tries = conn.wrong_passwords;
-        log!("Wrong server password from {} (try {tries})", conn.who());
+        if let Some(line) = self.guard.wrong(ip, Secret::Server, now) {
+            log!("{line}");
+        }
         self.send(id, &Event::Refused(Refusal::WrongPassword));
         if tries >= MAX_WRONG_PASSWORDS {
             self.disconnect(id, "too many wrong passwords");

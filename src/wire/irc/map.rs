@@ -489,12 +489,22 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
             &numeric::ERR_CANNOTSENDTOCHAN,
             &[ctx.room.unwrap_or(target)],
         ),
-        Refusal::ServerFull | Refusal::RegistrationTimeout | Refusal::TooManyFromAddress => {
+        Refusal::ServerFull
+        | Refusal::RegistrationTimeout
+        | Refusal::TooManyFromAddress
+        | Refusal::TooManyUnregisteredFromAddress(_)
+        | Refusal::ConnectingTooFast(_)
+        | Refusal::IdleTimeout(_)
+        | Refusal::Banned(_) => {
             let text = crate::wire::render::refusal_text(refusal, Mode::Protocol);
             vec![line(&ctx.info.name, "ERROR", &[&text])]
         }
         // Flood control and the rest: a NOTICE, never silence.
-        Refusal::NotUtf8 | Refusal::SlowDown(_) | Refusal::CouldNotStore => {
+        Refusal::NotUtf8
+        | Refusal::SlowDown(_)
+        | Refusal::LinesDropped(..)
+        | Refusal::CouldNotStore
+        | Refusal::TooManyGuesses(_) => {
             notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
         }
     }
