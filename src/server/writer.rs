@@ -13,6 +13,14 @@
 //! p99 of seconds (`chat_bench fanout --clients 1000 --senders 10 --rate
 //! 200`, release build, 2 cores: 33 s before, 36-43 ms after).
 //!
+//! **Two framings.** A line client gets the lines as they are. A browser's
+//! connection switches to WebSocket frames when its writer meets
+//! [`Raw::SwitchToWebSocket`]: from then on each line goes out as one text
+//! frame (many frames in one `write()`, batched the same way), pings are
+//! answered and the conversation ends with a close frame: the status the
+//! reader asked for, 1001 ("going away") when the server is shutting down,
+//! or 1000 ("normal") when the chat ended it (`QUIT`, a kick).
+//!
 //! Tried and rejected:
 //! - The first design's busy writer that slept a 15 ms window between writes:
 //!   a timer per connection, so 66,000 wake-ups a second at 1,000
@@ -26,7 +34,9 @@
 //!   the same way; nice 5 gained nothing over the normal class. Fair shares
 //!   it is: a writer woken after the lock is released is cheap enough.
 
-use crate::server::outbox::{Inbox, Queued};
+use crate::server::outbox::{Inbox, Item, Queued, Raw};
+use crate::support::signal;
+use crate::wire::websocket::{self, status};
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 
@@ -37,6 +47,17 @@ const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// A batch buffer that grew past this is freed after its write, so a
 /// connection that had one burst does not keep a burst-sized buffer for ever.
 const KEEP_BATCH_BYTES: usize = 4 * 1024;
+
+/// How the writer puts items on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// Lines as they are (nc, telnet, programs; a browser's HTTP answer).
+    Lines,
+    /// One WebSocket text frame per line.
+    WebSocket,
+    /// A close frame was sent: nothing more may follow it.
+    Closed,
+}
 
 /// Moves queued lines to the socket until the queue's sender is dropped (the
 /// connection was removed from the state) or the socket fails; then closes
@@ -57,23 +78,28 @@ const KEEP_BATCH_BYTES: usize = 4 * 1024;
 ///
 /// **Memory.** The batch buffer is freed after every write larger than
 /// [`KEEP_BATCH_BYTES`], so an idle connection keeps no burst-sized buffer,
-/// and a single queued line is written straight from its `Arc<str>` without
-/// being copied at all.
+/// and a single queued line to a line client is written straight from its
+/// `Arc<str>` without being copied at all.
 pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
     let mut batch: Vec<u8> = Vec::new();
+    let mut framing = Framing::Lines;
+    let mut socket_works = true;
     while let Some(first) = inbox.next() {
         let mut sender_gone = false;
-        let written = match inbox.try_next() {
+        let written = match (&first, framing, inbox.try_next()) {
             // The common case on a quiet server: one line, no copy.
-            Queued::Empty => (&*stream).write_all(first.as_bytes()),
-            second => {
-                batch.extend_from_slice(first.as_bytes());
+            (Item::Line(line), Framing::Lines, Queued::Empty) => {
+                (&*stream).write_all(line.as_bytes())
+            }
+            (_, _, second) => {
+                add(first, &mut framing, &mut batch);
                 match second {
-                    Queued::Line(line) => {
-                        batch.extend_from_slice(line.as_bytes());
-                        sender_gone = drain(&inbox, &mut batch);
+                    Queued::Item(item) => {
+                        add(item, &mut framing, &mut batch);
+                        sender_gone = drain(&inbox, &mut framing, &mut batch);
                     }
-                    _ => sender_gone = true,
+                    Queued::Empty => {}
+                    Queued::Closed => sender_gone = true,
                 }
                 let written = (&*stream).write_all(&batch);
                 batch.clear();
@@ -83,19 +109,52 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
                 written
             }
         };
-        if written.is_err() || sender_gone {
+        if written.is_err() {
+            socket_works = false;
             break;
         }
+        if sender_gone {
+            break;
+        }
+    }
+    if socket_works && framing == Framing::WebSocket {
+        // The chat is over, and nobody asked for another status.
+        let status = match signal::shutdown_requested() {
+            true => status::GOING_AWAY,
+            false => status::NORMAL,
+        };
+        let _ = (&*stream).write_all(&websocket::close_frame(status, ""));
     }
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// Appends one item to `batch`, as `framing` says, and follows a switch of
+/// framing.
+fn add(item: Item, framing: &mut Framing, batch: &mut Vec<u8>) {
+    match (item, *framing) {
+        (_, Framing::Closed) => {} // after a close frame, nothing
+        (Item::Line(line), Framing::Lines) => batch.extend_from_slice(line.as_bytes()),
+        (Item::Line(line), Framing::WebSocket) => websocket::push_text_frames(&line, batch),
+        (Item::Raw(raw), _) => match *raw {
+            Raw::SwitchToWebSocket(switching) => {
+                batch.extend_from_slice(switching.as_bytes());
+                *framing = Framing::WebSocket;
+            }
+            Raw::Pong(payload) => batch.extend_from_slice(&websocket::pong_frame(&payload)),
+            Raw::Close(status) => {
+                batch.extend_from_slice(&websocket::close_frame(status, ""));
+                *framing = Framing::Closed;
+            }
+        },
+    }
+}
+
 /// Moves what is queued into `batch`, up to [`MAX_BATCH_BYTES`]. Returns true
 /// when the queue's sender is gone (nothing more will ever come).
-fn drain(inbox: &Inbox, batch: &mut Vec<u8>) -> bool {
+fn drain(inbox: &Inbox, framing: &mut Framing, batch: &mut Vec<u8>) -> bool {
     while batch.len() < MAX_BATCH_BYTES {
         match inbox.try_next() {
-            Queued::Line(line) => batch.extend_from_slice(line.as_bytes()),
+            Queued::Item(item) => add(item, framing, batch),
             Queued::Empty => return false,
             Queued::Closed => return true,
         }
