@@ -22,8 +22,24 @@ fn nc_user(server: &Server, name: &str) -> Client {
 }
 
 /// Opens the page, picks `name`, and waits until the page is in `#general`.
-fn browser_user(browser: &mut Browser, server: &Server, name: &str) -> Tab {
-    let tab = browser.open(&format!("http://{}/", server.addr));
+///
+/// Under a heavy load Chromium has once in a while shown its own error page
+/// instead of the chat (see the report of issue 13: most likely its request
+/// came later than the server's greeting delay). A person would reload; so
+/// does this, once, saying so on stderr with what the page and server said.
+fn browser_user(browser: &mut Browser, server: &mut Server, name: &str) -> Tab {
+    let url = format!("http://{}/", server.addr);
+    let mut tab = browser.open(&url);
+    if browser.evaluate(&tab, "location.href.startsWith('chrome-error:')") == Json::Bool(true) {
+        let said = browser.evaluate(&tab, "document.body.innerText.slice(0, 200)");
+        eprintln!(
+            "chromium showed an error page ({}); reloading. Server log: {:#?}",
+            said.to_text(),
+            server.log_so_far()
+        );
+        browser.close(tab);
+        tab = browser.open(&url);
+    }
     browser.wait_for(
         &tab,
         "document.getElementById('status').dataset.state === 'open'",
@@ -63,7 +79,7 @@ fn a_browser_user_and_an_nc_user_chat_and_the_tab_closing_is_a_leave() {
     let mut server = Server::start_chat(&[]);
     let mut bob = nc_user(&server, "bob");
     let mut browser = Browser::start();
-    let tab = browser_user(&mut browser, &server, "alice");
+    let tab = browser_user(&mut browser, &mut server, "alice");
     bob.expect("JOIN #general alice");
     server.wait_log("WebSocket connection from 127.0.0.1:");
 
@@ -84,10 +100,10 @@ fn a_browser_user_and_an_nc_user_chat_and_the_tab_closing_is_a_leave() {
 
 #[test]
 fn markup_and_terminal_codes_from_nc_are_plain_text_in_the_page() {
-    let server = Server::start_chat(&[]);
+    let mut server = Server::start_chat(&[]);
     let mut bob = nc_user(&server, "bob");
     let mut browser = Browser::start();
-    let tab = browser_user(&mut browser, &server, "alice");
+    let tab = browser_user(&mut browser, &mut server, "alice");
     bob.expect("JOIN #general alice");
 
     bob.send("MSG <b>x</b>");
@@ -357,4 +373,42 @@ fn the_page_the_help_and_the_http_errors() {
         post.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"),
         "{post}"
     );
+}
+
+#[test]
+fn quit_closes_with_1000_a_binary_message_with_1003_and_shutdown_with_1001() {
+    let mut server = Server::start_chat(&[]);
+    let mut quitter = Socket::open(&server);
+    quitter.send(Opcode::Text, b"USERNAME dave");
+    quitter.expect("OK Welcome, dave!");
+    quitter.send(Opcode::Text, b"QUIT");
+    quitter.expect("OK Goodbye!");
+    assert_eq!(quitter.close_status(), 1000);
+
+    let mut binary = Socket::open(&server);
+    binary.send(Opcode::Binary, b"\x00\x01");
+    assert_eq!(binary.close_status(), 1003);
+
+    let mut stayer = Socket::open(&server);
+    stayer.send(Opcode::Text, b"USERNAME erin");
+    stayer.expect("OK Welcome, erin!");
+    server.signal("TERM");
+    stayer.expect("NOTICE Server shutting down");
+    assert_eq!(stayer.close_status(), 1001);
+    assert!(server.wait_exit().success());
+}
+
+#[test]
+fn flood_control_and_name_rules_apply_to_a_websocket_as_to_a_line() {
+    let server = Server::start_chat(&["--rate-per-sec", "1", "--rate-burst", "2"]);
+    let mut socket = Socket::open(&server);
+    socket.expect("NOTICE /help lists the commands");
+    socket.send(Opcode::Text, b"USERNAME no spaces allowed");
+    let refused = socket.text();
+    assert!(refused.starts_with("ERROR "), "{refused}");
+    socket.send(Opcode::Text, b"USERNAME frank");
+    socket.expect("OK Welcome, frank!");
+    // Three lines in one message: the third is over the burst.
+    socket.send(Opcode::Text, b"ROOMS\nROOMS\nROOMS");
+    socket.expect("ERROR Slow down (max 1 lines/s)");
 }
