@@ -161,3 +161,90 @@ fn drain(inbox: &Inbox, framing: &mut Framing, batch: &mut Vec<u8>) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::outbox::outbox;
+    use crate::wire::websocket::{parse_server_frames, ServerFrame};
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::sync::Arc;
+
+    /// Everything a writer sends for `items` (queued before it starts, so
+    /// they make one batch), read until it closes the socket.
+    fn written(items: Vec<Item>) -> Vec<u8> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (outbox, inbox) = outbox(16);
+        for item in items {
+            assert!(matches!(
+                outbox.send_item(item),
+                crate::server::outbox::Sent::Queued
+            ));
+        }
+        drop(outbox);
+        writer_loop(&server, inbox);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).unwrap();
+        bytes
+    }
+
+    fn line(text: &str) -> Item {
+        Item::Line(Arc::from(text))
+    }
+
+    fn raw(raw: Raw) -> Item {
+        Item::Raw(Box::new(raw))
+    }
+
+    fn frame(opcode: u8, payload: &[u8]) -> ServerFrame {
+        ServerFrame {
+            fin: true,
+            opcode,
+            payload: payload.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_line_client_gets_the_lines_as_they_are() {
+        assert_eq!(written(vec![line("a\r\n"), line("b\r\n")]), b"a\r\nb\r\n");
+    }
+
+    #[test]
+    fn after_the_switch_lines_are_text_frames_and_the_end_is_a_close() {
+        let bytes = written(vec![
+            line("NOTICE before\r\n"), // not framed: sent before the switch
+            raw(Raw::SwitchToWebSocket("HTTP/1.1 101 x\r\n\r\n".into())),
+            line("NOTICE a\r\n"),
+            line("ROOM #g b one\r\nROOM #g b two\r\n"),
+            raw(Raw::Pong(b"ping".to_vec())),
+        ]);
+        let head = b"NOTICE before\r\nHTTP/1.1 101 x\r\n\r\n";
+        assert!(bytes.starts_with(head));
+        let (frames, used) = parse_server_frames(&bytes[head.len()..]);
+        assert_eq!(used, bytes.len() - head.len());
+        assert_eq!(
+            frames,
+            [
+                frame(1, b"NOTICE a"),
+                frame(1, b"ROOM #g b one"),
+                frame(1, b"ROOM #g b two"),
+                frame(10, b"ping"),
+                frame(8, &status::NORMAL.to_be_bytes()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_queued_close_is_the_last_frame() {
+        let bytes = written(vec![
+            raw(Raw::SwitchToWebSocket("101\r\n\r\n".into())),
+            raw(Raw::Close(status::TOO_BIG)),
+            line("NOTICE too late\r\n"),
+        ]);
+        let (frames, _) = parse_server_frames(&bytes[b"101\r\n\r\n".len()..]);
+        assert_eq!(frames, [frame(8, &status::TOO_BIG.to_be_bytes())]);
+    }
+}
