@@ -417,3 +417,34 @@ fn flood_control_and_name_rules_apply_to_a_websocket_as_to_a_line() {
     socket.send(Opcode::Text, b"ROOMS\nROOMS\nROOMS");
     socket.expect("ERROR Slow down (max 1 lines/s)");
 }
+
+#[test]
+fn a_browser_that_stops_reading_is_cut_off_as_a_slow_client() {
+    let mut server = Server::start_chat(&["--rate-per-sec", "0", "--queue-len", "16"]);
+    let mut slowpoke = Socket::open(&server);
+    slowpoke.send(Opcode::Text, b"USERNAME slowpoke");
+    slowpoke.expect("OK Welcome, slowpoke!");
+    slowpoke.send(Opcode::Text, b"JOIN #general");
+    slowpoke.expect("OK Joined #general (0 users)");
+    // A person on nc (no echo of their own lines) talks; slowpoke reads
+    // nothing more, so the kernel's buffers fill, then its queue.
+    let mut talker = server.nick("talker");
+    talker.send("/join #general");
+    let filler = "x".repeat(900);
+    for burst in 0..40 {
+        let lines: String = (0..250)
+            .map(|n| format!("{filler} {burst} {n}\r\n"))
+            .collect();
+        talker.send_raw(lines.as_bytes());
+        if server
+            .log_so_far()
+            .iter()
+            .any(|l| l.contains("Disconnected slowpoke (") && l.ends_with("send queue full"))
+        {
+            eprintln!("slowpoke was cut off during burst {burst}");
+            return;
+        }
+    }
+    let cut = server.wait_log("send queue full");
+    assert!(cut.contains("Disconnected slowpoke ("), "{cut}");
+}
