@@ -90,7 +90,13 @@ pub(super) fn serve(
             return respond(reader, addr, "a malformed request", &response);
         }
     };
-    let asked = format!("{} {}", request.method, request.path());
+    // For the log: the framer already edited the first line (a backspace
+    // deletes), the raw request may still hold control characters.
+    let asked: String = format!("{} {}", request.method, request.path())
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect();
     let answer = web::answer(
         &request,
         &context.help_text,
