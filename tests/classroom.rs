@@ -281,7 +281,7 @@ fn admin_password_from_the_environment_is_not_printed() {
     assert!(log.iter().any(|l| l.contains("is now an operator")));
     let stdout = server.stdout_so_far().join("\n");
     assert!(!stdout.contains("Operator password"), "{stdout}");
-    assert!(stdout.contains("Students connect with:"));
+    assert!(stdout.contains("In a terminal, students connect with:"));
 }
 
 #[test]
@@ -512,6 +512,14 @@ fn a_web_browser_gets_a_page_and_no_chat() {
     browser.send_raw(b"GET / HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n");
     let page = browser.read_to_close();
     assert_eq!(page[0], "HTTP/1.1 200 OK");
+    assert!(page.contains(&"Content-Type: text/html; charset=utf-8".to_string()));
+    assert!(page.iter().all(|line| !line.starts_with("NOTICE")));
+    server.wait_log("Answered a web browser at 127.0.0.1:");
+    // The plain-text help, linked from the page, has the commands.
+    let mut browser = server.connect();
+    browser.send_raw(b"GET /help.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    let page = browser.read_to_close();
+    assert_eq!(page[0], "HTTP/1.1 200 OK");
     assert!(page.contains(&"Content-Type: text/plain; charset=utf-8".to_string()));
     assert!(page.contains(&"Connection: close".to_string()));
     let port = server.addr.port();
@@ -548,8 +556,21 @@ fn the_banner_lists_connect_commands_others_can_use() {
     let mut server = Server::start_with(command.env("CHATROOM_ADMIN_PASSWORD", "teach"));
     server.wait_stdout("then type /nick <name>.");
     let stdout = server.stdout_so_far();
-    assert_eq!(stdout[0], "Students connect with:");
     let port = server.addr.port();
+    // The browser address first, one line per address, then the terminal.
+    let browser_lines: Vec<&String> = stdout
+        .iter()
+        .take_while(|l| l.starts_with("Students: open http://"))
+        .collect();
+    assert!(!browser_lines.is_empty(), "{stdout:#?}");
+    for line in &browser_lines {
+        assert!(line.contains(" in a browser, or nc "), "{line}");
+        assert!(
+            line.ends_with(&format!(" {port}")) && !line.contains("0.0.0.0"),
+            "{line}"
+        );
+    }
+    assert!(stdout.contains(&"In a terminal, students connect with:".to_string()));
     let commands: Vec<&String> = stdout
         .iter()
         .filter(|l| l.starts_with("    nc ") || l.starts_with("    telnet "))
@@ -578,7 +599,8 @@ fn the_banner_lists_connect_commands_others_can_use() {
     assert_eq!(
         server.stdout_so_far(),
         [
-            "Students connect with:".to_string(),
+            format!("Students: open http://127.0.0.1:{port} in a browser, or nc 127.0.0.1 {port}"),
+            "In a terminal, students connect with:".to_string(),
             format!("    nc 127.0.0.1 {port}"),
             format!("    telnet 127.0.0.1 {port}"),
             "    (only this machine can connect: the server listens on a loopback address)"

@@ -281,9 +281,10 @@ fn telnet_negotiation_never_reaches_the_chat() {
     let _ = std::fs::remove_dir_all(&home);
 }
 
-/// A web browser pointed at the chat port gets a plain-text page with the
-/// connect commands, and the connection is closed. This is the request
-/// Firefox sends, byte for byte apart from the address.
+/// A web browser asking for the help page (linked from the chat page) gets
+/// plain text with the browser address and the connect commands, and the
+/// connection is closed. This is the request Firefox sends, byte for byte
+/// apart from the address and path.
 #[test]
 fn a_web_browser_gets_the_how_to_connect_page() {
     let server = start_server();
@@ -291,7 +292,7 @@ fn a_web_browser_gets_the_how_to_connect_page() {
     let mut browser = server.connect();
     browser.send_raw(
         format!(
-            "GET / HTTP/1.1\r\n\
+            "GET /help.txt HTTP/1.1\r\n\
              Host: 127.0.0.1:{port}\r\n\
              User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n\
              Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
@@ -307,7 +308,13 @@ fn a_web_browser_gets_the_how_to_connect_page() {
     assert_eq!(page[0], "HTTP/1.1 200 OK", "{page:#?}");
     assert!(page.contains(&"Content-Type: text/plain; charset=utf-8".to_string()));
     assert!(page.contains(&"Connection: close".to_string()));
-    assert!(page.contains(&"This is a chat server, not a web page.".to_string()));
+    assert!(page.contains(&"How to join this chat.".to_string()));
+    assert!(
+        page.contains(&format!(
+            "Students: open http://127.0.0.1:{port} in a browser, or nc 127.0.0.1 {port}"
+        )),
+        "{page:#?}"
+    );
     // Bound to 127.0.0.1: that address, and the note that only this machine
     // can use it.
     assert!(

@@ -364,6 +364,18 @@ impl State {
         self.remove(id, false);
     }
 
+    /// Queues something other than a chat line for `id`'s writer alone: a
+    /// WebSocket connection's `101` answer, a pong, a close frame (see
+    /// [`Raw`](crate::server::outbox::Raw)). It waits in the same queue as
+    /// the lines, so it is sent in its place among them.
+    pub fn send_raw(&mut self, id: ConnId, raw: crate::server::outbox::Raw) {
+        if let Some(conn) = self.conns.get(&id) {
+            let item = crate::server::outbox::Item::Raw(Box::new(raw));
+            delivery::queue_item(id, conn, item, &mut self.overflowed, &mut self.doorbells);
+        }
+        self.drop_overflowed();
+    }
+
     /// Acts on one command from `id`. The heart of the server: every protocol
     /// rule in the README's command table is in this `match` and the methods
     /// it calls.

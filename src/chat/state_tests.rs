@@ -8,7 +8,7 @@
 use super::state::{Applied, ConnId, Flow, State};
 use crate::config::ServerConfig;
 use crate::history::History;
-use crate::server::outbox::{outbox, Inbox, Queued};
+use crate::server::outbox::{outbox, Inbox, Item, Queued};
 use crate::wire::command::{self, Dialect};
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -89,7 +89,7 @@ fn send(state: &mut State, member: &Member, line: &str) -> Flow {
 /// Everything queued for `member` since the last call, one entry per line.
 fn lines(member: &Member) -> Vec<String> {
     let mut text = String::new();
-    while let Queued::Line(line) = member.inbox.try_next() {
+    while let Queued::Item(Item::Line(line)) = member.inbox.try_next() {
         text.push_str(&line);
     }
     text.split_terminator("\r\n").map(str::to_string).collect()

@@ -100,8 +100,11 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
             config.max_clients = limit.connections;
         }
     }
-    let how_to_connect = addresses::connect_lines(local, &addresses::lan_ipv4_addresses());
+    let lan = addresses::lan_ipv4_addresses();
+    let how_to_connect = addresses::connect_lines(local, &lan);
+    let student_lines = addresses::student_lines(local, &lan);
     let banner = banner(
+        &student_lines,
         &how_to_connect,
         generated.then_some(admin_password.as_str()),
         &config,
@@ -116,7 +119,7 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     };
     let context = Arc::new(ServerContext {
         state: Arc::new(Mutex::new(State::new(&config, history, admin_password))),
-        http_response: http_page::response(&how_to_connect),
+        help_text: http_page::help_text(&student_lines, &how_to_connect),
         config,
         live_writers: Default::default(),
     });
@@ -185,14 +188,21 @@ fn accept_loop(listener: &TcpListener, context: &Arc<ServerContext>) {
     }
 }
 
-/// What the teacher sees on stdout at start: how students connect, and the
+/// What the teacher sees on stdout at start: how students connect (the
+/// browser address first, the line to write on the board), and the
 /// operator password when the server made one up (it appears nowhere else).
 fn banner(
+    student_lines: &[String],
     how_to_connect: &[String],
     generated_password: Option<&str>,
     config: &ServerConfig,
 ) -> String {
-    let mut text = String::from("Students connect with:\n");
+    let mut text = String::new();
+    for line in student_lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str("In a terminal, students connect with:\n");
     for line in how_to_connect {
         text.push_str(&format!("    {line}\n"));
     }

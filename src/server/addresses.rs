@@ -1,5 +1,6 @@
-//! The commands students type to reach the server: `nc <address> <port>` and
-//! `telnet <address> <port>`, for the addresses this machine really has.
+//! What students type to reach the server: `http://<address>:<port>` in a
+//! browser, `nc <address> <port>` or `telnet <address> <port>`, for the
+//! addresses this machine really has.
 //!
 //! A server bound to `0.0.0.0` accepts connections on every address of the
 //! machine, but "0.0.0.0" is not something anybody can connect *to*, and the
@@ -88,8 +89,8 @@ fn is_reachable_from_elsewhere(address: Ipv4Addr) -> bool {
     !address.is_loopback() && !address.is_unspecified()
 }
 
-/// The lines the server prints at start (and shows to browsers): how to
-/// connect to a server listening on `bound`, given the machine's `lan`
+/// The lines the server prints at start (and shows on the help page): how
+/// to connect to a server listening on `bound`, given the machine's `lan`
 /// addresses from [`lan_ipv4_addresses`].
 ///
 /// - Bound to every address (`0.0.0.0` or `::`) with LAN addresses known:
@@ -102,13 +103,44 @@ fn is_reachable_from_elsewhere(address: Ipv4Addr) -> bool {
 ///   same "only this machine" note.
 pub fn connect_lines(bound: SocketAddr, lan: &[Ipv4Addr]) -> Vec<String> {
     let port = bound.port();
+    let (addresses, note) = reachable(bound, lan);
     let mut lines = Vec::new();
+    // `nc` and `telnet` take an IPv6 address bare (`nc ::1 7007`), without the
+    // brackets a URL would need, so `IpAddr`'s Display is exactly right.
+    for address in addresses {
+        lines.push(format!("nc {address} {port}"));
+        lines.push(format!("telnet {address} {port}"));
+    }
+    lines.extend(note.map(str::to_string));
+    lines
+}
+
+/// The first lines of the banner and the help page, one per address of
+/// [`connect_lines`]: `Students: open http://A:P in a browser, or nc A P`.
+/// The browser comes first because every device has one; `nc` is for those
+/// who have a terminal. (The "only this machine" note, if any, is printed
+/// once, with [`connect_lines`].)
+pub fn student_lines(bound: SocketAddr, lan: &[Ipv4Addr]) -> Vec<String> {
+    let port = bound.port();
+    let (addresses, _note) = reachable(bound, lan);
+    addresses
+        .iter()
+        .map(|address| {
+            // A URL needs brackets around an IPv6 address: http://[::1]:7007.
+            let host = match address {
+                IpAddr::V4(ip) => ip.to_string(),
+                IpAddr::V6(ip) => format!("[{ip}]"),
+            };
+            format!("Students: open http://{host}:{port} in a browser, or nc {address} {port}")
+        })
+        .collect()
+}
+
+/// The addresses other machines can use to reach a server on `bound` (see
+/// [`connect_lines`]), and a note when only this machine can.
+fn reachable(bound: SocketAddr, lan: &[Ipv4Addr]) -> (Vec<IpAddr>, Option<&'static str>) {
     if bound.ip().is_unspecified() && !lan.is_empty() {
-        for address in lan {
-            lines.push(format!("nc {address} {port}"));
-            lines.push(format!("telnet {address} {port}"));
-        }
-        return lines;
+        return (lan.iter().map(|&ip| IpAddr::V4(ip)).collect(), None);
     }
     let (address, note) = match bound.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => (
@@ -122,14 +154,7 @@ pub fn connect_lines(bound: SocketAddr, lan: &[Ipv4Addr]) -> Vec<String> {
         ip if ip.is_loopback() => (ip, Some(ONLY_THIS_MACHINE_LOOPBACK)),
         ip => (ip, None),
     };
-    // `nc` and `telnet` take an IPv6 address bare (`nc ::1 7007`), without the
-    // brackets a URL would need, so `IpAddr`'s Display is exactly right.
-    lines.push(format!("nc {address} {port}"));
-    lines.push(format!("telnet {address} {port}"));
-    if let Some(note) = note {
-        lines.push(note.to_string());
-    }
-    lines
+    (vec![address], note)
 }
 
 #[cfg(test)]
@@ -314,6 +339,22 @@ Local:
 
         let bound_v6: SocketAddr = "[::]:7007".parse().unwrap();
         assert_eq!(connect_lines(bound_v6, &[])[0], "nc ::1 7007");
+    }
+
+    #[test]
+    fn students_get_the_browser_address_first_for_every_address() {
+        let bound: SocketAddr = "0.0.0.0:7007".parse().unwrap();
+        assert_eq!(
+            student_lines(bound, &[ip("172.17.0.1"), ip("192.168.1.20")]),
+            vec![
+                "Students: open http://172.17.0.1:7007 in a browser, or nc 172.17.0.1 7007",
+                "Students: open http://192.168.1.20:7007 in a browser, or nc 192.168.1.20 7007",
+            ]
+        );
+        assert_eq!(
+            student_lines("[::]:7007".parse().unwrap(), &[]),
+            ["Students: open http://[::1]:7007 in a browser, or nc ::1 7007"]
+        );
     }
 
     #[test]

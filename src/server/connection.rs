@@ -32,6 +32,11 @@
 //! connection's only queue sender, because dropping it is what tells the
 //! writer (and so the socket) that the connection is over.
 //!
+//! **A web browser** is told apart by its first line, an HTTP request line
+//! (see [`http_page`]); from there [`websocket_conn`] takes over: it reads
+//! the whole request, answers it, and after a WebSocket upgrade turns the
+//! browser's frames into the lines this reader handles.
+//!
 //! **The writer** is in [`super::writer`]: it runs only when something is
 //! queued, and writes everything queued by then with one `write()`.
 //!
@@ -48,6 +53,7 @@ use crate::server::{http_page, outbox, writer};
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
+use crate::wire::http_request::MAX_HEAD_BYTES;
 use crate::wire::render::render;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -78,12 +84,16 @@ pub const GREETING_DELAY: Duration = Duration::from_millis(250);
 /// program's burst.
 const READ_CHUNK_BYTES: usize = 4096;
 
+#[path = "websocket_conn.rs"]
+mod websocket_conn;
+
 /// What every connection thread needs from the server.
 pub struct ServerContext {
     pub state: SharedState,
     pub config: ServerConfig,
-    /// The plain-text page a web browser gets (see [`crate::server::http_page`]).
-    pub http_response: String,
+    /// The plain-text help a web browser gets at `/help.txt` (see
+    /// [`crate::server::http_page`]).
+    pub help_text: String,
     /// Writer threads still running; shutdown waits for them to finish.
     pub live_writers: AtomicUsize,
 }
@@ -192,6 +202,9 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
     let mut framer = LineFramer::new(config.max_line_bytes);
     let mut frames = Vec::new();
     let mut buffer = [0u8; READ_CHUNK_BYTES];
+    // What arrived before the greeting, as it came: if it is a browser's
+    // request, the web code needs the bytes, not the framer's lines.
+    let mut early_bytes = Vec::new();
     let mut current_timeout = None;
     loop {
         // Until registered, reads wait at most until the registration
@@ -221,7 +234,12 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         }
         match (&*stream).read(&mut buffer) {
             Ok(0) => return,
-            Ok(n) => framer.push(&buffer[..n], &mut frames),
+            Ok(n) => {
+                if !reader.greeted && early_bytes.len() <= MAX_HEAD_BYTES {
+                    early_bytes.extend_from_slice(&buffer[..n]);
+                }
+                framer.push(&buffer[..n], &mut frames)
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if reader.registered.is_some() {
                     let refusal = Refusal::IdleTimeout(config.idle_timeout_secs);
@@ -246,10 +264,13 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                 reader.greeted = true;
                 if let Frame::Line(line) = &frame {
                     if http_page::looks_like_http_request(line) {
-                        log!("Answered a web browser at {addr} with how to connect");
-                        let answer = http_page::answer(line, &context.http_response);
-                        state::lock(&context.state).answer_and_close(id, answer);
-                        cleanup.reason = "web browser";
+                        cleanup.reason = websocket_conn::serve(
+                            &mut reader,
+                            addr,
+                            stream,
+                            &early_bytes,
+                            register_deadline,
+                        );
                         return;
                     }
                 }

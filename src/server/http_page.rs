@@ -6,23 +6,24 @@
 //! that took those for chat input would answer with a screen of protocol
 //! errors, or with nothing the browser can show. Instead, when the first line
 //! of a connection looks like an HTTP request, the server answers it as HTTP
-//! with [`response`] — a page saying that this is a chat server and which
-//! commands to type — and closes the connection.
+//! ([`crate::server::web`]): with the chat page, the WebSocket the page
+//! opens, or [`help_text`], a plain-text page saying how to connect with
+//! `nc` and `telnet`.
 //!
 //! How the server can tell a browser from a person: browsers speak first,
 //! people don't. A browser sends its request the moment it connects; `nc` and
 //! `telnet` send nothing until somebody types. So the server holds its
 //! greeting back for about 250 ms after accepting a connection. If a line
 //! arrives in that time and [`looks_like_http_request`] says yes, the visitor
-//! is a browser and gets the page; otherwise the visitor is greeted as a chat
+//! is a browser and gets an HTTP answer; otherwise the visitor is greeted as a chat
 //! user. A person cannot type a whole HTTP request line in a quarter of a
 //! second, and even pasted text is checked strictly (method, target and
 //! `HTTP/1.x` version, nothing else), so `GET out of here` stays chat.
 //!
-//! The page is plain text, not HTML, because it is meant to be read once and
-//! copied from: a command in a `<pre>` block invites nothing that plain text
-//! does not do better, and plain text cannot be broken by a stray `<` in a
-//! command line.
+//! The help page is plain text, not HTML, because it is meant to be read
+//! once and copied from: a command in a `<pre>` block invites nothing that
+//! plain text does not do better, and plain text cannot be broken by a stray
+//! `<` in a command line.
 
 /// The request methods a browser or an HTTP tool may start with. Matching the
 /// full list (not just `GET`) means `curl -X POST` or a proxy's `CONNECT` is
@@ -52,18 +53,22 @@ pub fn looks_like_http_request(first_line: &[u8]) -> bool {
     known_method && plausible_target && http_1
 }
 
-/// The complete HTTP response (status line, headers, blank line, body) that
-/// tells a browser's user how to connect, given the lines the server printed
-/// at start (`nc 192.168.1.20 7007`, `telnet 192.168.1.20 7007`, …).
-///
-/// `Connection: close` and an exact `Content-Length` let the browser show the
-/// page at once and know it is complete; the server closes the connection
-/// right after writing it, so no further requests are expected.
-pub fn response(how_to_connect: &[String]) -> String {
+/// The plain-text help page a browser gets at `/help.txt` (the chat page
+/// links to it), given the lines the server printed at start: the browser
+/// address first (`Students: open http://192.168.1.20:7007 in a browser, or
+/// nc 192.168.1.20 7007`), then the terminal commands (`nc 192.168.1.20
+/// 7007`, `telnet 192.168.1.20 7007`, …). [`crate::server::web`] puts it in
+/// an HTTP response.
+pub fn help_text(student_lines: &[String], how_to_connect: &[String]) -> String {
     let mut body = String::new();
-    body.push_str("This is a chat server, not a web page.\n");
+    body.push_str("How to join this chat.\n");
     body.push('\n');
-    body.push_str("Connect from a terminal with one of these commands:\n");
+    for line in student_lines {
+        body.push_str(line);
+        body.push('\n');
+    }
+    body.push('\n');
+    body.push_str("From a terminal, connect with one of these commands:\n");
     body.push('\n');
     for line in how_to_connect {
         body.push_str("    ");
@@ -74,28 +79,7 @@ pub fn response(how_to_connect: &[String]) -> String {
     body.push_str(
         "Then type /nick yourname to choose your name, and /help for the other commands.\n",
     );
-    // Content-Length counts bytes, not characters: `String::len` is bytes.
-    format!(
-        "HTTP/1.1 200 OK\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\
-         Content-Length: {}\r\n\
-         Connection: close\r\n\
-         \r\n\
-         {body}",
-        body.len()
-    )
-}
-
-/// The answer to one request line: the whole [`response`], or only its
-/// headers for `HEAD`, which asks for the headers without the page.
-pub fn answer<'a>(request_line: &[u8], full_response: &'a str) -> &'a str {
-    if !request_line.starts_with(b"HEAD ") {
-        return full_response;
-    }
-    match full_response.find("\r\n\r\n") {
-        Some(end) => &full_response[..end + 4],
-        None => full_response,
-    }
+    body
 }
 
 #[cfg(test)]
@@ -150,44 +134,20 @@ mod tests {
     }
 
     #[test]
-    fn response_is_complete_http_with_exact_length() {
-        let lines = vec![
+    fn the_help_names_the_browser_first_then_the_terminal() {
+        let students = vec![
+            "Students: open http://192.168.1.20:7007 in a browser, or nc 192.168.1.20 7007"
+                .to_string(),
+        ];
+        let terminal = vec![
             "nc 192.168.1.20 7007".to_string(),
             "telnet 192.168.1.20 7007".to_string(),
         ];
-        let text = response(&lines);
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .expect("blank line after headers");
-        let head_lines: Vec<&str> = head.split("\r\n").collect();
-        assert_eq!(head_lines[0], "HTTP/1.1 200 OK");
-        assert!(head_lines.contains(&"Content-Type: text/plain; charset=utf-8"));
-        assert!(head_lines.contains(&"Connection: close"));
-        let length = head_lines
-            .iter()
-            .find_map(|l| l.strip_prefix("Content-Length: "))
-            .expect("Content-Length header");
-        assert_eq!(length.parse::<usize>().unwrap(), body.len());
-        assert!(body.contains("chat server, not a web page"));
-        assert!(body.contains("    nc 192.168.1.20 7007\n"));
-        assert!(body.contains("    telnet 192.168.1.20 7007\n"));
+        let body = help_text(&students, &terminal);
+        let browser = body.find("http://192.168.1.20:7007").unwrap();
+        let telnet = body.find("    telnet 192.168.1.20 7007\n").unwrap();
+        assert!(browser < telnet, "{body}");
+        assert!(body.contains("\n    nc 192.168.1.20 7007\n"));
         assert!(body.contains("/nick yourname"));
-    }
-
-    #[test]
-    fn content_length_counts_bytes_not_characters() {
-        let text = response(&["nc café 7007".to_string()]);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap();
-        assert_ne!(body.len(), body.chars().count());
-        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
-    }
-
-    #[test]
-    fn head_gets_the_headers_only() {
-        let full = response(&["nc 192.0.2.2 7007".to_string()]);
-        assert_eq!(answer(b"GET / HTTP/1.1", &full), full);
-        let head = answer(b"HEAD / HTTP/1.1", &full);
-        assert!(head.starts_with("HTTP/1.1 200 OK\r\n") && head.ends_with("\r\n\r\n"));
-        assert!(head.contains("Content-Length:") && !head.contains("nc 192.0.2.2"));
     }
 }

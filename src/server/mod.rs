@@ -1,7 +1,8 @@
 //! The chat server's sockets and threads: the accept loop ([`run`]), one
 //! reader and one writer thread per connection and the queue between them
-//! ([`outbox`]), what a browser's request gets ([`web`]), how many connections the
-//! machine allows, the page a web browser gets, the machine's addresses for
+//! ([`outbox`]), what a browser's request gets ([`web`]) and its WebSocket
+//! (`websocket_conn.rs`, part of the reader), how many connections the
+//! machine allows, the plain-text help page, the machine's addresses for
 //! "how to connect", and the operator password.
 
 mod accept;

@@ -33,20 +33,46 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendE
 use std::sync::{Arc, OnceLock};
 use std::thread::{self, Thread};
 
-/// What travels to a writer: a line formatted once and shared, never copied,
-/// by every recipient's queue.
+/// A chat line, formatted once and shared, never copied, by every
+/// recipient's queue.
 pub type Line = Arc<str>;
+
+/// What travels to a writer: almost always a [`Line`]; for a browser's
+/// connection also the few things that are not chat lines.
+///
+/// The raw items are boxed so that an item is no bigger than a line: a
+/// queue's slots are allocated up front, `queue_len` of them per client, and
+/// a line is what fills them.
+pub enum Item {
+    Line(Line),
+    Raw(Box<Raw>),
+}
+
+/// What a WebSocket connection's writer sends besides chat lines. They go
+/// through the same queue as the lines, so they leave in the order they were
+/// queued (the `101` before the greeting, a close after the last line) and
+/// only one thread ever writes to the socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Raw {
+    /// The `101 Switching Protocols` answer, written as it is; every line
+    /// after it goes out as a WebSocket text frame.
+    SwitchToWebSocket(String),
+    /// Answer a ping: a pong frame with this payload.
+    Pong(Vec<u8>),
+    /// The close frame with this status; nothing is sent after it.
+    Close(u16),
+}
 
 /// The sending side, kept in the state.
 pub struct Outbox {
     /// `None` only while being dropped (see `Drop`).
-    lines: Option<SyncSender<Line>>,
+    lines: Option<SyncSender<Item>>,
     doorbell: Arc<Doorbell>,
 }
 
 /// The receiving side, owned by the writer thread.
 pub struct Inbox {
-    lines: Receiver<Line>,
+    lines: Receiver<Item>,
     doorbell: Arc<Doorbell>,
 }
 
@@ -74,7 +100,7 @@ pub enum Sent {
 
 /// What [`Inbox::try_next`] found.
 pub enum Queued {
-    Line(Line),
+    Item(Item),
     Empty,
     /// The state has dropped the connection and everything queued was taken.
     Closed,
@@ -103,10 +129,15 @@ pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
 impl Outbox {
     /// Queues a line without ever waiting and without waking anyone.
     pub fn send(&self, line: Line) -> Sent {
+        self.send_item(Item::Line(line))
+    }
+
+    /// Queues any item, as [`Outbox::send`] queues a line.
+    pub fn send_item(&self, item: Item) -> Sent {
         let Some(lines) = &self.lines else {
             return Sent::Gone;
         };
-        match lines.try_send(line) {
+        match lines.try_send(item) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Sent::Full,
             Err(TrySendError::Disconnected(_)) => return Sent::Gone,
@@ -145,10 +176,10 @@ impl Doorbell {
 }
 
 impl Inbox {
-    /// Waits for the next line: `None` once the state has dropped the
+    /// Waits for the next item: `None` once the state has dropped the
     /// connection and everything queued has been taken. Must be called from
     /// the writer thread, the only one that parks on this doorbell.
-    pub fn next(&self) -> Option<Line> {
+    pub fn next(&self) -> Option<Item> {
         let doorbell = &self.doorbell;
         doorbell.writer.get_or_init(thread::current);
         loop {
@@ -176,11 +207,11 @@ impl Inbox {
         }
     }
 
-    /// The next line if one is already queued, without waiting: how a writer
+    /// The next item if one is already queued, without waiting: how a writer
     /// gathers a batch.
     pub fn try_next(&self) -> Queued {
         match self.lines.try_recv() {
-            Ok(line) => Queued::Line(line),
+            Ok(item) => Queued::Item(item),
             Err(TryRecvError::Empty) => Queued::Empty,
             Err(TryRecvError::Disconnected) => Queued::Closed,
         }
@@ -197,7 +228,7 @@ mod tests {
         let (outbox, inbox) = outbox(4);
         let writer = thread::spawn(move || {
             let mut got = Vec::new();
-            while let Some(line) = inbox.next() {
+            while let Some(Item::Line(line)) = inbox.next() {
                 got.push(line.to_string());
             }
             got
@@ -226,6 +257,11 @@ mod tests {
             drop(outbox);
             writer.join().unwrap();
         }
+    }
+
+    #[test]
+    fn an_item_is_no_bigger_than_a_line() {
+        assert_eq!(std::mem::size_of::<Item>(), std::mem::size_of::<Line>());
     }
 
     #[test]

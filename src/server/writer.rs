@@ -13,6 +13,14 @@
 //! p99 of seconds (`chat_bench fanout --clients 1000 --senders 10 --rate
 //! 200`, release build, 2 cores: 33 s before, 36-43 ms after).
 //!
+//! **Two framings.** A line client gets the lines as they are. A browser's
+//! connection switches to WebSocket frames when its writer meets
+//! [`Raw::SwitchToWebSocket`]: from then on each line goes out as one text
+//! frame (many frames in one `write()`, batched the same way), pings are
+//! answered and the conversation ends with a close frame: the status the
+//! reader asked for, 1001 ("going away") when the server is shutting down,
+//! or 1000 ("normal") when the chat ended it (`QUIT`, a kick).
+//!
 //! Tried and rejected:
 //! - The first design's busy writer that slept a 15 ms window between writes:
 //!   a timer per connection, so 66,000 wake-ups a second at 1,000
@@ -26,7 +34,9 @@
 //!   the same way; nice 5 gained nothing over the normal class. Fair shares
 //!   it is: a writer woken after the lock is released is cheap enough.
 
-use crate::server::outbox::{Inbox, Queued};
+use crate::server::outbox::{Inbox, Item, Queued, Raw};
+use crate::support::signal;
+use crate::wire::websocket::{self, status};
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 
@@ -37,6 +47,17 @@ const MAX_BATCH_BYTES: usize = 64 * 1024;
 /// A batch buffer that grew past this is freed after its write, so a
 /// connection that had one burst does not keep a burst-sized buffer for ever.
 const KEEP_BATCH_BYTES: usize = 4 * 1024;
+
+/// How the writer puts items on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// Lines as they are (nc, telnet, programs; a browser's HTTP answer).
+    Lines,
+    /// One WebSocket text frame per line.
+    WebSocket,
+    /// A close frame was sent: nothing more may follow it.
+    Closed,
+}
 
 /// Moves queued lines to the socket until the queue's sender is dropped (the
 /// connection was removed from the state) or the socket fails; then closes
@@ -57,23 +78,28 @@ const KEEP_BATCH_BYTES: usize = 4 * 1024;
 ///
 /// **Memory.** The batch buffer is freed after every write larger than
 /// [`KEEP_BATCH_BYTES`], so an idle connection keeps no burst-sized buffer,
-/// and a single queued line is written straight from its `Arc<str>` without
-/// being copied at all.
+/// and a single queued line to a line client is written straight from its
+/// `Arc<str>` without being copied at all.
 pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
     let mut batch: Vec<u8> = Vec::new();
+    let mut framing = Framing::Lines;
+    let mut socket_works = true;
     while let Some(first) = inbox.next() {
         let mut sender_gone = false;
-        let written = match inbox.try_next() {
+        let written = match (&first, framing, inbox.try_next()) {
             // The common case on a quiet server: one line, no copy.
-            Queued::Empty => (&*stream).write_all(first.as_bytes()),
-            second => {
-                batch.extend_from_slice(first.as_bytes());
+            (Item::Line(line), Framing::Lines, Queued::Empty) => {
+                (&*stream).write_all(line.as_bytes())
+            }
+            (_, _, second) => {
+                add(first, &mut framing, &mut batch);
                 match second {
-                    Queued::Line(line) => {
-                        batch.extend_from_slice(line.as_bytes());
-                        sender_gone = drain(&inbox, &mut batch);
+                    Queued::Item(item) => {
+                        add(item, &mut framing, &mut batch);
+                        sender_gone = drain(&inbox, &mut framing, &mut batch);
                     }
-                    _ => sender_gone = true,
+                    Queued::Empty => {}
+                    Queued::Closed => sender_gone = true,
                 }
                 let written = (&*stream).write_all(&batch);
                 batch.clear();
@@ -83,22 +109,142 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
                 written
             }
         };
-        if written.is_err() || sender_gone {
+        if written.is_err() {
+            socket_works = false;
             break;
         }
+        if sender_gone {
+            break;
+        }
+    }
+    if socket_works && framing == Framing::WebSocket {
+        // The chat is over, and nobody asked for another status.
+        let status = match signal::shutdown_requested() {
+            true => status::GOING_AWAY,
+            false => status::NORMAL,
+        };
+        let _ = (&*stream).write_all(&websocket::close_frame(status, ""));
     }
     let _ = stream.shutdown(Shutdown::Both);
 }
 
+/// Appends one item to `batch`, as `framing` says, and follows a switch of
+/// framing.
+fn add(item: Item, framing: &mut Framing, batch: &mut Vec<u8>) {
+    match (item, *framing) {
+        (_, Framing::Closed) => {} // after a close frame, nothing
+        (Item::Line(line), Framing::Lines) => batch.extend_from_slice(line.as_bytes()),
+        (Item::Line(line), Framing::WebSocket) => websocket::push_text_frames(&line, batch),
+        (Item::Raw(raw), _) => match *raw {
+            Raw::SwitchToWebSocket(switching) => {
+                batch.extend_from_slice(switching.as_bytes());
+                *framing = Framing::WebSocket;
+            }
+            Raw::Pong(payload) => batch.extend_from_slice(&websocket::pong_frame(&payload)),
+            Raw::Close(status) => {
+                batch.extend_from_slice(&websocket::close_frame(status, ""));
+                *framing = Framing::Closed;
+            }
+        },
+    }
+}
+
 /// Moves what is queued into `batch`, up to [`MAX_BATCH_BYTES`]. Returns true
 /// when the queue's sender is gone (nothing more will ever come).
-fn drain(inbox: &Inbox, batch: &mut Vec<u8>) -> bool {
+fn drain(inbox: &Inbox, framing: &mut Framing, batch: &mut Vec<u8>) -> bool {
     while batch.len() < MAX_BATCH_BYTES {
         match inbox.try_next() {
-            Queued::Line(line) => batch.extend_from_slice(line.as_bytes()),
+            Queued::Item(item) => add(item, framing, batch),
             Queued::Empty => return false,
             Queued::Closed => return true,
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::outbox::outbox;
+    use crate::wire::websocket::{parse_server_frames, ServerFrame};
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::sync::Arc;
+
+    /// Everything a writer sends for `items` (queued before it starts, so
+    /// they make one batch), read until it closes the socket.
+    fn written(items: Vec<Item>) -> Vec<u8> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (outbox, inbox) = outbox(16);
+        for item in items {
+            assert!(matches!(
+                outbox.send_item(item),
+                crate::server::outbox::Sent::Queued
+            ));
+        }
+        drop(outbox);
+        writer_loop(&server, inbox);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).unwrap();
+        bytes
+    }
+
+    fn line(text: &str) -> Item {
+        Item::Line(Arc::from(text))
+    }
+
+    fn raw(raw: Raw) -> Item {
+        Item::Raw(Box::new(raw))
+    }
+
+    fn frame(opcode: u8, payload: &[u8]) -> ServerFrame {
+        ServerFrame {
+            fin: true,
+            opcode,
+            payload: payload.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_line_client_gets_the_lines_as_they_are() {
+        assert_eq!(written(vec![line("a\r\n"), line("b\r\n")]), b"a\r\nb\r\n");
+    }
+
+    #[test]
+    fn after_the_switch_lines_are_text_frames_and_the_end_is_a_close() {
+        let bytes = written(vec![
+            line("NOTICE before\r\n"), // not framed: sent before the switch
+            raw(Raw::SwitchToWebSocket("HTTP/1.1 101 x\r\n\r\n".into())),
+            line("NOTICE a\r\n"),
+            line("ROOM #g b one\r\nROOM #g b two\r\n"),
+            raw(Raw::Pong(b"ping".to_vec())),
+        ]);
+        let head = b"NOTICE before\r\nHTTP/1.1 101 x\r\n\r\n";
+        assert!(bytes.starts_with(head));
+        let (frames, used) = parse_server_frames(&bytes[head.len()..]);
+        assert_eq!(used, bytes.len() - head.len());
+        assert_eq!(
+            frames,
+            [
+                frame(1, b"NOTICE a"),
+                frame(1, b"ROOM #g b one"),
+                frame(1, b"ROOM #g b two"),
+                frame(10, b"ping"),
+                frame(8, &status::NORMAL.to_be_bytes()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_queued_close_is_the_last_frame() {
+        let bytes = written(vec![
+            raw(Raw::SwitchToWebSocket("101\r\n\r\n".into())),
+            raw(Raw::Close(status::TOO_BIG)),
+            line("NOTICE too late\r\n"),
+        ]);
+        let (frames, _) = parse_server_frames(&bytes[b"101\r\n\r\n".len()..]);
+        assert_eq!(frames, [frame(8, &status::TOO_BIG.to_be_bytes())]);
+    }
 }

@@ -96,6 +96,10 @@ pub struct ServerConfig {
     pub password: Option<String>,
     pub admin_password: Option<String>,
     pub register_timeout_secs: u64,
+    /// Origins (`http://host:port`) of web pages besides the server's own
+    /// that may open the chat's WebSocket (see
+    /// [`origin_allowed`](crate::wire::websocket::origin_allowed)).
+    pub allowed_origins: Vec<String>,
     /// The settings file these settings were read from (as a path from
     /// the directory the server was started in, or absolute), for the
     /// start-up log; `None` when there was none.
@@ -143,6 +147,7 @@ impl ServerConfig {
             password: None,
             admin_password: None,
             register_timeout_secs: 0,
+            allowed_origins: Vec::new(),
             settings_file: None,
         }
     }
@@ -569,6 +574,10 @@ mod tests {
             password: Some("pw".into()),
             admin_password: Some("admin pw".into()),
             register_timeout_secs: 86_400,
+            allowed_origins: vec![
+                "http://teacher.example:8080".into(),
+                "https://school.example".into(),
+            ],
             settings_file: None,
         }
     }
@@ -952,6 +961,7 @@ mod tests {
             password: Some("pw".into()),
             admin_password: None,
             register_timeout_secs: 9,
+            allowed_origins: Vec::new(),
         };
         assert_eq!(config, expected);
     }

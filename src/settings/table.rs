@@ -101,6 +101,9 @@ pub enum Rule {
     Fsync,
     /// A password: any string, "" means none. Never printed, and no flag.
     Secret,
+    /// Web origins separated by spaces, each `http://…` or `https://…`
+    /// with no path (what browsers send in `Origin`); "" for none.
+    Origins,
 }
 
 /// Every setting, grouped by section in the order `--print-config` writes them.
@@ -249,6 +252,20 @@ pub const SETTINGS: &[Setting] = &[
             set: |c, n| c.register_timeout_secs = n as u64,
         },
         meaning: "seconds a new connection has to choose a name before it is closed (1 to 86400)",
+    },
+    Setting {
+        key: "allowed_origins",
+        section: "server",
+        flag: SettingFlag::Takes("allowed-origins", "ORIGINS"),
+        env: None,
+        // Stored as a list, written as one string so the file needs no arrays.
+        field: Field::Text {
+            default: "",
+            rule: Rule::Origins,
+            get: |c| c.allowed_origins.join(" "),
+            set: |c, s| c.allowed_origins = s.split_whitespace().map(str::to_string).collect(),
+        },
+        meaning: "web pages from these sites (space-separated, like http://teacher.example:8080), besides the chat's own page, may open a chat connection; others get 403, so no other site can make a student's browser chat in their name",
     },
     Setting {
         key: "max_line_bytes",
@@ -550,6 +567,9 @@ impl Setting {
                 Rule::Directory => "a directory name (not empty)".into(),
                 Rule::Fsync => "always, interval or never".into(),
                 Rule::Room => format!("a room name ({}) or \"\" for none", names::ROOM_RULE),
+                Rule::Origins => {
+                    "origins separated by spaces, such as http://teacher.example:8080".into()
+                }
                 Rule::Any | Rule::Secret => "a string".into(),
             },
         }
@@ -565,13 +585,39 @@ fn accept(rule: Rule, text: String) -> Option<String> {
         Rule::Fsync => text.parse::<FsyncPolicy>().is_ok(),
         Rule::Room if text.is_empty() => true,
         Rule::Room => return names::normalize_room(&text),
+        Rule::Origins => text.split_whitespace().all(is_origin),
     };
     allowed.then_some(text)
+}
+
+/// Is `text` an origin as a browser sends it: a scheme, `://`, a host (and
+/// port), nothing after? `http://10.0.0.5:7007/` with its slash would never
+/// match what a browser sends, so it is refused rather than ignored.
+fn is_origin(text: &str) -> bool {
+    let host = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"));
+    host.is_some_and(|host| !host.is_empty() && !host.contains(['/', '?', '#']))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn origins_are_checked_word_by_word() {
+        assert!(accept(Rule::Origins, String::new()).is_some());
+        assert!(accept(Rule::Origins, "http://a:8080  https://b.example".into()).is_some());
+        for wrong in [
+            "a.example",
+            "http://",
+            "http://a/",
+            "ftp://a",
+            "http://a http://b/x",
+        ] {
+            assert!(accept(Rule::Origins, wrong.into()).is_none(), "{wrong}");
+        }
+    }
 
     #[test]
     fn every_default_is_allowed() {

@@ -502,8 +502,21 @@ impl Browser {
     }
 
     /// Sends one CDP command (to a tab's session, or to the browser) and
-    /// returns its `result`, skipping the events that arrive meanwhile.
+    /// returns its `result`, skipping the events that arrive meanwhile. An
+    /// error answer fails the test.
     pub fn call(&mut self, session: Option<&str>, method: &str, params: Json) -> Json {
+        self.try_call(session, method, params)
+            .unwrap_or_else(|error| panic!("{method} failed: {error}"))
+    }
+
+    /// [`Browser::call`], but an error answer from the browser is returned
+    /// (a lost connection or no answer still fails the test).
+    pub fn try_call(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: Json,
+    ) -> Result<Json, String> {
         let id = self.next_id;
         self.next_id += 1;
         let mut fields = vec![
@@ -530,9 +543,9 @@ impl Browser {
                 continue; // an event, or an answer to an earlier call
             }
             if reply.get("error") != &Json::Null {
-                panic!("{method} failed: {}", reply.get("error").to_text());
+                return Err(reply.get("error").to_text());
             }
-            return reply.get("result").clone();
+            return Ok(reply.get("result").clone());
         }
         panic!("{method}: no answer within {BROWSER_TIMEOUT:?}");
     }
@@ -565,12 +578,13 @@ impl Browser {
         };
         // A new tab starts as about:blank (already "complete") and only then
         // navigates: wait for the real page, or a test could read the blank
-        // one. Evaluating while the page is replaced may throw; that is
-        // "not yet" too.
+        // one. Evaluating while the page is replaced may throw, or find no
+        // page to run in at all ("Cannot find default execution context"):
+        // that is "not yet" too.
         let deadline = Instant::now() + BROWSER_TIMEOUT;
         let loaded = "location.href !== 'about:blank' && document.readyState === 'complete'";
         loop {
-            let result = self.call(
+            let result = self.try_call(
                 Some(&tab.session_id),
                 "Runtime.evaluate",
                 object(&[
@@ -578,8 +592,10 @@ impl Browser {
                     ("returnByValue", true.into()),
                 ]),
             );
-            if result.get("result").get("value") == &Json::Bool(true) {
-                return tab;
+            if let Ok(result) = result {
+                if result.get("result").get("value") == &Json::Bool(true) {
+                    return tab;
+                }
             }
             assert!(Instant::now() < deadline, "the tab never loaded {url}");
             thread::sleep(Duration::from_millis(20));

@@ -6,7 +6,7 @@
 use super::{Conn, ConnId, Flow, State};
 use crate::history::{Record, RecordKind};
 use crate::log;
-use crate::server::outbox::{Doorbell, Sent};
+use crate::server::outbox::{Doorbell, Item, Sent};
 use crate::support::timestamp;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
@@ -153,7 +153,24 @@ pub(super) fn queue(
     overflowed: &mut Vec<ConnId>,
     doorbells: &mut Vec<Arc<Doorbell>>,
 ) {
-    match conn.outbox.send(Arc::clone(line)) {
+    queue_item(
+        id,
+        conn,
+        Item::Line(Arc::clone(line)),
+        overflowed,
+        doorbells,
+    );
+}
+
+/// [`queue`] for any item, a line or a raw one.
+pub(super) fn queue_item(
+    id: ConnId,
+    conn: &Conn,
+    item: Item,
+    overflowed: &mut Vec<ConnId>,
+    doorbells: &mut Vec<Arc<Doorbell>>,
+) {
+    match conn.outbox.send_item(item) {
         Sent::Queued => {}
         Sent::Asleep(doorbell) => doorbells.push(doorbell),
         Sent::Full => overflowed.push(id),
