@@ -35,6 +35,7 @@ use crate::config::ServerConfig;
 use crate::history::{History, RecordKind};
 use crate::log;
 mod delivery;
+mod irc;
 mod operator;
 mod registration;
 
@@ -159,6 +160,8 @@ struct Conn {
     wrong_opers: u32,
     operator: bool,
     muted: bool,
+    /// `AWAY` message, if set (IRC: answered with `301` when messaged).
+    away: Option<String>,
 }
 
 impl Conn {
@@ -199,6 +202,8 @@ struct Settings {
     default_room: Option<String>,
     max_clients: usize,
     max_per_ip: usize,
+    /// What IRC clients are told about the server (its name, the MOTD).
+    irc: Arc<crate::wire::irc::map::ServerInfo>,
 }
 
 /// Users and rooms. See the module notes.
@@ -219,6 +224,9 @@ pub struct State {
     /// Writers that were asleep when the current command queued them a line;
     /// rung once the lock is released (see [`Locked`]).
     doorbells: Vec<Arc<Doorbell>>,
+    /// The IRC request being answered (connection, verb, target), so that
+    /// its replies name what was asked (`401 alice bob :No such nick`).
+    irc_request: Option<(ConnId, String, String)>,
 }
 
 impl State {
@@ -237,7 +245,12 @@ impl State {
                 default_room: names::normalize_room(&config.default_room),
                 max_clients: config.max_clients,
                 max_per_ip: config.max_per_ip,
+                irc: Arc::new(crate::wire::irc::map::ServerInfo::new(
+                    &config.motd,
+                    &crate::support::timestamp::human(crate::support::timestamp::now_millis()),
+                )),
             },
+            irc_request: None,
             overflowed: Vec::new(),
             doorbells: Vec::new(),
         }
@@ -281,6 +294,7 @@ impl State {
                 wrong_opers: 0,
                 operator: false,
                 muted: false,
+                away: None,
             },
         );
         Ok(id)
@@ -376,6 +390,8 @@ impl State {
             Command::Announce(text) => self.announce(id, &text),
             Command::Topic(text) => self.topic(id, text),
             Command::Action(text) => self.action(id, &text),
+            Command::Whois(user) => self.whois(id, &user),
+            Command::Away(text) => self.away(id, text),
         }
     }
 
@@ -516,8 +532,8 @@ impl State {
             user: conn.name.clone().unwrap_or_default(),
             text,
             // A program wants its own line back, in the room's true order;
-            // a person already sees what they typed.
-            except: (conn.dialect == Dialect::Chat).then_some(id),
+            // a person (and an IRC client) already shows what was typed.
+            except: (conn.dialect != Dialect::Protocol).then_some(id),
         })
     }
 
@@ -538,6 +554,7 @@ impl State {
         }
         let from = conn.name.clone().unwrap_or_default();
         let to = target_conn.name.clone().unwrap_or_default();
+        let away = target_conn.away.clone();
         if !self.record(id, RecordKind::Private, &format!("@{to}"), &from, &text) {
             return self.reply_refusal(id, Refusal::CouldNotStore);
         }
@@ -548,6 +565,10 @@ impl State {
                 text: text.clone(),
             },
         );
+        if let Some(away) = away {
+            let user = to.clone();
+            self.send(id, &Event::IsAway { user, text: away });
+        }
         self.reply(id, Event::Sent { to, text })
     }
 

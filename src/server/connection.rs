@@ -44,6 +44,7 @@ use crate::chat::sanitize;
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
 use crate::config::ServerConfig;
 use crate::log;
+use crate::server::irc_conn::{self, IrcConn, Opening};
 use crate::server::{http_page, outbox, writer};
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
@@ -174,6 +175,11 @@ struct Reader<'a> {
     /// Already told "Slow down" for the current burst: the error is sent once
     /// per burst, so a flood cannot make the server flood back.
     throttled: bool,
+    /// Set when the first line was IRC (see [`super::irc_conn`]).
+    irc: Option<IrcConn>,
+    /// A first line `PASS …`, held until the next line says whether it was
+    /// IRC's `PASS` or the chat's.
+    held_pass: Option<Frame>,
 }
 
 fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &TcpStream) {
@@ -191,6 +197,8 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         registered: None,
         flood: TokenBucket::new(config.rate_per_sec, config.rate_burst, Instant::now()),
         throttled: false,
+        irc: None,
+        held_pass: None,
     };
     let mut framer = LineFramer::new(config.max_line_bytes);
     let mut frames = Vec::new();
@@ -200,7 +208,8 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         // Until registered, reads wait at most until the registration
         // deadline (and, before the greeting, at most GREETING_DELAY).
         let timeout = if reader.registered.is_some() {
-            None
+            // Registered IRC clients are pinged when silent.
+            reader.irc.as_ref().map(|_| irc_conn::PING_INTERVAL)
         } else {
             let left = register_deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -225,9 +234,13 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
             Ok(0) => return,
             Ok(n) => framer.push(&buffer[..n], &mut frames),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                if !reader.greeted {
-                    reader.greeted = true;
-                    state::lock(&context.state).greet(id);
+                let flow = match (&mut reader.irc, reader.registered) {
+                    (Some(irc), Some(_)) => irc.idle(&context.state, id),
+                    _ => reader.greet(),
+                };
+                if flow == Flow::Close {
+                    cleanup.reason = "closed by server";
+                    return;
                 }
                 continue;
             }
@@ -239,31 +252,67 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         }
         for frame in frames.drain(..) {
             if !reader.greeted {
-                reader.greeted = true;
                 if let Frame::Line(line) = &frame {
-                    if http_page::looks_like_http_request(line) {
+                    if reader.held_pass.is_none() && http_page::looks_like_http_request(line) {
                         log!("Answered a web browser at {addr} with how to connect");
                         let answer = http_page::answer(line, &context.http_response);
                         state::lock(&context.state).answer_and_close(id, answer);
                         cleanup.reason = "web browser";
                         return;
                     }
+                    match irc_conn::opening(line) {
+                        Opening::Irc => {
+                            // No greeting: an IRC client would misread it.
+                            reader.greeted = true;
+                            reader.irc = Some(IrcConn::start(&context.state, id));
+                        }
+                        Opening::Pass if reader.held_pass.is_none() => {
+                            reader.held_pass = Some(frame);
+                            continue;
+                        }
+                        _ => {}
+                    }
                 }
-                state::lock(&context.state).greet(id);
             }
-            match reader.handle(frame) {
-                Flow::Continue => {}
-                Flow::Close => {
+            let held = if reader.irc.is_some() {
+                reader.held_pass.take()
+            } else {
+                // Greets, and acts on a held `PASS` in the chat's dialects.
+                if reader.greet() == Flow::Close {
                     cleanup.reason = "closed by server";
                     return;
                 }
-                Flow::Pause(delay) => thread::sleep(delay),
+                None
+            };
+            for frame in held.into_iter().chain(std::iter::once(frame)) {
+                match reader.handle(frame) {
+                    Flow::Continue => {}
+                    Flow::Close => {
+                        cleanup.reason = "closed by server";
+                        return;
+                    }
+                    Flow::Pause(delay) => thread::sleep(delay),
+                }
             }
         }
     }
 }
 
 impl Reader<'_> {
+    /// Sends the greeting if it has not been sent, then acts on a held
+    /// `PASS` line (the next line was not IRC, or none came).
+    fn greet(&mut self) -> Flow {
+        if self.greeted {
+            return Flow::Continue;
+        }
+        self.greeted = true;
+        state::lock(&self.context.state).greet(self.id);
+        match self.held_pass.take() {
+            Some(frame) => self.handle(frame),
+            None => Flow::Continue,
+        }
+    }
+
     /// One frame: flood control, UTF-8, parse, act.
     fn handle(&mut self, frame: Frame) -> Flow {
         let config = &self.context.config;
@@ -293,6 +342,12 @@ impl Reader<'_> {
             state::lock(&self.context.state).refuse(self.id, Refusal::NotUtf8);
             return Flow::Continue;
         };
+        if let Some(irc) = &mut self.irc {
+            // IRC clients send no terminal keys, and a CTCP's \x01 matters.
+            let applied = irc.handle(&self.context.state, self.id, &text);
+            self.registered = applied.registered;
+            return applied.flow;
+        }
         // Terminal keys (Ctrl-L, arrows, Ctrl-U) and blanks in front of a
         // `/` come off before anything looks at the line, so a typed command
         // is recognised as one and never relayed as chat.

@@ -9,6 +9,7 @@ mod addresses;
 mod capacity;
 mod connection;
 mod http_page;
+mod irc_conn;
 pub mod outbox;
 mod secret;
 pub mod web;

@@ -76,6 +76,20 @@ pub enum Event {
     },
     /// A command was refused; nothing happened.
     Refused(Refusal),
+    /// Answer to `WHOIS`.
+    WhoIs {
+        user: String,
+        room: Option<String>,
+        operator: bool,
+        away: Option<String>,
+    },
+    /// `AWAY` worked: now away (`true`) or back.
+    AwaySet(bool),
+    /// Your private message reached `user`, who is away.
+    IsAway {
+        user: String,
+        text: String,
+    },
 
     // ---- Things other people did ---------------------------------------
     RoomMessage {

@@ -40,6 +40,14 @@ pub fn render(event: &Event, dialect: Dialect) -> String {
     match dialect {
         Dialect::Protocol => protocol(event, &mut line),
         Dialect::Chat => chat(event, &mut line),
+        // IRC lines name their recipient, so the state renders them with
+        // [`crate::wire::irc::map::event_lines`] and the recipient's nick;
+        // this is the same text for a client with no nick yet.
+        Dialect::Irc => {
+            let info = crate::wire::irc::map::ServerInfo::new("", "");
+            let ctx = crate::wire::irc::map::Ctx::anonymous(&info);
+            return crate::wire::irc::map::event_lines(event, &ctx).concat();
+        }
     }
     out
 }
@@ -80,6 +88,20 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::Goodbye => line("OK Goodbye!".into()),
         Event::Operator => line("OK You are an operator".into()),
         Event::Done { action, user } => line(format!("OK {} {user}", action.verb())),
+        Event::WhoIs {
+            user,
+            room,
+            operator,
+            away,
+        } => line(format!(
+            "WHOIS {user} {} {}{}",
+            room.as_deref().unwrap_or("-"),
+            if *operator { "operator" } else { "user" },
+            away.as_ref().map(|a| format!(" {a}")).unwrap_or_default()
+        )),
+        Event::AwaySet(true) => line("OK You are away".into()),
+        Event::AwaySet(false) => line("OK You are back".into()),
+        Event::IsAway { user, text } => line(format!("NOTICE {user} is away: {text}")),
         Event::Refused(refusal) => line(format!(
             "ERROR {}",
             refusal_text(refusal, Dialect::Protocol)
@@ -165,6 +187,22 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::Goodbye => line("*** Goodbye!".into()),
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
         Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
+        Event::WhoIs {
+            user,
+            room,
+            operator,
+            away,
+        } => line(format!(
+            "*** {user}{} is {}{}",
+            if *operator { " (operator)" } else { "" },
+            room.as_ref()
+                .map(|r| format!("in {r}"))
+                .unwrap_or_else(|| "in no room".into()),
+            away.as_ref().map(|a| format!(", away: {a}")).unwrap_or_default()
+        )),
+        Event::AwaySet(true) => line("*** You are marked as away".into()),
+        Event::AwaySet(false) => line("*** You are back".into()),
+        Event::IsAway { user, text } => line(format!("*** {user} is away: {text}")),
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         Event::Private { from, text } => line(format!("[private] {from}: {text}")),
@@ -241,7 +279,7 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::ChooseNameFirst => "Choose a name first: /nick <name> or USERNAME <name>".into(),
         Refusal::AlreadyIn(room) => format!("Already in {room}"),
         Refusal::NotInRoom => match dialect {
-            Dialect::Protocol => "Not in a room".into(),
+            Dialect::Protocol | Dialect::Irc => "Not in a room".into(),
             Dialect::Chat => "Not in a room (join one: /join #name)".into(),
         },
         Refusal::EmptyMessage => "Empty message".into(),

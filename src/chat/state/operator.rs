@@ -2,7 +2,7 @@
 //! setting a `TOPIC` (anyone may read it). Each checks first that its sender
 //! is an operator, so the rule lives in [`State::operator_name`].
 
-use super::delivery::{queue, rendered_for};
+use super::delivery::Rendered;
 use super::{ConnId, Flow, State, OPER_PENALTY};
 use crate::chat::{names, sanitize};
 use crate::log;
@@ -105,19 +105,17 @@ impl State {
         log!("{by} announced to everyone");
         let event = Event::Announcement(sanitize::clean(text).into_owned());
         let everyone: Vec<ConnId> = self.names.values().copied().collect();
-        let mut rendered = [None, None];
+        let mut rendered = Rendered::default();
+        let mut queued = Vec::with_capacity(everyone.len());
         for member in everyone {
             if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, &event, conn.dialect);
-                queue(
+                queued.push((
                     member,
-                    conn,
-                    line,
-                    &mut self.overflowed,
-                    &mut self.doorbells,
-                );
+                    self.rendered_for(&mut rendered, member, conn, &event),
+                ));
             }
         }
+        self.queue_all(queued);
         Flow::Continue
     }
 

@@ -4,9 +4,7 @@
 //!
 //! Both directions are plain functions over today's `Command` and `Event`,
 //! in one file, so that when the core's command table changes they are
-//! re-targeted here and nowhere else. Where the chat has no command for an
-//! IRC request yet, [`Inbound::Wanted`] names what is missing rather than
-//! faking an answer.
+//! re-targeted here and nowhere else.
 //!
 //! IRC names people by `nick!user@host` ([`super::user_prefix`]) and the
 //! server by its name; numerics go to the recipient's nick (see
@@ -28,6 +26,45 @@ pub struct ServerInfo {
     pub created: String,
     pub motd: String,
     pub limits: numeric::Limits,
+}
+
+/// The server's name on IRC: the prefix of its own lines. One fixed name,
+/// like the one fixed host every user shows ([`super::USER_HOST`]).
+pub const SERVER_NAME: &str = "chatroom.local";
+
+impl ServerInfo {
+    /// This server's description, with its `motd` and start time.
+    pub fn new(motd: &str, created: &str) -> ServerInfo {
+        ServerInfo {
+            name: SERVER_NAME.to_string(),
+            version: format!("chatroom-{}", env!("CARGO_PKG_VERSION")),
+            created: created.to_string(),
+            motd: motd.to_string(),
+            limits: numeric::Limits {
+                network: "chatroom".into(),
+                nick_len: crate::chat::names::MAX_NAME_CHARS,
+                channel_len: crate::chat::names::MAX_NAME_CHARS + 1,
+                topic_len: TOPIC_LEN,
+            },
+        }
+    }
+}
+
+/// The longest topic we promise in `005` (the chat cleans but does not cut
+/// topics; a longer one is split like any text).
+pub const TOPIC_LEN: usize = 300;
+
+impl<'a> Ctx<'a> {
+    /// A client that has no nick yet and asked nothing.
+    pub fn anonymous(info: &'a ServerInfo) -> Ctx<'a> {
+        Ctx {
+            info,
+            nick: "*",
+            room: None,
+            answering: "",
+            target: "",
+        }
+    }
 }
 
 /// The connection a line is for.
@@ -54,19 +91,8 @@ pub enum Inbound {
     Chat(Command),
     /// Answered at once, without the shared state (PONG, MODE, errors).
     Answer(Vec<String>),
-    /// Needs a chat command that does not exist yet.
-    Wanted(Wanted),
     /// Nothing to do (a PONG, a CTCP we do not answer).
     Nothing,
-}
-
-/// IRC requests the chat's commands cannot express yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wanted {
-    /// `WHOIS nick`: the user's room, operator flag, away message.
-    Whois(String),
-    /// `AWAY [message]`: set or clear; `301` when messaged.
-    Away(Option<String>),
 }
 
 /// Maps one message from a registered client.
@@ -107,10 +133,10 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             None => needs_params(),
         },
         "WHOIS" => match message.params.last().filter(|p| !p.is_empty()) {
-            Some(nick) => Inbound::Wanted(Wanted::Whois(nick.clone())),
+            Some(nick) => chat(Command::Whois(nick.clone())),
             None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
         },
-        "AWAY" => Inbound::Wanted(Wanted::Away(p(0).map(str::to_string))),
+        "AWAY" => chat(Command::Away(p(0).map(str::to_string))),
         "MODE" => mode(message, ctx),
         "QUIT" => chat(Command::Quit),
         // IRC's OPER is `OPER <name> <password>`; the chat has one operator
@@ -129,7 +155,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         "NICK" => match p(0) {
             Some(name) => chat(Command::Register {
                 name: name.to_string(),
-                dialect: Mode::Protocol,
+                dialect: Mode::Irc,
             }),
             None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
         },
@@ -375,6 +401,45 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         )],
         Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
         Event::Refused(refusal) => refusal_lines(refusal, ctx),
+        Event::WhoIs {
+            user,
+            room,
+            operator,
+            away,
+        } => {
+            let host = super::USER_HOST;
+            let mut out = vec![
+                reply(ctx, &numeric::RPL_WHOISUSER, &[user, user, host, "*"], user),
+                reply(ctx, &numeric::RPL_WHOISSERVER, &[user, server], "chatroom"),
+            ];
+            if let Some(room) = room {
+                let shown = if *operator {
+                    format!("@{room}")
+                } else {
+                    room.clone()
+                };
+                out.push(reply(ctx, &numeric::RPL_WHOISCHANNELS, &[user], &shown));
+            }
+            if *operator {
+                let text = numeric::RPL_WHOISOPERATOR.text;
+                out.push(reply(ctx, &numeric::RPL_WHOISOPERATOR, &[user], text));
+            }
+            if let Some(away) = away {
+                out.push(reply(ctx, &numeric::RPL_AWAY, &[user], away));
+            }
+            let end = numeric::RPL_ENDOFWHOIS.text;
+            out.push(reply(ctx, &numeric::RPL_ENDOFWHOIS, &[user], end));
+            out
+        }
+        Event::AwaySet(true) => {
+            let text = numeric::RPL_NOWAWAY.text;
+            vec![reply(ctx, &numeric::RPL_NOWAWAY, &[], text)]
+        }
+        Event::AwaySet(false) => {
+            let text = numeric::RPL_UNAWAY.text;
+            vec![reply(ctx, &numeric::RPL_UNAWAY, &[], text)]
+        }
+        Event::IsAway { user, text } => vec![reply(ctx, &numeric::RPL_AWAY, &[user], text)],
         Event::RoomMessage { room, from, text } => {
             text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
         }
@@ -592,13 +657,10 @@ mod tests {
             inb("ANNOUNCE :break time"),
             chat(Command::Announce("break time".into()))
         );
-        assert_eq!(
-            inb("WHOIS bob"),
-            Inbound::Wanted(Wanted::Whois("bob".into()))
-        );
+        assert_eq!(inb("WHOIS bob"), chat(Command::Whois("bob".into())));
         assert_eq!(
             inb("AWAY :lunch"),
-            Inbound::Wanted(Wanted::Away(Some("lunch".into())))
+            chat(Command::Away(Some("lunch".into())))
         );
         assert_eq!(inb("PONG srv"), Inbound::Nothing);
     }

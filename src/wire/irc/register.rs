@@ -68,6 +68,11 @@ impl Registration {
         }
     }
 
+    /// The `PASS` the client gave, if any.
+    pub fn password(&self) -> Option<&str> {
+        self.pass.as_deref()
+    }
+
     /// Has the client registered?
     pub fn is_done(&self) -> bool {
         self.done
