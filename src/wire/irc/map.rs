@@ -105,6 +105,10 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         // first, since a chat user is in one room at a time (CHANLIMIT=#:1).
         "JOIN" => match p(0) {
             Some("0") => chat(Command::Leave),
+            // CHANTYPES=#: the chat would add the `#`, IRC says no such channel.
+            Some(rooms) if !rooms.starts_with('#') => {
+                answer(ctx, &numeric::ERR_NOSUCHCHANNEL, &[&first(rooms)])
+            }
             Some(rooms) => chat(Command::Join(first(rooms))),
             None => needs_params(),
         },
@@ -347,7 +351,12 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             for record in records {
                 let time = crate::timestamp::clock(record.time_ms);
                 let clock = time.get(..5).unwrap_or(&time);
-                let text = format!("[{clock}] <{}> {}", record.sender, record.text);
+                let text = match record.kind {
+                    crate::history::RecordKind::Action => {
+                        format!("[{clock}] * {} {}", record.sender, record.text)
+                    }
+                    _ => format!("[{clock}] <{}> {}", record.sender, record.text),
+                };
                 out.extend(text_lines(server, "NOTICE", room, &text, false));
             }
             out.extend(text_lines(
