@@ -129,7 +129,7 @@ fn the_door_password_is_checked_with_464_and_a_right_one_registers() {
         wrong.read_to_close(),
         [
             ":chatroom.local 464 alice :Password incorrect",
-            ":chatroom.local ERROR :Closing link"
+            "ERROR :Closing link"
         ]
     );
     let mut right = server.connect();
@@ -172,7 +172,7 @@ fn an_nc_user_and_an_irc_user_talk_both_ways() {
     alice.send("NOTICE #general :from irc");
     prog.expect("ROOM #general alice from irc");
     alice.send("QUIT :bye now");
-    alice.expect_next(":chatroom.local ERROR :Closing link (Quit)");
+    alice.expect_next("ERROR :Closing link (Quit)");
     bob.expect("* alice left #general");
 }
 

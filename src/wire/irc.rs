@@ -150,6 +150,13 @@ pub fn line(source: &str, verb: &str, params: &[&str]) -> String {
     out
 }
 
+/// `ERROR :<text>`, the last line before the server closes a connection.
+/// Servers send it without a prefix (RFC 2812 §3.7.4), and clients and the
+/// benchmark look for it at the start of the line.
+pub fn error_line(text: &str) -> String {
+    format!("ERROR :{text}{CRLF}")
+}
+
 /// A numeric reply: `:server 433 <nick> <params…>` (`nick` is `*` before
 /// the client has one).
 pub fn numeric_line(server: &str, code: &str, nick: &str, params: &[&str]) -> String {

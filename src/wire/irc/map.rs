@@ -401,7 +401,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
              /quit; teachers: /oper name password, /kick, /quote MUTE|UNMUTE nick, \
              /quote ANNOUNCE text",
         ),
-        Event::Goodbye => vec![line(server, "ERROR", &["Closing link (Quit)"])],
+        Event::Goodbye => vec![super::error_line("Closing link (Quit)")],
         Event::Operator => vec![reply(
             ctx,
             &numeric::RPL_YOUREOPER,
@@ -473,11 +473,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::YouWereKicked { by, reason } => {
             let reason = reason.as_deref().unwrap_or("no reason given");
             let mut out = notice(&format!("You were kicked by {by}: {reason}"));
-            out.push(line(
-                server,
-                "ERROR",
-                &[&format!("Kicked by {by}: {reason}")],
-            ));
+            out.push(super::error_line(&format!("Kicked by {by}: {reason}")));
             out
         }
         Event::YouWereMuted { by, muted: true } => notice(&format!(
@@ -487,7 +483,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             notice(&format!("{by} unmuted you: you can talk again"))
         }
         Event::Announcement(text) => notice(&format!("[announcement] {text}")),
-        Event::ShuttingDown => vec![line(server, "ERROR", &["Server shutting down"])],
+        Event::ShuttingDown => vec![super::error_line("Server shutting down")],
     }
 }
 
@@ -565,7 +561,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         ),
         Refusal::ServerFull | Refusal::RegistrationTimeout | Refusal::TooManyFromAddress => {
             let text = crate::wire::render::refusal_text(refusal, Mode::Protocol);
-            vec![line(&ctx.info.name, "ERROR", &[&text])]
+            vec![super::error_line(&text)]
         }
         // Flood control and the rest: a NOTICE, never silence.
         Refusal::NotUtf8 | Refusal::SlowDown(_) | Refusal::CouldNotStore => {
