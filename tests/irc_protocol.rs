@@ -226,7 +226,7 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.send("LIST");
     teacher.expect_lines(&[
         ":chatroom.local 321 ms_t Channel :Users  Name",
-        ":chatroom.local 322 ms_t #general 0",
+        ":chatroom.local 322 ms_t #general 1",
         ":chatroom.local 323 ms_t :End of /LIST",
     ]);
     teacher.send("WHO #general");
@@ -368,4 +368,39 @@ fn history_replays_to_irc_as_timed_notices_between_two_fences() {
     );
     // Actions are stored but, as for everyone, not replayed.
     alice.expect_next(":chatroom.local NOTICE #general :*** End of recent messages");
+}
+
+#[test]
+fn the_registration_timeout_applies_to_irc_clients_too() {
+    let server = Server::start_chat(&["--register-timeout-secs", "1"]);
+    let mut client = server.connect();
+    client.send("NICK slow");
+    assert_eq!(client.read_to_close(), ["ERROR :Registration timeout"]);
+}
+
+#[test]
+fn a_long_topic_from_another_dialect_still_fits_an_irc_line() {
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .args(["--max-line-bytes", "4096"])
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+    );
+    let mut alice = irc_in(&server, "alice", "#general");
+    let mut prog = server.login("prog");
+    prog.send("OPER admin-Secret-77");
+    prog.expect("OK You are an operator");
+    prog.send("JOIN #general");
+    prog.expect("OK Joined #general (1 users)");
+    prog.send(&format!("TOPIC {}", "é".repeat(1000)));
+    let line = alice.read_until(|line| line.contains(" TOPIC ")).len();
+    assert_eq!(line, 1, "only prog's JOIN came before the topic");
+    alice.send("TOPIC #general");
+    let reply = alice.line();
+    assert!(
+        reply.starts_with(":chatroom.local 332 alice #general é"),
+        "{reply}"
+    );
+    assert!(reply.len() + 2 <= 512, "{} bytes", reply.len() + 2);
 }

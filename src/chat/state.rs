@@ -575,7 +575,11 @@ impl State {
     fn list_rooms(&mut self, id: ConnId) -> Flow {
         let mut keys: Vec<&String> = self.rooms.keys().collect();
         keys.sort();
-        let rooms = keys.into_iter().map(|key| self.room_name(key)).collect();
+        let rooms = keys
+            .into_iter()
+            .filter_map(|key| self.rooms.get(key))
+            .map(|room| (room.name.clone(), room.members.len()))
+            .collect();
         self.reply(id, Event::RoomList(rooms))
     }
 

@@ -59,8 +59,8 @@ pub enum Event {
         room: Option<String>,
         users: Vec<String>,
     },
-    /// Answer to `ROOMS`.
-    RoomList(Vec<String>),
+    /// Answer to `ROOMS`: each room's name and how many are in it.
+    RoomList(Vec<(String, usize)>),
     /// Answer to `HELP`.
     Help {
         operator: bool,

@@ -79,7 +79,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::Left { room } => line(format!("OK Left {room}")),
         Event::Sent { .. } => line("OK Sent".into()),
         Event::UserList { users, .. } => line(list("USERLIST", users)),
-        Event::RoomList(rooms) => line(list("ROOMLIST", rooms)),
+        Event::RoomList(rooms) => line(list("ROOMLIST", &room_names(rooms))),
         Event::Help { operator } => {
             for (command, meaning) in help_rows(Dialect::Protocol, *operator) {
                 line(format!("NOTICE {command:<22} {meaning}"));
@@ -177,7 +177,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::RoomList(rooms) if rooms.is_empty() => {
             line("*** No rooms yet. Make one: /join #name".into())
         }
-        Event::RoomList(rooms) => line(format!("*** Rooms: {}", rooms.join(", "))),
+        Event::RoomList(rooms) => line(format!("*** Rooms: {}", room_names(rooms).join(", "))),
         Event::Help { operator } => {
             line("*** Commands:".into());
             for (command, meaning) in help_rows(Dialect::Chat, *operator) {
@@ -251,6 +251,11 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
     }
     line("NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)".into());
     line("NOTICE /help lists the commands".into());
+}
+
+/// The names of a room list, without their sizes.
+fn room_names(rooms: &[(String, usize)]) -> Vec<String> {
+    rooms.iter().map(|(name, _)| name.clone()).collect()
 }
 
 fn list(keyword: &str, items: &[String]) -> String {
@@ -393,7 +398,7 @@ mod tests {
                 room: "#g".into(),
                 user: "b".into(),
             },
-            Event::RoomList(vec!["#g".into()]),
+            Event::RoomList(vec![("#g".into(), 1)]),
             Event::UserList {
                 room: Some("#g".into()),
                 users: vec!["b".into()],

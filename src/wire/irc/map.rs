@@ -337,7 +337,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::TopicIs {
             room,
             topic: Some(topic),
-        } => vec![reply(ctx, &numeric::RPL_TOPIC, &[room], topic)],
+        } => vec![reply(ctx, &numeric::RPL_TOPIC, &[room], fit(topic))],
         Event::TopicIs { room, topic: None } => {
             vec![reply(
                 ctx,
@@ -384,9 +384,9 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 &["Channel"],
                 "Users  Name",
             )];
-            for room in rooms {
-                // The chat does not say how many are in each room yet.
-                out.push(reply(ctx, &numeric::RPL_LIST, &[room, "0"], ""));
+            for (room, members) in rooms {
+                let count = members.to_string();
+                out.push(reply(ctx, &numeric::RPL_LIST, &[room, &count], ""));
             }
             out.push(reply(
                 ctx,
@@ -434,7 +434,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 out.push(reply(ctx, &numeric::RPL_WHOISOPERATOR, &[user], text));
             }
             if let Some(away) = away {
-                out.push(reply(ctx, &numeric::RPL_AWAY, &[user], away));
+                out.push(reply(ctx, &numeric::RPL_AWAY, &[user], fit(away)));
             }
             let end = numeric::RPL_ENDOFWHOIS.text;
             out.push(reply(ctx, &numeric::RPL_ENDOFWHOIS, &[user], end));
@@ -448,7 +448,9 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             let text = numeric::RPL_UNAWAY.text;
             vec![reply(ctx, &numeric::RPL_UNAWAY, &[], text)]
         }
-        Event::IsAway { user, text } => vec![reply(ctx, &numeric::RPL_AWAY, &[user], text)],
+        Event::IsAway { user, text } => {
+            vec![reply(ctx, &numeric::RPL_AWAY, &[user], fit(text))]
+        }
         Event::RoomMessage { room, from, text } => {
             text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
         }
@@ -460,7 +462,9 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::Action { room, user, text } => {
             text_lines(&user_prefix(user), "PRIVMSG", room, text, true)
         }
-        Event::TopicSet { room, by, text } => vec![line(&user_prefix(by), "TOPIC", &[room, text])],
+        Event::TopicSet { room, by, text } => {
+            vec![line(&user_prefix(by), "TOPIC", &[room, fit(text)])]
+        }
         Event::Kicked {
             room,
             user,
@@ -468,7 +472,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             reason,
         } => {
             let reason = reason.as_deref().unwrap_or(by);
-            vec![line(&user_prefix(by), "KICK", &[room, user, reason])]
+            vec![line(&user_prefix(by), "KICK", &[room, user, fit(reason)])]
         }
         Event::YouWereKicked { by, reason } => {
             let reason = reason.as_deref().unwrap_or("no reason given");
@@ -485,6 +489,16 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::Announcement(text) => notice(&format!("[announcement] {text}")),
         Event::ShuttingDown => vec![super::error_line("Server shutting down")],
     }
+}
+
+/// A topic, kick reason or away message as one IRC parameter: at most
+/// [`TOPIC_LEN`] bytes (cut at a character boundary), so that its line stays
+/// within 512 bytes whatever the other dialects allowed.
+fn fit(text: &str) -> &str {
+    super::split_text(text, TOPIC_LEN)
+        .into_iter()
+        .next()
+        .unwrap_or("")
 }
 
 /// `353` and `366`; the names are split over several `353`s if need be.
