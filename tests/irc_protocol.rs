@@ -220,7 +220,7 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect_next(":chatroom.local 332 ms_t #general :Week 3: sockets");
     teacher.send("NAMES #general");
     teacher.expect_lines(&[
-        ":chatroom.local 353 ms_t = #general ms_t",
+        ":chatroom.local 353 ms_t = #general @ms_t",
         ":chatroom.local 366 ms_t #general :End of /NAMES list",
     ]);
     teacher.send("LIST");
@@ -231,7 +231,7 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     ]);
     teacher.send("WHO #general");
     teacher.expect_lines(&[
-        ":chatroom.local 352 ms_t #general ms_t chatroom chatroom.local ms_t H :0 ms_t",
+        ":chatroom.local 352 ms_t #general ms_t chatroom chatroom.local ms_t H@ :0 ms_t",
         ":chatroom.local 315 ms_t #general :End of WHO list",
     ]);
     teacher.send("MODE #general");

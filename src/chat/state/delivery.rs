@@ -81,6 +81,14 @@ impl State {
         if conn.dialect != Dialect::Irc {
             return render(event, conn.dialect);
         }
+        let marked;
+        let event = match event {
+            Event::Joined { .. } | Event::UserList { .. } => {
+                marked = self.mark_operators(event, conn);
+                &marked
+            }
+            _ => event,
+        };
         let (answering, target) = self.irc_request_of(id);
         let room = conn.room.as_ref().and_then(|key| self.rooms.get(key));
         let ctx = Ctx {
@@ -147,6 +155,42 @@ impl State {
                     &mut self.doorbells,
                 );
             }
+        }
+    }
+}
+
+impl State {
+    /// A name list with operators as IRC shows them, `@teacher` (the
+    /// `PREFIX=(o)@` of `005`); `me` is added to a join's list, marked too.
+    fn mark_operators(&self, event: &Event, me: &Conn) -> Event {
+        let mark = |name: &String| {
+            let operator = self
+                .names
+                .get(&crate::chat::names::key(name))
+                .and_then(|id| self.conns.get(id))
+                .is_some_and(|conn| conn.operator);
+            if operator {
+                format!("@{name}")
+            } else {
+                name.clone()
+            }
+        };
+        match event {
+            Event::Joined { room, members } => {
+                let mut members: Vec<String> = members.iter().map(mark).collect();
+                if let Some(name) = &me.name {
+                    members.push(mark(name));
+                }
+                Event::Joined {
+                    room: room.clone(),
+                    members,
+                }
+            }
+            Event::UserList { room, users } => Event::UserList {
+                room: room.clone(),
+                users: users.iter().map(mark).collect(),
+            },
+            other => other.clone(),
         }
     }
 }

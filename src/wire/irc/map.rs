@@ -330,7 +330,10 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::Joined { room, members } => {
             let mut out = vec![line(&me, "JOIN", &[room])];
             let mut everyone = members.clone();
-            everyone.push(ctx.nick.to_string());
+            // The state lists the joiner too (marked `@` if operator).
+            if !everyone.iter().any(|m| m.trim_start_matches('@') == ctx.nick) {
+                everyone.push(ctx.nick.to_string());
+            }
             out.extend(names_lines(ctx, room, &everyone));
             out
         }
@@ -523,11 +526,17 @@ fn who_lines(ctx: &Ctx, room: &str, users: &[String]) -> Vec<String> {
     let mut out: Vec<String> = users
         .iter()
         .map(|user| {
+            // An operator comes marked `@teacher` (see `PREFIX`): here the
+            // mark goes in the flags, `H@`.
+            let (flags, user) = match user.strip_prefix('@') {
+                Some(user) => ("H@", user),
+                None => ("H", user.as_str()),
+            };
             let real = format!("0 {user}");
             reply(
                 ctx,
                 &numeric::RPL_WHOREPLY,
-                &[room, user, host, server, user, "H"],
+                &[room, user, host, server, user, flags],
                 &real,
             )
         })
