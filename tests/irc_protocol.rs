@@ -218,6 +218,11 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect_next(":ms_t!ms_t@chatroom TOPIC #general :Week 3: sockets");
     teacher.send("TOPIC #general");
     teacher.expect_next(":chatroom.local 332 ms_t #general :Week 3: sockets");
+    let who_time = teacher.line();
+    assert!(
+        who_time.starts_with(":chatroom.local 333 ms_t #general ms_t 1"),
+        "{who_time}"
+    );
     teacher.send("NAMES #general");
     teacher.expect_lines(&[
         ":chatroom.local 353 ms_t = #general @ms_t",

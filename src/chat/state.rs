@@ -192,6 +192,8 @@ struct Room {
     /// In joining order, which is the order `JOIN` lines list them.
     members: Vec<ConnId>,
     topic: Option<String>,
+    /// Who set the topic and when (Unix milliseconds).
+    topic_set: Option<(String, u64)>,
 }
 
 /// The settings the state needs, copied out of [`ServerConfig`].
@@ -442,6 +444,7 @@ impl State {
             name: room_name,
             members: Vec::new(),
             topic: None,
+            topic_set: None,
         });
         let members: Vec<String> = room
             .members
@@ -451,6 +454,7 @@ impl State {
         room.members.push(id);
         let shown = room.name.clone();
         let topic = room.topic.clone();
+        let set = room.topic_set.clone();
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.room = Some(key.clone());
         }
@@ -469,6 +473,7 @@ impl State {
                 &Event::TopicIs {
                     room: shown.clone(),
                     topic,
+                    set,
                 },
             );
         }

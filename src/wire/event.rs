@@ -39,6 +39,8 @@ pub enum Event {
     TopicIs {
         room: String,
         topic: Option<String>,
+        /// Who set it and when (Unix milliseconds), for IRC's `333`.
+        set: Option<(String, u64)>,
     },
     /// The room's recent messages, replayed to someone who just joined.
     Recent {

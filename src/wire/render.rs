@@ -67,7 +67,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("JOIN {room} {member}"));
             }
         }
-        Event::TopicIs { room, topic } => match topic {
+        Event::TopicIs { room, topic, .. } => match topic {
             Some(topic) => line(format!("TOPIC {room} {topic}")),
             None => line(format!("TOPIC {room}")),
         },
@@ -155,8 +155,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::TopicIs {
             room,
             topic: Some(topic),
+            ..
         } => line(format!("*** Topic of {room}: {topic}")),
-        Event::TopicIs { room, topic: None } => line(format!("*** {room} has no topic")),
+        Event::TopicIs {
+            room, topic: None, ..
+        } => line(format!("*** {room} has no topic")),
         Event::Recent { room, records } => {
             line(format!("*** Recent messages in {room}:"));
             for record in records {

@@ -126,7 +126,8 @@ impl State {
         let room = self.room_name(&key);
         let Some(text) = text else {
             let topic = self.rooms.get(&key).and_then(|r| r.topic.clone());
-            return self.reply(id, Event::TopicIs { room, topic });
+            let set = self.rooms.get(&key).and_then(|r| r.topic_set.clone());
+            return self.reply(id, Event::TopicIs { room, topic, set });
         };
         let Some(by) = self.operator_name(id) else {
             return self.reply_refusal(id, Refusal::NotOperator);
@@ -134,6 +135,7 @@ impl State {
         let text = sanitize::clean(&text).into_owned();
         if let Some(room) = self.rooms.get_mut(&key) {
             room.topic = Some(text.clone());
+            room.topic_set = Some((by.clone(), crate::support::timestamp::now_millis()));
         }
         log!("{by} set the topic of {room}");
         self.broadcast(&key, &Event::TopicSet { room, by, text }, None);

@@ -331,7 +331,10 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             let mut out = vec![line(&me, "JOIN", &[room])];
             let mut everyone = members.clone();
             // The state lists the joiner too (marked `@` if operator).
-            if !everyone.iter().any(|m| m.trim_start_matches('@') == ctx.nick) {
+            if !everyone
+                .iter()
+                .any(|m| m.trim_start_matches('@') == ctx.nick)
+            {
                 everyone.push(ctx.nick.to_string());
             }
             out.extend(names_lines(ctx, room, &everyone));
@@ -340,8 +343,18 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::TopicIs {
             room,
             topic: Some(topic),
-        } => vec![reply(ctx, &numeric::RPL_TOPIC, &[room], fit(topic))],
-        Event::TopicIs { room, topic: None } => {
+            set,
+        } => {
+            let mut out = vec![reply(ctx, &numeric::RPL_TOPIC, &[room], fit(topic))];
+            if let Some((by, at_ms)) = set {
+                let at = (at_ms / 1000).to_string();
+                out.push(reply(ctx, &numeric::RPL_TOPICWHOTIME, &[room, by, &at], ""));
+            }
+            out
+        }
+        Event::TopicIs {
+            room, topic: None, ..
+        } => {
             vec![reply(
                 ctx,
                 &numeric::RPL_NOTOPIC,
