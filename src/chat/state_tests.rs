@@ -480,9 +480,10 @@ fn irc_lines_name_their_recipient_and_the_request() {
 #[test]
 fn the_irc_handshake_asks_the_state_about_nicks_and_the_password() {
     use crate::wire::irc::register::Lookup;
-    let mut config = ServerConfig::default();
-    config.password = Some("door".into());
-    let mut state = state_with(config);
+    let mut state = state_with(ServerConfig {
+        password: Some("door".into()),
+        ..ServerConfig::default()
+    });
     let member = connect(&mut state, 1);
     send(&mut state, &member, "PASS door");
     send(&mut state, &member, "USERNAME Bob");
