@@ -409,3 +409,26 @@ fn a_long_topic_from_another_dialect_still_fits_an_irc_line() {
     );
     assert!(reply.len() + 2 <= 512, "{} bytes", reply.len() + 2);
 }
+
+#[test]
+fn a_first_pass_line_waits_for_the_next_to_pick_the_dialect() {
+    let server = locked_server();
+    // PASS then USERNAME: the chat's protocol mode, greeting first.
+    let mut prog = server.connect();
+    prog.send("PASS door-Secret-42");
+    prog.send("USERNAME prog");
+    let before = prog.expect("OK Welcome, prog!");
+    assert_eq!(before[0], "NOTICE Welcome to chatroom!");
+    assert_eq!(before.last().map(String::as_str), Some("OK Password accepted"));
+    // PASS and nothing more: after the greeting's wait, still the chat's PASS.
+    let mut slow = server.connect();
+    slow.send("PASS door-Secret-42");
+    let before = slow.expect("OK Password accepted");
+    assert_eq!(before[0], "NOTICE Welcome to chatroom!");
+    // PASS then NICK: IRC, and no greeting at all.
+    let mut irc = server.connect();
+    irc.send("PASS door-Secret-42");
+    irc.send("NICK alice");
+    irc.send("USER alice 0 * :Alice");
+    irc.expect_next(":chatroom.local 001 alice :Welcome to the chatroom Network, alice");
+}
