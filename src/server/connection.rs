@@ -24,7 +24,8 @@
 //!
 //! **The reader owns its connection.** It frames bytes into lines, applies
 //! flood control, checks UTF-8, guesses the dialect of an unregistered
-//! client's line and parses it, all without the state lock; it then takes the
+//! client's line (a first line of IRC hands the connection to
+//! [`super::irc_conn`], and no greeting is sent) and parses it, all without the state lock; it then takes the
 //! lock once per accepted command, for the state change and the queueing
 //! ([`State::apply`](crate::chat::state::State::apply), which also says
 //! whether the client is now registered). Refusals of bad lines (too long,

@@ -1,6 +1,6 @@
 //! The chat server's sockets and threads: the accept loop ([`run`]), one
 //! reader and one writer thread per connection and the queue between them
-//! ([`outbox`]), what a browser's request gets ([`web`]), how many connections the
+//! ([`outbox`]), the reader's side of an IRC client (`irc_conn`), what a browser's request gets ([`web`]), how many connections the
 //! machine allows, the page a web browser gets, the machine's addresses for
 //! "how to connect", and the operator password.
 

@@ -11,6 +11,11 @@
 //!   commands; every other line is a message. Someone typing "QUIT smoking"
 //!   is chatting, not leaving. `//text` sends a message that starts with `/`.
 //!
+//! A third dialect, **IRC** (irssi, WeeChat, HexChat), is told apart by a
+//! connection's first line (`NICK`, `USER`, `CAP`) and read by
+//! [`crate::wire::irc`], whose IRC messages become these same [`Command`]s;
+//! the table's `irc` column says which IRC verb means which command.
+//!
 //! Parsing knows nothing about users or rooms: it only checks the shape of a
 //! line (which verb, how many words). Whether the room exists or the name is
 //! free is decided later, by [`crate::chat::state`], so this module can be tested

@@ -14,6 +14,10 @@
 //! | `[error] Username taken` | your command did not work |
 //! | `*** You joined #general` | the server talking to you |
 //!
+//! **IRC** lines are made in [`crate::wire::irc::map`], because each names
+//! its recipient (a numeric starts with your nick): the state renders them
+//! per recipient, and [`render`] only covers a client with no nick yet.
+//!
 //! Every line ends in `\r\n`, which every terminal and telnet client shows
 //! correctly (a bare `\n` would make some telnet clients draw a staircase).
 //!
