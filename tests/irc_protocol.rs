@@ -419,7 +419,10 @@ fn a_first_pass_line_waits_for_the_next_to_pick_the_dialect() {
     prog.send("USERNAME prog");
     let before = prog.expect("OK Welcome, prog!");
     assert_eq!(before[0], "NOTICE Welcome to chatroom!");
-    assert_eq!(before.last().map(String::as_str), Some("OK Password accepted"));
+    assert_eq!(
+        before.last().map(String::as_str),
+        Some("OK Password accepted")
+    );
     // PASS and nothing more: after the greeting's wait, still the chat's PASS.
     let mut slow = server.connect();
     slow.send("PASS door-Secret-42");
@@ -431,4 +434,22 @@ fn a_first_pass_line_waits_for_the_next_to_pick_the_dialect() {
     irc.send("NICK alice");
     irc.send("USER alice 0 * :Alice");
     irc.expect_next(":chatroom.local 001 alice :Welcome to the chatroom Network, alice");
+}
+
+#[test]
+fn the_same_name_rules_hold_for_irc_nicks() {
+    let server = Server::start_chat(&[]);
+    let _alice = server.login("alice");
+    // A look-alike of someone online (capital I for l) is refused, and the
+    // handshake waits for another NICK.
+    let mut client = server.connect();
+    client.send("NICK aIice");
+    client.send("USER x 0 * :X");
+    client.expect_next(":chatroom.local 432 * aIice :Erroneus nickname");
+    client.send("NICK carol");
+    client.expect_next(":chatroom.local 001 carol :Welcome to the chatroom Network, carol");
+    client.expect(":chatroom.local 376 carol :End of /MOTD command.");
+    // Renaming onto a taken name, in any case, is 433.
+    client.send("NICK ALICE");
+    client.expect_next(":chatroom.local 433 carol ALICE :Nickname is already in use");
 }
