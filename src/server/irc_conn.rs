@@ -183,6 +183,37 @@ fn first_of(list: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chat::state::State;
+    use crate::config::ServerConfig;
+    use crate::history::History;
+    use crate::server::outbox::{outbox, Queued};
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn a_silent_client_is_pinged_and_then_dropped_unless_it_answers() {
+        let config = ServerConfig::default();
+        let state = State::new(&config, History::in_memory(0), "op".into());
+        let shared: SharedState = Arc::new(Mutex::new(state));
+        let (outbox, inbox) = outbox(16);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        let admitted = state::lock(&shared).admit(addr, outbox, Box::new(|| {}));
+        let Ok(id) = admitted else { panic!("refused") };
+        let mut irc = IrcConn::start(&shared, id);
+        for line in ["NICK alice", "USER a 0 * :A"] {
+            irc.handle(&shared, id, line);
+        }
+        while let Queued::Line(_) = inbox.try_next() {} // the welcome
+        assert_eq!(irc.idle(&shared, id), Flow::Continue);
+        let Queued::Line(ping) = inbox.try_next() else {
+            panic!("no PING")
+        };
+        assert_eq!(&*ping, ":chatroom.local PING chatroom.local\r\n");
+        irc.handle(&shared, id, "PONG chatroom.local"); // answered: pinged again later
+        assert_eq!(irc.idle(&shared, id), Flow::Continue);
+        assert!(matches!(inbox.try_next(), Queued::Line(_)));
+        assert_eq!(irc.idle(&shared, id), Flow::Close); // not answered
+        assert_eq!(state::lock(&shared).connection_count(), 0);
+    }
 
     #[test]
     fn the_first_line_tells_irc_from_the_other_dialects() {
