@@ -453,3 +453,21 @@ fn the_same_name_rules_hold_for_irc_nicks() {
     client.send("NICK ALICE");
     client.expect_next(":chatroom.local 433 carol ALICE :Nickname is already in use");
 }
+
+#[test]
+fn irc_users_see_others_quit_with_their_reason() {
+    let server = Server::start_chat(&[]);
+    let mut watcher = irc_in(&server, "watcher", "#general");
+    let mut alice = irc_in(&server, "alice", "#general");
+    watcher.expect(":alice!alice@chatroom JOIN #general");
+    alice.send("QUIT :off to lunch");
+    watcher.expect_next(":alice!alice@chatroom QUIT :off to lunch");
+    let bob = irc_in(&server, "bob", "#general");
+    watcher.expect(":bob!bob@chatroom JOIN #general");
+    drop(bob); // no QUIT: the connection just ends
+    watcher.expect_next(":bob!bob@chatroom QUIT Quit");
+    let mut carol = irc_in(&server, "carol", "#general");
+    watcher.expect(":carol!carol@chatroom JOIN #general");
+    carol.send("PART #general :later");
+    watcher.expect_next(":carol!carol@chatroom PART #general");
+}

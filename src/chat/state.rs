@@ -162,6 +162,8 @@ struct Conn {
     muted: bool,
     /// `AWAY` message, if set (IRC: answered with `301` when messaged).
     away: Option<String>,
+    /// Why they are leaving the server, if they said (IRC's `QUIT :reason`).
+    quit_reason: Option<String>,
 }
 
 impl Conn {
@@ -297,6 +299,7 @@ impl State {
                 operator: false,
                 muted: false,
                 away: None,
+                quit_reason: None,
             },
         );
         Ok(id)
@@ -647,6 +650,17 @@ impl State {
     /// Takes `id` out of its room and tells the others. Returns the room's
     /// name, or `None` if they were in no room. Empty rooms disappear.
     fn leave_room(&mut self, id: ConnId, announce: bool) -> Option<String> {
+        self.leave_room_quitting(id, announce, None)
+    }
+
+    /// [`State::leave_room`]; `quit` is the reason when they are leaving
+    /// the server, not just the room (IRC shows `QUIT :reason`).
+    fn leave_room_quitting(
+        &mut self,
+        id: ConnId,
+        announce: bool,
+        quit: Option<String>,
+    ) -> Option<String> {
         let conn = self.conns.get_mut(&id)?;
         let key = conn.room.take()?;
         let user = conn.name.clone().unwrap_or_default();
@@ -659,6 +673,7 @@ impl State {
             let left = Event::UserLeft {
                 room: shown.clone(),
                 user: user.clone(),
+                quit,
             };
             self.broadcast(&key, &left, None);
         }
@@ -670,7 +685,11 @@ impl State {
     /// queue, so its writer thread writes what is still queued and then
     /// closes the socket, which in turn ends its reader.
     fn remove(&mut self, id: ConnId, announce_leave: bool) {
-        self.leave_room(id, announce_leave);
+        let quit = self
+            .conns
+            .get(&id)
+            .map(|conn| (conn.quit_reason.clone()).unwrap_or_else(|| "Quit".to_string()));
+        self.leave_room_quitting(id, announce_leave, quit);
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };

@@ -153,6 +153,9 @@ impl IrcConn {
                 if let (Command::Join(new), Some(old)) = (&command, &room) {
                     part_before_join(&mut state, id, &nick, old, new);
                 }
+                if let (Command::Quit, Some(reason)) = (&command, message.param(0)) {
+                    state.set_quit_reason(id, reason);
+                }
                 state.apply_irc(id, command, &message.verb, target)
             }
             Inbound::Answer(lines) => {

@@ -110,6 +110,8 @@ pub enum Event {
     UserLeft {
         room: String,
         user: String,
+        /// Left the server, not just the room: why (`Quit` when not said).
+        quit: Option<String>,
     },
     NickChanged {
         old: String,

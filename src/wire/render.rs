@@ -113,7 +113,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::RoomMessage { room, from, text } => line(format!("ROOM {room} {from} {text}")),
         Event::Private { from, text } => line(format!("PRIVMSG {from} {text}")),
         Event::UserJoined { room, user } => line(format!("JOIN {room} {user}")),
-        Event::UserLeft { room, user } => line(format!("LEAVE {room} {user}")),
+        Event::UserLeft { room, user, .. } => line(format!("LEAVE {room} {user}")),
         Event::NickChanged { old, new } => line(format!("NICK {old} {new}")),
         Event::Action { room, user, text } => line(format!("ACTION {room} {user} {text}")),
         Event::TopicSet { room, text, .. } => line(format!("TOPIC {room} {text}")),
@@ -214,7 +214,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         Event::Private { from, text } => line(format!("[private] {from}: {text}")),
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
-        Event::UserLeft { room, user } => line(format!("* {user} left {room}")),
+        Event::UserLeft { room, user, .. } => line(format!("* {user} left {room}")),
         Event::NickChanged { old, new } => line(format!("* {old} is now known as {new}")),
         Event::Action { user, text, .. } => line(format!("* {user} {text}")),
         Event::TopicSet { room, by, text } => {
@@ -404,6 +404,7 @@ mod tests {
             Event::UserLeft {
                 room: "#g".into(),
                 user: "b".into(),
+                quit: None,
             },
             Event::RoomList(vec![("#g".into(), 1)]),
             Event::UserList {

@@ -103,6 +103,15 @@ impl State {
         self.reply(id, Event::AwaySet(away))
     }
 
+    /// Remembers why `id` is about to quit (IRC's `QUIT :reason`), so the
+    /// room is told.
+    pub fn set_quit_reason(&mut self, id: ConnId, reason: &str) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let reason = crate::chat::sanitize::clean(reason).into_owned();
+            conn.quit_reason = Some(reason).filter(|r| !r.trim().is_empty());
+        }
+    }
+
     /// The IRC request being answered for `id`: (verb, target), or empty.
     pub(super) fn irc_request_of(&self, id: ConnId) -> (&str, &str) {
         match &self.irc_request {

@@ -215,7 +215,16 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, text, false)
         }
         Event::UserJoined { room, user } => vec![line(&user_prefix(user), "JOIN", &[room])],
-        Event::UserLeft { room, user } => vec![line(&user_prefix(user), "PART", &[room])],
+        Event::UserLeft {
+            room,
+            user,
+            quit: None,
+        } => vec![line(&user_prefix(user), "PART", &[room])],
+        Event::UserLeft {
+            user,
+            quit: Some(reason),
+            ..
+        } => vec![line(&user_prefix(user), "QUIT", &[fit(reason)])],
         Event::Action { room, user, text } => {
             text_lines(&user_prefix(user), "PRIVMSG", room, text, true)
         }
