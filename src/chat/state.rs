@@ -36,6 +36,7 @@ use crate::config::ServerConfig;
 use crate::history::{History, RecordKind};
 use crate::log;
 mod delivery;
+mod irc;
 mod operator;
 mod registration;
 
@@ -157,6 +158,10 @@ struct Conn {
     wrong_passwords: u32,
     operator: bool,
     muted: bool,
+    /// `AWAY` message, if set (IRC: answered with `301` when messaged).
+    away: Option<String>,
+    /// Why they are leaving the server, if they said (IRC's `QUIT :reason`).
+    quit_reason: Option<String>,
 }
 
 impl Conn {
@@ -187,6 +192,8 @@ struct Room {
     /// In joining order, which is the order `JOIN` lines list them.
     members: Vec<ConnId>,
     topic: Option<String>,
+    /// Who set the topic and when (Unix milliseconds).
+    topic_set: Option<(String, u64)>,
 }
 
 /// The settings the state needs, copied out of [`ServerConfig`].
@@ -199,6 +206,8 @@ struct Settings {
     max_per_ip: usize,
     max_unregistered_per_ip: usize,
     connect_rate_per_ip: u32,
+    /// What IRC clients are told about the server (its name, the MOTD).
+    irc: Arc<crate::wire::irc::map::ServerInfo>,
 }
 
 /// Users and rooms. See the module notes.
@@ -228,6 +237,9 @@ pub struct State {
     /// Writers that were asleep when the current command queued them a line;
     /// rung once the lock is released (see [`Locked`]).
     doorbells: Vec<Arc<Doorbell>>,
+    /// The IRC request being answered (connection, verb, target), so that
+    /// its replies name what was asked (`401 alice bob :No such nick`).
+    irc_request: Option<(ConnId, String, String)>,
 }
 
 impl State {
@@ -249,7 +261,12 @@ impl State {
                 max_per_ip: config.max_per_ip,
                 max_unregistered_per_ip: config.max_unregistered_per_ip,
                 connect_rate_per_ip: config.connect_rate_per_ip,
+                irc: Arc::new(crate::wire::irc::map::ServerInfo::new(
+                    &config.motd,
+                    &crate::support::timestamp::human(crate::support::timestamp::now_millis()),
+                )),
             },
+            irc_request: None,
             overflowed: Vec::new(),
             doorbells: Vec::new(),
             acting: None,
@@ -316,6 +333,8 @@ impl State {
                 wrong_passwords: 0,
                 operator: false,
                 muted: false,
+                away: None,
+                quit_reason: None,
             },
         );
         Ok(id)
@@ -434,6 +453,8 @@ impl State {
             Command::Announce(text) => self.announce(id, &text),
             Command::Topic(text) => self.topic(id, text),
             Command::Action(text) => self.action(id, &text),
+            Command::Whois(user) => self.whois(id, &user),
+            Command::Away(text) => self.away(id, text),
         }
     }
 
@@ -484,6 +505,7 @@ impl State {
             name: room_name,
             members: Vec::new(),
             topic: None,
+            topic_set: None,
         });
         let members: Vec<String> = room
             .members
@@ -493,6 +515,7 @@ impl State {
         room.members.push(id);
         let shown = room.name.clone();
         let topic = room.topic.clone();
+        let set = room.topic_set.clone();
         if let Some(conn) = self.conns.get_mut(&id) {
             conn.room = Some(key.clone());
         }
@@ -511,6 +534,7 @@ impl State {
                 &Event::TopicIs {
                     room: shown.clone(),
                     topic,
+                    set,
                 },
             );
         }
@@ -574,8 +598,8 @@ impl State {
             user: conn.name.clone().unwrap_or_default(),
             text,
             // A program wants its own line back, in the room's true order;
-            // a person already sees what they typed.
-            except: (conn.dialect == Dialect::Chat).then_some(id),
+            // a person (and an IRC client) already shows what was typed.
+            except: (conn.dialect != Dialect::Protocol).then_some(id),
         })
     }
 
@@ -596,6 +620,7 @@ impl State {
         }
         let from = conn.name.clone().unwrap_or_default();
         let to = target_conn.name.clone().unwrap_or_default();
+        let away = target_conn.away.clone();
         if !self.record(id, RecordKind::Private, &format!("@{to}"), &from, &text) {
             return self.reply_refusal(id, Refusal::CouldNotStore);
         }
@@ -606,13 +631,21 @@ impl State {
                 text: text.clone(),
             },
         );
+        if let Some(away) = away {
+            let user = to.clone();
+            self.send(id, &Event::IsAway { user, text: away });
+        }
         self.reply(id, Event::Sent { to, text })
     }
 
     fn list_rooms(&mut self, id: ConnId) -> Flow {
         let mut keys: Vec<&String> = self.rooms.keys().collect();
         keys.sort();
-        let rooms = keys.into_iter().map(|key| self.room_name(key)).collect();
+        let rooms = keys
+            .into_iter()
+            .filter_map(|key| self.rooms.get(key))
+            .map(|room| (room.name.clone(), room.members.len()))
+            .collect();
         self.reply(id, Event::RoomList(rooms))
     }
 
@@ -675,6 +708,17 @@ impl State {
     /// Takes `id` out of its room and tells the others. Returns the room's
     /// name, or `None` if they were in no room. Empty rooms disappear.
     fn leave_room(&mut self, id: ConnId, announce: bool) -> Option<String> {
+        self.leave_room_quitting(id, announce, None)
+    }
+
+    /// [`State::leave_room`]; `quit` is the reason when they are leaving
+    /// the server, not just the room (IRC shows `QUIT :reason`).
+    fn leave_room_quitting(
+        &mut self,
+        id: ConnId,
+        announce: bool,
+        quit: Option<String>,
+    ) -> Option<String> {
         let conn = self.conns.get_mut(&id)?;
         let key = conn.room.take()?;
         let user = conn.name.clone().unwrap_or_default();
@@ -687,6 +731,7 @@ impl State {
             let left = Event::UserLeft {
                 room: shown.clone(),
                 user: user.clone(),
+                quit,
             };
             self.broadcast_about(id, &key, &left, None);
         }
@@ -698,7 +743,11 @@ impl State {
     /// queue, so its writer thread writes what is still queued and then
     /// closes the socket, which in turn ends its reader.
     fn remove(&mut self, id: ConnId, announce_leave: bool) {
-        self.leave_room(id, announce_leave);
+        let quit = self
+            .conns
+            .get(&id)
+            .map(|conn| (conn.quit_reason.clone()).unwrap_or_else(|| "Quit".to_string()));
+        self.leave_room_quitting(id, announce_leave, quit);
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };

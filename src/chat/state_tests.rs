@@ -492,3 +492,108 @@ fn commands_before_a_name_are_refused_and_quit_closes() {
     assert_eq!(send(&mut state, &eve, "QUIT"), Flow::Close);
     assert_eq!(lines(&eve), ["OK Goodbye!"]);
 }
+
+// ---- What the IRC dialect needs from the rules --------------------------
+
+/// A client registered in the IRC dialect, as the IRC reader registers it.
+fn irc_user(state: &mut State, port: u16, name: &str) -> Member {
+    let member = connect(state, port);
+    state.speaks_irc(member.id);
+    let register = command::Command::Register {
+        name: name.into(),
+        dialect: Dialect::Irc,
+    };
+    let applied = state.apply_irc(member.id, register, "NICK", name);
+    assert_eq!(applied.registered, Some(Dialect::Irc));
+    let burst = lines(&member);
+    assert_eq!(
+        burst[0],
+        format!(":chatroom.local 001 {name} :Welcome to the chatroom Network, {name}")
+    );
+    member
+}
+
+#[test]
+fn whois_says_where_someone_is_and_whether_they_are_an_operator() {
+    let mut state = state();
+    let bob = in_room(&mut state, 1, "bob", "#lab");
+    let alice = program(&mut state, 2, "alice");
+    send(&mut state, &alice, &format!("OPER {ADMIN}"));
+    lines(&alice);
+    let whois = |state: &mut State, user: &str| {
+        state.apply_irc(bob.id, command::Command::Whois(user.into()), "WHOIS", user);
+        lines(&bob)
+    };
+    assert_eq!(whois(&mut state, "ALICE"), ["WHOIS alice - operator"]);
+    assert_eq!(whois(&mut state, "bob"), ["WHOIS bob #lab user"]);
+    assert_eq!(whois(&mut state, "nobody"), ["ERROR User not found"]);
+}
+
+#[test]
+fn away_is_set_cleared_and_told_to_whoever_messages() {
+    let mut state = state();
+    let bob = program(&mut state, 1, "bob");
+    let alice = irc_user(&mut state, 2, "alice");
+    let away = |text: Option<&str>| command::Command::Away(text.map(str::to_string));
+    state.apply_irc(alice.id, away(Some("lunch")), "AWAY", "");
+    assert_eq!(
+        lines(&alice),
+        [":chatroom.local 306 alice :You have been marked as being away"]
+    );
+    send(&mut state, &bob, "PRIVMSG alice are you there?");
+    assert_eq!(lines(&bob), ["NOTICE alice is away: lunch", "OK Sent"]);
+    assert_eq!(
+        lines(&alice),
+        [":bob!bob@chatroom PRIVMSG alice :are you there?"]
+    );
+    state.apply_irc(alice.id, away(None), "AWAY", "");
+    lines(&alice);
+    send(&mut state, &bob, "PRIVMSG alice back?");
+    assert_eq!(lines(&bob), ["OK Sent"]);
+}
+
+#[test]
+fn irc_lines_name_their_recipient_and_the_request() {
+    let mut state = state();
+    let alice = irc_user(&mut state, 1, "alice");
+    let bob = irc_user(&mut state, 2, "bob");
+    let private = command::Command::Private {
+        to: "carol".into(),
+        text: "hi".into(),
+    };
+    state.apply_irc(alice.id, private, "PRIVMSG", "carol");
+    assert_eq!(
+        lines(&alice),
+        [":chatroom.local 401 alice carol :No such nick/channel"]
+    );
+    // A room message is the same line for every IRC member; the sender
+    // does not get it back (IRC clients show what they typed).
+    for member in [&alice, &bob] {
+        state.apply_irc(member.id, command::Command::Join("#a".into()), "JOIN", "#a");
+    }
+    lines(&alice);
+    lines(&bob);
+    state.apply_irc(
+        alice.id,
+        command::Command::Say("hello".into()),
+        "PRIVMSG",
+        "#a",
+    );
+    assert!(lines(&alice).is_empty());
+    assert_eq!(lines(&bob), [":alice!alice@chatroom PRIVMSG #a :hello"]);
+}
+
+#[test]
+fn the_irc_handshake_asks_the_state_about_nicks_and_the_password() {
+    use crate::wire::irc::register::Lookup;
+    let mut state = state_with(ServerConfig {
+        password: Some("door".into()),
+        ..ServerConfig::default()
+    });
+    let member = connect(&mut state, 1);
+    send(&mut state, &member, "PASS door");
+    send(&mut state, &member, "USERNAME Bob");
+    assert!(state.nick_taken("bob") && !state.nick_taken("alice"));
+    assert!(state.password_ok(Some("door")));
+    assert!(!state.password_ok(Some("nope")) && !state.password_ok(None));
+}

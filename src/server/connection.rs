@@ -24,7 +24,8 @@
 //!
 //! **The reader owns its connection.** It frames bytes into lines, applies
 //! flood control, checks UTF-8, guesses the dialect of an unregistered
-//! client's line and parses it, all without the state lock; it then takes the
+//! client's line (a first line of IRC hands the connection to
+//! [`super::irc_conn`], and no greeting is sent) and parses it, all without the state lock; it then takes the
 //! lock once per accepted command, for the state change and the queueing
 //! ([`State::apply`](crate::chat::state::State::apply), which also says
 //! whether the client is now registered). Refusals of bad lines (too long,
@@ -48,6 +49,7 @@ use crate::chat::sanitize;
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
 use crate::config::ServerConfig;
 use crate::log;
+use crate::server::irc_conn::{self, IrcConn, Opening};
 use crate::server::limits::{FloodControl, FloodVerdict};
 use crate::server::{http_page, outbox, writer};
 use crate::wire::command::{self, Dialect};
@@ -182,6 +184,11 @@ struct Reader<'a> {
     registered: Option<Dialect>,
     /// Flood control, and what to say about it (see [`crate::server::limits`]).
     flood: FloodControl,
+    /// Set when the first line was IRC (see [`super::irc_conn`]).
+    irc: Option<IrcConn>,
+    /// A first line `PASS …`, held until the next line says whether it was
+    /// IRC's `PASS` or the chat's.
+    held_pass: Option<Frame>,
 }
 
 fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &TcpStream) {
@@ -198,6 +205,8 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         greeted: false,
         registered: None,
         flood: FloodControl::new(config.rate_per_sec, config.rate_burst, Instant::now()),
+        irc: None,
+        held_pass: None,
     };
     let mut framer = LineFramer::new(config.max_line_bytes);
     let mut frames = Vec::new();
@@ -211,7 +220,12 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         // deadline (and, before the greeting, at most GREETING_DELAY);
         // after, at most the idle timeout (0 = for ever).
         let timeout = if reader.registered.is_some() {
-            (config.idle_timeout_secs > 0).then(|| Duration::from_secs(config.idle_timeout_secs))
+            match &reader.irc {
+                // Registered IRC clients are pinged when silent.
+                Some(_) => Some(irc_conn::PING_INTERVAL),
+                None => (config.idle_timeout_secs > 0)
+                    .then(|| Duration::from_secs(config.idle_timeout_secs)),
+            }
         } else {
             let left = register_deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -241,15 +255,19 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                 framer.push(&buffer[..n], &mut frames)
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                if reader.registered.is_some() {
-                    let refusal = Refusal::IdleTimeout(config.idle_timeout_secs);
-                    state::lock(&context.state).refuse(id, refusal);
-                    cleanup.reason = "idle timeout";
+                let flow = match (&mut reader.irc, reader.registered) {
+                    (Some(irc), Some(_)) => irc.idle(&context.state, id),
+                    (None, Some(_)) => {
+                        let refusal = Refusal::IdleTimeout(config.idle_timeout_secs);
+                        state::lock(&context.state).refuse(id, refusal);
+                        cleanup.reason = "idle timeout";
+                        return;
+                    }
+                    _ => reader.greet(),
+                };
+                if flow == Flow::Close {
+                    cleanup.reason = "closed by server";
                     return;
-                }
-                if !reader.greeted {
-                    reader.greeted = true;
-                    state::lock(&context.state).greet(id);
                 }
                 continue;
             }
@@ -261,9 +279,8 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         }
         for frame in frames.drain(..) {
             if !reader.greeted {
-                reader.greeted = true;
                 if let Frame::Line(line) = &frame {
-                    if http_page::looks_like_http_request(line) {
+                    if reader.held_pass.is_none() && http_page::looks_like_http_request(line) {
                         cleanup.reason = websocket_conn::serve(
                             &mut reader,
                             addr,
@@ -273,14 +290,37 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                         );
                         return;
                     }
+                    match irc_conn::opening(line) {
+                        Opening::Irc => {
+                            // No greeting: an IRC client would misread it.
+                            reader.greeted = true;
+                            reader.irc = Some(IrcConn::start(&context.state, id));
+                        }
+                        Opening::Pass if reader.held_pass.is_none() => {
+                            reader.held_pass = Some(frame);
+                            continue;
+                        }
+                        _ => {}
+                    }
                 }
-                state::lock(&context.state).greet(id);
             }
-            match reader.handle(frame) {
-                Flow::Continue => {}
-                Flow::Close => {
+            let held = if reader.irc.is_some() {
+                reader.held_pass.take()
+            } else {
+                // Greets, and acts on a held `PASS` in the chat's dialects.
+                if reader.greet() == Flow::Close {
                     cleanup.reason = "closed by server";
                     return;
+                }
+                None
+            };
+            for frame in held.into_iter().chain(std::iter::once(frame)) {
+                match reader.handle(frame) {
+                    Flow::Continue => {}
+                    Flow::Close => {
+                        cleanup.reason = "closed by server";
+                        return;
+                    }
                 }
             }
         }
@@ -288,6 +328,20 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
 }
 
 impl Reader<'_> {
+    /// Sends the greeting if it has not been sent, then acts on a held
+    /// `PASS` line (the next line was not IRC, or none came).
+    fn greet(&mut self) -> Flow {
+        if self.greeted {
+            return Flow::Continue;
+        }
+        self.greeted = true;
+        state::lock(&self.context.state).greet(self.id);
+        match self.held_pass.take() {
+            Some(frame) => self.handle(frame),
+            None => Flow::Continue,
+        }
+    }
+
     /// One frame: flood control, UTF-8, parse, act.
     fn handle(&mut self, frame: Frame) -> Flow {
         let config = &self.context.config;
@@ -324,6 +378,13 @@ impl Reader<'_> {
             state::lock(&self.context.state).refuse(self.id, Refusal::NotUtf8);
             return Flow::Continue;
         };
+        if let Some(irc) = &mut self.irc {
+            // IRC clients send no terminal keys, and a CTCP's \x01 matters.
+            let applied = irc.handle(&self.context.state, self.id, &text);
+            self.registered = applied.registered;
+            self.flood.charge_output(applied.reply_bytes);
+            return applied.flow;
+        }
         // Terminal keys (Ctrl-L, arrows, Ctrl-U) and blanks in front of a
         // `/` come off before anything looks at the line, so a typed command
         // is recognised as one and never relayed as chat.

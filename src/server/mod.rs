@@ -1,8 +1,9 @@
 //! The chat server's sockets and threads: the accept loop ([`run`]), one
 //! reader and one writer thread per connection and the queue between them
-//! ([`outbox`]), what a browser's request gets ([`web`]) and its WebSocket
-//! (`websocket_conn.rs`, part of the reader), how many connections the
-//! machine allows, the plain-text help page, the machine's addresses for
+//! ([`outbox`]), the reader's side of an IRC client (`irc_conn`), what a
+//! browser's request gets ([`web`]) and its WebSocket (`websocket_conn.rs`,
+//! part of the reader), how many connections the machine allows, the
+//! plain-text help page, the machine's addresses for
 //! "how to connect", and the operator password.
 
 mod accept;
@@ -10,6 +11,7 @@ mod addresses;
 mod capacity;
 mod connection;
 mod http_page;
+mod irc_conn;
 mod limits;
 pub mod outbox;
 mod secret;

@@ -11,6 +11,11 @@
 //!   commands; every other line is a message. Someone typing "QUIT smoking"
 //!   is chatting, not leaving. `//text` sends a message that starts with `/`.
 //!
+//! A third dialect, **IRC** (irssi, WeeChat, HexChat), is told apart by a
+//! connection's first line (`NICK`, `USER`, `CAP`) and read by
+//! [`crate::wire::irc`], whose IRC messages become these same [`Command`]s;
+//! the table's `irc` column says which IRC verb means which command.
+//!
 //! Parsing knows nothing about users or rooms: it only checks the shape of a
 //! line (which verb, how many words). Whether the room exists or the name is
 //! free is decided later, by [`crate::chat::state`], so this module can be tested
@@ -23,6 +28,9 @@ pub enum Dialect {
     Protocol,
     /// Registered with `/nick`: lines written for a person.
     Chat,
+    /// Registered with IRC's `NICK` and `USER` (see [`crate::wire::irc`]):
+    /// lines an IRC client such as irssi understands.
+    Irc,
 }
 
 /// Everything a client can ask for.
@@ -66,6 +74,10 @@ pub enum Command {
     Topic(Option<String>),
     /// `ACTION <text>` / `/me <text>`: "* alice waves".
     Action(String),
+    /// IRC's `WHOIS <nick>`: who they are, where, whether operator or away.
+    Whois(String),
+    /// IRC's `AWAY [text]`: set (or, without text, clear) an away message.
+    Away(Option<String>),
     /// The line was a command, but not a well-formed one.
     Invalid(Mistake),
 }
@@ -133,9 +145,10 @@ pub enum Who {
 /// One row of the command table: everything about one command, once.
 ///
 /// The dialects are the columns: each has its names (`verbs` for the
-/// protocol, `slash` for chat) and its usage (a field of [`Usage`]). A new
-/// dialect adds a names column, a [`Usage`] field and a [`Dialect`]
-/// variant; parsing, usage errors and `/help` then follow from the table.
+/// protocol, `slash` for chat, `irc` for IRC) and its usage (a field of
+/// [`Usage`]). A new dialect adds a names column, a [`Usage`] field and a
+/// [`Dialect`] variant; [`CommandSpec::names`] and [`lookup`] then find a
+/// command by its name in any dialect, and usage errors and `/help` follow.
 #[derive(Debug, PartialEq, Eq)]
 pub struct CommandSpec {
     pub kind: Kind,
@@ -147,7 +160,30 @@ pub struct CommandSpec {
     pub verbs: &'static [&'static str],
     /// Chat dialect: `/names`, case-insensitive; the first is the usual one.
     pub slash: &'static [&'static str],
+    /// IRC dialect: the IRC verbs that mean this command (their arguments
+    /// are IRC's, read by [`crate::wire::irc::map`]); empty when IRC spells
+    /// it differently or not at all.
+    pub irc: &'static [&'static str],
     pub usage: Usage,
+}
+
+impl CommandSpec {
+    /// This command's names in `dialect`: one column of the table.
+    pub fn names(&self, dialect: Dialect) -> &'static [&'static str] {
+        match dialect {
+            Dialect::Protocol => self.verbs,
+            Dialect::Chat => self.slash,
+            Dialect::Irc => self.irc,
+        }
+    }
+}
+
+/// The first row whose `dialect` column holds `name` (exact: callers fold
+/// case as their dialect does).
+pub fn lookup(dialect: Dialect, name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS
+        .iter()
+        .find(|spec| spec.names(dialect).contains(&name))
 }
 
 /// How a command is written in each dialect, for `ERROR Usage: …` and
@@ -156,6 +192,8 @@ pub struct CommandSpec {
 pub struct Usage {
     pub protocol: &'static str,
     pub chat: &'static str,
+    /// What an IRC user types in a client such as irssi.
+    pub irc: &'static str,
 }
 
 impl Usage {
@@ -164,17 +202,20 @@ impl Usage {
         match dialect {
             Dialect::Protocol => self.protocol,
             Dialect::Chat => self.chat,
+            Dialect::Irc => self.irc,
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one argument per column of the table
 const fn row(
     kind: Kind,
     args: Args,
     who: Who,
     verbs: &'static [&'static str],
     slash: &'static [&'static str],
-    usage: (&'static str, &'static str),
+    irc: &'static [&'static str],
+    usage: (&'static str, &'static str, &'static str),
     help: &'static str,
 ) -> CommandSpec {
     CommandSpec {
@@ -184,9 +225,11 @@ const fn row(
         help,
         verbs,
         slash,
+        irc,
         usage: Usage {
             protocol: usage.0,
             chat: usage.1,
+            irc: usage.2,
         },
     }
 }
@@ -200,43 +243,47 @@ use Who::{Anyone, Operator};
 /// parsing uses the first.
 #[rustfmt::skip]
 pub const COMMANDS: &[CommandSpec] = &[
-    row(K::Register, A::Word, Anyone, &["USERNAME"], &["nick"],
-        ("USERNAME <name>", "/nick <name>"), "choose or change your name"),
-    row(K::Join, A::Word, Anyone, &["JOIN"], &["join"],
-        ("JOIN <room>", "/join <room>"), "join a room (made if new); leaves your current one"),
-    row(K::Leave, A::None, Anyone, &["LEAVE"], &["leave", "part"],
-        ("LEAVE", "/leave"), "leave your room"),
+    row(K::Register, A::Word, Anyone, &["USERNAME"], &["nick"], &["NICK"],
+        ("USERNAME <name>", "/nick <name>", "/nick <name>"), "choose or change your name"),
+    row(K::Join, A::Word, Anyone, &["JOIN"], &["join"], &["JOIN"],
+        ("JOIN <room>", "/join <room>", "/join #room"), "join a room (made if new); leaves your current one"),
+    row(K::Leave, A::None, Anyone, &["LEAVE"], &["leave", "part"], &["PART"],
+        ("LEAVE", "/leave", "/part"), "leave your room"),
     // In chat, a message is any line that is not a command: no slash name.
-    row(K::Say, A::Text, Anyone, &["MSG"], &[],
-        ("MSG <text>", "<text>"), "say something to your room"),
-    row(K::Private, A::UserAndText, Anyone, &["PRIVMSG"], &["msg"],
-        ("PRIVMSG <user> <text>", "/msg <user> <text>"), "private message"),
-    row(K::Action, A::Text, Anyone, &["ACTION"], &["me"],
-        ("ACTION <text>", "/me <text>"), "act: shown as you *<text>*"),
-    row(K::Users, A::None, Anyone, &["USERS"], &["users", "who"],
-        ("USERS", "/users"), "who is in your room (or online)"),
-    row(K::Rooms, A::None, Anyone, &["ROOMS"], &["rooms"],
-        ("ROOMS", "/rooms"), "list rooms"),
-    row(K::Topic, A::OptionalText, Anyone, &["TOPIC"], &["topic"],
-        ("TOPIC [text]", "/topic"), "show the room's topic"),
-    row(K::Pass, A::Secret, Anyone, &["PASS"], &["pass"],
-        ("PASS <password>", "/pass <password>"), "the server's password, if it has one"),
-    row(K::Oper, A::Secret, Anyone, &["OPER"], &["op"],
-        ("OPER <password>", "/op <password>"), "become an operator (teacher)"),
-    row(K::Help, A::None, Anyone, &["HELP"], &["help"],
-        ("HELP", "/help"), "this list"),
-    row(K::Quit, A::None, Anyone, &["QUIT"], &["quit", "exit"],
-        ("QUIT", "/quit"), "leave the chat"),
-    row(K::Topic, A::OptionalText, Operator, &["TOPIC"], &["topic"],
-        ("TOPIC <text>", "/topic <text>"), "(operator) set the room's topic"),
-    row(K::Kick, A::UserAndReason, Operator, &["KICK"], &["kick"],
-        ("KICK <user> [reason]", "/kick <user> [reason]"), "(operator) disconnect a user; a reason that starts 10m (or 30s, 2h, 1d) also bans their address that long"),
-    row(K::Mute, A::Word, Operator, &["MUTE"], &["mute"],
-        ("MUTE <user>", "/mute <user>"), "(operator) silence a user"),
-    row(K::Unmute, A::Word, Operator, &["UNMUTE"], &["unmute"],
-        ("UNMUTE <user>", "/unmute <user>"), "(operator) let them talk again"),
-    row(K::Announce, A::Text, Operator, &["ANNOUNCE"], &["announce"],
-        ("ANNOUNCE <text>", "/announce <text>"), "(operator) message everyone"),
+    // In IRC it is a PRIVMSG to the room, told apart by its target.
+    row(K::Say, A::Text, Anyone, &["MSG"], &[], &[],
+        ("MSG <text>", "<text>", "<text>"), "say something to your room"),
+    row(K::Private, A::UserAndText, Anyone, &["PRIVMSG"], &["msg"], &["PRIVMSG", "NOTICE"],
+        ("PRIVMSG <user> <text>", "/msg <user> <text>", "/msg <nick> <text>"), "private message"),
+    // IRC's action is a CTCP inside a PRIVMSG, not a verb of its own.
+    row(K::Action, A::Text, Anyone, &["ACTION"], &["me"], &[],
+        ("ACTION <text>", "/me <text>", "/me <text>"), "act: shown as you *<text>*"),
+    row(K::Users, A::None, Anyone, &["USERS"], &["users", "who"], &["NAMES", "WHO"],
+        ("USERS", "/users", "/names"), "who is in your room (or online)"),
+    row(K::Rooms, A::None, Anyone, &["ROOMS"], &["rooms"], &["LIST"],
+        ("ROOMS", "/rooms", "/list"), "list rooms"),
+    row(K::Topic, A::OptionalText, Anyone, &["TOPIC"], &["topic"], &["TOPIC"],
+        ("TOPIC [text]", "/topic", "/topic"), "show the room's topic"),
+    row(K::Pass, A::Secret, Anyone, &["PASS"], &["pass"], &["PASS"],
+        ("PASS <password>", "/pass <password>", "/connect <host> <port> <password>"),
+        "the server's password, if it has one"),
+    row(K::Oper, A::Secret, Anyone, &["OPER"], &["op"], &["OPER"],
+        ("OPER <password>", "/op <password>", "/oper <name> <password>"), "become an operator (teacher)"),
+    row(K::Help, A::None, Anyone, &["HELP"], &["help"], &["HELP"],
+        ("HELP", "/help", "/quote HELP"), "this list"),
+    row(K::Quit, A::None, Anyone, &["QUIT"], &["quit", "exit"], &["QUIT"],
+        ("QUIT", "/quit", "/quit [reason]"), "leave the chat"),
+    row(K::Topic, A::OptionalText, Operator, &["TOPIC"], &["topic"], &["TOPIC"],
+        ("TOPIC <text>", "/topic <text>", "/topic <text>"), "(operator) set the room's topic"),
+    row(K::Kick, A::UserAndReason, Operator, &["KICK"], &["kick"], &["KICK"],
+        ("KICK <user> [reason]", "/kick <user> [reason]", "/kick <nick> [reason]"),
+        "(operator) disconnect a user; a reason that starts 10m (or 30s, 2h, 1d) also bans their address that long"),
+    row(K::Mute, A::Word, Operator, &["MUTE"], &["mute"], &["MUTE"],
+        ("MUTE <user>", "/mute <user>", "/quote MUTE <nick>"), "(operator) silence a user"),
+    row(K::Unmute, A::Word, Operator, &["UNMUTE"], &["unmute"], &["UNMUTE"],
+        ("UNMUTE <user>", "/unmute <user>", "/quote UNMUTE <nick>"), "(operator) let them talk again"),
+    row(K::Announce, A::Text, Operator, &["ANNOUNCE"], &["announce"], &["ANNOUNCE"],
+        ("ANNOUNCE <text>", "/announce <text>", "/quote ANNOUNCE <text>"), "(operator) message everyone"),
 ];
 
 /// Parses one line. `dialect` is the sender's dialect: `None` before
@@ -250,10 +297,7 @@ pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
         }
         let (name, args) = split_word(rest);
         let lower = name.to_ascii_lowercase();
-        return match COMMANDS
-            .iter()
-            .find(|spec| spec.slash.contains(&lower.as_str()))
-        {
+        return match lookup(Dialect::Chat, &lower) {
             Some(spec) => build(spec, args, exact_rest(&raw[1..]), Dialect::Chat),
             None => Command::Invalid(Mistake::Unknown(format!("/{name}"))),
         };
@@ -262,7 +306,7 @@ pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
         return Command::Say(line.to_string());
     }
     let (verb, args) = split_word(line);
-    match COMMANDS.iter().find(|spec| spec.verbs.contains(&verb)) {
+    match lookup(Dialect::Protocol, verb) {
         Some(spec) if spec.kind == Kind::Say && args.is_empty() => {
             Command::Invalid(Mistake::EmptyMessage)
         }
@@ -347,8 +391,9 @@ mod tests {
     fn each_name_belongs_to_one_kind_of_command() {
         for (i, a) in COMMANDS.iter().enumerate() {
             for b in &COMMANDS[i + 1..] {
-                let shared = a.verbs.iter().any(|v| b.verbs.contains(v))
-                    || a.slash.iter().any(|n| b.slash.contains(n));
+                let shared = [Dialect::Protocol, Dialect::Chat, Dialect::Irc]
+                    .iter()
+                    .any(|&d| a.names(d).iter().any(|n| b.names(d).contains(n)));
                 assert!(!shared || a.kind == b.kind, "{a:?} and {b:?} share a name");
             }
         }

@@ -39,6 +39,8 @@ pub enum Event {
     TopicIs {
         room: String,
         topic: Option<String>,
+        /// Who set it and when (Unix milliseconds), for IRC's `333`.
+        set: Option<(String, u64)>,
     },
     /// The room's recent messages, replayed to someone who just joined.
     Recent {
@@ -59,8 +61,8 @@ pub enum Event {
         room: Option<String>,
         users: Vec<String>,
     },
-    /// Answer to `ROOMS`.
-    RoomList(Vec<String>),
+    /// Answer to `ROOMS`: each room's name and how many are in it.
+    RoomList(Vec<(String, usize)>),
     /// Answer to `HELP`.
     Help {
         operator: bool,
@@ -76,6 +78,20 @@ pub enum Event {
     },
     /// A command was refused; nothing happened.
     Refused(Refusal),
+    /// Answer to `WHOIS`.
+    WhoIs {
+        user: String,
+        room: Option<String>,
+        operator: bool,
+        away: Option<String>,
+    },
+    /// `AWAY` worked: now away (`true`) or back.
+    AwaySet(bool),
+    /// Your private message reached `user`, who is away.
+    IsAway {
+        user: String,
+        text: String,
+    },
 
     // ---- Things other people did ---------------------------------------
     RoomMessage {
@@ -94,6 +110,8 @@ pub enum Event {
     UserLeft {
         room: String,
         user: String,
+        /// Left the server, not just the room: why (`Quit` when not said).
+        quit: Option<String>,
     },
     NickChanged {
         old: String,

@@ -18,13 +18,16 @@
 //! strings. The parser never panics: a hostile client can send anything, and
 //! the worst it gets is a [`ParseError`]. The pieces that know about the chat
 //! live in the submodules: [`numeric`] (reply codes and their standard
-//! texts), [`register`] (the handshake before a client may chat) and
-//! [`map`] (IRC messages ↔ the chat's commands and events).
+//! texts), [`register`] (the handshake before a client may chat),
+//! [`map`] (IRC messages → the chat's commands) and [`outbound`] (the
+//! chat's events → IRC lines).
 
 #[path = "irc/map.rs"]
 pub mod map;
 #[path = "irc/numeric.rs"]
 pub mod numeric;
+#[path = "irc/outbound.rs"]
+pub mod outbound;
 #[path = "irc/register.rs"]
 pub mod register;
 
@@ -148,6 +151,13 @@ pub fn line(source: &str, verb: &str, params: &[&str]) -> String {
     }
     out.push_str(CRLF);
     out
+}
+
+/// `ERROR :<text>`, the last line before the server closes a connection.
+/// Servers send it without a prefix (RFC 2812 §3.7.4), and clients and the
+/// benchmark look for it at the start of the line.
+pub fn error_line(text: &str) -> String {
+    format!("ERROR :{text}{CRLF}")
 }
 
 /// A numeric reply: `:server 433 <nick> <params…>` (`nick` is `*` before

@@ -2,7 +2,8 @@
 //! ([`framing`]), lines become commands (`command`), and what happened
 //! (`event`) becomes the exact lines each dialect receives (`render`). The
 //! browser's and IRC's framings live here too ([`http_request`],
-//! [`websocket`], [`irc`]); the server does not use them yet.
+//! [`websocket`], [`irc`]: the IRC dialect's line format, handshake and
+//! mapping, which the server's IRC reader uses).
 //! Nothing in this folder knows about sockets, users or rooms.
 
 pub mod command;

@@ -14,6 +14,10 @@
 //! | `[error] Username taken` | your command did not work |
 //! | `*** You joined #general` | the server talking to you |
 //!
+//! **IRC** lines are made in [`crate::wire::irc::map`], because each names
+//! its recipient (a numeric starts with your nick): the state renders them
+//! per recipient, and [`render`] only covers a client with no nick yet.
+//!
 //! Every line ends in `\r\n`, which every terminal and telnet client shows
 //! correctly (a bare `\n` would make some telnet clients draw a staircase).
 //!
@@ -40,6 +44,14 @@ pub fn render(event: &Event, dialect: Dialect) -> String {
     match dialect {
         Dialect::Protocol => protocol(event, &mut line),
         Dialect::Chat => chat(event, &mut line),
+        // IRC lines name their recipient, so the state renders them with
+        // [`crate::wire::irc::map::event_lines`] and the recipient's nick;
+        // this is the same text for a client with no nick yet.
+        Dialect::Irc => {
+            let info = crate::wire::irc::map::ServerInfo::new("", "");
+            let ctx = crate::wire::irc::map::Ctx::anonymous(&info);
+            return crate::wire::irc::map::event_lines(event, &ctx).concat();
+        }
     }
     out
 }
@@ -59,7 +71,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("JOIN {room} {member}"));
             }
         }
-        Event::TopicIs { room, topic } => match topic {
+        Event::TopicIs { room, topic, .. } => match topic {
             Some(topic) => line(format!("TOPIC {room} {topic}")),
             None => line(format!("TOPIC {room}")),
         },
@@ -71,7 +83,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::Left { room } => line(format!("OK Left {room}")),
         Event::Sent { .. } => line("OK Sent".into()),
         Event::UserList { users, .. } => line(list("USERLIST", users)),
-        Event::RoomList(rooms) => line(list("ROOMLIST", rooms)),
+        Event::RoomList(rooms) => line(list("ROOMLIST", &room_names(rooms))),
         Event::Help { operator } => {
             for (command, meaning) in help_rows(Dialect::Protocol, *operator) {
                 line(format!("NOTICE {command:<22} {meaning}"));
@@ -80,6 +92,20 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::Goodbye => line("OK Goodbye!".into()),
         Event::Operator => line("OK You are an operator".into()),
         Event::Done { action, user } => line(format!("OK {} {user}", action.verb())),
+        Event::WhoIs {
+            user,
+            room,
+            operator,
+            away,
+        } => line(format!(
+            "WHOIS {user} {} {}{}",
+            room.as_deref().unwrap_or("-"),
+            if *operator { "operator" } else { "user" },
+            away.as_ref().map(|a| format!(" {a}")).unwrap_or_default()
+        )),
+        Event::AwaySet(true) => line("OK You are away".into()),
+        Event::AwaySet(false) => line("OK You are back".into()),
+        Event::IsAway { user, text } => line(format!("NOTICE {user} is away: {text}")),
         Event::Refused(refusal) => line(format!(
             "ERROR {}",
             refusal_text(refusal, Dialect::Protocol)
@@ -87,7 +113,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         Event::RoomMessage { room, from, text } => line(format!("ROOM {room} {from} {text}")),
         Event::Private { from, text } => line(format!("PRIVMSG {from} {text}")),
         Event::UserJoined { room, user } => line(format!("JOIN {room} {user}")),
-        Event::UserLeft { room, user } => line(format!("LEAVE {room} {user}")),
+        Event::UserLeft { room, user, .. } => line(format!("LEAVE {room} {user}")),
         Event::NickChanged { old, new } => line(format!("NICK {old} {new}")),
         Event::Action { room, user, text } => line(format!("ACTION {room} {user} {text}")),
         Event::TopicSet { room, text, .. } => line(format!("TOPIC {room} {text}")),
@@ -133,8 +159,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::TopicIs {
             room,
             topic: Some(topic),
+            ..
         } => line(format!("*** Topic of {room}: {topic}")),
-        Event::TopicIs { room, topic: None } => line(format!("*** {room} has no topic")),
+        Event::TopicIs {
+            room, topic: None, ..
+        } => line(format!("*** {room} has no topic")),
         Event::Recent { room, records } => {
             line(format!("*** Recent messages in {room}:"));
             for record in records {
@@ -155,7 +184,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::RoomList(rooms) if rooms.is_empty() => {
             line("*** No rooms yet. Make one: /join #name".into())
         }
-        Event::RoomList(rooms) => line(format!("*** Rooms: {}", rooms.join(", "))),
+        Event::RoomList(rooms) => line(format!("*** Rooms: {}", room_names(rooms).join(", "))),
         Event::Help { operator } => {
             line("*** Commands:".into());
             for (command, meaning) in help_rows(Dialect::Chat, *operator) {
@@ -165,11 +194,27 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::Goodbye => line("*** Goodbye!".into()),
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
         Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
+        Event::WhoIs {
+            user,
+            room,
+            operator,
+            away,
+        } => line(format!(
+            "*** {user}{} is {}{}",
+            if *operator { " (operator)" } else { "" },
+            room.as_ref()
+                .map(|r| format!("in {r}"))
+                .unwrap_or_else(|| "in no room".into()),
+            away.as_ref().map(|a| format!(", away: {a}")).unwrap_or_default()
+        )),
+        Event::AwaySet(true) => line("*** You are marked as away".into()),
+        Event::AwaySet(false) => line("*** You are back".into()),
+        Event::IsAway { user, text } => line(format!("*** {user} is away: {text}")),
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         Event::Private { from, text } => line(format!("[private] {from}: {text}")),
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
-        Event::UserLeft { room, user } => line(format!("* {user} left {room}")),
+        Event::UserLeft { room, user, .. } => line(format!("* {user} left {room}")),
         Event::NickChanged { old, new } => line(format!("* {old} is now known as {new}")),
         // Not `* alice waves`: every line that starts with `*` is the
         // server's, so `/me was kicked by teach` must not look like one. An
@@ -219,6 +264,11 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
     line("NOTICE /help lists the commands".into());
 }
 
+/// The names of a room list, without their sizes.
+fn room_names(rooms: &[(String, usize)]) -> Vec<String> {
+    rooms.iter().map(|(name, _)| name.clone()).collect()
+}
+
 fn list(keyword: &str, items: &[String]) -> String {
     let mut text = keyword.to_string();
     for item in items {
@@ -245,7 +295,7 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::ChooseNameFirst => "Choose a name first: /nick <name> or USERNAME <name>".into(),
         Refusal::AlreadyIn(room) => format!("Already in {room}"),
         Refusal::NotInRoom => match dialect {
-            Dialect::Protocol => "Not in a room".into(),
+            Dialect::Protocol | Dialect::Irc => "Not in a room".into(),
             Dialect::Chat => "Not in a room (join one: /join #name)".into(),
         },
         Refusal::EmptyMessage => "Empty message".into(),
@@ -377,8 +427,9 @@ mod tests {
             Event::UserLeft {
                 room: "#g".into(),
                 user: "b".into(),
+                quit: None,
             },
-            Event::RoomList(vec!["#g".into()]),
+            Event::RoomList(vec![("#g".into(), 1)]),
             Event::UserList {
                 room: Some("#g".into()),
                 users: vec!["b".into()],

@@ -440,7 +440,15 @@ pub struct Browser {
     profile: PathBuf,
     devtools: WebSocketClient,
     next_id: u64,
+    /// Held while this browser lives: one Chromium at a time per test
+    /// program. Two starting at once on two loaded cores is how a start or
+    /// a page load misses its deadline, and the tests gain nothing from
+    /// running browsers side by side.
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+/// Lets one [`Browser`] run at a time (see its `_one_at_a_time`).
+static ONE_BROWSER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// One open tab, driven through its own CDP session.
 pub struct Tab {
@@ -452,6 +460,10 @@ impl Browser {
     /// Starts headless Chromium. Fails the test with the install command
     /// when there is no `chromium` to start.
     pub fn start() -> Browser {
+        // A test that failed while holding it poisons it; the next may go on.
+        let one_at_a_time = ONE_BROWSER
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let profile =
@@ -498,6 +510,7 @@ impl Browser {
             profile,
             devtools,
             next_id: 1,
+            _one_at_a_time: one_at_a_time,
         }
     }
 

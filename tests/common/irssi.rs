@@ -10,13 +10,10 @@
 //! reaches the internet. Everything is torn down on drop, even when the test
 //! fails. Waiting is always [`Irssi::wait_screen`]: poll the screen until the
 //! text appears or [`super::TIMEOUT`] passes, then fail showing the screen.
-//!
-//! Also here, as temporary scaffolding until `step4_server` speaks IRC: a
-//! reference IRC server ([`Ngircd`]) to prove the harness against.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -150,61 +147,4 @@ chatnets = {{ }};
 channels = ( );
 "#
     )
-}
-
-/// TEMPORARY SCAFFOLDING, to be deleted once `step4_server` speaks IRC: a
-/// real ngIRCd on a free loopback port, so the irssi harness can be proven
-/// against a server known to be right.
-pub struct Ngircd {
-    child: Child,
-    pub addr: SocketAddr,
-    _dir: TempDir,
-}
-
-impl Ngircd {
-    pub fn start() -> Ngircd {
-        let dir = TempDir::new("ngircd");
-        // ngIRCd has no "port 0", so take a free port from the kernel and
-        // hand it over; the tiny window for a clash is acceptable here.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let conf = dir.0.join("ngircd.conf");
-        let text = format!(
-            "[Global]\n Name = irc.test.local\n Info = chatroom test\n Listen = 127.0.0.1\n \
-             Ports = {port}\n PidFile = {}\n MotdPhrase = \"hello from ngircd\"\n\
-             [Options]\n DNS = no\n Ident = no\n PAM = no\n",
-            dir.0.join("ngircd.pid").display()
-        );
-        std::fs::write(&conf, text).expect("write ngircd.conf");
-        let child = Command::new("/usr/sbin/ngircd")
-            .arg("-n")
-            .arg("-f")
-            .arg(&conf)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start ngircd");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        // Wait until it listens: a refused connect means "not yet".
-        let deadline = Instant::now() + super::TIMEOUT;
-        while TcpStream::connect_timeout(&addr, POLL).is_err() {
-            assert!(Instant::now() < deadline, "ngircd never listened on {addr}");
-            thread::sleep(POLL);
-        }
-        Ngircd {
-            child,
-            addr,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Ngircd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }

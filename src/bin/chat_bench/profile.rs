@@ -166,6 +166,13 @@ fn read_irc(line: &[u8]) -> Incoming<'_> {
     let command = words.next().unwrap_or_default();
     let params = words.next().unwrap_or_default();
     match command {
+        // A PING with a prefix (step4_server sends `:chatroom.local PING …`).
+        b"PING" => {
+            let mut reply = b"PONG ".to_vec();
+            reply.extend_from_slice(params);
+            reply.extend_from_slice(b"\r\n");
+            Incoming::Reply(reply)
+        }
         b"PRIVMSG" => match params.windows(2).position(|pair| pair == b" :") {
             Some(at) => Incoming::Message(&params[at + 2..]),
             None => Incoming::Other,
@@ -215,6 +222,10 @@ mod tests {
         assert_eq!(
             p.read(b"PING :irc.local"),
             Incoming::Reply(b"PONG :irc.local\r\n".to_vec())
+        );
+        assert_eq!(
+            p.read(b":chatroom.local PING chatroom.local"),
+            Incoming::Reply(b"PONG chatroom.local\r\n".to_vec())
         );
         assert_eq!(p.read(b"ERROR :Closing link"), Incoming::Error);
         assert_eq!(p.read(b":bob!b@h JOIN :#bench"), Incoming::Other);

@@ -10,6 +10,7 @@ use crate::server::outbox::{Doorbell, Item, Sent};
 use crate::support::timestamp;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
+use crate::wire::irc::map::{event_lines, Ctx};
 use crate::wire::render::render;
 use std::sync::Arc;
 
@@ -68,7 +69,7 @@ impl State {
     /// Queues `event` for one client, rendered in its dialect.
     pub(super) fn send(&mut self, id: ConnId, event: &Event) {
         if let Some(conn) = self.conns.get(&id) {
-            let line: Arc<str> = Arc::from(render(event, conn.dialect));
+            let line: Arc<str> = Arc::from(self.text_for(id, conn, event));
             if let Some((acting, bytes)) = &mut self.acting {
                 if *acting == id {
                     *bytes += line.len();
@@ -76,6 +77,33 @@ impl State {
             }
             queue(id, conn, &line, &mut self.overflowed, &mut self.doorbells);
         }
+    }
+
+    /// `event` as `conn` receives it. IRC lines name their recipient (a
+    /// numeric starts with your nick) and may answer a request, so they are
+    /// rendered with the connection's nick, room and request.
+    pub(super) fn text_for(&self, id: ConnId, conn: &Conn, event: &Event) -> String {
+        if conn.dialect != Dialect::Irc {
+            return render(event, conn.dialect);
+        }
+        let marked;
+        let event = match event {
+            Event::Joined { .. } | Event::UserList { .. } => {
+                marked = self.mark_operators(event, conn);
+                &marked
+            }
+            _ => event,
+        };
+        let (answering, target) = self.irc_request_of(id);
+        let room = conn.room.as_ref().and_then(|key| self.rooms.get(key));
+        let ctx = Ctx {
+            info: &self.settings.irc,
+            nick: conn.name.as_deref().unwrap_or("*"),
+            room: room.map(|room| room.name.as_str()),
+            answering,
+            target,
+        };
+        event_lines(event, &ctx).concat()
     }
 
     /// Queues `event` for every member of a room (but `except`). The event is
@@ -109,7 +137,8 @@ impl State {
         let Some(room) = self.rooms.get(room_key) else {
             return;
         };
-        let mut rendered = [None, None];
+        let mut rendered = Rendered::default();
+        let mut queued = Vec::with_capacity(room.members.len());
         for &member in &room.members {
             if Some(member) == except {
                 continue;
@@ -118,11 +147,42 @@ impl State {
                 if operators_only && !conn.operator {
                     continue;
                 }
-                let line = rendered_for(&mut rendered, event, conn.dialect);
+                queued.push((
+                    member,
+                    self.rendered_for(&mut rendered, member, conn, event),
+                ));
+            }
+        }
+        self.queue_all(queued);
+    }
+
+    /// The event's text for `conn`, rendered once per dialect (IRC lines
+    /// that name their recipient once per recipient).
+    pub(super) fn rendered_for(
+        &self,
+        rendered: &mut Rendered,
+        id: ConnId,
+        conn: &Conn,
+        event: &Event,
+    ) -> Arc<str> {
+        let slot = match conn.dialect {
+            Dialect::Protocol => 0,
+            Dialect::Chat => 1,
+            Dialect::Irc if same_for_every_irc_client(event) => 2,
+            Dialect::Irc => return Arc::from(self.text_for(id, conn, event)),
+        };
+        let text = rendered[slot].get_or_insert_with(|| Arc::from(self.text_for(id, conn, event)));
+        Arc::clone(text)
+    }
+
+    /// Queues each (connection, line).
+    pub(super) fn queue_all(&mut self, queued: Vec<(ConnId, Arc<str>)>) {
+        for (member, line) in queued {
+            if let Some(conn) = self.conns.get(&member) {
                 queue(
                     member,
                     conn,
-                    line,
+                    &line,
                     &mut self.overflowed,
                     &mut self.doorbells,
                 );
@@ -131,17 +191,58 @@ impl State {
     }
 }
 
-/// The event's text in `dialect`, rendered on first use.
-pub(super) fn rendered_for<'a>(
-    rendered: &'a mut [Option<Arc<str>>; 2],
-    event: &Event,
-    dialect: Dialect,
-) -> &'a Arc<str> {
-    let slot = match dialect {
-        Dialect::Protocol => 0,
-        Dialect::Chat => 1,
-    };
-    rendered[slot].get_or_insert_with(|| Arc::from(render(event, dialect)))
+impl State {
+    /// A name list with operators as IRC shows them, `@teacher` (the
+    /// `PREFIX=(o)@` of `005`); `me` is added to a join's list, marked too.
+    fn mark_operators(&self, event: &Event, me: &Conn) -> Event {
+        let mark = |name: &String| {
+            let operator = self
+                .names
+                .get(&crate::chat::names::key(name))
+                .and_then(|id| self.conns.get(id))
+                .is_some_and(|conn| conn.operator);
+            if operator {
+                format!("@{name}")
+            } else {
+                name.clone()
+            }
+        };
+        match event {
+            Event::Joined { room, members } => {
+                let mut members: Vec<String> = members.iter().map(mark).collect();
+                if let Some(name) = &me.name {
+                    members.push(mark(name));
+                }
+                Event::Joined {
+                    room: room.clone(),
+                    members,
+                }
+            }
+            Event::UserList { room, users } => Event::UserList {
+                room: room.clone(),
+                users: users.iter().map(mark).collect(),
+            },
+            other => other.clone(),
+        }
+    }
+}
+
+/// An event's text per dialect slot (protocol, chat, IRC), made on first use.
+pub(super) type Rendered = [Option<Arc<str>>; 3];
+
+/// Events whose IRC lines do not depend on who receives them: they come
+/// from a user's prefix and name a room, never the recipient.
+fn same_for_every_irc_client(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::RoomMessage { .. }
+            | Event::Action { .. }
+            | Event::UserJoined { .. }
+            | Event::UserLeft { .. }
+            | Event::NickChanged { .. }
+            | Event::TopicSet { .. }
+            | Event::Kicked { .. }
+    )
 }
 
 /// Puts a line in a client's queue without ever waiting. A full queue marks

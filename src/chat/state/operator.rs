@@ -2,7 +2,7 @@
 //! setting a `TOPIC` (anyone may read it). Each checks first that its sender
 //! is an operator, so the rule lives in [`State::operator_name`].
 
-use super::delivery::{queue, rendered_for};
+use super::delivery::Rendered;
 use super::{ConnId, Flow, State};
 use crate::chat::guard::{seconds_to_wait, split_ban, Secret};
 use crate::chat::{names, sanitize};
@@ -138,19 +138,17 @@ impl State {
         log!("{by} announced to everyone");
         let event = Event::Announcement(sanitize::clean(text).into_owned());
         let everyone: Vec<ConnId> = self.names.values().copied().collect();
-        let mut rendered = [None, None];
+        let mut rendered = Rendered::default();
+        let mut queued = Vec::with_capacity(everyone.len());
         for member in everyone {
             if let Some(conn) = self.conns.get(&member) {
-                let line = rendered_for(&mut rendered, &event, conn.dialect);
-                queue(
+                queued.push((
                     member,
-                    conn,
-                    line,
-                    &mut self.overflowed,
-                    &mut self.doorbells,
-                );
+                    self.rendered_for(&mut rendered, member, conn, &event),
+                ));
             }
         }
+        self.queue_all(queued);
         Flow::Continue
     }
 
@@ -161,7 +159,8 @@ impl State {
         let room = self.room_name(&key);
         let Some(text) = text else {
             let topic = self.rooms.get(&key).and_then(|r| r.topic.clone());
-            return self.reply(id, Event::TopicIs { room, topic });
+            let set = self.rooms.get(&key).and_then(|r| r.topic_set.clone());
+            return self.reply(id, Event::TopicIs { room, topic, set });
         };
         let Some(by) = self.operator_name(id) else {
             return self.reply_refusal(id, Refusal::NotOperator);
@@ -169,6 +168,7 @@ impl State {
         let text = sanitize::clean(&text).into_owned();
         if let Some(room) = self.rooms.get_mut(&key) {
             room.topic = Some(text.clone());
+            room.topic_set = Some((by.clone(), crate::support::timestamp::now_millis()));
         }
         log!("{by} set the topic of {room}");
         self.broadcast(&key, &Event::TopicSet { room, by, text }, None);

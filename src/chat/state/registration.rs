@@ -60,6 +60,7 @@ impl State {
                 let dialect_name = match dialect {
                     Dialect::Protocol => "protocol",
                     Dialect::Chat => "chat",
+                    Dialect::Irc => "IRC",
                 };
                 log!("Registered {} in {dialect_name} mode", conn.who());
                 self.send(id, &Event::Welcome { name });

@@ -1,12 +1,11 @@
 //! IRC ↔ the chat: an IRC [`Message`] becomes one of the chat's
-//! [`Command`]s, and each chat [`Event`] becomes the IRC lines a client
-//! expects, so irssi users and `nc` users share the same rooms.
+//! [`Command`]s, and each chat event becomes the IRC lines a client
+//! expects ([`event_lines`], in [`super::outbound`]), so irssi users and
+//! `nc` users share the same rooms.
 //!
 //! Both directions are plain functions over today's `Command` and `Event`,
 //! in one file, so that when the core's command table changes they are
-//! re-targeted here and nowhere else. Where the chat has no command for an
-//! IRC request yet, [`Inbound::Wanted`] names what is missing rather than
-//! faking an answer.
+//! re-targeted here and nowhere else.
 //!
 //! IRC names people by `nick!user@host` ([`super::user_prefix`]) and the
 //! server by its name; numerics go to the recipient's nick (see
@@ -14,9 +13,9 @@
 //! line, so messages go through [`super::text_lines`], which splits them.
 
 use super::numeric::{self, Numeric};
-use super::{line, numeric_line, text_lines, user_prefix, Message};
+pub use super::outbound::{event_lines, refusal_lines, welcome_lines};
+use super::{line, numeric_line, Message};
 use crate::wire::command::{Command, Dialect as Mode};
-use crate::wire::event::{Event, Refusal};
 
 /// What this server tells IRC clients about itself.
 #[derive(Debug, Clone)]
@@ -28,6 +27,45 @@ pub struct ServerInfo {
     pub created: String,
     pub motd: String,
     pub limits: numeric::Limits,
+}
+
+/// The server's name on IRC: the prefix of its own lines. One fixed name,
+/// like the one fixed host every user shows ([`super::USER_HOST`]).
+pub const SERVER_NAME: &str = "chatroom.local";
+
+impl ServerInfo {
+    /// This server's description, with its `motd` and start time.
+    pub fn new(motd: &str, created: &str) -> ServerInfo {
+        ServerInfo {
+            name: SERVER_NAME.to_string(),
+            version: format!("chatroom-{}", env!("CARGO_PKG_VERSION")),
+            created: created.to_string(),
+            motd: motd.to_string(),
+            limits: numeric::Limits {
+                network: "chatroom".into(),
+                nick_len: crate::chat::names::MAX_NAME_CHARS,
+                channel_len: crate::chat::names::MAX_NAME_CHARS + 1,
+                topic_len: TOPIC_LEN,
+            },
+        }
+    }
+}
+
+/// The longest topic we promise in `005` (the chat cleans but does not cut
+/// topics; a longer one is split like any text).
+pub const TOPIC_LEN: usize = 300;
+
+impl<'a> Ctx<'a> {
+    /// A client that has no nick yet and asked nothing.
+    pub fn anonymous(info: &'a ServerInfo) -> Ctx<'a> {
+        Ctx {
+            info,
+            nick: "*",
+            room: None,
+            answering: "",
+            target: "",
+        }
+    }
 }
 
 /// The connection a line is for.
@@ -54,19 +92,8 @@ pub enum Inbound {
     Chat(Command),
     /// Answered at once, without the shared state (PONG, MODE, errors).
     Answer(Vec<String>),
-    /// Needs a chat command that does not exist yet.
-    Wanted(Wanted),
     /// Nothing to do (a PONG, a CTCP we do not answer).
     Nothing,
-}
-
-/// IRC requests the chat's commands cannot express yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wanted {
-    /// `WHOIS nick`: the user's room, operator flag, away message.
-    Whois(String),
-    /// `AWAY [message]`: set or clear; `301` when messaged.
-    Away(Option<String>),
 }
 
 /// Maps one message from a registered client.
@@ -79,6 +106,10 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         // first, since a chat user is in one room at a time (CHANLIMIT=#:1).
         "JOIN" => match p(0) {
             Some("0") => chat(Command::Leave),
+            // CHANTYPES=#: the chat would add the `#`, IRC says no such channel.
+            Some(rooms) if !rooms.starts_with('#') => {
+                answer(ctx, &numeric::ERR_NOSUCHCHANNEL, &[&first(rooms)])
+            }
             Some(rooms) => chat(Command::Join(first(rooms))),
             None => needs_params(),
         },
@@ -107,10 +138,10 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             None => needs_params(),
         },
         "WHOIS" => match message.params.last().filter(|p| !p.is_empty()) {
-            Some(nick) => Inbound::Wanted(Wanted::Whois(nick.clone())),
+            Some(nick) => chat(Command::Whois(nick.clone())),
             None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
         },
-        "AWAY" => Inbound::Wanted(Wanted::Away(p(0).map(str::to_string))),
+        "AWAY" => chat(Command::Away(p(0).map(str::to_string))),
         "MODE" => mode(message, ctx),
         "QUIT" => chat(Command::Quit),
         // IRC's OPER is `OPER <name> <password>`; the chat has one operator
@@ -129,7 +160,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         "NICK" => match p(0) {
             Some(name) => chat(Command::Register {
                 name: name.to_string(),
-                dialect: Mode::Protocol,
+                dialect: Mode::Irc,
             }),
             None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
         },
@@ -174,7 +205,7 @@ fn say(to: &str, text: &str, ctx: &Ctx) -> Inbound {
             None => Command::Say(text.to_string()),
         });
     }
-    // The chat has no private action yet; it arrives as "* alice waves".
+    // The chat has no private action; it arrives as "* alice waves".
     let text = match action {
         Some(action) => format!("* {} {action}", ctx.nick),
         None => text.to_string(),
@@ -234,7 +265,8 @@ fn answer_with(ctx: &Ctx, numeric: &Numeric, params: &[&str], text: &str) -> Inb
     Inbound::Answer(vec![reply(ctx, numeric, params, text)])
 }
 
-fn reply(ctx: &Ctx, numeric: &Numeric, params: &[&str], text: &str) -> String {
+/// A numeric reply to the client in `ctx`, `text` last unless empty.
+pub(super) fn reply(ctx: &Ctx, numeric: &Numeric, params: &[&str], text: &str) -> String {
     let mut all = params.to_vec();
     if !text.is_empty() {
         all.push(text);
@@ -242,279 +274,12 @@ fn reply(ctx: &Ctx, numeric: &Numeric, params: &[&str], text: &str) -> String {
     numeric_line(&ctx.info.name, numeric.code, ctx.nick, &all)
 }
 
-/// The burst after registration: `001`–`005` and the MOTD.
-pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
-    let info = ctx.info;
-    let nick = ctx.nick;
-    let welcome = format!("Welcome to the {} Network, {nick}", info.limits.network);
-    let host = format!(
-        "Your host is {}, running version {}",
-        info.name, info.version
-    );
-    let created = format!("This server was created {}", info.created);
-    let mut out = vec![
-        reply(ctx, &numeric::RPL_WELCOME, &[], &welcome),
-        reply(ctx, &numeric::RPL_YOURHOST, &[], &host),
-        reply(ctx, &numeric::RPL_CREATED, &[], &created),
-        // No user modes, channel modes n and t, as MODE answers.
-        reply(
-            ctx,
-            &numeric::RPL_MYINFO,
-            &[&info.name, &info.version, "o", "nt"],
-            "",
-        ),
-    ];
-    let tokens = numeric::isupport_tokens(&info.limits);
-    out.extend(numeric::isupport_lines(&info.name, nick, &tokens));
-    let start = format!("- {} Message of the day - ", info.name);
-    out.push(reply(ctx, &numeric::RPL_MOTDSTART, &[], &start));
-    for motd_line in info.motd.lines() {
-        let motd_line = crate::chat::sanitize::clean(motd_line);
-        // A 512-byte budget: long settings lines are split, not cut.
-        let overhead = info.name.len() + nick.len() + 16;
-        for piece in super::split_text(&motd_line, super::MAX_LINE_BYTES.saturating_sub(overhead)) {
-            out.push(reply(ctx, &numeric::RPL_MOTD, &[], &format!("- {piece}")));
-        }
-    }
-    out.push(reply(
-        ctx,
-        &numeric::RPL_ENDOFMOTD,
-        &[],
-        numeric::RPL_ENDOFMOTD.text,
-    ));
-    out
-}
-
-/// The IRC lines for one chat event, for the client in `ctx`.
-pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
-    let me = user_prefix(ctx.nick);
-    let server = ctx.info.name.as_str();
-    let notice = |text: &str| text_lines(server, "NOTICE", ctx.nick, text, false);
-    match event {
-        // IRC clients get the welcome burst instead of the greeting.
-        Event::Greeting { .. } | Event::PasswordAccepted | Event::Sent { .. } => Vec::new(),
-        Event::Welcome { .. } => welcome_lines(ctx),
-        Event::Renamed { old, new } | Event::NickChanged { old, new } => {
-            vec![line(&user_prefix(old), "NICK", &[new])]
-        }
-        Event::Joined { room, members } => {
-            let mut out = vec![line(&me, "JOIN", &[room])];
-            let mut everyone = members.clone();
-            everyone.push(ctx.nick.to_string());
-            out.extend(names_lines(ctx, room, &everyone));
-            out
-        }
-        Event::TopicIs {
-            room,
-            topic: Some(topic),
-        } => vec![reply(ctx, &numeric::RPL_TOPIC, &[room], topic)],
-        Event::TopicIs { room, topic: None } => {
-            vec![reply(
-                ctx,
-                &numeric::RPL_NOTOPIC,
-                &[room],
-                numeric::RPL_NOTOPIC.text,
-            )]
-        }
-        Event::Recent { room, records } => {
-            let mut out = text_lines(server, "NOTICE", room, "*** Recent messages:", false);
-            for record in records {
-                let time = crate::timestamp::clock(record.time_ms);
-                let clock = time.get(..5).unwrap_or(&time);
-                let text = format!("[{clock}] <{}> {}", record.sender, record.text);
-                out.extend(text_lines(server, "NOTICE", room, &text, false));
-            }
-            out.extend(text_lines(
-                server,
-                "NOTICE",
-                room,
-                "*** End of recent messages",
-                false,
-            ));
-            out
-        }
-        Event::Left { room } => vec![line(&me, "PART", &[room])],
-        Event::UserList { room, users } => {
-            let room = room.as_deref().unwrap_or("*");
-            if ctx.answering == "WHO" {
-                who_lines(ctx, room, users)
-            } else {
-                names_lines(ctx, room, users)
-            }
-        }
-        Event::RoomList(rooms) => {
-            let mut out = vec![reply(
-                ctx,
-                &numeric::RPL_LISTSTART,
-                &["Channel"],
-                "Users  Name",
-            )];
-            for room in rooms {
-                // The chat does not say how many are in each room yet.
-                out.push(reply(ctx, &numeric::RPL_LIST, &[room, "0"], ""));
-            }
-            out.push(reply(
-                ctx,
-                &numeric::RPL_LISTEND,
-                &[],
-                numeric::RPL_LISTEND.text,
-            ));
-            out
-        }
-        Event::Help { .. } => notice(
-            "Commands: /join #room, /part, /msg nick text, /me, /names, /topic, /list, \
-             /quit; teachers: /oper name password, /kick, /quote MUTE|UNMUTE nick, \
-             /quote ANNOUNCE text",
-        ),
-        Event::Goodbye => vec![line(server, "ERROR", &["Closing link (Quit)"])],
-        Event::Operator => vec![reply(
-            ctx,
-            &numeric::RPL_YOUREOPER,
-            &[],
-            numeric::RPL_YOUREOPER.text,
-        )],
-        Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
-        Event::Refused(refusal) => refusal_lines(refusal, ctx),
-        Event::RoomMessage { room, from, text } => {
-            text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
-        }
-        Event::Private { from, text } => {
-            text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, text, false)
-        }
-        Event::UserJoined { room, user } => vec![line(&user_prefix(user), "JOIN", &[room])],
-        Event::UserLeft { room, user } => vec![line(&user_prefix(user), "PART", &[room])],
-        Event::Action { room, user, text } => {
-            text_lines(&user_prefix(user), "PRIVMSG", room, text, true)
-        }
-        Event::TopicSet { room, by, text } => vec![line(&user_prefix(by), "TOPIC", &[room, text])],
-        Event::Kicked {
-            room,
-            user,
-            by,
-            reason,
-        } => {
-            let reason = reason.as_deref().unwrap_or(by);
-            vec![line(&user_prefix(by), "KICK", &[room, user, reason])]
-        }
-        Event::YouWereKicked { by, reason } => {
-            let reason = reason.as_deref().unwrap_or("no reason given");
-            let mut out = notice(&format!("You were kicked by {by}: {reason}"));
-            out.push(line(
-                server,
-                "ERROR",
-                &[&format!("Kicked by {by}: {reason}")],
-            ));
-            out
-        }
-        Event::YouWereMuted { by, muted: true } => notice(&format!(
-            "{by} muted you: your messages reach nobody (private messages to operators still work)"
-        )),
-        Event::YouWereMuted { by, muted: false } => {
-            notice(&format!("{by} unmuted you: you can talk again"))
-        }
-        Event::Announcement(text) => notice(&format!("[announcement] {text}")),
-        Event::ShuttingDown => vec![line(server, "ERROR", &["Server shutting down"])],
-    }
-}
-
-/// `353` and `366`; the names are split over several `353`s if need be.
-fn names_lines(ctx: &Ctx, room: &str, users: &[String]) -> Vec<String> {
-    let names = users.join(" ");
-    let overhead = ctx.info.name.len() + ctx.nick.len() + room.len() + 16;
-    let mut out: Vec<String> =
-        super::split_text(&names, super::MAX_LINE_BYTES.saturating_sub(overhead))
-            .into_iter()
-            .filter(|piece| !piece.is_empty())
-            .map(|piece| reply(ctx, &numeric::RPL_NAMREPLY, &["=", room], piece))
-            .collect();
-    let end = numeric::RPL_ENDOFNAMES.text;
-    out.push(reply(ctx, &numeric::RPL_ENDOFNAMES, &[room], end));
-    out
-}
-
-/// `352` per user and `315`.
-fn who_lines(ctx: &Ctx, room: &str, users: &[String]) -> Vec<String> {
-    let host = super::USER_HOST;
-    let server = ctx.info.name.as_str();
-    let mut out: Vec<String> = users
-        .iter()
-        .map(|user| {
-            let real = format!("0 {user}");
-            reply(
-                ctx,
-                &numeric::RPL_WHOREPLY,
-                &[room, user, host, server, user, "H"],
-                &real,
-            )
-        })
-        .collect();
-    let end = numeric::RPL_ENDOFWHO.text;
-    out.push(reply(ctx, &numeric::RPL_ENDOFWHO, &[room], end));
-    out
-}
-
-/// A refusal as the standard numeric, or a NOTICE where IRC has none.
-pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
-    let target = if ctx.target.is_empty() {
-        "*"
-    } else {
-        ctx.target
-    };
-    let std = |numeric: &Numeric, params: &[&str]| vec![reply(ctx, numeric, params, numeric.text)];
-    let notice = |text: String| text_lines(&ctx.info.name, "NOTICE", ctx.nick, &text, false);
-    match refusal {
-        Refusal::UsernameTaken => std(&numeric::ERR_NICKNAMEINUSE, &[target]),
-        Refusal::InvalidUsername(_) => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
-        Refusal::InvalidRoom => std(&numeric::ERR_NOSUCHCHANNEL, &[target]),
-        Refusal::ChooseNameFirst | Refusal::PasswordRequired => {
-            std(&numeric::ERR_NOTREGISTERED, &[])
-        }
-        Refusal::AlreadyIn(_) => Vec::new(), // IRC ignores joining your own channel
-        Refusal::NotInRoom => std(&numeric::ERR_NOTONCHANNEL, &[target]),
-        Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
-        Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
-        Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
-        Refusal::Usage(usage) => {
-            let verb = usage.protocol.split(' ').next().unwrap_or(usage.protocol);
-            std(&numeric::ERR_NEEDMOREPARAMS, &[verb])
-        }
-        Refusal::LineTooLong(_) => std(&numeric::ERR_INPUTTOOLONG, &[]),
-        Refusal::WrongPassword => std(&numeric::ERR_PASSWDMISMATCH, &[]),
-        Refusal::NotOperator if ctx.answering == "KICK" || ctx.answering == "TOPIC" => std(
-            &numeric::ERR_CHANOPRIVSNEEDED,
-            &[ctx.room.unwrap_or(target)],
-        ),
-        Refusal::NotOperator => std(&numeric::ERR_NOPRIVILEGES, &[]),
-        Refusal::Muted => std(
-            &numeric::ERR_CANNOTSENDTOCHAN,
-            &[ctx.room.unwrap_or(target)],
-        ),
-        Refusal::ServerFull
-        | Refusal::RegistrationTimeout
-        | Refusal::TooManyFromAddress
-        | Refusal::TooManyUnregisteredFromAddress(_)
-        | Refusal::ConnectingTooFast(_)
-        | Refusal::IdleTimeout(_)
-        | Refusal::Banned(_) => {
-            let text = crate::wire::render::refusal_text(refusal, Mode::Protocol);
-            vec![line(&ctx.info.name, "ERROR", &[&text])]
-        }
-        // Flood control and the rest: a NOTICE, never silence.
-        Refusal::NotUtf8
-        | Refusal::SlowDown(_)
-        | Refusal::LinesDropped(..)
-        | Refusal::CouldNotStore
-        | Refusal::TooManyGuesses(_) => {
-            notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::parse;
     use super::*;
     use crate::history::{Record, RecordKind};
+    use crate::wire::event::{Event, Refusal};
 
     fn info() -> ServerInfo {
         ServerInfo {
@@ -602,13 +367,10 @@ mod tests {
             inb("ANNOUNCE :break time"),
             chat(Command::Announce("break time".into()))
         );
-        assert_eq!(
-            inb("WHOIS bob"),
-            Inbound::Wanted(Wanted::Whois("bob".into()))
-        );
+        assert_eq!(inb("WHOIS bob"), chat(Command::Whois("bob".into())));
         assert_eq!(
             inb("AWAY :lunch"),
-            Inbound::Wanted(Wanted::Away(Some("lunch".into())))
+            chat(Command::Away(Some("lunch".into())))
         );
         assert_eq!(inb("PONG srv"), Inbound::Nothing);
     }

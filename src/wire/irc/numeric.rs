@@ -48,6 +48,8 @@ numerics! {
     RPL_WHOISSERVER = "312", "";
     /// `<nick> <nick> :is an IRC operator`
     RPL_WHOISOPERATOR = "313", "is an IRC operator";
+    /// `<nick> <nick> :[@]<channel>`
+    RPL_WHOISCHANNELS = "319", "";
     /// `<nick> <mask> :End of WHO list`
     RPL_ENDOFWHO = "315", "End of WHO list";
     /// `<nick> <nick> :End of /WHOIS list`

@@ -68,6 +68,11 @@ impl Registration {
         }
     }
 
+    /// The `PASS` the client gave, if any.
+    pub fn password(&self) -> Option<&str> {
+        self.pass.as_deref()
+    }
+
     /// Has the client registered?
     pub fn is_done(&self) -> bool {
         self.done
@@ -119,8 +124,7 @@ impl Registration {
             },
             "PONG" => {}
             "QUIT" => {
-                step.replies
-                    .push(super::line(&self.server, "ERROR", &["Closing link"]));
+                step.replies.push(super::error_line("Closing link"));
                 step.close = true;
             }
             _ => self.reply(&mut step, &numeric::ERR_NOTREGISTERED, &nick, &[]),
@@ -137,8 +141,7 @@ impl Registration {
                 } else {
                     let nick = nick.clone();
                     self.reply(&mut step, &numeric::ERR_PASSWDMISMATCH, &nick, &[]);
-                    step.replies
-                        .push(super::line(&self.server, "ERROR", &["Closing link"]));
+                    step.replies.push(super::error_line("Closing link"));
                     step.close = true;
                 }
             }
@@ -343,7 +346,7 @@ mod tests {
             step.replies,
             [
                 ":srv 464 a :Password incorrect\r\n",
-                ":srv ERROR :Closing link\r\n"
+                "ERROR :Closing link\r\n"
             ]
         );
         assert!(step.close && step.ready.is_none());
@@ -356,7 +359,7 @@ mod tests {
         let (replies, step) = run(&["PING :abc", "QUIT :bye"], &OPEN);
         assert_eq!(
             replies,
-            [":srv PONG srv abc\r\n", ":srv ERROR :Closing link\r\n"]
+            [":srv PONG srv abc\r\n", "ERROR :Closing link\r\n"]
         );
         assert!(step.close);
     }

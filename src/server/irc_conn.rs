@@ -1,0 +1,234 @@
+//! The reader's side of an IRC connection: telling an IRC client from the
+//! others by its first line, the handshake, and turning each later line into
+//! a chat command or an immediate answer.
+//!
+//! An IRC client speaks first and never waits for a greeting: irssi sends
+//! `CAP LS 302`, `NICK` and `USER` the moment it connects. So the first line
+//! decides: `CAP`, `NICK` or `USER` (or `PASS` followed by one of them) means
+//! IRC, and the greeting the reader holds back for a quarter of a second is
+//! never sent (irssi would show `NOTICE Pick a name…` as a notice from a
+//! user called "Pick").
+//!
+//! Everything here runs on the reader thread. The handshake is the pure
+//! state machine in [`crate::wire::irc::register`], asking the shared state
+//! whether a nick is taken; once it completes, the client registers through
+//! the same [`State::apply`](crate::chat::state::State::apply) as everyone,
+//! so the name rules, mute, kick and history are the same for all dialects.
+
+use crate::chat::names;
+use crate::chat::state::{self, Applied, ConnId, Flow, SharedState};
+use crate::wire::command::{Command, Dialect};
+use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
+use crate::wire::irc::register::Registration;
+use crate::wire::irc::{self, user_prefix};
+use std::time::Duration;
+
+/// How long a registered IRC client may be silent before the server sends
+/// `PING`; as long again without an answer and it is disconnected. IRC
+/// clients answer at once, so this finds a dead laptop within minutes.
+pub(super) const PING_INTERVAL: Duration = Duration::from_secs(120);
+
+/// What a connection's first line (or the one after a first `PASS`) says
+/// about its dialect.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Opening {
+    Irc,
+    /// `PASS`: IRC if the next line is `CAP`, `NICK` or `USER`.
+    Pass,
+    Other,
+}
+
+/// Reads the dialect from a line's first word (IRC verbs are
+/// case-insensitive; the other dialects have no `CAP`, `NICK` or `USER`).
+pub(super) fn opening(line: &[u8]) -> Opening {
+    let word = line.split(|&b| b == b' ').next().unwrap_or_default();
+    let is = |verb: &[u8]| word.eq_ignore_ascii_case(verb);
+    if is(b"CAP") || is(b"NICK") || is(b"USER") {
+        Opening::Irc
+    } else if is(b"PASS") {
+        Opening::Pass
+    } else {
+        Opening::Other
+    }
+}
+
+/// One IRC connection's reading state.
+pub(super) struct IrcConn {
+    registration: Registration,
+    /// A `PING` was sent and nothing has come back yet.
+    pinged: bool,
+}
+
+impl IrcConn {
+    /// Marks the connection as IRC in the state.
+    pub(super) fn start(shared: &SharedState, id: ConnId) -> IrcConn {
+        state::lock(shared).speaks_irc(id);
+        IrcConn {
+            registration: Registration::new(SERVER_NAME),
+            pinged: false,
+        }
+    }
+
+    fn registered(&self) -> Option<Dialect> {
+        self.registration.is_done().then_some(Dialect::Irc)
+    }
+
+    /// A registered client was silent for [`PING_INTERVAL`]: ping it, or
+    /// close if the last ping got no answer.
+    pub(super) fn idle(&mut self, shared: &SharedState, id: ConnId) -> Flow {
+        let mut state = state::lock(shared);
+        if self.pinged {
+            state.disconnect(id, "ping timeout");
+            return Flow::Close;
+        }
+        self.pinged = true;
+        state.send_lines(id, &irc::line(SERVER_NAME, "PING", &[SERVER_NAME]));
+        Flow::Continue
+    }
+
+    /// One line from the client.
+    pub(super) fn handle(&mut self, shared: &SharedState, id: ConnId, text: &str) -> Applied {
+        self.pinged = false;
+        let unchanged = Applied {
+            flow: Flow::Continue,
+            registered: self.registered(),
+            reply_bytes: 0,
+        };
+        // IRC servers ignore lines they cannot parse (an empty one, a lone
+        // `:prefix`) rather than answering them.
+        let Ok(message) = irc::parse(text) else {
+            return unchanged;
+        };
+        let mut state = state::lock(shared);
+        if !self.registration.is_done() {
+            let step = self.registration.feed(&message, &*state);
+            state.send_lines(id, &step.replies.concat());
+            if step.close {
+                state.disconnect(id, "IRC handshake ended (wrong password or QUIT)");
+                return Applied {
+                    flow: Flow::Close,
+                    registered: None,
+                    reply_bytes: 0,
+                };
+            }
+            let Some(ready) = step.ready else {
+                return unchanged;
+            };
+            if let Some(pass) = self.registration.password() {
+                state.apply_irc(id, Command::Pass(pass.to_string()), "PASS", "");
+            }
+            let register = Command::Register {
+                name: ready.nick.clone(),
+                dialect: Dialect::Irc,
+            };
+            let applied = state.apply_irc(id, register, "NICK", &ready.nick);
+            if applied.registered.is_none() {
+                // The state said why (433, 432); wait for another NICK.
+                self.registration.nick_lost();
+            }
+            return applied;
+        }
+
+        let info = state.irc_info();
+        let Some((nick, room)) = state.irc_view(id) else {
+            return Applied {
+                flow: Flow::Close,
+                registered: None,
+                reply_bytes: 0,
+            };
+        };
+        let nick = nick.unwrap_or_default();
+        let target = match message.verb.as_str() {
+            "KICK" => message.param(1),
+            "WHOIS" => message.params.last().map(String::as_str),
+            _ => message.param(0),
+        }
+        .unwrap_or("");
+        let ctx = Ctx {
+            info: &info,
+            nick: &nick,
+            room: room.as_deref(),
+            answering: &message.verb,
+            target,
+        };
+        match map::inbound(&message, &ctx) {
+            Inbound::Chat(command) => {
+                if let (Command::Join(new), Some(old)) = (&command, &room) {
+                    part_before_join(&mut state, id, &nick, old, new);
+                }
+                if let (Command::Quit, Some(reason)) = (&command, message.param(0)) {
+                    state.set_quit_reason(id, reason);
+                }
+                state.apply_irc(id, command, &message.verb, target)
+            }
+            Inbound::Answer(lines) => {
+                state.send_lines(id, &lines.concat());
+                unchanged
+            }
+            Inbound::Nothing => unchanged,
+        }
+    }
+}
+
+/// Joining a second room leaves the first; the chat tells the others, and an
+/// IRC client must be told too, with a `PART`, or it keeps the old window
+/// open as if still there.
+fn part_before_join(state: &mut state::Locked, id: ConnId, nick: &str, old: &str, new: &str) {
+    let Some(new) = names::normalize_room(&first_of(new)) else {
+        return; // the join is refused (403) and nothing is left
+    };
+    if names::key(&new) != names::key(old) {
+        state.send_lines(id, &irc::line(&user_prefix(nick), "PART", &[old]));
+    }
+}
+
+fn first_of(list: &str) -> String {
+    list.split(',').next().unwrap_or(list).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::state::State;
+    use crate::config::ServerConfig;
+    use crate::history::History;
+    use crate::server::outbox::{outbox, Item, Queued};
+    use std::sync::{Arc, Mutex};
+
+    #[test]
+    fn a_silent_client_is_pinged_and_then_dropped_unless_it_answers() {
+        let config = ServerConfig::default();
+        let state = State::new(&config, History::in_memory(0), "op".into());
+        let shared: SharedState = Arc::new(Mutex::new(state));
+        let (outbox, inbox) = outbox(16);
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+        let admitted = state::lock(&shared).admit(addr, outbox, Box::new(|| {}));
+        let Ok(id) = admitted else { panic!("refused") };
+        let mut irc = IrcConn::start(&shared, id);
+        for line in ["NICK alice", "USER a 0 * :A"] {
+            irc.handle(&shared, id, line);
+        }
+        while let Queued::Item(_) = inbox.try_next() {} // the welcome
+        assert_eq!(irc.idle(&shared, id), Flow::Continue);
+        let Queued::Item(Item::Line(ping)) = inbox.try_next() else {
+            panic!("no PING")
+        };
+        assert_eq!(&*ping, ":chatroom.local PING chatroom.local\r\n");
+        irc.handle(&shared, id, "PONG chatroom.local"); // answered: pinged again later
+        assert_eq!(irc.idle(&shared, id), Flow::Continue);
+        assert!(matches!(inbox.try_next(), Queued::Item(_)));
+        assert_eq!(irc.idle(&shared, id), Flow::Close); // not answered
+        assert_eq!(state::lock(&shared).connection_count(), 0);
+    }
+
+    #[test]
+    fn the_first_line_tells_irc_from_the_other_dialects() {
+        assert_eq!(opening(b"CAP LS 302"), Opening::Irc);
+        assert_eq!(opening(b"nick alice"), Opening::Irc);
+        assert_eq!(opening(b"USER a 0 * :A"), Opening::Irc);
+        assert_eq!(opening(b"PASS secret"), Opening::Pass);
+        assert_eq!(opening(b"USERNAME alice"), Opening::Other);
+        assert_eq!(opening(b"/nick alice"), Opening::Other);
+        assert_eq!(opening(b"NICKEL is a metal"), Opening::Other);
+    }
+}

@@ -1,0 +1,367 @@
+//! The chat's events as IRC lines: the welcome burst, one or more lines per
+//! [`Event`], and each refusal as its standard numeric.
+//!
+//! Every line is addressed to the client in the [`Ctx`] (a numeric starts
+//! with its nick) and stays within 512 bytes: text goes through
+//! [`super::text_lines`], which splits it at character boundaries, and
+//! single parameters such as a topic are cut to [`TOPIC_LEN`]. The other
+//! direction, IRC messages to chat commands, is [`super::map`].
+
+use super::map::{reply, Ctx, TOPIC_LEN};
+use super::numeric::{self, Numeric};
+use super::{line, text_lines, user_prefix};
+use crate::wire::command::Dialect as Mode;
+use crate::wire::event::{Event, Refusal};
+
+/// The burst after registration: `001`–`005` and the MOTD.
+pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
+    let info = ctx.info;
+    let nick = ctx.nick;
+    let welcome = format!("Welcome to the {} Network, {nick}", info.limits.network);
+    let host = format!(
+        "Your host is {}, running version {}",
+        info.name, info.version
+    );
+    let created = format!("This server was created {}", info.created);
+    let mut out = vec![
+        reply(ctx, &numeric::RPL_WELCOME, &[], &welcome),
+        reply(ctx, &numeric::RPL_YOURHOST, &[], &host),
+        reply(ctx, &numeric::RPL_CREATED, &[], &created),
+        // No user modes, channel modes n and t, as MODE answers.
+        reply(
+            ctx,
+            &numeric::RPL_MYINFO,
+            &[&info.name, &info.version, "o", "nt"],
+            "",
+        ),
+    ];
+    let tokens = numeric::isupport_tokens(&info.limits);
+    out.extend(numeric::isupport_lines(&info.name, nick, &tokens));
+    let start = format!("- {} Message of the day - ", info.name);
+    out.push(reply(ctx, &numeric::RPL_MOTDSTART, &[], &start));
+    for motd_line in info.motd.lines() {
+        let motd_line = crate::chat::sanitize::clean(motd_line);
+        // A 512-byte budget: long settings lines are split, not cut.
+        let overhead = info.name.len() + nick.len() + 16;
+        for piece in super::split_text(&motd_line, super::MAX_LINE_BYTES.saturating_sub(overhead)) {
+            out.push(reply(ctx, &numeric::RPL_MOTD, &[], &format!("- {piece}")));
+        }
+    }
+    out.push(reply(
+        ctx,
+        &numeric::RPL_ENDOFMOTD,
+        &[],
+        numeric::RPL_ENDOFMOTD.text,
+    ));
+    out
+}
+
+/// The IRC lines for one chat event, for the client in `ctx`.
+pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
+    let me = user_prefix(ctx.nick);
+    let server = ctx.info.name.as_str();
+    let notice = |text: &str| text_lines(server, "NOTICE", ctx.nick, text, false);
+    match event {
+        // IRC clients get the welcome burst instead of the greeting.
+        Event::Greeting { .. } | Event::PasswordAccepted | Event::Sent { .. } => Vec::new(),
+        Event::Welcome { .. } => welcome_lines(ctx),
+        Event::Renamed { old, new } | Event::NickChanged { old, new } => {
+            vec![line(&user_prefix(old), "NICK", &[new])]
+        }
+        Event::Joined { room, members } => {
+            let mut out = vec![line(&me, "JOIN", &[room])];
+            let mut everyone = members.clone();
+            // The state lists the joiner too (marked `@` if operator).
+            if !everyone
+                .iter()
+                .any(|m| m.trim_start_matches('@') == ctx.nick)
+            {
+                everyone.push(ctx.nick.to_string());
+            }
+            out.extend(names_lines(ctx, room, &everyone));
+            out
+        }
+        Event::TopicIs {
+            room,
+            topic: Some(topic),
+            set,
+        } => {
+            let mut out = vec![reply(ctx, &numeric::RPL_TOPIC, &[room], fit(topic))];
+            if let Some((by, at_ms)) = set {
+                let at = (at_ms / 1000).to_string();
+                out.push(reply(ctx, &numeric::RPL_TOPICWHOTIME, &[room, by, &at], ""));
+            }
+            out
+        }
+        Event::TopicIs {
+            room, topic: None, ..
+        } => {
+            vec![reply(
+                ctx,
+                &numeric::RPL_NOTOPIC,
+                &[room],
+                numeric::RPL_NOTOPIC.text,
+            )]
+        }
+        Event::Recent { room, records } => {
+            let mut out = text_lines(server, "NOTICE", room, "*** Recent messages:", false);
+            for record in records {
+                let time = crate::timestamp::clock(record.time_ms);
+                let clock = time.get(..5).unwrap_or(&time);
+                let text = match record.kind {
+                    crate::history::RecordKind::Action => {
+                        format!("[{clock}] * {} {}", record.sender, record.text)
+                    }
+                    _ => format!("[{clock}] <{}> {}", record.sender, record.text),
+                };
+                out.extend(text_lines(server, "NOTICE", room, &text, false));
+            }
+            out.extend(text_lines(
+                server,
+                "NOTICE",
+                room,
+                "*** End of recent messages",
+                false,
+            ));
+            out
+        }
+        Event::Left { room } => vec![line(&me, "PART", &[room])],
+        Event::UserList { room, users } => {
+            let room = room.as_deref().unwrap_or("*");
+            if ctx.answering == "WHO" {
+                who_lines(ctx, room, users)
+            } else {
+                names_lines(ctx, room, users)
+            }
+        }
+        Event::RoomList(rooms) => {
+            let mut out = vec![reply(
+                ctx,
+                &numeric::RPL_LISTSTART,
+                &["Channel"],
+                "Users  Name",
+            )];
+            for (room, members) in rooms {
+                let count = members.to_string();
+                out.push(reply(ctx, &numeric::RPL_LIST, &[room, &count], ""));
+            }
+            out.push(reply(
+                ctx,
+                &numeric::RPL_LISTEND,
+                &[],
+                numeric::RPL_LISTEND.text,
+            ));
+            out
+        }
+        Event::Help { .. } => notice(
+            "Commands: /join #room, /part, /msg nick text, /me, /names, /topic, /list, \
+             /quit; teachers: /oper name password, /kick, /quote MUTE|UNMUTE nick, \
+             /quote ANNOUNCE text",
+        ),
+        Event::Goodbye => vec![super::error_line("Closing link (Quit)")],
+        Event::Operator => vec![reply(
+            ctx,
+            &numeric::RPL_YOUREOPER,
+            &[],
+            numeric::RPL_YOUREOPER.text,
+        )],
+        Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
+        Event::Refused(refusal) => refusal_lines(refusal, ctx),
+        Event::WhoIs {
+            user,
+            room,
+            operator,
+            away,
+        } => {
+            let host = super::USER_HOST;
+            let mut out = vec![
+                reply(ctx, &numeric::RPL_WHOISUSER, &[user, user, host, "*"], user),
+                reply(ctx, &numeric::RPL_WHOISSERVER, &[user, server], "chatroom"),
+            ];
+            if let Some(room) = room {
+                let shown = if *operator {
+                    format!("@{room}")
+                } else {
+                    room.clone()
+                };
+                out.push(reply(ctx, &numeric::RPL_WHOISCHANNELS, &[user], &shown));
+            }
+            if *operator {
+                let text = numeric::RPL_WHOISOPERATOR.text;
+                out.push(reply(ctx, &numeric::RPL_WHOISOPERATOR, &[user], text));
+            }
+            if let Some(away) = away {
+                out.push(reply(ctx, &numeric::RPL_AWAY, &[user], fit(away)));
+            }
+            let end = numeric::RPL_ENDOFWHOIS.text;
+            out.push(reply(ctx, &numeric::RPL_ENDOFWHOIS, &[user], end));
+            out
+        }
+        Event::AwaySet(true) => {
+            let text = numeric::RPL_NOWAWAY.text;
+            vec![reply(ctx, &numeric::RPL_NOWAWAY, &[], text)]
+        }
+        Event::AwaySet(false) => {
+            let text = numeric::RPL_UNAWAY.text;
+            vec![reply(ctx, &numeric::RPL_UNAWAY, &[], text)]
+        }
+        Event::IsAway { user, text } => {
+            vec![reply(ctx, &numeric::RPL_AWAY, &[user], fit(text))]
+        }
+        Event::RoomMessage { room, from, text } => {
+            text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
+        }
+        Event::Private { from, text } => {
+            text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, text, false)
+        }
+        Event::UserJoined { room, user } => vec![line(&user_prefix(user), "JOIN", &[room])],
+        Event::UserLeft {
+            room,
+            user,
+            quit: None,
+        } => vec![line(&user_prefix(user), "PART", &[room])],
+        Event::UserLeft {
+            user,
+            quit: Some(reason),
+            ..
+        } => vec![line(&user_prefix(user), "QUIT", &[fit(reason)])],
+        Event::Action { room, user, text } => {
+            text_lines(&user_prefix(user), "PRIVMSG", room, text, true)
+        }
+        Event::TopicSet { room, by, text } => {
+            vec![line(&user_prefix(by), "TOPIC", &[room, fit(text)])]
+        }
+        Event::Kicked {
+            room,
+            user,
+            by,
+            reason,
+        } => {
+            let reason = reason.as_deref().unwrap_or(by);
+            vec![line(&user_prefix(by), "KICK", &[room, user, fit(reason)])]
+        }
+        Event::YouWereKicked { by, reason } => {
+            let reason = reason.as_deref().unwrap_or("no reason given");
+            let mut out = notice(&format!("You were kicked by {by}: {reason}"));
+            out.push(super::error_line(&format!("Kicked by {by}: {reason}")));
+            out
+        }
+        Event::YouWereMuted { by, muted: true } => notice(&format!(
+            "{by} muted you: your messages reach nobody (private messages to operators still work)"
+        )),
+        Event::YouWereMuted { by, muted: false } => {
+            notice(&format!("{by} unmuted you: you can talk again"))
+        }
+        Event::Announcement(text) => notice(&format!("[announcement] {text}")),
+        Event::ShuttingDown => vec![super::error_line("Server shutting down")],
+    }
+}
+
+/// A topic, kick reason or away message as one IRC parameter: at most
+/// [`TOPIC_LEN`] bytes (cut at a character boundary), so that its line stays
+/// within 512 bytes whatever the other dialects allowed.
+fn fit(text: &str) -> &str {
+    super::split_text(text, TOPIC_LEN)
+        .into_iter()
+        .next()
+        .unwrap_or("")
+}
+
+/// `353` and `366`; the names are split over several `353`s if need be.
+fn names_lines(ctx: &Ctx, room: &str, users: &[String]) -> Vec<String> {
+    let names = users.join(" ");
+    let overhead = ctx.info.name.len() + ctx.nick.len() + room.len() + 16;
+    let mut out: Vec<String> =
+        super::split_text(&names, super::MAX_LINE_BYTES.saturating_sub(overhead))
+            .into_iter()
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| reply(ctx, &numeric::RPL_NAMREPLY, &["=", room], piece))
+            .collect();
+    let end = numeric::RPL_ENDOFNAMES.text;
+    out.push(reply(ctx, &numeric::RPL_ENDOFNAMES, &[room], end));
+    out
+}
+
+/// `352` per user and `315`.
+fn who_lines(ctx: &Ctx, room: &str, users: &[String]) -> Vec<String> {
+    let host = super::USER_HOST;
+    let server = ctx.info.name.as_str();
+    let mut out: Vec<String> = users
+        .iter()
+        .map(|user| {
+            // An operator comes marked `@teacher` (see `PREFIX`): here the
+            // mark goes in the flags, `H@`.
+            let (flags, user) = match user.strip_prefix('@') {
+                Some(user) => ("H@", user),
+                None => ("H", user.as_str()),
+            };
+            let real = format!("0 {user}");
+            reply(
+                ctx,
+                &numeric::RPL_WHOREPLY,
+                &[room, user, host, server, user, flags],
+                &real,
+            )
+        })
+        .collect();
+    let end = numeric::RPL_ENDOFWHO.text;
+    out.push(reply(ctx, &numeric::RPL_ENDOFWHO, &[room], end));
+    out
+}
+
+/// A refusal as the standard numeric, or a NOTICE where IRC has none.
+pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
+    let target = if ctx.target.is_empty() {
+        "*"
+    } else {
+        ctx.target
+    };
+    let std = |numeric: &Numeric, params: &[&str]| vec![reply(ctx, numeric, params, numeric.text)];
+    let notice = |text: String| text_lines(&ctx.info.name, "NOTICE", ctx.nick, &text, false);
+    match refusal {
+        Refusal::UsernameTaken => std(&numeric::ERR_NICKNAMEINUSE, &[target]),
+        Refusal::InvalidUsername(_) => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
+        Refusal::InvalidRoom => std(&numeric::ERR_NOSUCHCHANNEL, &[target]),
+        Refusal::ChooseNameFirst | Refusal::PasswordRequired => {
+            std(&numeric::ERR_NOTREGISTERED, &[])
+        }
+        Refusal::AlreadyIn(_) => Vec::new(), // IRC ignores joining your own channel
+        Refusal::NotInRoom => std(&numeric::ERR_NOTONCHANNEL, &[target]),
+        Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
+        Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
+        Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
+        Refusal::Usage(usage) => {
+            let verb = usage.protocol.split(' ').next().unwrap_or(usage.protocol);
+            std(&numeric::ERR_NEEDMOREPARAMS, &[verb])
+        }
+        Refusal::LineTooLong(_) => std(&numeric::ERR_INPUTTOOLONG, &[]),
+        Refusal::WrongPassword => std(&numeric::ERR_PASSWDMISMATCH, &[]),
+        Refusal::NotOperator if ctx.answering == "KICK" || ctx.answering == "TOPIC" => std(
+            &numeric::ERR_CHANOPRIVSNEEDED,
+            &[ctx.room.unwrap_or(target)],
+        ),
+        Refusal::NotOperator => std(&numeric::ERR_NOPRIVILEGES, &[]),
+        Refusal::Muted => std(
+            &numeric::ERR_CANNOTSENDTOCHAN,
+            &[ctx.room.unwrap_or(target)],
+        ),
+        Refusal::ServerFull
+        | Refusal::RegistrationTimeout
+        | Refusal::TooManyFromAddress
+        | Refusal::TooManyUnregisteredFromAddress(_)
+        | Refusal::ConnectingTooFast(_)
+        | Refusal::IdleTimeout(_)
+        | Refusal::Banned(_) => {
+            let text = crate::wire::render::refusal_text(refusal, Mode::Protocol);
+            vec![super::error_line(&text)]
+        }
+        // Flood control and the rest: a NOTICE, never silence.
+        Refusal::NotUtf8
+        | Refusal::SlowDown(_)
+        | Refusal::LinesDropped(..)
+        | Refusal::CouldNotStore
+        | Refusal::TooManyGuesses(_) => {
+            notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
+        }
+    }
+}

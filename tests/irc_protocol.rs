@@ -1,0 +1,473 @@
+//! The IRC dialect over real TCP against `step4_server`: registration and
+//! its edge cases, each command and numeric, the 512-byte rule, and IRC
+//! users meeting users of the other dialects in the same rooms.
+
+mod common;
+
+use common::{Client, Server};
+use std::process::Command;
+
+const SERVER: &str = "chatroom.local";
+
+/// `step4_server` with a door password and an operator password (and a
+/// burst allowance that fits a long test's script).
+fn locked_server() -> Server {
+    Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .args(["--rate-burst", "100"])
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_PASSWORD", "door-Secret-42")
+            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+    )
+}
+
+/// An IRC client registered as `nick`, the welcome burst read.
+fn irc(server: &Server, nick: &str) -> Client {
+    let mut client = server.connect();
+    client.send(&format!("NICK {nick}"));
+    client.send(&format!("USER {nick} 0 * :{nick} Test"));
+    let burst = client.expect(&format!(":{SERVER} 376 {nick} :End of /MOTD command."));
+    assert_eq!(
+        burst[0],
+        format!(":{SERVER} 001 {nick} :Welcome to the chatroom Network, {nick}")
+    );
+    client
+}
+
+/// `irc` joined to `room`, the join's lines read up to `366`.
+fn irc_in(server: &Server, nick: &str, room: &str) -> Client {
+    let mut client = irc(server, nick);
+    client.send(&format!("JOIN {room}"));
+    client.read_until(|line| line.contains(" 366 "));
+    client
+}
+
+#[test]
+fn nick_before_or_after_user_registers_with_the_welcome_burst_and_no_greeting() {
+    let server = Server::start_chat(&[]);
+    let mut first = server.connect();
+    first.send("USER bob 0 * :Bob B");
+    first.send("NICK bob");
+    let burst = first.expect(":chatroom.local 376 bob :End of /MOTD command.");
+    assert!(
+        burst
+            .iter()
+            .all(|line| line.starts_with(":chatroom.local ")),
+        "only IRC lines, no greeting: {burst:#?}"
+    );
+    let codes: Vec<&str> = burst
+        .iter()
+        .map(|line| line.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(codes, ["001", "002", "003", "004", "005", "375", "372"]);
+    assert!(burst[4].contains("CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN=20"));
+    assert!(burst[4].contains("PREFIX=(o)@ NETWORK=chatroom"));
+    assert_eq!(burst[6], ":chatroom.local 372 bob :- Welcome to chatroom!");
+    drop(irc(&server, "alice")); // NICK then USER
+}
+
+#[test]
+fn cap_negotiation_holds_registration_until_cap_end() {
+    let server = Server::start_chat(&[]);
+    let mut client = server.connect();
+    client.send("CAP LS 302");
+    client.expect_next(":chatroom.local CAP * LS :");
+    client.send("NICK alice");
+    client.send("USER alice 0 * :Alice");
+    client.send("CAP REQ :sasl");
+    client.expect_next(":chatroom.local CAP alice NAK sasl");
+    client.send("PING :still-negotiating");
+    client.expect_next(":chatroom.local PONG chatroom.local still-negotiating");
+    client.send("CAP END");
+    client.expect_next(":chatroom.local 001 alice :Welcome to the chatroom Network, alice");
+}
+
+#[test]
+fn a_nick_in_use_during_registration_gets_433_then_a_new_nick_works() {
+    let server = Server::start_chat(&[]);
+    let _bob = server.login("Bob"); // a protocol user holds the name
+    let mut client = server.connect();
+    client.send("NICK bob");
+    client.expect_next(":chatroom.local 433 * bob :Nickname is already in use");
+    client.send("USER bob 0 * :Bob");
+    client.send("NICK bob_");
+    client.expect_next(":chatroom.local 001 bob_ :Welcome to the chatroom Network, bob_");
+    // And the other way: an IRC nick is taken for the other dialects too.
+    let mut chat = server.connect();
+    chat.send("USERNAME BOB_");
+    chat.expect("ERROR Username taken");
+}
+
+#[test]
+fn registration_mistakes_get_their_numerics() {
+    let server = Server::start_chat(&[]);
+    let mut client = server.connect();
+    client.send("NICK");
+    client.expect_next(":chatroom.local 431 * :No nickname given");
+    client.send("NICK 9lives");
+    client.expect_next(":chatroom.local 432 * 9lives :Erroneus nickname");
+    client.send("JOIN #general");
+    client.expect_next(":chatroom.local 451 * :You have not registered");
+    client.send("USER x");
+    client.expect_next(":chatroom.local 461 * USER :Not enough parameters");
+    client.send("NICK alice");
+    client.send("USER alice 0 * :Alice");
+    client.expect(":chatroom.local 376 alice :End of /MOTD command.");
+    client.send("USER alice 0 * :Again");
+    client.expect_next(":chatroom.local 462 alice :You may not reregister");
+}
+
+#[test]
+fn the_door_password_is_checked_with_464_and_a_right_one_registers() {
+    let server = locked_server();
+    let mut wrong = server.connect();
+    wrong.send("PASS nope");
+    wrong.send("NICK alice");
+    wrong.send("USER alice 0 * :Alice");
+    assert_eq!(
+        wrong.read_to_close(),
+        [
+            ":chatroom.local 464 alice :Password incorrect",
+            "ERROR :Closing link"
+        ]
+    );
+    let mut right = server.connect();
+    right.send("PASS door-Secret-42");
+    right.send("NICK alice");
+    right.send("USER alice 0 * :Alice");
+    right.expect_next(":chatroom.local 001 alice :Welcome to the chatroom Network, alice");
+}
+
+#[test]
+fn an_nc_user_and_an_irc_user_talk_both_ways() {
+    let server = Server::start_chat(&[]);
+    let mut bob = server.nick("bob"); // chat mode joins #general
+    bob.expect("*** You joined #general. Nobody else is here yet.");
+    let mut alice = irc(&server, "alice");
+    alice.send("JOIN #general");
+    alice.expect_lines(&[
+        ":alice!alice@chatroom JOIN #general",
+        ":chatroom.local 353 alice = #general :bob alice",
+        ":chatroom.local 366 alice #general :End of /NAMES list",
+    ]);
+    bob.expect("* alice joined #general");
+    bob.send("hello");
+    alice.expect_next(":bob!bob@chatroom PRIVMSG #general :hello");
+    alice.send("PRIVMSG #general :hi bob");
+    bob.expect_next("alice: hi bob");
+    alice.send("PRIVMSG #general :\x01ACTION waves\x01");
+    bob.expect_next("alice *waves*");
+    bob.send("/me bows");
+    alice.expect_next(":bob!bob@chatroom PRIVMSG #general :\x01ACTION bows\x01");
+    alice.send("PRIVMSG bob :psst");
+    bob.expect_next("[private] alice: psst");
+    bob.send("/msg alice back at you");
+    alice.expect_next(":bob!bob@chatroom PRIVMSG alice :back at you");
+    // A program sees the IRC user's lines in protocol form.
+    let mut prog = server.login("prog");
+    prog.send("JOIN #general");
+    prog.expect("OK Joined #general (2 users)");
+    alice.expect_next(":prog!prog@chatroom JOIN #general");
+    alice.send("NOTICE #general :from irc");
+    prog.expect("ROOM #general alice from irc");
+    alice.send("QUIT :bye now");
+    alice.expect_next("ERROR :Closing link (Quit)");
+    bob.expect("* alice left #general");
+}
+
+#[test]
+fn a_long_message_from_nc_is_split_into_lines_of_at_most_512_bytes() {
+    let server = Server::start_chat(&["--max-line-bytes", "4096"]);
+    let mut alice = irc_in(&server, "alice", "#general");
+    let mut bob = server.nick("bob");
+    alice.expect(":bob!bob@chatroom JOIN #general");
+    // Every width of character straddles some cut: 1 to 4 bytes.
+    let text: String = "aé€🎉".repeat(150); // 1,500 bytes, no spaces
+    bob.send(&text);
+    let prefix = ":bob!bob@chatroom PRIVMSG #general :";
+    let mut joined = String::new();
+    while joined.len() < text.len() {
+        let line = alice.line();
+        assert!(line.len() + 2 <= 512, "{} bytes", line.len() + 2);
+        let Some(piece) = line.strip_prefix(prefix) else {
+            panic!("not a piece of the message: {line:?}");
+        };
+        joined.push_str(piece);
+    }
+    assert_eq!(joined, text, "split at character boundaries, nothing lost");
+}
+
+#[test]
+fn names_topic_list_who_whois_mode_away_and_part() {
+    let server = locked_server();
+    let mut teacher = server.connect();
+    teacher.send("PASS door-Secret-42");
+    teacher.send("NICK ms_t");
+    teacher.send("USER t 0 * :Teacher");
+    teacher.expect(":chatroom.local 376 ms_t :End of /MOTD command.");
+    teacher.send("JOIN #general");
+    teacher.expect(":chatroom.local 366 ms_t #general :End of /NAMES list");
+    teacher.send("TOPIC #general");
+    teacher.expect_next(":chatroom.local 331 ms_t #general :No topic is set");
+    teacher.send("TOPIC #general :Week 3");
+    teacher.expect_next(":chatroom.local 482 ms_t #general :You're not channel operator");
+    teacher.send("OPER ms_t admin-Secret-77");
+    teacher.expect_next(":chatroom.local 381 ms_t :You are now an IRC operator");
+    teacher.send("TOPIC #general :Week 3: sockets");
+    teacher.expect_next(":ms_t!ms_t@chatroom TOPIC #general :Week 3: sockets");
+    teacher.send("TOPIC #general");
+    teacher.expect_next(":chatroom.local 332 ms_t #general :Week 3: sockets");
+    let who_time = teacher.line();
+    assert!(
+        who_time.starts_with(":chatroom.local 333 ms_t #general ms_t 1"),
+        "{who_time}"
+    );
+    teacher.send("NAMES #general");
+    teacher.expect_lines(&[
+        ":chatroom.local 353 ms_t = #general @ms_t",
+        ":chatroom.local 366 ms_t #general :End of /NAMES list",
+    ]);
+    teacher.send("LIST");
+    teacher.expect_lines(&[
+        ":chatroom.local 321 ms_t Channel :Users  Name",
+        ":chatroom.local 322 ms_t #general 1",
+        ":chatroom.local 323 ms_t :End of /LIST",
+    ]);
+    teacher.send("WHO #general");
+    teacher.expect_lines(&[
+        ":chatroom.local 352 ms_t #general ms_t chatroom chatroom.local ms_t H@ :0 ms_t",
+        ":chatroom.local 315 ms_t #general :End of WHO list",
+    ]);
+    teacher.send("MODE #general");
+    teacher.expect_next(":chatroom.local 324 ms_t #general +nt");
+    teacher.send("MODE ms_t +i");
+    teacher.expect_next(":chatroom.local 221 ms_t +");
+    teacher.send("MODE #general +k key");
+    teacher.expect_next(":chatroom.local 482 ms_t #general :You're not channel operator");
+    teacher.send("AWAY :marking");
+    teacher.expect_next(":chatroom.local 306 ms_t :You have been marked as being away");
+    teacher.send("WHOIS ms_t");
+    teacher.expect_lines(&[
+        ":chatroom.local 311 ms_t ms_t ms_t chatroom * ms_t",
+        ":chatroom.local 312 ms_t ms_t chatroom.local chatroom",
+        ":chatroom.local 319 ms_t ms_t @#general",
+        ":chatroom.local 313 ms_t ms_t :is an IRC operator",
+        ":chatroom.local 301 ms_t ms_t marking",
+        ":chatroom.local 318 ms_t ms_t :End of /WHOIS list",
+    ]);
+    teacher.send("AWAY");
+    teacher.expect_next(":chatroom.local 305 ms_t :You are no longer marked as being away");
+    teacher.send("WHOIS nobody");
+    teacher.expect_next(":chatroom.local 401 ms_t nobody :No such nick/channel");
+    teacher.send("JOIN #lab");
+    teacher.expect_lines(&[
+        ":ms_t!ms_t@chatroom PART #general",
+        ":ms_t!ms_t@chatroom JOIN #lab",
+    ]);
+    teacher.expect(":chatroom.local 366 ms_t #lab :End of /NAMES list");
+    teacher.send("PART #general");
+    teacher.expect_next(":chatroom.local 442 ms_t #general :You're not on that channel");
+    teacher.send("PART #lab");
+    teacher.expect_next(":ms_t!ms_t@chatroom PART #lab");
+    teacher.send("JOIN bad");
+    teacher.expect_next(":chatroom.local 403 ms_t bad :No such channel");
+    teacher.send("JOIN #no!");
+    teacher.expect_next(":chatroom.local 403 ms_t #no! :No such channel");
+}
+
+#[test]
+fn error_numerics_for_commands() {
+    let server = Server::start_chat(&[]);
+    let mut alice = irc(&server, "alice");
+    alice.send("PRIVMSG #general :hi");
+    alice.expect_next(":chatroom.local 404 alice #general :Cannot send to channel");
+    alice.send("PRIVMSG");
+    alice.expect_next(":chatroom.local 411 alice :No recipient given (PRIVMSG)");
+    alice.send("PRIVMSG bob");
+    alice.expect_next(":chatroom.local 412 alice :No text to send");
+    alice.send("PRIVMSG bob :hi");
+    alice.expect_next(":chatroom.local 401 alice bob :No such nick/channel");
+    alice.send("DANCE");
+    alice.expect_next(":chatroom.local 421 alice DANCE :Unknown command");
+    alice.send("JOIN");
+    alice.expect_next(":chatroom.local 461 alice JOIN :Not enough parameters");
+    alice.send("NICK");
+    alice.expect_next(":chatroom.local 431 alice :No nickname given");
+    alice.send("JOIN #general");
+    alice.expect(":chatroom.local 366 alice #general :End of /NAMES list");
+    alice.send("KICK #general bob");
+    alice.expect_next(":chatroom.local 482 alice #general :You're not channel operator");
+    alice.send("MUTE bob");
+    alice.expect_next(":chatroom.local 481 alice :Permission Denied- You're not an IRC operator");
+    alice.send("PING :abc");
+    alice.expect_next(":chatroom.local PONG chatroom.local abc");
+    alice.send("NICK alice2");
+    alice.expect_next(":alice!alice@chatroom NICK alice2");
+}
+
+#[test]
+fn flood_control_answers_an_irc_client_with_a_notice() {
+    let server = Server::start_chat(&["--rate-per-sec", "1", "--rate-burst", "3"]);
+    let mut alice = irc(&server, "alice");
+    for _ in 0..5 {
+        alice.send("PING :x");
+    }
+    alice.expect(":chatroom.local NOTICE alice :Slow down (max 1 lines/s)");
+}
+
+#[test]
+fn the_teacher_kicks_mutes_and_announces_from_irc() {
+    let server = locked_server();
+    let mut teacher = server.connect();
+    teacher.send("PASS door-Secret-42");
+    teacher.send("NICK ms_t");
+    teacher.send("USER t 0 * :Teacher");
+    teacher.expect(":chatroom.local 376 ms_t :End of /MOTD command.");
+    teacher.send("OPER x admin-Secret-77");
+    teacher.expect_next(":chatroom.local 381 ms_t :You are now an IRC operator");
+    teacher.send("JOIN #general");
+    teacher.expect(":chatroom.local 366 ms_t #general :End of /NAMES list");
+    let mut bob = server.connect();
+    bob.send("PASS door-Secret-42");
+    bob.send("USERNAME bob");
+    bob.expect("OK Welcome, bob!");
+    bob.send("JOIN #general");
+    bob.expect("OK Joined #general (1 users)");
+    teacher.expect_next(":bob!bob@chatroom JOIN #general");
+    teacher.send("MUTE bob");
+    teacher.expect_next(":chatroom.local NOTICE ms_t :Muted bob");
+    bob.expect("NOTICE You were muted by ms_t");
+    teacher.send("ANNOUNCE Break until 10:15");
+    teacher.expect_next(":chatroom.local NOTICE ms_t :[announcement] Break until 10:15");
+    bob.expect("NOTICE [announcement] Break until 10:15");
+    teacher.send("KICK #general bob :enough");
+    teacher.expect_next(":ms_t!ms_t@chatroom KICK #general bob enough");
+    teacher.expect_next(":chatroom.local NOTICE ms_t :Kicked bob");
+    bob.expect("NOTICE You were kicked by ms_t: enough");
+}
+
+#[test]
+fn history_replays_to_irc_as_timed_notices_between_two_fences() {
+    let dir = common::TempDir::new("irc-history");
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--data-dir"])
+            .arg(dir.path())
+            .current_dir(std::env::temp_dir()),
+    );
+    let mut bob = server.nick("bob");
+    bob.expect("*** You joined #general. Nobody else is here yet.");
+    bob.send("has anyone done exercise 3?");
+    bob.send("/users"); // its answer means the message is stored
+    bob.expect("*** In #general: bob");
+    let mut alice = irc(&server, "alice");
+    alice.send("JOIN #general");
+    alice.expect(":chatroom.local 366 alice #general :End of /NAMES list");
+    alice.expect_next(":chatroom.local NOTICE #general :*** Recent messages:");
+    let first = alice.line();
+    assert!(
+        first.starts_with(":chatroom.local NOTICE #general :[")
+            && first.ends_with("] <bob> has anyone done exercise 3?"),
+        "{first}"
+    );
+    // Actions are stored but, as for everyone, not replayed.
+    alice.expect_next(":chatroom.local NOTICE #general :*** End of recent messages");
+}
+
+#[test]
+fn the_registration_timeout_applies_to_irc_clients_too() {
+    let server = Server::start_chat(&["--register-timeout-secs", "1"]);
+    let mut client = server.connect();
+    client.send("NICK slow");
+    assert_eq!(client.read_to_close(), ["ERROR :Registration timeout"]);
+}
+
+#[test]
+fn a_long_topic_from_another_dialect_still_fits_an_irc_line() {
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .args(["--max-line-bytes", "4096"])
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+    );
+    let mut alice = irc_in(&server, "alice", "#general");
+    let mut prog = server.login("prog");
+    prog.send("OPER admin-Secret-77");
+    prog.expect("OK You are an operator");
+    prog.send("JOIN #general");
+    prog.expect("OK Joined #general (1 users)");
+    prog.send(&format!("TOPIC {}", "é".repeat(1000)));
+    let line = alice.read_until(|line| line.contains(" TOPIC ")).len();
+    assert_eq!(line, 1, "only prog's JOIN came before the topic");
+    alice.send("TOPIC #general");
+    let reply = alice.line();
+    assert!(
+        reply.starts_with(":chatroom.local 332 alice #general é"),
+        "{reply}"
+    );
+    assert!(reply.len() + 2 <= 512, "{} bytes", reply.len() + 2);
+}
+
+#[test]
+fn a_first_pass_line_waits_for_the_next_to_pick_the_dialect() {
+    let server = locked_server();
+    // PASS then USERNAME: the chat's protocol mode, greeting first.
+    let mut prog = server.connect();
+    prog.send("PASS door-Secret-42");
+    prog.send("USERNAME prog");
+    let before = prog.expect("OK Welcome, prog!");
+    assert_eq!(before[0], "NOTICE Welcome to chatroom!");
+    assert_eq!(
+        before.last().map(String::as_str),
+        Some("OK Password accepted")
+    );
+    // PASS and nothing more: after the greeting's wait, still the chat's PASS.
+    let mut slow = server.connect();
+    slow.send("PASS door-Secret-42");
+    let before = slow.expect("OK Password accepted");
+    assert_eq!(before[0], "NOTICE Welcome to chatroom!");
+    // PASS then NICK: IRC, and no greeting at all.
+    let mut irc = server.connect();
+    irc.send("PASS door-Secret-42");
+    irc.send("NICK alice");
+    irc.send("USER alice 0 * :Alice");
+    irc.expect_next(":chatroom.local 001 alice :Welcome to the chatroom Network, alice");
+}
+
+#[test]
+fn the_same_name_rules_hold_for_irc_nicks() {
+    let server = Server::start_chat(&[]);
+    let _alice = server.login("alice");
+    // A look-alike of someone online (capital I for l) is refused, and the
+    // handshake waits for another NICK.
+    let mut client = server.connect();
+    client.send("NICK aIice");
+    client.send("USER x 0 * :X");
+    client.expect_next(":chatroom.local 432 * aIice :Erroneus nickname");
+    client.send("NICK carol");
+    client.expect_next(":chatroom.local 001 carol :Welcome to the chatroom Network, carol");
+    client.expect(":chatroom.local 376 carol :End of /MOTD command.");
+    // Renaming onto a taken name, in any case, is 433.
+    client.send("NICK ALICE");
+    client.expect_next(":chatroom.local 433 carol ALICE :Nickname is already in use");
+}
+
+#[test]
+fn irc_users_see_others_quit_with_their_reason() {
+    let server = Server::start_chat(&[]);
+    let mut watcher = irc_in(&server, "watcher", "#general");
+    let mut alice = irc_in(&server, "alice", "#general");
+    watcher.expect(":alice!alice@chatroom JOIN #general");
+    alice.send("QUIT :off to lunch");
+    watcher.expect_next(":alice!alice@chatroom QUIT :off to lunch");
+    let bob = irc_in(&server, "bob", "#general");
+    watcher.expect(":bob!bob@chatroom JOIN #general");
+    drop(bob); // no QUIT: the connection just ends
+    watcher.expect_next(":bob!bob@chatroom QUIT Quit");
+    let mut carol = irc_in(&server, "carol", "#general");
+    watcher.expect(":carol!carol@chatroom JOIN #general");
+    carol.send("PART #general :later");
+    watcher.expect_next(":carol!carol@chatroom PART #general");
+}
