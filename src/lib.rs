@@ -14,8 +14,8 @@
 //!   browser gets, LAN addresses, the operator password.
 //! - [`wire`]: bytes → lines ([`wire::framing`]), lines → commands, and
 //!   events → the exact lines each dialect receives; the IRC dialect
-//!   ([`wire::irc`]) and the WebSocket framing (not wired into the server
-//!   yet). Pure code, tested with strings.
+//!   ([`wire::irc`]) and the browser's WebSocket framing
+//!   ([`wire::websocket`]). Pure code, tested with strings.
 //! - [`chat`]: the rules — users and rooms behind one lock, names and their
 //!   look-alikes, sanitising ([`chat::sanitize`]), flood control. No sockets,
 //!   no files: a connection is its outbox plus a way to hang up.
