@@ -92,12 +92,14 @@ pub struct Locked<'a> {
 impl std::ops::Deref for Locked<'_> {
     type Target = State;
     fn deref(&self) -> &State {
+        // ok: `guard` is only taken in `drop`, after the last deref.
         self.guard.as_deref().expect("the guard lives until drop")
     }
 }
 
 impl std::ops::DerefMut for Locked<'_> {
     fn deref_mut(&mut self) -> &mut State {
+        // ok: `guard` is only taken in `drop`, after the last deref.
         self.guard
             .as_deref_mut()
             .expect("the guard lives until drop")
