@@ -450,3 +450,37 @@ fn a_browser_that_stops_reading_is_cut_off_as_a_slow_client() {
     let cut = server.wait_log("send queue full");
     assert!(cut.contains("Disconnected slowpoke ("), "{cut}");
 }
+
+#[test]
+fn a_registered_websocket_is_closed_by_the_idle_timeout_and_pings_do_not_count() {
+    let server = Server::start_chat(&["--idle-timeout-secs", "2"]);
+    let mut socket = Socket::open(&server);
+    socket.send(Opcode::Text, b"USERNAME gina");
+    socket.expect("OK Welcome, gina!");
+    // Pings keep coming (each answered), but only text counts as activity:
+    // the idle clock runs from "USERNAME gina".
+    let started = std::time::Instant::now();
+    loop {
+        socket.send(Opcode::Ping, b"tick");
+        let frame = socket.frame();
+        if frame.opcode == 1 {
+            let text = String::from_utf8(frame.payload).expect("UTF-8");
+            assert_eq!(text, "ERROR Idle for 2 s: closing the connection");
+            break;
+        }
+        assert_eq!((frame.opcode, frame.payload), (10, b"tick".to_vec()));
+        assert!(started.elapsed() < TIMEOUT, "never closed for idling");
+        std::thread::sleep(std::time::Duration::from_millis(300)); // pacing only
+    }
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1500));
+    assert_eq!(socket.close_status(), 1000);
+    // A text message, on the other hand, keeps a browser in.
+    let mut busy = Socket::open(&server);
+    busy.send(Opcode::Text, b"USERNAME hugo");
+    busy.expect("OK Welcome, hugo!");
+    for _ in 0..6 {
+        std::thread::sleep(std::time::Duration::from_millis(500)); // pacing only
+        busy.send(Opcode::Text, b"ROOMS");
+        busy.expect("ROOMLIST");
+    }
+}

@@ -213,7 +213,11 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.send("TOPIC #general :Week 3");
     teacher.expect_next(":chatroom.local 482 ms_t #general :You're not channel operator");
     teacher.send("OPER ms_t admin-Secret-77");
-    teacher.expect_next(":chatroom.local 381 ms_t :You are now an IRC operator");
+    teacher.expect_lines(&[
+        ":chatroom.local 381 ms_t :You are now an IRC operator",
+        ":ms_t!ms_t@chatroom MODE ms_t +o",
+        ":chatroom.local MODE #general +o ms_t",
+    ]);
     teacher.send("TOPIC #general :Week 3: sockets");
     teacher.expect_next(":ms_t!ms_t@chatroom TOPIC #general :Week 3: sockets");
     teacher.send("TOPIC #general");
@@ -325,7 +329,10 @@ fn the_teacher_kicks_mutes_and_announces_from_irc() {
     teacher.send("USER t 0 * :Teacher");
     teacher.expect(":chatroom.local 376 ms_t :End of /MOTD command.");
     teacher.send("OPER x admin-Secret-77");
-    teacher.expect_next(":chatroom.local 381 ms_t :You are now an IRC operator");
+    teacher.expect_lines(&[
+        ":chatroom.local 381 ms_t :You are now an IRC operator",
+        ":ms_t!ms_t@chatroom MODE ms_t +o", // in no room: no channel MODE
+    ]);
     teacher.send("JOIN #general");
     teacher.expect(":chatroom.local 366 ms_t #general :End of /NAMES list");
     let mut bob = server.connect();
@@ -399,8 +406,16 @@ fn a_long_topic_from_another_dialect_still_fits_an_irc_line() {
     prog.send("JOIN #general");
     prog.expect("OK Joined #general (1 users)");
     prog.send(&format!("TOPIC {}", "é".repeat(1000)));
-    let line = alice.read_until(|line| line.contains(" TOPIC ")).len();
-    assert_eq!(line, 1, "only prog's JOIN came before the topic");
+    let before = alice.read_until(|line| line.contains(" TOPIC "));
+    assert_eq!(
+        before[..2],
+        [
+            ":prog!prog@chatroom JOIN #general",
+            ":chatroom.local MODE #general +o prog", // an operator joined
+        ],
+        "only prog's JOIN and MODE came before the topic"
+    );
+    assert_eq!(before.len(), 2);
     alice.send("TOPIC #general");
     let reply = alice.line();
     assert!(
@@ -470,4 +485,250 @@ fn irc_users_see_others_quit_with_their_reason() {
     watcher.expect(":carol!carol@chatroom JOIN #general");
     carol.send("PART #general :later");
     watcher.expect_next(":carol!carol@chatroom PART #general");
+}
+
+#[test]
+fn becoming_operator_is_told_with_mode_o_to_every_irc_member_and_shows_as_at() {
+    let server = locked_server();
+    let mut alice = server.connect();
+    alice.send("PASS door-Secret-42");
+    alice.send("NICK alice");
+    alice.send("USER alice 0 * :Alice");
+    alice.expect(":chatroom.local 376 alice :End of /MOTD command.");
+    alice.send("JOIN #general");
+    alice.expect(":chatroom.local 366 alice #general :End of /NAMES list");
+    let mut teacher = server.connect();
+    teacher.send("PASS door-Secret-42");
+    teacher.send("NICK ms_t");
+    teacher.send("USER t 0 * :Teacher");
+    teacher.expect(":chatroom.local 376 ms_t :End of /MOTD command.");
+    teacher.send("JOIN #general");
+    teacher.expect(":chatroom.local 366 ms_t #general :End of /NAMES list");
+    alice.expect_next(":ms_t!ms_t@chatroom JOIN #general");
+    let mut bob = server.connect(); // an nc user in the same room
+    bob.send("PASS door-Secret-42");
+    bob.send("/nick bob");
+    bob.expect("*** You joined #general. Here: alice, ms_t");
+    alice.expect_next(":bob!bob@chatroom JOIN #general");
+    teacher.expect_next(":bob!bob@chatroom JOIN #general");
+
+    teacher.send("OPER ms_t admin-Secret-77");
+    teacher.expect_lines(&[
+        ":chatroom.local 381 ms_t :You are now an IRC operator",
+        ":ms_t!ms_t@chatroom MODE ms_t +o",
+        ":chatroom.local MODE #general +o ms_t",
+    ]);
+    alice.expect_next(":chatroom.local MODE #general +o ms_t");
+    // The nc user is told nothing in IRC's terms.
+    bob.send("/users");
+    bob.expect_next("*** In #general: alice, bob, ms_t");
+
+    alice.send("NAMES #general");
+    alice.expect_lines(&[
+        ":chatroom.local 353 alice = #general :alice bob @ms_t",
+        ":chatroom.local 366 alice #general :End of /NAMES list",
+    ]);
+    alice.send("WHO #general");
+    alice.expect_lines(&[
+        ":chatroom.local 352 alice #general alice chatroom chatroom.local alice H :0 alice",
+        ":chatroom.local 352 alice #general bob chatroom chatroom.local bob H :0 bob",
+        ":chatroom.local 352 alice #general ms_t chatroom chatroom.local ms_t H@ :0 ms_t",
+        ":chatroom.local 315 alice #general :End of WHO list",
+    ]);
+    alice.send("WHOIS ms_t");
+    alice.expect(":chatroom.local 313 alice ms_t :is an IRC operator");
+    alice.expect_next(":chatroom.local 318 alice ms_t :End of /WHOIS list");
+
+    // An operator arriving in a room is announced the same way; its own
+    // name list already shows the `@`.
+    teacher.send("JOIN #lab");
+    teacher.expect_lines(&[
+        ":ms_t!ms_t@chatroom PART #general",
+        ":ms_t!ms_t@chatroom JOIN #lab",
+        ":chatroom.local 353 ms_t = #lab @ms_t",
+        ":chatroom.local 366 ms_t #lab :End of /NAMES list",
+    ]);
+    alice.expect_next(":ms_t!ms_t@chatroom PART #general");
+    alice.send("JOIN #lab");
+    alice.expect_lines(&[
+        ":alice!alice@chatroom PART #general",
+        ":alice!alice@chatroom JOIN #lab",
+        ":chatroom.local 353 alice = #lab :@ms_t alice",
+        ":chatroom.local 366 alice #lab :End of /NAMES list",
+    ]);
+    teacher.expect_next(":alice!alice@chatroom JOIN #lab");
+    // An nc teacher who becomes operator is shown to IRC members too.
+    bob.send("/join #lab");
+    bob.expect("*** You joined #lab. Here: ms_t, alice");
+    alice.expect_next(":bob!bob@chatroom JOIN #lab");
+    bob.send("/op admin-Secret-77");
+    bob.expect("*** You are an operator now. /help lists your commands.");
+    alice.expect_next(":chatroom.local MODE #lab +o bob");
+    teacher.expect(":chatroom.local MODE #lab +o bob");
+}
+
+#[test]
+fn private_actions_are_actions_in_every_dialect() {
+    let server = Server::start_chat(&[]);
+    let mut bob = server.nick("bob");
+    bob.expect("*** You joined #general. Nobody else is here yet.");
+    let mut alice = irc(&server, "alice");
+    let mut prog = server.login("prog");
+    // irssi's /me in a private window: a CTCP ACTION to a nick.
+    alice.send("PRIVMSG bob :\x01ACTION waves\x01");
+    bob.expect_next("[private] alice *waves*");
+    alice.send("PRIVMSG prog :\x01ACTION nods\x01");
+    prog.expect_next("PRIVMSG alice /me nods");
+    // From nc (and from a program), `/me ` in a private message.
+    bob.send("/msg alice /me bows");
+    bob.expect_next("[private to alice] *bows*");
+    alice.expect_next(":bob!bob@chatroom PRIVMSG alice :\x01ACTION bows\x01");
+    prog.send("PRIVMSG alice /me beeps");
+    prog.expect_next("OK Sent");
+    alice.expect_next(":prog!prog@chatroom PRIVMSG alice :\x01ACTION beeps\x01");
+    // Between two IRC users it stays a CTCP ACTION.
+    let mut carol = irc(&server, "carol");
+    alice.send("PRIVMSG carol :\x01ACTION smiles\x01");
+    carol.expect_next(":alice!alice@chatroom PRIVMSG carol :\x01ACTION smiles\x01");
+}
+
+#[test]
+fn ctcp_is_relayed_between_irc_users_and_answered_for_the_others() {
+    let server = Server::start_chat(&[]);
+    let version = env!("CARGO_PKG_VERSION");
+    let mut alice = irc(&server, "alice");
+    let mut carol = irc(&server, "carol");
+    let mut bob = server.nick("bob");
+    bob.expect("*** You joined #general. Nobody else is here yet.");
+    let mut prog = server.login("prog");
+
+    // To the server itself.
+    alice.send("PRIVMSG chatroom.local :\x01VERSION\x01");
+    alice.expect_next(&format!(
+        ":chatroom.local NOTICE alice :\x01VERSION chatroom {version}\x01"
+    ));
+    alice.send("PRIVMSG chatroom.local :\x01PING 1733100000\x01");
+    alice.expect_next(":chatroom.local NOTICE alice :\x01PING 1733100000\x01");
+    alice.send("PRIVMSG chatroom.local :\x01TIME\x01");
+    let time = alice.line();
+    assert!(
+        time.starts_with(":chatroom.local NOTICE alice :\x01TIME 20") && time.ends_with('\x01'),
+        "{time:?}"
+    );
+    alice.send("VERSION");
+    alice.expect_next(&format!(
+        ":chatroom.local 351 alice chatroom-{version} chatroom.local :one room at a time, no CTCP relay to non-IRC users"
+    ));
+
+    // Between IRC users: the query and the reply go through as they are.
+    alice.send("PRIVMSG carol :\x01VERSION\x01");
+    carol.expect_next(":alice!alice@chatroom PRIVMSG carol :\x01VERSION\x01");
+    carol.send("NOTICE alice :\x01VERSION irssi v1.4.5\x01");
+    alice.expect_next(":carol!carol@chatroom NOTICE alice :\x01VERSION irssi v1.4.5\x01");
+
+    // To an nc user or a program: the server answers, and says so.
+    alice.send("PRIVMSG bob :\x01VERSION\x01");
+    alice.expect_next(&format!(
+        ":bob!bob@chatroom NOTICE alice :\x01VERSION chatroom {version} (bob is on nc, telnet or a browser; answered by the server)\x01"
+    ));
+    alice.send("PRIVMSG prog :\x01PING 42\x01");
+    alice.expect_next(":prog!prog@chatroom NOTICE alice :\x01PING 42\x01");
+    alice.send("PRIVMSG bob :\x01FINGER\x01");
+    alice.expect_next(
+        ":chatroom.local NOTICE alice :bob is on nc, telnet or a browser, which cannot answer CTCP FINGER",
+    );
+    alice.send("NOTICE bob :\x01VERSION unasked\x01"); // dropped
+    alice.send("PRIVMSG #general :\x01VERSION\x01");
+    let refused = alice.line();
+    assert!(
+        refused.starts_with(":chatroom.local NOTICE alice :CTCP to a channel is not relayed"),
+        "{refused}"
+    );
+    alice.send("PRIVMSG nobody :\x01VERSION\x01");
+    alice.expect_next(":chatroom.local 401 alice nobody :No such nick/channel");
+    // Neither the nc user nor the program saw a byte of it.
+    bob.assert_nothing_pending("/users", "*** In #general: bob");
+    prog.assert_nothing_pending("USERS", "USERLIST");
+}
+
+#[test]
+fn names_who_and_topic_of_another_room_or_of_none() {
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+    );
+    let mut bob = server.nick("bob");
+    bob.expect("*** You joined #general. Nobody else is here yet.");
+    bob.send("/op admin-Secret-77");
+    bob.expect("*** You are an operator now. /help lists your commands.");
+    bob.send("/join #Lab");
+    bob.expect("*** You joined #Lab. Nobody else is here yet.");
+    bob.send("/topic Exercise 3");
+    bob.expect("* bob set the topic of #Lab: Exercise 3");
+    let _carol = server.login("carol");
+    let mut alice = irc_in(&server, "alice", "#general");
+
+    alice.send("NAMES #lab");
+    alice.expect_lines(&[
+        ":chatroom.local 353 alice = #Lab @bob",
+        ":chatroom.local 366 alice #Lab :End of /NAMES list",
+    ]);
+    alice.send("WHO #lab");
+    alice.expect_lines(&[
+        ":chatroom.local 352 alice #Lab bob chatroom chatroom.local bob H@ :0 bob",
+        ":chatroom.local 315 alice #Lab :End of WHO list",
+    ]);
+    alice.send("TOPIC #lab");
+    alice.expect_next(":chatroom.local 332 alice #Lab :Exercise 3");
+    let who_time = alice.line();
+    assert!(
+        who_time.starts_with(":chatroom.local 333 alice #Lab bob 1"),
+        "{who_time}"
+    );
+    // A room that does not exist: just the end of the list, or 403.
+    alice.send("NAMES #nowhere");
+    alice.expect_next(":chatroom.local 366 alice #nowhere :End of /NAMES list");
+    alice.send("WHO #nowhere");
+    alice.expect_next(":chatroom.local 315 alice #nowhere :End of WHO list");
+    alice.send("TOPIC #nowhere");
+    alice.expect_next(":chatroom.local 403 alice #nowhere :No such channel");
+    // Setting another room's topic needs you in it.
+    alice.send("TOPIC #lab :mine");
+    alice.expect_next(":chatroom.local 442 alice #lab :You're not on that channel");
+    // Your own room, as before.
+    alice.send("NAMES #general");
+    alice.expect_lines(&[
+        ":chatroom.local 353 alice = #general alice",
+        ":chatroom.local 366 alice #general :End of /NAMES list",
+    ]);
+    alice.send("TOPIC #general");
+    alice.expect_next(":chatroom.local 331 alice #general :No topic is set");
+}
+
+#[test]
+fn an_irc_client_that_only_pings_is_closed_by_the_idle_timeout() {
+    let server = Server::start_chat(&["--idle-timeout-secs", "2"]);
+    let mut alice = irc(&server, "alice");
+    // Keepalives do not count as activity, in either direction.
+    let started = std::time::Instant::now();
+    let mut closed = Vec::new();
+    while started.elapsed() < std::time::Duration::from_secs(10) {
+        alice.send("PING :still-here");
+        let line = alice.line();
+        if line.starts_with("ERROR") {
+            closed.push(line);
+            break;
+        }
+        assert_eq!(line, ":chatroom.local PONG chatroom.local still-here");
+        std::thread::sleep(std::time::Duration::from_millis(500)); // pacing, not synchronisation
+    }
+    assert_eq!(closed, ["ERROR :Idle for 2 s: closing the connection"]);
+    // A silent one is closed too, without being pinged first.
+    let mut quiet = irc(&server, "quiet");
+    assert_eq!(
+        quiet.read_to_close(),
+        ["ERROR :Idle for 2 s: closing the connection"]
+    );
 }

@@ -222,7 +222,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         let timeout = if reader.registered.is_some() {
             match &reader.irc {
                 // Registered IRC clients are pinged when silent.
-                Some(_) => Some(irc_conn::PING_INTERVAL),
+                Some(irc) => Some(irc.read_timeout()),
                 None => (config.idle_timeout_secs > 0)
                     .then(|| Duration::from_secs(config.idle_timeout_secs)),
             }
@@ -294,7 +294,8 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                         Opening::Irc => {
                             // No greeting: an IRC client would misread it.
                             reader.greeted = true;
-                            reader.irc = Some(IrcConn::start(&context.state, id));
+                            let idle = config.idle_timeout_secs;
+                            reader.irc = Some(IrcConn::start(&context.state, id, idle));
                         }
                         Opening::Pass if reader.held_pass.is_none() => {
                             reader.held_pass = Some(frame);

@@ -18,10 +18,11 @@
 use crate::chat::names;
 use crate::chat::state::{self, Applied, ConnId, Flow, SharedState};
 use crate::wire::command::{Command, Dialect};
+use crate::wire::event::Refusal;
 use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
 use crate::wire::irc::register::Registration;
 use crate::wire::irc::{self, user_prefix};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a registered IRC client may be silent before the server sends
 /// `PING`; as long again without an answer and it is disconnected. IRC
@@ -57,16 +58,54 @@ pub(super) struct IrcConn {
     registration: Registration,
     /// A `PING` was sent and nothing has come back yet.
     pinged: bool,
+    /// `idle_timeout_secs`, if not 0: how long a registered client may send
+    /// nothing but `PING` and `PONG`.
+    idle_limit: Option<Duration>,
+    /// When the client last sent a line other than `PING` or `PONG`.
+    last_active: Instant,
 }
 
 impl IrcConn {
-    /// Marks the connection as IRC in the state.
-    pub(super) fn start(shared: &SharedState, id: ConnId) -> IrcConn {
+    /// Marks the connection as IRC in the state. `idle_secs` is the
+    /// server's `idle_timeout_secs` (0: never).
+    pub(super) fn start(shared: &SharedState, id: ConnId, idle_secs: u64) -> IrcConn {
         state::lock(shared).speaks_irc(id);
         IrcConn {
             registration: Registration::new(SERVER_NAME),
             pinged: false,
+            idle_limit: (idle_secs > 0).then(|| Duration::from_secs(idle_secs)),
+            last_active: Instant::now(),
         }
+    }
+
+    /// How long the reader may wait for a line before calling [`idle`]:
+    /// [`PING_INTERVAL`], or the idle timeout if that is shorter.
+    ///
+    /// [`idle`]: IrcConn::idle
+    pub(super) fn read_timeout(&self) -> Duration {
+        self.idle_limit
+            .map_or(PING_INTERVAL, |idle| idle.min(PING_INTERVAL))
+    }
+
+    /// The idle timeout has passed since the client last said something:
+    /// keepalives (`PING`, `PONG`) show that a client is alive, not that
+    /// anyone is using it, so they do not count. This is the rule for every
+    /// dialect: a line typed on `nc`, a text message from a browser, any
+    /// IRC command but `PING`/`PONG`. Without it an IRC bot, which answers
+    /// pings for ever, could hold a place on the server for ever.
+    fn idle_too_long(&self) -> bool {
+        self.registration.is_done()
+            && self
+                .idle_limit
+                .is_some_and(|limit| self.last_active.elapsed() >= limit)
+    }
+
+    /// Closes the connection for being idle (see [`IrcConn::idle_too_long`]).
+    fn close_idle(&self, state: &mut state::Locked, id: ConnId) -> Flow {
+        let secs = self.idle_limit.map_or(0, |limit| limit.as_secs());
+        state.refuse(id, Refusal::IdleTimeout(secs));
+        state.disconnect(id, "idle timeout");
+        Flow::Close
     }
 
     fn registered(&self) -> Option<Dialect> {
@@ -77,6 +116,9 @@ impl IrcConn {
     /// close if the last ping got no answer.
     pub(super) fn idle(&mut self, shared: &SharedState, id: ConnId) -> Flow {
         let mut state = state::lock(shared);
+        if self.idle_too_long() {
+            return self.close_idle(&mut state, id);
+        }
         if self.pinged {
             state.disconnect(id, "ping timeout");
             return Flow::Close;
@@ -100,6 +142,17 @@ impl IrcConn {
             return unchanged;
         };
         let mut state = state::lock(shared);
+        if matches!(message.verb.as_str(), "PING" | "PONG") {
+            if self.idle_too_long() {
+                return Applied {
+                    flow: self.close_idle(&mut state, id),
+                    registered: None,
+                    reply_bytes: 0,
+                };
+            }
+        } else {
+            self.last_active = Instant::now();
+        }
         if !self.registration.is_done() {
             let step = self.registration.feed(&message, &*state);
             state.send_lines(id, &step.replies.concat());
@@ -165,6 +218,17 @@ impl IrcConn {
                 state.send_lines(id, &lines.concat());
                 unchanged
             }
+            Inbound::About(query, room) => {
+                let reply_bytes = state.irc_about(id, query, &message.verb, &room);
+                Applied {
+                    reply_bytes,
+                    ..unchanged
+                }
+            }
+            Inbound::Ctcp { to, notice, body } => {
+                state.irc_ctcp(id, &to, notice, &body);
+                unchanged
+            }
             Inbound::Nothing => unchanged,
         }
     }
@@ -204,7 +268,7 @@ mod tests {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
         let admitted = state::lock(&shared).admit(addr, outbox, Box::new(|| {}));
         let Ok(id) = admitted else { panic!("refused") };
-        let mut irc = IrcConn::start(&shared, id);
+        let mut irc = IrcConn::start(&shared, id, 0);
         for line in ["NICK alice", "USER a 0 * :A"] {
             irc.handle(&shared, id, line);
         }

@@ -22,6 +22,12 @@
 //! Pings and closes come back through the queue too ([`Raw::Pong`],
 //! [`Raw::Close`]): only the writer ever writes to the socket, so a frame
 //! can never be cut into by another thread's bytes.
+//!
+//! A registered browser is under the same idle timeout as everyone
+//! (`idle_timeout_secs`): closed once it has sent no text message for that
+//! long. Control frames (a ping, a pong) do not count, as IRC's `PING` and
+//! `PONG` do not: they show that a browser is still there, not that anyone
+//! is using the tab, and a forgotten tab must not hold a place for ever.
 
 use super::{Reader, READ_CHUNK_BYTES};
 use crate::chat::state::{self, Flow};
@@ -40,7 +46,8 @@ use std::time::{Duration, Instant};
 enum Ended {
     /// The browser closed the connection.
     Closed,
-    /// The registration deadline passed.
+    /// The registration deadline (or, once registered, the idle timeout)
+    /// passed.
     TimedOut,
     /// The socket failed.
     Failed,
@@ -155,6 +162,10 @@ fn read_frames(
     mut timeout: Option<Duration>,
 ) -> &'static str {
     let context = reader.context;
+    let idle_secs = context.config.idle_timeout_secs;
+    let idle_limit = (idle_secs > 0).then(|| Duration::from_secs(idle_secs));
+    // When the browser last sent a text message (see the module notes).
+    let mut last_active = Instant::now();
     let mut decoder = Decoder::new(context.config.max_line_bytes);
     let mut events = Vec::new();
     decoder.push(rest, &mut events);
@@ -163,6 +174,7 @@ fn read_frames(
         for event in events.drain(..) {
             match event {
                 Received::Text(text) => {
+                    last_active = Instant::now();
                     // One message is one line; a message with line breaks
                     // in it is the lines a line client would have sent.
                     for line in text.split(['\r', '\n']).filter(|line| !line.is_empty()) {
@@ -187,11 +199,15 @@ fn read_frames(
             }
         }
         let deadline = match reader.registered {
-            Some(_) => None,
+            Some(_) => idle_limit.map(|limit| last_active + limit),
             None => Some(register_deadline),
         };
         match read_some(stream, &mut buffer, deadline, &mut timeout) {
             Ok(n) => decoder.push(&buffer[..n], &mut events),
+            Err(Ended::TimedOut) if reader.registered.is_some() => {
+                state::lock(&context.state).refuse(reader.id, Refusal::IdleTimeout(idle_secs));
+                return "idle timeout";
+            }
             Err(Ended::TimedOut) => {
                 state::lock(&context.state).refuse(reader.id, Refusal::RegistrationTimeout);
                 return Ended::TimedOut.reason();

@@ -10,6 +10,23 @@
 use crate::history::Record;
 use crate::wire::command::Usage;
 
+/// How a private action (`/me` in a private window) travels: as a private
+/// message whose text starts with `/me `. A chat user types `/msg bob /me
+/// waves`, a program sends `PRIVMSG bob /me waves`, irssi sends a CTCP
+/// ACTION to `bob`; all three are the same private message, stored as one,
+/// and each dialect shows it as an action: `[private] alice *waves*` in a
+/// chat window, `PRIVMSG alice /me waves` to a program (what it would send),
+/// `\x01ACTION waves\x01` to an IRC client. A marker in the text, rather
+/// than a second kind of private message, keeps the rules and the history
+/// as they are: only the last step, the wording, knows.
+pub const PRIVATE_ACTION: &str = "/me ";
+
+/// The action in a private message's text (`/me waves` → `waves`), or
+/// `None` for an ordinary one.
+pub fn private_action(text: &str) -> Option<&str> {
+    text.strip_prefix(PRIVATE_ACTION)
+}
+
 /// Something that happened, addressed to one or more clients.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -99,6 +116,8 @@ pub enum Event {
         from: String,
         text: String,
     },
+    /// A private message; one whose text starts with `/me ` is a private
+    /// action (see [`private_action`]).
     Private {
         from: String,
         text: String,

@@ -191,6 +191,45 @@ pub fn is_ctcp(text: &str) -> bool {
     text.starts_with('\x01')
 }
 
+/// A CTCP request's body: `\x01VERSION\x01` → `VERSION`, `\x01PING 17\x01`
+/// → `PING 17`; `None` for ordinary text and for actions (they are
+/// messages, see [`ctcp_action`]).
+pub fn ctcp_body(text: &str) -> Option<&str> {
+    if ctcp_action(text).is_some() {
+        return None;
+    }
+    let body = text.strip_prefix('\x01')?;
+    Some(body.strip_suffix('\x01').unwrap_or(body))
+}
+
+/// The reply a client would give to the CTCP query `body`, for those the
+/// server can answer truthfully itself: `VERSION` (this server's, with
+/// `note` after it, such as who is really on the other end), `PING` (the
+/// token back), `TIME` (`now`, already formatted) and `CLIENTINFO`. `None`
+/// for any other query.
+pub fn ctcp_answer(body: &str, note: &str, now: &str) -> Option<String> {
+    let (query, rest) = body.split_once(' ').unwrap_or((body, ""));
+    let reply = match query.to_ascii_uppercase().as_str() {
+        "VERSION" => format!(
+            "VERSION chatroom {}{}{note}",
+            env!("CARGO_PKG_VERSION"),
+            if note.is_empty() { "" } else { " " }
+        ),
+        "PING" => format!("PING {rest}").trim_end().to_string(),
+        "TIME" => format!("TIME {now}"),
+        "CLIENTINFO" => "CLIENTINFO ACTION CLIENTINFO PING TIME VERSION".to_string(),
+        _ => return None,
+    };
+    // Whatever the query carried, the reply holds no CTCP delimiter or
+    // control character, and stays short enough for one line.
+    let reply: String = reply
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    Some(format!("\x01{reply}\x01"))
+}
+
 /// `PRIVMSG` (or `NOTICE`) lines carrying `text` from `source` to `target`,
 /// as many as needed so that each is at most [`MAX_LINE_BYTES`] with its
 /// CRLF. `action` wraps every piece in `\x01ACTION …\x01`, so each line is a
@@ -359,6 +398,35 @@ mod tests {
             lines,
             [":bob!bob@chatroom PRIVMSG #a :\x01ACTION waves\x01\r\n"]
         );
+    }
+
+    #[test]
+    fn ctcp_queries_and_the_answers_the_server_can_give() {
+        assert_eq!(ctcp_body("\x01VERSION\x01"), Some("VERSION"));
+        assert_eq!(ctcp_body("\x01PING 123"), Some("PING 123"));
+        assert_eq!(ctcp_body("\x01ACTION waves\x01"), None);
+        assert_eq!(ctcp_body("hello"), None);
+        let version = ctcp_answer("VERSION", "", "now").unwrap();
+        assert_eq!(
+            version,
+            format!("\x01VERSION chatroom {}\x01", env!("CARGO_PKG_VERSION"))
+        );
+        let noted = ctcp_answer("version", "(bob is on nc)", "now").unwrap();
+        assert!(noted.ends_with(" (bob is on nc)\x01"), "{noted:?}");
+        assert_eq!(
+            ctcp_answer("PING 1712 x", "", "").as_deref(),
+            Some("\x01PING 1712 x\x01")
+        );
+        assert_eq!(
+            ctcp_answer("PING \x01\x02evil", "", "").as_deref(),
+            Some("\x01PING evil\x01")
+        );
+        assert_eq!(
+            ctcp_answer("TIME", "", "2026-12-02 10:00:00").as_deref(),
+            Some("\x01TIME 2026-12-02 10:00:00\x01")
+        );
+        assert_eq!(ctcp_answer("FINGER", "", ""), None);
+        assert_eq!(ctcp_answer("", "", ""), None);
     }
 
     /// Every piece fits, nothing is lost but the spaces split at, and every

@@ -27,7 +27,7 @@
 
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
-use crate::wire::event::{Event, Refusal};
+use crate::wire::event::{private_action, Event, Refusal};
 
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
@@ -173,7 +173,10 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line("*** (end of recent messages)".into());
         }
         Event::Left { room } => line(format!("*** You left {room}")),
-        Event::Sent { to, text } => line(format!("[private to {to}] {text}")),
+        Event::Sent { to, text } => match private_action(text) {
+            Some(action) => line(format!("[private to {to}] *{action}*")),
+            None => line(format!("[private to {to}] {text}")),
+        },
         Event::UserList {
             room: Some(room),
             users,
@@ -212,7 +215,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::IsAway { user, text } => line(format!("*** {user} is away: {text}")),
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
-        Event::Private { from, text } => line(format!("[private] {from}: {text}")),
+        // A private action reads like a room action, in the private form.
+        Event::Private { from, text } => match private_action(text) {
+            Some(action) => line(format!("[private] {from} *{action}*")),
+            None => line(format!("[private] {from}: {text}")),
+        },
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
         Event::UserLeft { room, user, .. } => line(format!("* {user} left {room}")),
         Event::NickChanged { old, new } => line(format!("* {old} is now known as {new}")),
@@ -472,5 +479,26 @@ mod tests {
         assert!(!fake_chat.starts_with(['*', '[']));
         assert!(fake_protocol.starts_with("ACTION "));
         assert!(!real_protocol.starts_with("ACTION "));
+    }
+
+    #[test]
+    fn a_private_action_reads_as_an_action_in_the_private_form() {
+        let private = Event::Private {
+            from: "alice".into(),
+            text: "/me waves".into(),
+        };
+        assert_eq!(
+            render(&private, Dialect::Chat),
+            "[private] alice *waves*\r\n"
+        );
+        assert_eq!(
+            render(&private, Dialect::Protocol),
+            "PRIVMSG alice /me waves\r\n"
+        );
+        let sent = Event::Sent {
+            to: "bob".into(),
+            text: "/me waves".into(),
+        };
+        assert_eq!(render(&sent, Dialect::Chat), "[private to bob] *waves*\r\n");
     }
 }

@@ -2,7 +2,9 @@
 //! ([`Lookup`]: is this nick taken, is the password right), a way to queue
 //! the lines IRC answers without the rules (`PONG`, `CAP`, `MODE`), the
 //! request being answered (so a `401` names the nick that was asked for),
-//! and the two commands only IRC has today, `WHOIS` and `AWAY`.
+//! the commands only IRC has today (`WHOIS`, `AWAY`, `NAMES`/`WHO`/`TOPIC`
+//! of a room you are not in, CTCP between people), and the `MODE +o` that
+//! tells IRC clients who the teacher is.
 //!
 //! The rules stay the same for everyone: an IRC client registers through
 //! [`State::register`] like the other dialects, so names are checked,
@@ -14,8 +16,9 @@ use crate::chat::names;
 use crate::server::constant_time_eq;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::{Event, Refusal};
-use crate::wire::irc::map::ServerInfo;
+use crate::wire::irc::map::{ctcp_verb, RoomQuery, ServerInfo, SERVER_NAME};
 use crate::wire::irc::register::Lookup;
+use crate::wire::irc::{self as wire_irc, user_prefix};
 use std::sync::Arc;
 
 impl Lookup for State {
@@ -117,6 +120,158 @@ impl State {
         match &self.irc_request {
             Some((asker, verb, target)) if *asker == id => (verb, target),
             _ => ("", ""),
+        }
+    }
+
+    /// `NAMES`, `WHO` or `TOPIC` of a room `id` may not be in: its members
+    /// (none, so just `366`/`315`, when it does not exist) or its topic
+    /// (`403` when it does not exist). `verb` and `typed` are the request.
+    /// Returns the bytes queued, for flood control (see
+    /// [`Applied::reply_bytes`]).
+    pub fn irc_about(&mut self, id: ConnId, query: RoomQuery, verb: &str, typed: &str) -> usize {
+        self.irc_request = Some((id, verb.to_string(), typed.to_string()));
+        self.acting = Some((id, 0));
+        let key = names::normalize_room(typed).map(|room| names::key(&room));
+        let room = key.as_ref().and_then(|key| self.rooms.get(key));
+        let event = match (query, room) {
+            (RoomQuery::Topic, None) => Event::Refused(Refusal::InvalidRoom),
+            (RoomQuery::Topic, Some(room)) => Event::TopicIs {
+                room: room.name.clone(),
+                topic: room.topic.clone(),
+                set: room.topic_set.clone(),
+            },
+            (_, room) => {
+                let mut users: Vec<String> = room
+                    .iter()
+                    .flat_map(|room| &room.members)
+                    .filter_map(|member| self.conns.get(member)?.name.clone())
+                    .collect();
+                users.sort_by_key(|name| names::key(name));
+                let shown = room.map_or_else(|| typed.to_string(), |room| room.name.clone());
+                Event::UserList {
+                    room: Some(shown),
+                    users,
+                }
+            }
+        };
+        self.send(id, &event);
+        self.irc_request = None;
+        self.drop_overflowed();
+        self.acting.take().map_or(0, |(_, bytes)| bytes)
+    }
+
+    /// A CTCP query or reply from `id` (an IRC client) to the person `to`.
+    /// Between IRC users it is relayed as it is, since only their clients
+    /// know their version or clock. The other dialects have no CTCP and
+    /// would show `\x01` as garbage, so they never see it: the server
+    /// answers `VERSION`, `PING`, `TIME` and `CLIENTINFO` for them, saying
+    /// so in the `VERSION`, and says with a notice that any other query
+    /// cannot be answered. A reply (`notice`) to someone not on IRC is
+    /// dropped: they asked nothing.
+    pub fn irc_ctcp(&mut self, id: ConnId, to: &str, notice: bool, body: &str) {
+        let found = self.names.get(&names::key(to)).copied();
+        let (Some(conn), Some(target)) = (self.conns.get(&id), found) else {
+            if !notice {
+                self.irc_request = Some((id, "PRIVMSG".into(), to.to_string()));
+                self.reply_refusal(id, Refusal::UserNotFound);
+                self.irc_request = None;
+            }
+            return;
+        };
+        let Some(target_conn) = self.conns.get(&target) else {
+            return;
+        };
+        // A muted person reaches no one but operators, CTCP included.
+        if conn.muted && !target_conn.operator {
+            return;
+        }
+        let from = conn.name.clone().unwrap_or_default();
+        let to = target_conn.name.clone().unwrap_or_default();
+        let verb = if notice { "NOTICE" } else { "PRIVMSG" };
+        if target_conn.dialect == Dialect::Irc {
+            // The client's own line fitted in 512 bytes, but our prefix may
+            // be longer than what it sent: cut the body to what fits.
+            let overhead = user_prefix(&from).len() + verb.len() + to.len() + 8;
+            let budget = wire_irc::MAX_LINE_BYTES.saturating_sub(overhead);
+            let body = crate::chat::sanitize::clean(body).replace('\x01', "");
+            let body = wire_irc::split_text(&body, budget)
+                .first()
+                .copied()
+                .unwrap_or("")
+                .to_string();
+            let text = format!("\x01{body}\x01");
+            let line = wire_irc::text_lines(&user_prefix(&from), verb, &to, &text, false);
+            self.send_lines(target, &line.concat());
+            return;
+        }
+        if notice {
+            return;
+        }
+        let on = match target_conn.dialect {
+            Dialect::Protocol => "a program",
+            _ => "nc, telnet or a browser",
+        };
+        let note = format!("({to} is on {on}; answered by the server)");
+        let now = crate::support::timestamp::human(crate::support::timestamp::now_millis());
+        let line = match wire_irc::ctcp_answer(body, &note, &now) {
+            Some(reply) => {
+                wire_irc::text_lines(&user_prefix(&to), "NOTICE", &from, &reply, false).concat()
+            }
+            None => {
+                let text = format!(
+                    "{to} is on {on}, which cannot answer CTCP {}",
+                    ctcp_verb(body)
+                );
+                wire_irc::text_lines(SERVER_NAME, "NOTICE", &from, &text, false).concat()
+            }
+        };
+        self.send_lines(id, &line);
+    }
+
+    /// Tells the IRC members of `id`'s room that `id` is an operator, the
+    /// way IRC does: `:server MODE #room +o nick`, so clients show `@nick`
+    /// (the `PREFIX=(o)@` of `005`). Called when someone becomes operator
+    /// (in any dialect) and when an operator joins a room; `except` is who
+    /// already knows (a joiner sees `@` in its own `353`).
+    pub(super) fn tell_irc_operator(&mut self, id: ConnId, except: Option<ConnId>) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let (Some(name), Some(key)) = (conn.name.clone(), conn.room.clone()) else {
+            return;
+        };
+        if !conn.operator {
+            return;
+        }
+        let Some(room) = self.rooms.get(&key) else {
+            return;
+        };
+        let line: Arc<str> = Arc::from(wire_irc::line(
+            SERVER_NAME,
+            "MODE",
+            &[&room.name, "+o", &name],
+        ));
+        let members: Vec<ConnId> = room
+            .members
+            .iter()
+            .copied()
+            .filter(|&member| Some(member) != except)
+            .filter(|member| {
+                self.conns
+                    .get(member)
+                    .is_some_and(|c| c.dialect == Dialect::Irc)
+            })
+            .collect();
+        for member in members {
+            if let Some(conn) = self.conns.get(&member) {
+                queue(
+                    member,
+                    conn,
+                    &line,
+                    &mut self.overflowed,
+                    &mut self.doorbells,
+                );
+            }
         }
     }
 }

@@ -31,7 +31,9 @@ impl State {
             conn.operator = true;
             self.guard.right(ip, Secret::Operator);
             log!("{} is now an operator", conn.who());
-            return self.reply(id, Event::Operator);
+            self.reply(id, Event::Operator);
+            self.tell_irc_operator(id, None);
+            return Flow::Continue;
         }
         let who = conn.who();
         if let Some(line) = self.guard.wrong(ip, Secret::Operator, now) {

@@ -73,6 +73,7 @@ impl State {
             );
         }
         self.broadcast_about(id, &key, &Event::UserJoined { room: shown, user }, Some(id));
+        self.tell_irc_operator(id, Some(id));
         Flow::Continue
     }
 

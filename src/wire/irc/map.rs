@@ -16,6 +16,7 @@ use super::numeric::{self, Numeric};
 pub use super::outbound::{event_lines, refusal_lines, welcome_lines};
 use super::{line, numeric_line, Message};
 use crate::wire::command::{Command, Dialect as Mode};
+use crate::wire::event::PRIVATE_ACTION;
 
 /// What this server tells IRC clients about itself.
 #[derive(Debug, Clone)]
@@ -92,8 +93,31 @@ pub enum Inbound {
     Chat(Command),
     /// Answered at once, without the shared state (PONG, MODE, errors).
     Answer(Vec<String>),
-    /// Nothing to do (a PONG, a CTCP we do not answer).
+    /// Nothing to do (a PONG, a CTCP reply to the server).
     Nothing,
+    /// A question about a room the client is not in (`NAMES #lab`), which
+    /// only the state can answer.
+    About(RoomQuery, String),
+    /// A CTCP query or reply (`\x01VERSION\x01`) to a user: relayed as it
+    /// is to an IRC user, answered by the server for the others (see
+    /// [`State::irc_ctcp`](crate::chat::state::State::irc_ctcp)).
+    Ctcp {
+        to: String,
+        /// Sent as a `NOTICE` (a CTCP reply), not a `PRIVMSG` (a query).
+        notice: bool,
+        body: String,
+    },
+}
+
+/// What [`Inbound::About`] asks about a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoomQuery {
+    /// `NAMES #room`: `353` and `366`.
+    Names,
+    /// `WHO #room`: `352` and `315`.
+    Who,
+    /// `TOPIC #room`: `332`/`333` or `331`, `403` if there is no such room.
+    Topic,
 }
 
 /// Maps one message from a registered client.
@@ -128,11 +152,26 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
                 &format!("No recipient given ({})", message.verb),
             ),
             (Some(_), None) => answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]),
-            (Some(to), Some(text)) => say(to, text, ctx),
+            (Some(to), Some(text)) => say(to, text, message.verb == "NOTICE", ctx),
         },
-        "NAMES" | "WHO" => chat(Command::Users),
+        // Your own room (or, outside any, everyone) is the chat's `USERS`;
+        // another room is asked of the state, since it may not exist.
+        "NAMES" | "WHO" => match p(0) {
+            Some(room) if room.starts_with('#') && !in_room(ctx, room) => {
+                let query = match message.verb.as_str() {
+                    "NAMES" => RoomQuery::Names,
+                    _ => RoomQuery::Who,
+                };
+                Inbound::About(query, first(room))
+            }
+            _ => chat(Command::Users),
+        },
         "LIST" => chat(Command::Rooms),
         "TOPIC" => match p(0) {
+            // Anyone may read another room's topic; setting it needs you in it.
+            Some(room) if !in_room(ctx, room) && message.param(1).is_none() => {
+                Inbound::About(RoomQuery::Topic, room.to_string())
+            }
             Some(room) if !in_room(ctx, room) => answer(ctx, &numeric::ERR_NOTONCHANNEL, &[room]),
             Some(_) => chat(Command::Topic(message.param(1).map(str::to_string))),
             None => needs_params(),
@@ -178,6 +217,16 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         )),
         "PASS" | "USER" => answer(ctx, &numeric::ERR_ALREADYREGISTERED, &[]),
         "HELP" => chat(Command::Help),
+        "VERSION" => Inbound::Answer(vec![numeric_line(
+            &ctx.info.name,
+            "351",
+            ctx.nick,
+            &[
+                &ctx.info.version,
+                &ctx.info.name,
+                "one room at a time, no CTCP relay to non-IRC users",
+            ],
+        )]),
         // chatroom's own operator commands, typed as `/quote MUTE bob`.
         "MUTE" | "UNMUTE" => match p(0) {
             Some(user) if message.verb == "MUTE" => chat(Command::Mute(user.to_string())),
@@ -191,10 +240,10 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
 }
 
 /// `PRIVMSG`/`NOTICE` to a room or a person.
-fn say(to: &str, text: &str, ctx: &Ctx) -> Inbound {
+fn say(to: &str, text: &str, notice: bool, ctx: &Ctx) -> Inbound {
     let action = super::ctcp_action(text);
-    if action.is_none() && super::is_ctcp(text) {
-        return Inbound::Nothing; // VERSION, PING, …: we do not answer CTCP
+    if let Some(body) = super::ctcp_body(text) {
+        return ctcp(to, body, notice, ctx);
     }
     if to.starts_with('#') {
         if !in_room(ctx, to) {
@@ -205,15 +254,60 @@ fn say(to: &str, text: &str, ctx: &Ctx) -> Inbound {
             None => Command::Say(text.to_string()),
         });
     }
-    // The chat has no private action; it arrives as "* alice waves".
+    // A private action is a private message marked `/me ` (see
+    // `event::private_action`), shown as an action in every dialect.
     let text = match action {
-        Some(action) => format!("* {} {action}", ctx.nick),
+        Some(action) => format!("{PRIVATE_ACTION}{action}"),
         None => text.to_string(),
     };
     Inbound::Chat(Command::Private {
         to: to.to_string(),
         text,
     })
+}
+
+/// A CTCP request other than an action. To the server: answered at once
+/// (`VERSION`, `PING`, `TIME`, `CLIENTINFO`); to a person: for the state
+/// to relay or answer; to a room: refused with a notice, since half its
+/// members could not answer and the other half would flood the asker.
+fn ctcp(to: &str, body: &str, notice: bool, ctx: &Ctx) -> Inbound {
+    let server = ctx.info.name.as_str();
+    if to.eq_ignore_ascii_case(server) {
+        if notice {
+            return Inbound::Nothing; // a reply to nothing we asked
+        }
+        let now = crate::support::timestamp::human(crate::support::timestamp::now_millis());
+        return match super::ctcp_answer(body, "", &now) {
+            Some(reply) => {
+                Inbound::Answer(super::text_lines(server, "NOTICE", ctx.nick, &reply, false))
+            }
+            None => Inbound::Nothing,
+        };
+    }
+    if to.starts_with('#') {
+        if notice {
+            return Inbound::Nothing;
+        }
+        let text = format!(
+            "CTCP to a channel is not relayed here; ask one person: /ctcp <nick> {}",
+            ctcp_verb(body)
+        );
+        return Inbound::Answer(super::text_lines(server, "NOTICE", ctx.nick, &text, false));
+    }
+    Inbound::Ctcp {
+        to: to.to_string(),
+        notice,
+        body: body.to_string(),
+    }
+}
+
+/// The query word of a CTCP body (`PING 17` → `PING`), cleaned for a notice.
+pub fn ctcp_verb(body: &str) -> String {
+    let word = body.split(' ').next().unwrap_or(body);
+    word.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(20)
+        .collect()
 }
 
 /// `MODE`: read-only answers that clients accept (they ask on every join).
@@ -340,9 +434,45 @@ mod tests {
                 text: "psst".into()
             })
         );
-        assert_eq!(inb("PRIVMSG bob :\x01VERSION\x01"), Inbound::Nothing);
+        assert_eq!(
+            inb("PRIVMSG bob :\x01ACTION waves\x01"),
+            chat(Command::Private {
+                to: "bob".into(),
+                text: "/me waves".into()
+            })
+        );
+        assert_eq!(
+            inb("PRIVMSG bob :\x01VERSION\x01"),
+            Inbound::Ctcp {
+                to: "bob".into(),
+                notice: false,
+                body: "VERSION".into()
+            }
+        );
+        assert_eq!(
+            inb("NOTICE alice :\x01VERSION irssi 1.4\x01"),
+            Inbound::Ctcp {
+                to: "alice".into(),
+                notice: true,
+                body: "VERSION irssi 1.4".into()
+            }
+        );
+        assert_eq!(inb("NOTICE srv :\x01VERSION x\x01"), Inbound::Nothing);
         assert_eq!(inb("NAMES #general"), chat(Command::Users));
+        assert_eq!(inb("NAMES"), chat(Command::Users));
         assert_eq!(inb("WHO #general"), chat(Command::Users));
+        assert_eq!(
+            inb("NAMES #Lab,#x"),
+            Inbound::About(RoomQuery::Names, "#Lab".into())
+        );
+        assert_eq!(
+            inb("WHO #lab"),
+            Inbound::About(RoomQuery::Who, "#lab".into())
+        );
+        assert_eq!(
+            inb("TOPIC #lab"),
+            Inbound::About(RoomQuery::Topic, "#lab".into())
+        );
         assert_eq!(inb("LIST"), chat(Command::Rooms));
         assert_eq!(inb("TOPIC #general"), chat(Command::Topic(None)));
         assert_eq!(
@@ -416,6 +546,27 @@ mod tests {
             answer1(":srv 462 alice :You may not reregister\r\n")
         );
         assert_eq!(inb("CAP LS 302"), answer1(":srv CAP alice LS :\r\n"));
+        assert_eq!(
+            inb("TOPIC #lab :mine now"),
+            answer1(":srv 442 alice #lab :You're not on that channel\r\n")
+        );
+        assert_eq!(
+            inb("PRIVMSG SRV :\x01PING 42\x01"),
+            answer1(":srv NOTICE alice :\x01PING 42\x01\r\n")
+        );
+        let Inbound::Answer(version) = inb("PRIVMSG srv :\x01VERSION\x01") else {
+            panic!("no answer")
+        };
+        let expected = format!(
+            ":srv NOTICE alice :\x01VERSION chatroom {}\x01\r\n",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(version, [expected]);
+        let Inbound::Answer(refused) = inb("PRIVMSG #general :\x01VERSION\x01") else {
+            panic!("no answer")
+        };
+        assert!(refused[0].starts_with(":srv NOTICE alice :CTCP to a channel"));
+        assert!(!refused[0].contains('\x01'));
     }
 
     fn out(event: Event, answering: &str, target: &str) -> Vec<String> {

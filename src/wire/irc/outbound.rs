@@ -159,12 +159,17 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
              /quote ANNOUNCE text",
         ),
         Event::Goodbye => vec![super::error_line("Closing link (Quit)")],
-        Event::Operator => vec![reply(
-            ctx,
-            &numeric::RPL_YOUREOPER,
-            &[],
-            numeric::RPL_YOUREOPER.text,
-        )],
+        // `381`, then the new user mode the standard way; the room's
+        // `MODE #room +o` follows from the state, to every IRC member.
+        Event::Operator => vec![
+            reply(
+                ctx,
+                &numeric::RPL_YOUREOPER,
+                &[],
+                numeric::RPL_YOUREOPER.text,
+            ),
+            line(&me, "MODE", &[ctx.nick, "+o"]),
+        ],
         Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
         Event::Refused(refusal) => refusal_lines(refusal, ctx),
         Event::WhoIs {
@@ -211,9 +216,10 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::RoomMessage { room, from, text } => {
             text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
         }
-        Event::Private { from, text } => {
-            text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, text, false)
-        }
+        Event::Private { from, text } => match crate::wire::event::private_action(text) {
+            Some(action) => text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, action, true),
+            None => text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, text, false),
+        },
         Event::UserJoined { room, user } => vec![line(&user_prefix(user), "JOIN", &[room])],
         Event::UserLeft {
             room,
