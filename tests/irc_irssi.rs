@@ -49,6 +49,10 @@ fn irssi_and_an_nc_user_chat_in_general() {
 
     bob.send("/op admin-Secret-77");
     bob.expect("*** You are an operator now. /help lists your commands.");
+    // Told the IRC way, so irssi's nick list shows bob as `@bob`.
+    irssi.wait_screen("ServerMode/#general [+o bob] by chatroom.local");
+    irssi.type_line("/names");
+    irssi.wait_screen("Total of 2 nicks [1 ops, 0 halfops, 0 voices, 1 normal]");
     bob.send("/topic Week 3: sockets");
     irssi.wait_screen("bob changed the topic of #general to: Week 3: sockets");
     irssi.type_line("/topic");
@@ -57,6 +61,13 @@ fn irssi_and_an_nc_user_chat_in_general() {
     bob.send("/msg alice see you later");
     irssi.type_line("/window goto bob");
     irssi.wait_screen("see you later");
+    // Private actions, both ways, and CTCP answered for the nc user.
+    irssi.type_line("/me nods");
+    bob.expect("[private] alice *nods*");
+    bob.send("/msg alice /me tips his hat");
+    irssi.wait_screen("* bob tips his hat");
+    irssi.type_line("/ctcp bob version");
+    irssi.wait_screen("CTCP VERSION reply from bob: chatroom");
 
     irssi.type_line("/quit off to lunch");
     bob.expect("* alice left #general");
