@@ -186,11 +186,6 @@ pub fn ctcp_action(text: &str) -> Option<&str> {
     }
 }
 
-/// Is this text a CTCP request (VERSION, PING, …) rather than a message?
-pub fn is_ctcp(text: &str) -> bool {
-    text.starts_with('\x01')
-}
-
 /// A CTCP request's body: `\x01VERSION\x01` → `VERSION`, `\x01PING 17\x01`
 /// → `PING 17`; `None` for ordinary text and for actions (they are
 /// messages, see [`ctcp_action`]).
@@ -392,7 +387,6 @@ mod tests {
         assert_eq!(ctcp_action("\x01ACTIONS x\x01"), None);
         assert_eq!(ctcp_action("\x01VERSION\x01"), None);
         assert_eq!(ctcp_action("ACTION waves"), None);
-        assert!(is_ctcp("\x01VERSION\x01"));
         let lines = text_lines("bob!bob@chatroom", "PRIVMSG", "#a", "waves", true);
         assert_eq!(
             lines,

@@ -193,7 +193,8 @@ impl State {
             // be longer than what it sent: cut the body to what fits.
             let overhead = user_prefix(&from).len() + verb.len() + to.len() + 8;
             let budget = wire_irc::MAX_LINE_BYTES.saturating_sub(overhead);
-            let body = crate::chat::sanitize::clean(body).replace('\x01', "");
+            // Cleaning also drops any `\x01` inside, which would end the CTCP.
+            let body = crate::chat::sanitize::clean(body);
             let body = wire_irc::split_text(&body, budget)
                 .first()
                 .copied()

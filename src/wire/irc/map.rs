@@ -257,6 +257,9 @@ fn say(to: &str, text: &str, notice: bool, ctx: &Ctx) -> Inbound {
     // A private action is a private message marked `/me ` (see
     // `event::private_action`), shown as an action in every dialect.
     let text = match action {
+        Some(action) if action.trim().is_empty() => {
+            return answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]);
+        }
         Some(action) => format!("{PRIVATE_ACTION}{action}"),
         None => text.to_string(),
     };
@@ -458,6 +461,10 @@ mod tests {
             }
         );
         assert_eq!(inb("NOTICE srv :\x01VERSION x\x01"), Inbound::Nothing);
+        assert_eq!(
+            inb("PRIVMSG bob :\x01ACTION \x01"),
+            answer1(":srv 412 alice :No text to send\r\n")
+        );
         assert_eq!(inb("NAMES #general"), chat(Command::Users));
         assert_eq!(inb("NAMES"), chat(Command::Users));
         assert_eq!(inb("WHO #general"), chat(Command::Users));
