@@ -71,6 +71,8 @@ pub enum Event {
     Goodbye,
     /// `OPER` was right.
     Operator,
+    /// Answer to `STATS` (operators only).
+    Stats(Box<crate::server::stats::Snapshot>),
     /// An operator command worked: "Kicked bob", "Muted bob".
     Done {
         action: OperatorAction,
