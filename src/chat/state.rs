@@ -54,11 +54,11 @@ use std::time::Instant;
 /// be removed by the old connection's late cleanup.
 pub type ConnId = u64;
 
+use crate::chat::stats::Deliveries;
 use crate::server::outbox::Doorbell;
 /// The sending end of a connection's queue. A line is formatted once and the
 /// same `Arc<str>` is shared by every recipient's queue, never copied.
 pub use crate::server::outbox::Outbox;
-use crate::server::stats::Deliveries;
 
 /// How the server cuts a connection off, given by the server layer when it
 /// admits the connection (it shuts the socket down). The state never holds a
@@ -242,7 +242,7 @@ pub struct State {
     /// Writers that were asleep when the current command queued them a line;
     /// rung once the lock is released (see [`Locked`]).
     doorbells: Vec<Arc<Doorbell>>,
-    /// Lines queued, for `STATS` (see [`crate::server::stats`]).
+    /// Lines queued, for `STATS` (see [`crate::chat::stats`]).
     deliveries: Deliveries,
     /// The IRC request being answered (connection, verb, target), so that
     /// its replies name what was asked (`401 alice bob :No such nick`).

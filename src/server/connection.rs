@@ -51,7 +51,7 @@ use crate::config::ServerConfig;
 use crate::log;
 use crate::server::irc_conn::{self, IrcConn, Opening};
 use crate::server::limits::{FloodControl, FloodVerdict};
-use crate::server::{http_page, outbox, stats, writer};
+use crate::server::{http_page, outbox, writer};
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
@@ -249,7 +249,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         match (&*stream).read(&mut buffer) {
             Ok(0) => return,
             Ok(n) => {
-                stats::count_in(n);
+                crate::chat::stats::count_in(n);
                 if !reader.greeted && early_bytes.len() <= MAX_HEAD_BYTES {
                     early_bytes.extend_from_slice(&buffer[..n]);
                 }

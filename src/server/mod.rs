@@ -4,8 +4,7 @@
 //! browser's request gets ([`web`]) and its WebSocket (`websocket_conn.rs`,
 //! part of the reader), how many connections the machine allows, the
 //! plain-text help page, the machine's addresses for
-//! "how to connect", the operator password, and the counters behind an
-//! operator's `STATS` ([`stats`]).
+//! "how to connect", and the operator password.
 
 mod accept;
 mod addresses;
@@ -16,7 +15,6 @@ mod irc_conn;
 mod limits;
 pub mod outbox;
 mod secret;
-pub mod stats;
 pub mod web;
 mod writer;
 

@@ -29,7 +29,7 @@
 //! can never be left in the channel with its writer asleep.
 //!
 //! The doorbell also counts the items waiting in the queue, for an
-//! operator's `STATS` ([`super::stats`]): `mpsc` cannot say how full a
+//! operator's `STATS` ([`crate::chat::stats`]): `mpsc` cannot say how full a
 //! channel is, so the sender adds one and the writer takes one off.
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};

@@ -251,7 +251,7 @@ fn read_some(
         match (&*stream).read(buffer) {
             Ok(0) => return Err(Ended::Closed),
             Ok(n) => {
-                crate::server::stats::count_in(n);
+                crate::chat::stats::count_in(n);
                 return Ok(n);
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,

@@ -34,8 +34,8 @@
 //!   the same way; nice 5 gained nothing over the normal class. Fair shares
 //!   it is: a writer woken after the lock is released is cheap enough.
 
+use crate::chat::stats;
 use crate::server::outbox::{Inbox, Item, Queued, Raw};
-use crate::server::stats;
 use crate::support::signal;
 use crate::wire::websocket::{self, status};
 use std::io::Write;

@@ -71,7 +71,7 @@ pub enum Command {
     /// `ANNOUNCE <text>` / `/announce`: to everyone connected.
     Announce(String),
     /// `STATS` / `/stats`: what the server is costing (see
-    /// [`crate::server::stats`]).
+    /// [`crate::chat::stats`]).
     Stats,
     /// `TOPIC [text]` / `/topic [text]`: show or set the current room's topic.
     Topic(Option<String>),

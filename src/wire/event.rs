@@ -72,7 +72,7 @@ pub enum Event {
     /// `OPER` was right.
     Operator,
     /// Answer to `STATS` (operators only).
-    Stats(Box<crate::server::stats::Snapshot>),
+    Stats(Box<crate::chat::stats::Snapshot>),
     /// An operator command worked: "Kicked bob", "Muted bob".
     Done {
         action: OperatorAction,

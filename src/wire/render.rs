@@ -25,7 +25,7 @@
 //! it reached an event ([`crate::chat::sanitize`]); names were checked against
 //! [`crate::chat::names`], so nothing here needs escaping.
 
-use crate::server::stats::{human_bytes, Snapshot, Threads};
+use crate::chat::stats::{human_bytes, Snapshot, Threads};
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
 use crate::wire::event::{Event, Refusal};

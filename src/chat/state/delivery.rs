@@ -4,10 +4,10 @@
 //! message in the history before it is delivered.
 
 use super::{Conn, ConnId, Flow, State};
+use crate::chat::stats::Deliveries;
 use crate::history::{Record, RecordKind};
 use crate::log;
 use crate::server::outbox::{Doorbell, Item, Sent};
-use crate::server::stats::Deliveries;
 use crate::support::timestamp;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};

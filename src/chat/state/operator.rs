@@ -6,10 +6,10 @@
 use super::delivery::Rendered;
 use super::{ConnId, Flow, State};
 use crate::chat::guard::{seconds_to_wait, split_ban, Secret};
+use crate::chat::stats::{self, Snapshot};
 use crate::chat::{names, sanitize};
 use crate::log;
 use crate::server::constant_time_eq;
-use crate::server::stats::{self, Snapshot};
 use crate::wire::event::{Event, OperatorAction, Refusal};
 use std::time::Instant;
 
@@ -177,7 +177,7 @@ impl State {
         Flow::Continue
     }
 
-    /// `STATS`: what the server costs right now (see [`crate::server::stats`]).
+    /// `STATS`: what the server costs right now (see [`crate::chat::stats`]).
     /// Walking every connection for its queue costs the operator who asked,
     /// under the lock, about a microsecond per hundred connections.
     pub(super) fn stats(&mut self, id: ConnId) -> Flow {

@@ -20,7 +20,7 @@
 //!   per-second buckets ([`PerSecond`]), which is what "per second over the
 //!   last minute" is read from.
 //! - **Queued lines** are one relaxed counter per queue, kept beside the
-//!   queue in [`super::outbox`]; `STATS` walks the connections and adds them
+//!   queue in [`crate::server::outbox`]; `STATS` walks the connections and adds them
 //!   up, which costs only the operator who asked.
 //! - **Connections, threads, the history file** are looked up when asked:
 //!   the state's map, `/proc/self/status`, the history store's length.
