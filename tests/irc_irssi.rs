@@ -1,6 +1,7 @@
 //! irssi, a real IRC client, in the same room as an `nc` user on
 //! `step4_server` (irssi runs in tmux: see `tests/common/irssi.rs`). Each
 //! step checks what both sides show: irssi's screen and the chat-mode lines.
+//! An operator's `/stats` is checked on irssi's screen too.
 
 mod common;
 
@@ -71,4 +72,35 @@ fn irssi_and_an_nc_user_chat_in_general() {
 
     irssi.type_line("/quit off to lunch");
     bob.expect("* alice left #general");
+}
+
+#[test]
+fn an_irssi_operator_reads_stats_as_server_notices() {
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+    );
+    let irssi = Irssi::connect("alice", server.addr);
+    irssi.wait_screen("Welcome to chatroom!"); // the MOTD
+    irssi.type_line("/stats");
+    irssi.wait_screen("Permission Denied");
+    irssi.type_line("/oper alice admin-Secret-77");
+    irssi.wait_screen("You are now an IRC operator");
+    irssi.type_line("/stats");
+    // Server NOTICEs: irssi shows each as a line of its own, `!chatroom.local …`.
+    let screen = irssi.wait_screen("End of /STATS report");
+    for figure in [
+        "Stats: 1 connection (1 named, 0 choosing a name), ",
+        "Queued lines: ",
+        "Traffic since start: ",
+        "Deliveries: ",
+        "History: off",
+    ] {
+        assert!(
+            screen.contains(&format!("!chatroom.local {figure}")),
+            "no {figure:?} on:\n{screen}"
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //! room (`state`), and the small rules they use: valid names (`names`) and
 //! which letters look alike ([`confusables`]),
 //! text that is safe to show ([`sanitize`]), flood control
-//! (`ratelimit`) and per-address limits on connecting and guessing (`guard`). Nothing in this folder touches a socket; a connection is
+//! (`ratelimit`), per-address limits on connecting and guessing (`guard`),
+//! and the counters behind an operator's `STATS` ([`stats`]). Nothing in this folder touches a socket; a connection is
 //! only its outbox and a way to hang up, so the rules are unit-tested with
 //! in-memory queues.
 
@@ -12,6 +13,7 @@ pub(crate) mod names;
 pub(crate) mod ratelimit;
 pub mod sanitize;
 pub(crate) mod state;
+pub mod stats;
 
 #[cfg(test)]
 mod state_tests;

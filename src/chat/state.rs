@@ -54,6 +54,7 @@ use std::time::Instant;
 /// be removed by the old connection's late cleanup.
 pub type ConnId = u64;
 
+use crate::chat::stats::Deliveries;
 use crate::server::outbox::Doorbell;
 /// The sending end of a connection's queue. A line is formatted once and the
 /// same `Arc<str>` is shared by every recipient's queue, never copied.
@@ -112,6 +113,7 @@ impl Drop for Locked<'_> {
             return;
         };
         let doorbells = std::mem::take(&mut guard.doorbells);
+        guard.deliveries.tick(); // files this section's deliveries under their second
         drop(guard); // unlock first: ringing is a system call per writer
         for doorbell in &doorbells {
             doorbell.ring();
@@ -240,6 +242,8 @@ pub struct State {
     /// Writers that were asleep when the current command queued them a line;
     /// rung once the lock is released (see [`Locked`]).
     doorbells: Vec<Arc<Doorbell>>,
+    /// Lines queued, for `STATS` (see [`crate::chat::stats`]).
+    deliveries: Deliveries,
     /// The IRC request being answered (connection, verb, target), so that
     /// its replies name what was asked (`401 alice bob :No such nick`).
     irc_request: Option<(ConnId, String, String)>,
@@ -272,6 +276,7 @@ impl State {
             irc_request: None,
             overflowed: Vec::new(),
             doorbells: Vec::new(),
+            deliveries: Deliveries::new(Instant::now()),
             acting: None,
         }
     }
@@ -381,6 +386,7 @@ impl State {
                 &Arc::from(response),
                 &mut self.overflowed,
                 &mut self.doorbells,
+                &mut self.deliveries,
             );
         }
         self.remove(id, false);
@@ -393,7 +399,14 @@ impl State {
     pub fn send_raw(&mut self, id: ConnId, raw: crate::server::outbox::Raw) {
         if let Some(conn) = self.conns.get(&id) {
             let item = crate::server::outbox::Item::Raw(Box::new(raw));
-            delivery::queue_item(id, conn, item, &mut self.overflowed, &mut self.doorbells);
+            delivery::queue_item(
+                id,
+                conn,
+                item,
+                &mut self.overflowed,
+                &mut self.doorbells,
+                &mut self.deliveries,
+            );
         }
         self.drop_overflowed();
     }
@@ -454,6 +467,7 @@ impl State {
             Command::Mute(user) => self.mute(id, &user, true),
             Command::Unmute(user) => self.mute(id, &user, false),
             Command::Announce(text) => self.announce(id, &text),
+            Command::Stats => self.stats(id),
             Command::Topic(text) => self.topic(id, text),
             Command::Action(text) => self.action(id, &text),
             Command::Whois(user) => self.whois(id, &user),

@@ -597,3 +597,55 @@ fn the_irc_handshake_asks_the_state_about_nicks_and_the_password() {
     assert!(state.password_ok(Some("door")));
     assert!(!state.password_ok(Some("nope")) && !state.password_ok(None));
 }
+
+#[test]
+fn stats_count_queued_lines_names_the_fullest_queue_and_counts_deliveries() {
+    let mut state = state();
+    let teacher = in_room(&mut state, 1, "lee", "#lab");
+    send(&mut state, &teacher, &format!("OPER {ADMIN}"));
+    lines(&teacher);
+    let alice = in_room(&mut state, 2, "alice", "#lab");
+    let bob = in_room(&mut state, 3, "bob", "#lab");
+    let _nameless = connect(&mut state, 4);
+    lines(&teacher);
+    lines(&alice);
+    // Nobody reads now: alice's 3 messages wait in three queues (her own
+    // come back, protocol mode), and bob's queue also has bob's 2.
+    for text in ["one", "two", "three"] {
+        send(&mut state, &alice, &format!("MSG {text}"));
+    }
+    for text in ["four", "five"] {
+        send(&mut state, &bob, &format!("MSG {text}"));
+    }
+    lines(&teacher);
+    send(&mut state, &bob, "STATS");
+    send(&mut state, &teacher, "STATS");
+    let stats = lines(&teacher);
+    assert_eq!(
+        stats[0], "STATS connections=4 named=3 unnamed=1",
+        "{stats:#?}"
+    );
+    // alice has 5 lines waiting; bob 5 + his refusal: his is the fullest.
+    assert_eq!(
+        stats[2], "STATS queued=11 fullest=6 fullest_queue=bob",
+        "{stats:#?}"
+    );
+    let deliveries = stats[4]
+        .split(' ')
+        .find_map(|w| w.strip_prefix("deliveries="));
+    let deliveries: u64 = deliveries.and_then(|n| n.parse().ok()).unwrap_or(0);
+    // At least the 5 messages to 3 members, the refusal and the joins.
+    assert!(deliveries >= 16, "{stats:#?}");
+    assert_eq!(stats[5], "STATS history=off");
+    assert_eq!(stats[6], "OK Stats");
+    assert_eq!(
+        lines(&bob).last().map(String::as_str),
+        Some("ERROR Not an operator")
+    );
+    lines(&alice);
+    send(&mut state, &teacher, "STATS");
+    assert_eq!(
+        lines(&teacher)[2],
+        "STATS queued=0 fullest=0 fullest_queue=-"
+    );
+}

@@ -262,6 +262,12 @@ impl History {
         }
     }
 
+    /// The length of `history.tsv` in bytes (as this server has written
+    /// it), for `STATS`; `None` when history is off.
+    pub fn file_bytes(&self) -> Option<u64> {
+        self.disk.as_ref().map(|disk| disk.len)
+    }
+
     /// How many replay windows are in memory (for tests of the bound).
     pub fn window_count(&self) -> usize {
         self.windows.len()

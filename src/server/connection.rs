@@ -249,6 +249,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         match (&*stream).read(&mut buffer) {
             Ok(0) => return,
             Ok(n) => {
+                crate::chat::stats::count_in(n);
                 if !reader.greeted && early_bytes.len() <= MAX_HEAD_BYTES {
                     early_bytes.extend_from_slice(&buffer[..n]);
                 }

@@ -27,8 +27,12 @@
 //! more; the sender sends *then* checks the announcement. With both steps
 //! sequentially consistent, at least one of them sees the other, so a line
 //! can never be left in the channel with its writer asleep.
+//!
+//! The doorbell also counts the items waiting in the queue, for an
+//! operator's `STATS` ([`crate::chat::stats`]): `mpsc` cannot say how full a
+//! channel is, so the sender adds one and the writer takes one off.
 
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, OnceLock};
 use std::thread::{self, Thread};
@@ -82,6 +86,13 @@ pub struct Doorbell {
     asleep: AtomicBool,
     /// The writer thread, known once it has started.
     writer: OnceLock<Thread>,
+    /// Items in the queue: added to just before a send, taken off when the
+    /// writer takes one. Relaxed is enough: only `STATS` reads it, nothing
+    /// else is published through it, and the channel itself orders each add
+    /// before the take-off of its item (a send happens before the receive
+    /// that gets it), so it never goes below zero. A reading taken while
+    /// lines move may be a line or two out.
+    queued: AtomicUsize,
 }
 
 /// The result of [`Outbox::send`].
@@ -112,6 +123,7 @@ pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
     let doorbell = Arc::new(Doorbell {
         asleep: AtomicBool::new(false),
         writer: OnceLock::new(),
+        queued: AtomicUsize::new(0),
     });
     let inbox = Inbox {
         lines: receiver,
@@ -137,10 +149,18 @@ impl Outbox {
         let Some(lines) = &self.lines else {
             return Sent::Gone;
         };
-        match lines.try_send(item) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Sent::Full,
-            Err(TrySendError::Disconnected(_)) => return Sent::Gone,
+        // Counted *before* the send: the writer may take the item (and take
+        // one off) before this thread runs again, and the count must never
+        // go below zero. A refused send gives its one back.
+        self.doorbell.queued.fetch_add(1, Ordering::Relaxed);
+        let refused = match lines.try_send(item) {
+            Ok(()) => None,
+            Err(TrySendError::Full(_)) => Some(Sent::Full),
+            Err(TrySendError::Disconnected(_)) => Some(Sent::Gone),
+        };
+        if let Some(refused) = refused {
+            self.doorbell.queued.fetch_sub(1, Ordering::Relaxed);
+            return refused;
         }
         // The sender's half of the handshake: sent, then look.
         fence(Ordering::SeqCst);
@@ -149,6 +169,13 @@ impl Outbox {
         } else {
             Sent::Queued
         }
+    }
+}
+
+impl Outbox {
+    /// How many items wait in the queue (for `STATS`; see [`Doorbell`]).
+    pub fn queued(&self) -> usize {
+        self.doorbell.queued.load(Ordering::Relaxed)
     }
 }
 
@@ -180,6 +207,15 @@ impl Inbox {
     /// connection and everything queued has been taken. Must be called from
     /// the writer thread, the only one that parks on this doorbell.
     pub fn next(&self) -> Option<Item> {
+        let item = self.wait();
+        if item.is_some() {
+            self.taken();
+        }
+        item
+    }
+
+    /// [`Inbox::next`] before the item is counted off.
+    fn wait(&self) -> Option<Item> {
         let doorbell = &self.doorbell;
         doorbell.writer.get_or_init(thread::current);
         loop {
@@ -211,10 +247,18 @@ impl Inbox {
     /// gathers a batch.
     pub fn try_next(&self) -> Queued {
         match self.lines.try_recv() {
-            Ok(item) => Queued::Item(item),
+            Ok(item) => {
+                self.taken();
+                Queued::Item(item)
+            }
             Err(TryRecvError::Empty) => Queued::Empty,
             Err(TryRecvError::Disconnected) => Queued::Closed,
         }
+    }
+
+    /// One item left the queue (see [`Doorbell`]'s count).
+    fn taken(&self) {
+        self.doorbell.queued.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -257,6 +301,21 @@ mod tests {
             drop(outbox);
             writer.join().unwrap();
         }
+    }
+
+    #[test]
+    fn the_queue_counts_what_waits_in_it() {
+        let (outbox, inbox) = outbox(2);
+        assert_eq!(outbox.queued(), 0);
+        assert!(matches!(outbox.send(Arc::from("a")), Sent::Queued));
+        assert!(matches!(outbox.send(Arc::from("b")), Sent::Queued));
+        assert!(matches!(outbox.send(Arc::from("c")), Sent::Full));
+        assert_eq!(outbox.queued(), 2);
+        assert!(inbox.next().is_some());
+        assert_eq!(outbox.queued(), 1);
+        assert!(matches!(inbox.try_next(), Queued::Item(_)));
+        assert!(matches!(inbox.try_next(), Queued::Empty));
+        assert_eq!(outbox.queued(), 0);
     }
 
     #[test]

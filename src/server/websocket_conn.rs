@@ -266,7 +266,10 @@ fn read_some(
         }
         match (&*stream).read(buffer) {
             Ok(0) => return Err(Ended::Closed),
-            Ok(n) => return Ok(n),
+            Ok(n) => {
+                crate::chat::stats::count_in(n);
+                return Ok(n);
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(_) => return Err(Ended::Failed),

@@ -34,6 +34,7 @@
 //!   the same way; nice 5 gained nothing over the normal class. Fair shares
 //!   it is: a writer woken after the lock is released is cheap enough.
 
+use crate::chat::stats;
 use crate::server::outbox::{Inbox, Item, Queued, Raw};
 use crate::support::signal;
 use crate::wire::websocket::{self, status};
@@ -89,7 +90,9 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
         let written = match (&first, framing, inbox.try_next()) {
             // The common case on a quiet server: one line, no copy.
             (Item::Line(line), Framing::Lines, Queued::Empty) => {
-                (&*stream).write_all(line.as_bytes())
+                let written = (&*stream).write_all(line.as_bytes());
+                count_out(&written, line.len());
+                written
             }
             (_, _, second) => {
                 add(first, &mut framing, &mut batch);
@@ -102,6 +105,7 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
                     Queued::Closed => sender_gone = true,
                 }
                 let written = (&*stream).write_all(&batch);
+                count_out(&written, batch.len());
                 batch.clear();
                 if batch.capacity() > KEEP_BATCH_BYTES {
                     batch = Vec::new();
@@ -126,6 +130,15 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
         let _ = (&*stream).write_all(&websocket::close_frame(status, ""));
     }
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Adds a finished write to the server's bytes out (see [`stats`]). A
+/// failed write may have sent part of it; the connection is over then, and
+/// the part is not counted.
+fn count_out(written: &std::io::Result<()>, bytes: usize) {
+    if written.is_ok() {
+        stats::count_out(bytes);
+    }
 }
 
 /// Appends one item to `batch`, as `framing` says, and follows a switch of

@@ -70,6 +70,9 @@ pub enum Command {
     Unmute(String),
     /// `ANNOUNCE <text>` / `/announce`: to everyone connected.
     Announce(String),
+    /// `STATS` / `/stats`: what the server is costing (see
+    /// [`crate::chat::stats`]).
+    Stats,
     /// `TOPIC [text]` / `/topic [text]`: show or set the current room's topic.
     Topic(Option<String>),
     /// `ACTION <text>` / `/me <text>`: "* alice waves".
@@ -113,6 +116,7 @@ pub enum Kind {
     Mute,
     Unmute,
     Announce,
+    Stats,
 }
 
 /// The shape of a command's arguments, checked by [`parse`].
@@ -284,6 +288,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         ("UNMUTE <user>", "/unmute <user>", "/quote UNMUTE <nick>"), "(operator) let them talk again"),
     row(K::Announce, A::Text, Operator, &["ANNOUNCE"], &["announce"], &["ANNOUNCE"],
         ("ANNOUNCE <text>", "/announce <text>", "/quote ANNOUNCE <text>"), "(operator) message everyone"),
+    row(K::Stats, A::None, Operator, &["STATS"], &["stats"], &["STATS"],
+        ("STATS", "/stats", "/stats"), "(operator) connections, threads, queues, bytes, deliveries/s, history size"),
 ];
 
 /// Parses one line. `dialect` is the sender's dialect: `None` before
@@ -363,6 +369,7 @@ fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) 
         K::Mute => Command::Mute(one),
         K::Unmute => Command::Unmute(one),
         K::Announce => Command::Announce(one),
+        K::Stats => Command::Stats,
     }
 }
 
@@ -455,6 +462,9 @@ mod tests {
         ));
         assert_eq!(parse("/op teach me", P), Command::Oper("teach me".into()));
         assert_eq!(parse("QUIT\t", P), Command::Quit);
+        assert_eq!(parse("STATS", P), Command::Stats);
+        assert_eq!(parse("/Stats", C), Command::Stats);
+        assert_eq!(parse("stats please", C), say("stats please"));
         // Trailing words are a usage error, not half-obeyed.
         for line in ["QUIT later", "/quit later", "LEAVE now", "USERS all"] {
             let Command::Invalid(Mistake::Usage(usage)) = parse(line, P) else {

@@ -88,6 +88,8 @@ pub enum Event {
     Goodbye,
     /// `OPER` was right.
     Operator,
+    /// Answer to `STATS` (operators only).
+    Stats(Box<crate::chat::stats::Snapshot>),
     /// An operator command worked: "Kicked bob", "Muted bob".
     Done {
         action: OperatorAction,

@@ -25,6 +25,7 @@
 //! it reached an event ([`crate::chat::sanitize`]); names were checked against
 //! [`crate::chat::names`], so nothing here needs escaping.
 
+use crate::chat::stats::{human_bytes, Snapshot, Threads};
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
 use crate::wire::event::{private_action, Event, Refusal};
@@ -91,6 +92,11 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Goodbye => line("OK Goodbye!".into()),
         Event::Operator => line("OK You are an operator".into()),
+        Event::Stats(snapshot) => {
+            for text in stats_protocol(snapshot) {
+                line(text);
+            }
+        }
         Event::Done { action, user } => line(format!("OK {} {user}", action.verb())),
         Event::WhoIs {
             user,
@@ -197,6 +203,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::Goodbye => line("*** Goodbye!".into()),
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
         Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
+        Event::Stats(snapshot) => {
+            for sentence in stats_sentences(snapshot) {
+                line(format!("*** {sentence}"));
+            }
+        }
         Event::WhoIs {
             user,
             room,
@@ -269,6 +280,97 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
     }
     line("NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)".into());
     line("NOTICE /help lists the commands".into());
+}
+
+/// `STATS` for a program: one `STATS` line per figure, each a list of
+/// `key=value` words (values are numbers, except `fullest_queue`, a name
+/// or an address, `threads_from`, `proc` or `estimate`, and `history`,
+/// `on` or `off`), then `OK Stats`, so a program knows the report is over.
+fn stats_protocol(s: &Snapshot) -> Vec<String> {
+    let (fullest_queue, fullest) = match &s.fullest {
+        Some((whose, lines)) => (whose.as_str(), *lines),
+        None => ("-", 0),
+    };
+    let (threads, threads_from) = match s.threads {
+        Threads::Counted(n) => (n, "proc"),
+        Threads::Estimated(n) => (n, "estimate"),
+    };
+    let tenths = s.per_second_tenths();
+    vec![
+        format!(
+            "STATS connections={} named={} unnamed={}",
+            s.named + s.unnamed,
+            s.named,
+            s.unnamed
+        ),
+        format!("STATS threads={threads} threads_from={threads_from}"),
+        format!(
+            "STATS queued={} fullest={fullest} fullest_queue={fullest_queue}",
+            s.queued
+        ),
+        format!("STATS bytes_in={} bytes_out={}", s.bytes_in, s.bytes_out),
+        format!(
+            "STATS deliveries={} last_minute={} window_secs={} per_second={}.{}",
+            s.deliveries,
+            s.last_minute,
+            s.window_secs,
+            tenths / 10,
+            tenths % 10
+        ),
+        match s.history_bytes {
+            Some(bytes) => format!("STATS history=on history_bytes={bytes}"),
+            None => "STATS history=off".into(),
+        },
+        "OK Stats".into(),
+    ]
+}
+
+/// `STATS` for a person, one sentence per figure: the chat's `***` lines
+/// and IRC's NOTICEs.
+pub fn stats_sentences(s: &Snapshot) -> Vec<String> {
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let threads = match s.threads {
+        Threads::Counted(n) => plural(n, "thread", "threads"),
+        Threads::Estimated(n) => format!("about {n} threads (estimated)"),
+    };
+    let queued = match &s.fullest {
+        Some((whose, lines)) => format!(
+            "Queued lines: {} in all; the fullest queue is {whose}'s, {}",
+            s.queued,
+            plural(*lines, "line", "lines")
+        ),
+        None => "Queued lines: none (every client has read all it was sent)".into(),
+    };
+    let window = match s.window_secs {
+        60 => "the last minute".to_string(),
+        secs => format!("the last {secs} s"),
+    };
+    let tenths = s.per_second_tenths();
+    vec![
+        format!(
+            "Stats: {} ({} named, {} choosing a name), {threads}",
+            plural(s.named + s.unnamed, "connection", "connections"),
+            s.named,
+            s.unnamed
+        ),
+        queued,
+        format!(
+            "Traffic since start: {} in, {} out",
+            human_bytes(s.bytes_in),
+            human_bytes(s.bytes_out)
+        ),
+        format!(
+            "Deliveries: {}.{} a second over {window} ({} since start)",
+            tenths / 10,
+            tenths % 10,
+            s.deliveries
+        ),
+        match s.history_bytes {
+            Some(bytes) => format!("History file: {}", human_bytes(bytes)),
+            None => "History: off".into(),
+        },
+    ]
 }
 
 /// The names of a room list, without their sizes.
@@ -395,6 +497,87 @@ mod tests {
             ),
             "USERLIST\r\n"
         );
+    }
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            named: 30,
+            unnamed: 1,
+            threads: Threads::Counted(64),
+            queued: 120,
+            fullest: Some(("bob".into(), 37)),
+            bytes_in: 12_345,
+            bytes_out: 5 * 1024 * 1024,
+            deliveries: 20_000,
+            last_minute: 12_003,
+            window_secs: 60,
+            history_bytes: Some(1536),
+        }
+    }
+
+    #[test]
+    fn stats_for_a_program_are_key_value_lines() {
+        let text = render(&Event::Stats(Box::new(snapshot())), Dialect::Protocol);
+        assert_eq!(
+            text,
+            "STATS connections=31 named=30 unnamed=1\r\n\
+             STATS threads=64 threads_from=proc\r\n\
+             STATS queued=120 fullest=37 fullest_queue=bob\r\n\
+             STATS bytes_in=12345 bytes_out=5242880\r\n\
+             STATS deliveries=20000 last_minute=12003 window_secs=60 per_second=200.0\r\n\
+             STATS history=on history_bytes=1536\r\n\
+             OK Stats\r\n"
+        );
+        // Every figure line splits into key=value words.
+        for line in text.lines().filter(|l| l.starts_with("STATS ")) {
+            for word in line["STATS ".len()..].split(' ') {
+                assert!(word.split_once('=').is_some(), "{word} in {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn stats_for_a_person_are_sentences() {
+        let text = render(&Event::Stats(Box::new(snapshot())), Dialect::Chat);
+        assert_eq!(
+            text,
+            "*** Stats: 31 connections (30 named, 1 choosing a name), 64 threads\r\n\
+             *** Queued lines: 120 in all; the fullest queue is bob's, 37 lines\r\n\
+             *** Traffic since start: 12.1 KiB in, 5.0 MiB out\r\n\
+             *** Deliveries: 200.0 a second over the last minute (20000 since start)\r\n\
+             *** History file: 1.5 KiB\r\n"
+        );
+        let quiet = Snapshot {
+            named: 1,
+            unnamed: 0,
+            threads: Threads::Estimated(4),
+            queued: 0,
+            fullest: None,
+            window_secs: 7,
+            last_minute: 7,
+            history_bytes: None,
+            ..snapshot()
+        };
+        let text = render(&Event::Stats(Box::new(quiet.clone())), Dialect::Chat);
+        assert!(text.starts_with(
+            "*** Stats: 1 connection (1 named, 0 choosing a name), about 4 threads (estimated)\r\n\
+             *** Queued lines: none"
+        ), "{text}");
+        assert!(
+            text.contains("*** Deliveries: 1.0 a second over the last 7 s"),
+            "{text}"
+        );
+        assert!(text.ends_with("*** History: off\r\n"), "{text}");
+        let text = render(&Event::Stats(Box::new(quiet)), Dialect::Protocol);
+        assert!(
+            text.contains("STATS threads=4 threads_from=estimate\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("STATS queued=0 fullest=0 fullest_queue=-\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("STATS history=off\r\n"), "{text}");
     }
 
     #[test]

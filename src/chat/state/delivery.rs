@@ -4,6 +4,7 @@
 //! message in the history before it is delivered.
 
 use super::{Conn, ConnId, Flow, State};
+use crate::chat::stats::Deliveries;
 use crate::history::{Record, RecordKind};
 use crate::log;
 use crate::server::outbox::{Doorbell, Item, Sent};
@@ -75,7 +76,14 @@ impl State {
                     *bytes += line.len();
                 }
             }
-            queue(id, conn, &line, &mut self.overflowed, &mut self.doorbells);
+            queue(
+                id,
+                conn,
+                &line,
+                &mut self.overflowed,
+                &mut self.doorbells,
+                &mut self.deliveries,
+            );
         }
     }
 
@@ -185,6 +193,7 @@ impl State {
                     &line,
                     &mut self.overflowed,
                     &mut self.doorbells,
+                    &mut self.deliveries,
                 );
             }
         }
@@ -253,6 +262,7 @@ pub(super) fn queue(
     line: &Arc<str>,
     overflowed: &mut Vec<ConnId>,
     doorbells: &mut Vec<Arc<Doorbell>>,
+    deliveries: &mut Deliveries,
 ) {
     queue_item(
         id,
@@ -260,20 +270,26 @@ pub(super) fn queue(
         Item::Line(Arc::clone(line)),
         overflowed,
         doorbells,
+        deliveries,
     );
 }
 
-/// [`queue`] for any item, a line or a raw one.
+/// [`queue`] for any item, a line or a raw one. Each item queued counts
+/// as a delivery (`STATS`): a plain add, under the lock already held.
 pub(super) fn queue_item(
     id: ConnId,
     conn: &Conn,
     item: Item,
     overflowed: &mut Vec<ConnId>,
     doorbells: &mut Vec<Arc<Doorbell>>,
+    deliveries: &mut Deliveries,
 ) {
     match conn.outbox.send_item(item) {
-        Sent::Queued => {}
-        Sent::Asleep(doorbell) => doorbells.push(doorbell),
+        Sent::Queued => deliveries.one(),
+        Sent::Asleep(doorbell) => {
+            deliveries.one();
+            doorbells.push(doorbell)
+        }
         Sent::Full => overflowed.push(id),
         // The writer already stopped (the socket failed); the reader's
         // cleanup is about to remove this connection.

@@ -65,7 +65,14 @@ impl State {
         }
         if let Some(conn) = self.conns.get(&id) {
             let line = Arc::from(lines);
-            queue(id, conn, &line, &mut self.overflowed, &mut self.doorbells);
+            queue(
+                id,
+                conn,
+                &line,
+                &mut self.overflowed,
+                &mut self.doorbells,
+                &mut self.deliveries,
+            );
         }
         self.drop_overflowed();
     }

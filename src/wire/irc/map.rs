@@ -233,6 +233,9 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             Some(user) => chat(Command::Unmute(user.to_string())),
             None => needs_params(),
         },
+        // IRC's `STATS [query]`: whatever the query letter, the answer is
+        // the chat's own figures (see `outbound`), ended by `219`.
+        "STATS" => chat(Command::Stats),
         "ANNOUNCE" if message.params.is_empty() => needs_params(),
         "ANNOUNCE" => chat(Command::Announce(message.params.join(" "))),
         other => answer(ctx, &numeric::ERR_UNKNOWNCOMMAND, &[other]),

@@ -34,6 +34,8 @@ numerics! {
     RPL_MYINFO = "004", "";
     /// `<nick> <token>… :are supported by this server`
     RPL_ISUPPORT = "005", "are supported by this server";
+    /// `<nick> <stats letter> :End of /STATS report`
+    RPL_ENDOFSTATS = "219", "End of /STATS report";
     /// `<nick> <user modes>`
     RPL_UMODEIS = "221", "";
     /// `<nick> <away nick> :<away message>`

@@ -156,7 +156,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::Help { .. } => notice(
             "Commands: /join #room, /part, /msg nick text, /me, /names, /topic, /list, \
              /quit; teachers: /oper name password, /kick, /quote MUTE|UNMUTE nick, \
-             /quote ANNOUNCE text",
+             /quote ANNOUNCE text, /stats",
         ),
         Event::Goodbye => vec![super::error_line("Closing link (Quit)")],
         // `381`, then the new user mode the standard way; the room's
@@ -171,6 +171,23 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             line(&me, "MODE", &[ctx.nick, "+o"]),
         ],
         Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
+        // One NOTICE per figure, in the chat's words (irssi shows a server
+        // NOTICE as a line of its own, where 2xx numerics would come out as
+        // bare numbers), then `219` so a client knows the report is over.
+        Event::Stats(snapshot) => {
+            let mut out: Vec<String> = crate::wire::render::stats_sentences(snapshot)
+                .iter()
+                .flat_map(|sentence| notice(sentence))
+                .collect();
+            let letter = if ctx.target.is_empty() {
+                "*"
+            } else {
+                ctx.target
+            };
+            let end = numeric::RPL_ENDOFSTATS.text;
+            out.push(reply(ctx, &numeric::RPL_ENDOFSTATS, &[letter], end));
+            out
+        }
         Event::Refused(refusal) => refusal_lines(refusal, ctx),
         Event::WhoIs {
             user,
