@@ -192,6 +192,7 @@ fn irc_operators_get_notices_and_219_and_others_481() {
     let mut lee = irc("lee");
     lee.send("OPER lee teach");
     lee.expect(":chatroom.local 381 lee :You are now an IRC operator");
+    lee.expect_next(":lee!lee@chatroom MODE lee +o"); // in no room: no channel MODE
     lee.send("STATS u");
     let report = lee.expect(":chatroom.local 219 lee u :End of /STATS report");
     assert_eq!(report.len(), 5, "{report:#?}");

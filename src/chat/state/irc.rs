@@ -259,7 +259,7 @@ impl State {
             "MODE",
             &[&room.name, "+o", &name],
         ));
-        let members: Vec<ConnId> = room
+        let queued: Vec<(ConnId, Arc<str>)> = room
             .members
             .iter()
             .copied()
@@ -269,17 +269,8 @@ impl State {
                     .get(member)
                     .is_some_and(|c| c.dialect == Dialect::Irc)
             })
+            .map(|member| (member, Arc::clone(&line)))
             .collect();
-        for member in members {
-            if let Some(conn) = self.conns.get(&member) {
-                queue(
-                    member,
-                    conn,
-                    &line,
-                    &mut self.overflowed,
-                    &mut self.doorbells,
-                );
-            }
-        }
+        self.queue_all(queued); // `apply` drops the overflowed after
     }
 }
