@@ -460,7 +460,7 @@ fn sigterm_tells_everyone_and_exits_cleanly() {
     );
     assert_eq!(
         bob.read_to_close(),
-        ["*** The server is shutting down. Goodbye!"]
+        ["*** Connection closed by the server (the server is shutting down). Press Enter or Ctrl-C to return to your shell."]
     );
     assert_eq!(lurker.read_to_close(), ["NOTICE Server shutting down"]);
     let status = server.wait_exit();

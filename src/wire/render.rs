@@ -191,7 +191,10 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("***   {command:<22} {meaning}"));
             }
         }
-        Event::Goodbye => line("*** Goodbye!".into()),
+        Event::Goodbye => {
+            line("*** Goodbye!".into());
+            line(closed("you typed /quit"));
+        }
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
         Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
         Event::WhoIs {
@@ -210,6 +213,13 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::AwaySet(true) => line("*** You are marked as away".into()),
         Event::AwaySet(false) => line("*** You are back".into()),
         Event::IsAway { user, text } => line(format!("*** {user} is away: {text}")),
+        // The refusals that end the connection say so, in the last line.
+        Event::Refused(Refusal::RegistrationTimeout) => {
+            line(closed("no name was chosen in time"))
+        }
+        Event::Refused(Refusal::IdleTimeout(secs)) => {
+            line(closed(&format!("nothing was typed for {secs} s")))
+        }
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         Event::Private { from, text } => line(format!("[private] {from}: {text}")),
@@ -227,10 +237,10 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::Kicked {
             user, by, reason, ..
         } => line(format!("* {user} was kicked by {by}{}", reason_suffix(reason))),
-        Event::YouWereKicked { by, reason } => line(format!(
-            "*** You were kicked out by {by}{}",
+        Event::YouWereKicked { by, reason } => line(closed(&format!(
+            "you were kicked out by {by}{}",
             reason_suffix(reason)
-        )),
+        ))),
         Event::YouWereMuted { by, muted: true } => line(format!(
             "*** {by} muted you: your messages reach nobody (private messages to operators still work)"
         )),
@@ -238,8 +248,18 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line(format!("*** {by} unmuted you: you can talk again"))
         }
         Event::Announcement(text) => line(format!("*** Announcement: {text}")),
-        Event::ShuttingDown => line("*** The server is shutting down. Goodbye!".into()),
+        Event::ShuttingDown => line(closed("the server is shutting down")),
     }
+}
+
+/// The last line a person on `nc` gets when the server ends the
+/// connection. It says so in words, and what to do, because `nc` does not
+/// notice a closed connection until it tries to send: it sits there until
+/// Enter (or Ctrl-C), and without this line a student thinks they are
+/// still in the chat. Protocol mode keeps its one-keyword lines (`OK
+/// Goodbye!`, `NOTICE Server shutting down`): a program sees the close.
+fn closed(why: &str) -> String {
+    format!("*** Connection closed by the server ({why}). Press Enter or Ctrl-C to return to your shell.")
 }
 
 /// The greeting is sent before the client has chosen a dialect, so it is the
