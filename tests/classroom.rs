@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::{chat_user, protocol_user, Client, Server, TempDir};
+use common::{chat_user, protocol_user, untimed, Client, Server, TempDir};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -389,7 +389,9 @@ fn muted_users_reach_nobody_but_operators() {
     let mut bob = protocol_user(&server, "bob");
     join(&mut bob, "#general");
     // The replay holds the room's only stored message; bob's were not stored.
-    assert_eq!(bob.line(), "ROOM #general lee sync");
+    assert_eq!(bob.line(), "HISTORY BEGIN #general 1");
+    assert_eq!(untimed(&bob.line()), "HISTORY #general <time> lee sync");
+    assert_eq!(bob.line(), "HISTORY END #general");
     bob.send("back again");
     assert_eq!(bob.line(), "ERROR You are muted");
 
@@ -467,14 +469,16 @@ fn topic_is_set_by_operators_shown_to_anyone_and_sent_on_join() {
     let mut dave = protocol_user(&server, "dave");
     dave.send("JOIN #general");
     assert_eq!(
-        (0..6).map(|_| dave.line()).collect::<Vec<_>>(),
+        (0..8).map(|_| untimed(&dave.line())).collect::<Vec<_>>(),
         [
             "OK Joined #general (3 users)",
             "JOIN #general lee",
             "JOIN #general bob",
             "JOIN #general carol",
             "TOPIC #general Week 3: sockets",
-            "ROOM #general lee before you came",
+            "HISTORY BEGIN #general 1",
+            "HISTORY #general <time> lee before you came",
+            "HISTORY END #general",
         ]
     );
     let mut erin = person(&server, "erin");

@@ -66,6 +66,20 @@ fn renders_every_kind_of_server_line_for_people() {
         ("JOIN #general alice", &["* alice is here"]),
         // ...but the third JOIN is someone arriving.
         ("JOIN #general carol", &["* carol joined #general"]),
+        // Replayed history is fenced and timed: it never looks live.
+        (
+            "HISTORY BEGIN #general 2",
+            &["--- recent messages in #general ---"],
+        ),
+        (
+            "HISTORY #general 2026-12-02T10:02:03.114Z bob from before",
+            &["[10:02:03] bob: from before"],
+        ),
+        (
+            "HISTORY #general 2026-12-02T10:05:00.000Z carol  two  spaces",
+            &["[10:05:00] carol:  two  spaces"],
+        ),
+        ("HISTORY END #general", &["--- end of recent messages ---"]),
         ("ROOM #general bob hi there", &["bob: hi there"]),
         ("PRIVMSG bob psst, alice", &["[private] bob: psst, alice"]),
         ("LEAVE #general carol", &["* carol left #general"]),

@@ -75,10 +75,19 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             Some(topic) => line(format!("TOPIC {room} {topic}")),
             None => line(format!("TOPIC {room}")),
         },
+        // Fenced and timed, and never `ROOM`: a program (the step 3
+        // client, the browser page) must not take an old line for a live
+        // one, and can show when it was said.
         Event::Recent { room, records } => {
+            line(format!("HISTORY BEGIN {room} {}", records.len()));
             for record in records {
-                line(format!("ROOM {room} {} {}", record.sender, record.text));
+                let time = timestamp::rfc3339(record.time_ms);
+                line(format!(
+                    "HISTORY {room} {time} {} {}",
+                    record.sender, record.text
+                ));
             }
+            line(format!("HISTORY END {room}"));
         }
         Event::Left { room } => line(format!("OK Left {room}")),
         Event::Sent { .. } => line("OK Sent".into()),
