@@ -354,6 +354,70 @@ fn kick_disconnects_with_a_reason_and_tells_the_room() {
     assert_eq!(teacher.line(), "KICK #general dan lee");
     carol.expect("* dan was kicked by lee");
     server.wait_log("lee kicked dan");
+
+    // The transcript shows each kick as a kick, with its reason, not as a
+    // plain `* bob left`.
+    stop(&mut server);
+    let output = Command::new(common::bin("step4_server"))
+        .args(["transcript", "--room", "#general", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("run step4_server transcript");
+    assert!(output.status.success(), "{output:?}");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    let kicks: Vec<&str> = transcript
+        .lines()
+        .filter_map(|line| line.split_once(" #general * ").map(|(_, what)| what))
+        .filter(|what| what.starts_with("bob ") || what.starts_with("dan "))
+        .collect();
+    assert_eq!(
+        kicks,
+        [
+            "bob joined",
+            "bob was kicked by lee: spamming the room",
+            "dan joined",
+            "dan was kicked by lee",
+        ],
+        "{transcript}"
+    );
+}
+
+#[test]
+fn mute_and_unmute_say_when_they_change_nothing_or_cannot_hold_anyone() {
+    let dir = TempDir::new("mute-words");
+    let server = start(&dir, &[]);
+    let (mut teacher, mut bob, _carol) = class_in_general(&server);
+    // Not muted: unmuting says so, and bob hears nothing. (The teacher is
+    // a program here, so the slash forms answer in the protocol too.)
+    teacher.send("UNMUTE bob");
+    assert_eq!(teacher.line(), "ERROR bob was not muted");
+    teacher.send("MUTE bob");
+    assert_eq!(teacher.line(), "OK Muted bob");
+    assert_eq!(bob.line(), "NOTICE You were muted by lee");
+    teacher.send("/mute Bob");
+    assert_eq!(teacher.line(), "ERROR bob is already muted");
+    // A name nobody online has: a mute holds a person, so there is nobody
+    // to hold (and holding the name would mute whoever takes it next).
+    teacher.send("MUTE ghost");
+    assert_eq!(
+        teacher.line(),
+        "ERROR ghost is not online; a mute holds a person, so mute them when they are here"
+    );
+    teacher.send("/unmute ghost");
+    assert_eq!(
+        teacher.line(),
+        "ERROR ghost is not online; a mute holds a person, so unmute them when they are here"
+    );
+    // Bob, who is online, is still muted; unmuting him works once.
+    bob.send("still here?");
+    assert_eq!(bob.line(), "ERROR You are muted");
+    teacher.send("UNMUTE bob");
+    assert_eq!(teacher.line(), "OK Unmuted bob");
+    assert_eq!(bob.line(), "NOTICE You were unmuted by lee");
+    teacher.send("UNMUTE bob");
+    assert_eq!(teacher.line(), "ERROR bob was not muted");
+    // None of the refusals reached bob.
+    bob.assert_nothing_pending("ROOMS", "ROOMLIST");
 }
 
 #[test]

@@ -349,7 +349,9 @@ fn a_mute_holds_the_person_not_the_name() {
     send(&mut state, &op, "UNMUTE m4llory");
     assert_eq!(
         lines(&op).last().map(String::as_str),
-        Some("ERROR User not found")
+        Some(
+            "ERROR m4llory is not online; a mute holds a person, so unmute them when they are here"
+        )
     );
 }
 

@@ -362,6 +362,12 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         ),
         Refusal::NotOperator => "Not an operator".into(),
         Refusal::Muted => "You are muted".into(),
+        Refusal::NotMuted(user) => format!("{user} was not muted"),
+        Refusal::AlreadyMuted(user) => format!("{user} is already muted"),
+        Refusal::MuteNotOnline { user, muting } => format!(
+            "{user} is not online; a mute holds a person, so {} them when they are here",
+            if *muting { "mute" } else { "unmute" }
+        ),
         Refusal::CouldNotStore => "Could not store message".into(),
     }
 }
