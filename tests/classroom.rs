@@ -154,6 +154,28 @@ fn password_from_the_environment_guards_the_door_and_is_never_logged() {
 }
 
 #[test]
+fn a_chatroom_toml_found_in_the_current_directory_is_logged() {
+    let dir = TempDir::new("cwd-settings");
+    std::fs::write(
+        dir.path().join("chatroom.toml"),
+        "[chat]\nmotd = \"Hi 3B\"\n",
+    )
+    .expect("write");
+    let mut server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .current_dir(dir.path())
+            .env_remove("CHATROOM_PASSWORD"),
+    );
+    // Found without --config, so the teacher may not know it was read: the
+    // log says which file it was.
+    let named = server.wait_log("Settings file:");
+    assert!(named.ends_with("/chatroom.toml"), "{named}");
+    let mut lee = server.connect();
+    lee.expect("NOTICE Hi 3B");
+}
+
+#[test]
 fn password_from_the_settings_file_and_three_wrong_tries_close() {
     let dir = TempDir::new("password-file");
     let config = dir.path().join("class.toml");

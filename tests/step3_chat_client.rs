@@ -318,6 +318,18 @@ fn against_the_echo_server_it_shows_the_raw_protocol() {
     assert_eq!(client.line(), "JOIN #rust");
     client.type_line("/users");
     assert_eq!(client.line(), "USERS");
+    // Leaving: the echo server sends our QUIT back, and that is the answer
+    // the client waits for, so it exits at once instead of waiting out its
+    // grace period (2 s) for a goodbye that an echo server never sends.
+    let started = std::time::Instant::now();
+    client.type_line("/quit");
+    assert_eq!(client.line(), "QUIT");
+    assert_eq!(client.wait_exit().code(), Some(0));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "took {:?} to exit after /quit",
+        started.elapsed()
+    );
 }
 
 #[test]
