@@ -98,3 +98,48 @@ fn a_shutdown_tells_chat_mode_in_words() {
     assert_eq!(last_line(&mut program), "NOTICE Server shutting down");
     assert!(server.wait_exit().success());
 }
+
+#[test]
+fn a_person_dropped_as_too_slow_is_told_once_they_read_on() {
+    /// Give up after this many ~1000-byte lines: the kernel's socket
+    /// buffers take a few megabytes before the queue can fill.
+    const MAX_LINES: usize = 20_000;
+    let mut server = Server::start_chat(&["--queue-len", "64", "--rate-per-sec", "0"]);
+    let mut lee = chat_user(&server, "lee");
+    lee.expect("*** You joined #general. Nobody else is here yet.");
+    // bob is in chat mode too, so the server sends him nothing to read.
+    let mut bob = chat_user(&server, "bob");
+    bob.expect("*** You joined #general. Here: lee");
+    lee.expect("* bob joined #general");
+    // lee stops reading while bob floods the room.
+    let filler = "x".repeat(990);
+    let mut sent = 0;
+    let dropped = loop {
+        assert!(sent < MAX_LINES, "lee was never dropped as too slow");
+        let burst: String = (sent..sent + 50)
+            .map(|n| format!("{filler} {n:05}\r\n"))
+            .collect();
+        bob.send_raw(burst.as_bytes());
+        sent += 50;
+        let log = server.log_so_far();
+        if let Some(line) = log.iter().find(|l| l.contains("send queue full")) {
+            break line.clone();
+        }
+    };
+    assert!(dropped.contains("Disconnected lee ("), "{dropped}");
+    // lee reads on: what was already on its way (however much that was:
+    // the queue may fill before the socket does), then
+    // why it ended.
+    let lines = lee.read_to_close();
+    eprintln!("bob sent {sent} lines; lee then read {}", lines.len());
+    assert!(lines[..lines.len() - 1]
+        .iter()
+        .all(|line| line.starts_with("bob: xxx")));
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some(closed(
+            "too slow: your connection was not taking the lines sent to it, so some were never delivered"
+        ))
+        .as_deref()
+    );
+}

@@ -82,6 +82,9 @@ pub struct Doorbell {
     asleep: AtomicBool,
     /// The writer thread, known once it has started.
     writer: OnceLock<Thread>,
+    /// The last words for a client dropped as too slow (see
+    /// [`Outbox::farewell`]): set once, read by the writer.
+    farewell: OnceLock<Line>,
 }
 
 /// The result of [`Outbox::send`].
@@ -112,6 +115,7 @@ pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
     let doorbell = Arc::new(Doorbell {
         asleep: AtomicBool::new(false),
         writer: OnceLock::new(),
+        farewell: OnceLock::new(),
     });
     let inbox = Inbox {
         lines: receiver,
@@ -149,6 +153,17 @@ impl Outbox {
         } else {
             Sent::Queued
         }
+    }
+}
+
+impl Outbox {
+    /// For a client dropped as too slow, whose queue is full so nothing more
+    /// can be queued: the writer skips what is still queued once its current
+    /// write is done and sends `line` instead, so a person on `nc` who is
+    /// merely behind learns why the chat stopped (see
+    /// `State::drop_overflowed`).
+    pub fn farewell(&self, line: Line) {
+        let _ = self.doorbell.farewell.set(line);
     }
 }
 
@@ -205,6 +220,12 @@ impl Inbox {
                 }
             }
         }
+    }
+
+    /// The last words set by [`Outbox::farewell`], if any: the writer
+    /// then stops sending the queue and sends these instead.
+    pub fn farewell(&self) -> Option<Line> {
+        self.doorbell.farewell.get().cloned()
     }
 
     /// The next item if one is already queued, without waiting: how a writer

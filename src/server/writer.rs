@@ -113,9 +113,17 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
             socket_works = false;
             break;
         }
-        if sender_gone {
+        // Dropped as too slow: the rest of the queue is never sent.
+        if sender_gone || inbox.farewell().is_some() {
             break;
         }
+    }
+    // The last words of a client dropped as too slow, after the last whole
+    // batch (so on a line of their own). The state shuts the socket down a
+    // little later in any case, so a client that reads nothing at all
+    // cannot keep this thread here.
+    if let (true, Some(farewell)) = (socket_works, inbox.farewell()) {
+        let _ = (&*stream).write_all(farewell.as_bytes());
     }
     if socket_works && framing == Framing::WebSocket {
         // The chat is over, and nobody asked for another status.

@@ -261,6 +261,14 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
     }
 }
 
+/// The last line for a person in chat mode who was dropped as too slow
+/// (their queue was full), with its line ending: it does not go through the
+/// queue, which is full (see [`crate::server::outbox::Outbox::farewell`]).
+pub fn too_slow_farewell() -> String {
+    let why = "too slow: your connection was not taking the lines sent to it, so some were never delivered";
+    format!("{}{CRLF}", closed(why))
+}
+
 /// The last line a person on `nc` gets when the server ends the
 /// connection. It says so in words, and what to do, because `nc` does not
 /// notice a closed connection until it tries to send: it sits there until
