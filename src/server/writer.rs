@@ -216,6 +216,24 @@ mod tests {
     }
 
     #[test]
+    fn a_farewell_ends_the_writing_after_the_current_batch() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (outbox, inbox) = outbox(16);
+        let _ = outbox.send(Arc::from("a\r\n"));
+        outbox.farewell(Arc::from("bye\r\n"));
+        let _ = outbox.send(Arc::from("b\r\n"));
+        // The writer takes a and b as one batch, then sees the farewell and
+        // stops, though the state has not dropped the queue yet.
+        writer_loop(&server, inbox);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, b"a\r\nb\r\nbye\r\n");
+        drop(outbox);
+    }
+
+    #[test]
     fn a_line_client_gets_the_lines_as_they_are() {
         assert_eq!(written(vec![line("a\r\n"), line("b\r\n")]), b"a\r\nb\r\n");
     }
