@@ -115,3 +115,28 @@ fn the_step3_client_fences_replayed_history_and_shows_its_time() {
     lee.send("MSG said now");
     assert_eq!(alice.line(), "lee: said now");
 }
+
+#[test]
+fn a_name_the_real_server_refuses_gets_a_new_prompt() {
+    let server = Server::start_chat(&[]);
+    let config_home = TempDir::new("server-with-client-renamed");
+    let mut alice = chat_client(&server, "alice smith", config_home.path());
+    let before = alice.lines_until("Type another name:");
+    assert!(
+        before.last().is_some_and(|line| line.starts_with("! ")),
+        "{before:#?}"
+    );
+    alice.type_line("alice");
+    alice.lines_until("Welcome, alice!");
+    assert_eq!(alice.line(), "You joined #general (nobody else here yet)");
+    alice.type_line("hello");
+    assert_eq!(alice.line(), "alice: hello");
+    // A rename stays in the client's dialect, so her own lines keep coming
+    // back: messages and actions alike.
+    alice.type_line("/nick zoe");
+    assert_eq!(alice.line(), "* alice is now known as zoe");
+    alice.type_line("still me");
+    assert_eq!(alice.line(), "zoe: still me");
+    alice.type_line("/me waves");
+    assert_eq!(alice.line(), "zoe *waves*");
+}
