@@ -494,6 +494,31 @@ mod tests {
     }
 
     #[test]
+    fn every_close_ends_with_words_in_chat_mode_and_keywords_in_protocol_mode() {
+        let closing = [
+            Event::Goodbye,
+            Event::YouWereKicked {
+                by: "lee".into(),
+                reason: Some("spam".into()),
+            },
+            Event::ShuttingDown,
+            Event::Refused(Refusal::IdleTimeout(60)),
+            Event::Refused(Refusal::RegistrationTimeout),
+        ];
+        let press = ". Press Enter or Ctrl-C to return to your shell.\r\n";
+        for event in closing {
+            let (protocol, chat) = both(event.clone());
+            let last = chat.rsplit_terminator("\r\n").next().unwrap_or_default();
+            assert!(
+                last.starts_with("*** Connection closed by the server (") && chat.ends_with(press),
+                "{event:?}: {chat:?}"
+            );
+            assert!(!protocol.contains("Press Enter"), "{event:?}: {protocol:?}");
+        }
+        assert!(too_slow_farewell().ends_with(press));
+    }
+
+    #[test]
     fn an_action_cannot_pass_for_a_server_notice() {
         let fake = Event::Action {
             room: "#general".into(),
