@@ -552,6 +552,8 @@ fn topic_is_set_by_operators_shown_to_anyone_and_sent_on_join() {
 
     // A newcomer gets it right after the members, before any history.
     teacher.send("before you came");
+    // Stored (and so replayed, not sent live) before dave arrives.
+    teacher.expect("ROOM #general lee before you came");
     let mut dave = protocol_user(&server, "dave");
     dave.send("JOIN #general");
     assert_eq!(
