@@ -10,6 +10,9 @@ mod common;
 
 use common::{chat_user, protocol_user, Server};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
 
 /// How every chat-mode close ends.
 const PRESS_ENTER: &str = ". Press Enter or Ctrl-C to return to your shell.";
@@ -111,27 +114,33 @@ fn a_person_dropped_as_too_slow_is_told_once_they_read_on() {
     let mut bob = chat_user(&server, "bob");
     bob.expect("*** You joined #general. Here: lee");
     lee.expect("* bob joined #general");
-    // lee stops reading while bob floods the room.
-    let filler = "x".repeat(990);
-    let mut sent = 0;
-    let dropped = loop {
-        assert!(sent < MAX_LINES, "lee was never dropped as too slow");
-        let burst: String = (sent..sent + 50)
-            .map(|n| format!("{filler} {n:05}\r\n"))
-            .collect();
-        bob.send_raw(burst.as_bytes());
-        sent += 50;
-        let log = server.log_so_far();
-        if let Some(line) = log.iter().find(|l| l.contains("send queue full")) {
-            break line.clone();
-        }
+    // lee stops reading while bob floods the room, from a thread of its
+    // own, so that lee can start reading the moment the log says it was
+    // dropped (it has FAREWELL_GRACE, 2 s, to do so).
+    let stop = Arc::new(AtomicBool::new(false));
+    let flooding = {
+        let stop = Arc::clone(&stop);
+        thread::spawn(move || {
+            let filler = "x".repeat(990);
+            let mut sent = 0;
+            while !stop.load(Ordering::SeqCst) && sent < MAX_LINES {
+                let burst: String = (sent..sent + 50)
+                    .map(|n| format!("{filler} {n:05}\r\n"))
+                    .collect();
+                bob.send_raw(burst.as_bytes());
+                sent += 50;
+            }
+            sent
+        })
     };
+    let dropped = server.wait_log("send queue full");
     assert!(dropped.contains("Disconnected lee ("), "{dropped}");
     // lee reads on: what was already on its way (however much that was:
-    // the queue may fill before the socket does), then
-    // why it ended.
+    // the queue may fill before the socket does), then why it ended.
     let lines = lee.read_to_close();
-    eprintln!("bob sent {sent} lines; lee then read {}", lines.len());
+    stop.store(true, Ordering::SeqCst);
+    let sent = flooding.join().expect("flooding thread");
+    eprintln!("bob sent {sent} lines; lee read {}", lines.len());
     assert!(lines[..lines.len() - 1]
         .iter()
         .all(|line| line.starts_with("bob: xxx")));
