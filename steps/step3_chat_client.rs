@@ -25,7 +25,10 @@
 //! `/leave`, `/help`; others such as `/me` go to the server as typed). If
 //! the server refuses the name, the client asks for another. Lines from the server are
 //! turned into something a person reads: `ROOM #general bob hi` is shown as
-//! `bob: hi`. Your own messages are not printed here as you send them: the
+//! `bob: hi`; the recent messages replayed on joining (`HISTORY` lines)
+//! are shown between `--- recent messages in #general ---` and `--- end of
+//! recent messages ---`, each with the time it was said, so an old line
+//! never looks like a new one. Your own messages are not printed here as you send them: the
 //! server sends them back to you like everyone else's, so what you see is
 //! what everyone saw, in the same order.
 //!
@@ -298,6 +301,14 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             [_room, user, text] => format!("{user}: {text}"),
             _ => line.to_string(),
         },
+        // Recent messages, replayed on joining: fenced, each with the time
+        // it was said, so an old line never looks like one said just now.
+        "HISTORY" => match words(rest, 4).as_slice() {
+            ["BEGIN", room, ..] => format!("--- recent messages in {room} ---"),
+            ["END", ..] => "--- end of recent messages ---".to_string(),
+            [_room, time, user, text] => format!("[{}] {user}: {text}", clock(time)),
+            _ => line.to_string(),
+        },
         "PRIVMSG" => match words(rest, 2).as_slice() {
             [from, text] => format!("[private] {from}: {text}"),
             _ => line.to_string(),
@@ -374,6 +385,15 @@ fn joined_text(joined: &str) -> String {
         Some(1) => format!("You joined {room} (1 person here)"),
         Some(n) => format!("You joined {room} ({n} people here)"),
         None => format!("You joined {joined}"),
+    }
+}
+
+/// `2026-12-02T10:02:03.114Z` → `10:02:03` (UTC), the way the server
+/// shows replayed lines to people on `nc`. Anything else is shown as it is.
+fn clock(time: &str) -> String {
+    match time.get(11..19) {
+        Some(hms) if time.as_bytes().get(10) == Some(&b'T') => hms.to_string(),
+        _ => time.to_string(),
     }
 }
 

@@ -176,7 +176,9 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
     socket.say(&[
         "OK Joined #general (1 users)",
         "JOIN #general bob",
-        "ROOM #general bob from before",
+        "HISTORY BEGIN #general 1",
+        "HISTORY #general 2026-12-02T10:02:00.114Z bob from before",
+        "HISTORY END #general",
         "USERLIST alice bob",
         "ROOMLIST #general #lab",
         "ROOM #general bob <b>x</b>\u{1b}[2J",
@@ -192,6 +194,14 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
              replay-end||End of recent messages\nmessage|bob|<b>x</b>\u{1b}[2J"
         ),
         "{lines}"
+    );
+    // A replayed line shows when it was said, not when it arrived.
+    assert_eq!(
+        browser.evaluate(
+            &tab,
+            "document.querySelector('#messages [data-kind=replay] time').dateTime"
+        ),
+        Json::from("2026-12-02T10:02:00.114Z")
     );
     // Text from the network stayed text: no element was made of it.
     assert_eq!(

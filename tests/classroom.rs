@@ -21,7 +21,7 @@
 
 mod common;
 
-use common::{chat_user, protocol_user, Client, Server, TempDir};
+use common::{chat_user, protocol_user, untimed, Client, Server, TempDir};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -151,6 +151,28 @@ fn password_from_the_environment_guards_the_door_and_is_never_logged() {
     assert!(log.contains("Wrong server password from 127.0.0.1: 1 tries"));
     assert!(log.contains("Wrong operator password from 127.0.0.1: 1 tries"));
     assert!(log.contains("(latest: alice (127.0.0.1:"));
+}
+
+#[test]
+fn a_chatroom_toml_found_in_the_current_directory_is_logged() {
+    let dir = TempDir::new("cwd-settings");
+    std::fs::write(
+        dir.path().join("chatroom.toml"),
+        "[chat]\nmotd = \"Hi 3B\"\n",
+    )
+    .expect("write");
+    let mut server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .current_dir(dir.path())
+            .env_remove("CHATROOM_PASSWORD"),
+    );
+    // Found without --config, so the teacher may not know it was read: the
+    // log says which file it was.
+    let named = server.wait_log("Settings file:");
+    assert!(named.ends_with("/chatroom.toml"), "{named}");
+    let mut lee = server.connect();
+    lee.expect("NOTICE Hi 3B");
 }
 
 #[test]
@@ -354,6 +376,70 @@ fn kick_disconnects_with_a_reason_and_tells_the_room() {
     assert_eq!(teacher.line(), "KICK #general dan lee");
     carol.expect("* dan was kicked by lee");
     server.wait_log("lee kicked dan");
+
+    // The transcript shows each kick as a kick, with its reason, not as a
+    // plain `* bob left`.
+    stop(&mut server);
+    let output = Command::new(common::bin("step4_server"))
+        .args(["transcript", "--room", "#general", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .expect("run step4_server transcript");
+    assert!(output.status.success(), "{output:?}");
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    let kicks: Vec<&str> = transcript
+        .lines()
+        .filter_map(|line| line.split_once(" #general * ").map(|(_, what)| what))
+        .filter(|what| what.starts_with("bob ") || what.starts_with("dan "))
+        .collect();
+    assert_eq!(
+        kicks,
+        [
+            "bob joined",
+            "bob was kicked by lee: spamming the room",
+            "dan joined",
+            "dan was kicked by lee",
+        ],
+        "{transcript}"
+    );
+}
+
+#[test]
+fn mute_and_unmute_say_when_they_change_nothing_or_cannot_hold_anyone() {
+    let dir = TempDir::new("mute-words");
+    let server = start(&dir, &[]);
+    let (mut teacher, mut bob, _carol) = class_in_general(&server);
+    // Not muted: unmuting says so, and bob hears nothing. (The teacher is
+    // a program here, so the slash forms answer in the protocol too.)
+    teacher.send("UNMUTE bob");
+    assert_eq!(teacher.line(), "ERROR bob was not muted");
+    teacher.send("MUTE bob");
+    assert_eq!(teacher.line(), "OK Muted bob");
+    assert_eq!(bob.line(), "NOTICE You were muted by lee");
+    teacher.send("/mute Bob");
+    assert_eq!(teacher.line(), "ERROR bob is already muted");
+    // A name nobody online has: a mute holds a person, so there is nobody
+    // to hold (and holding the name would mute whoever takes it next).
+    teacher.send("MUTE ghost");
+    assert_eq!(
+        teacher.line(),
+        "ERROR ghost is not online; a mute holds a person, so mute them when they are here"
+    );
+    teacher.send("/unmute ghost");
+    assert_eq!(
+        teacher.line(),
+        "ERROR ghost is not online; a mute holds a person, so unmute them when they are here"
+    );
+    // Bob, who is online, is still muted; unmuting him works once.
+    bob.send("still here?");
+    assert_eq!(bob.line(), "ERROR You are muted");
+    teacher.send("UNMUTE bob");
+    assert_eq!(teacher.line(), "OK Unmuted bob");
+    assert_eq!(bob.line(), "NOTICE You were unmuted by lee");
+    teacher.send("UNMUTE bob");
+    assert_eq!(teacher.line(), "ERROR bob was not muted");
+    // None of the refusals reached bob.
+    bob.assert_nothing_pending("ROOMS", "ROOMLIST");
 }
 
 #[test]
@@ -389,7 +475,9 @@ fn muted_users_reach_nobody_but_operators() {
     let mut bob = protocol_user(&server, "bob");
     join(&mut bob, "#general");
     // The replay holds the room's only stored message; bob's were not stored.
-    assert_eq!(bob.line(), "ROOM #general lee sync");
+    assert_eq!(bob.line(), "HISTORY BEGIN #general 1");
+    assert_eq!(untimed(&bob.line()), "HISTORY #general <time> lee sync");
+    assert_eq!(bob.line(), "HISTORY END #general");
     bob.send("back again");
     assert_eq!(bob.line(), "ERROR You are muted");
 
@@ -464,17 +552,21 @@ fn topic_is_set_by_operators_shown_to_anyone_and_sent_on_join() {
 
     // A newcomer gets it right after the members, before any history.
     teacher.send("before you came");
+    // Stored (and so replayed, not sent live) before dave arrives.
+    teacher.expect("ROOM #general lee before you came");
     let mut dave = protocol_user(&server, "dave");
     dave.send("JOIN #general");
     assert_eq!(
-        (0..6).map(|_| dave.line()).collect::<Vec<_>>(),
+        (0..8).map(|_| untimed(&dave.line())).collect::<Vec<_>>(),
         [
             "OK Joined #general (3 users)",
             "JOIN #general lee",
             "JOIN #general bob",
             "JOIN #general carol",
             "TOPIC #general Week 3: sockets",
-            "ROOM #general lee before you came",
+            "HISTORY BEGIN #general 1",
+            "HISTORY #general <time> lee before you came",
+            "HISTORY END #general",
         ]
     );
     let mut erin = person(&server, "erin");

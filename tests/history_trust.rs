@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::{protocol_user, Client, Server, TempDir};
+use common::{protocol_user, untimed, Client, Server, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -215,15 +215,17 @@ fn a_full_disk_refuses_messages_without_a_trace_and_chat_goes_on() {
     let mut carol = protocol_user(&server, "carol");
     carol.send("JOIN #general");
     carol.expect("OK Joined #general (0 users)");
-    let replayed: Vec<String> = (0..20.min(delivered.len()))
+    let count = 20.min(delivered.len());
+    carol.expect(&format!("HISTORY BEGIN #general {count}"));
+    let replayed: Vec<String> = (0..count)
         .map(|_| {
-            carol
-                .line()
-                .trim_start_matches("ROOM #general alice ")
+            untimed(&carol.line())
+                .trim_start_matches("HISTORY #general <time> alice ")
                 .to_string()
         })
         .collect();
     assert_eq!(replayed, delivered[delivered.len() - replayed.len()..]);
+    carol.expect("HISTORY END #general");
     carol.send("ROOMS");
     let next = carol.line();
     assert!(
@@ -327,10 +329,15 @@ fn room_hopping_keeps_a_bounded_number_of_replay_windows() {
     late.expect("OK Left #hop0");
     late.send("JOIN #hop199");
     late.expect("OK Joined #hop199 (0 users)");
-    assert!(late.line().starts_with("ROOM #hop199 hopper 199 "));
+    late.expect("HISTORY BEGIN #hop199 1");
+    assert!(untimed(&late.line()).starts_with("HISTORY #hop199 <time> hopper 199 "));
     late.send("JOIN #class");
     late.expect("OK Joined #class (1 users)");
-    late.expect("ROOM #class lee homework is page 12");
+    late.expect("HISTORY BEGIN #class 1");
+    assert_eq!(
+        untimed(&late.line()),
+        "HISTORY #class <time> lee homework is page 12"
+    );
 }
 
 /// The resident memory of a process, from `/proc` (0 where there is none).

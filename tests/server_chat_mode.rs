@@ -247,7 +247,8 @@ fn quit_says_goodbye_in_words_and_tells_the_room() {
         [
             "* bob joined #general",
             "* carol joined #general",
-            "*** Goodbye!"
+            "*** Goodbye!",
+            "*** Connection closed by the server (you typed /quit). Press Enter or Ctrl-C to return to your shell."
         ]
     );
     bob.expect_next("* carol joined #general");

@@ -26,7 +26,7 @@
 
 mod common;
 
-use common::{chat_user, protocol_user, Client, Server, TempDir};
+use common::{chat_user, protocol_user, untimed, Client, Server, TempDir};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -65,8 +65,9 @@ fn say(client: &mut Client, room: &str, name: &str, text: &str) {
 }
 
 /// The next `count` lines, exactly as received.
+/// The next `count` lines, replayed ones with their time written `<time>`.
 fn lines(client: &mut Client, count: usize) -> Vec<String> {
-    (0..count).map(|_| client.line()).collect()
+    (0..count).map(|_| untimed(&client.line())).collect()
 }
 
 /// One record of `history.tsv`: `time kind session place sender text check`.
@@ -140,17 +141,20 @@ fn protocol_join_replays_the_last_n_messages_in_order_and_nothing_else() {
     let mut carol = protocol_user(&server, "carol");
     carol.send("JOIN #general");
     assert_eq!(
-        lines(&mut carol, 5),
+        lines(&mut carol, 7),
         [
             "OK Joined #general (1 users)",
             "JOIN #general alice",
-            "ROOM #general alice m3",
-            "ROOM #general alice m4",
-            "ROOM #general alice m5",
+            "HISTORY BEGIN #general 3",
+            "HISTORY #general <time> alice m3",
+            "HISTORY #general <time> alice m4",
+            "HISTORY #general <time> alice m5",
+            "HISTORY END #general",
         ]
     );
     // The next line carol gets is live: no private message, no join or
-    // leave, no older message was replayed after m5.
+    // leave, no older message was replayed after m5, and the fence says
+    // where the replay ends.
     alice.expect("JOIN #general carol");
     say(&mut alice, "#general", "alice", "live");
     assert_eq!(carol.line(), "ROOM #general alice live");
@@ -254,12 +258,14 @@ fn history_survives_a_restart() {
     let mut bob = protocol_user(&server, "bob");
     bob.send("JOIN #Lab"); // rooms are matched ignoring case
     assert_eq!(
-        lines(&mut bob, 4),
+        lines(&mut bob, 6),
         [
             "OK Joined #Lab (0 users)",
-            "ROOM #Lab alice before restart 1",
-            "ROOM #Lab alice before restart 2",
-            "ROOM #Lab alice before restart 3",
+            "HISTORY BEGIN #Lab 3",
+            "HISTORY #Lab <time> alice before restart 1",
+            "HISTORY #Lab <time> alice before restart 2",
+            "HISTORY #Lab <time> alice before restart 3",
+            "HISTORY END #Lab",
         ]
     );
     say(&mut bob, "#Lab", "bob", "after restart");
@@ -372,8 +378,9 @@ fn kill_9_during_traffic_loses_nothing_anyone_received() {
     let mut late = protocol_user(&server, "late");
     late.send("JOIN #load");
     late.expect("OK Joined #load (0 users)");
+    late.expect("HISTORY BEGIN #load 1");
     assert!(
-        late.line().starts_with("ROOM #load s"),
+        untimed(&late.line()).starts_with("HISTORY #load <time> s"),
         "replay after a crash"
     );
 }
@@ -454,7 +461,14 @@ fn fsync_always_records_before_delivery_and_replays_after_restart() {
     let mut bob = protocol_user(&server, "bob");
     bob.send("JOIN #general");
     bob.expect("OK Joined #general (0 users)");
-    assert_eq!(bob.line(), "ROOM #general alice kept on disk");
+    assert_eq!(
+        lines(&mut bob, 3),
+        [
+            "HISTORY BEGIN #general 1",
+            "HISTORY #general <time> alice kept on disk",
+            "HISTORY END #general",
+        ]
+    );
 }
 
 #[test]
@@ -480,12 +494,14 @@ fn settings_file_sets_data_dir_and_replay_and_flags_beat_it() {
     let mut bob = protocol_user(&server, "bob");
     bob.send("JOIN #general");
     assert_eq!(
-        lines(&mut bob, 4),
+        lines(&mut bob, 6),
         [
             "OK Joined #general (1 users)",
             "JOIN #general alice",
-            "ROOM #general alice three",
-            "ROOM #general alice four",
+            "HISTORY BEGIN #general 2",
+            "HISTORY #general <time> alice three",
+            "HISTORY #general <time> alice four",
+            "HISTORY END #general",
         ]
     );
     assert!(std::path::Path::new(&data).join("history.tsv").exists());
@@ -500,12 +516,14 @@ fn settings_file_sets_data_dir_and_replay_and_flags_beat_it() {
     let mut carol = protocol_user(&server, "carol");
     carol.send("JOIN #general");
     assert_eq!(
-        lines(&mut carol, 4),
+        lines(&mut carol, 6),
         [
             "OK Joined #general (0 users)",
-            "ROOM #general alice two",
-            "ROOM #general alice three",
-            "ROOM #general alice four",
+            "HISTORY BEGIN #general 3",
+            "HISTORY #general <time> alice two",
+            "HISTORY #general <time> alice three",
+            "HISTORY #general <time> alice four",
+            "HISTORY END #general",
         ]
     );
 }

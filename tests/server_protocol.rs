@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{assert_greeting, Client, Server, TempDir, GREETING};
+use common::{assert_greeting, untimed, Client, Server, TempDir, GREETING};
 use std::thread;
 
 const CHOOSE_NAME_FIRST: &str = "ERROR Choose a name first: /nick <name> or USERNAME <name>";
@@ -62,11 +62,17 @@ fn seed_002_alice_and_bob_session() {
     bob.send("USERNAME bob");
     assert_greeting(&bob.expect("OK Welcome, bob!"));
     bob.send("JOIN #general");
-    bob.expect_lines(&[
-        "OK Joined #general (1 users)",
-        "JOIN #general alice",
-        "ROOM #general alice Hello everyone!",
-    ]);
+    let joined: Vec<String> = (0..5).map(|_| untimed(&bob.line())).collect();
+    assert_eq!(
+        joined,
+        [
+            "OK Joined #general (1 users)",
+            "JOIN #general alice",
+            "HISTORY BEGIN #general 1",
+            "HISTORY #general <time> alice Hello everyone!",
+            "HISTORY END #general",
+        ]
+    );
     bob.send("Hi alice!");
     bob.expect_next("ROOM #general bob Hi alice!");
 
@@ -238,12 +244,18 @@ fn recent_history_is_replayed_on_joining() {
     }
     let mut bob = server.login("bob");
     bob.send("JOIN #general");
-    bob.expect_lines(&[
-        "OK Joined #general (1 users)",
-        "JOIN #general alice",
-        "ROOM #general alice two",
-        "ROOM #general alice three",
-    ]);
+    let joined: Vec<String> = (0..6).map(|_| untimed(&bob.line())).collect();
+    assert_eq!(
+        joined,
+        [
+            "OK Joined #general (1 users)",
+            "JOIN #general alice",
+            "HISTORY BEGIN #general 2",
+            "HISTORY #general <time> alice two",
+            "HISTORY #general <time> alice three",
+            "HISTORY END #general",
+        ]
+    );
     assert_quiet(&mut bob);
 }
 

@@ -77,3 +77,66 @@ fn two_step3_clients_chat_through_the_server() {
     carol.expect_next("* bob left #general");
     assert_eq!(carol.ask("/users"), "*** In #general: carol");
 }
+
+#[test]
+fn the_step3_client_fences_replayed_history_and_shows_its_time() {
+    let config_home = TempDir::new("server-with-client-history");
+    let data = config_home.join("data");
+    let server = Server::start(
+        "step4_server",
+        &["--host", "127.0.0.1", "--port", "0", "--data-dir"]
+            .into_iter()
+            .chain(data.to_str())
+            .collect::<Vec<_>>(),
+    );
+    let mut lee = server.login("lee");
+    lee.send("JOIN #general");
+    lee.expect("OK Joined #general (0 users)");
+    lee.send("MSG said before you came");
+    lee.expect("ROOM #general lee said before you came");
+
+    let mut alice = chat_client(&server, "alice", config_home.path());
+    alice.lines_until("You joined #general (1 person here)");
+    assert_eq!(alice.line(), "* lee is here");
+    assert_eq!(alice.line(), "--- recent messages in #general ---");
+    let replayed = alice.line();
+    let (time, text) = replayed
+        .strip_prefix('[')
+        .and_then(|rest| rest.split_once("] "))
+        .unwrap_or_else(|| panic!("no [time] in {replayed:?}"));
+    assert_eq!(text, "lee: said before you came");
+    assert!(
+        time.len() == 8 && time.chars().filter(|&c| c == ':').count() == 2,
+        "{replayed:?}"
+    );
+    assert_eq!(alice.line(), "--- end of recent messages ---");
+    // A live line has no time and comes after the fence.
+    lee.expect("JOIN #general alice");
+    lee.send("MSG said now");
+    assert_eq!(alice.line(), "lee: said now");
+}
+
+#[test]
+fn a_name_the_real_server_refuses_gets_a_new_prompt() {
+    let server = Server::start_chat(&[]);
+    let config_home = TempDir::new("server-with-client-renamed");
+    let mut alice = chat_client(&server, "alice smith", config_home.path());
+    let before = alice.lines_until("Type another name:");
+    assert!(
+        before.last().is_some_and(|line| line.starts_with("! ")),
+        "{before:#?}"
+    );
+    alice.type_line("alice");
+    alice.lines_until("Welcome, alice!");
+    assert_eq!(alice.line(), "You joined #general (nobody else here yet)");
+    alice.type_line("hello");
+    assert_eq!(alice.line(), "alice: hello");
+    // A rename stays in the client's dialect, so her own lines keep coming
+    // back: messages and actions alike.
+    alice.type_line("/nick zoe");
+    assert_eq!(alice.line(), "* alice is now known as zoe");
+    alice.type_line("still me");
+    assert_eq!(alice.line(), "zoe: still me");
+    alice.type_line("/me waves");
+    assert_eq!(alice.line(), "zoe *waves*");
+}

@@ -66,6 +66,20 @@ fn renders_every_kind_of_server_line_for_people() {
         ("JOIN #general alice", &["* alice is here"]),
         // ...but the third JOIN is someone arriving.
         ("JOIN #general carol", &["* carol joined #general"]),
+        // Replayed history is fenced and timed: it never looks live.
+        (
+            "HISTORY BEGIN #general 2",
+            &["--- recent messages in #general ---"],
+        ),
+        (
+            "HISTORY #general 2026-12-02T10:02:03.114Z bob from before",
+            &["[10:02:03] bob: from before"],
+        ),
+        (
+            "HISTORY #general 2026-12-02T10:05:00.000Z carol  two  spaces",
+            &["[10:05:00] carol:  two  spaces"],
+        ),
+        ("HISTORY END #general", &["--- end of recent messages ---"]),
         ("ROOM #general bob hi there", &["bob: hi there"]),
         ("PRIVMSG bob psst, alice", &["[private] bob: psst, alice"]),
         ("LEAVE #general carol", &["* carol left #general"]),
@@ -304,6 +318,18 @@ fn against_the_echo_server_it_shows_the_raw_protocol() {
     assert_eq!(client.line(), "JOIN #rust");
     client.type_line("/users");
     assert_eq!(client.line(), "USERS");
+    // Leaving: the echo server sends our QUIT back, and that is the answer
+    // the client waits for, so it exits at once instead of waiting out its
+    // grace period (2 s) for a goodbye that an echo server never sends.
+    let started = std::time::Instant::now();
+    client.type_line("/quit");
+    assert_eq!(client.line(), "QUIT");
+    assert_eq!(client.wait_exit().code(), Some(0));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1500),
+        "took {:?} to exit after /quit",
+        started.elapsed()
+    );
 }
 
 #[test]

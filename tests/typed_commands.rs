@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 
 const ADMIN: &str = "s3cret-Op";
 
+/// What the shell prints once the program in the terminal has exited.
+const ENDED: &str = "[the-program-ended]";
+
 /// A terminal program running in its own tmux server.
 struct Tmux {
     socket: String,
@@ -32,7 +35,7 @@ impl Tmux {
         // server closes), so its last screen can still be read; the tmux
         // server is killed on drop either way.
         let line = format!(
-            "{program} {} {}; sleep 60",
+            "{program} {} {}; echo {ENDED}; sleep 60",
             server.addr.ip(),
             server.addr.port()
         );
@@ -181,6 +184,14 @@ fn typed_commands_run_and_are_never_relayed(program: &str) {
     teacher.keys(&["Enter"]);
     teacher.wait_for("Goodbye", 1);
     bob.expect("LEAVE #general teach");
+    // The last line says the connection is closed and what to do; `nc`
+    // really does wait for Enter (telnet has exited already), then ends.
+    teacher.wait_for(
+        "Connection closed by the server (you typed /quit). Press Enter or Ctrl-C to return to your shell.",
+        1,
+    );
+    teacher.keys(&["Enter"]);
+    teacher.wait_for(ENDED, 1);
 
     server.signal("TERM");
     assert!(server.wait_exit().success());

@@ -18,7 +18,9 @@
 //!
 //! **The slow-client policy.** A client whose queue is full (it stopped reading,
 //! and its socket buffers and `queue_len` queued lines are used up) is
-//! disconnected on the spot, with a log line. The alternative policies are
+//! disconnected on the spot, with a log line (a person in chat mode gets a
+//! last line saying why, if they read on within two seconds: see
+//! `drop_overflowed`). The alternative policies are
 //! worse: blocking would let one stalled laptop freeze the whole class, and
 //! dropping lines silently would break "a member that keeps reading receives
 //! every message".

@@ -349,7 +349,9 @@ fn a_mute_holds_the_person_not_the_name() {
     send(&mut state, &op, "UNMUTE m4llory");
     assert_eq!(
         lines(&op).last().map(String::as_str),
-        Some("ERROR User not found")
+        Some(
+            "ERROR m4llory is not online; a mute holds a person, so unmute them when they are here"
+        )
     );
 }
 
@@ -469,15 +471,26 @@ fn joining_replays_the_rooms_recent_messages() {
     }
     let bob = program(&mut state, 2, "bob");
     send(&mut state, &bob, "JOIN #general");
+    let got = lines(&bob);
     assert_eq!(
-        lines(&bob),
+        got[..3],
         [
             "OK Joined #general (1 users)",
             "JOIN #general alice",
-            "ROOM #general alice two",
-            "ROOM #general alice three",
+            "HISTORY BEGIN #general 2",
         ]
     );
+    assert_eq!(got[5], "HISTORY END #general");
+    // Each replayed line carries the time it was said, so it never passes
+    // for a live `ROOM` line.
+    for (line, text) in got[3..5].iter().zip(["two", "three"]) {
+        let time = line
+            .strip_prefix("HISTORY #general ")
+            .and_then(|rest| rest.strip_suffix(&format!(" alice {text}")))
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(crate::support::timestamp::parse(time).is_ok(), "{line}");
+    }
+    assert_eq!(got.len(), 6);
 }
 
 #[test]

@@ -18,7 +18,9 @@
 //! - `time` is UTC, RFC 3339 with milliseconds ([`crate::timestamp::rfc3339`]).
 //! - `kind`: `msg` (a room message; `place` is the room), `pm` (a private
 //!   message; `place` is `@recipient`), `action` (`/me waves`: `text` is
-//!   `waves`), `join` and `leave` (`text` is empty), `nick` (a rename:
+//!   `waves`), `join` (`text` is empty) and `leave` (`text` is empty, or
+//!   says why the server made them leave: `kicked by lee: spamming`; older
+//!   readers simply show a leave), `nick` (a rename:
 //!   `sender` is the old name, `text` the new one, `place` the room they were
 //!   in or `-`). A reader skips a kind it does not know, silently: an old
 //!   program must be able to read a newer file.
@@ -53,7 +55,8 @@ pub enum RecordKind {
     Private,
     /// Someone joined the room in `place`.
     Join,
-    /// Someone left the room in `place`.
+    /// Someone left the room in `place`; `text` is empty, or the server's
+    /// note of why they had to (`kicked by lee: spamming`).
     Leave,
     /// `/me <text>` in the room in `place`: "* alice waves". Kept for the
     /// transcript; never replayed (replay is for what people said).
@@ -103,7 +106,8 @@ pub struct Record {
     pub place: String,
     /// Who sent the message, joined, left or renamed (their old name).
     pub sender: String,
-    /// The message; the new name of a rename; empty for joins and leaves.
+    /// The message; the new name of a rename; empty for joins; for a
+    /// leave, empty or the server's note (`kicked by lee: spamming`).
     pub text: String,
 }
 

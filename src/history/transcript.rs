@@ -30,7 +30,8 @@
 //!   is easily shared, and private messages were not meant for everyone. They
 //!   belong to no room, so `--private` and `--room` cannot be combined.
 //! - Joins and leaves are shown as `* alice joined`, like IRC clients do, so
-//!   they stand out from what people said.
+//!   they stand out from what people said; a kick as what it was, `* bob
+//!   was kicked by lee: spamming`.
 //! - The text came from other people's keyboards. Control characters (an
 //!   escape sequence could recolour or clear the reader's terminal) are
 //!   removed before printing; tabs and line breaks inside a message become
@@ -369,7 +370,13 @@ fn transcript_line(record: &Record, labels: &Labels) -> String {
         RecordKind::Message => format!("{time} {place} {sender}: {text}"),
         RecordKind::Private => format!("{time} {sender} → {} (private): {text}", labels.other),
         RecordKind::Join => format!("{time} {place} * {sender} joined"),
-        RecordKind::Leave => format!("{time} {place} * {sender} left"),
+        RecordKind::Leave if text.is_empty() => format!("{time} {place} * {sender} left"),
+        // The server notes why someone was made to leave: a kick, with
+        // the operator and the reason (`kicked by lee: spamming`).
+        RecordKind::Leave if text.starts_with("kicked by ") => {
+            format!("{time} {place} * {sender} was {text}")
+        }
+        RecordKind::Leave => format!("{time} {place} * {sender} left ({text})"),
         // Like the chat: an action starts with its author, so it cannot
         // pass for a `*` line (`/me left` is not a leave).
         RecordKind::Action => format!("{time} {place} {sender} *{text}*"),
@@ -551,6 +558,15 @@ mod tests {
             record(t, RecordKind::Private, "@bob", "alice", "hi"),
             record(t, RecordKind::Join, "#general", "alice", ""),
             record(t, RecordKind::Leave, "#general", "alice", ""),
+            record(
+                t,
+                RecordKind::Leave,
+                "#general",
+                "bob",
+                "kicked by lee: spam",
+            ),
+            record(t, RecordKind::Leave, "#general", "carl", "kicked by lee"),
+            record(t, RecordKind::Leave, "#general", "dan", "some newer note"),
             record(t, RecordKind::Action, "#general", "alice", "waves"),
             in_session(7, t, RecordKind::Rename, "-", "carol", "dave"),
             in_session(7, t, RecordKind::Rename, "#lab", "dave", "erin"),
@@ -562,6 +578,9 @@ mod tests {
                 "2026-11-21 10:02:03 alice → bob (private): hi",
                 "2026-11-21 10:02:03 #general * alice joined",
                 "2026-11-21 10:02:03 #general * alice left",
+                "2026-11-21 10:02:03 #general * bob was kicked by lee: spam",
+                "2026-11-21 10:02:03 #general * carl was kicked by lee",
+                "2026-11-21 10:02:03 #general * dan left (some newer note)",
                 "2026-11-21 10:02:03 #general alice *waves*",
                 "2026-11-21 10:02:03 * carol is now known as dave",
                 "2026-11-21 10:02:03 #lab * dave is now known as erin",

@@ -93,6 +93,9 @@ pub struct Doorbell {
     /// that gets it), so it never goes below zero. A reading taken while
     /// lines move may be a line or two out.
     queued: AtomicUsize,
+    /// The last words for a client dropped as too slow (see
+    /// [`Outbox::farewell`]): set once, read by the writer.
+    farewell: OnceLock<Line>,
 }
 
 /// The result of [`Outbox::send`].
@@ -124,6 +127,7 @@ pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
         asleep: AtomicBool::new(false),
         writer: OnceLock::new(),
         queued: AtomicUsize::new(0),
+        farewell: OnceLock::new(),
     });
     let inbox = Inbox {
         lines: receiver,
@@ -176,6 +180,15 @@ impl Outbox {
     /// How many items wait in the queue (for `STATS`; see [`Doorbell`]).
     pub fn queued(&self) -> usize {
         self.doorbell.queued.load(Ordering::Relaxed)
+    }
+
+    /// For a client dropped as too slow, whose queue is full so nothing more
+    /// can be queued: the writer skips what is still queued once its current
+    /// write is done and sends `line` instead, so a person on `nc` who is
+    /// merely behind learns why the chat stopped (see
+    /// `State::drop_overflowed`).
+    pub fn farewell(&self, line: Line) {
+        let _ = self.doorbell.farewell.set(line);
     }
 }
 
@@ -241,6 +254,12 @@ impl Inbox {
                 }
             }
         }
+    }
+
+    /// The last words set by [`Outbox::farewell`], if any: the writer
+    /// then stops sending the queue and sends these instead.
+    pub fn farewell(&self) -> Option<Line> {
+        self.doorbell.farewell.get().cloned()
     }
 
     /// The next item if one is already queued, without waiting: how a writer

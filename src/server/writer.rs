@@ -117,9 +117,17 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
             socket_works = false;
             break;
         }
-        if sender_gone {
+        // Dropped as too slow: the rest of the queue is never sent.
+        if sender_gone || inbox.farewell().is_some() {
             break;
         }
+    }
+    // The last words of a client dropped as too slow, after the last whole
+    // batch (so on a line of their own). The state shuts the socket down a
+    // little later in any case, so a client that reads nothing at all
+    // cannot keep this thread here.
+    if let (true, Some(farewell)) = (socket_works, inbox.farewell()) {
+        let _ = (&*stream).write_all(farewell.as_bytes());
     }
     if socket_works && framing == Framing::WebSocket {
         // The chat is over, and nobody asked for another status.
@@ -218,6 +226,24 @@ mod tests {
             opcode,
             payload: payload.to_vec(),
         }
+    }
+
+    #[test]
+    fn a_farewell_ends_the_writing_after_the_current_batch() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (outbox, inbox) = outbox(16);
+        let _ = outbox.send(Arc::from("a\r\n"));
+        outbox.farewell(Arc::from("bye\r\n"));
+        let _ = outbox.send(Arc::from("b\r\n"));
+        // The writer takes a and b as one batch, then sees the farewell and
+        // stops, though the state has not dropped the queue yet.
+        writer_loop(&server, inbox);
+        let mut bytes = Vec::new();
+        client.read_to_end(&mut bytes).unwrap();
+        assert_eq!(bytes, b"a\r\nb\r\nbye\r\n");
+        drop(outbox);
     }
 
     #[test]

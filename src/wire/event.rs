@@ -228,5 +228,15 @@ pub enum Refusal {
     TooManyGuesses(u64),
     NotOperator,
     Muted,
+    /// `UNMUTE` of someone who is not muted (the name as shown).
+    NotMuted(String),
+    /// `MUTE` of someone who already is.
+    AlreadyMuted(String),
+    /// `MUTE`/`UNMUTE` (`muting`) of a name nobody online has: a mute holds
+    /// a person (their address), and an offline name has none to hold.
+    MuteNotOnline {
+        user: String,
+        muting: bool,
+    },
     CouldNotStore,
 }

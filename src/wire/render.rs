@@ -76,10 +76,19 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             Some(topic) => line(format!("TOPIC {room} {topic}")),
             None => line(format!("TOPIC {room}")),
         },
+        // Fenced and timed, and never `ROOM`: a program (the step 3
+        // client, the browser page) must not take an old line for a live
+        // one, and can show when it was said.
         Event::Recent { room, records } => {
+            line(format!("HISTORY BEGIN {room} {}", records.len()));
             for record in records {
-                line(format!("ROOM {room} {} {}", record.sender, record.text));
+                let time = timestamp::rfc3339(record.time_ms);
+                line(format!(
+                    "HISTORY {room} {time} {} {}",
+                    record.sender, record.text
+                ));
             }
+            line(format!("HISTORY END {room}"));
         }
         Event::Left { room } => line(format!("OK Left {room}")),
         Event::Sent { .. } => line("OK Sent".into()),
@@ -200,7 +209,10 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("***   {command:<22} {meaning}"));
             }
         }
-        Event::Goodbye => line("*** Goodbye!".into()),
+        Event::Goodbye => {
+            line("*** Goodbye!".into());
+            line(closed("you typed /quit"));
+        }
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
         Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
         Event::Stats(snapshot) => {
@@ -224,6 +236,13 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::AwaySet(true) => line("*** You are marked as away".into()),
         Event::AwaySet(false) => line("*** You are back".into()),
         Event::IsAway { user, text } => line(format!("*** {user} is away: {text}")),
+        // The refusals that end the connection say so, in the last line.
+        Event::Refused(Refusal::RegistrationTimeout) => {
+            line(closed("no name was chosen in time"))
+        }
+        Event::Refused(Refusal::IdleTimeout(secs)) => {
+            line(closed(&format!("nothing was typed for {secs} s")))
+        }
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         // A private action reads like a room action, in the private form.
@@ -245,10 +264,10 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::Kicked {
             user, by, reason, ..
         } => line(format!("* {user} was kicked by {by}{}", reason_suffix(reason))),
-        Event::YouWereKicked { by, reason } => line(format!(
-            "*** You were kicked out by {by}{}",
+        Event::YouWereKicked { by, reason } => line(closed(&format!(
+            "you were kicked out by {by}{}",
             reason_suffix(reason)
-        )),
+        ))),
         Event::YouWereMuted { by, muted: true } => line(format!(
             "*** {by} muted you: your messages reach nobody (private messages to operators still work)"
         )),
@@ -256,8 +275,26 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line(format!("*** {by} unmuted you: you can talk again"))
         }
         Event::Announcement(text) => line(format!("*** Announcement: {text}")),
-        Event::ShuttingDown => line("*** The server is shutting down. Goodbye!".into()),
+        Event::ShuttingDown => line(closed("the server is shutting down")),
     }
+}
+
+/// The last line for a person in chat mode who was dropped as too slow
+/// (their queue was full), with its line ending: it does not go through the
+/// queue, which is full (see [`crate::server::outbox::Outbox::farewell`]).
+pub fn too_slow_farewell() -> String {
+    let why = "too slow: your connection was not taking the lines sent to it, so some were never delivered";
+    format!("{}{CRLF}", closed(why))
+}
+
+/// The last line a person on `nc` gets when the server ends the
+/// connection. It says so in words, and what to do, because `nc` does not
+/// notice a closed connection until it tries to send: it sits there until
+/// Enter (or Ctrl-C), and without this line a student thinks they are
+/// still in the chat. Protocol mode keeps its one-keyword lines (`OK
+/// Goodbye!`, `NOTICE Server shutting down`): a program sees the close.
+fn closed(why: &str) -> String {
+    format!("*** Connection closed by the server ({why}). Press Enter or Ctrl-C to return to your shell.")
 }
 
 /// The greeting is sent before the client has chosen a dialect, so it is the
@@ -442,6 +479,12 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         ),
         Refusal::NotOperator => "Not an operator".into(),
         Refusal::Muted => "You are muted".into(),
+        Refusal::NotMuted(user) => format!("{user} was not muted"),
+        Refusal::AlreadyMuted(user) => format!("{user} is already muted"),
+        Refusal::MuteNotOnline { user, muting } => format!(
+            "{user} is not online; a mute holds a person, so {} them when they are here",
+            if *muting { "mute" } else { "unmute" }
+        ),
         Refusal::CouldNotStore => "Could not store message".into(),
     }
 }
@@ -638,6 +681,31 @@ mod tests {
                 assert!(!text.starts_with(keyword), "{event:?} renders as {text:?}");
             }
         }
+    }
+
+    #[test]
+    fn every_close_ends_with_words_in_chat_mode_and_keywords_in_protocol_mode() {
+        let closing = [
+            Event::Goodbye,
+            Event::YouWereKicked {
+                by: "lee".into(),
+                reason: Some("spam".into()),
+            },
+            Event::ShuttingDown,
+            Event::Refused(Refusal::IdleTimeout(60)),
+            Event::Refused(Refusal::RegistrationTimeout),
+        ];
+        let press = ". Press Enter or Ctrl-C to return to your shell.\r\n";
+        for event in closing {
+            let (protocol, chat) = both(event.clone());
+            let last = chat.rsplit_terminator("\r\n").next().unwrap_or_default();
+            assert!(
+                last.starts_with("*** Connection closed by the server (") && chat.ends_with(press),
+                "{event:?}: {chat:?}"
+            );
+            assert!(!protocol.contains("Press Enter"), "{event:?}: {protocol:?}");
+        }
+        assert!(too_slow_farewell().ends_with(press));
     }
 
     #[test]

@@ -13,8 +13,9 @@
 //! The words on the wire come from the run's [`Profile`] (chatroom or IRC).
 //! Every chat message carries what a receiver needs to judge it:
 //! `MSG <tag> <sender> <seq> <sent_micros> xxxx…` (IRC: `PRIVMSG #bench :<tag> …`). The tag is unique to the
-//! run, so history replayed from earlier runs (`ROOM …` lines right after
-//! JOIN) is recognised and ignored. All workers share one clock (an
+//! run, so a message of an earlier run is recognised and ignored (the
+//! history replayed right after JOIN comes as `HISTORY …` lines, IRC
+//! notices, which are not messages anyway). All workers share one clock (an
 //! `Instant` taken at the start), so the receiver subtracts the send time
 //! from its own time and gets the end-to-end latency: the sender's write,
 //! the server's work, the receiver's read. The sequence number shows loss,

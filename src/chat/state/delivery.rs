@@ -12,19 +12,30 @@ use crate::support::timestamp;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
 use crate::wire::irc::map::{event_lines, Ctx};
-use crate::wire::render::render;
-use std::sync::Arc;
+use crate::wire::render::{render, too_slow_farewell};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
 
 impl State {
     /// Disconnects everyone whose queue overflowed. Their leaving is itself
     /// broadcast and may overflow someone else, hence the loop.
     pub(super) fn drop_overflowed(&mut self) {
         while let Some(id) = self.overflowed.pop() {
-            if let Some(conn) = self.conns.get(&id) {
+            if let Some(conn) = self.conns.get_mut(&id) {
                 log!("Disconnected {}: send queue full", conn.who());
                 // Its writer may be stuck in write() to a client that reads
-                // nothing: shutting the socket down unblocks it.
-                (conn.hangup)();
+                // nothing: shutting the socket down unblocks it. A person in
+                // chat mode who is only behind gets a moment to read on and
+                // be told why (`nc` would otherwise just stop, and wait for
+                // Enter); a program sees the connection close.
+                if conn.dialect == Dialect::Chat {
+                    conn.outbox.farewell(Arc::from(too_slow_farewell()));
+                    let hangup = std::mem::replace(&mut conn.hangup, Box::new(|| {}));
+                    hang_up_later(hangup);
+                } else {
+                    (conn.hangup)();
+                }
                 self.remove(id, true);
             }
         }
@@ -233,6 +244,33 @@ impl State {
             },
             other => other.clone(),
         }
+    }
+}
+
+/// How long a person dropped as too slow has to take in the batch being
+/// written and the farewell before the socket is shut down anyway.
+const FAREWELL_GRACE: Duration = Duration::from_secs(2);
+
+/// Calls `hangup` after [`FAREWELL_GRACE`], from a short-lived thread (the
+/// state lock must never wait); at once if no thread can be started.
+fn hang_up_later(hangup: super::Hangup) {
+    let shared = Arc::new(Mutex::new(Some(hangup)));
+    let later = Arc::clone(&shared);
+    let started = thread::Builder::new().name("hangup".into()).spawn(move || {
+        thread::sleep(FAREWELL_GRACE);
+        call_once(&later);
+    });
+    if started.is_err() {
+        call_once(&shared);
+    }
+}
+
+/// Takes the hangup out of its slot and calls it (a poisoned slot only
+/// means a panic elsewhere; the hangup in it is still good).
+fn call_once(slot: &Mutex<Option<super::Hangup>>) {
+    let taken = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(hangup) = taken {
+        hangup();
     }
 }
 

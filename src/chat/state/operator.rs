@@ -86,6 +86,10 @@ impl State {
                 reason: reason.clone(),
             },
         );
+        let note = match &reason {
+            Some(reason) => format!("kicked by {by}: {reason}"),
+            None => format!("kicked by {by}"),
+        };
         if let Some(key) = room_key {
             let kicked = Event::Kicked {
                 room: self.room_name(&key),
@@ -95,7 +99,10 @@ impl State {
             };
             self.broadcast(&key, &kicked, Some(target));
         }
-        // The KICK line already told the room; no separate LEAVE.
+        // The KICK line already told the room; no separate LEAVE. The
+        // history records the leave as a kick, with its reason, so the
+        // transcript shows what happened rather than `* bob left`.
+        self.leave_room_noted(target, false, None, &note);
         self.remove(target, false);
         if target != id {
             self.send(
@@ -109,15 +116,32 @@ impl State {
         Flow::Continue
     }
 
+    /// `MUTE`/`UNMUTE`. A mute holds the person (their address, see the
+    /// state's `muted_addresses`), so it needs them online: an offline name
+    /// has no address to hold, and holding the *name* would mute whoever
+    /// takes it next. The refusal says so, and a mute that changes nothing
+    /// (already muted, not muted) says that instead of pretending it worked.
     pub(super) fn mute(&mut self, id: ConnId, user: &str, muted: bool) -> Flow {
-        let Some((by, target)) = self.operator_and_target(id, user) else {
-            return Flow::Continue;
+        let Some(by) = self.operator_name(id) else {
+            return self.reply_refusal(id, Refusal::NotOperator);
         };
-        let Some(conn) = self.conns.get_mut(&target) else {
-            return self.reply_refusal(id, Refusal::UserNotFound);
+        let target = self.names.get(&names::key(user)).copied();
+        let found = target.and_then(|target| Some((target, self.conns.get_mut(&target)?)));
+        let Some((target, conn)) = found else {
+            let user = sanitize::clean(user).into_owned();
+            let refusal = Refusal::MuteNotOnline {
+                user,
+                muting: muted,
+            };
+            return self.reply_refusal(id, refusal);
         };
-        conn.muted = muted;
         let name = conn.name.clone().unwrap_or_default();
+        match (conn.muted, muted) {
+            (true, true) => return self.reply_refusal(id, Refusal::AlreadyMuted(name)),
+            (false, false) => return self.reply_refusal(id, Refusal::NotMuted(name)),
+            _ => {}
+        }
+        conn.muted = muted;
         let ip = conn.addr.ip();
         if muted {
             self.muted_addresses.insert(ip);

@@ -244,6 +244,20 @@ impl State {
         announce: bool,
         quit: Option<String>,
     ) -> Option<String> {
+        self.leave_room_noted(id, announce, quit, "")
+    }
+
+    /// [`State::leave_room_quitting`], with `note` as the text of the
+    /// history's leave record: empty for a plain leave, `kicked by lee:
+    /// reason` for a kick (see [`crate::history::record`]), so the
+    /// transcript can tell the two apart.
+    pub(super) fn leave_room_noted(
+        &mut self,
+        id: ConnId,
+        announce: bool,
+        quit: Option<String>,
+        note: &str,
+    ) -> Option<String> {
         let conn = self.conns.get_mut(&id)?;
         let key = conn.room.take()?;
         let user = conn.name.clone().unwrap_or_default();
@@ -260,7 +274,7 @@ impl State {
             };
             self.broadcast_about(id, &key, &left, None);
         }
-        self.record(id, RecordKind::Leave, &shown, &user, "");
+        self.record(id, RecordKind::Leave, &shown, &user, note);
         Some(shown)
     }
 }

@@ -383,6 +383,9 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         | Refusal::SlowDown(_)
         | Refusal::LinesDropped(..)
         | Refusal::CouldNotStore
+        | Refusal::NotMuted(_)
+        | Refusal::AlreadyMuted(_)
+        | Refusal::MuteNotOnline { .. }
         | Refusal::TooManyGuesses(_) => {
             notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
         }
