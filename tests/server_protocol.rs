@@ -112,10 +112,11 @@ fn before_a_name_only_username_help_quit_and_pass_work() {
         "USERS",
         "/users",
     ] {
-        // Before registering, a `/command` is answered in the chat dialect
-        // (a person typed it), a verb in the protocol dialect.
-        let expected = if line.starts_with('/') {
-            CHOOSE_NAME_FIRST.replace("ERROR ", "[error] ")
+        // Before registering, a `/command` or plain words are answered in
+        // the chat dialect (a person typed them), a verb in the protocol
+        // dialect.
+        let expected = if line.starts_with('/') || line == "hello there" {
+            "[error] Choose a name first: type /nick and a name, for example /nick lee".to_string()
         } else {
             CHOOSE_NAME_FIRST.to_string()
         };

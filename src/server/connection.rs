@@ -394,14 +394,18 @@ impl Reader<'_> {
         if text.trim().is_empty() {
             return Flow::Continue; // a line of spaces is an empty line
         }
+        let command = command::parse(&text, self.registered);
         // Until registered, each line's dialect is guessed from its shape: a
-        // person types `/nick`, a program sends `USERNAME`.
-        let line_dialect = self.registered.unwrap_or(if text.starts_with('/') {
+        // person types `/nick` (or just starts chatting: `hello`), a program
+        // sends a verb such as `USERNAME`.
+        let first_word = text.split(' ').next().unwrap_or_default();
+        let typed_by_a_person =
+            text.starts_with('/') || command::lookup(Dialect::Protocol, first_word).is_none();
+        let line_dialect = self.registered.unwrap_or(if typed_by_a_person {
             Dialect::Chat
         } else {
             Dialect::Protocol
         });
-        let command = command::parse(&text, self.registered);
         // The lock is taken once, for the state change and the queueing.
         let applied = state::lock(&self.context.state).apply(self.id, line_dialect, command);
         self.registered = applied.registered;

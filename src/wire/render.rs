@@ -438,7 +438,12 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::UsernameTaken => "Username taken".into(),
         Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
         Refusal::InvalidRoom => format!("Invalid room name: {}", crate::chat::names::ROOM_RULE),
-        Refusal::ChooseNameFirst => "Choose a name first: /nick <name> or USERNAME <name>".into(),
+        Refusal::ChooseNameFirst => match dialect {
+            Dialect::Chat => "Choose a name first: type /nick and a name, for example /nick lee".into(),
+            Dialect::Protocol | Dialect::Irc => {
+                "Choose a name first: /nick <name> or USERNAME <name>".into()
+            }
+        },
         Refusal::AlreadyIn(room) => format!("Already in {room}"),
         Refusal::NotInRoom => match dialect {
             Dialect::Protocol | Dialect::Irc => "Not in a room".into(),
