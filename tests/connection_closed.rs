@@ -152,3 +152,31 @@ fn a_person_dropped_as_too_slow_is_told_once_they_read_on() {
         .as_deref()
     );
 }
+
+#[test]
+fn the_third_wrong_password_says_the_connection_is_closed() {
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_PASSWORD", "sesame"),
+    );
+    let mut person = server.connect();
+    person.expect("NOTICE Welcome to chatroom!");
+    person
+        .expect("NOTICE This server needs a password first: /pass <password> (or PASS <password>)");
+    person.expect_lines(&common::GREETING[1..]);
+    for _ in 0..2 {
+        person.send("/pass nope");
+        person.expect("[error] Wrong password");
+    }
+    person.send("/pass nope");
+    // (A program gets `ERROR Wrong password`, then the close.)
+    assert_eq!(
+        person.read_to_close(),
+        [
+            "[error] Wrong password".to_string(),
+            closed("3 wrong passwords")
+        ]
+    );
+}

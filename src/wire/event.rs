@@ -220,6 +220,8 @@ pub enum Refusal {
     TooManyUnregisteredFromAddress(usize),
     /// More than `connect_rate_per_ip` new connections a minute (after the burst).
     ConnectingTooFast(u32),
+    /// The last wrong `PASS` a connection may send (this many): it is closed.
+    TooManyWrongPasswords(u32),
     /// A registered connection sent nothing for `idle_timeout_secs`.
     IdleTimeout(u64),
     /// `KICK` banned this address: seconds left.

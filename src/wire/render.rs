@@ -243,6 +243,9 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::Refused(Refusal::IdleTimeout(secs)) => {
             line(closed(&format!("nothing was typed for {secs} s")))
         }
+        Event::Refused(Refusal::TooManyWrongPasswords(tries)) => {
+            line(closed(&format!("{tries} wrong passwords")))
+        }
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
         Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
         // A private action reads like a room action, in the private form.
@@ -479,6 +482,9 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
             format!("Your address is banned from this server for another {secs} s")
         }
         Refusal::IdleTimeout(secs) => format!("Idle for {secs} s: closing the connection"),
+        Refusal::TooManyWrongPasswords(tries) => {
+            format!("{tries} wrong passwords: closing the connection")
+        }
         Refusal::TooManyGuesses(secs) => format!(
             "Too many wrong passwords from your address: try again in {secs} s"
         ),
@@ -699,6 +705,7 @@ mod tests {
             Event::ShuttingDown,
             Event::Refused(Refusal::IdleTimeout(60)),
             Event::Refused(Refusal::RegistrationTimeout),
+            Event::Refused(Refusal::TooManyWrongPasswords(3)),
         ];
         let press = ". Press Enter or Ctrl-C to return to your shell.\r\n";
         for event in closing {

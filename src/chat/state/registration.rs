@@ -127,6 +127,16 @@ impl State {
         }
         self.send(id, &Event::Refused(Refusal::WrongPassword));
         if tries >= MAX_WRONG_PASSWORDS {
+            // A person on `nc` is told the connection is over (it would not
+            // notice otherwise); a program sees the close after its ERROR.
+            if self
+                .conns
+                .get(&id)
+                .is_some_and(|c| c.dialect == Dialect::Chat)
+            {
+                let last_words = Refusal::TooManyWrongPasswords(MAX_WRONG_PASSWORDS);
+                self.send(id, &Event::Refused(last_words));
+            }
             self.disconnect(id, "too many wrong passwords");
             return Flow::Close;
         }

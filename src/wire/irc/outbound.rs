@@ -374,6 +374,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         | Refusal::TooManyUnregisteredFromAddress(_)
         | Refusal::ConnectingTooFast(_)
         | Refusal::IdleTimeout(_)
+        | Refusal::TooManyWrongPasswords(_)
         | Refusal::Banned(_) => {
             let text = crate::wire::render::refusal_text(refusal, Mode::Protocol);
             vec![super::error_line(&text)]
