@@ -27,7 +27,7 @@
 
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
-use crate::wire::event::{Event, Refusal};
+use crate::wire::event::{Event, More, Refusal};
 
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
@@ -82,8 +82,18 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Left { room } => line(format!("OK Left {room}")),
         Event::Sent { .. } => line("OK Sent".into()),
-        Event::UserList { users, .. } => line(list("USERLIST", users)),
-        Event::RoomList(rooms) => line(list("ROOMLIST", &room_names(rooms))),
+        Event::UserList { users, more, .. } => {
+            line(list("USERLIST", users));
+            if let Some(more) = more {
+                line(format!("NOTICE {}", more_text(more, "USERS")));
+            }
+        }
+        Event::RoomList(rooms, more) => {
+            line(list("ROOMLIST", &room_names(rooms)));
+            if let Some(more) = more {
+                line(format!("NOTICE {}", more_text(more, "ROOMS")));
+            }
+        }
         Event::Help { operator } => {
             for (command, meaning) in help_rows(Dialect::Protocol, *operator) {
                 line(format!("NOTICE {command:<22} {meaning}"));
@@ -174,17 +184,24 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Left { room } => line(format!("*** You left {room}")),
         Event::Sent { to, text } => line(format!("[private to {to}] {text}")),
-        Event::UserList {
-            room: Some(room),
-            users,
-        } => line(format!("*** In {room}: {}", users.join(", "))),
-        Event::UserList { room: None, users } => {
-            line(format!("*** Online: {}", users.join(", ")))
+        Event::UserList { room, users, more } => {
+            match room {
+                Some(room) => line(format!("*** In {room}: {}", users.join(", "))),
+                None => line(format!("*** Online: {}", users.join(", "))),
+            }
+            if let Some(more) = more {
+                line(format!("*** {}", more_text(more, "/users")));
+            }
         }
-        Event::RoomList(rooms) if rooms.is_empty() => {
+        Event::RoomList(rooms, _) if rooms.is_empty() => {
             line("*** No rooms yet. Make one: /join #name".into())
         }
-        Event::RoomList(rooms) => line(format!("*** Rooms: {}", room_names(rooms).join(", "))),
+        Event::RoomList(rooms, more) => {
+            line(format!("*** Rooms: {}", room_names(rooms).join(", ")));
+            if let Some(more) = more {
+                line(format!("*** {}", more_text(more, "/rooms")));
+            }
+        }
         Event::Help { operator } => {
             line("*** Commands:".into());
             for (command, meaning) in help_rows(Dialect::Chat, *operator) {
@@ -265,6 +282,12 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
 }
 
 /// The names of a room list, without their sizes.
+/// What follows one page of a longer list: how many more, and exactly what
+/// to type for the next page (`730 more: USERS 2`).
+pub fn more_text(more: &More, command: &str) -> String {
+    format!("{} more: {command} {}", more.left, more.next_page)
+}
+
 fn room_names(rooms: &[(String, usize)]) -> Vec<String> {
     rooms.iter().map(|(name, _)| name.clone()).collect()
 }
@@ -289,6 +312,10 @@ fn reason_suffix(reason: &Option<String>) -> String {
 /// differs where a command is spelled differently.
 pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
     match refusal {
+        Refusal::NoSuchPage(page, 1) => format!("No page {page}: the list has 1 page"),
+        Refusal::NoSuchPage(page, pages) => {
+            format!("No page {page}: the list has {pages} pages")
+        }
         Refusal::UsernameTaken => "Username taken".into(),
         Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
         Refusal::InvalidRoom => format!("Invalid room name: {}", crate::chat::names::ROOM_RULE),
@@ -382,7 +409,8 @@ mod tests {
             render(
                 &Event::UserList {
                     room: None,
-                    users: vec![]
+                    users: vec![],
+                    more: None,
                 },
                 Dialect::Protocol
             ),
@@ -429,10 +457,14 @@ mod tests {
                 user: "b".into(),
                 quit: None,
             },
-            Event::RoomList(vec![("#g".into(), 1)]),
+            Event::RoomList(vec![("#g".into(), 1)], None),
             Event::UserList {
                 room: Some("#g".into()),
                 users: vec!["b".into()],
+                more: Some(More {
+                    left: 3,
+                    next_page: 2,
+                }),
             },
             Event::Goodbye,
             Event::Refused(Refusal::NotInRoom),

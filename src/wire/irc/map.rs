@@ -130,8 +130,13 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             (Some(_), None) => answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]),
             (Some(to), Some(text)) => say(to, text, ctx),
         },
-        "NAMES" | "WHO" => chat(Command::Users),
-        "LIST" => chat(Command::Rooms),
+        // NAMES is never paged (see `State::list_users`); LIST is, and
+        // `/list 2` asks for page 2. Any other argument (a channel mask) is
+        // ignored, as before: page 1.
+        "NAMES" | "WHO" => chat(Command::Users(1)),
+        "LIST" => chat(Command::Rooms(
+            p(0).and_then(|a| a.parse().ok()).unwrap_or(1).max(1),
+        )),
         "TOPIC" => match p(0) {
             Some(room) if !in_room(ctx, room) => answer(ctx, &numeric::ERR_NOTONCHANNEL, &[room]),
             Some(_) => chat(Command::Topic(message.param(1).map(str::to_string))),
@@ -341,9 +346,11 @@ mod tests {
             })
         );
         assert_eq!(inb("PRIVMSG bob :\x01VERSION\x01"), Inbound::Nothing);
-        assert_eq!(inb("NAMES #general"), chat(Command::Users));
-        assert_eq!(inb("WHO #general"), chat(Command::Users));
-        assert_eq!(inb("LIST"), chat(Command::Rooms));
+        assert_eq!(inb("NAMES #general"), chat(Command::Users(1)));
+        assert_eq!(inb("WHO #general"), chat(Command::Users(1)));
+        assert_eq!(inb("LIST"), chat(Command::Rooms(1)));
+        assert_eq!(inb("LIST 2"), chat(Command::Rooms(2)));
+        assert_eq!(inb("LIST #general"), chat(Command::Rooms(1)));
         assert_eq!(inb("TOPIC #general"), chat(Command::Topic(None)));
         assert_eq!(
             inb("TOPIC #general :Week 3"),
@@ -468,7 +475,8 @@ mod tests {
             out(
                 Event::UserList {
                     room: Some("#general".into()),
-                    users: vec!["bob".into()]
+                    users: vec!["bob".into()],
+                    more: None,
                 },
                 "WHO",
                 ""
