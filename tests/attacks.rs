@@ -426,14 +426,12 @@ fn row4_attack(room: fn(usize) -> String) -> (f64, f64) {
         rooms_out / 7,
         join_out / 14
     );
-    // One page of 50 names of at most 6 letters, and where the rest are.
-    assert_eq!(users.split(' ').count(), 1 + 50, "{users}");
-    assert_eq!(
-        users_more,
-        format!("NOTICE {} more: USERS 2", BOTS + 4 - 50)
-    );
-    // USERLIST alice bob bot000 … bot047: 356 bytes, and the 26 of the note.
-    assert_eq!(users_out, 8 + 6 + 4 + 48 * 7 + 2 + 26, "one USERS");
+    // One page of 100 names, and where the rest are.
+    assert_eq!(users.split(' ').count(), 1 + 100, "{users}");
+    let more = format!("NOTICE {} more: USERS 2", BOTS + 4 - 100);
+    assert_eq!(users_more, more);
+    // USERLIST alice bob bot000 … bot097: 706 bytes, and the 26 of the note.
+    assert_eq!(users_out, 8 + 6 + 4 + 98 * 7 + 2 + 26, "one USERS");
     assert_eq!(rooms.split(' ').count(), 1 + 30, "{rooms}");
     assert_eq!(rooms_more, format!("NOTICE {} more: ROOMS 2", BOTS - 30));
     // ROOMLIST #b000 … #b029: 190 bytes, and the 26 of the note.
@@ -573,6 +571,51 @@ fn row5_a_mute_survives_reconnecting_and_renaming() {
         first_line(&mut back),
         "ERROR Your address is banned from this server for another 600 s"
     );
+}
+
+/// Behind one school NAT every student has the muted person's address, and
+/// the server cannot tell him reconnecting under a new name from a
+/// classmate arriving late (README, "What one student (or one script)
+/// cannot do"). What it does: those online stay as they were, whoever
+/// registers from the address afterwards is muted, and `UNMUTE` of one of
+/// them lifts the address's mute while the muted person stays muted.
+#[test]
+fn row5_behind_one_address_a_mute_catches_later_arrivals_until_unmute() {
+    let server = start(&[]);
+    let mut teacher = student(&server);
+    register(&mut teacher, "lee");
+    teacher.send(&format!("OPER {ADMIN}"));
+    teacher.expect("OK You are an operator");
+    join(&mut teacher, "#general");
+    // bob and dana share the school's address.
+    let mut bob = attacker(&server);
+    register(&mut bob, "bob");
+    let mut dana = attacker(&server);
+    register(&mut dana, "dana");
+    join(&mut dana, "#general");
+    teacher.send("MUTE bob");
+    teacher.expect("OK Muted bob");
+    // Online before the mute: dana still talks.
+    dana.send("MSG still here");
+    teacher.expect("ROOM #general dana still here");
+    // Arriving after it, under another name: muted, like bob would be.
+    let mut carol = attacker(&server);
+    register(&mut carol, "carol");
+    join(&mut carol, "#general");
+    carol.send("MSG hi");
+    carol.expect("ERROR You are muted");
+    teacher.send("UNMUTE carol");
+    teacher.expect("OK Unmuted carol");
+    carol.send("MSG hi again");
+    teacher.expect("ROOM #general carol hi again");
+    // bob stays muted; the next arrival from the address is not.
+    bob.send("PRIVMSG dana psst");
+    bob.expect("ERROR You are muted");
+    let mut erin = attacker(&server);
+    register(&mut erin, "erin");
+    join(&mut erin, "#general");
+    erin.send("MSG hello");
+    teacher.expect("ROOM #general erin hello");
 }
 
 // ---- 6: nothing can pass for the server -----------------------------------------

@@ -9,10 +9,13 @@ use crate::history::RecordKind;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, More, Refusal};
 
-/// Names on one page of `USERS`. 50 names are about 500 bytes, under one
-/// line's worth of output charge (`OUTPUT_BYTES_PER_TOKEN`), and fit a
-/// terminal or two; a lecture of 800 is 16 pages, each asked for on purpose.
-pub const USERS_PER_PAGE: usize = 50;
+/// Names on one page of `USERS`. 100: a whole class (the defaults are
+/// chosen for about 60) fits on the first page, so nobody in class ever
+/// needs a second one, and the browser page's member list is complete;
+/// 100 names are about 800 bytes (2 KB at most), which costs a line or two
+/// of output charge (`OUTPUT_BYTES_PER_TOKEN`). A lecture of 800 is 8
+/// pages, each asked for on purpose.
+pub const USERS_PER_PAGE: usize = 100;
 
 /// Rooms on one page of `ROOMS`. Room names are longer than user names
 /// (up to 32 characters with the `#`), so 30 keep a page near 500 bytes too.
