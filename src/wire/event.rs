@@ -185,8 +185,6 @@ pub struct More {
 /// instead, never a dropped connection or a silent nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// `USERS 9` or `ROOMS 9` past the end: (page asked for, pages there are).
-    NoSuchPage(usize, usize),
     UsernameTaken,
     /// Why, in words that end with what is allowed.
     InvalidUsername(crate::chat::names::NameError),
@@ -221,4 +219,6 @@ pub enum Refusal {
     NotOperator,
     Muted,
     CouldNotStore,
+    /// `USERS 9` or `ROOMS 9` past the end: (page asked for, pages there are).
+    NoSuchPage(usize, usize),
 }

@@ -419,6 +419,37 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_says_how_many_more_and_what_to_type() {
+        let more = Some(More {
+            left: 104,
+            next_page: 2,
+        });
+        let users = Event::UserList {
+            room: None,
+            users: vec!["al".into(), "bo".into()],
+            more,
+        };
+        assert_eq!(
+            render(&users, Dialect::Protocol),
+            "USERLIST al bo\r\nNOTICE 104 more: USERS 2\r\n"
+        );
+        assert_eq!(
+            render(&users, Dialect::Chat),
+            "*** Online: al, bo\r\n*** 104 more: /users 2\r\n"
+        );
+        let rooms = Event::RoomList(vec![("#a".into(), 1)], more);
+        assert_eq!(
+            render(&rooms, Dialect::Chat),
+            "*** Rooms: #a\r\n*** 104 more: /rooms 2\r\n"
+        );
+        let past = Event::Refused(Refusal::NoSuchPage(9, 2));
+        assert_eq!(
+            render(&past, Dialect::Protocol),
+            "ERROR No page 9: the list has 2 pages\r\n"
+        );
+    }
+
+    #[test]
     fn a_multi_line_motd_becomes_clean_notice_lines() {
         let greeting = Event::Greeting {
             motd: "Hi class!\nROOM #general teacher fake\u{1b}[2J".into(),
