@@ -17,6 +17,8 @@ mod common;
 use common::{Client, Server};
 use std::net::{Ipv6Addr, SocketAddr};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "teach";
@@ -270,7 +272,7 @@ fn row3_server_password_guesses_are_a_few_a_minute() {
 
 /// Milliseconds for one private message from `from` to reach `to`.
 fn round_trip(from: &mut Client, to: &mut Client, to_name: &str, n: usize) -> f64 {
-    // Ten a second at most: the sender is held to flood control too.
+    // Under ten a second: the sender is held to flood control too.
     std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
     from.send(&format!("PRIVMSG {to_name} ping{n}"));
@@ -283,95 +285,246 @@ fn median(mut samples: Vec<f64>) -> f64 {
     samples[samples.len() / 2]
 }
 
-#[test]
-fn row4_a_long_list_costs_its_length() {
-    let server = start(&[
-        "--connect-rate-per-ip",
-        "0",
-        "--max-unregistered-per-ip",
-        "0",
-    ]);
-    // 300 people online: a USERS reply is about 2.4 KB.
-    let mut crowd: Vec<Client> = (0..300)
-        .map(|n| {
-            let mut c = student(&server);
-            register(&mut c, &format!("user{n:03}"));
-            c
-        })
-        .collect();
-    let (mut alice, mut bob) = (crowd.remove(0), crowd.remove(0));
-    let quiet = median(
-        (0..12)
-            .map(|n| round_trip(&mut alice, &mut bob, "user001", n))
-            .collect(),
-    );
+/// The bots of row 4: how many, and the room whose replay they ask for.
+const BOTS: usize = 200;
+const REPLAY_ROOM: &str = "#replay";
 
-    // 20 bots ask for USERS as fast as they can for 2.5 seconds.
-    let addr = server.addr;
-    let bots: Vec<_> = (0..20)
-        .map(|b| {
-            std::thread::spawn(move || {
-                let mut bot = Client::connect(addr);
-                register(&mut bot, &format!("bot{b}"));
-                let ask = "USERS\r\n".repeat(20);
-                let (mut bytes_in, mut bytes_out, mut lists, mut list_len) = (0, 0, 0, 0);
-                let started = Instant::now();
-                while started.elapsed() < Duration::from_millis(2500) {
-                    bot.send_raw(ask.as_bytes());
-                    bytes_in += ask.len();
-                    for _ in 0..20 {
-                        let line = bot.line();
-                        bytes_out += line.len() + 2;
-                        if line.starts_with("USERLIST") {
-                            lists += 1;
-                            list_len = line.len() + 2;
-                        }
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                (
-                    bytes_in,
-                    bytes_out,
-                    lists,
-                    list_len,
-                    started.elapsed().as_secs_f64(),
-                )
-            })
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(300));
-    let loaded = median(
-        (12..24)
-            .map(|n| round_trip(&mut alice, &mut bob, "user001", n))
-            .collect(),
+/// What one bot did: bytes sent and received, commands the server took,
+/// and lines it refused.
+#[derive(Default)]
+struct BotLoad {
+    bytes_in: usize,
+    bytes_out: usize,
+    taken: usize,
+    refused: usize,
+}
+
+/// Sends `command` until the server takes it (its reply starts with
+/// `answer`), waiting 50 ms after each `Slow down`. The rest of a long reply
+/// (and whatever else arrives) is read on the way to the next answer, and
+/// counted in `load`.
+fn until_taken(client: &mut Client, command: &str, answer: &str, load: &mut BotLoad) {
+    loop {
+        client.send(command);
+        load.bytes_in += command.len() + 2;
+        let line = loop {
+            let line = client.line();
+            load.bytes_out += line.len() + 2;
+            if line.starts_with(answer) || line.starts_with("ERROR") {
+                break line;
+            }
+        };
+        if line.starts_with(answer) {
+            load.taken += 1;
+            return;
+        }
+        assert!(line.starts_with("ERROR Slow down"), "{line}");
+        load.refused += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One bot doing the heaviest thing the limits allow, at exactly the rate
+/// they allow: `LEAVE` (the others in the room hear it), `USERS` (everyone
+/// online, as it is in no room), `ROOMS`, `JOIN room` (its replay, and the
+/// others there hear it), over and over until `stop`. Each command is sent
+/// again after `Slow down` until the server takes it, so the bot is held to
+/// its allowance and no further.
+fn heavy_bot(mut bot: Client, room: String, stop: &AtomicBool) -> BotLoad {
+    let mut load = BotLoad::default();
+    let join = format!("JOIN {room}");
+    let cycle = [
+        ("LEAVE", "OK Left"),
+        ("USERS", "USERLIST"),
+        ("ROOMS", "ROOMLIST"),
+        (join.as_str(), "OK Joined"),
+    ];
+    while !stop.load(Ordering::Relaxed) {
+        for (command, answer) in cycle {
+            until_taken(&mut bot, command, answer, &mut load);
+        }
+    }
+    load
+}
+
+/// Row 4 at full size: [`BOTS`] bots, each in a cycle of [`heavy_bot`]
+/// whose `JOIN` goes to `room(bot)`, while alice sends bob private
+/// messages. Checks what each list costs, exactly, and returns the
+/// innocent round trip's median (ms) quiet and once the bots are held to
+/// their rate; the figures while they spend their first bursts are printed.
+fn row4_attack(room: fn(usize) -> String) -> (f64, f64) {
+    let dir = common::TempDir::new("attack-row4");
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "::", "--port", "0", "--fsync", "never"])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args([
+                "--connect-rate-per-ip",
+                "0",
+                "--max-unregistered-per-ip",
+                "0",
+            ])
+            .current_dir(dir.path())
+            .env_remove("CHATROOM_PASSWORD")
+            .env("CHATROOM_ADMIN_PASSWORD", ADMIN),
     );
-    let results: Vec<_> = bots.into_iter().map(|b| b.join().expect("bot")).collect();
-    let (bytes_in, bytes_out, list_len) = results
-        .iter()
-        .fold((0, 0, 0), |(i, o, l), r| (i + r.0, o + r.1, l.max(r.3)));
-    eprintln!(
-        "row 4: 20 bots: {bytes_in} bytes in, {bytes_out} out ({:.1}×), lists of {list_len} bytes; \
-         an innocent private message: {quiet:.1} ms quiet, {loaded:.1} ms under the bots",
-        bytes_out as f64 / bytes_in as f64
-    );
-    for (_, _, lists, _, elapsed) in &results {
-        // A list costs 1 + list_len / 512 lines: the burst of 20 and 10 a
-        // second buy this many, whatever the bot sends.
-        let cost = 1.0 + (list_len / 512) as f64;
-        let allowed = ((20.0 + 10.0 * elapsed) / cost).ceil() as usize + 1;
-        assert!(
-            *lists <= allowed,
-            "{lists} lists, at most {allowed} expected"
+    // The room the bots join: 20 messages of 1 KB to replay (the default
+    // history_replay), the most a JOIN can make the server send.
+    let mut seeder = attacker(&server);
+    register(&mut seeder, "seeder");
+    join(&mut seeder, REPLAY_ROOM);
+    let kilobyte = "x".repeat(1000);
+    let mut seeding = BotLoad::default();
+    for n in 0..20 {
+        let echo = format!("ROOM {REPLAY_ROOM} seeder {n:02}");
+        until_taken(
+            &mut seeder,
+            &format!("MSG {n:02}{kilobyte}"),
+            &echo,
+            &mut seeding,
         );
     }
-    assert!(
-        bytes_out < 10 * bytes_in,
-        "{bytes_out} bytes out for {bytes_in} in"
+    until_taken(&mut seeder, "LEAVE", "OK Left", &mut seeding);
+
+    let mut alice = student(&server);
+    register(&mut alice, "alice");
+    let mut bob = student(&server);
+    register(&mut bob, "bob");
+    let bots: Vec<Client> = (0..BOTS)
+        .map(|b| {
+            let mut bot = attacker(&server);
+            register(&mut bot, &format!("bot{b:03}"));
+            join(&mut bot, &format!("#b{b:03}")); // 200 rooms for ROOMS
+            bot
+        })
+        .collect();
+
+    // What each heavy command costs, exactly: bytes out per byte in.
+    let mut probe = attacker(&server);
+    register(&mut probe, "probe");
+    probe.send("USERS");
+    let users = probe.line();
+    let users_more = probe.line();
+    let users_out = users.len() + users_more.len() + 4;
+    probe.send("ROOMS");
+    let rooms = probe.line();
+    let rooms_more = probe.line();
+    let rooms_out = rooms.len() + rooms_more.len() + 4;
+    join(&mut probe, REPLAY_ROOM);
+    let last = format!("HISTORY END {REPLAY_ROOM}");
+    let replayed = probe.read_until(|l| l == last);
+    // (`join` has read the `OK Joined` line; it is part of the answer too.)
+    let join_out = replayed.iter().map(|l| l.len() + 2).sum::<usize>()
+        + format!("OK Joined {REPLAY_ROOM} (0 users)\r\n{last}\r\n").len();
+    drop(probe);
+    eprintln!(
+        "row 4: {} online; USERS: 7 bytes in, {users_out} out ({}×): {users_more:?}; \
+         ROOMS: 7 in, {rooms_out} out ({}×): {rooms_more:?}; \
+         JOIN {REPLAY_ROOM}: 14 in, {join_out} out ({}×)",
+        BOTS + 4,
+        users_out / 7,
+        rooms_out / 7,
+        join_out / 14
     );
-    assert!(
-        loaded <= 2.0 * quiet + 20.0,
-        "{loaded:.1} ms loaded, {quiet:.1} ms quiet"
+    // One page of 100 names, and where the rest are.
+    assert_eq!(users.split(' ').count(), 1 + 100, "{users}");
+    let more = format!("NOTICE {} more: USERS 2", BOTS + 4 - 100);
+    assert_eq!(users_more, more);
+    // USERLIST alice bob bot000 … bot097: 706 bytes, and the 26 of the note.
+    assert_eq!(users_out, 8 + 6 + 4 + 98 * 7 + 2 + 26, "one USERS");
+    assert_eq!(rooms.split(' ').count(), 1 + 30, "{rooms}");
+    assert_eq!(rooms_more, format!("NOTICE {} more: ROOMS 2", BOTS - 30));
+    // ROOMLIST #b000 … #b029: 190 bytes, and the 26 of the note.
+    assert_eq!(rooms_out, 8 + 30 * 6 + 2 + 26, "one ROOMS");
+    // 20 replayed messages of 1 KB: each costs its length in tokens, so the
+    // bot pays for it in time.
+    // `OK Joined #replay (0 users)`, `HISTORY BEGIN #replay 20`, 20 lines
+    // `HISTORY #replay <time> seeder NNxx…` (each 1 KB of chat plus 28 bytes
+    // of keyword and time) and `HISTORY END #replay`.
+    assert_eq!(join_out, 29 + 26 + 20 * (1024 + 28) + 21, "JOIN's replay");
+
+    let quiet: Vec<f64> = (0..30)
+        .map(|n| round_trip(&mut alice, &mut bob, "bob", n))
+        .collect();
+    // The bots run until every sample is taken: first while they all spend
+    // their burst of 20 at once (2 s), then once they are held to their rate.
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = bots
+        .into_iter()
+        .enumerate()
+        .map(|(b, bot)| {
+            let (room, stop) = (room(b), Arc::clone(&stop));
+            std::thread::spawn(move || heavy_bot(bot, room, &stop))
+        })
+        .collect();
+    let bursting: Vec<f64> = (30..60)
+        .map(|n| round_trip(&mut alice, &mut bob, "bob", n))
+        .collect();
+    let held: Vec<f64> = (60..90)
+        .map(|n| round_trip(&mut alice, &mut bob, "bob", n))
+        .collect();
+    stop.store(true, Ordering::Relaxed);
+    let loads: Vec<BotLoad> = workers
+        .into_iter()
+        .map(|w| w.join().expect("bot"))
+        .collect();
+    let seconds = started.elapsed().as_secs_f64();
+    let bytes_in: usize = loads.iter().map(|l| l.bytes_in).sum();
+    let bytes_out: usize = loads.iter().map(|l| l.bytes_out).sum();
+    let taken: usize = loads.iter().map(|l| l.taken).sum();
+    let refused: usize = loads.iter().map(|l| l.refused).sum();
+    let worst = |samples: &[f64]| samples.iter().copied().fold(0.0, f64::max);
+    let (bursting_worst, held_worst) = (worst(&bursting), worst(&held));
+    let (quiet, bursting, loaded) = (median(quiet), median(bursting), median(held));
+    eprintln!(
+        "row 4: {BOTS} bots for {seconds:.1} s: {taken} commands taken, {refused} refused; \
+         {bytes_in} bytes in, {bytes_out} out ({:.0}×, {:.1} MB/s); an innocent private \
+         message (median; worst): {quiet:.2} ms quiet; {bursting:.2} ms; {bursting_worst:.1} ms \
+         while the bots spend their bursts; {loaded:.2} ms; {held_worst:.1} ms once they are \
+         held to their rate",
+        bytes_out as f64 / bytes_in as f64,
+        bytes_out as f64 / seconds / 1e6,
     );
+    // Each bot is held to its allowance: the burst of 20 and 10 a second,
+    // less what the long replies cost.
+    for load in &loads {
+        let allowed = 20.0 + 10.0 * seconds + 1.0;
+        assert!(load.taken as f64 <= allowed, "{} taken", load.taken);
+    }
+    (quiet, loaded)
+}
+
+/// The target is 2 × quiet. A loopback round trip is well under a
+/// millisecond, where one scheduling hiccup on a shared 2-core machine (the
+/// bots run on it too) is more; so the bound is on the median of 30
+/// samples, with 2 ms of slack.
+fn assert_within_twice(quiet: f64, loaded: f64) {
+    assert!(
+        loaded <= 2.0 * quiet + 2.0,
+        "{loaded:.2} ms loaded, {quiet:.2} ms quiet"
+    );
+}
+
+/// The heaviest cycle: every bot hops in and out of one room with a 20 KB
+/// replay, so each JOIN also sends it the replay and tells the 200 others,
+/// and each LEAVE tells them too; its USERS lists everyone online.
+#[test]
+fn row4_two_hundred_bots_hopping_through_a_replayed_room_do_not_slow_a_private_message() {
+    let (quiet, loaded) = row4_attack(|_| REPLAY_ROOM.to_string());
+    assert_within_twice(quiet, loaded);
+}
+
+/// The same with a room of its own for each bot: no replay and nobody to
+/// tell, but 200 rooms for every ROOMS. Lighter than the test above, so
+/// not run by default (two of them at once would be 400 bots on the
+/// machine): `cargo test --test attacks -- --include-ignored`.
+#[test]
+#[ignore = "a lighter variant of the test above; run with --include-ignored"]
+fn row4_two_hundred_bots_asking_for_the_longest_lists_do_not_slow_a_private_message() {
+    let (quiet, loaded) = row4_attack(|b| format!("#b{b:03}"));
+    assert_within_twice(quiet, loaded);
 }
 
 // ---- 5: a mute holds the person; KICK can ban ---------------------------------
@@ -421,6 +574,51 @@ fn row5_a_mute_survives_reconnecting_and_renaming() {
         first_line(&mut back),
         "ERROR Your address is banned from this server for another 600 s"
     );
+}
+
+/// Behind one school NAT every student has the muted person's address, and
+/// the server cannot tell him reconnecting under a new name from a
+/// classmate arriving late (README, "What one student (or one script)
+/// cannot do"). What it does: those online stay as they were, whoever
+/// registers from the address afterwards is muted, and `UNMUTE` of one of
+/// them lifts the address's mute while the muted person stays muted.
+#[test]
+fn row5_behind_one_address_a_mute_catches_later_arrivals_until_unmute() {
+    let server = start(&[]);
+    let mut teacher = student(&server);
+    register(&mut teacher, "lee");
+    teacher.send(&format!("OPER {ADMIN}"));
+    teacher.expect("OK You are an operator");
+    join(&mut teacher, "#general");
+    // bob and dana share the school's address.
+    let mut bob = attacker(&server);
+    register(&mut bob, "bob");
+    let mut dana = attacker(&server);
+    register(&mut dana, "dana");
+    join(&mut dana, "#general");
+    teacher.send("MUTE bob");
+    teacher.expect("OK Muted bob");
+    // Online before the mute: dana still talks.
+    dana.send("MSG still here");
+    teacher.expect("ROOM #general dana still here");
+    // Arriving after it, under another name: muted, like bob would be.
+    let mut carol = attacker(&server);
+    register(&mut carol, "carol");
+    join(&mut carol, "#general");
+    carol.send("MSG hi");
+    carol.expect("ERROR You are muted");
+    teacher.send("UNMUTE carol");
+    teacher.expect("OK Unmuted carol");
+    carol.send("MSG hi again");
+    teacher.expect("ROOM #general carol hi again");
+    // bob stays muted; the next arrival from the address is not.
+    bob.send("PRIVMSG dana psst");
+    bob.expect("ERROR You are muted");
+    let mut erin = attacker(&server);
+    register(&mut erin, "erin");
+    join(&mut erin, "#general");
+    erin.send("MSG hello");
+    teacher.expect("ROOM #general erin hello");
 }
 
 // ---- 6: nothing can pass for the server -----------------------------------------

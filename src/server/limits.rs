@@ -10,12 +10,15 @@
 //!   and once more when it ends, with how many lines were lost: a screenful
 //!   of identical errors would hide the one thing worth reading.
 //!
-//! **Output costs like input.** Six bytes of `USERS` can make the server
-//! send 16 KB (800 names), so a line is charged for its reply too: one more
+//! **Output costs like input.** Fourteen bytes of `JOIN #room` can make
+//! the server send 20 KB (the room's recent messages), and an IRC `NAMES`
+//! of 800 nicks is 16 KB, so a line is charged for its reply too: one more
 //! token for every [`OUTPUT_BYTES_PER_TOKEN`] bytes the command queued for
-//! its sender. An ordinary reply is far shorter and costs nothing extra; a
-//! client asking for the longest lists as fast as it may is held to about
-//! `rate_per_sec × OUTPUT_BYTES_PER_TOKEN` bytes a second of replies.
+//! its sender. An ordinary reply is far shorter and costs nothing extra
+//! (`USERS` and `ROOMS` come a page at a time for the same reason: see
+//! `chat::state::rooms`); a client asking for the longest replies as fast
+//! as it may is held to about `rate_per_sec × OUTPUT_BYTES_PER_TOKEN` bytes
+//! a second of them.
 //!
 //! The bucket lives in the reader thread, so none of this takes the lock
 //! except to queue what is said.
@@ -26,7 +29,7 @@ use std::time::Instant;
 
 /// Reply bytes that cost one more line's token. 512: longer than any
 /// ordinary reply (a welcome, a short list, an error), short enough that a
-/// 16 KB list costs 32 lines, three seconds at the default 10 a second.
+/// 20 KB replay costs 40 lines, four seconds at the default 10 a second.
 pub const OUTPUT_BYTES_PER_TOKEN: usize = 512;
 
 /// What to do with one line.

@@ -49,10 +49,10 @@ pub enum Command {
     Say(String),
     /// `PRIVMSG <user> <text>` / `/msg <user> <text>`.
     Private { to: String, text: String },
-    /// `ROOMS` / `/rooms`.
-    Rooms,
-    /// `USERS` / `/users`.
-    Users,
+    /// `ROOMS [page]` / `/rooms [page]`: the page of the room list, from 1.
+    Rooms(usize),
+    /// `USERS [page]` / `/users [page]`: the page of the user list, from 1.
+    Users(usize),
     /// `HELP` / `/help`.
     Help,
     /// `QUIT` / `/quit`.
@@ -137,6 +137,9 @@ pub enum Args {
     UserAndReason,
     /// Optional text (`TOPIC` shows, `TOPIC text` sets).
     OptionalText,
+    /// An optional page number, 1 or more (`USERS` is `USERS 1`); anything
+    /// else (`USERS all`, `USERS 0`) is a usage error, not page 1.
+    Page,
 }
 
 /// Who may use a command; `/help` lists operator commands to operators only.
@@ -262,10 +265,10 @@ pub const COMMANDS: &[CommandSpec] = &[
     // IRC's action is a CTCP inside a PRIVMSG, not a verb of its own.
     row(K::Action, A::Text, Anyone, &["ACTION"], &["me"], &[],
         ("ACTION <text>", "/me <text>", "/me <text>"), "act: shown as you *<text>*"),
-    row(K::Users, A::None, Anyone, &["USERS"], &["users", "who"], &["NAMES", "WHO"],
-        ("USERS", "/users", "/names"), "who is in your room (or online)"),
-    row(K::Rooms, A::None, Anyone, &["ROOMS"], &["rooms"], &["LIST"],
-        ("ROOMS", "/rooms", "/list"), "list rooms"),
+    row(K::Users, A::Page, Anyone, &["USERS"], &["users", "who"], &["NAMES", "WHO"],
+        ("USERS [page]", "/users [page]", "/names"), "who is in your room (or online), a page at a time"),
+    row(K::Rooms, A::Page, Anyone, &["ROOMS"], &["rooms"], &["LIST"],
+        ("ROOMS [page]", "/rooms [page]", "/list [page]"), "list rooms, a page at a time"),
     row(K::Topic, A::OptionalText, Anyone, &["TOPIC"], &["topic"], &["TOPIC"],
         ("TOPIC [text]", "/topic", "/topic"), "show the room's topic"),
     row(K::Pass, A::Secret, Anyone, &["PASS"], &["pass"], &["PASS"],
@@ -334,6 +337,11 @@ fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) 
         // half-obey (quit, dropping "later").
         A::None if !args.is_empty() => return wrong(),
         A::None | A::OptionalText => String::new(),
+        A::Page if args.is_empty() => "1".to_string(),
+        A::Page if !rest.is_empty() || !matches!(first.parse::<usize>(), Ok(1..)) => {
+            return wrong()
+        }
+        A::Page => first.to_string(),
         A::Secret if exact.is_empty() => return wrong(),
         A::Secret => exact.to_string(),
         A::Word if first.is_empty() || !rest.is_empty() => return wrong(),
@@ -356,8 +364,9 @@ fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) 
             text: rest.to_string(),
         },
         K::Action => Command::Action(one),
-        K::Users => Command::Users,
-        K::Rooms => Command::Rooms,
+        // `one` is a number of at least 1: checked above.
+        K::Users => Command::Users(one.parse().unwrap_or(1)),
+        K::Rooms => Command::Rooms(one.parse().unwrap_or(1)),
         K::Topic => Command::Topic(optional(args)),
         K::Oper => Command::Oper(one),
         K::Help => Command::Help,
@@ -466,12 +475,24 @@ mod tests {
         assert_eq!(parse("/Stats", C), Command::Stats);
         assert_eq!(parse("stats please", C), say("stats please"));
         // Trailing words are a usage error, not half-obeyed.
-        for line in ["QUIT later", "/quit later", "LEAVE now", "USERS all"] {
+        for line in [
+            "QUIT later",
+            "/quit later",
+            "LEAVE now",
+            "USERS all",
+            "USERS 0",
+            "ROOMS 2 3",
+        ] {
             let Command::Invalid(Mistake::Usage(usage)) = parse(line, P) else {
                 panic!("{line} was obeyed");
             };
-            assert!(line.to_ascii_uppercase().contains(usage.protocol), "{line}");
+            let verb = usage.protocol.split(' ').next().unwrap_or_default();
+            assert!(line.to_ascii_uppercase().contains(verb), "{line}");
         }
+        // Long lists come a page at a time.
+        assert_eq!(parse("USERS", P), Command::Users(1));
+        assert_eq!(parse("USERS 2", P), Command::Users(2));
+        assert_eq!(parse("/rooms 3", C), Command::Rooms(3));
         assert_eq!(parse("TOPIC", P), Command::Topic(None));
         assert_eq!(
             parse("TOPIC Week 3: sockets", P),
@@ -511,7 +532,7 @@ mod tests {
             }
         );
         // Protocol mode understands /commands too.
-        assert_eq!(parse("/users", P), Command::Users);
+        assert_eq!(parse("/users", P), Command::Users(1));
     }
 
     #[test]

@@ -73,13 +73,16 @@ pub enum Event {
         to: String,
         text: String,
     },
-    /// Answer to `USERS`: a room's members, or everyone when `room` is `None`.
+    /// Answer to `USERS`: a room's members, or everyone when `room` is `None`;
+    /// one page of them when `more` says there are others.
     UserList {
         room: Option<String>,
         users: Vec<String>,
+        more: Option<More>,
     },
-    /// Answer to `ROOMS`: each room's name and how many are in it.
-    RoomList(Vec<(String, usize)>),
+    /// Answer to `ROOMS`: each room's name and how many are in it; one page
+    /// of them when the second field says there are others.
+    RoomList(Vec<(String, usize)>, Option<More>),
     /// Answer to `HELP`.
     Help {
         operator: bool,
@@ -190,6 +193,14 @@ impl OperatorAction {
     }
 }
 
+/// A list was cut to one page: how many come after it, and which page
+/// shows them (`USERS 2`, `/rooms 2`), so the reply can say exactly that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct More {
+    pub left: usize,
+    pub next_page: usize,
+}
+
 /// Why a command was refused. These are part of normal running (a taken
 /// name, a typo), so each becomes an `ERROR …` line saying what to do
 /// instead, never a dropped connection or a silent nothing.
@@ -241,4 +252,6 @@ pub enum Refusal {
         muting: bool,
     },
     CouldNotStore,
+    /// `USERS 9` or `ROOMS 9` past the end: (page asked for, pages there are).
+    NoSuchPage(usize, usize),
 }

@@ -28,7 +28,7 @@
 use crate::chat::stats::{human_bytes, Snapshot, Threads};
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
-use crate::wire::event::{private_action, Event, Refusal};
+use crate::wire::event::{private_action, Event, More, Refusal};
 
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
@@ -92,8 +92,18 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Left { room } => line(format!("OK Left {room}")),
         Event::Sent { .. } => line("OK Sent".into()),
-        Event::UserList { users, .. } => line(list("USERLIST", users)),
-        Event::RoomList(rooms) => line(list("ROOMLIST", &room_names(rooms))),
+        Event::UserList { users, more, .. } => {
+            line(list("USERLIST", users));
+            if let Some(more) = more {
+                line(format!("NOTICE {}", more_text(more, "USERS")));
+            }
+        }
+        Event::RoomList(rooms, more) => {
+            line(list("ROOMLIST", &room_names(rooms)));
+            if let Some(more) = more {
+                line(format!("NOTICE {}", more_text(more, "ROOMS")));
+            }
+        }
         Event::Help { operator } => {
             for (command, meaning) in help_rows(Dialect::Protocol, *operator) {
                 line(format!("NOTICE {command:<22} {meaning}"));
@@ -192,17 +202,24 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             Some(action) => line(format!("[private to {to}] *{action}*")),
             None => line(format!("[private to {to}] {text}")),
         },
-        Event::UserList {
-            room: Some(room),
-            users,
-        } => line(format!("*** In {room}: {}", users.join(", "))),
-        Event::UserList { room: None, users } => {
-            line(format!("*** Online: {}", users.join(", ")))
+        Event::UserList { room, users, more } => {
+            match room {
+                Some(room) => line(format!("*** In {room}: {}", users.join(", "))),
+                None => line(format!("*** Online: {}", users.join(", "))),
+            }
+            if let Some(more) = more {
+                line(format!("*** {}", more_text(more, "/users")));
+            }
         }
-        Event::RoomList(rooms) if rooms.is_empty() => {
+        Event::RoomList(rooms, _) if rooms.is_empty() => {
             line("*** No rooms yet. Make one: /join #name".into())
         }
-        Event::RoomList(rooms) => line(format!("*** Rooms: {}", room_names(rooms).join(", "))),
+        Event::RoomList(rooms, more) => {
+            line(format!("*** Rooms: {}", room_names(rooms).join(", ")));
+            if let Some(more) = more {
+                line(format!("*** {}", more_text(more, "/rooms")));
+            }
+        }
         Event::Help { operator } => {
             line("*** Commands:".into());
             for (command, meaning) in help_rows(Dialect::Chat, *operator) {
@@ -414,6 +431,12 @@ pub fn stats_sentences(s: &Snapshot) -> Vec<String> {
 }
 
 /// The names of a room list, without their sizes.
+/// What follows one page of a longer list: how many more, and exactly what
+/// to type for the next page (`730 more: USERS 2`).
+pub fn more_text(more: &More, command: &str) -> String {
+    format!("{} more: {command} {}", more.left, more.next_page)
+}
+
 fn room_names(rooms: &[(String, usize)]) -> Vec<String> {
     rooms.iter().map(|(name, _)| name.clone()).collect()
 }
@@ -438,6 +461,10 @@ fn reason_suffix(reason: &Option<String>) -> String {
 /// differs where a command is spelled differently.
 pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
     match refusal {
+        Refusal::NoSuchPage(page, 1) => format!("No page {page}: the list has 1 page"),
+        Refusal::NoSuchPage(page, pages) => {
+            format!("No page {page}: the list has {pages} pages")
+        }
         Refusal::UsernameTaken => "Username taken".into(),
         Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
         Refusal::InvalidRoom => format!("Invalid room name: {}", crate::chat::names::ROOM_RULE),
@@ -545,7 +572,8 @@ mod tests {
             render(
                 &Event::UserList {
                     room: None,
-                    users: vec![]
+                    users: vec![],
+                    more: None,
                 },
                 Dialect::Protocol
             ),
@@ -635,6 +663,37 @@ mod tests {
     }
 
     #[test]
+    fn a_long_list_says_how_many_more_and_what_to_type() {
+        let more = Some(More {
+            left: 104,
+            next_page: 2,
+        });
+        let users = Event::UserList {
+            room: None,
+            users: vec!["al".into(), "bo".into()],
+            more,
+        };
+        assert_eq!(
+            render(&users, Dialect::Protocol),
+            "USERLIST al bo\r\nNOTICE 104 more: USERS 2\r\n"
+        );
+        assert_eq!(
+            render(&users, Dialect::Chat),
+            "*** Online: al, bo\r\n*** 104 more: /users 2\r\n"
+        );
+        let rooms = Event::RoomList(vec![("#a".into(), 1)], more);
+        assert_eq!(
+            render(&rooms, Dialect::Chat),
+            "*** Rooms: #a\r\n*** 104 more: /rooms 2\r\n"
+        );
+        let past = Event::Refused(Refusal::NoSuchPage(9, 2));
+        assert_eq!(
+            render(&past, Dialect::Protocol),
+            "ERROR No page 9: the list has 2 pages\r\n"
+        );
+    }
+
+    #[test]
     fn a_multi_line_motd_becomes_clean_notice_lines() {
         let greeting = Event::Greeting {
             motd: "Hi class!\nROOM #general teacher fake\u{1b}[2J".into(),
@@ -673,10 +732,14 @@ mod tests {
                 user: "b".into(),
                 quit: None,
             },
-            Event::RoomList(vec![("#g".into(), 1)]),
+            Event::RoomList(vec![("#g".into(), 1)], None),
             Event::UserList {
                 room: Some("#g".into()),
                 users: vec!["b".into()],
+                more: Some(More {
+                    left: 3,
+                    next_page: 2,
+                }),
             },
             Event::Goodbye,
             Event::Refused(Refusal::NotInRoom),

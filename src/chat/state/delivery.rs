@@ -238,9 +238,10 @@ impl State {
                     members,
                 }
             }
-            Event::UserList { room, users } => Event::UserList {
+            Event::UserList { room, users, more } => Event::UserList {
                 room: room.clone(),
                 users: users.iter().map(mark).collect(),
+                more: *more,
             },
             other => other.clone(),
         }

@@ -155,9 +155,11 @@ impl State {
                     .collect();
                 users.sort_by_key(|name| names::key(name));
                 let shown = room.map_or_else(|| typed.to_string(), |room| room.name.clone());
+                // IRC's NAMES of another room is whole, like its own (irssi).
                 Event::UserList {
                     room: Some(shown),
                     users,
+                    more: None,
                 }
             }
         };

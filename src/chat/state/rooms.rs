@@ -7,7 +7,19 @@ use super::{ConnId, Flow, Room, Speech, State};
 use crate::chat::{names, sanitize};
 use crate::history::RecordKind;
 use crate::wire::command::Dialect;
-use crate::wire::event::{Event, Refusal};
+use crate::wire::event::{Event, More, Refusal};
+
+/// Names on one page of `USERS`. 100: a whole class (the defaults are
+/// chosen for about 60) fits on the first page, so nobody in class ever
+/// needs a second one, and the browser page's member list is complete;
+/// 100 names are about 800 bytes (2 KB at most), which costs a line or two
+/// of output charge (`OUTPUT_BYTES_PER_TOKEN`). A lecture of 800 is 8
+/// pages, each asked for on purpose.
+pub const USERS_PER_PAGE: usize = 100;
+
+/// Rooms on one page of `ROOMS`. Room names are longer than user names
+/// (up to 32 characters with the `#`), so 30 keep a page near 500 bytes too.
+pub const ROOMS_PER_PAGE: usize = 30;
 
 impl State {
     pub(super) fn join(&mut self, id: ConnId, typed: &str) -> Flow {
@@ -163,19 +175,31 @@ impl State {
         self.reply(id, Event::Sent { to, text })
     }
 
-    pub(super) fn list_rooms(&mut self, id: ConnId) -> Flow {
+    pub(super) fn list_rooms(&mut self, id: ConnId, page: usize) -> Flow {
         let mut keys: Vec<&String> = self.rooms.keys().collect();
         keys.sort();
-        let rooms = keys
+        let rooms: Vec<(String, usize)> = keys
             .into_iter()
             .filter_map(|key| self.rooms.get(key))
             .map(|room| (room.name.clone(), room.members.len()))
             .collect();
-        self.reply(id, Event::RoomList(rooms))
+        match one_page(rooms, page, ROOMS_PER_PAGE) {
+            Ok((rooms, more)) => self.reply(id, Event::RoomList(rooms, more)),
+            Err(refusal) => self.reply_refusal(id, refusal),
+        }
     }
 
-    pub(super) fn list_users(&mut self, id: ConnId) -> Flow {
-        let room_key = self.conns.get(&id).and_then(|conn| conn.room.clone());
+    pub(super) fn list_users(&mut self, id: ConnId, page: usize) -> Flow {
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
+        let room_key = conn.room.clone();
+        // IRC's NAMES is never cut: irssi fills its nick list from it and
+        // has no way to ask for the rest. It is still charged by its size.
+        let per_page = match conn.dialect {
+            Dialect::Irc => usize::MAX,
+            _ => USERS_PER_PAGE,
+        };
         let mut users: Vec<String> = match &room_key {
             Some(key) => self
                 .rooms
@@ -195,7 +219,10 @@ impl State {
         };
         users.sort_by_key(|name| names::key(name));
         let room = room_key.map(|key| self.room_name(&key));
-        self.reply(id, Event::UserList { room, users })
+        match one_page(users, page, per_page) {
+            Ok((users, more)) => self.reply(id, Event::UserList { room, users, more }),
+            Err(refusal) => self.reply_refusal(id, refusal),
+        }
     }
 
     pub(super) fn action(&mut self, id: ConnId, text: &str) -> Flow {
@@ -276,5 +303,55 @@ impl State {
         }
         self.record(id, RecordKind::Leave, &shown, &user, note);
         Some(shown)
+    }
+}
+
+/// Page `page` (from 1) of `items`, `per_page` to a page, and what is left
+/// after it. Page 1 of an empty list is an empty page; a page past the end
+/// is refused, saying how many pages there are.
+fn one_page<T>(
+    items: Vec<T>,
+    page: usize,
+    per_page: usize,
+) -> Result<(Vec<T>, Option<More>), Refusal> {
+    let pages = items.len().div_ceil(per_page).max(1);
+    if page == 0 || page > pages {
+        return Err(Refusal::NoSuchPage(page, pages));
+    }
+    let mut items = { items }.split_off((page - 1) * per_page);
+    let left = items.len().saturating_sub(per_page);
+    items.truncate(per_page);
+    let more = (left > 0).then_some(More {
+        left,
+        next_page: page + 1,
+    });
+    Ok((items, more))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_comes_a_page_at_a_time() {
+        let names: Vec<usize> = (0..120).collect();
+        let (page, more) = one_page(names.clone(), 1, 50).unwrap();
+        assert_eq!(page, (0..50).collect::<Vec<_>>());
+        assert_eq!(
+            more,
+            Some(More {
+                left: 70,
+                next_page: 2
+            })
+        );
+        let (page, more) = one_page(names.clone(), 3, 50).unwrap();
+        assert_eq!(page, (100..120).collect::<Vec<_>>());
+        assert_eq!(more, None);
+        assert_eq!(one_page(names, 4, 50), Err(Refusal::NoSuchPage(4, 3)));
+        assert_eq!(one_page(Vec::<usize>::new(), 1, 50), Ok((vec![], None)));
+        assert_eq!(
+            one_page(vec![1], 2, usize::MAX),
+            Err(Refusal::NoSuchPage(2, 1))
+        );
     }
 }

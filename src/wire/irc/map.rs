@@ -164,9 +164,14 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
                 };
                 Inbound::About(query, first(room))
             }
-            _ => chat(Command::Users),
+            _ => chat(Command::Users(1)),
         },
-        "LIST" => chat(Command::Rooms),
+        // NAMES is never paged (see `State::list_users`); LIST is, and
+        // `/list 2` asks for page 2. Any other argument (a channel mask) is
+        // ignored: page 1.
+        "LIST" => chat(Command::Rooms(
+            p(0).and_then(|a| a.parse().ok()).unwrap_or(1).max(1),
+        )),
         "TOPIC" => match p(0) {
             // Anyone may read another room's topic; setting it needs you in it.
             Some(room) if !in_room(ctx, room) && message.param(1).is_none() => {
@@ -468,9 +473,9 @@ mod tests {
             inb("PRIVMSG bob :\x01ACTION \x01"),
             answer1(":srv 412 alice :No text to send\r\n")
         );
-        assert_eq!(inb("NAMES #general"), chat(Command::Users));
-        assert_eq!(inb("NAMES"), chat(Command::Users));
-        assert_eq!(inb("WHO #general"), chat(Command::Users));
+        assert_eq!(inb("NAMES #general"), chat(Command::Users(1)));
+        assert_eq!(inb("NAMES"), chat(Command::Users(1)));
+        assert_eq!(inb("WHO #general"), chat(Command::Users(1)));
         assert_eq!(
             inb("NAMES #Lab,#x"),
             Inbound::About(RoomQuery::Names, "#Lab".into())
@@ -483,7 +488,9 @@ mod tests {
             inb("TOPIC #lab"),
             Inbound::About(RoomQuery::Topic, "#lab".into())
         );
-        assert_eq!(inb("LIST"), chat(Command::Rooms));
+        assert_eq!(inb("LIST"), chat(Command::Rooms(1)));
+        assert_eq!(inb("LIST 2"), chat(Command::Rooms(2)));
+        assert_eq!(inb("LIST #general"), chat(Command::Rooms(1)));
         assert_eq!(inb("TOPIC #general"), chat(Command::Topic(None)));
         assert_eq!(
             inb("TOPIC #general :Week 3"),
@@ -629,7 +636,8 @@ mod tests {
             out(
                 Event::UserList {
                     room: Some("#general".into()),
-                    users: vec!["bob".into()]
+                    users: vec!["bob".into()],
+                    more: None,
                 },
                 "WHO",
                 ""

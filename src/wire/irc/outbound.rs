@@ -126,7 +126,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             out
         }
         Event::Left { room } => vec![line(&me, "PART", &[room])],
-        Event::UserList { room, users } => {
+        Event::UserList { room, users, .. } => {
             let room = room.as_deref().unwrap_or("*");
             if ctx.answering == "WHO" {
                 who_lines(ctx, room, users)
@@ -134,7 +134,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 names_lines(ctx, room, users)
             }
         }
-        Event::RoomList(rooms) => {
+        Event::RoomList(rooms, more) => {
             let mut out = vec![reply(
                 ctx,
                 &numeric::RPL_LISTSTART,
@@ -144,6 +144,9 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             for (room, members) in rooms {
                 let count = members.to_string();
                 out.push(reply(ctx, &numeric::RPL_LIST, &[room, &count], ""));
+            }
+            if let Some(more) = more {
+                out.extend(notice(&crate::wire::render::more_text(more, "/list")));
             }
             out.push(reply(
                 ctx,
@@ -387,7 +390,8 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         | Refusal::NotMuted(_)
         | Refusal::AlreadyMuted(_)
         | Refusal::MuteNotOnline { .. }
-        | Refusal::TooManyGuesses(_) => {
+        | Refusal::TooManyGuesses(_)
+        | Refusal::NoSuchPage(..) => {
             notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
         }
     }
