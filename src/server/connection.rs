@@ -44,6 +44,45 @@
 //! **Cleanup.** The reader owns a [`Cleanup`] guard whose `Drop` removes the
 //! connection from the state, so it happens on every way out of the reader:
 //! end of stream, an error, `QUIT`, and even a panic.
+//!
+//! **Memory per idle connection: 38.8 KiB**, KiB by KiB (measured on
+//! 2026-12-02 with `/proc/<pid>/smaps` and `/proc/<pid>/pagemap`: 1,000
+//! members of one room, a second after the join burst, release build, glibc
+//! 2.36, x86-64; `chat_bench idle --clients 1000 --room-size 1000` said
+//! 38.8–39.0, and 37.7 with `--clients 5000 --room-size 100`; before this
+//! accounting it said 59.8 and 58.6):
+//! - reader stack, 8 KiB, two pages. The top page is glibc's thread control
+//!   block and thread-local storage: the first frame starts 4.3 KiB below
+//!   the top, so no thread can do with one page. The second holds the start
+//!   frames and `reader_loop`. The join burst touches two more (16 KiB in
+//!   all); a reader idle for a second gives them back
+//!   ([`crate::support::stack`]), and waits in a read of [`IDLE_READ_BYTES`]:
+//!   the 4 KiB read buffer lives in [`read_once`]'s frame, below
+//!   `reader_loop`, among the pages given back.
+//! - writer stack, 8 KiB: the control-block page and one page of frames down
+//!   to `park()`. It never touched more in the idle measurement, so it
+//!   releases nothing (tried: a timed park, to release after a second of
+//!   quiet, put a timer on every park for 0 KiB saved).
+//! - the queue, 12 KiB: `queue_len` (512) slots of 24 bytes, allocated and
+//!   touched up front by `sync_channel` (see [`super::outbox`], which also
+//!   says why not fewer).
+//! - bookkeeping on the heap, 5.7 KiB: the member's entry in the state, its
+//!   names, the socket, the queue's and doorbell's shared parts, two thread
+//!   handles.
+//! - glibc's per-thread caches of freed blocks (`tcache`), 5.1 KiB: each
+//!   thread keeps up to seven freed blocks of every small size for itself,
+//!   for its whole life (the figure is the difference with
+//!   `GLIBC_TUNABLES=glibc.malloc.tcache_count=0`). The writer's share was
+//!   larger until its batch buffer stopped growing through those sizes (see
+//!   [`super::writer`]).
+//!
+//! Why not the 20 KiB once aimed for: two threads are 16 KiB before any
+//! frame, the smallest queue that lost nobody under load (256) is 6 KiB
+//! more, and the bookkeeping 5.7: 27.7 KiB even with glibc's caches empty.
+//! Below that takes fewer threads per connection (an event loop), which std
+//! does not offer. Tried and kept out: smaller stack sizes (untouched pages
+//! cost nothing; only address space would shrink); `malloc_trim(0)` on the
+//! idle server (0.5 KiB per connection).
 
 use crate::chat::sanitize;
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
@@ -73,30 +112,8 @@ use std::time::{Duration, Instant};
 /// (a debug build, which uses several times more stack, runs the whole test
 /// suite on them) while 10,000 connections reserve under 2 GB.
 ///
-/// **What an idle connection costs, KiB by KiB** (measured on 2026-12-02
-/// with `/proc/<pid>/smaps` and `pagemap`, 1,000 members of one room after
-/// the join burst, release build, glibc 2.36):
-/// - reader stack, 8 KiB: the top page is glibc's thread control block and
-///   thread-local storage (4.3 KiB of it, before the first frame); the
-///   second holds the thread's start frames and `reader_loop`. The join
-///   burst touched two more pages; they are given back once the reader has
-///   been idle a second ([`crate::support::stack`]), and the 4 KiB read
-///   buffer lives in [`read_once`]'s frame, below `reader_loop`, so an idle
-///   reader waits in a read of [`IDLE_READ_BYTES`] without it. (Before: 4
-///   pages, 16 KiB.)
-/// - writer stack, 8 KiB: the same control-block page, and one page of
-///   frames down to `park()`; nothing to give back.
-/// - its queue, `queue_len` × 24 bytes, allocated and touched up front by
-///   `sync_channel` (see [`super::outbox`]): 12 KiB at the default 512.
-/// - heap, about 8 KiB: the member's entry in the state, its names, the
-///   queue's and doorbell's bookkeeping, the thread handles; and glibc's
-///   per-thread cache of freed blocks (`tcache`), which each of the two
-///   threads fills with a few KiB of small blocks it freed during the burst
-///   (with `GLIBC_TUNABLES=glibc.malloc.tcache_count=0` the heap per
-///   connection fell from 18.0 to 8.7 KiB at `--queue-len 128`).
-///
-/// Tried: smaller stacks save nothing (untouched pages cost nothing; only
-/// the address space shrinks).
+/// What the touched pages are, and what an idle reader gives back: see
+/// "Memory per idle connection" at the top of this file.
 pub const READER_STACK_BYTES: usize = 128 * 1024;
 pub const WRITER_STACK_BYTES: usize = 64 * 1024;
 

@@ -33,6 +33,16 @@
 //!   (`kill_9_during_traffic…` in tests/server_history.rs). Nice 19 starved
 //!   the same way; nice 5 gained nothing over the normal class. Fair shares
 //!   it is: a writer woken after the lock is released is cheap enough.
+//! - Releasing the writer's unused stack pages after a second of quiet (as
+//!   the reader does, see `support::stack`): that needs a timed park, so a
+//!   timer on every park of a busy writer, and an idle writer had nothing to
+//!   give back (two pages, both live: measured on 1,000 idle members).
+//!
+//! **Memory.** An idle writer keeps no heap: its batch buffer goes before it
+//! sleeps, and starts at [`FIRST_BATCH_BYTES`] so that growing it never
+//! leaves small blocks in glibc's per-thread cache (the start size alone
+//! saved 5.5 KiB per idle connection: 43.9 against 38.4 KiB, 1,000 members
+//! of one room, measured 2026-12-02).
 
 use crate::server::outbox::{Inbox, Item, Queued, Raw};
 use crate::support::signal;
