@@ -58,7 +58,9 @@
 //!   all); a reader idle for a second gives them back
 //!   ([`crate::support::stack`]), and waits in a read of [`IDLE_READ_BYTES`]:
 //!   the 4 KiB read buffer lives in [`read_once`]'s frame, below
-//!   `reader_loop`, among the pages given back.
+//!   `reader_loop`, among the pages given back. An idle reader waits 5.9 KiB
+//!   below the top: should `reader_loop`'s own frame grow by 2 KiB, every
+//!   idle connection pays a third page.
 //! - writer stack, 8 KiB: the control-block page and one page of frames down
 //!   to `park()`. It never touched more in the idle measurement, so it
 //!   releases nothing (tried: a timed park, to release after a second of
