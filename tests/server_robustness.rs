@@ -2,7 +2,8 @@
 //! a client that never reads, over-long lines, bytes that are not text,
 //! terminal escape sequences, telnet's negotiation and line endings, a full
 //! server, flooding, thousands of connections coming and going, a clean
-//! shutdown on SIGTERM, and mistakes on the command line.
+//! shutdown on SIGTERM, mistakes on the command line, and a connection
+//! that went idle long enough to give its stack pages back.
 //!
 //! Everything here runs the real `step4_server` over real TCP. Where a test
 //! needs to know the server has released something (threads, descriptors), it
@@ -175,6 +176,41 @@ fn over_long_lines_are_refused_and_the_connection_stays_usable() {
     dave.expect_next("*** You joined #general. Here: carol");
     dave.send("this line is too long");
     dave.expect_next("[error] Line too long (max 16 bytes)");
+}
+
+/// A reader idle for a second gives back its deep stack pages and then
+/// waits with a small read buffer (`support::stack`, `server/connection.rs`):
+/// what comes after that still works, however deep it goes or however long
+/// the line: a maximal line (read in pieces), a refused one, a join.
+#[test]
+fn a_connection_that_went_idle_still_handles_everything() {
+    let server = Server::start_chat(&[]);
+    let (mut alice, mut bob) = alice_and_bob(&server);
+    let mut carols = Vec::new();
+    for round in 0..2 {
+        // Nothing to synchronise on: the release happens after a second of
+        // silence, so the test is silent for longer than that.
+        thread::sleep(Duration::from_millis(1500));
+        let exact = format!("MSG {round}{}", "a".repeat(1019));
+        assert_eq!(
+            alice.ask(&exact),
+            format!("ROOM #general alice {}", &exact[4..])
+        );
+        bob.expect_next(&format!("ROOM #general alice {}", &exact[4..]));
+        thread::sleep(Duration::from_millis(1500));
+        let over = format!("MSG {}", "b".repeat(1021));
+        assert_eq!(alice.ask(&over), "ERROR Line too long (max 1024 bytes)");
+        thread::sleep(Duration::from_millis(1500));
+        let mut carol = server.login(&format!("carol{round}"));
+        assert_eq!(
+            carol.ask("JOIN #general"),
+            format!("OK Joined #general ({} users)", round + 2)
+        );
+        alice.expect_next(&format!("JOIN #general carol{round}"));
+        bob.expect_next(&format!("JOIN #general carol{round}"));
+        carols.push(carol);
+    }
+    assert_quiet(&mut bob);
 }
 
 #[test]

@@ -44,6 +44,47 @@
 //! **Cleanup.** The reader owns a [`Cleanup`] guard whose `Drop` removes the
 //! connection from the state, so it happens on every way out of the reader:
 //! end of stream, an error, `QUIT`, and even a panic.
+//!
+//! **Memory per idle connection: 38.8 KiB**, KiB by KiB (measured on
+//! 2026-12-02 with `/proc/<pid>/smaps` and `/proc/<pid>/pagemap`: 1,000
+//! members of one room, a second after the join burst, release build, glibc
+//! 2.36, x86-64; `chat_bench idle --clients 1000 --room-size 1000` said
+//! 38.8–39.0, and 37.7 with `--clients 5000 --room-size 100`; before this
+//! accounting it said 59.8 and 58.6):
+//! - reader stack, 8 KiB, two pages. The top page is glibc's thread control
+//!   block and thread-local storage: the first frame starts 4.3 KiB below
+//!   the top, so no thread can do with one page. The second holds the start
+//!   frames and `reader_loop`. The join burst touches two more (16 KiB in
+//!   all); a reader idle for a second gives them back
+//!   ([`crate::support::stack`]), and waits in a read of [`IDLE_READ_BYTES`]:
+//!   the 4 KiB read buffer lives in [`read_once`]'s frame, below
+//!   `reader_loop`, among the pages given back. An idle reader waits 5.9 KiB
+//!   below the top: should `reader_loop`'s own frame grow by 2 KiB, every
+//!   idle connection pays a third page.
+//! - writer stack, 8 KiB: the control-block page and one page of frames down
+//!   to `park()`. It never touched more in the idle measurement, so it
+//!   releases nothing (tried: a timed park, to release after a second of
+//!   quiet, put a timer on every park for 0 KiB saved).
+//! - the queue, 12 KiB: `queue_len` (512) slots of 24 bytes, allocated and
+//!   touched up front by `sync_channel` (see [`super::outbox`], which also
+//!   says why not fewer).
+//! - bookkeeping on the heap, 5.7 KiB: the member's entry in the state, its
+//!   names, the socket, the queue's and doorbell's shared parts, two thread
+//!   handles.
+//! - glibc's per-thread caches of freed blocks (`tcache`), 5.1 KiB: each
+//!   thread keeps up to seven freed blocks of every small size for itself,
+//!   for its whole life (the figure is the difference with
+//!   `GLIBC_TUNABLES=glibc.malloc.tcache_count=0`). The writer's share was
+//!   larger until its batch buffer stopped growing through those sizes (see
+//!   [`super::writer`]).
+//!
+//! Why not the 20 KiB once aimed for: two threads are 16 KiB before any
+//! frame, the smallest queue that lost nobody under load (256) is 6 KiB
+//! more, and the bookkeeping 5.7: 27.7 KiB even with glibc's caches empty.
+//! Below that takes fewer threads per connection (an event loop), which std
+//! does not offer. Tried and kept out: smaller stack sizes (untouched pages
+//! cost nothing; only address space would shrink); `malloc_trim(0)` on the
+//! idle server (0.5 KiB per connection).
 
 use crate::chat::sanitize;
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState};
@@ -52,6 +93,7 @@ use crate::log;
 use crate::server::irc_conn::{self, IrcConn, Opening};
 use crate::server::limits::{FloodControl, FloodVerdict};
 use crate::server::{http_page, outbox, writer};
+use crate::support::stack;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
@@ -68,12 +110,12 @@ use std::time::{Duration, Instant};
 /// threads per connection, 10,000 connections would reserve 40 GB of address
 /// space. Only the pages a thread actually touches cost memory, and these
 /// threads are shallow: the reader parses, renders and appends one history
-/// line, the writer only moves bytes. Measured with `/proc/<pid>/smaps` on
-/// 2,000 idle connections, a reader touches 3 pages (12 KiB: the thread's
-/// control block, its frames, the 4 KiB read buffer) and a writer 2 (8 KiB).
-/// 128 KiB and 64 KiB leave a wide margin over that (a debug build, which
-/// uses several times more stack, runs the whole test suite on them) while
-/// 10,000 connections reserve under 2 GB.
+/// line, the writer only moves bytes. 128 KiB and 64 KiB leave a wide margin
+/// (a debug build, which uses several times more stack, runs the whole test
+/// suite on them) while 10,000 connections reserve under 2 GB.
+///
+/// What the touched pages are, and what an idle reader gives back: see
+/// "Memory per idle connection" at the top of this file.
 pub const READER_STACK_BYTES: usize = 128 * 1024;
 pub const WRITER_STACK_BYTES: usize = 64 * 1024;
 
@@ -85,6 +127,12 @@ pub const GREETING_DELAY: Duration = Duration::from_millis(250);
 /// Bytes asked for per `read()`: a few lines of typing, or many lines of a
 /// program's burst.
 const READ_CHUNK_BYTES: usize = 4096;
+
+/// Bytes asked for per `read()` by a reader that has been idle: a typed
+/// line usually fits, and the rest of a burst comes with the next, full-size
+/// read. Small, because the buffer is on the stack for as long as the read
+/// waits, that is, for hours.
+const IDLE_READ_BYTES: usize = 256;
 
 #[path = "websocket_conn.rs"]
 mod websocket_conn;
@@ -210,7 +258,10 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
     };
     let mut framer = LineFramer::new(config.max_line_bytes);
     let mut frames = Vec::new();
-    let mut buffer = [0u8; READ_CHUNK_BYTES];
+    // True from the first byte read until the reader has been idle for
+    // `IDLE_BEFORE_RELEASE` and given its deep stack pages back (see
+    // `support::stack`); false, it reads with a small buffer.
+    let mut busy = false;
     // What arrived before the greeting, as it came: if it is a browser's
     // request, the web code needs the bytes, not the framer's lines.
     let mut early_bytes = Vec::new();
@@ -239,6 +290,15 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                 left.min(GREETING_DELAY)
             })
         };
+        // A busy reader wakes after at most a second of silence to release
+        // its stack: the one extra wake-up an idle connection costs. (So an
+        // idle timeout or an IRC ping may come up to a second late.)
+        let release_tick =
+            busy && timeout.is_none_or(|timeout| timeout > stack::IDLE_BEFORE_RELEASE);
+        let timeout = match release_tick {
+            true => Some(stack::IDLE_BEFORE_RELEASE),
+            false => timeout,
+        };
         if timeout != current_timeout {
             if stream.set_read_timeout(timeout).is_err() {
                 cleanup.reason = "socket error";
@@ -246,14 +306,25 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
             }
             current_timeout = timeout;
         }
-        match (&*stream).read(&mut buffer) {
+        let mut into = Received {
+            early_bytes: (!reader.greeted).then_some(&mut early_bytes),
+            framer: &mut framer,
+            frames: &mut frames,
+        };
+        let read = match busy {
+            true => read_once::<READ_CHUNK_BYTES>(stream, &mut into),
+            false => read_once::<IDLE_READ_BYTES>(stream, &mut into),
+        };
+        match read {
             Ok(0) => return,
-            Ok(n) => {
-                crate::chat::stats::count_in(n);
-                if !reader.greeted && early_bytes.len() <= MAX_HEAD_BYTES {
-                    early_bytes.extend_from_slice(&buffer[..n]);
-                }
-                framer.push(&buffer[..n], &mut frames)
+            Ok(_) => busy = true,
+            Err(e)
+                if release_tick
+                    && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                stack::release_unused();
+                busy = false;
+                continue;
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 let flow = match (&mut reader.irc, reader.registered) {
@@ -327,6 +398,33 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
             }
         }
     }
+}
+
+/// Where [`read_once`] puts what it read.
+struct Received<'a> {
+    /// Until the greeting, the raw bytes are kept too (for the web code).
+    early_bytes: Option<&'a mut Vec<u8>>,
+    framer: &'a mut LineFramer,
+    frames: &'a mut Vec<Frame>,
+}
+
+/// One `read()` into a buffer of `N` bytes that lives in this function's
+/// own frame, so it is on the stack only while a read is under way: an idle
+/// reader blocks with [`IDLE_READ_BYTES`], a busy one with
+/// [`READ_CHUNK_BYTES`], and the big buffer's pages are among those an idle
+/// reader gives back.
+#[inline(never)]
+fn read_once<const N: usize>(stream: &TcpStream, into: &mut Received) -> std::io::Result<usize> {
+    let mut buffer = [0u8; N];
+    let n = (&*stream).read(&mut buffer)?;
+    crate::chat::stats::count_in(n);
+    if let Some(early_bytes) = &mut into.early_bytes {
+        if early_bytes.len() <= MAX_HEAD_BYTES {
+            early_bytes.extend_from_slice(&buffer[..n]);
+        }
+    }
+    into.framer.push(&buffer[..n], into.frames);
+    Ok(n)
 }
 
 impl Reader<'_> {

@@ -1,5 +1,5 @@
 //! What std lacks and the programs here need: command-line flags, log
-//! lines, signals and calendar time; SHA-1 and base64 for the WebSocket
+//! lines, signals, calendar time and giving idle stack pages back; SHA-1 and base64 for the WebSocket
 //! handshake; a temporary directory for tests. Nothing in this folder knows
 //! about chat.
 
@@ -8,5 +8,6 @@ pub mod cli;
 pub mod log;
 pub mod sha1;
 pub mod signal;
+pub mod stack;
 pub mod tempdir;
 pub mod timestamp;

@@ -121,7 +121,8 @@ impl Target {
             .args(["--host", "127.0.0.1", "--port", "0", "--data-dir"])
             .arg(&data_dir)
             .args(["--rate-per-sec", "0", "--max-clients", "20000"])
-            .args(["--queue-len", "1024", "--register-timeout-secs", "600"])
+            // The server's own `queue_len`: what a class gets is measured.
+            .args(["--register-timeout-secs", "600"])
             // Every benchmark client connects from 127.0.0.1: the per-address
             // limits are off, as the peers' are (see `peers.rs`).
             .args(PER_ADDRESS_LIMITS_OFF)

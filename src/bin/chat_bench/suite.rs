@@ -254,7 +254,7 @@ fn report(
         text,
         "Written by `chat_bench suite` (`make bench`), started {} UTC. Every figure is the \
 median of {runs} runs; every run started a fresh release `step4_server` with \
-`--rate-per-sec 0 --max-clients 20000 --queue-len 1024`, the per-address limits off and history on, in a temporary \
+`--rate-per-sec 0 --max-clients 20000` (the default `queue_len`), the per-address limits off and history on, in a temporary \
 data directory. Loss and errors are judged on every run, not the median.\n",
         chatroom::support::timestamp::human(started)
     );

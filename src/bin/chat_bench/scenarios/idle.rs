@@ -1,12 +1,19 @@
 //! `idle`: many members that only listen, to measure what one connection
 //! costs the server when nothing happens (memory and threads per client),
-//! and then how long one broadcast takes to reach all of them.
+//! sampled once the joins are over and the connections have been idle for
+//! a moment, and then how long one broadcast takes to reach all of them.
 
 use super::{
     difference, kib, open_target, plan, sample, stop, Figures, Run, Settings, QUIET_AFTER_JOIN,
 };
 use crate::swarm::Swarm;
 use chatroom::log;
+use std::time::Duration;
+
+/// How long the clients sit idle, after the room went quiet, before the
+/// server's memory is sampled: the server's idle delay plus half a second.
+const SETTLE_AFTER_QUIET: Duration =
+    Duration::from_millis(chatroom::support::stack::IDLE_BEFORE_RELEASE.as_millis() as u64 + 500);
 
 /// `idle`: N silent members; memory and threads per connection, then one
 /// broadcast to all of them.
@@ -37,6 +44,13 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
     {
         Ok(took) => connect_s = took.as_secs_f64(),
         Err(e) => problems.push(e),
+    }
+    // An idle connection's threads give back the stack pages the join burst
+    // touched once they have been quiet for a second (see
+    // `chatroom::support::stack`); the figure is what an idle connection
+    // keeps, so it is taken after that.
+    if problems.is_empty() {
+        std::thread::sleep(SETTLE_AFTER_QUIET);
     }
     let after = sample(pid);
     if problems.is_empty() {
