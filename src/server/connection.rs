@@ -10,9 +10,10 @@
 //!
 //! **Why two threads per connection?** Reading and writing must not wait for
 //! each other. The reader spends its life blocked in `read()` until this
-//! client types; the writer spends its life blocked in `recv()` until someone
-//! sends this client something, and then may block in `write()` for as long
-//! as the client is slow to read. If the reader wrote replies itself, a client
+//! client types; the writer spends its life parked until someone queues this
+//! client something (see [`super::outbox`] for why it parks rather than
+//! blocking in `recv()`), and then may block in `write()` for as long as the
+//! client is slow to read. If the reader wrote replies itself, a client
 //! that stops reading would freeze the thread that serves its commands; if the
 //! sender of a room message wrote to every member's socket, one slow member
 //! would freeze the sender, and with the state lock held, everyone.

@@ -31,8 +31,12 @@
 //!   clients flooding with flood control off then starved every writer: a
 //!   watcher received 0 lines in 10 s and was dropped as a slow client
 //!   (`kill_9_during_traffic…` in tests/server_history.rs). Nice 19 starved
-//!   the same way; nice 5 gained nothing over the normal class. Fair shares
-//!   it is: a writer woken after the lock is released is cheap enough.
+//!   the same way; nice 5 gained nothing over the normal class; the batch
+//!   class (`SCHED_BATCH`, woken threads do not preempt) lost deliveries to
+//!   full queues. Fair shares it is, with one `yield_now` after each
+//!   wake-up so the readers run first when the CPU is busy (see
+//!   [`super::outbox`], "Letting the work pile up": 2–3 × the throughput at
+//!   100 clients).
 //! - Releasing the writer's unused stack pages after a second of quiet (as
 //!   the reader does, see `support::stack`): that needs a timed park, so a
 //!   timer on every park of a busy writer, and an idle writer had nothing to
