@@ -46,7 +46,8 @@
 //! connection from the state, so it happens on every way out of the reader:
 //! end of stream, an error, `QUIT`, and even a panic.
 //!
-//! **Memory per idle connection: 38.8 KiB**, KiB by KiB (measured on
+//! **Memory per idle connection: 50.8 KiB** at the default `queue_len`
+//! (1,024), 38.8 KiB at 512, KiB by KiB (measured on
 //! 2026-12-02 with `/proc/<pid>/smaps` and `/proc/<pid>/pagemap`: 1,000
 //! members of one room, a second after the join burst, release build, glibc
 //! 2.36, x86-64; `chat_bench idle --clients 1000 --room-size 1000` said
@@ -66,9 +67,10 @@
 //!   to `park()`. It never touched more in the idle measurement, so it
 //!   releases nothing (tried: a timed park, to release after a second of
 //!   quiet, put a timer on every park for 0 KiB saved).
-//! - the queue, 12 KiB: `queue_len` (512) slots of 24 bytes, allocated and
-//!   touched up front by `sync_channel` (see [`super::outbox`], which also
-//!   says why not fewer).
+//! - the queue, 24 KiB: `queue_len` (1,024) slots of 24 bytes, allocated
+//!   and touched up front by `sync_channel`; 12 KiB at 512 (see
+//!   [`super::outbox`], which says why not fewer). The figures in this list
+//!   were taken at 512.
 //! - bookkeeping on the heap, 5.7 KiB: the member's entry in the state, its
 //!   names, the socket, the queue's and doorbell's shared parts, two thread
 //!   handles.

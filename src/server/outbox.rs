@@ -55,19 +55,24 @@
 //! is made and writes a stamp into every one, so the whole array is resident
 //! from the first moment: a slot is an 8-byte stamp plus an [`Item`] (16
 //! bytes: a line is an `Arc<str>`, a fat pointer), 24 bytes, so 24 KiB per
-//! connection at `queue_len` 1,024 and 12 KiB at the default 512 (measured
-//! on 2026-12-02, 1,000 idle members of one room: 50.8 against 38.8 KiB per
-//! connection, the same build). Fewer was measured and rejected: at 128,
-//! `chat_bench fanout --clients 1000 --senders 10 --messages 500` (as fast
-//! as possible) dropped 9 members as slow clients and lost 139,004
-//! deliveries; 256 and 512 lost none, and 512 leaves three times the burst
-//! that test makes (10 senders with 16 messages in flight each) where 256
-//! leaves 1.6 times. The join bursts (`chat_bench idle`, 1,000 in one room
-//! and 5,000 in rooms of 100) and `--rate 200` lost nobody even at 128, and
-//! `chat_bench slow` still cuts off the client that never reads. Not done:
-//! a thin item (a line behind a thin pointer, 8 bytes, so 16-byte slots)
-//! would save 4 KiB more at 512, at the price of a second allocation per
-//! message and a new line type in every module that renders one.
+//! connection at the default `queue_len` of 1,024 and 12 KiB at 512
+//! (measured on 2026-12-02, 1,000 idle members of one room: 50.8 against
+//! 38.8 KiB per connection, the same build). Fewer was measured and
+//! rejected: at 128, `chat_bench fanout --clients 1000 --senders 10
+//! --messages 500` (as fast as possible) dropped 9 members as slow clients
+//! and lost 139,004 deliveries. 512 lost none in four runs before writers
+//! yielded after a wake-up (above); with the yield, writers fall further
+//! behind the readers on a saturated machine before they catch up in one
+//! big batch, and `chat_bench fanout --profile irc --clients 100 --senders
+//! 10 --messages 5000` at 512 dropped a member who was reading (27,519
+//! deliveries lost, one run in three). At 1,024 it lost none and ran
+//! faster (3.0–3.2 M deliveries/s in three runs): the 12 KiB buy bigger
+//! batches and nobody wrongly cut off. The join bursts (`chat_bench idle`)
+//! and `--rate 200` lost nobody even at 128, and `chat_bench slow` still
+//! cuts off the client that never reads. Not done: a thin item (a line
+//! behind a thin pointer, 8 bytes, so 16-byte slots) would save 8 KiB at
+//! 1,024, at the price of a second allocation per message and a new line
+//! type in every module that renders one.
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};

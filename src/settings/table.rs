@@ -288,10 +288,11 @@ pub const SETTINGS: &[Setting] = &[
         env: None,
         // The queue's slots are allocated up front, per client: a million
         // is already generous, and a typo of 10^12 must not abort the server.
-        // 512 slots are 12 KiB per connection; 128 dropped members of a
-        // 1,000-member room under load (see `server/outbox.rs`).
+        // 1,024 slots are 24 KiB per connection; 512 once dropped a member
+        // who was reading, on a saturated machine, and 128 dropped nine (see
+        // `server/outbox.rs`).
         field: Field::Integer {
-            default: 512,
+            default: 1024,
             min: 1,
             max: 1_000_000,
             get: |c| c.queue_len as i64,
