@@ -9,7 +9,6 @@
 mod common;
 
 use common::{chat_user, protocol_user, Server};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -44,12 +43,7 @@ fn quit_ends_with_goodbye_and_the_closed_line() {
 
 #[test]
 fn a_kick_says_who_why_and_that_the_connection_is_closed() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .current_dir(std::env::temp_dir())
-            .env("CHATROOM_ADMIN_PASSWORD", "teach-pw"),
-    );
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "teach-pw")]);
     let mut lee = protocol_user(&server, "lee");
     lee.send("OPER teach-pw");
     lee.expect("OK You are an operator");
@@ -155,12 +149,7 @@ fn a_person_dropped_as_too_slow_is_told_once_they_read_on() {
 
 #[test]
 fn the_third_wrong_password_says_the_connection_is_closed() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .current_dir(std::env::temp_dir())
-            .env("CHATROOM_PASSWORD", "sesame"),
-    );
+    let server = Server::start_chat_env(&[], &[("CHATROOM_PASSWORD", "sesame")]);
     let mut person = server.connect();
     person.expect("NOTICE Welcome to chatroom!");
     person

@@ -7,16 +7,10 @@ mod common;
 
 use common::irssi::Irssi;
 use common::Server;
-use std::process::Command;
 
 #[test]
 fn irssi_and_an_nc_user_chat_in_general() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .current_dir(std::env::temp_dir())
-            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
-    );
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77")]);
     let mut bob = server.nick("bob"); // chat mode: joins #general
     bob.expect("*** You joined #general. Nobody else is here yet.");
 
@@ -76,12 +70,7 @@ fn irssi_and_an_nc_user_chat_in_general() {
 
 #[test]
 fn an_irssi_operator_reads_stats_as_server_notices() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .current_dir(std::env::temp_dir())
-            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
-    );
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77")]);
     let irssi = Irssi::connect("alice", server.addr);
     irssi.wait_screen("Welcome to chatroom!"); // the MOTD
     irssi.type_line("/stats");

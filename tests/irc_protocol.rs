@@ -12,13 +12,12 @@ const SERVER: &str = "chatroom.local";
 /// `step4_server` with a door password and an operator password (and a
 /// burst allowance that fits a long test's script).
 fn locked_server() -> Server {
-    Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .args(["--rate-burst", "100"])
-            .current_dir(std::env::temp_dir())
-            .env("CHATROOM_PASSWORD", "door-Secret-42")
-            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+    Server::start_chat_env(
+        &["--rate-burst", "100"],
+        &[
+            ("CHATROOM_PASSWORD", "door-Secret-42"),
+            ("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+        ],
     )
 }
 
@@ -392,12 +391,9 @@ fn the_registration_timeout_applies_to_irc_clients_too() {
 
 #[test]
 fn a_long_topic_from_another_dialect_still_fits_an_irc_line() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .args(["--max-line-bytes", "4096"])
-            .current_dir(std::env::temp_dir())
-            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
+    let server = Server::start_chat_env(
+        &["--max-line-bytes", "4096"],
+        &[("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77")],
     );
     let mut alice = irc_in(&server, "alice", "#general");
     let mut prog = server.login("prog");
@@ -653,12 +649,7 @@ fn ctcp_is_relayed_between_irc_users_and_answered_for_the_others() {
 
 #[test]
 fn names_who_and_topic_of_another_room_or_of_none() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .current_dir(std::env::temp_dir())
-            .env("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77"),
-    );
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77")]);
     let mut bob = server.nick("bob");
     bob.expect("*** You joined #general. Nobody else is here yet.");
     bob.send("/op admin-Secret-77");

@@ -129,13 +129,7 @@ fn an_operator_sees_every_figure_grow_with_the_traffic() {
 
 #[test]
 fn a_person_gets_sentences_and_history_off_says_so() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .current_dir(std::env::temp_dir())
-            .env_remove("CHATROOM_PASSWORD")
-            .env("CHATROOM_ADMIN_PASSWORD", "teach"),
-    );
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "teach")]);
     let mut teacher = server.nick("lee");
     teacher.send("/op teach");
     teacher.read_until(|line| line.starts_with("*** You are an operator now."));
@@ -170,13 +164,7 @@ fn a_person_gets_sentences_and_history_off_says_so() {
 
 #[test]
 fn irc_operators_get_notices_and_219_and_others_481() {
-    let server = Server::start_with(
-        Command::new(common::bin("step4_server"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
-            .current_dir(std::env::temp_dir())
-            .env_remove("CHATROOM_PASSWORD")
-            .env("CHATROOM_ADMIN_PASSWORD", "teach"),
-    );
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "teach")]);
     let irc = |nick: &str| {
         let mut client = server.connect();
         client.send(&format!("NICK {nick}"));

@@ -351,6 +351,21 @@ impl Server {
         Server::start("step4_server", &args)
     }
 
+    /// [`Server::start_chat`] with environment variables set (the
+    /// passwords, `CHATROOM_PASSWORD` and `CHATROOM_ADMIN_PASSWORD`, which
+    /// are otherwise removed so that the caller's own never leak in).
+    pub fn start_chat_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(bin("step4_server"));
+        command
+            .args(["--host", "127.0.0.1", "--port", "0", "--no-history"])
+            .args(extra)
+            .current_dir(std::env::temp_dir())
+            .env_remove("CHATROOM_PASSWORD")
+            .env_remove("CHATROOM_ADMIN_PASSWORD")
+            .envs(env.iter().copied());
+        Server::start_with(&mut command)
+    }
+
     /// A client registered in protocol mode (`USERNAME name`), greeting read.
     pub fn login(&self, name: &str) -> Client {
         let mut client = self.connect();
