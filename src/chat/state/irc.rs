@@ -10,7 +10,6 @@
 //! [`State::register`] like the other dialects, so names are checked,
 //! made unique and refused as look-alikes in one place.
 
-use super::delivery::queue;
 use super::{Applied, ConnId, Flow, State};
 use crate::chat::names;
 use crate::server::constant_time_eq;
@@ -63,17 +62,7 @@ impl State {
         if lines.is_empty() {
             return;
         }
-        if let Some(conn) = self.conns.get(&id) {
-            let line = Arc::from(lines);
-            queue(
-                id,
-                conn,
-                &line,
-                &mut self.overflowed,
-                &mut self.doorbells,
-                &mut self.deliveries,
-            );
-        }
+        self.queue_line(id, &Arc::from(lines));
         self.drop_overflowed();
     }
 
