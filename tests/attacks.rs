@@ -260,6 +260,12 @@ fn row3_server_password_guesses_are_a_few_a_minute() {
     alice.read_until(|l| l == "ERROR Wrong password");
     alice.send("PASS door");
     alice.expect("OK Password accepted");
+    // The server logs before it answers, but the log arrives through a
+    // pipe: wait for alice's line rather than read what has come so far.
+    let alices_line = "Wrong server password from ::1";
+    if !server.log_so_far().iter().any(|l| l.contains(alices_line)) {
+        server.wait_log(alices_line);
+    }
     let log = server.log_so_far();
     let wrong = log
         .iter()
