@@ -216,7 +216,11 @@ fn the_irc_profile_churns_ngircd_without_leaks() {
     ]);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert_eq!(value(&stdout, "completed"), "20");
-    assert_eq!(value(&stdout, "fds_after"), value(&stdout, "fds_before"));
+    // No leak: ngIRCd ends with no more open files than it started with.
+    // Sometimes it ends with one fewer (seen 9 after 10): something ngIRCd
+    // had open before the run closed during it, which is not a leak.
+    let fds = |key: &str| value(&stdout, key).parse::<u64>().unwrap();
+    assert!(fds("fds_after") <= fds("fds_before"), "{stdout}");
 }
 
 #[test]
