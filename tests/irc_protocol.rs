@@ -244,8 +244,9 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     ]);
     teacher.send("MODE #general");
     teacher.expect_next(":chatroom.local 324 ms_t #general +nt");
+    // The teacher's own modes: `+o` (whatever was asked: modes are read-only).
     teacher.send("MODE ms_t +i");
-    teacher.expect_next(":chatroom.local 221 ms_t +");
+    teacher.expect_next(":chatroom.local 221 ms_t +o");
     teacher.send("MODE #general +k key");
     teacher.expect_next(":chatroom.local 482 ms_t #general :You're not channel operator");
     teacher.send("AWAY :marking");
@@ -515,6 +516,8 @@ fn becoming_operator_is_told_with_mode_o_to_every_irc_member_and_shows_as_at() {
         ":chatroom.local MODE #general +o ms_t",
     ]);
     alice.expect_next(":chatroom.local MODE #general +o ms_t");
+    alice.send("MODE alice");
+    alice.expect_next(":chatroom.local 221 alice +");
     // The nc user is told nothing in IRC's terms.
     bob.send("/users");
     bob.expect_next("*** In #general: alice, bob, ms_t");

@@ -183,7 +183,7 @@ impl IrcConn {
         }
 
         let info = state.irc_info();
-        let Some((nick, room)) = state.irc_view(id) else {
+        let Some((nick, room, operator)) = state.irc_view(id) else {
             return Applied {
                 flow: Flow::Close,
                 registered: None,
@@ -201,6 +201,7 @@ impl IrcConn {
             info: &info,
             nick: &nick,
             room: room.as_deref(),
+            operator,
             answering: &message.verb,
             target,
         };

@@ -127,6 +127,7 @@ impl State {
             info: &self.settings.irc,
             nick: conn.name.as_deref().unwrap_or("*"),
             room: room.map(|room| room.name.as_str()),
+            operator: conn.operator,
             answering,
             target,
         };

@@ -51,10 +51,10 @@ impl State {
     }
 
     /// The connection's nick (if registered) and the name of its room.
-    pub fn irc_view(&self, id: ConnId) -> Option<(Option<String>, Option<String>)> {
+    pub fn irc_view(&self, id: ConnId) -> Option<(Option<String>, Option<String>, bool)> {
         let conn = self.conns.get(&id)?;
         let room = conn.room.as_ref().map(|key| self.room_name(key));
-        Some((conn.name.clone(), room))
+        Some((conn.name.clone(), room, conn.operator))
     }
 
     /// Queues lines already formatted (IRC answers that need no rules).

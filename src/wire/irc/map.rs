@@ -63,6 +63,7 @@ impl<'a> Ctx<'a> {
             info,
             nick: "*",
             room: None,
+            operator: false,
             answering: "",
             target: "",
         }
@@ -77,6 +78,9 @@ pub struct Ctx<'a> {
     pub nick: &'a str,
     /// The room this client is in, if the caller knows it.
     pub room: Option<&'a str>,
+    /// Whether this client is an operator (the teacher): its user mode is
+    /// `+o`.
+    pub operator: bool,
     /// The IRC verb of the request being answered (`WHO`, `NAMES`, …), so
     /// an answer shared by several requests takes the form that was asked
     /// for; empty for events nobody asked for.
@@ -342,12 +346,13 @@ fn mode(message: &Message, ctx: &Ctx) -> Inbound {
         (Some(room), Some(_)) if room.starts_with('#') => {
             answer(ctx, &numeric::ERR_CHANOPRIVSNEEDED, &[room])
         }
-        // Own user modes: none, whatever was asked (irssi sends `+i`).
+        // Own user modes: `+o` for the teacher, otherwise none, whatever
+        // was asked (irssi sends `+i`).
         (Some(_), _) => Inbound::Answer(vec![numeric_line(
             name,
             numeric::RPL_UMODEIS.code,
             ctx.nick,
-            &["+"],
+            &[if ctx.operator { "+o" } else { "+" }],
         )]),
     }
 }
@@ -406,6 +411,7 @@ mod tests {
             info,
             nick: "alice",
             room: Some("#general"),
+            operator: false,
             answering,
             target,
         }
