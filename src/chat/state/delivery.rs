@@ -80,25 +80,17 @@ impl State {
 
     /// Queues `event` for one client, rendered in its dialect.
     pub(super) fn send(&mut self, id: ConnId, event: &Event) {
-        let Some(conn) = self.conns.get(&id) else {
-            return;
-        };
-        let line: Arc<str> = Arc::from(self.text_for(id, conn, event));
-        if let Some((acting, bytes)) = &mut self.acting {
-            if *acting == id {
-                *bytes += line.len();
-            }
-        }
-        self.queue_line(id, &line);
-    }
-
-    /// Queues one finished line (or several, joined) for one client.
-    pub(super) fn queue_line(&mut self, id: ConnId, line: &Arc<str>) {
         if let Some(conn) = self.conns.get(&id) {
+            let line: Arc<str> = Arc::from(self.text_for(id, conn, event));
+            if let Some((acting, bytes)) = &mut self.acting {
+                if *acting == id {
+                    *bytes += line.len();
+                }
+            }
             queue(
                 id,
                 conn,
-                line,
+                &line,
                 &mut self.overflowed,
                 &mut self.doorbells,
                 &mut self.deliveries,

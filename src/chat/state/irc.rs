@@ -10,6 +10,7 @@
 //! [`State::register`] like the other dialects, so names are checked,
 //! made unique and refused as look-alikes in one place.
 
+use super::delivery::queue;
 use super::{Applied, ConnId, Flow, State};
 use crate::chat::names;
 use crate::server::constant_time_eq;
@@ -62,7 +63,17 @@ impl State {
         if lines.is_empty() {
             return;
         }
-        self.queue_line(id, &Arc::from(lines));
+        if let Some(conn) = self.conns.get(&id) {
+            let line = Arc::from(lines);
+            queue(
+                id,
+                conn,
+                &line,
+                &mut self.overflowed,
+                &mut self.doorbells,
+                &mut self.deliveries,
+            );
+        }
         self.drop_overflowed();
     }
 
