@@ -499,13 +499,16 @@ impl Reader<'_> {
         // Until registered, each line's dialect is guessed from its shape: a
         // person types `/nick` (or just starts chatting: `hello`), a program
         // sends a verb such as `USERNAME`.
-        let first_word = text.split(' ').next().unwrap_or_default();
-        let typed_by_a_person =
-            text.starts_with('/') || command::lookup(Dialect::Protocol, first_word).is_none();
-        let line_dialect = self.registered.unwrap_or(if typed_by_a_person {
-            Dialect::Chat
-        } else {
-            Dialect::Protocol
+        // (Only guessed before registering: a registered line is not looked
+        // up twice.)
+        let line_dialect = self.registered.unwrap_or_else(|| {
+            let first_word = text.split(' ').next().unwrap_or_default();
+            let typed_by_a_person =
+                text.starts_with('/') || command::lookup(Dialect::Protocol, first_word).is_none();
+            match typed_by_a_person {
+                true => Dialect::Chat,
+                false => Dialect::Protocol,
+            }
         });
         // The lock is taken once, for the state change and the queueing.
         let applied = state::lock(&self.context.state).apply(self.id, line_dialect, command);
