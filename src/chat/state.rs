@@ -77,8 +77,9 @@ pub const MAX_WRONG_PASSWORDS: u32 = 3;
 /// Locks the state, recovering it if another thread panicked while holding it
 /// (see the module notes for why that is safe here).
 ///
-/// The guard it returns wakes the writers that the locked work queued lines
-/// for, right *after* it unlocks (see [`crate::server::outbox`] for why).
+/// The guard it returns writes the lines that the locked work queued for
+/// clients nobody was writing for, right *after* it unlocks (see
+/// [`crate::server::outbox`], "Who writes").
 pub fn lock(state: &SharedState) -> Locked<'_> {
     let guard = state.lock().unwrap_or_else(|poisoned| {
         log!("Warning: a connection thread panicked while holding the state lock; carrying on");
@@ -114,12 +115,10 @@ impl Drop for Locked<'_> {
         let Some(mut guard) = self.guard.take() else {
             return;
         };
-        let doorbells = std::mem::take(&mut guard.doorbells);
+        let turns = std::mem::take(&mut guard.doorbells);
         guard.deliveries.tick(); // files this section's deliveries under their second
-        drop(guard); // unlock first: ringing is a system call per writer
-        for doorbell in &doorbells {
-            doorbell.ring();
-        }
+        drop(guard); // unlock first: writing is a system call per client
+        crate::server::write_now::write_for(turns);
     }
 }
 
@@ -241,8 +240,9 @@ pub struct State {
     /// While a command is applied: its sender, and the bytes queued for
     /// them so far (see [`Applied::reply_bytes`]).
     acting: Option<(ConnId, usize)>,
-    /// Writers that were asleep when the current command queued them a line;
-    /// rung once the lock is released (see [`Locked`]).
+    /// Clients the current command queued a line for while nobody was
+    /// writing for them: this thread now has their turn, and writes once
+    /// the lock is released (see [`Locked`]).
     doorbells: Vec<Arc<Doorbell>>,
     /// Lines queued, for `STATS` (see [`crate::chat::stats`]).
     deliveries: Deliveries,

@@ -46,7 +46,7 @@ fn connect_with_queue(state: &mut State, port: u16, queue_len: usize) -> Member 
 
 /// Admits a connection from `addr`.
 fn connect_at(state: &mut State, addr: SocketAddr, queue_len: usize) -> Member {
-    let (outbox, inbox) = outbox(queue_len);
+    let (outbox, inbox) = outbox(queue_len, None);
     let hung_up = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&hung_up);
     let hangup = Box::new(move || flag.store(true, Ordering::SeqCst));
@@ -367,7 +367,7 @@ fn kick_may_ban_the_address_for_a_while() {
         lines(&bob),
         ["NOTICE You were kicked by lee: spamming (banned for 10m)"]
     );
-    let (queue, _inbox) = outbox(4);
+    let (queue, _inbox) = outbox(4, None);
     let again = state.admit(
         SocketAddr::from(([10, 0, 0, 9], 6000)),
         queue,
@@ -381,7 +381,7 @@ fn kick_may_ban_the_address_for_a_while() {
     let carol = in_room_from(&mut state, 10, "carol", "#general");
     send(&mut state, &op, "KICK carol");
     assert_eq!(lines(&carol), ["NOTICE You were kicked by lee"]);
-    let (queue, _inbox) = outbox(4);
+    let (queue, _inbox) = outbox(4, None);
     let back = state.admit(
         SocketAddr::from(([10, 0, 0, 10], 6000)),
         queue,

@@ -158,7 +158,7 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     // latency (up to 40 ms, waiting for ACKs) without saving packets.
     let _ = stream.set_nodelay(true);
     let stream = Arc::new(stream);
-    let (outbox, inbox) = outbox::outbox(context.config.queue_len);
+    let (outbox, inbox) = outbox::outbox(context.config.queue_len, Some(Arc::clone(&stream)));
     let hangup_stream = Arc::clone(&stream);
     let hangup: Hangup = Box::new(move || {
         let _ = hangup_stream.shutdown(Shutdown::Both);

@@ -265,7 +265,7 @@ mod tests {
         let config = ServerConfig::default();
         let state = State::new(&config, History::in_memory(0), "op".into());
         let shared: SharedState = Arc::new(Mutex::new(state));
-        let (outbox, inbox) = outbox(16);
+        let (outbox, inbox) = outbox(16, None);
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
         let admitted = state::lock(&shared).admit(addr, outbox, Box::new(|| {}));
         let Ok(id) = admitted else { panic!("refused") };

@@ -16,6 +16,7 @@ mod limits;
 pub mod outbox;
 mod secret;
 pub mod web;
+pub mod write_now;
 mod writer;
 
 pub use accept::{run, DRAIN_TIMEOUT};

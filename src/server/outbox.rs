@@ -1,82 +1,78 @@
-//! A connection's queue of lines to send: a bounded channel plus a doorbell
-//! that is rung *after* the state lock is released.
+//! A connection's queue of lines to send, and whose turn it is to write
+//! them: nobody's, a sender's, or the connection's writer thread's.
 //!
-//! Every line for a client goes through a `sync_channel(queue_len)` to that
-//! client's writer thread: bounded, so a client that stops reading holds at
-//! most `queue_len` lines of memory. The channel alone has one cost that
-//! decides how fast a big room can be: a `try_send` to a writer blocked in
-//! `recv()` wakes that thread with a system call *inside* the send, that is,
-//! while the sender holds the state lock. A message to a 1,000-member room
-//! made a thousand wake-up calls under the lock, about 5 µs each, so the
-//! lock was busy 5 ms per message and the whole server topped out near 200
-//! messages a second with the cores half idle (measured with `perf` and
-//! `chat_bench fanout --clients 1000`).
+//! Every line for a client goes through a `sync_channel(queue_len)`:
+//! bounded, so a client that stops reading holds at most `queue_len` lines
+//! of the server's memory. Senders only ever `try_send`, under the state
+//! lock, which never waits; a full queue is the slow-client policy
+//! (`chat::state`).
 //!
-//! So the writer never blocks in `recv()`. It takes lines with `try_recv`,
-//! and when the channel is empty it says so on its [`Doorbell`] and parks.
-//! A sender's `try_send` then has nobody to wake and costs tens of
-//! nanoseconds; the sender notes which writers were asleep
-//! ([`Outbox::send`] returns a [`Sent::Asleep`]) and rings their doorbells
-//! once the lock is released (see `state::lock`). The wake-ups still happen,
-//! but in parallel with other work instead of one after another under the
-//! lock. A writer that was already rung, or is busy writing, is not rung
-//! again, so a busy server rings each writer at most once per batch.
+//! **Who writes.** The line then has to reach the socket, and who carries it
+//! there decides what a big room costs. Each connection has a writer thread
+//! for this, and it used to do all of it: every message woke every writer of
+//! the room, a futex call from the sender plus two context switches per
+//! member, 5 to 25 µs per delivery on this machine, more than the `write()`
+//! itself. The peers measured in `BENCHMARKS.md` pay only the `write()`. So
+//! now the turn to write for a client is a token, [`Doorbell::turn`], held
+//! by at most one thread at a time:
 //!
-//! The handshake between "I am going to sleep" and "I sent you a line" is the
-//! classic one: the writer announces sleep *then* checks the channel once
-//! more; the sender sends *then* checks the announcement. With both steps
-//! sequentially consistent, at least one of them sees the other, so a line
-//! can never be left in the channel with its writer asleep.
+//! - **nobody**: the queue is empty and the writer thread is parked;
+//! - **a sender**: the first sender to queue a line for a client whose turn
+//!   is nobody's takes it ([`Sent::YourTurn`]) and, once it has released the
+//!   state lock, writes what is queued itself, with a `send()` that never
+//!   waits (`support::send_now`; `server::write_now`). If the socket takes
+//!   it all, the writer thread never wakes; a reader's lines to a
+//!   1,000-member room cost a thousand `send()` calls, as they would in an
+//!   event loop;
+//! - **the writer**: when the socket is full (the client is slow to read),
+//!   the sender leaves what did not fit in [`Queue::unsent`] and hands the
+//!   turn to the writer thread, which wakes and does what it always did:
+//!   blocking writes, in batches as big as the backlog, for as long as the
+//!   client is slow. So a slow client still never blocks anyone.
+//!
+//! Whoever holds the turn is the only thread that takes from the queue and
+//! writes to the socket, so lines leave in the order they were queued. The
+//! [`Queue`] (the channel's receiving end and what goes with it) sits behind
+//! a mutex that only the turn's holder locks; senders only ever `try_lock`
+//! it (the one moment it can be busy is when the previous holder is giving
+//! the turn back, and then the sender hands the turn to the writer rather
+//! than wait).
+//!
+//! **Giving the turn back** is the classic handshake between "nothing left,
+//! I stop" and "I queued a line, who writes it?": the holder sets the turn
+//! to nobody *then* looks at the queue once more; a sender queues *then*
+//! tries to take the turn. With both steps sequentially consistent, at
+//! least one of them sees the other, so a line is never left in the queue
+//! with nobody to write it. A holder that finds a line on that last look
+//! and cannot take the turn back (a sender took it meanwhile) leaves the
+//! line in [`Queue::carried`], where the next holder looks first.
 //!
 //! The doorbell also counts the items waiting in the queue, for an
 //! operator's `STATS` ([`crate::chat::stats`]): `mpsc` cannot say how full a
-//! channel is, so the sender adds one and the writer takes one off.
+//! channel is, so the sender adds one and the taker takes one off.
 //!
-//! **Letting the work pile up.** A woken writer first yields the CPU once
-//! (`thread::yield_now`) and only then looks at its queue. On a quiet
-//! server nothing else is ready to run, the yield returns at once and the
-//! line goes out. On a busy one the readers are ready, carrying the next
-//! messages in; they run first, and the writer then finds several lines and
-//! writes them with one `write()`. That is how input gets the CPU before
-//! output without a priority, and how batches grow with the load without a
-//! timer. Measured on 2026-12-02 (release build, 2 cores, `chat_bench
-//! fanout --profile irc --senders 10`, as fast as possible): 100 clients,
-//! 0.84–0.93 M deliveries/s at 1.7–1.9 µs of server CPU each without the
-//! yield, 1.95–2.86 M at 0.43–0.65 µs with it (seven runs); 1,000 clients
-//! 0.56 M → 0.82–0.92 M. At
-//! 20 or 200 messages a second it changes nothing measurable (each message
-//! finds its writers asleep either way). Tried and rejected on the same
-//! day: writers in the `SCHED_BATCH` class, so a woken writer never
-//! preempts the reader that woke it: 1.23–1.59 M, but writers then waited
-//! whole time slices behind the readers, queues filled, and members were
-//! dropped as slow clients (3,216 and 17,900 deliveries lost in two runs).
+//! Tried and rejected before senders wrote (2026-12-02, release build, 2
+//! cores, `chat_bench fanout --profile irc --senders 10`): waking writers
+//! inside `try_send`, under the state lock (a message to a 1,000-member room
+//! held the lock 5 ms: the server topped out near 200 messages a second);
+//! ringing them after the lock was released and letting each woken writer
+//! `yield_now` before it looked at its queue, so lines piled up into
+//! batches (kept until the senders wrote: 3.07 × the peers' CPU at 100
+//! clients and 200 msg/s, because each message still woke every writer);
+//! writers in the `SCHED_BATCH` class (queues filled behind the readers and
+//! members were dropped as slow clients).
 //!
 //! **Memory.** std's bounded channel allocates its `queue_len` slots when it
 //! is made and writes a stamp into every one, so the whole array is resident
 //! from the first moment: a slot is an 8-byte stamp plus an [`Item`] (16
 //! bytes: a line is an `Arc<str>`, a fat pointer), 24 bytes, so 24 KiB per
-//! connection at the default `queue_len` of 1,024 and 12 KiB at 512
-//! (measured on 2026-12-02, 1,000 idle members of one room: 50.8 against
-//! 38.8 KiB per connection, the same build). Fewer was measured and
-//! rejected: at 128, `chat_bench fanout --clients 1000 --senders 10
-//! --messages 500` (as fast as possible) dropped 9 members as slow clients
-//! and lost 139,004 deliveries. 512 lost none in four runs before writers
-//! yielded after a wake-up (above); with the yield, writers fall further
-//! behind the readers on a saturated machine before they catch up in one
-//! big batch, and `chat_bench fanout --profile irc --clients 100 --senders
-//! 10 --messages 5000` at 512 dropped a member who was reading (27,519
-//! deliveries lost, one run in three). At 1,024 it lost none and ran
-//! faster (3.0–3.2 M deliveries/s in three runs): the 12 KiB buy bigger
-//! batches and nobody wrongly cut off. The join bursts (`chat_bench idle`)
-//! and `--rate 200` lost nobody even at 128, and `chat_bench slow` still
-//! cuts off the client that never reads. Not done: a thin item (a line
-//! behind a thin pointer, 8 bytes, so 16-byte slots) would save 8 KiB at
-//! 1,024, at the price of a second allocation per message and a new line
-//! type in every module that renders one.
+//! connection at the default `queue_len` of 1,024 and 12 KiB at 512.
 
-use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use crate::server::writer::Framing;
+use std::net::TcpStream;
+use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::thread::{self, Thread};
 
 /// A chat line, formatted once and shared, never copied, by every
@@ -96,8 +92,7 @@ pub enum Item {
 
 /// What a WebSocket connection's writer sends besides chat lines. They go
 /// through the same queue as the lines, so they leave in the order they were
-/// queued (the `101` before the greeting, a close after the last line) and
-/// only one thread ever writes to the socket.
+/// queued (the `101` before the greeting, a close after the last line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Raw {
     /// The `101 Switching Protocols` answer, written as it is; every line
@@ -116,20 +111,42 @@ pub struct Outbox {
     doorbell: Arc<Doorbell>,
 }
 
-/// The receiving side, owned by the writer thread.
+/// The writer thread's side.
 pub struct Inbox {
-    lines: Receiver<Item>,
     doorbell: Arc<Doorbell>,
 }
 
-/// How a writer that has nothing to do waits, and how a sender wakes it.
+/// Whose turn it is to write for a client (see the module notes).
+const NOBODY: u8 = 0;
+const A_SENDER: u8 = 1;
+const THE_WRITER: u8 = 2;
+
+/// Who is giving the turn back (see [`Doorbell::give_back`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holder {
+    Sender,
+    Writer,
+}
+
+impl Holder {
+    fn turn(self) -> u8 {
+        match self {
+            Holder::Sender => A_SENDER,
+            Holder::Writer => THE_WRITER,
+        }
+    }
+}
+
+/// One connection's turn to write, its writer thread, and its queue.
 pub struct Doorbell {
-    /// True while the writer is parked (or about to park) on an empty queue.
-    asleep: AtomicBool,
+    /// [`NOBODY`], [`A_SENDER`] or [`THE_WRITER`]. It starts as the
+    /// writer's: nobody else writes before the writer thread is there to be
+    /// handed a full socket.
+    turn: AtomicU8,
     /// The writer thread, known once it has started.
     writer: OnceLock<Thread>,
-    /// Items in the queue: added to just before a send, taken off when the
-    /// writer takes one. Relaxed is enough: only `STATS` reads it, nothing
+    /// Items in the channel: added to just before a send, taken off when an
+    /// item is taken. Relaxed is enough: only `STATS` reads it, nothing
     /// else is published through it, and the channel itself orders each add
     /// before the take-off of its item (a send happens before the receive
     /// that gets it), so it never goes below zero. A reading taken while
@@ -138,23 +155,48 @@ pub struct Doorbell {
     /// The last words for a client dropped as too slow (see
     /// [`Outbox::farewell`]): set once, read by the writer.
     farewell: OnceLock<Line>,
+    /// Locked only by whoever holds the turn.
+    queue: Mutex<Queue>,
+}
+
+/// The receiving end of a connection's channel, and what whoever writes
+/// needs besides: only the holder of the turn touches it.
+pub struct Queue {
+    /// `None` once the writer has finished: senders are then told
+    /// [`Sent::Gone`] instead of filling a queue nobody will read.
+    lines: Option<Receiver<Item>>,
+    /// An item taken from the channel by a holder who was giving the turn
+    /// back and could not take it again: it goes out before anything still
+    /// in the channel.
+    carried: Option<Item>,
+    /// How items become bytes on this connection (lines, or WebSocket
+    /// frames after the switch).
+    pub framing: Framing,
+    /// Bytes a sender took from the queue but the socket would not take
+    /// without waiting: the writer writes them first.
+    pub unsent: Vec<u8>,
+    /// The connection's socket, for senders; `None` for the in-memory
+    /// queues of the state's tests (senders then leave all writing to
+    /// whoever reads the [`Inbox`]).
+    pub socket: Option<Arc<TcpStream>>,
 }
 
 /// The result of [`Outbox::send`].
 #[must_use]
 pub enum Sent {
-    /// Queued; the writer is awake or already rung.
+    /// Queued; someone is writing for this client already.
     Queued,
-    /// Queued, and the writer was asleep: ring this doorbell once the state
-    /// lock is released.
-    Asleep(Arc<Doorbell>),
+    /// Queued, and the turn to write was nobody's: it is now the sender's,
+    /// who must write once the state lock is released (see
+    /// `server::write_now`).
+    YourTurn(Arc<Doorbell>),
     /// The queue is full: the client stopped reading (the slow-client policy).
     Full,
     /// The writer is gone (its socket failed); cleanup is on its way.
     Gone,
 }
 
-/// What [`Inbox::try_next`] found.
+/// What [`Doorbell::take`] found.
 pub enum Queued {
     Item(Item),
     Empty,
@@ -162,17 +204,35 @@ pub enum Queued {
     Closed,
 }
 
-/// A new queue of at most `capacity` lines.
-pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
+/// What [`Doorbell::give_back`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GivenBack {
+    /// The turn is nobody's and the queue was empty.
+    ToNobody,
+    /// A line came in meanwhile and the turn is the giver's again: go on.
+    Kept,
+    /// A line came in meanwhile and its sender took the turn: stop.
+    Taken,
+}
+
+/// A new queue of at most `capacity` lines for a client on `socket` (`None`:
+/// an in-memory queue, read through the [`Inbox`] only).
+pub fn outbox(capacity: usize, socket: Option<Arc<TcpStream>>) -> (Outbox, Inbox) {
     let (sender, receiver) = sync_channel(capacity);
     let doorbell = Arc::new(Doorbell {
-        asleep: AtomicBool::new(false),
+        turn: AtomicU8::new(THE_WRITER),
         writer: OnceLock::new(),
         queued: AtomicUsize::new(0),
         farewell: OnceLock::new(),
+        queue: Mutex::new(Queue {
+            lines: Some(receiver),
+            carried: None,
+            framing: Framing::Lines,
+            unsent: Vec::new(),
+            socket,
+        }),
     });
     let inbox = Inbox {
-        lines: receiver,
         doorbell: Arc::clone(&doorbell),
     };
     (
@@ -185,7 +245,7 @@ pub fn outbox(capacity: usize) -> (Outbox, Inbox) {
 }
 
 impl Outbox {
-    /// Queues a line without ever waiting and without waking anyone.
+    /// Queues a line without ever waiting and without writing anything.
     pub fn send(&self, line: Line) -> Sent {
         self.send_item(Item::Line(line))
     }
@@ -195,9 +255,9 @@ impl Outbox {
         let Some(lines) = &self.lines else {
             return Sent::Gone;
         };
-        // Counted *before* the send: the writer may take the item (and take
-        // one off) before this thread runs again, and the count must never
-        // go below zero. A refused send gives its one back.
+        // Counted *before* the send: the item may be taken (and counted
+        // off) before this thread runs again, and the count must never go
+        // below zero. A refused send gives its one back.
         self.doorbell.queued.fetch_add(1, Ordering::Relaxed);
         let refused = match lines.try_send(item) {
             Ok(()) => None,
@@ -208,17 +268,14 @@ impl Outbox {
             self.doorbell.queued.fetch_sub(1, Ordering::Relaxed);
             return refused;
         }
-        // The sender's half of the handshake: sent, then look.
+        // The sender's half of the handshake: queued, then look.
         fence(Ordering::SeqCst);
-        if self.doorbell.asleep.swap(false, Ordering::SeqCst) {
-            Sent::Asleep(Arc::clone(&self.doorbell))
-        } else {
-            Sent::Queued
+        match self.doorbell.take_turn(NOBODY, A_SENDER) {
+            true => Sent::YourTurn(Arc::clone(&self.doorbell)),
+            false => Sent::Queued,
         }
     }
-}
 
-impl Outbox {
     /// How many items wait in the queue (for `STATS`; see [`Doorbell`]).
     pub fn queued(&self) -> usize {
         self.doorbell.queued.load(Ordering::Relaxed)
@@ -235,90 +292,73 @@ impl Outbox {
 }
 
 impl Drop for Outbox {
-    /// The state dropped this connection: wake its writer so it sees the
-    /// closed channel, writes what is left and closes the socket.
+    /// The state dropped this connection: its writer must see the closed
+    /// channel, write what is left and close the socket.
     fn drop(&mut self) {
-        // Close the channel *before* ringing: a writer woken while the sender
-        // still existed would find the queue merely empty and park again,
-        // this time for ever.
+        // Close the channel *before* looking at the turn: a writer that gave
+        // the turn back in between would otherwise park for ever. If someone
+        // holds the turn, they will find the channel closed and hand it to
+        // the writer (a sender) or finish (the writer).
         drop(self.lines.take());
-        self.doorbell.asleep.store(false, Ordering::SeqCst);
-        self.doorbell.ring();
+        fence(Ordering::SeqCst);
+        if self.doorbell.take_turn(NOBODY, THE_WRITER) {
+            self.doorbell.wake_writer();
+        }
     }
 }
 
 impl Doorbell {
-    /// Wakes the writer (a no-op if it has not started yet: it will look at
-    /// the channel before it ever sleeps).
-    pub fn ring(&self) {
+    fn take_turn(&self, from: u8, to: u8) -> bool {
+        self.turn
+            .compare_exchange(from, to, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// Hands the turn to the writer thread and wakes it: for the sender
+    /// holding the turn when the socket is full, the queue closed, or the
+    /// client is being dropped (the writer says goodbye).
+    pub fn hand_to_writer(&self) {
+        self.turn.store(THE_WRITER, Ordering::SeqCst);
+        self.wake_writer();
+    }
+
+    /// Wakes the writer (a no-op if it has not started yet: it holds the
+    /// turn until it has, see [`Doorbell::turn`]).
+    fn wake_writer(&self) {
         if let Some(writer) = self.writer.get() {
             writer.unpark();
         }
     }
-}
 
-impl Inbox {
-    /// Waits for the next item: `None` once the state has dropped the
-    /// connection and everything queued has been taken. Must be called from
-    /// the writer thread, the only one that parks on this doorbell.
-    pub fn next(&self) -> Option<Item> {
-        let item = self.wait();
-        if item.is_some() {
-            self.taken();
-        }
-        item
-    }
-
-    /// [`Inbox::next`] before the item is counted off.
-    fn wait(&self) -> Option<Item> {
-        let doorbell = &self.doorbell;
-        doorbell.writer.get_or_init(thread::current);
-        loop {
-            match self.lines.try_recv() {
-                Ok(line) => return Some(line),
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => {}
-            }
-            // The writer's half of the handshake: announce, then look again.
-            doorbell.asleep.store(true, Ordering::SeqCst);
-            fence(Ordering::SeqCst);
-            match self.lines.try_recv() {
-                Ok(line) => {
-                    doorbell.asleep.store(false, Ordering::SeqCst);
-                    return Some(line);
-                }
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => {
-                    thread::park();
-                    // Before looking, let whoever else is ready run: when the
-                    // CPU is busy, that is the readers bringing more lines
-                    // in, and this writer then takes them all in one batch
-                    // instead of one line per wake-up. When nothing else is
-                    // ready, the yield returns at once. (A sender may still
-                    // ring meanwhile, seeing `asleep`: harmless, the next
-                    // `park` then returns at once and the loop looks again.)
-                    // See "Letting the work pile up" above.
-                    thread::yield_now();
-                    // Rung, or woken for no reason (`park` allows that): either
-                    // way awake now, and the loop looks again.
-                    doorbell.asleep.store(false, Ordering::SeqCst);
-                }
-            }
+    /// The queue, for a sender holding the turn: `None` if the previous
+    /// holder is still letting go of it (see [`GivenBack`]); the sender
+    /// then hands the turn to the writer rather than wait.
+    pub fn try_lock_queue(&self) -> Option<MutexGuard<'_, Queue>> {
+        match self.queue.try_lock() {
+            Ok(queue) => Some(queue),
+            // A panic while it was held (there is none to expect): the
+            // queue is still a queue.
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
         }
     }
 
-    /// The last words set by [`Outbox::farewell`], if any: the writer
-    /// then stops sending the queue and sends these instead.
-    pub fn farewell(&self) -> Option<Line> {
-        self.doorbell.farewell.get().cloned()
+    /// The queue, for the writer thread, which may wait for it.
+    pub fn lock_queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The next item if one is already queued, without waiting: how a writer
-    /// gathers a batch.
-    pub fn try_next(&self) -> Queued {
-        match self.lines.try_recv() {
+    /// The next item to write, if one is queued, without waiting.
+    pub fn take(&self, queue: &mut Queue) -> Queued {
+        if let Some(item) = queue.carried.take() {
+            return Queued::Item(item);
+        }
+        let Some(lines) = &queue.lines else {
+            return Queued::Closed;
+        };
+        match lines.try_recv() {
             Ok(item) => {
-                self.taken();
+                self.queued.fetch_sub(1, Ordering::Relaxed);
                 Queued::Item(item)
             }
             Err(TryRecvError::Empty) => Queued::Empty,
@@ -326,9 +366,70 @@ impl Inbox {
         }
     }
 
-    /// One item left the queue (see [`Doorbell`]'s count).
-    fn taken(&self) {
-        self.doorbell.queued.fetch_sub(1, Ordering::Relaxed);
+    /// Gives the turn back when [`Doorbell::take`] found the queue empty:
+    /// the holder's half of the handshake in the module notes.
+    pub fn give_back(&self, queue: &mut Queue, holder: Holder) -> GivenBack {
+        self.turn.store(NOBODY, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        match self.take(queue) {
+            Queued::Empty => return GivenBack::ToNobody,
+            Queued::Item(item) => queue.carried = Some(item),
+            // Closed meanwhile: someone must finish, and the next take
+            // says so again.
+            Queued::Closed => {}
+        }
+        match self.take_turn(NOBODY, holder.turn()) {
+            true => GivenBack::Kept,
+            false => GivenBack::Taken,
+        }
+    }
+
+    /// The last words set by [`Outbox::farewell`], if any: the writer
+    /// then stops sending the queue and sends these instead.
+    pub fn farewell(&self) -> Option<Line> {
+        self.farewell.get().cloned()
+    }
+
+    /// Has [`Outbox::farewell`] been said? (Senders then leave the
+    /// writing to the writer.)
+    pub fn saying_farewell(&self) -> bool {
+        self.farewell.get().is_some()
+    }
+}
+
+impl Inbox {
+    /// The connection's doorbell, for its writer thread.
+    pub fn doorbell(&self) -> &Doorbell {
+        &self.doorbell
+    }
+
+    /// The writer has finished (the connection is over, or its socket
+    /// failed): what is still queued is dropped, and senders are told
+    /// [`Sent::Gone`] from now on.
+    pub fn close(&self) {
+        self.doorbell.lock_queue().lines = None;
+    }
+
+    /// Parks the writer thread until the turn is its own: at its start
+    /// (it begins with the turn), when a sender hands it a full socket,
+    /// or when the state drops the connection. Must be called from the
+    /// writer thread.
+    pub fn wait_for_turn(&self) {
+        let doorbell = &self.doorbell;
+        doorbell.writer.get_or_init(thread::current);
+        // `park` may return for no reason, and an old `unpark` may be left
+        // over: only the turn says whether to go on.
+        while doorbell.turn.load(Ordering::SeqCst) != THE_WRITER {
+            thread::park();
+        }
+    }
+
+    /// The next item if one is already queued, without waiting: how the
+    /// state's tests read a member's queue (nobody else holds the turn
+    /// there: it stays the writer's, so senders never write).
+    pub fn try_next(&self) -> Queued {
+        let mut queue = self.doorbell.lock_queue();
+        self.doorbell.take(&mut queue)
     }
 }
 
@@ -337,37 +438,90 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    #[test]
-    fn a_sleeping_writer_is_reported_once_and_woken_by_the_ring() {
-        let (outbox, inbox) = outbox(4);
-        let writer = thread::spawn(move || {
-            let mut got = Vec::new();
-            while let Some(Item::Line(line)) = inbox.next() {
-                got.push(line.to_string());
-            }
-            got
-        });
-        // Wait until the writer has parked on the empty queue.
-        while !outbox.doorbell.asleep.load(Ordering::SeqCst) {
-            thread::sleep(Duration::from_millis(1));
-        }
-        let Sent::Asleep(doorbell) = outbox.send(Arc::from("one\n")) else {
-            panic!("the writer was asleep, the sender must be told")
+    /// What a holder of the turn does (`server::writer` and
+    /// `server::write_now` do it with sockets): takes everything into
+    /// `sink`, then gives the turn back. A sender that finds the queue
+    /// closed, or busy, hands the turn to the writer. True when the writer
+    /// has found the queue closed.
+    fn hold_turn(doorbell: &Doorbell, holder: Holder, sink: &Mutex<Vec<String>>) -> bool {
+        let queue = match holder {
+            Holder::Writer => Some(doorbell.lock_queue()),
+            Holder::Sender => doorbell.try_lock_queue(),
         };
-        // Until it is rung, a second line finds it "already rung".
-        assert!(matches!(outbox.send(Arc::from("two\n")), Sent::Queued));
-        doorbell.ring();
+        let Some(mut queue) = queue else {
+            doorbell.hand_to_writer();
+            return false;
+        };
+        loop {
+            match doorbell.take(&mut queue) {
+                Queued::Item(Item::Line(line)) => sink.lock().unwrap().push(line.to_string()),
+                Queued::Item(Item::Raw(_)) => {}
+                Queued::Empty => match doorbell.give_back(&mut queue, holder) {
+                    GivenBack::Kept => {}
+                    GivenBack::ToNobody | GivenBack::Taken => return false,
+                },
+                Queued::Closed if holder == Holder::Writer => return true,
+                Queued::Closed => {
+                    drop(queue);
+                    doorbell.hand_to_writer();
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// A writer thread that takes lines into `sink` until the queue closes.
+    fn writer(inbox: Inbox, sink: Arc<Mutex<Vec<String>>>) -> thread::JoinHandle<()> {
+        thread::spawn(move || loop {
+            inbox.wait_for_turn();
+            if hold_turn(inbox.doorbell(), Holder::Writer, &sink) {
+                return;
+            }
+        })
+    }
+
+    #[test]
+    fn once_the_writer_lets_go_the_first_sender_gets_the_turn_and_only_it() {
+        let (outbox, inbox) = outbox(4, None);
+        // The turn starts as the writer's: nobody else writes before it runs.
+        assert!(matches!(outbox.send(Arc::from("zero")), Sent::Queued));
+        let sink = Mutex::new(Vec::new());
+        assert!(!hold_turn(inbox.doorbell(), Holder::Writer, &sink));
+        let Sent::YourTurn(doorbell) = outbox.send(Arc::from("one")) else {
+            panic!("nobody was writing: the sender must get the turn")
+        };
+        // Until it gives the turn back, later lines find it taken.
+        assert!(matches!(outbox.send(Arc::from("two")), Sent::Queued));
+        assert!(!hold_turn(&doorbell, Holder::Sender, &sink));
+        assert_eq!(*sink.lock().unwrap(), ["zero", "one", "two"]);
+        assert!(matches!(outbox.send(Arc::from("three")), Sent::YourTurn(_)));
+    }
+
+    #[test]
+    fn a_sender_that_finds_the_queue_closed_hands_it_to_the_writer() {
+        let (outbox, inbox) = outbox(4, None);
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let writer = writer(inbox, Arc::clone(&sink));
+        let turn = loop {
+            match outbox.send(Arc::from("last")) {
+                Sent::YourTurn(doorbell) => break doorbell,
+                // The writer has not let go of its first turn yet.
+                _ => thread::sleep(Duration::from_millis(1)),
+            }
+        };
         drop(outbox);
-        assert_eq!(writer.join().unwrap(), ["one\n", "two\n"]);
+        hold_turn(&turn, Holder::Sender, &sink);
+        writer.join().unwrap();
+        assert_eq!(sink.lock().unwrap().last().map(String::as_str), Some("last"));
     }
 
     #[test]
     fn dropping_the_outbox_ends_a_parked_writer() {
-        // Many times, so that the writer is caught at every point of going
-        // to sleep; a lost wake-up would hang here.
+        // Many times, so that the writer is caught at every point of giving
+        // its turn back; a lost hand-over would hang here.
         for _ in 0..2_000 {
-            let (outbox, inbox) = outbox(4);
-            let writer = thread::spawn(move || while inbox.next().is_some() {});
+            let (outbox, inbox) = outbox(4, None);
+            let writer = writer(inbox, Arc::new(Mutex::new(Vec::new())));
             drop(outbox);
             writer.join().unwrap();
         }
@@ -375,13 +529,13 @@ mod tests {
 
     #[test]
     fn the_queue_counts_what_waits_in_it() {
-        let (outbox, inbox) = outbox(2);
+        let (outbox, inbox) = outbox(2, None);
         assert_eq!(outbox.queued(), 0);
         assert!(matches!(outbox.send(Arc::from("a")), Sent::Queued));
         assert!(matches!(outbox.send(Arc::from("b")), Sent::Queued));
         assert!(matches!(outbox.send(Arc::from("c")), Sent::Full));
         assert_eq!(outbox.queued(), 2);
-        assert!(inbox.next().is_some());
+        assert!(matches!(inbox.try_next(), Queued::Item(_)));
         assert_eq!(outbox.queued(), 1);
         assert!(matches!(inbox.try_next(), Queued::Item(_)));
         assert!(matches!(inbox.try_next(), Queued::Empty));
@@ -394,37 +548,35 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_and_a_gone_writer_are_told_apart() {
-        let (outbox, inbox) = outbox(1);
+    fn a_full_queue_and_a_finished_writer_are_told_apart() {
+        let (outbox, inbox) = outbox(1, None);
         assert!(matches!(outbox.send(Arc::from("a")), Sent::Queued));
         assert!(matches!(outbox.send(Arc::from("b")), Sent::Full));
-        drop(inbox);
+        inbox.close();
         assert!(matches!(outbox.send(Arc::from("c")), Sent::Gone));
     }
 
     #[test]
-    fn no_line_is_ever_stranded_with_its_writer_asleep() {
-        // Many senders racing a writer that keeps falling asleep: if the
-        // handshake could lose a ring, the writer would park for ever with
-        // lines queued and this test would hang (the harness times it out).
-        let (outbox, inbox) = outbox(64);
+    fn no_line_is_stranded_lost_or_reordered_whoever_writes() {
+        // Four senders race a writer, and each sender given the turn writes
+        // for it, as readers do. If the handshake could lose a line, the
+        // count would be short or the last hand-over would never come (the
+        // harness times the test out); if two threads ever took from the
+        // queue at once, a sender's lines could come out of order.
+        let (outbox, inbox) = outbox(64, None);
         let outbox = Arc::new(outbox);
-        let writer = thread::spawn(move || {
-            let mut count = 0;
-            while inbox.next().is_some() {
-                count += 1;
-            }
-            count
-        });
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let writer = writer(inbox, Arc::clone(&sink));
         let senders: Vec<_> = (0..4)
-            .map(|_| {
+            .map(|sender| {
                 let outbox = Arc::clone(&outbox);
+                let sink = Arc::clone(&sink);
                 thread::spawn(move || {
                     let mut sent = 0;
                     while sent < 20_000 {
-                        match outbox.send(Arc::from("x")) {
-                            Sent::Asleep(doorbell) => {
-                                doorbell.ring();
+                        match outbox.send(Arc::from(format!("{sender} {sent}"))) {
+                            Sent::YourTurn(doorbell) => {
+                                hold_turn(&doorbell, Holder::Sender, &sink);
                                 sent += 1
                             }
                             Sent::Queued => sent += 1,
@@ -438,7 +590,16 @@ mod tests {
         for sender in senders {
             sender.join().unwrap();
         }
-        drop(outbox);
-        assert_eq!(writer.join().unwrap(), 80_000);
+        drop(Arc::into_inner(outbox));
+        writer.join().unwrap();
+        let lines = sink.lock().unwrap();
+        assert_eq!(lines.len(), 80_000);
+        let mut next = [0; 4];
+        for line in lines.iter() {
+            let (sender, n) = line.split_once(' ').unwrap();
+            let sender: usize = sender.parse().unwrap();
+            assert_eq!(n.parse::<i32>().unwrap(), next[sender], "out of order");
+            next[sender] += 1;
+        }
     }
 }

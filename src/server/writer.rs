@@ -49,7 +49,7 @@
 //! of one room, measured 2026-12-02).
 
 use crate::chat::stats;
-use crate::server::outbox::{Inbox, Item, Queued, Raw};
+use crate::server::outbox::{Doorbell, GivenBack, Holder, Inbox, Item, Line, Queue, Queued, Raw};
 use crate::support::signal;
 use crate::wire::websocket::{self, status};
 use std::io::Write;
@@ -68,11 +68,11 @@ const KEEP_BATCH_BYTES: usize = 4 * 1024;
 /// freed blocks (`tcache`). Grown from nothing, a batch went through blocks
 /// of 8, 16, … 1,024 bytes, and every one freed on the way stayed in that
 /// writer's cache, unusable by any other thread, for the connection's life.
-const FIRST_BATCH_BYTES: usize = 2048;
+pub const FIRST_BATCH_BYTES: usize = 2048;
 
-/// How the writer puts items on the wire.
+/// How items become bytes on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Framing {
+pub enum Framing {
     /// Lines as they are (nc, telnet, programs; a browser's HTTP answer).
     Lines,
     /// One WebSocket text frame per line.
@@ -81,90 +81,72 @@ enum Framing {
     Closed,
 }
 
-/// Moves queued lines to the socket until the queue's sender is dropped (the
+/// Writes this connection's backlog whenever a sender hands it the turn (its
+/// client was slow to read), until the queue's sender is dropped (the
 /// connection was removed from the state) or the socket fails; then closes
 /// the socket, which also wakes this connection's reader.
 ///
-/// **Cost follows the work.** The writer waits on its queue and runs only
-/// when a line arrives: an idle connection costs nothing, however many there are.
-/// When it wakes it takes *everything* that is queued by then and hands it to
-/// the kernel in one `write()`. No timer decides the batch size; the work
-/// does. On a quiet server the writer wakes at once and a batch is one line.
-/// On a busy one, lines pile up while the writer waits for the CPU or sits in
-/// a `write()`, and the next batch carries them all: the busier the server,
-/// the fewer system calls per line.
-///
-/// **No wake-up under the lock.** The writer waits on its [`Inbox`], which
-/// parks the thread and has senders ring it only after they have released
-/// the state lock (see [`super::outbox`]).
+/// **Cost follows the work.** The writer is parked for as long as senders
+/// manage to write for it (see [`super::outbox`], "Who writes"): an idle
+/// connection, or one that keeps up, costs no wake-up at all. Woken, it
+/// writes what the sender could not, then everything queued by then, with
+/// one `write()` per batch of up to [`MAX_BATCH_BYTES`]: while it waits for
+/// a slow client's socket, lines pile up, and the next batch carries them
+/// all. No timer decides the batch size; the work does.
 ///
 /// **Memory.** The batch buffer is freed after every write larger than
-/// [`KEEP_BATCH_BYTES`], and after any write that leaves the queue empty,
-/// so a writer that goes to sleep keeps no buffer at all; a single queued
-/// line to a line client is written straight from its `Arc<str>` without
-/// being copied at all. (Keeping buffers up to 4 KiB, as before, left each
-/// writer of a 1,000-member room holding its last join-burst batch for
-/// ever.) An idle writer's whole cost is its two stack pages: see
-/// `READER_STACK_BYTES` in `connection.rs` for the list.
+/// [`KEEP_BATCH_BYTES`], and whenever the writer gives the turn back, so a
+/// parked writer keeps no buffer at all. An idle writer's whole cost is its
+/// two stack pages: see `READER_STACK_BYTES` in `connection.rs` for the list.
 pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
+    let doorbell = inbox.doorbell();
     let mut batch: Vec<u8> = Vec::new();
-    let mut framing = Framing::Lines;
     let mut socket_works = true;
-    // An item taken while looking whether the queue is empty (see below).
-    let mut taken = None;
-    while let Some(first) = taken.take().or_else(|| inbox.next()) {
-        let mut sender_gone = false;
-        let written = match (&first, framing, inbox.try_next()) {
-            // The common case on a quiet server: one line, no copy.
-            (Item::Line(line), Framing::Lines, Queued::Empty) => {
-                let written = (&*stream).write_all(line.as_bytes());
-                count_out(&written, line.len());
-                written
-            }
-            (_, _, second) => {
-                // Started big enough that it is never one of the small
-                // blocks glibc keeps in a per-thread cache (see below).
-                batch.reserve(FIRST_BATCH_BYTES);
-                add(first, &mut framing, &mut batch);
-                match second {
-                    Queued::Item(item) => {
-                        add(item, &mut framing, &mut batch);
-                        sender_gone = drain(&inbox, &mut framing, &mut batch);
+    let framing = 'life: loop {
+        inbox.wait_for_turn();
+        let mut queue = doorbell.lock_queue();
+        loop {
+            let written = match gather(doorbell, &mut queue, &mut batch) {
+                Gathered::One(line) => {
+                    let written = (&*stream).write_all(line.as_bytes());
+                    count_out(&written, line.len());
+                    written
+                }
+                Gathered::Batch => {
+                    let written = (&*stream).write_all(&batch);
+                    count_out(&written, batch.len());
+                    batch.clear();
+                    if batch.capacity() > KEEP_BATCH_BYTES {
+                        batch = Vec::new();
                     }
-                    Queued::Empty => {}
-                    Queued::Closed => sender_gone = true,
+                    written
                 }
-                let written = (&*stream).write_all(&batch);
-                count_out(&written, batch.len());
-                batch.clear();
-                if batch.capacity() > KEEP_BATCH_BYTES {
-                    batch = Vec::new();
-                }
-                written
+                Gathered::Nothing => match doorbell.give_back(&mut queue, Holder::Writer) {
+                    GivenBack::Kept => continue,
+                    GivenBack::ToNobody | GivenBack::Taken => {
+                        // Parked from here on: no heap of its own (after a
+                        // join burst each writer held its last batch for ever).
+                        batch = Vec::new();
+                        continue 'life;
+                    }
+                },
+                Gathered::Closed => break 'life queue.framing,
+            };
+            if written.is_err() {
+                socket_works = false;
+                break 'life queue.framing;
             }
-        };
-        if written.is_err() {
-            socket_works = false;
-            break;
+            // Dropped as too slow: the rest of the queue is never sent.
+            if doorbell.saying_farewell() {
+                break 'life queue.framing;
+            }
         }
-        // Dropped as too slow: the rest of the queue is never sent.
-        if sender_gone || inbox.farewell().is_some() {
-            break;
-        }
-        // About to sleep? Then the batch buffer goes too: an idle writer
-        // keeps no heap of its own (after a join burst to 1,000 members
-        // each writer held its last batch, up to 4 KiB, for ever).
-        match inbox.try_next() {
-            Queued::Item(item) => taken = Some(item),
-            Queued::Empty => batch = Vec::new(),
-            Queued::Closed => break,
-        }
-    }
+    };
     // The last words of a client dropped as too slow, after the last whole
     // batch (so on a line of their own). The state shuts the socket down a
     // little later in any case, so a client that reads nothing at all
     // cannot keep this thread here.
-    if let (true, Some(farewell)) = (socket_works, inbox.farewell()) {
+    if let (true, Some(farewell)) = (socket_works, doorbell.farewell()) {
         let _ = (&*stream).write_all(farewell.as_bytes());
     }
     if socket_works && framing == Framing::WebSocket {
@@ -175,13 +157,64 @@ pub(super) fn writer_loop(stream: &TcpStream, inbox: Inbox) {
         };
         let _ = (&*stream).write_all(&websocket::close_frame(status, ""));
     }
+    inbox.close();
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// What [`gather`] found to write.
+pub(super) enum Gathered {
+    /// A single line for a line client, and nothing else queued: written
+    /// straight from its `Arc<str>`, without being copied.
+    One(Line),
+    /// Bytes in the batch buffer.
+    Batch,
+    /// Nothing is queued.
+    Nothing,
+    /// Nothing is queued, and the state has dropped the connection.
+    Closed,
+}
+
+/// Takes what is queued for writing: first the bytes a sender could not
+/// write, then items up to [`MAX_BATCH_BYTES`], turned into bytes as the
+/// connection's framing says. For the holder of the turn only.
+pub(super) fn gather(doorbell: &Doorbell, queue: &mut Queue, batch: &mut Vec<u8>) -> Gathered {
+    if !queue.unsent.is_empty() {
+        std::mem::swap(batch, &mut queue.unsent);
+        queue.unsent.clear();
+        drain(doorbell, queue, batch);
+        return Gathered::Batch;
+    }
+    let first = match doorbell.take(queue) {
+        Queued::Item(item) => item,
+        Queued::Empty => return Gathered::Nothing,
+        Queued::Closed => return Gathered::Closed,
+    };
+    let second = match doorbell.take(queue) {
+        Queued::Item(item) => Some(item),
+        // A closed queue stays closed: the next gather says so.
+        Queued::Empty | Queued::Closed => None,
+    };
+    match (first, second, queue.framing) {
+        // The common case on a quiet server: one line, no copy.
+        (Item::Line(line), None, Framing::Lines) => Gathered::One(line),
+        (first, second, _) => {
+            // Started big enough that it is never one of the small blocks
+            // glibc keeps in a per-thread cache (see FIRST_BATCH_BYTES).
+            batch.reserve(FIRST_BATCH_BYTES);
+            add(first, &mut queue.framing, batch);
+            if let Some(second) = second {
+                add(second, &mut queue.framing, batch);
+                drain(doorbell, queue, batch);
+            }
+            Gathered::Batch
+        }
+    }
 }
 
 /// Adds a finished write to the server's bytes out (see [`stats`]). A
 /// failed write may have sent part of it; the connection is over then, and
 /// the part is not counted.
-fn count_out(written: &std::io::Result<()>, bytes: usize) {
+pub(super) fn count_out(written: &std::io::Result<()>, bytes: usize) {
     if written.is_ok() {
         stats::count_out(bytes);
     }
@@ -208,17 +241,15 @@ fn add(item: Item, framing: &mut Framing, batch: &mut Vec<u8>) {
     }
 }
 
-/// Moves what is queued into `batch`, up to [`MAX_BATCH_BYTES`]. Returns true
-/// when the queue's sender is gone (nothing more will ever come).
-fn drain(inbox: &Inbox, framing: &mut Framing, batch: &mut Vec<u8>) -> bool {
+/// Moves what is queued into `batch`, up to [`MAX_BATCH_BYTES`] (a closed
+/// queue is found by the next [`gather`]).
+fn drain(doorbell: &Doorbell, queue: &mut Queue, batch: &mut Vec<u8>) {
     while batch.len() < MAX_BATCH_BYTES {
-        match inbox.try_next() {
-            Queued::Item(item) => add(item, framing, batch),
-            Queued::Empty => return false,
-            Queued::Closed => return true,
+        match doorbell.take(queue) {
+            Queued::Item(item) => add(item, &mut queue.framing, batch),
+            Queued::Empty | Queued::Closed => return,
         }
     }
-    false
 }
 
 #[cfg(test)]
@@ -236,7 +267,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        let (outbox, inbox) = outbox(16);
+        let (outbox, inbox) = outbox(16, None);
         for item in items {
             assert!(matches!(
                 outbox.send_item(item),
@@ -271,7 +302,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (server, _) = listener.accept().unwrap();
-        let (outbox, inbox) = outbox(16);
+        let (outbox, inbox) = outbox(16, None);
         let _ = outbox.send(Arc::from("a\r\n"));
         outbox.farewell(Arc::from("bye\r\n"));
         let _ = outbox.send(Arc::from("b\r\n"));

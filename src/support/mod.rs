@@ -6,6 +6,7 @@
 pub mod base64;
 pub mod cli;
 pub mod log;
+pub mod send_now;
 pub mod sha1;
 pub mod signal;
 pub mod stack;

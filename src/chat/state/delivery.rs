@@ -326,7 +326,7 @@ pub(super) fn queue_item(
 ) {
     match conn.outbox.send_item(item) {
         Sent::Queued => deliveries.one(),
-        Sent::Asleep(doorbell) => {
+        Sent::YourTurn(doorbell) => {
             deliveries.one();
             doorbells.push(doorbell)
         }
