@@ -95,7 +95,7 @@ use crate::config::ServerConfig;
 use crate::log;
 use crate::server::irc_conn::{self, IrcConn, Opening};
 use crate::server::limits::{FloodControl, FloodVerdict};
-use crate::server::{http_page, outbox, writer};
+use crate::server::{http_page, outbox, write_now, writer};
 use crate::support::stack;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
@@ -136,6 +136,13 @@ const READ_CHUNK_BYTES: usize = 4096;
 /// read. Small, because the buffer is on the stack for as long as the read
 /// waits, that is, for hours.
 const IDLE_READ_BYTES: usize = 256;
+
+/// Lines of one read acted on, at most, before what they queued is written.
+/// More would write bigger batches, but while a reader holds the turn to
+/// write for a client, other senders' lines to that client wait too: with
+/// no limit, three clients flooding with flood control off filled every
+/// queue within 20 ms (see `server::write_now`).
+const LINES_PER_WRITE: usize = 16;
 
 #[path = "websocket_conn.rs"]
 mod websocket_conn;
@@ -352,10 +359,19 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                 return;
             }
         }
-        for frame in frames.drain(..) {
+        // A few lines of this read are acted on before what they queued is
+        // written, each recipient's share in one `send()` (see
+        // `server::write_now`).
+        let one_read = write_now::OneRead::start();
+        for (n, frame) in frames.drain(..).enumerate() {
+            if n % LINES_PER_WRITE == LINES_PER_WRITE - 1 {
+                one_read.write_held();
+            }
             if !reader.greeted {
                 if let Frame::Line(line) = &frame {
                     if reader.held_pass.is_none() && http_page::looks_like_http_request(line) {
+                        // The browser's conversation has reads of its own.
+                        drop(one_read);
                         cleanup.reason = websocket_conn::serve(
                             &mut reader,
                             addr,

@@ -29,19 +29,72 @@
 use crate::server::outbox::{Doorbell, GivenBack, Holder, Queue};
 use crate::server::writer::{count_out, gather, Gathered};
 use crate::support::send_now::send_now;
+use std::cell::RefCell;
 use std::sync::Arc;
 
-/// Writes for every client in `turns`: turns this thread was given by
-/// [`super::outbox::Sent::YourTurn`], once the state lock is released.
-/// One buffer serves the whole list: a batch is built in it, written, and
-/// the buffer reused for the next client.
+thread_local! {
+    /// While a reader works through the lines of one read ([`OneRead`]),
+    /// the turns it was given wait here instead of being written at once.
+    static HELD_TURNS: RefCell<Option<Vec<Arc<Doorbell>>>> = const { RefCell::new(None) };
+}
+
+/// Writes for every client in `turns` (turns this thread was given by
+/// [`super::outbox::Sent::YourTurn`]; the state lock must be released), or,
+/// inside a [`OneRead`], keeps them for later.
 pub fn write_for(turns: Vec<Arc<Doorbell>>) {
     if turns.is_empty() {
         return;
     }
+    let now = HELD_TURNS.with_borrow_mut(|held| match held {
+        Some(held) => {
+            held.extend(turns);
+            None
+        }
+        None => Some(turns),
+    });
+    if let Some(turns) = now {
+        write_all_of(&turns);
+    }
+}
+
+/// Holds back the writing for a few lines of one read: while a `OneRead`
+/// lives, [`write_for`] only collects turns; [`OneRead::write_held`] and
+/// dropping it write them (so an early return never leaves a turn held).
+pub struct OneRead(());
+
+impl OneRead {
+    pub fn start() -> OneRead {
+        HELD_TURNS.with_borrow_mut(|held| *held = Some(Vec::new()));
+        OneRead(())
+    }
+
+    /// Writes what the lines so far queued, and goes on holding.
+    pub fn write_held(&self) {
+        let turns = HELD_TURNS.with_borrow_mut(|held| held.replace(Vec::new()));
+        write_all_of(&turns.unwrap_or_default());
+    }
+}
+
+impl Drop for OneRead {
+    fn drop(&mut self) {
+        let turns = HELD_TURNS.with_borrow_mut(Option::take);
+        write_all_of(&turns.unwrap_or_default());
+    }
+}
+
+/// Writes for each client in `turns`, after letting the other threads that
+/// are ready run first. One buffer serves the whole list: a batch is built
+/// in it, written, and the buffer reused for the next client.
+fn write_all_of(turns: &[Arc<Doorbell>]) {
+    if turns.is_empty() {
+        return;
+    }
+    // When the CPU is busy, those threads are readers queueing more lines
+    // to the same clients, and each `send()` below then carries them too;
+    // when nothing else is ready, this returns at once.
     std::thread::yield_now();
     let mut batch = Vec::new();
-    for doorbell in &turns {
+    for doorbell in turns {
         write_queue(doorbell, &mut batch);
     }
 }
