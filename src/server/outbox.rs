@@ -345,7 +345,9 @@ impl Doorbell {
 
     /// The queue, for the writer thread, which may wait for it.
     pub fn lock_queue(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The next item to write, if one is queued, without waiting.
@@ -512,7 +514,10 @@ mod tests {
         drop(outbox);
         hold_turn(&turn, Holder::Sender, &sink);
         writer.join().unwrap();
-        assert_eq!(sink.lock().unwrap().last().map(String::as_str), Some("last"));
+        assert_eq!(
+            sink.lock().unwrap().last().map(String::as_str),
+            Some("last")
+        );
     }
 
     #[test]

@@ -619,7 +619,10 @@ mod tests {
                 .join(" ")
                 .contains("--connect-at-once 8")
         };
-        assert!(WORKLOADS.iter().filter(|w| paced(w)).all(|w| w.what.contains("join")));
+        assert!(WORKLOADS
+            .iter()
+            .filter(|w| paced(w))
+            .all(|w| w.what.contains("join")));
         assert_eq!(WORKLOADS.iter().filter(|w| paced(w)).count(), 1);
         for workload in WORKLOADS {
             for contender in CONTENDERS {
