@@ -9,8 +9,9 @@
 //! that is not in memory: appending the message to the history (a write to
 //! the file, and with `fsync = always` a wait for the disk), because a
 //! message is stored before it is delivered, in delivery order. No socket is
-//! ever written while the lock is held: each connection has its own writer
-//! thread that does the slow part.
+//! ever written while the lock is held: the lines are written after it is
+//! released, by the thread that queued them or, for a client slow to read,
+//! by that client's own writer thread (see [`crate::server::outbox`]).
 //!
 //! Holding the lock while queueing is also what gives the ordering guarantee:
 //! because a message is queued for all recipients before the next message can

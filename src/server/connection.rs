@@ -5,18 +5,22 @@
 //!   socket ──read──▶ reader thread ──lock──▶ State ──try_send──▶ queues of
 //!                    (framing, parsing,        (acts, renders)     everyone
 //!                     flood control)                               concerned
-//!   socket ◀─write── writer thread ◀──recv── this connection's queue
+//!                         │ after unlocking: send() that never waits,
+//!                         └────────▶ the sockets of those nobody was writing for
+//!   socket ◀─write── writer thread ◀── this connection's queue, when its
+//!                                      socket was full
 //! ```
 //!
 //! **Why two threads per connection?** Reading and writing must not wait for
 //! each other. The reader spends its life blocked in `read()` until this
-//! client types; the writer spends its life parked until someone queues this
-//! client something (see [`super::outbox`] for why it parks rather than
-//! blocking in `recv()`), and then may block in `write()` for as long as the
-//! client is slow to read. If the reader wrote replies itself, a client
-//! that stops reading would freeze the thread that serves its commands; if the
-//! sender of a room message wrote to every member's socket, one slow member
-//! would freeze the sender, and with the state lock held, everyone.
+//! client types; the writer spends its life parked, and is woken only when
+//! this client's socket is full (see [`super::outbox`], "Who writes"), to
+//! block in `write()` for as long as the client is slow to read. Lines to a
+//! client who keeps up are written by whichever reader queued them, with a
+//! `send()` that never waits, after the state lock is released. If any
+//! thread but the writer waited on a socket, a client that stops reading
+//! would freeze it: the reader serving its own commands, or the sender of a
+//! room message, and with the state lock held, everyone.
 //!
 //! **Why a bounded queue?** The queue between the state and the writer is a
 //! `sync_channel(queue_len)`: a client that never reads can hold at most
@@ -39,8 +43,9 @@
 //! the whole request, answers it, and after a WebSocket upgrade turns the
 //! browser's frames into the lines this reader handles.
 //!
-//! **The writer** is in [`super::writer`]: it runs only when something is
-//! queued, and writes everything queued by then with one `write()`.
+//! **The writing** is in [`super::write_now`] (a reader writing what it
+//! queued, up to [`LINES_PER_WRITE`] lines of one read at a time) and
+//! [`super::writer`] (the writer thread, for a full socket).
 //!
 //! **Cleanup.** The reader owns a [`Cleanup`] guard whose `Drop` removes the
 //! connection from the state, so it happens on every way out of the reader:
@@ -81,9 +86,12 @@
 //!   larger until its batch buffer stopped growing through those sizes (see
 //!   [`super::writer`]).
 //!
+//! (Measured again on 2026-12-02 after senders began to write for clients
+//! who keep up: 50.8 KiB, the same; an IRC client 69.7, see the README.)
+//!
 //! Why not the 20 KiB once aimed for: two threads are 16 KiB before any
-//! frame, the smallest queue that lost nobody under load (256) is 6 KiB
-//! more, and the bookkeeping 5.7: 27.7 KiB even with glibc's caches empty.
+//! frame, the smallest queue that lost nobody under load (512) is 12 KiB
+//! more, and the bookkeeping 5.7: 33.7 KiB even with glibc's caches empty.
 //! Below that takes fewer threads per connection (an event loop), which std
 //! does not offer. Tried and kept out: smaller stack sizes (untouched pages
 //! cost nothing; only address space would shrink); `malloc_trim(0)` on the
@@ -190,7 +198,10 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     context.live_writers.fetch_add(1, Ordering::SeqCst);
     let writer_context = Arc::clone(context);
     let writer_stream = Arc::clone(&stream);
+    // Named, so that `top -H`, a debugger and `tests/who_writes.rs` can
+    // tell the two apart.
     let writer = thread::Builder::new()
+        .name("writer".into())
         .stack_size(WRITER_STACK_BYTES)
         .spawn(move || {
             writer::writer_loop(&writer_stream, inbox);
@@ -204,6 +215,7 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     }
     let reader_context = Arc::clone(context);
     let reader = thread::Builder::new()
+        .name("reader".into())
         .stack_size(READER_STACK_BYTES)
         .spawn(move || reader_loop(&reader_context, id, addr, &stream));
     if let Err(error) = reader {

@@ -61,6 +61,11 @@ pub fn write_for(turns: Vec<Arc<Doorbell>>) {
         return;
     }
     let now = HELD_TURNS.with_borrow_mut(|held| match held {
+        // The first lines' turns are taken as they are, not copied.
+        Some(held) if held.is_empty() => {
+            *held = turns;
+            None
+        }
         Some(held) => {
             held.extend(turns);
             None
@@ -136,22 +141,27 @@ fn write_queue(doorbell: &Doorbell, batch: &mut Vec<u8>) {
         if doorbell.saying_farewell() {
             break;
         }
-        let all_sent = match gather(doorbell, &mut queue, batch) {
-            Gathered::One(line) => send_or_keep(&socket, line.as_bytes(), &mut queue),
+        // `One` means nothing else was queued: after it, the turn goes back
+        // at once, without a look at the channel that would find it empty.
+        let (all_sent, nothing_left) = match gather(doorbell, &mut queue, batch) {
+            Gathered::One(line) => (send_or_keep(&socket, line.as_bytes(), &mut queue), true),
             Gathered::Batch => {
                 let all_sent = send_or_keep(&socket, batch, &mut queue);
                 batch.clear();
-                all_sent
+                (all_sent, false)
             }
-            Gathered::Nothing => match doorbell.give_back(&mut queue, Holder::Sender) {
-                GivenBack::Kept => continue,
-                GivenBack::ToNobody | GivenBack::Taken => return,
-            },
+            Gathered::Nothing => (true, true),
             // The state dropped the connection: the writer closes it.
             Gathered::Closed => break,
         };
         if !all_sent {
             break;
+        }
+        if nothing_left {
+            match doorbell.give_back(&mut queue, Holder::Sender) {
+                GivenBack::Kept => continue,
+                GivenBack::ToNobody | GivenBack::Taken => return,
+            }
         }
     }
     drop(queue);

@@ -1,49 +1,39 @@
-//! One connection's writer thread: it moves the lines queued for this client
-//! to its socket, so that no other thread ever waits on this client's
-//! socket.
+//! One connection's writer thread, and how queued items become bytes on the
+//! wire: the thread that waits on this client's socket when it is full, so
+//! that no other thread ever does.
 //!
-//! **Batching, and what it costs.** A writer runs only when there is
-//! something to write, and then writes everything queued by that moment with
-//! one `write()`: the batch size comes from the work (lines pile up while the
-//! writer waits for the CPU or sits in a `write()`), not from a timer. What makes
-//! that cheap at 1,000 clients is *when* writers are woken: after the state
-//! lock is released, through a doorbell beside each queue
-//! ([`super::outbox`]). Woken inside `try_send`, under the lock, they capped
-//! the server below 200 messages a second into a 1,000-member room, with a
-//! p99 of seconds (`chat_bench fanout --clients 1000 --senders 10 --rate
-//! 200`, release build, 2 cores: 33 s before, 36-43 ms after).
+//! **When it runs.** Most lines never meet this thread: the sender that
+//! queued them writes them itself, without waiting, while the socket has
+//! room (see [`super::outbox`], "Who writes", and [`super::write_now`]). The
+//! writer is handed the turn when a socket is full, when the connection
+//! ends, or when a client is dropped as too slow; then it writes with
+//! blocking `write()`s, everything queued by that moment at a time, until
+//! the queue is empty and it can give the turn back. The batch size comes
+//! from the work (lines pile up while it sits in a `write()` to a slow
+//! client), not from a timer.
 //!
 //! **Two framings.** A line client gets the lines as they are. A browser's
-//! connection switches to WebSocket frames when its writer meets
+//! connection switches to WebSocket frames when [`add`] meets
 //! [`Raw::SwitchToWebSocket`]: from then on each line goes out as one text
 //! frame (many frames in one `write()`, batched the same way), pings are
 //! answered and the conversation ends with a close frame: the status the
 //! reader asked for, 1001 ("going away") when the server is shutting down,
-//! or 1000 ("normal") when the chat ended it (`QUIT`, a kick).
+//! or 1000 ("normal") when the chat ended it (`QUIT`, a kick). The framing
+//! lives with the queue ([`Queue::framing`]), because whoever holds the turn
+//! frames: a sender or this thread. [`gather`] is shared by both.
 //!
-//! Tried and rejected:
-//! - The first design's busy writer that slept a 15 ms window between writes:
-//!   a timer per connection, so 66,000 wake-ups a second at 1,000
-//!   connections whatever the message rate (111 % CPU at 20 msg/s).
-//! - Writers in a lower scheduling class, so readers get the CPU first. The
-//!   idle class (`SCHED_IDLE`) saved a sixth of the CPU at 1,000 clients and
-//!   200 msg/s (5.9 against 7.1 µs per delivery, same p99), but three
-//!   clients flooding with flood control off then starved every writer: a
-//!   watcher received 0 lines in 10 s and was dropped as a slow client
-//!   (`kill_9_during_traffic…` in tests/server_history.rs). Nice 19 starved
-//!   the same way; nice 5 gained nothing over the normal class; the batch
-//!   class (`SCHED_BATCH`, woken threads do not preempt) lost deliveries to
-//!   full queues. Fair shares it is, with one `yield_now` after each
-//!   wake-up so the readers run first when the CPU is busy (see
-//!   [`super::outbox`], "Letting the work pile up": 2–3 × the throughput at
-//!   100 clients).
-//! - Releasing the writer's unused stack pages after a second of quiet (as
-//!   the reader does, see `support::stack`): that needs a timed park, so a
-//!   timer on every park of a busy writer, and an idle writer had nothing to
-//!   give back (two pages, both live: measured on 1,000 idle members).
+//! Tried and rejected (the measurements are in [`super::outbox`]): a writer
+//! that slept a 15 ms window between writes (66,000 wake-ups a second at
+//! 1,000 connections whatever the message rate); writers woken for every
+//! line, under the state lock or after it; writers in a lower scheduling
+//! class (`SCHED_IDLE`, nice 19, `SCHED_BATCH`: three clients flooding with
+//! flood control off starved them and members were dropped as slow
+//! clients); releasing the writer's unused stack pages after a second of
+//! quiet (a timer on every park, and an idle writer had nothing to give
+//! back: two pages, both live).
 //!
-//! **Memory.** An idle writer keeps no heap: its batch buffer goes before it
-//! sleeps, and starts at [`FIRST_BATCH_BYTES`] so that growing it never
+//! **Memory.** An idle writer keeps no heap: its batch buffer goes when it
+//! gives the turn back, and starts at [`FIRST_BATCH_BYTES`] so that growing it never
 //! leaves small blocks in glibc's per-thread cache (the start size alone
 //! saved 5.5 KiB per idle connection: 43.9 against 38.4 KiB, 1,000 members
 //! of one room, measured 2026-12-02).
@@ -189,10 +179,18 @@ pub(super) fn gather(doorbell: &Doorbell, queue: &mut Queue, batch: &mut Vec<u8>
         Queued::Empty => return Gathered::Nothing,
         Queued::Closed => return Gathered::Closed,
     };
-    let second = match doorbell.take(queue) {
-        Queued::Item(item) => Some(item),
-        // A closed queue stays closed: the next gather says so.
-        Queued::Empty | Queued::Closed => None,
+    // Anything more to batch with it? The queue's count answers without
+    // touching the channel, which for a message to 1,000 members is a
+    // cache miss per member saved. The count can be a line behind; that
+    // only costs batching, never a line: whoever gives the turn back looks
+    // at the channel itself (see `Doorbell::give_back`).
+    let second = match doorbell.queued_now() {
+        0 => None,
+        _ => match doorbell.take(queue) {
+            Queued::Item(item) => Some(item),
+            // A closed queue stays closed: the next gather says so.
+            Queued::Empty | Queued::Closed => None,
+        },
     };
     match (first, second, queue.framing) {
         // The common case on a quiet server: one line, no copy.

@@ -1,0 +1,125 @@
+//! Who writes a line to a client's socket (`src/server/outbox.rs`, "Who
+//! writes"): the sender that queued it, while the client keeps up; the
+//! client's own writer thread once its socket is full. Seen from outside
+//! through the kernel's count of how often each writer thread went to
+//! sleep and was woken (`voluntary_ctxt_switches` in
+//! `/proc/<pid>/task/<tid>/status`; the server names its threads `reader`
+//! and `writer`).
+
+mod common;
+
+use common::{protocol_user, Client, Server};
+use std::time::{Duration, Instant};
+
+fn start() -> Server {
+    Server::start(
+        "step4_server",
+        &["--port", "0", "--no-history", "--rate-per-sec", "0"],
+    )
+}
+
+/// How many times the server's writer threads have been put to sleep and
+/// woken, all together, and how many writer threads there are.
+fn writer_wake_ups(pid: u32) -> (u64, usize) {
+    let mut wake_ups = 0;
+    let mut writers = 0;
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return (0, 0);
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if name.trim() != "writer" {
+            continue;
+        }
+        writers += 1;
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        wake_ups += status
+            .lines()
+            .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    (wake_ups, writers)
+}
+
+fn member(server: &Server, name: &str) -> Client {
+    let mut client = protocol_user(server, name);
+    client.send("JOIN #lab");
+    client.read_until(|line| line.starts_with("OK Joined #lab"));
+    client
+}
+
+#[test]
+fn lines_to_members_who_keep_up_never_wake_their_writers() {
+    let server = start();
+    let mut alice = member(&server, "alice");
+    let mut bob = member(&server, "bob");
+    let mut carol = member(&server, "carol");
+    alice.read_until(|line| line == "JOIN #lab carol");
+    bob.read_until(|line| line == "JOIN #lab carol");
+    // Each writer parks once at its start; wait until all three have.
+    assert!(common::eventually(|| {
+        let (wake_ups, writers) = writer_wake_ups(server.pid());
+        writers == 3 && wake_ups >= 3
+    }));
+    let (before, _) = writer_wake_ups(server.pid());
+    for n in 0..200 {
+        alice.send(&format!("MSG line {n}"));
+        // One at a time, as people type: each line is its own delivery.
+        alice.expect(&format!("ROOM #lab alice line {n}"));
+    }
+    bob.read_until(|line| line == "ROOM #lab alice line 199");
+    carol.read_until(|line| line == "ROOM #lab alice line 199");
+    let (after, writers) = writer_wake_ups(server.pid());
+    eprintln!(
+        "600 deliveries; the 3 writers were woken {} times",
+        after - before
+    );
+    assert_eq!(writers, 3);
+    // Waking the writers for each line would be 600 wake-ups here.
+    assert!(
+        after - before <= 3,
+        "the writers were woken {} times for 600 deliveries to members who read",
+        after - before
+    );
+}
+
+#[test]
+fn a_member_who_stops_reading_gets_their_writer_and_the_others_go_on() {
+    let server = start();
+    let mut alice = member(&server, "alice");
+    let _stalled = member(&server, "stalled"); // never reads again
+    let mut carol = member(&server, "carol");
+    alice.read_until(|line| line == "JOIN #lab carol");
+    assert!(common::eventually(|| writer_wake_ups(server.pid()).1 == 3));
+    let (before, _) = writer_wake_ups(server.pid());
+    let filler = "x".repeat(900);
+    let deadline = Instant::now() + common::TIMEOUT;
+    let mut sent = 0;
+    // The stalled member's socket fills within a few megabytes; its writer
+    // then takes over, and that is a wake-up.
+    let woken = loop {
+        for _ in 0..100 {
+            alice.send(&format!("MSG {filler} {sent}"));
+            sent += 1;
+        }
+        // Alice reads her own lines back too: only the stalled one stalls.
+        let last = format!(" {}", sent - 1);
+        alice.read_until(|line| line.ends_with(&last));
+        carol.read_until(|line| line.ends_with(&last));
+        let (now, writers) = writer_wake_ups(server.pid());
+        if now > before && writers == 3 {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(
+        woken,
+        "no writer was woken after {sent} lines to a member who never reads"
+    );
+    eprintln!("the stalled member's writer took over after {sent} lines of 900 bytes");
+}
