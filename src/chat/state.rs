@@ -116,7 +116,7 @@ impl Drop for Locked<'_> {
         let Some(mut guard) = self.guard.take() else {
             return;
         };
-        let turns = std::mem::take(&mut guard.doorbells);
+        let turns = std::mem::take(&mut guard.turns);
         guard.deliveries.tick(); // files this section's deliveries under their second
         drop(guard); // unlock first: writing is a system call per client
         crate::server::write_now::write_for(turns);
@@ -244,7 +244,7 @@ pub struct State {
     /// Clients the current command queued a line for while nobody was
     /// writing for them: this thread now has their turn, and writes once
     /// the lock is released (see [`Locked`]).
-    doorbells: Vec<Arc<Doorbell>>,
+    turns: Vec<Arc<Doorbell>>,
     /// Lines queued, for `STATS` (see [`crate::chat::stats`]).
     deliveries: Deliveries,
     /// The IRC request being answered (connection, verb, target), so that
@@ -278,7 +278,7 @@ impl State {
             },
             irc_request: None,
             overflowed: Vec::new(),
-            doorbells: Vec::new(),
+            turns: Vec::new(),
             deliveries: Deliveries::new(Instant::now()),
             acting: None,
         }
@@ -388,7 +388,7 @@ impl State {
                 conn,
                 &Arc::from(response),
                 &mut self.overflowed,
-                &mut self.doorbells,
+                &mut self.turns,
                 &mut self.deliveries,
             );
         }
@@ -407,7 +407,7 @@ impl State {
                 conn,
                 item,
                 &mut self.overflowed,
-                &mut self.doorbells,
+                &mut self.turns,
                 &mut self.deliveries,
             );
         }

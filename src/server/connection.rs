@@ -376,7 +376,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         // `server::write_now`).
         let one_read = write_now::OneRead::start();
         for (n, frame) in frames.drain(..).enumerate() {
-            if n % LINES_PER_WRITE == LINES_PER_WRITE - 1 {
+            if n > 0 && n % LINES_PER_WRITE == 0 {
                 one_read.write_held();
             }
             if !reader.greeted {

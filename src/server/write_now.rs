@@ -184,3 +184,78 @@ fn send_or_keep(socket: &std::net::TcpStream, bytes: &[u8], queue: &mut Queue) -
     queue.unsent.extend_from_slice(&bytes[sent..]);
     sent == bytes.len()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::outbox::{outbox, Inbox, Outbox, Sent};
+    use std::io::{ErrorKind, Read};
+    use std::net::{TcpListener, TcpStream};
+
+    /// A queue for a real socket, its writer's first turn given back as a
+    /// writer thread does when it starts; and the client's end.
+    fn connection() -> (Outbox, Inbox, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (outbox, inbox) = outbox(16, Some(Arc::new(server)));
+        let doorbell = inbox.doorbell();
+        let mut queue = doorbell.lock_queue();
+        assert_eq!(
+            doorbell.give_back(&mut queue, Holder::Writer),
+            GivenBack::ToNobody
+        );
+        drop(queue);
+        (outbox, inbox, client)
+    }
+
+    fn turn(outbox: &Outbox, line: &str) -> Arc<Doorbell> {
+        match outbox.send(Arc::from(line)) {
+            Sent::YourTurn(doorbell) => doorbell,
+            _ => panic!("nobody was writing: the sender must get the turn"),
+        }
+    }
+
+    fn read_now(client: &mut TcpStream) -> Vec<u8> {
+        client.set_nonblocking(true).unwrap();
+        let mut got = vec![0u8; 64];
+        let n = match client.read(&mut got) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => 0,
+            Err(e) => panic!("{e}"),
+        };
+        client.set_nonblocking(false).unwrap();
+        got.truncate(n);
+        got
+    }
+
+    fn read_exactly(client: &mut TcpStream, n: usize) -> Vec<u8> {
+        let mut got = vec![0u8; n];
+        client.read_exact(&mut got).unwrap();
+        got
+    }
+
+    #[test]
+    fn a_sender_given_the_turn_writes_at_once_and_gives_it_back() {
+        let (outbox, _inbox, mut client) = connection();
+        write_for(vec![turn(&outbox, "a\n")]);
+        assert_eq!(read_exactly(&mut client, 2), b"a\n");
+        // Given back: the next sender gets the turn again.
+        write_for(vec![turn(&outbox, "b\n")]);
+        assert_eq!(read_exactly(&mut client, 2), b"b\n");
+    }
+
+    #[test]
+    fn what_a_one_read_holds_goes_out_in_one_send_when_it_ends() {
+        let (outbox, _inbox, mut client) = connection();
+        let one_read = OneRead::start();
+        write_for(vec![turn(&outbox, "a\n")]);
+        // Still held: the next line finds the turn taken, nothing is sent.
+        // (A loopback send lands in the client's buffer before it returns,
+        // so had anything been sent, it would be there to read now.)
+        assert!(matches!(outbox.send(Arc::from("b\n")), Sent::Queued));
+        assert_eq!(read_now(&mut client), b"");
+        drop(one_read);
+        assert_eq!(read_exactly(&mut client, 4), b"a\nb\n");
+    }
+}

@@ -92,7 +92,7 @@ impl State {
                 conn,
                 &line,
                 &mut self.overflowed,
-                &mut self.doorbells,
+                &mut self.turns,
                 &mut self.deliveries,
             );
         }
@@ -200,7 +200,7 @@ impl State {
         // Most of them will be turns to write: one allocation, instead of a
         // list grown through every size up to a room's (each size left
         // behind in this thread's cache of freed blocks).
-        self.doorbells.reserve(queued.len());
+        self.turns.reserve(queued.len());
         for (member, line) in queued {
             if let Some(conn) = self.conns.get(&member) {
                 queue(
@@ -208,7 +208,7 @@ impl State {
                     conn,
                     &line,
                     &mut self.overflowed,
-                    &mut self.doorbells,
+                    &mut self.turns,
                     &mut self.deliveries,
                 );
             }
@@ -305,7 +305,7 @@ pub(super) fn queue(
     conn: &Conn,
     line: &Arc<str>,
     overflowed: &mut Vec<ConnId>,
-    doorbells: &mut Vec<Arc<Doorbell>>,
+    turns: &mut Vec<Arc<Doorbell>>,
     deliveries: &mut Deliveries,
 ) {
     queue_item(
@@ -313,7 +313,7 @@ pub(super) fn queue(
         conn,
         Item::Line(Arc::clone(line)),
         overflowed,
-        doorbells,
+        turns,
         deliveries,
     );
 }
@@ -325,14 +325,14 @@ pub(super) fn queue_item(
     conn: &Conn,
     item: Item,
     overflowed: &mut Vec<ConnId>,
-    doorbells: &mut Vec<Arc<Doorbell>>,
+    turns: &mut Vec<Arc<Doorbell>>,
     deliveries: &mut Deliveries,
 ) {
     match conn.outbox.send_item(item) {
         Sent::Queued => deliveries.one(),
         Sent::YourTurn(doorbell) => {
             deliveries.one();
-            doorbells.push(doorbell)
+            turns.push(doorbell)
         }
         Sent::Full => overflowed.push(id),
         // The writer already stopped (the socket failed); the reader's

@@ -70,7 +70,7 @@ impl State {
                 conn,
                 &line,
                 &mut self.overflowed,
-                &mut self.doorbells,
+                &mut self.turns,
                 &mut self.deliveries,
             );
         }
