@@ -171,6 +171,10 @@ pub struct Doorbell {
     farewell: OnceLock<Line>,
     /// Locked only by whoever holds the turn.
     queue: Mutex<Queue>,
+    /// The connection's socket, for senders (it never changes, so it needs
+    /// no lock); `None` for the in-memory queues of the state's tests
+    /// (senders then leave all writing to whoever reads the [`Inbox`]).
+    socket: Option<Arc<TcpStream>>,
 }
 
 /// The receiving end of a connection's channel, and what whoever writes
@@ -189,10 +193,6 @@ pub struct Queue {
     /// Bytes a sender took from the queue but the socket would not take
     /// without waiting: the writer writes them first.
     pub unsent: Vec<u8>,
-    /// The connection's socket, for senders; `None` for the in-memory
-    /// queues of the state's tests (senders then leave all writing to
-    /// whoever reads the [`Inbox`]).
-    pub socket: Option<Arc<TcpStream>>,
 }
 
 /// The result of [`Outbox::send`].
@@ -243,8 +243,8 @@ pub fn outbox(capacity: usize, socket: Option<Arc<TcpStream>>) -> (Outbox, Inbox
             carried: None,
             framing: Framing::Lines,
             unsent: Vec::new(),
-            socket,
         }),
+        socket,
     });
     let inbox = Inbox {
         doorbell: Arc::clone(&doorbell),
@@ -292,7 +292,7 @@ impl Outbox {
 
     /// How many items wait in the queue (for `STATS`; see [`Doorbell`]).
     pub fn queued(&self) -> usize {
-        self.doorbell.queued.load(Ordering::Relaxed)
+        self.doorbell.queued_now()
     }
 
     /// For a client dropped as too slow, whose queue is full so nothing more
@@ -342,6 +342,11 @@ impl Doorbell {
         if let Some(writer) = self.writer.get() {
             writer.unpark();
         }
+    }
+
+    /// The connection's socket, for a sender holding the turn.
+    pub fn socket(&self) -> Option<&TcpStream> {
+        self.socket.as_deref()
     }
 
     /// The queue, for a sender holding the turn: `None` if the previous

@@ -41,8 +41,9 @@
 //! every queue within 20 ms, and everyone was dropped as too slow
 //! (`kill_9_during_traffic…` in `tests/server_history.rs`).
 
+use crate::chat::stats;
 use crate::server::outbox::{Doorbell, GivenBack, Holder, Queue};
-use crate::server::writer::{count_out, gather, Gathered};
+use crate::server::writer::{gather, Gathered};
 use crate::support::send_now::send_now;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -131,7 +132,7 @@ fn write_queue(doorbell: &Doorbell, batch: &mut Vec<u8>) {
         // The previous holder is still letting go of it: not worth a wait.
         return doorbell.hand_to_writer();
     };
-    let Some(socket) = queue.socket.clone() else {
+    let Some(socket) = doorbell.socket() else {
         drop(queue);
         return doorbell.hand_to_writer();
     };
@@ -144,9 +145,9 @@ fn write_queue(doorbell: &Doorbell, batch: &mut Vec<u8>) {
         // `One` means nothing else was queued: after it, the turn goes back
         // at once, without a look at the channel that would find it empty.
         let (all_sent, nothing_left) = match gather(doorbell, &mut queue, batch) {
-            Gathered::One(line) => (send_or_keep(&socket, line.as_bytes(), &mut queue), true),
+            Gathered::One(line) => (send_or_keep(socket, line.as_bytes(), &mut queue), true),
             Gathered::Batch => {
-                let all_sent = send_or_keep(&socket, batch, &mut queue);
+                let all_sent = send_or_keep(socket, batch, &mut queue);
                 batch.clear();
                 (all_sent, false)
             }
@@ -180,7 +181,7 @@ fn send_or_keep(socket: &std::net::TcpStream, bytes: &[u8], queue: &mut Queue) -
             Ok(more) => sent += more,
         }
     }
-    count_out(&Ok(()), sent);
+    stats::count_out(sent);
     queue.unsent.extend_from_slice(&bytes[sent..]);
     sent == bytes.len()
 }

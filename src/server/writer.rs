@@ -58,7 +58,7 @@ const KEEP_BATCH_BYTES: usize = 4 * 1024;
 /// freed blocks (`tcache`). Grown from nothing, a batch went through blocks
 /// of 8, 16, … 1,024 bytes, and every one freed on the way stayed in that
 /// writer's cache, unusable by any other thread, for the connection's life.
-pub const FIRST_BATCH_BYTES: usize = 2048;
+const FIRST_BATCH_BYTES: usize = 2048;
 
 /// How items become bytes on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,8 +169,7 @@ pub(super) enum Gathered {
 /// connection's framing says. For the holder of the turn only.
 pub(super) fn gather(doorbell: &Doorbell, queue: &mut Queue, batch: &mut Vec<u8>) -> Gathered {
     if !queue.unsent.is_empty() {
-        std::mem::swap(batch, &mut queue.unsent);
-        queue.unsent.clear();
+        batch.append(&mut queue.unsent);
         drain(doorbell, queue, batch);
         return Gathered::Batch;
     }
@@ -212,7 +211,7 @@ pub(super) fn gather(doorbell: &Doorbell, queue: &mut Queue, batch: &mut Vec<u8>
 /// Adds a finished write to the server's bytes out (see [`stats`]). A
 /// failed write may have sent part of it; the connection is over then, and
 /// the part is not counted.
-pub(super) fn count_out(written: &std::io::Result<()>, bytes: usize) {
+fn count_out(written: &std::io::Result<()>, bytes: usize) {
     if written.is_ok() {
         stats::count_out(bytes);
     }
