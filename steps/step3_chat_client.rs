@@ -55,10 +55,10 @@
 //! it shows the raw protocol lines it sends, echoed back unchanged: a good
 //! look at what actually travels on the wire.
 
-use chatroom::chat::sanitize;
 use chatroom::settings::client as client_config;
 use chatroom::settings::server::PASSWORD_VAR;
 use chatroom::support::cli;
+use chatroom::text::sanitize;
 use chatroom::wire::framing::trim_line_end;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};

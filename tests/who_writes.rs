@@ -1,6 +1,7 @@
-//! Who writes a line to a client's socket (`src/server/outbox.rs`, "Who
-//! writes"): the sender that queued it, while the client keeps up; the
-//! client's own writer thread once its socket is full. Seen from outside
+//! Who writes a line to a client's socket (`src/outbox/`): with
+//! `direct_send` on, the sender that queued it, while the client keeps up,
+//! and the client's own writer thread once its socket is full; with it
+//! off, always the writer thread. Seen from outside
 //! through the kernel's count of how often each writer thread went to
 //! sleep and was woken (`voluntary_ctxt_switches` in
 //! `/proc/<pid>/task/<tid>/status`; the server names its threads `reader`
@@ -9,13 +10,43 @@
 mod common;
 
 use common::{protocol_user, Client, Server};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn start() -> Server {
-    Server::start(
-        "step4_server",
-        &["--port", "0", "--no-history", "--rate-per-sec", "0"],
+/// A server with `direct_send` as given, whatever the environment the
+/// suite runs in says (CI runs it once with `CHATROOM_DIRECT_SEND=false`).
+fn start(direct_send: bool) -> Server {
+    Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--port", "0", "--no-history", "--rate-per-sec", "0"])
+            .env("CHATROOM_DIRECT_SEND", direct_send.to_string())
+            .current_dir(std::env::temp_dir()),
     )
+}
+
+/// Alice says 200 lines, one at a time as people type, to a room where bob
+/// and carol read: 600 deliveries. How many times were the writers woken?
+fn writer_wake_ups_for_600_deliveries(server: &Server) -> u64 {
+    let mut alice = member(server, "alice");
+    let mut bob = member(server, "bob");
+    let mut carol = member(server, "carol");
+    alice.read_until(|line| line == "JOIN #lab carol");
+    bob.read_until(|line| line == "JOIN #lab carol");
+    // Each writer parks once at its start; wait until all three have.
+    assert!(common::eventually(|| {
+        let (wake_ups, writers) = writer_wake_ups(server.pid());
+        writers == 3 && wake_ups >= 3
+    }));
+    let (before, _) = writer_wake_ups(server.pid());
+    for n in 0..200 {
+        alice.send(&format!("MSG line {n}"));
+        alice.expect(&format!("ROOM #lab alice line {n}"));
+    }
+    bob.read_until(|line| line == "ROOM #lab alice line 199");
+    carol.read_until(|line| line == "ROOM #lab alice line 199");
+    let (after, writers) = writer_wake_ups(server.pid());
+    assert_eq!(writers, 3);
+    after - before
 }
 
 /// How many times the server's writer threads have been put to sleep and
@@ -52,42 +83,32 @@ fn member(server: &Server, name: &str) -> Client {
 
 #[test]
 fn lines_to_members_who_keep_up_never_wake_their_writers() {
-    let server = start();
-    let mut alice = member(&server, "alice");
-    let mut bob = member(&server, "bob");
-    let mut carol = member(&server, "carol");
-    alice.read_until(|line| line == "JOIN #lab carol");
-    bob.read_until(|line| line == "JOIN #lab carol");
-    // Each writer parks once at its start; wait until all three have.
-    assert!(common::eventually(|| {
-        let (wake_ups, writers) = writer_wake_ups(server.pid());
-        writers == 3 && wake_ups >= 3
-    }));
-    let (before, _) = writer_wake_ups(server.pid());
-    for n in 0..200 {
-        alice.send(&format!("MSG line {n}"));
-        // One at a time, as people type: each line is its own delivery.
-        alice.expect(&format!("ROOM #lab alice line {n}"));
-    }
-    bob.read_until(|line| line == "ROOM #lab alice line 199");
-    carol.read_until(|line| line == "ROOM #lab alice line 199");
-    let (after, writers) = writer_wake_ups(server.pid());
-    eprintln!(
-        "600 deliveries; the 3 writers were woken {} times",
-        after - before
-    );
-    assert_eq!(writers, 3);
+    let server = start(true);
+    let woken = writer_wake_ups_for_600_deliveries(&server);
+    eprintln!("direct_send on: 600 deliveries; the 3 writers were woken {woken} times");
     // Waking the writers for each line would be 600 wake-ups here.
     assert!(
-        after - before <= 3,
-        "the writers were woken {} times for 600 deliveries to members who read",
-        after - before
+        woken <= 3,
+        "the writers were woken {woken} times for 600 deliveries to members who read"
+    );
+}
+
+#[test]
+fn without_direct_send_every_line_goes_through_a_writer_thread() {
+    let server = start(false);
+    let woken = writer_wake_ups_for_600_deliveries(&server);
+    eprintln!("direct_send off: 600 deliveries; the 3 writers were woken {woken} times");
+    // One line at a time: each of the 600 deliveries wakes its writer,
+    // unless a writer is still awake from the line before.
+    assert!(
+        woken >= 300,
+        "the writers were woken only {woken} times for 600 deliveries"
     );
 }
 
 #[test]
 fn a_member_who_stops_reading_gets_their_writer_and_the_others_go_on() {
-    let server = start();
+    let server = start(true);
     let mut alice = member(&server, "alice");
     let _stalled = member(&server, "stalled"); // never reads again
     let mut carol = member(&server, "carol");

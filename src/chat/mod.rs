@@ -1,19 +1,18 @@
 //! The chat rules: who is connected, who is called what, who is in which
-//! room (`state`), and the small rules they use: valid names (`names`) and
-//! which letters look alike ([`confusables`]),
-//! text that is safe to show ([`sanitize`]), flood control
-//! (`ratelimit`), per-address limits on connecting and guessing (`guard`),
-//! and the counters behind an operator's `STATS` ([`stats`]). Nothing in this folder touches a socket; a connection is
-//! only its outbox and a way to hang up, so the rules are unit-tested with
-//! in-memory queues.
+//! room (`state`), flood control (`ratelimit`), per-address limits on
+//! connecting and guessing (`guard`), and the counters behind an
+//! operator's `STATS` (`stats`).
+//!
+//! The state knows no socket and no thread: a connection is its outbox
+//! (the bounded queue, [`crate::outbox`]) plus a way to hang up. The rules
+//! queue lines and hand back the turns to write that queueing gave them
+//! ([`crate::outbox::Turns`]); the server writes them once the lock is
+//! released. So the rules are unit-tested with in-memory queues.
 
-pub mod confusables;
 pub(crate) mod guard;
-pub(crate) mod names;
 pub(crate) mod ratelimit;
-pub mod sanitize;
 pub(crate) mod state;
-pub mod stats;
+pub(crate) mod stats;
 
 #[cfg(test)]
 mod state_tests;

@@ -9,9 +9,10 @@
 //! that is not in memory: appending the message to the history (a write to
 //! the file, and with `fsync = always` a wait for the disk), because a
 //! message is stored before it is delivered, in delivery order. No socket is
-//! ever written while the lock is held: the lines are written after it is
-//! released, by the thread that queued them or, for a client slow to read,
-//! by that client's own writer thread (see [`crate::server::outbox`]).
+//! ever written while the lock is held: queueing a line may hand the
+//! queueing thread the turn to see it written ([`crate::outbox`]), and
+//! [`Locked::unlock`] gives those turns back as a [`Turns`] that the thread
+//! writes once the lock is released.
 //!
 //! Holding the lock while queueing is also what gives the ordering guarantee:
 //! because a message is queued for all recipients before the next message can
@@ -34,10 +35,10 @@
 //! only; its cleanup guard still removes it from the state.
 
 use crate::chat::guard::Guard;
-use crate::chat::names;
-use crate::config::ServerConfig;
 use crate::history::History;
 use crate::log;
+use crate::settings::server::ServerConfig;
+use crate::text::names;
 mod delivery;
 mod irc;
 mod operator;
@@ -46,7 +47,6 @@ mod rooms;
 
 use crate::wire::command::{Command, Dialect, Mistake};
 use crate::wire::event::{Event, Refusal};
-use delivery::queue;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -58,10 +58,10 @@ use std::time::Instant;
 pub type ConnId = u64;
 
 use crate::chat::stats::Deliveries;
-use crate::server::outbox::Doorbell;
 /// The sending end of a connection's queue. A line is formatted once and the
 /// same `Arc<str>` is shared by every recipient's queue, never copied.
-pub use crate::server::outbox::Outbox;
+pub use crate::outbox::Outbox;
+use crate::outbox::{Item, Raw, Sent, Turns};
 
 /// How the server cuts a connection off, given by the server layer when it
 /// admits the connection (it shuts the socket down). The state never holds a
@@ -78,9 +78,8 @@ pub const MAX_WRONG_PASSWORDS: u32 = 3;
 /// Locks the state, recovering it if another thread panicked while holding it
 /// (see the module notes for why that is safe here).
 ///
-/// The guard it returns writes the lines that the locked work queued for
-/// clients nobody was writing for, right *after* it unlocks (see
-/// [`crate::server::outbox`], "Who writes").
+/// Unlock it with [`Locked::unlock`], which returns the turns to write
+/// that the locked work was given: the caller writes them, lock released.
 pub fn lock(state: &SharedState) -> Locked<'_> {
     let guard = state.lock().unwrap_or_else(|poisoned| {
         log!("Warning: a connection thread panicked while holding the state lock; carrying on");
@@ -111,15 +110,31 @@ impl std::ops::DerefMut for Locked<'_> {
     }
 }
 
-impl Drop for Locked<'_> {
-    fn drop(&mut self) {
+impl Locked<'_> {
+    /// Releases the lock, and returns the turns to write that queueing
+    /// gave this thread (see [`crate::outbox`]): the caller writes them
+    /// with [`Turns::write`], now that no one waits for the lock.
+    pub fn unlock(mut self) -> Turns {
+        self.release()
+    }
+
+    fn release(&mut self) -> Turns {
         let Some(mut guard) = self.guard.take() else {
-            return;
+            return Turns::default();
         };
-        let turns = std::mem::take(&mut guard.turns);
-        guard.deliveries.tick(); // files this section's deliveries under their second
-        drop(guard); // unlock first: writing is a system call per client
-        crate::server::write_now::write_for(turns);
+        let turns = std::mem::take(&mut guard.out.turns);
+        guard.out.deliveries.tick(); // files this section's deliveries under their second
+        turns
+    }
+}
+
+impl Drop for Locked<'_> {
+    /// Unlocked without [`Locked::unlock`] (a short call such as
+    /// `lock(&state).disconnect(id, …)`, or a panic): the turns are dropped
+    /// unwritten, which hands each to its writer thread. Nothing is lost;
+    /// only the fast path is skipped.
+    fn drop(&mut self) {
+        drop(self.release());
     }
 }
 
@@ -217,6 +232,40 @@ struct Settings {
     irc: Arc<crate::wire::irc::map::ServerInfo>,
 }
 
+/// What queueing lines under the lock leaves to do after it.
+struct Outgoing {
+    /// Connections whose queue was full during the current command; they
+    /// are disconnected once the command is done (see `drop_overflowed`).
+    overflowed: Vec<ConnId>,
+    /// Clients the current command queued a line for while nobody was
+    /// writing for them: this thread now has their turn, and [`Locked::unlock`]
+    /// hands them to it to write once the lock is released.
+    turns: Turns,
+    /// Lines queued, for `STATS` (see [`crate::chat::stats`]).
+    deliveries: Deliveries,
+}
+
+impl Outgoing {
+    /// Puts an item in a client's queue without ever waiting. A full queue
+    /// marks the client for disconnection (the slow-client policy in the
+    /// module notes); a turn given goes on the list to write. Each item
+    /// queued counts as a delivery (`STATS`): a plain add, under the lock
+    /// already held.
+    fn queue(&mut self, id: ConnId, outbox: &Outbox, item: Item) {
+        match outbox.send_item(item) {
+            Sent::Queued => self.deliveries.one(),
+            Sent::YourTurn(doorbell) => {
+                self.deliveries.one();
+                self.turns.push(doorbell)
+            }
+            Sent::Full => self.overflowed.push(id),
+            // The writer already stopped (the socket failed); the reader's
+            // cleanup is about to remove this connection.
+            Sent::Gone => {}
+        }
+    }
+}
+
 /// Users and rooms. See the module notes.
 pub struct State {
     conns: HashMap<ConnId, Conn>,
@@ -235,18 +284,11 @@ pub struct State {
     muted_addresses: HashSet<IpAddr>,
     history: History,
     settings: Settings,
-    /// Connections whose queue was full during the current command; they are
-    /// disconnected once the command is done (see `drop_overflowed`).
-    overflowed: Vec<ConnId>,
+    /// What queueing under this lock left to do: see [`Outgoing`].
+    out: Outgoing,
     /// While a command is applied: its sender, and the bytes queued for
     /// them so far (see [`Applied::reply_bytes`]).
     acting: Option<(ConnId, usize)>,
-    /// Clients the current command queued a line for while nobody was
-    /// writing for them: this thread now has their turn, and writes once
-    /// the lock is released (see [`Locked`]).
-    turns: Vec<Arc<Doorbell>>,
-    /// Lines queued, for `STATS` (see [`crate::chat::stats`]).
-    deliveries: Deliveries,
     /// The IRC request being answered (connection, verb, target), so that
     /// its replies name what was asked (`401 alice bob :No such nick`).
     irc_request: Option<(ConnId, String, String)>,
@@ -277,9 +319,11 @@ impl State {
                 )),
             },
             irc_request: None,
-            overflowed: Vec::new(),
-            turns: Vec::new(),
-            deliveries: Deliveries::new(Instant::now()),
+            out: Outgoing {
+                overflowed: Vec::new(),
+                turns: Turns::default(),
+                deliveries: Deliveries::new(Instant::now()),
+            },
             acting: None,
         }
     }
@@ -383,33 +427,19 @@ impl State {
     /// Answers a web browser with `response` and closes the connection.
     pub fn answer_and_close(&mut self, id: ConnId, response: &str) {
         if let Some(conn) = self.conns.get(&id) {
-            queue(
-                id,
-                conn,
-                &Arc::from(response),
-                &mut self.overflowed,
-                &mut self.turns,
-                &mut self.deliveries,
-            );
+            self.out
+                .queue(id, &conn.outbox, Item::Line(Arc::from(response)));
         }
         self.remove(id, false);
     }
 
     /// Queues something other than a chat line for `id`'s writer alone: a
     /// WebSocket connection's `101` answer, a pong, a close frame (see
-    /// [`Raw`](crate::server::outbox::Raw)). It waits in the same queue as
-    /// the lines, so it is sent in its place among them.
-    pub fn send_raw(&mut self, id: ConnId, raw: crate::server::outbox::Raw) {
+    /// [`Raw`]). It waits in the same queue as the lines, so it is sent in
+    /// its place among them.
+    pub fn send_raw(&mut self, id: ConnId, raw: Raw) {
         if let Some(conn) = self.conns.get(&id) {
-            let item = crate::server::outbox::Item::Raw(Box::new(raw));
-            delivery::queue_item(
-                id,
-                conn,
-                item,
-                &mut self.overflowed,
-                &mut self.turns,
-                &mut self.deliveries,
-            );
+            self.out.queue(id, &conn.outbox, Item::Raw(Box::new(raw)));
         }
         self.drop_overflowed();
     }
@@ -498,7 +528,7 @@ impl State {
         for id in ids {
             self.remove(id, false);
         }
-        self.overflowed.clear();
+        self.out.overflowed.clear();
         if let Err(error) = self.history.sync() {
             log!("Warning: could not flush the history file to disk: {error}");
         }

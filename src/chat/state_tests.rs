@@ -1,14 +1,15 @@
 //! The chat rules, tested without sockets or files: each test builds a
 //! [`State`] whose connections are in-memory queues (the server's own
-//! [`outbox`](crate::server::outbox), read without a writer thread) and
+//! [`outbox`](crate::outbox), read without a writer thread) and
 //! whose history is [`History::in_memory`], sends lines the
 //! way a connection's reader does, and checks the exact lines each member
 //! receives.
 
 use super::state::{Applied, ConnId, Flow, State};
-use crate::config::ServerConfig;
 use crate::history::History;
-use crate::server::outbox::{outbox, Inbox, Item, Queued};
+use crate::outbox::sink::MemorySink;
+use crate::outbox::{outbox, Inbox, Item, Queued};
+use crate::settings::server::ServerConfig;
 use crate::wire::command::{self, Dialect};
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -46,7 +47,7 @@ fn connect_with_queue(state: &mut State, port: u16, queue_len: usize) -> Member 
 
 /// Admits a connection from `addr`.
 fn connect_at(state: &mut State, addr: SocketAddr, queue_len: usize) -> Member {
-    let (outbox, inbox) = outbox(queue_len, None);
+    let (outbox, inbox) = outbox(queue_len, Arc::new(MemorySink::new(0)), true);
     let hung_up = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&hung_up);
     let hangup = Box::new(move || flag.store(true, Ordering::SeqCst));
@@ -367,7 +368,7 @@ fn kick_may_ban_the_address_for_a_while() {
         lines(&bob),
         ["NOTICE You were kicked by lee: spamming (banned for 10m)"]
     );
-    let (queue, _inbox) = outbox(4, None);
+    let (queue, _inbox) = outbox(4, Arc::new(MemorySink::new(0)), true);
     let again = state.admit(
         SocketAddr::from(([10, 0, 0, 9], 6000)),
         queue,
@@ -381,7 +382,7 @@ fn kick_may_ban_the_address_for_a_while() {
     let carol = in_room_from(&mut state, 10, "carol", "#general");
     send(&mut state, &op, "KICK carol");
     assert_eq!(lines(&carol), ["NOTICE You were kicked by lee"]);
-    let (queue, _inbox) = outbox(4, None);
+    let (queue, _inbox) = outbox(4, Arc::new(MemorySink::new(0)), true);
     let back = state.admit(
         SocketAddr::from(([10, 0, 0, 10], 6000)),
         queue,

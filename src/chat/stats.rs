@@ -1,5 +1,6 @@
 //! What the server costs while it runs, for an operator's `STATS` (`/stats`):
-//! the counters behind it, and the [`Snapshot`] that answers it.
+//! the counters behind it; the answer itself is a
+//! [`Snapshot`](crate::wire::event::Snapshot), rendered by the wire layer.
 //!
 //! A learner watching `chat_bench` hammer the server wants to *see* the
 //! cost: how many threads two per connection makes, how many lines wait in
@@ -7,12 +8,8 @@
 //! one lock pushes through. Counting must not become a cost of its own, so
 //! each figure is counted where it is already cheap to:
 //!
-//! - **Bytes in and out** are two process-wide atomics, added to by every
-//!   reader after a `read()` and every writer after a `write()`: one relaxed
-//!   add per system call, never per line, and no lock. *Relaxed* is enough
-//!   because each counter is only ever added to and read on its own: no
-//!   other memory is published through it, so no ordering with other
-//!   variables is needed, and the total is exact once the adds are done.
+//! - **Bytes in and out**: two process-wide atomics
+//!   ([`crate::support::traffic`]), one relaxed add per system call.
 //! - **Deliveries** (one line put in one client's queue) are counted by the
 //!   state as it queues them, under the state lock it already holds: a
 //!   plain integer in [`Deliveries`], no atomic at all. At the end of each
@@ -20,7 +17,7 @@
 //!   per-second buckets ([`PerSecond`]), which is what "per second over the
 //!   last minute" is read from.
 //! - **Queued lines** are one relaxed counter per queue, kept beside the
-//!   queue in [`crate::server::outbox`]; `STATS` walks the connections and adds them
+//!   queue in [`crate::outbox`]; `STATS` walks the connections and adds them
 //!   up, which costs only the operator who asked.
 //! - **Connections, threads, the history file** are looked up when asked:
 //!   the state's map, `/proc/self/status`, the history store's length.
@@ -29,33 +26,8 @@
 //! per recipient (the queue's counter) and one plain increment per
 //! recipient under the lock; `chat_bench fanout` cannot tell the difference.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::wire::event::Threads;
 use std::time::Instant;
-
-/// Bytes read from every client since the server started.
-static BYTES_IN: AtomicU64 = AtomicU64::new(0);
-/// Bytes written to every client since the server started.
-static BYTES_OUT: AtomicU64 = AtomicU64::new(0);
-
-/// A reader read `bytes` from its socket.
-pub fn count_in(bytes: usize) {
-    // Relaxed: a lone counter, see the module notes.
-    BYTES_IN.fetch_add(bytes as u64, Ordering::Relaxed);
-}
-
-/// A writer wrote `bytes` to its socket.
-pub fn count_out(bytes: usize) {
-    // Relaxed: a lone counter, see the module notes.
-    BYTES_OUT.fetch_add(bytes as u64, Ordering::Relaxed);
-}
-
-/// (bytes in, bytes out) since the server started.
-pub fn bytes() -> (u64, u64) {
-    (
-        BYTES_IN.load(Ordering::Relaxed),
-        BYTES_OUT.load(Ordering::Relaxed),
-    )
-}
 
 /// How many seconds [`PerSecond`] remembers.
 pub const WINDOW_SECS: usize = 60;
@@ -168,16 +140,6 @@ impl Deliveries {
     }
 }
 
-/// How many threads the process has, and whether that was counted or guessed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Threads {
-    /// Read from the operating system (`Threads:` in `/proc/self/status`).
-    Counted(usize),
-    /// Estimated where there is no `/proc` (not Linux): two per connection
-    /// plus the accept loop and the main thread.
-    Estimated(usize),
-}
-
 /// The process's thread count; `connections` is for the estimate where the
 /// system cannot say.
 pub fn threads(connections: usize) -> Threads {
@@ -196,54 +158,6 @@ fn threads_in_status(status: &str) -> Option<usize> {
         .lines()
         .find_map(|line| line.strip_prefix("Threads:"))
         .and_then(|count| count.trim().parse().ok())
-}
-
-/// Everything `STATS` reports, gathered under the state lock in one go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snapshot {
-    /// Connections with a name.
-    pub named: usize,
-    /// Connections still choosing a name (or a browser that has not yet).
-    pub unnamed: usize,
-    pub threads: Threads,
-    /// Lines waiting in every queue together.
-    pub queued: usize,
-    /// The fullest queue: whose (a name, or an address before there is
-    /// one) and how many lines; `None` when every queue is empty.
-    pub fullest: Option<(String, usize)>,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    /// Deliveries since the start.
-    pub deliveries: u64,
-    /// Deliveries over the last `window_secs` seconds (60, or less in the
-    /// server's first minute).
-    pub last_minute: u64,
-    pub window_secs: u64,
-    /// The history file's size in bytes; `None` when history is off.
-    pub history_bytes: Option<u64>,
-}
-
-impl Snapshot {
-    /// Deliveries per second over the window, in tenths (so the snapshot
-    /// stays plain integers): 12345 is 1234.5 a second.
-    pub fn per_second_tenths(&self) -> u64 {
-        self.last_minute * 10 / self.window_secs.max(1)
-    }
-}
-
-/// `n` bytes for a person: `512 bytes`, `12.3 KiB`, `4.5 MiB`, `1.2 GiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
-    if n < 1024 {
-        return format!("{n} bytes");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 #[cfg(test)]
@@ -313,26 +227,6 @@ mod tests {
     }
 
     #[test]
-    fn per_second_in_tenths() {
-        let mut snapshot = Snapshot {
-            named: 0,
-            unnamed: 0,
-            threads: Threads::Counted(1),
-            queued: 0,
-            fullest: None,
-            bytes_in: 0,
-            bytes_out: 0,
-            deliveries: 0,
-            last_minute: 123,
-            window_secs: 60,
-            history_bytes: None,
-        };
-        assert_eq!(snapshot.per_second_tenths(), 20); // 2.05 → 2.0
-        snapshot.window_secs = 0; // never divides by zero
-        assert_eq!(snapshot.per_second_tenths(), 1230);
-    }
-
-    #[test]
     fn threads_from_proc_status() {
         let status = "Name:\tchatroom\nUmask:\t0022\nThreads:\t64\nSigQ:\t0/1\n";
         assert_eq!(threads_in_status(status), Some(64));
@@ -343,26 +237,5 @@ mod tests {
             Threads::Counted(_) => {}
             Threads::Estimated(n) => assert_eq!(n, 2),
         }
-    }
-
-    #[test]
-    fn bytes_for_people() {
-        assert_eq!(human_bytes(0), "0 bytes");
-        assert_eq!(human_bytes(1023), "1023 bytes");
-        assert_eq!(human_bytes(1024), "1.0 KiB");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(64 * 1024 * 1024), "64.0 MiB");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
-        assert_eq!(human_bytes(5000 << 30), "5000.0 GiB");
-    }
-
-    #[test]
-    fn byte_counters_only_grow() {
-        let (before_in, before_out) = bytes();
-        count_in(10);
-        count_out(20);
-        let (after_in, after_out) = bytes();
-        assert!(after_in >= before_in + 10);
-        assert!(after_out >= before_out + 20);
     }
 }

@@ -29,4 +29,8 @@ pub mod transcript;
 pub use file::{read_records, ReadReport, FILE_NAME};
 pub use record::{ParsedLine, Record, RecordKind};
 pub use retention::Retention;
-pub use store::{History, IDLE_WINDOWS, START_SCAN_BYTES, SYNC_INTERVAL};
+pub use store::{FsyncPolicy, History, IDLE_WINDOWS, START_SCAN_BYTES, SYNC_INTERVAL};
+
+/// Where the history lives unless the settings say otherwise: the server's
+/// `data_dir` default, and where `transcript` and `attendance` look.
+pub const DEFAULT_DATA_DIR: &str = "chatroom-data";

@@ -15,7 +15,7 @@
 //!
 //! (shown with spaces for reading; in the file each gap is a single tab.)
 //!
-//! - `time` is UTC, RFC 3339 with milliseconds ([`crate::timestamp::rfc3339`]).
+//! - `time` is UTC, RFC 3339 with milliseconds ([`crate::support::timestamp::rfc3339`]).
 //! - `kind`: `msg` (a room message; `place` is the room), `pm` (a private
 //!   message; `place` is `@recipient`), `action` (`/me waves`: `text` is
 //!   `waves`), `join` (`text` is empty) and `leave` (`text` is empty, or
@@ -44,7 +44,7 @@
 //! where a new record has its session number.
 
 use super::crc32;
-use crate::timestamp;
+use crate::support::timestamp;
 
 /// What a history record is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 //! either to 0 switches that limit off. The current file is never deleted.
 
 use super::file::{self, FILE_NAME};
-use crate::timestamp;
+use crate::support::timestamp;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};

@@ -54,17 +54,56 @@ use super::file::{self, FILE_NAME};
 use super::lock::{self, DirLock, Sessions};
 use super::record::{Record, RecordKind};
 use super::retention::{self, Retention};
-use crate::config::FsyncPolicy;
-use crate::{log, names, timestamp};
+use crate::log;
+use crate::support::timestamp;
+use crate::text::names;
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 use std::time::Duration;
+
+/// When the history file is flushed from the OS's cache to the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// After every record: survives power loss, costs a disk flush per message.
+    Always,
+    /// Once a second in the background and at shutdown (the default).
+    Interval,
+    /// Never explicitly: the OS flushes when it likes.
+    Never,
+}
+
+impl FsyncPolicy {
+    /// The word used in the settings file and for `--fsync`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FsyncPolicy::Always => "always",
+            FsyncPolicy::Interval => "interval",
+            FsyncPolicy::Never => "never",
+        }
+    }
+}
+
+impl FromStr for FsyncPolicy {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "always" => Ok(FsyncPolicy::Always),
+            "interval" => Ok(FsyncPolicy::Interval),
+            "never" => Ok(FsyncPolicy::Never),
+            _ => Err(format!(
+                "unknown fsync policy \"{text}\" (use always, interval or never)"
+            )),
+        }
+    }
+}
 
 /// How often the `interval` policy's background thread syncs the file.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);

@@ -53,11 +53,10 @@
 
 use super::file;
 use super::record::{Record, RecordKind};
-use crate::chat::sanitize;
-use crate::cli::{self, CommandLine, Flag};
-use crate::config::ServerConfig;
-use crate::names;
-use crate::timestamp;
+use crate::support::cli::{self, CommandLine, Flag};
+use crate::support::timestamp;
+use crate::text::names;
+use crate::text::sanitize;
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
@@ -140,7 +139,7 @@ impl Selection {
         }
         let data_dir = match parsed.value("data-dir") {
             Some(dir) => PathBuf::from(dir),
-            None => ServerConfig::default().data_dir,
+            None => PathBuf::from(super::DEFAULT_DATA_DIR),
         };
         Selection {
             data_dir,

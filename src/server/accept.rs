@@ -19,11 +19,12 @@
 //! connecting to the server's own port; the loop then sees the flag and stops.
 
 use crate::chat::state::{self, State};
-use crate::config::ServerConfig;
 use crate::history::{History, Retention};
 use crate::log;
 use crate::server::connection::{self, ServerContext};
-use crate::server::{addresses, capacity, http_page, secret};
+use crate::server::{addresses, capacity, http_page};
+use crate::settings::server::ServerConfig;
+use crate::support::secret;
 use crate::support::{cli, signal};
 use std::io::{self, ErrorKind};
 use std::net::TcpListener;

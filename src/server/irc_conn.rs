@@ -15,8 +15,8 @@
 //! the same [`State::apply`](crate::chat::state::State::apply) as everyone,
 //! so the name rules, mute, kick and history are the same for all dialects.
 
-use crate::chat::names;
-use crate::chat::state::{self, Applied, ConnId, Flow, SharedState};
+use crate::chat::state::{Applied, ConnId, Flow, State};
+use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;
 use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
@@ -28,30 +28,6 @@ use std::time::{Duration, Instant};
 /// `PING`; as long again without an answer and it is disconnected. IRC
 /// clients answer at once, so this finds a dead laptop within minutes.
 pub(super) const PING_INTERVAL: Duration = Duration::from_secs(120);
-
-/// What a connection's first line (or the one after a first `PASS`) says
-/// about its dialect.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Opening {
-    Irc,
-    /// `PASS`: IRC if the next line is `CAP`, `NICK` or `USER`.
-    Pass,
-    Other,
-}
-
-/// Reads the dialect from a line's first word (IRC verbs are
-/// case-insensitive; the other dialects have no `CAP`, `NICK` or `USER`).
-pub(super) fn opening(line: &[u8]) -> Opening {
-    let word = line.split(|&b| b == b' ').next().unwrap_or_default();
-    let is = |verb: &[u8]| word.eq_ignore_ascii_case(verb);
-    if is(b"CAP") || is(b"NICK") || is(b"USER") {
-        Opening::Irc
-    } else if is(b"PASS") {
-        Opening::Pass
-    } else {
-        Opening::Other
-    }
-}
 
 /// One IRC connection's reading state.
 pub(super) struct IrcConn {
@@ -68,8 +44,8 @@ pub(super) struct IrcConn {
 impl IrcConn {
     /// Marks the connection as IRC in the state. `idle_secs` is the
     /// server's `idle_timeout_secs` (0: never).
-    pub(super) fn start(shared: &SharedState, id: ConnId, idle_secs: u64) -> IrcConn {
-        state::lock(shared).speaks_irc(id);
+    pub(super) fn start(state: &mut State, id: ConnId, idle_secs: u64) -> IrcConn {
+        state.speaks_irc(id);
         IrcConn {
             registration: Registration::new(SERVER_NAME),
             pinged: false,
@@ -101,7 +77,7 @@ impl IrcConn {
     }
 
     /// Closes the connection for being idle (see [`IrcConn::idle_too_long`]).
-    fn close_idle(&self, state: &mut state::Locked, id: ConnId) -> Flow {
+    fn close_idle(&self, state: &mut State, id: ConnId) -> Flow {
         let secs = self.idle_limit.map_or(0, |limit| limit.as_secs());
         state.refuse(id, Refusal::IdleTimeout(secs));
         state.disconnect(id, "idle timeout");
@@ -114,10 +90,9 @@ impl IrcConn {
 
     /// A registered client was silent for [`PING_INTERVAL`]: ping it, or
     /// close if the last ping got no answer.
-    pub(super) fn idle(&mut self, shared: &SharedState, id: ConnId) -> Flow {
-        let mut state = state::lock(shared);
+    pub(super) fn idle(&mut self, state: &mut State, id: ConnId) -> Flow {
         if self.idle_too_long() {
-            return self.close_idle(&mut state, id);
+            return self.close_idle(state, id);
         }
         if self.pinged {
             state.disconnect(id, "ping timeout");
@@ -129,7 +104,7 @@ impl IrcConn {
     }
 
     /// One line from the client.
-    pub(super) fn handle(&mut self, shared: &SharedState, id: ConnId, text: &str) -> Applied {
+    pub(super) fn handle(&mut self, state: &mut State, id: ConnId, text: &str) -> Applied {
         self.pinged = false;
         let unchanged = Applied {
             flow: Flow::Continue,
@@ -141,11 +116,10 @@ impl IrcConn {
         let Ok(message) = irc::parse(text) else {
             return unchanged;
         };
-        let mut state = state::lock(shared);
         if matches!(message.verb.as_str(), "PING" | "PONG") {
             if self.idle_too_long() {
                 return Applied {
-                    flow: self.close_idle(&mut state, id),
+                    flow: self.close_idle(state, id),
                     registered: None,
                     reply_bytes: 0,
                 };
@@ -208,7 +182,7 @@ impl IrcConn {
         match map::inbound(&message, &ctx) {
             Inbound::Chat(command) => {
                 if let (Command::Join(new), Some(old)) = (&command, &room) {
-                    part_before_join(&mut state, id, &nick, old, new);
+                    part_before_join(state, id, &nick, old, new);
                 }
                 if let (Command::Quit, Some(reason)) = (&command, message.param(0)) {
                     state.set_quit_reason(id, reason);
@@ -238,7 +212,7 @@ impl IrcConn {
 /// Joining a second room leaves the first; the chat tells the others, and an
 /// IRC client must be told too, with a `PART`, or it keeps the old window
 /// open as if still there.
-fn part_before_join(state: &mut state::Locked, id: ConnId, nick: &str, old: &str, new: &str) {
+fn part_before_join(state: &mut State, id: ConnId, nick: &str, old: &str, new: &str) {
     let Some(new) = names::normalize_room(&first_of(new)) else {
         return; // the join is refused (403) and nothing is left
     };
@@ -254,46 +228,34 @@ fn first_of(list: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::state::State;
-    use crate::config::ServerConfig;
     use crate::history::History;
-    use crate::server::outbox::{outbox, Item, Queued};
-    use std::sync::{Arc, Mutex};
+    use crate::outbox::sink::MemorySink;
+    use crate::outbox::{outbox, Item, Queued};
+    use crate::settings::server::ServerConfig;
+    use std::sync::Arc;
 
     #[test]
     fn a_silent_client_is_pinged_and_then_dropped_unless_it_answers() {
         let config = ServerConfig::default();
-        let state = State::new(&config, History::in_memory(0), "op".into());
-        let shared: SharedState = Arc::new(Mutex::new(state));
-        let (outbox, inbox) = outbox(16, None);
+        let mut state = State::new(&config, History::in_memory(0), "op".into());
+        let (outbox, inbox) = outbox(16, Arc::new(MemorySink::new(1024)), true);
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
-        let admitted = state::lock(&shared).admit(addr, outbox, Box::new(|| {}));
+        let admitted = state.admit(addr, outbox, Box::new(|| {}));
         let Ok(id) = admitted else { panic!("refused") };
-        let mut irc = IrcConn::start(&shared, id, 0);
+        let mut irc = IrcConn::start(&mut state, id, 0);
         for line in ["NICK alice", "USER a 0 * :A"] {
-            irc.handle(&shared, id, line);
+            irc.handle(&mut state, id, line);
         }
         while let Queued::Item(_) = inbox.try_next() {} // the welcome
-        assert_eq!(irc.idle(&shared, id), Flow::Continue);
+        assert_eq!(irc.idle(&mut state, id), Flow::Continue);
         let Queued::Item(Item::Line(ping)) = inbox.try_next() else {
             panic!("no PING")
         };
         assert_eq!(&*ping, ":chatroom.local PING chatroom.local\r\n");
-        irc.handle(&shared, id, "PONG chatroom.local"); // answered: pinged again later
-        assert_eq!(irc.idle(&shared, id), Flow::Continue);
+        irc.handle(&mut state, id, "PONG chatroom.local"); // answered: pinged again later
+        assert_eq!(irc.idle(&mut state, id), Flow::Continue);
         assert!(matches!(inbox.try_next(), Queued::Item(_)));
-        assert_eq!(irc.idle(&shared, id), Flow::Close); // not answered
-        assert_eq!(state::lock(&shared).connection_count(), 0);
-    }
-
-    #[test]
-    fn the_first_line_tells_irc_from_the_other_dialects() {
-        assert_eq!(opening(b"CAP LS 302"), Opening::Irc);
-        assert_eq!(opening(b"nick alice"), Opening::Irc);
-        assert_eq!(opening(b"USER a 0 * :A"), Opening::Irc);
-        assert_eq!(opening(b"PASS secret"), Opening::Pass);
-        assert_eq!(opening(b"USERNAME alice"), Opening::Other);
-        assert_eq!(opening(b"/nick alice"), Opening::Other);
-        assert_eq!(opening(b"NICKEL is a metal"), Opening::Other);
+        assert_eq!(irc.idle(&mut state, id), Flow::Close); // not answered
+        assert_eq!(state.connection_count(), 0);
     }
 }

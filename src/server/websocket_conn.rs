@@ -20,8 +20,9 @@
 //!    differs between a browser and `nc`; only the framing does.
 //!
 //! Pings and closes come back through the queue too ([`Raw::Pong`],
-//! [`Raw::Close`]): only the writer ever writes to the socket, so a frame
-//! can never be cut into by another thread's bytes.
+//! [`Raw::Close`]): only the holder of the queue's turn writes to the
+//! socket (see [`crate::outbox`]), so a frame can never be cut into by
+//! another thread's bytes.
 //!
 //! A registered browser is under the same idle timeout as everyone
 //! (`idle_timeout_secs`): closed once it has sent no text message for that
@@ -30,9 +31,8 @@
 //! is using the tab, and a forgotten tab must not hold a place for ever.
 
 use super::{Reader, READ_CHUNK_BYTES};
-use crate::chat::state::{self, Flow};
 use crate::log;
-use crate::server::outbox::Raw;
+use crate::outbox::Raw;
 use crate::server::web::{self, WebAnswer};
 use crate::wire::event::Refusal;
 use crate::wire::framing::Frame;
@@ -73,7 +73,6 @@ pub(super) fn serve(
     early: &[u8],
     register_deadline: Instant,
 ) -> &'static str {
-    reader.greeted = true; // a browser is never greeted as a person
     let context = reader.context;
     let mut timeout = None;
     let head = read_head(stream, early, register_deadline, &mut timeout);
@@ -112,21 +111,27 @@ pub(super) fn serve(
         WebAnswer::Respond(response) => respond(reader, addr, &asked, &response),
         WebAnswer::Upgrade(switching) => {
             log!("WebSocket connection from {addr}");
-            let mut state = state::lock(&context.state);
-            state.send_raw(reader.id, Raw::SwitchToWebSocket(switching));
-            state.greet(reader.id);
-            drop(state);
+            let id = reader.id;
+            reader.state.with(|state| {
+                state.send_raw(id, Raw::SwitchToWebSocket(switching));
+                state.greet(id);
+            });
+            reader.state.write_queued();
             read_frames(reader, addr, stream, &rest, register_deadline, timeout)
         }
     }
 }
 
 /// Queues a complete HTTP response; the connection closes once it is sent.
-fn respond(reader: &Reader, addr: SocketAddr, asked: &str, response: &str) -> &'static str {
+fn respond(reader: &mut Reader, addr: SocketAddr, asked: &str, response: &str) -> &'static str {
     let status_line = response.lines().next().unwrap_or_default();
     let status = status_line.strip_prefix("HTTP/1.1 ").unwrap_or(status_line);
     log!("Answered a web browser at {addr}: {asked} ({status})");
-    state::lock(&reader.context.state).answer_and_close(reader.id, response);
+    let id = reader.id;
+    reader
+        .state
+        .with(|state| state.answer_and_close(id, response));
+    reader.state.write_queued();
     "web browser"
 }
 
@@ -162,6 +167,7 @@ fn read_frames(
     mut timeout: Option<Duration>,
 ) -> &'static str {
     let context = reader.context;
+    let id = reader.id;
     let idle_secs = context.config.idle_timeout_secs;
     let idle_limit = (idle_secs > 0).then(|| Duration::from_secs(idle_secs));
     // When the browser last sent a text message (see the module notes).
@@ -178,19 +184,23 @@ fn read_frames(
                     // One message is one line; a message with line breaks
                     // in it is the lines a line client would have sent.
                     for line in text.split(['\r', '\n']).filter(|line| !line.is_empty()) {
-                        if reader.handle(Frame::Line(line.as_bytes().to_vec())) == Flow::Close {
-                            return "closed by server";
+                        if let Some(ended) = reader.handle(Frame::Line(line.as_bytes().to_vec())) {
+                            return ended;
                         }
                     }
                 }
                 Received::Ping(payload) => {
-                    state::lock(&context.state).send_raw(reader.id, Raw::Pong(payload));
+                    reader
+                        .state
+                        .with(|state| state.send_raw(id, Raw::Pong(payload)));
                 }
                 Received::Close { status, reason } => {
                     // Echo the status (RFC 6455 §5.5.1), or say which rule
                     // the browser broke; the writer sends it after what is
                     // already queued, and then closes.
-                    state::lock(&context.state).send_raw(reader.id, Raw::Close(status));
+                    reader
+                        .state
+                        .with(|state| state.send_raw(id, Raw::Close(status)));
                     if !reason.is_empty() {
                         log!("WebSocket from {addr} closed ({status}): {reason}");
                     }
@@ -198,6 +208,8 @@ fn read_frames(
                 }
             }
         }
+        // This read's messages are acted on: write what they queued.
+        reader.state.write_queued();
         let deadline = match reader.registered {
             Some(_) => idle_limit.map(|limit| last_active + limit),
             None => Some(register_deadline),
@@ -205,11 +217,15 @@ fn read_frames(
         match read_some(stream, &mut buffer, deadline, &mut timeout) {
             Ok(n) => decoder.push(&buffer[..n], &mut events),
             Err(Ended::TimedOut) if reader.registered.is_some() => {
-                state::lock(&context.state).refuse(reader.id, Refusal::IdleTimeout(idle_secs));
+                reader
+                    .state
+                    .with(|state| state.refuse(id, Refusal::IdleTimeout(idle_secs)));
                 return "idle timeout";
             }
             Err(Ended::TimedOut) => {
-                state::lock(&context.state).refuse(reader.id, Refusal::RegistrationTimeout);
+                reader
+                    .state
+                    .with(|state| state.refuse(id, Refusal::RegistrationTimeout));
                 return Ended::TimedOut.reason();
             }
             Err(ended) => return ended.reason(),
@@ -267,7 +283,7 @@ fn read_some(
         match (&*stream).read(buffer) {
             Ok(0) => return Err(Ended::Closed),
             Ok(n) => {
-                crate::chat::stats::count_in(n);
+                crate::support::traffic::count_in(n);
                 return Ok(n);
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,

@@ -22,7 +22,7 @@ pub mod toml;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::cli::CliError;
+use crate::support::cli::CliError;
 
 /// Why settings could not be used. Its `Display` is the whole message after
 /// `error: `.

@@ -21,52 +21,16 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process;
-use std::str::FromStr;
 use std::sync::OnceLock;
 
 use super::suggest::closest;
 use super::table::{Field, Rejected, Setting, SettingFlag, SECTIONS, SETTINGS};
 use super::toml::{self, Value};
-use crate::cli::{CliError, CommandLine, Flag};
+use crate::support::cli::{CliError, CommandLine, Flag};
 
 pub use super::ConfigError;
 
-/// When the history file is flushed from the OS's cache to the disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FsyncPolicy {
-    /// After every record: survives power loss, costs a disk flush per message.
-    Always,
-    /// Once a second in the background and at shutdown (the default).
-    Interval,
-    /// Never explicitly: the OS flushes when it likes.
-    Never,
-}
-
-impl FsyncPolicy {
-    /// The word used in the settings file and for `--fsync`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FsyncPolicy::Always => "always",
-            FsyncPolicy::Interval => "interval",
-            FsyncPolicy::Never => "never",
-        }
-    }
-}
-
-impl FromStr for FsyncPolicy {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "always" => Ok(FsyncPolicy::Always),
-            "interval" => Ok(FsyncPolicy::Interval),
-            "never" => Ok(FsyncPolicy::Never),
-            _ => Err(format!(
-                "unknown fsync policy \"{text}\" (use always, interval or never)"
-            )),
-        }
-    }
-}
+pub use crate::history::FsyncPolicy;
 
 /// Every setting of the chat server, as the rest of the server reads them.
 /// Each field is one row of `table::SETTINGS`, which says what it
@@ -89,6 +53,9 @@ pub struct ServerConfig {
     pub idle_timeout_secs: u64,
     pub max_line_bytes: usize,
     pub queue_len: usize,
+    /// The fast path (see [`crate::outbox`]): senders write for clients
+    /// who keep up; `false`: every line goes through the writer thread.
+    pub direct_send: bool,
     pub rate_per_sec: u32,
     pub rate_burst: u32,
     pub default_room: String,
@@ -140,6 +107,7 @@ impl ServerConfig {
             idle_timeout_secs: 0,
             max_line_bytes: 0,
             queue_len: 0,
+            direct_send: true,
             rate_per_sec: 0,
             rate_burst: 0,
             default_room: String::new(),
@@ -157,6 +125,11 @@ impl ServerConfig {
 pub const DEFAULT_CONFIG_FILE: &str = "chatroom.toml";
 /// The environment variable that sets `password` (and beats the file).
 pub const PASSWORD_VAR: &str = "CHATROOM_PASSWORD";
+/// The environment variable that sets `direct_send` (and beats the file):
+/// `CHATROOM_DIRECT_SEND=false cargo test` runs the whole suite on the
+/// design card's path, every line through a writer thread.
+pub const DIRECT_SEND_VAR: &str = "CHATROOM_DIRECT_SEND";
+
 /// The environment variable that sets `admin_password` (and beats the file).
 pub const ADMIN_PASSWORD_VAR: &str = "CHATROOM_ADMIN_PASSWORD";
 
@@ -276,9 +249,13 @@ pub fn load(
     }
 
     for setting in SETTINGS {
-        if let Some(value) = setting.env.and_then(env) {
-            // Every string is a valid password, so this cannot be refused.
-            let _ = setting.store(&mut config, Value::String(value));
+        let Some(var) = setting.env else { continue };
+        if let Some(text) = env(var) {
+            store_text(&mut config, setting, &text).map_err(|expected| {
+                ConfigError::Cli(CliError::Usage(format!(
+                    "invalid value \"{text}\" in the environment variable {var}: expected {expected}"
+                )))
+            })?;
         }
     }
 
@@ -450,18 +427,28 @@ fn store_flag(
     flag: &str,
     text: &str,
 ) -> Result<(), CliError> {
+    store_text(config, setting, text).map_err(|expected| {
+        CliError::Usage(format!(
+            "invalid value \"{text}\" for --{flag}: expected {expected}"
+        ))
+    })
+}
+
+/// Stores a setting given as text (a flag's value, an environment
+/// variable), or says what it expects.
+fn store_text(config: &mut ServerConfig, setting: &Setting, text: &str) -> Result<(), String> {
     let value = match setting.field {
         Field::Integer { .. } => text.parse().ok().map(Value::Integer),
-        _ => Some(Value::String(text.to_string())),
+        Field::Boolean { .. } => match text {
+            "true" => Some(Value::Boolean(true)),
+            "false" => Some(Value::Boolean(false)),
+            _ => None,
+        },
+        Field::Text { .. } => Some(Value::String(text.to_string())),
     };
     value
         .and_then(|value| setting.store(config, value).ok())
-        .ok_or_else(|| {
-            CliError::Usage(format!(
-                "invalid value \"{text}\" for --{flag}: expected {}",
-                setting.expected()
-            ))
-        })
+        .ok_or_else(|| setting.expected())
 }
 
 /// The settings as a `chatroom.toml` file, every key with a comment saying
@@ -567,6 +554,7 @@ mod tests {
             idle_timeout_secs: 9,
             max_line_bytes: 16,
             queue_len: 1,
+            direct_send: false,
             rate_per_sec: 3,
             rate_burst: 4,
             default_room: "#lab".into(),
@@ -918,6 +906,7 @@ mod tests {
                 "2048",
                 "--queue-len",
                 "8",
+                "--no-direct-send",
                 "--rate-per-sec",
                 "3",
                 "--rate-burst",
@@ -954,6 +943,7 @@ mod tests {
             idle_timeout_secs: 10_800,
             max_line_bytes: 2048,
             queue_len: 8,
+            direct_send: false,
             rate_per_sec: 3,
             rate_burst: 4,
             default_room: "#x".into(),

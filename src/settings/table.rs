@@ -22,9 +22,9 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::server::{FsyncPolicy, ServerConfig, ADMIN_PASSWORD_VAR, PASSWORD_VAR};
+use super::server::{FsyncPolicy, ServerConfig, ADMIN_PASSWORD_VAR, DIRECT_SEND_VAR, PASSWORD_VAR};
 use super::toml::Value;
-use crate::names;
+use crate::text::names;
 
 /// The `[sections]` a settings file may use, in the order `--print-config`
 /// writes them. Sections only group keys for the reader; `port` means the
@@ -301,6 +301,18 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "lines waiting to be sent to one client; when they are full the client is disconnected as too slow (1 to 1000000)",
     },
     Setting {
+        key: "direct_send",
+        section: "limits",
+        flag: SettingFlag::TurnsOff("no-direct-send"),
+        env: Some(DIRECT_SEND_VAR),
+        field: Field::Boolean {
+            default: true,
+            get: |c| c.direct_send,
+            set: |c, b| c.direct_send = b,
+        },
+        meaning: "the thread that queues a line for a client nobody is writing for sends it itself, without waiting; false: every line goes through the client's writer thread (set CHATROOM_DIRECT_SEND=false to compare)",
+    },
+    Setting {
         key: "rate_per_sec",
         section: "limits",
         flag: SettingFlag::Takes("rate-per-sec", "N"),
@@ -335,7 +347,7 @@ pub const SETTINGS: &[Setting] = &[
         flag: SettingFlag::Takes("data-dir", "DIR"),
         env: None,
         field: Field::Text {
-            default: "chatroom-data",
+            default: crate::history::DEFAULT_DATA_DIR,
             rule: Rule::Directory,
             get: |c| c.data_dir.to_string_lossy().into_owned(),
             set: |c, s| c.data_dir = PathBuf::from(s),

@@ -7,7 +7,6 @@
 //! on `nc`. Keeping the two steps apart means the state code never thinks about
 //! wording, and the wording can be read (and tested) in one place.
 
-use crate::history::Record;
 use crate::wire::command::Usage;
 
 /// How a private action (`/me` in a private window) travels: as a private
@@ -62,7 +61,7 @@ pub enum Event {
     /// The room's recent messages, replayed to someone who just joined.
     Recent {
         room: String,
-        records: Vec<Record>,
+        records: Vec<Recalled>,
     },
     /// You left `room`.
     Left {
@@ -92,7 +91,7 @@ pub enum Event {
     /// `OPER` was right.
     Operator,
     /// Answer to `STATS` (operators only).
-    Stats(Box<crate::chat::stats::Snapshot>),
+    Stats(Box<Snapshot>),
     /// An operator command worked: "Kicked bob", "Muted bob".
     Done {
         action: OperatorAction,
@@ -174,6 +173,20 @@ pub enum Event {
     ShuttingDown,
 }
 
+/// One message of a room's recent history, as a replay shows it. The wire
+/// has its own type for it (the history's records carry sessions, places
+/// and checks that no dialect shows), so the wire needs nothing from the
+/// history layer above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recalled {
+    /// When the server accepted it, in milliseconds since 1970 (UTC).
+    pub time_ms: u64,
+    pub sender: String,
+    pub text: String,
+    /// `/me` (an action) rather than a plain message.
+    pub action: bool,
+}
+
 /// What an operator did to a user, for [`Event::Done`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OperatorAction {
@@ -208,7 +221,7 @@ pub struct More {
 pub enum Refusal {
     UsernameTaken,
     /// Why, in words that end with what is allowed.
-    InvalidUsername(crate::chat::names::NameError),
+    InvalidUsername(crate::text::names::NameError),
     InvalidRoom,
     ChooseNameFirst,
     AlreadyIn(String),
@@ -254,4 +267,72 @@ pub enum Refusal {
     CouldNotStore,
     /// `USERS 9` or `ROOMS 9` past the end: (page asked for, pages there are).
     NoSuchPage(usize, usize),
+}
+
+/// How many threads the process has, and whether that was counted or guessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Threads {
+    /// Read from the operating system (`Threads:` in `/proc/self/status`).
+    Counted(usize),
+    /// Estimated where there is no `/proc` (not Linux): two per connection
+    /// plus the accept loop and the main thread.
+    Estimated(usize),
+}
+
+/// Everything `STATS` reports, gathered under the state lock in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Connections with a name.
+    pub named: usize,
+    /// Connections still choosing a name (or a browser that has not yet).
+    pub unnamed: usize,
+    pub threads: Threads,
+    /// Lines waiting in every queue together.
+    pub queued: usize,
+    /// The fullest queue: whose (a name, or an address before there is
+    /// one) and how many lines; `None` when every queue is empty.
+    pub fullest: Option<(String, usize)>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// Deliveries since the start.
+    pub deliveries: u64,
+    /// Deliveries over the last `window_secs` seconds (60, or less in the
+    /// server's first minute).
+    pub last_minute: u64,
+    pub window_secs: u64,
+    /// The history file's size in bytes; `None` when history is off.
+    pub history_bytes: Option<u64>,
+}
+
+impl Snapshot {
+    /// Deliveries per second over the window, in tenths (so the snapshot
+    /// stays plain integers): 12345 is 1234.5 a second.
+    pub fn per_second_tenths(&self) -> u64 {
+        self.last_minute * 10 / self.window_secs.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_second_in_tenths() {
+        let mut snapshot = Snapshot {
+            named: 0,
+            unnamed: 0,
+            threads: Threads::Counted(1),
+            queued: 0,
+            fullest: None,
+            bytes_in: 0,
+            bytes_out: 0,
+            deliveries: 0,
+            last_minute: 123,
+            window_secs: 60,
+            history_bytes: None,
+        };
+        assert_eq!(snapshot.per_second_tenths(), 20); // 2.05 → 2.0
+        snapshot.window_secs = 0; // never divides by zero
+        assert_eq!(snapshot.per_second_tenths(), 1230);
+    }
 }

@@ -22,13 +22,13 @@
 //! correctly (a bare `\n` would make some telnet clients draw a staircase).
 //!
 //! Text that came from other clients was cleaned of control characters before
-//! it reached an event ([`crate::chat::sanitize`]); names were checked against
-//! [`crate::chat::names`], so nothing here needs escaping.
+//! it reached an event ([`crate::text::sanitize`]); names were checked against
+//! [`crate::text::names`], so nothing here needs escaping.
 
-use crate::chat::stats::{human_bytes, Snapshot, Threads};
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
 use crate::wire::event::{private_action, Event, More, Refusal};
+use crate::wire::event::{Snapshot, Threads};
 
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
@@ -324,7 +324,7 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
     // (`\n`) or stray control characters: one NOTICE per line, cleaned, so
     // it can never fake a protocol line or drive a terminal.
     for motd_line in motd.lines() {
-        let motd_line = crate::chat::sanitize::clean(motd_line);
+        let motd_line = crate::text::sanitize::clean(motd_line);
         if !motd_line.trim().is_empty() {
             line(format!("NOTICE {motd_line}"));
         }
@@ -467,7 +467,7 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         }
         Refusal::UsernameTaken => "Username taken".into(),
         Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
-        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::chat::names::ROOM_RULE),
+        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::text::names::ROOM_RULE),
         Refusal::ChooseNameFirst => match dialect {
             Dialect::Chat => "Choose a name first: type /nick and a name, for example /nick lee".into(),
             Dialect::Protocol | Dialect::Irc => {
@@ -535,6 +535,21 @@ fn help_rows(dialect: Dialect, operator: bool) -> Vec<(&'static str, &'static st
         .filter(|spec| operator || spec.who == Who::Anyone)
         .map(|spec| (spec.usage.in_dialect(dialect), spec.help))
         .collect()
+}
+
+/// `n` bytes for a person: `512 bytes`, `12.3 KiB`, `4.5 MiB`, `1.2 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
 }
 
 #[cfg(test)]
@@ -826,5 +841,16 @@ mod tests {
             text: "/me waves".into(),
         };
         assert_eq!(render(&sent, Dialect::Chat), "[private to bob] *waves*\r\n");
+    }
+
+    #[test]
+    fn bytes_for_people() {
+        assert_eq!(human_bytes(0), "0 bytes");
+        assert_eq!(human_bytes(1023), "1023 bytes");
+        assert_eq!(human_bytes(1024), "1.0 KiB");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(64 * 1024 * 1024), "64.0 MiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+        assert_eq!(human_bytes(5000 << 30), "5000.0 GiB");
     }
 }

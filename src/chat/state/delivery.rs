@@ -4,10 +4,9 @@
 //! message in the history before it is delivered.
 
 use super::{Conn, ConnId, Flow, State};
-use crate::chat::stats::Deliveries;
 use crate::history::{Record, RecordKind};
 use crate::log;
-use crate::server::outbox::{Doorbell, Item, Sent};
+use crate::outbox::Item;
 use crate::support::timestamp;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
@@ -21,7 +20,7 @@ impl State {
     /// Disconnects everyone whose queue overflowed. Their leaving is itself
     /// broadcast and may overflow someone else, hence the loop.
     pub(super) fn drop_overflowed(&mut self) {
-        while let Some(id) = self.overflowed.pop() {
+        while let Some(id) = self.out.overflowed.pop() {
             if let Some(conn) = self.conns.get_mut(&id) {
                 log!("Disconnected {}: send queue full", conn.who());
                 // Its writer may be stuck in write() to a client that reads
@@ -87,14 +86,7 @@ impl State {
                     *bytes += line.len();
                 }
             }
-            queue(
-                id,
-                conn,
-                &line,
-                &mut self.overflowed,
-                &mut self.turns,
-                &mut self.deliveries,
-            );
+            self.out.queue(id, &conn.outbox, Item::Line(line));
         }
     }
 
@@ -200,17 +192,10 @@ impl State {
         // Most of them will be turns to write: one allocation, instead of a
         // list grown through every size up to a room's (each size left
         // behind in this thread's cache of freed blocks).
-        self.turns.reserve(queued.len());
+        self.out.turns.reserve(queued.len());
         for (member, line) in queued {
             if let Some(conn) = self.conns.get(&member) {
-                queue(
-                    member,
-                    conn,
-                    &line,
-                    &mut self.overflowed,
-                    &mut self.turns,
-                    &mut self.deliveries,
-                );
+                self.out.queue(member, &conn.outbox, Item::Line(line));
             }
         }
     }
@@ -223,7 +208,7 @@ impl State {
         let mark = |name: &String| {
             let operator = self
                 .names
-                .get(&crate::chat::names::key(name))
+                .get(&crate::text::names::key(name))
                 .and_then(|id| self.conns.get(id))
                 .is_some_and(|conn| conn.operator);
             if operator {
@@ -296,47 +281,4 @@ fn same_for_every_irc_client(event: &Event) -> bool {
             | Event::TopicSet { .. }
             | Event::Kicked { .. }
     )
-}
-
-/// Puts a line in a client's queue without ever waiting. A full queue marks
-/// the client for disconnection (the slow-client policy in the module notes).
-pub(super) fn queue(
-    id: ConnId,
-    conn: &Conn,
-    line: &Arc<str>,
-    overflowed: &mut Vec<ConnId>,
-    turns: &mut Vec<Arc<Doorbell>>,
-    deliveries: &mut Deliveries,
-) {
-    queue_item(
-        id,
-        conn,
-        Item::Line(Arc::clone(line)),
-        overflowed,
-        turns,
-        deliveries,
-    );
-}
-
-/// [`queue`] for any item, a line or a raw one. Each item queued counts
-/// as a delivery (`STATS`): a plain add, under the lock already held.
-pub(super) fn queue_item(
-    id: ConnId,
-    conn: &Conn,
-    item: Item,
-    overflowed: &mut Vec<ConnId>,
-    turns: &mut Vec<Arc<Doorbell>>,
-    deliveries: &mut Deliveries,
-) {
-    match conn.outbox.send_item(item) {
-        Sent::Queued => deliveries.one(),
-        Sent::YourTurn(doorbell) => {
-            deliveries.one();
-            turns.push(doorbell)
-        }
-        Sent::Full => overflowed.push(id),
-        // The writer already stopped (the socket failed); the reader's
-        // cleanup is about to remove this connection.
-        Sent::Gone => {}
-    }
 }

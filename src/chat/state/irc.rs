@@ -10,10 +10,10 @@
 //! [`State::register`] like the other dialects, so names are checked,
 //! made unique and refused as look-alikes in one place.
 
-use super::delivery::queue;
 use super::{Applied, ConnId, Flow, State};
-use crate::chat::names;
-use crate::server::constant_time_eq;
+use crate::outbox::Item;
+use crate::support::secret::constant_time_eq;
+use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::irc::map::{ctcp_verb, RoomQuery, ServerInfo, SERVER_NAME};
@@ -64,15 +64,8 @@ impl State {
             return;
         }
         if let Some(conn) = self.conns.get(&id) {
-            let line = Arc::from(lines);
-            queue(
-                id,
-                conn,
-                &line,
-                &mut self.overflowed,
-                &mut self.turns,
-                &mut self.deliveries,
-            );
+            self.out
+                .queue(id, &conn.outbox, Item::Line(Arc::from(lines)));
         }
         self.drop_overflowed();
     }
@@ -107,7 +100,7 @@ impl State {
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
-        let text = text.map(|t| crate::chat::sanitize::clean(&t).into_owned());
+        let text = text.map(|t| crate::text::sanitize::clean(&t).into_owned());
         let away = text.as_ref().is_some_and(|t| !t.trim().is_empty());
         conn.away = text.filter(|_| away);
         self.reply(id, Event::AwaySet(away))
@@ -117,7 +110,7 @@ impl State {
     /// room is told.
     pub fn set_quit_reason(&mut self, id: ConnId, reason: &str) {
         if let Some(conn) = self.conns.get_mut(&id) {
-            let reason = crate::chat::sanitize::clean(reason).into_owned();
+            let reason = crate::text::sanitize::clean(reason).into_owned();
             conn.quit_reason = Some(reason).filter(|r| !r.trim().is_empty());
         }
     }
@@ -203,7 +196,7 @@ impl State {
             let overhead = user_prefix(&from).len() + verb.len() + to.len() + 8;
             let budget = wire_irc::MAX_LINE_BYTES.saturating_sub(overhead);
             // Cleaning also drops any `\x01` inside, which would end the CTCP.
-            let body = crate::chat::sanitize::clean(body);
+            let body = crate::text::sanitize::clean(body);
             let body = wire_irc::split_text(&body, budget)
                 .first()
                 .copied()

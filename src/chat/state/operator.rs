@@ -6,10 +6,12 @@
 use super::delivery::Rendered;
 use super::{ConnId, Flow, State};
 use crate::chat::guard::{seconds_to_wait, split_ban, Secret};
-use crate::chat::stats::{self, Snapshot};
-use crate::chat::{names, sanitize};
+use crate::chat::stats;
 use crate::log;
-use crate::server::constant_time_eq;
+use crate::support::secret::constant_time_eq;
+use crate::support::traffic;
+use crate::text::{names, sanitize};
+use crate::wire::event::Snapshot;
 use crate::wire::event::{Event, OperatorAction, Refusal};
 use std::time::Instant;
 
@@ -225,8 +227,8 @@ impl State {
             .filter(|(lines, _)| *lines > 0)
             .max_by_key(|(lines, _)| *lines)
             .map(|(lines, c)| (c.name.clone().unwrap_or_else(|| c.addr.to_string()), lines));
-        let (bytes_in, bytes_out) = stats::bytes();
-        let (last_minute, window_secs) = self.deliveries.last_minute(now);
+        let (bytes_in, bytes_out) = traffic::bytes();
+        let (last_minute, window_secs) = self.out.deliveries.last_minute(now);
         Snapshot {
             named,
             unnamed: self.conns.len() - named,
@@ -235,7 +237,7 @@ impl State {
             fullest,
             bytes_in,
             bytes_out,
-            deliveries: self.deliveries.total(),
+            deliveries: self.out.deliveries.total(),
             last_minute,
             window_secs,
             history_bytes: self.history.file_bytes(),

@@ -3,10 +3,10 @@
 
 use super::{ConnId, Flow, State, MAX_WRONG_PASSWORDS};
 use crate::chat::guard::{seconds_to_wait, Secret};
-use crate::chat::names;
 use crate::history::RecordKind;
 use crate::log;
-use crate::server::constant_time_eq;
+use crate::support::secret::constant_time_eq;
+use crate::text::names;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
 use std::time::Instant;

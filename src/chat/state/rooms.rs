@@ -4,10 +4,10 @@
 //! the state's module notes for why under the lock).
 
 use super::{ConnId, Flow, Room, Speech, State};
-use crate::chat::{names, sanitize};
 use crate::history::RecordKind;
+use crate::text::{names, sanitize};
 use crate::wire::command::Dialect;
-use crate::wire::event::{Event, More, Refusal};
+use crate::wire::event::{Event, More, Recalled, Refusal};
 
 /// Names on one page of `USERS`. 100: a whole class (the defaults are
 /// chosen for about 60) fits on the first page, so nobody in class ever
@@ -74,7 +74,14 @@ impl State {
                 },
             );
         }
-        let records = self.history.recent(&shown);
+        let records: Vec<Recalled> = (self.history.recent(&shown).into_iter())
+            .map(|record| Recalled {
+                time_ms: record.time_ms,
+                action: record.kind == RecordKind::Action,
+                sender: record.sender,
+                text: record.text,
+            })
+            .collect();
         if !records.is_empty() {
             self.send(
                 id,

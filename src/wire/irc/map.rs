@@ -13,7 +13,7 @@
 //! line, so messages go through [`super::text_lines`], which splits them.
 
 use super::numeric::{self, Numeric};
-pub use super::outbound::{event_lines, refusal_lines, welcome_lines};
+pub use super::outbound::event_lines;
 use super::{line, numeric_line, Message};
 use crate::wire::command::{Command, Dialect as Mode};
 use crate::wire::event::PRIVATE_ACTION;
@@ -44,8 +44,8 @@ impl ServerInfo {
             motd: motd.to_string(),
             limits: numeric::Limits {
                 network: "chatroom".into(),
-                nick_len: crate::chat::names::MAX_NAME_CHARS,
-                channel_len: crate::chat::names::MAX_NAME_CHARS + 1,
+                nick_len: crate::text::names::MAX_NAME_CHARS,
+                channel_len: crate::text::names::MAX_NAME_CHARS + 1,
                 topic_len: TOPIC_LEN,
             },
         }
@@ -388,7 +388,7 @@ pub(super) fn reply(ctx: &Ctx, numeric: &Numeric, params: &[&str], text: &str) -
 mod tests {
     use super::super::parse;
     use super::*;
-    use crate::history::{Record, RecordKind};
+    use crate::wire::event::Recalled;
     use crate::wire::event::{Event, Refusal};
 
     fn info() -> ServerInfo {
@@ -686,13 +686,11 @@ mod tests {
 
     #[test]
     fn history_is_fenced_notices_with_the_time() {
-        let record = Record {
+        let record = Recalled {
             time_ms: 36_120_000, // 10:02 on 1 January 1970
-            kind: RecordKind::Message,
-            session: None,
-            place: "#general".into(),
             sender: "bob".into(),
             text: "earlier".into(),
+            action: false,
         };
         let lines = out(
             Event::Recent {

@@ -19,6 +19,7 @@ macro_rules! numerics {
     ($($(#[$doc:meta])* $name:ident = $code:literal, $text:literal;)*) => {
         $($(#[$doc])* pub const $name: Numeric = Numeric { code: $code, text: $text };)*
         /// Every numeric above, for tests and for looking one up by code.
+        #[cfg(test)]
         pub const ALL: &[Numeric] = &[$($name),*];
     };
 }
@@ -136,7 +137,7 @@ pub struct Limits {
 
 /// The ISUPPORT tokens, in the order they are sent.
 ///
-/// `CASEMAPPING=ascii` because that is the server's rule: [`crate::names::key`]
+/// `CASEMAPPING=ascii` because that is the server's rule: [`crate::text::names::key`]
 /// lower-cases ASCII letters only. (`rfc1459` would also fold `[]\~` into
 /// `{}|^`; names cannot hold those characters, so the two never disagree
 /// here, but `ascii` is the one that describes the code.) `CHANLIMIT=#:1`

@@ -40,7 +40,7 @@ pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
     let start = format!("- {} Message of the day - ", info.name);
     out.push(reply(ctx, &numeric::RPL_MOTDSTART, &[], &start));
     for motd_line in info.motd.lines() {
-        let motd_line = crate::chat::sanitize::clean(motd_line);
+        let motd_line = crate::text::sanitize::clean(motd_line);
         // A 512-byte budget: long settings lines are split, not cut.
         let overhead = info.name.len() + nick.len() + 16;
         for piece in super::split_text(&motd_line, super::MAX_LINE_BYTES.saturating_sub(overhead)) {
@@ -106,13 +106,11 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::Recent { room, records } => {
             let mut out = text_lines(server, "NOTICE", room, "*** Recent messages:", false);
             for record in records {
-                let time = crate::timestamp::clock(record.time_ms);
+                let time = crate::support::timestamp::clock(record.time_ms);
                 let clock = time.get(..5).unwrap_or(&time);
-                let text = match record.kind {
-                    crate::history::RecordKind::Action => {
-                        format!("[{clock}] * {} {}", record.sender, record.text)
-                    }
-                    _ => format!("[{clock}] <{}> {}", record.sender, record.text),
+                let text = match record.action {
+                    true => format!("[{clock}] * {} {}", record.sender, record.text),
+                    false => format!("[{clock}] <{}> {}", record.sender, record.text),
                 };
                 out.extend(text_lines(server, "NOTICE", room, &text, false));
             }

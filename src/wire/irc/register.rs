@@ -101,7 +101,7 @@ impl Registration {
             },
             "NICK" => match p(0) {
                 None => self.reply(&mut step, &numeric::ERR_NONICKNAMEGIVEN, &nick, &[]),
-                Some(wanted) if !crate::chat::names::is_valid_username(wanted) => {
+                Some(wanted) if !crate::text::names::is_valid_username(wanted) => {
                     self.reply(&mut step, &numeric::ERR_ERRONEUSNICKNAME, &nick, &[wanted])
                 }
                 Some(wanted) if lookup.nick_taken(wanted) => {

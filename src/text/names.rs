@@ -17,7 +17,7 @@
 //!   may use the ones in [`JOINING_MARKS`], after a letter.
 //! - **One look-alike script**: Latin, Greek, Cyrillic (and Armenian, Cherokee,
 //!   Lisu) do not mix in one name, because `аlice` with a Cyrillic `а` looks
-//!   exactly like `alice` ([`crate::chat::confusables`]).
+//!   exactly like `alice` ([`crate::text::confusables`]).
 //! - **1–20 characters and at most 60 bytes of UTF-8.** Characters are what
 //!   people count; bytes are what lines cost (`USERS` lists every name). 60
 //!   bytes fit 20 characters of any script in Unicode's first plane (at most 3

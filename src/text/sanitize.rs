@@ -31,7 +31,7 @@
 //! (0x15) erases everything typed before it, Ctrl-W (0x17) the word before
 //! it, as a cooked terminal would have done on the person's screen.
 //! Backspace, DEL, telnet negotiation and line endings are byte-level and are
-//! handled before UTF-8 decoding, in [`crate::wire::framing`]; this works on text.
+//! handled before UTF-8 decoding, by the wire layer's framing (`wire/framing.rs`); this works on text.
 
 use std::borrow::Cow;
 
