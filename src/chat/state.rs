@@ -445,8 +445,8 @@ impl State {
     }
 
     /// Acts on one command from `id`. The heart of the server: every protocol
-    /// rule in the README's command table is in this `match` and the methods
-    /// it calls.
+    /// rule in the README's command table is in the `match` of
+    /// [`State::act`] and the handlers it calls.
     ///
     /// `line_dialect` is the dialect the reader read the line in. Before
     /// registering, replies follow it: someone typing `/pass` on `nc` is a
@@ -464,6 +464,10 @@ impl State {
         }
     }
 
+    /// The handler of each [`Command`]: one arm per variant, so the
+    /// compiler refuses a command without one (a new command: see the list
+    /// at the top of [`crate::wire::command`]). The commands above the
+    /// `!registered` arm may be used before choosing a name.
     fn act(&mut self, id: ConnId, line_dialect: Dialect, command: Command) -> Flow {
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close; // kicked or dropped while this line was in flight
@@ -476,21 +480,11 @@ impl State {
             Command::Invalid(mistake) => self.reply_refusal(id, mistake_refusal(mistake)),
             Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
-            Command::Help => {
-                let operator = conn.operator;
-                self.reply(id, Event::Help { operator })
-            }
-            Command::Quit => {
-                self.send(id, &Event::Goodbye);
-                self.disconnect(id, "quit");
-                Flow::Close
-            }
+            Command::Help => self.help(id),
+            Command::Quit => self.quit(id),
             _ if !registered => self.reply_refusal(id, Refusal::ChooseNameFirst),
             Command::Join(room) => self.join(id, &room),
-            Command::Leave => match self.leave_room(id, true) {
-                Some(room) => self.reply(id, Event::Left { room }),
-                None => self.reply_refusal(id, Refusal::NotInRoom),
-            },
+            Command::Leave => self.leave(id),
             Command::Say(text) => self.say(id, &text),
             Command::Private { to, text } => self.private(id, &to, &text),
             Command::Rooms(page) => self.list_rooms(id, page),

@@ -112,6 +112,30 @@ fn in_room(state: &mut State, port: u16, name: &str, room: &str) -> Member {
     member
 }
 
+/// The command table and the handlers agree: every row's command reaches a
+/// handler (an arm of `State::act`) that answers its sender, never a
+/// silent nothing, and none is taken for unknown or misused.
+#[test]
+fn every_command_in_the_table_is_answered_by_its_handler() {
+    for spec in command::COMMANDS {
+        let mut state = state();
+        let lee = in_room(&mut state, 1, "lee", "#general");
+        send(&mut state, &lee, &format!("OPER {ADMIN}"));
+        let bob = in_room(&mut state, 2, "bob", "#general"); // whom the examples name
+        lines(&lee);
+        state.apply(lee.id, Dialect::Protocol, spec.example());
+        let answer = lines(&lee);
+        let Some(first) = answer.first() else {
+            panic!("{spec:?}: no answer");
+        };
+        assert!(
+            !first.starts_with("ERROR Usage") && !first.starts_with("ERROR Unknown"),
+            "{spec:?}: {first}"
+        );
+        drop(bob);
+    }
+}
+
 #[test]
 fn join_leave_and_switch_rooms() {
     let mut state = state();

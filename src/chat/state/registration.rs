@@ -1,5 +1,6 @@
-//! Getting in: the door password (`PASS`) and choosing or changing a name
-//! (`USERNAME` / `/nick`), which also fixes the client's dialect for good.
+//! The commands a client may use before it has a name: the door password
+//! (`PASS`), choosing or changing a name (`USERNAME` / `/nick`), which also
+//! fixes the client's dialect for good, `HELP` and `QUIT`.
 
 use super::{ConnId, Flow, State, MAX_WRONG_PASSWORDS};
 use crate::chat::guard::{seconds_to_wait, Secret};
@@ -141,5 +142,19 @@ impl State {
             return Flow::Close;
         }
         Flow::Continue
+    }
+
+    /// `HELP`: the commands of the sender's dialect, the operator's too if
+    /// they are one.
+    pub(super) fn help(&mut self, id: ConnId) -> Flow {
+        let operator = self.conns.get(&id).is_some_and(|conn| conn.operator);
+        self.reply(id, Event::Help { operator })
+    }
+
+    /// `QUIT`: a goodbye, then the connection is removed.
+    pub(super) fn quit(&mut self, id: ConnId) -> Flow {
+        self.send(id, &Event::Goodbye);
+        self.disconnect(id, "quit");
+        Flow::Close
     }
 }

@@ -96,6 +96,14 @@ impl State {
         Flow::Continue
     }
 
+    /// `LEAVE`: out of the room, which is told.
+    pub(super) fn leave(&mut self, id: ConnId) -> Flow {
+        match self.leave_room(id, true) {
+            Some(room) => self.reply(id, Event::Left { room }),
+            None => self.reply_refusal(id, Refusal::NotInRoom),
+        }
+    }
+
     pub(super) fn say(&mut self, id: ConnId, text: &str) -> Flow {
         let speech = match self.speech(id, text) {
             Ok(speech) => speech,

@@ -3,9 +3,12 @@
 //! expects ([`event_lines`], in [`super::outbound`]), so irssi users and
 //! `nc` users share the same rooms.
 //!
-//! Both directions are plain functions over today's `Command` and `Event`,
-//! in one file, so that when the core's command table changes they are
-//! re-targeted here and nowhere else.
+//! A verb in the command table's `irc` column needs no code here: its row
+//! says which command it is, and [`from_row`] reads its arguments the IRC
+//! way for the row's shape. [`inbound`] has arms of its own only for verbs
+//! whose IRC arguments mean more than that (`JOIN 0`, `PRIVMSG` to a room or
+//! a person, `NAMES` of another room) and for what only IRC has (`WHOIS`,
+//! `MODE`, `PING`).
 //!
 //! IRC names people by `nick!user@host` ([`super::user_prefix`]) and the
 //! server by its name; numerics go to the recipient's nick (see
@@ -15,7 +18,7 @@
 use super::numeric::{self, Numeric};
 pub use super::outbound::event_lines;
 use super::{line, numeric_line, Message};
-use crate::wire::command::{Command, Dialect as Mode};
+use crate::wire::command::{self, Args, Command, CommandSpec, Dialect as Mode};
 use crate::wire::event::PRIVATE_ACTION;
 
 /// What this server tells IRC clients about itself.
@@ -124,12 +127,14 @@ pub enum RoomQuery {
     Topic,
 }
 
-/// Maps one message from a registered client.
+/// Maps one message from a registered client: the arms below for verbs
+/// whose arguments need more than their table row, the table for the rest.
 pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
     let p = |i: usize| message.param(i).filter(|p| !p.is_empty());
     let chat = Inbound::Chat;
     let needs_params = || answer(ctx, &numeric::ERR_NEEDMOREPARAMS, &[&message.verb]);
     match message.verb.as_str() {
+        // ---- Verbs of the table whose IRC arguments say more -----------
         // `JOIN 0` is IRC for "leave all channels"; of a list we take the
         // first, since a chat user is in one room at a time (CHANLIMIT=#:1).
         "JOIN" => match p(0) {
@@ -158,8 +163,9 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             (Some(_), None) => answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]),
             (Some(to), Some(text)) => say(to, text, message.verb == "NOTICE", ctx),
         },
-        // Your own room (or, outside any, everyone) is the chat's `USERS`;
-        // another room is asked of the state, since it may not exist.
+        // Your own room (or, outside any, everyone) is the chat's `USERS`,
+        // never paged (see `State::list_users`); another room is asked of
+        // the state, since it may not exist.
         "NAMES" | "WHO" => match p(0) {
             Some(room) if room.starts_with('#') && !in_room(ctx, room) => {
                 let query = match message.verb.as_str() {
@@ -170,12 +176,6 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             }
             _ => chat(Command::Users(1)),
         },
-        // NAMES is never paged (see `State::list_users`); LIST is, and
-        // `/list 2` asks for page 2. Any other argument (a channel mask) is
-        // ignored: page 1.
-        "LIST" => chat(Command::Rooms(
-            p(0).and_then(|a| a.parse().ok()).unwrap_or(1).max(1),
-        )),
         "TOPIC" => match p(0) {
             // Anyone may read another room's topic; setting it needs you in it.
             Some(room) if !in_room(ctx, room) && message.param(1).is_none() => {
@@ -185,33 +185,16 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             Some(_) => chat(Command::Topic(message.param(1).map(str::to_string))),
             None => needs_params(),
         },
+        // `PASS` and `USER` belong to the handshake (see `super::register`);
+        // once registered, IRC says 462.
+        "PASS" | "USER" => answer(ctx, &numeric::ERR_ALREADYREGISTERED, &[]),
+        // ---- What only IRC has -----------------------------------------
         "WHOIS" => match message.params.last().filter(|p| !p.is_empty()) {
             Some(nick) => chat(Command::Whois(nick.clone())),
             None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
         },
         "AWAY" => chat(Command::Away(p(0).map(str::to_string))),
         "MODE" => mode(message, ctx),
-        "QUIT" => chat(Command::Quit),
-        // IRC's OPER is `OPER <name> <password>`; the chat has one operator
-        // password, so the name is ignored.
-        "OPER" => match message.params.last().filter(|p| !p.is_empty()) {
-            Some(password) => chat(Command::Oper(password.clone())),
-            None => needs_params(),
-        },
-        "KICK" => match (p(0), p(1)) {
-            (Some(_), Some(user)) => chat(Command::Kick {
-                user: user.to_string(),
-                reason: p(2).map(str::to_string),
-            }),
-            _ => needs_params(),
-        },
-        "NICK" => match p(0) {
-            Some(name) => chat(Command::Register {
-                name: name.to_string(),
-                dialect: Mode::Irc,
-            }),
-            None => answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
-        },
         "PING" => match message.param(0) {
             Some(token) => {
                 Inbound::Answer(vec![line(&ctx.info.name, "PONG", &[&ctx.info.name, token])])
@@ -224,8 +207,6 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             ctx.nick,
             message,
         )),
-        "PASS" | "USER" => answer(ctx, &numeric::ERR_ALREADYREGISTERED, &[]),
-        "HELP" => chat(Command::Help),
         "VERSION" => Inbound::Answer(vec![numeric_line(
             &ctx.info.name,
             "351",
@@ -236,18 +217,57 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
                 "one room at a time, no CTCP relay to non-IRC users",
             ],
         )]),
-        // chatroom's own operator commands, typed as `/quote MUTE bob`.
-        "MUTE" | "UNMUTE" => match p(0) {
-            Some(user) if message.verb == "MUTE" => chat(Command::Mute(user.to_string())),
-            Some(user) => chat(Command::Unmute(user.to_string())),
-            None => needs_params(),
+        // ---- Every other verb: the table's `irc` column ----------------
+        verb => match command::lookup(Mode::Irc, verb) {
+            Some(spec) => from_row(spec, message, ctx),
+            None => answer(ctx, &numeric::ERR_UNKNOWNCOMMAND, &[verb]),
         },
-        // IRC's `STATS [query]`: whatever the query letter, the answer is
-        // the chat's own figures (see `outbound`), ended by `219`.
-        "STATS" => chat(Command::Stats),
-        "ANNOUNCE" if message.params.is_empty() => needs_params(),
-        "ANNOUNCE" => chat(Command::Announce(message.params.join(" "))),
-        other => answer(ctx, &numeric::ERR_UNKNOWNCOMMAND, &[other]),
+    }
+}
+
+/// A verb of the table's `irc` column with no arm in [`inbound`]: the
+/// command its row makes, from IRC's usual layout for the row's shape, or
+/// `461` (`431` for a missing nick) when a needed parameter is missing.
+fn from_row(spec: &CommandSpec, message: &Message, ctx: &Ctx) -> Inbound {
+    let p = |i: usize| Some(message.param(i)?.to_string()).filter(|p| !p.is_empty());
+    let command = match &spec.args {
+        // Extra parameters are ignored: `QUIT :reason` (the server reads
+        // the reason), `STATS u` (whatever the query letter, the answer is
+        // the chat's own figures, ended by `219`: see `outbound`).
+        Args::None(command) => Some(command.clone()),
+        // `MUTE bob`: chatroom's own operator commands are typed as
+        // `/quote MUTE bob`.
+        Args::Word(make) => p(0).map(make),
+        Args::Name(make) => match p(0) {
+            Some(name) => Some(make(name, Mode::Irc)),
+            None => return answer(ctx, &numeric::ERR_NONICKNAMEGIVEN, &[]),
+        },
+        // `ANNOUNCE :break time`, or the words without the colon: every
+        // parameter, joined.
+        Args::Text(make) | Args::Message(make) => {
+            (!message.params.is_empty()).then(|| make(message.params.join(" ")))
+        }
+        // IRC's OPER is `OPER <name> <password>`; the chat has one operator
+        // password, so the name is ignored.
+        Args::Secret(make) => message
+            .params
+            .last()
+            .filter(|p| !p.is_empty())
+            .map(|p| make(p.clone())),
+        // `LIST 2` asks for page 2; any other argument (a channel mask) is
+        // ignored: page 1.
+        Args::Page(make) => Some(make(p(0).and_then(|a| a.parse().ok()).unwrap_or(1).max(1))),
+        // `KICK #room nick [:reason]`: the room is the kicker's own.
+        Args::UserAndReason(make) => match (p(0), p(1)) {
+            (Some(_), Some(user)) => Some(make(user, p(2))),
+            _ => None,
+        },
+        Args::UserAndText(make) => p(0).zip(p(1)).map(|(user, text)| make(user, text)),
+        Args::OptionalText(make) => Some(make(p(0))),
+    };
+    match command {
+        Some(command) => Inbound::Chat(command),
+        None => answer(ctx, &numeric::ERR_NEEDMOREPARAMS, &[&message.verb]),
     }
 }
 
@@ -526,6 +546,74 @@ mod tests {
             chat(Command::Away(Some("lunch".into())))
         );
         assert_eq!(inb("PONG srv"), Inbound::Nothing);
+    }
+
+    /// The table's `irc` column is true: each of its verbs reaches the chat
+    /// as its row's command, whether [`inbound`] has an arm for it or reads
+    /// it by the row's shape.
+    #[test]
+    fn every_irc_verb_in_the_table_becomes_its_rows_command() {
+        use crate::wire::command::{same_command, COMMANDS};
+        for spec in COMMANDS {
+            for verb in spec.irc {
+                // A PRIVMSG to a room is a room message (`Say`); to a
+                // person it is this row's private message.
+                let line = match spec.args {
+                    Args::UserAndText(_) => format!("{verb} bob :hi there"),
+                    _ => format!("{verb} #general bob :hi there"),
+                };
+                let mapped = inb(&line);
+                if *verb == "PASS" {
+                    // The handshake's; see `register`.
+                    let refused = ":srv 462 alice :You may not reregister\r\n";
+                    assert_eq!(mapped, answer1(refused));
+                    continue;
+                }
+                let Inbound::Chat(command) = mapped else {
+                    panic!("{line} is not a chat command: {mapped:?}");
+                };
+                assert!(
+                    same_command(&command, &spec.example()),
+                    "{line}: {command:?}"
+                );
+            }
+        }
+    }
+
+    /// IRC's layout for each shape, as [`from_row`] reads it: parameters a
+    /// shape has no use for are ignored, a missing one is `461`.
+    #[test]
+    fn table_verbs_read_by_the_rows_shape() {
+        assert_eq!(inb("LIST 0"), chat(Command::Rooms(1)));
+        assert_eq!(inb("STATS u"), chat(Command::Stats));
+        assert_eq!(inb("HELP me"), chat(Command::Help));
+        assert_eq!(
+            inb("NICK bob"),
+            chat(Command::Register {
+                name: "bob".into(),
+                dialect: Mode::Irc
+            })
+        );
+        assert_eq!(
+            inb("NICK"),
+            answer1(":srv 431 alice :No nickname given\r\n")
+        );
+        assert_eq!(
+            inb("ANNOUNCE break time"),
+            chat(Command::Announce("break time".into()))
+        );
+        assert_eq!(
+            inb("KICK #general bob"),
+            chat(Command::Kick {
+                user: "bob".into(),
+                reason: None
+            })
+        );
+        for line in ["MUTE", "ANNOUNCE", "OPER", "KICK #general"] {
+            let verb = line.split(' ').next().unwrap_or(line);
+            let missing = format!(":srv 461 alice {verb} :Not enough parameters\r\n");
+            assert_eq!(inb(line), answer1(&missing), "{line}");
+        }
     }
 
     #[test]
