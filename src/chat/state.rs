@@ -170,8 +170,8 @@ struct Conn {
     outbox: Outbox,
     /// `None` until registered.
     name: Option<String>,
-    /// Until registration, the dialect of the client's latest line (see
-    /// `note_dialect`); registering fixes it.
+    /// Until registration, the dialect of the client's latest line (the
+    /// reader guesses it, [`State::apply`] stores it); registering fixes it.
     dialect: Dialect,
     /// Key of the room they are in.
     room: Option<String>,
@@ -518,6 +518,9 @@ impl State {
         let ids: Vec<ConnId> = self.conns.keys().copied().collect();
         for &id in &ids {
             self.send(id, &Event::ShuttingDown);
+            // A browser's tab is told why the socket closes (1001, "going
+            // away"); a line client's writer skips this.
+            self.send_raw(id, Raw::Close(crate::wire::websocket::status::GOING_AWAY));
         }
         for id in ids {
             self.remove(id, false);

@@ -19,10 +19,10 @@
 //! - [`crc32`]: the check (std has none).
 
 mod crc32;
-pub mod file;
-pub mod lock;
-pub mod record;
-pub mod retention;
+pub(crate) mod file;
+pub(crate) mod lock;
+pub(crate) mod record;
+pub(crate) mod retention;
 mod store;
 pub mod transcript;
 

@@ -4,33 +4,21 @@
 use super::*;
 use crate::history::file::read_records;
 use crate::history::ParsedLine;
-use std::sync::atomic::AtomicUsize;
+use crate::support::tempdir::TempDir;
 
-/// A fresh directory under the system's temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "chatroom-history-{}-{n}-{name}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&path);
-        TempDir(path)
-    }
-    fn file(&self) -> PathBuf {
-        self.0.join(FILE_NAME)
-    }
-    fn open(&self, policy: FsyncPolicy, replay: usize) -> (History, Vec<String>) {
-        History::open(&self.0, policy, replay, Retention::default()).unwrap()
-    }
+/// What these tests do with their temporary directory (the project's one
+/// [`TempDir`]): the history file in it, and a history opened on it.
+trait HistoryDir {
+    fn file(&self) -> PathBuf;
+    fn open(&self, policy: FsyncPolicy, replay: usize) -> (History, Vec<String>);
 }
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+impl HistoryDir for TempDir {
+    fn file(&self) -> PathBuf {
+        self.join(FILE_NAME)
+    }
+    fn open(&self, policy: FsyncPolicy, replay: usize) -> (History, Vec<String>) {
+        History::open(self.path(), policy, replay, Retention::default()).unwrap()
     }
 }
 
@@ -90,7 +78,7 @@ fn appended_records_are_read_back_after_reopening() {
 fn a_second_history_on_the_same_directory_is_refused() {
     let dir = TempDir::new("locked");
     let (_first, _) = dir.open(FsyncPolicy::Never, 20);
-    let error = History::open(&dir.0, FsyncPolicy::Never, 20, Retention::default())
+    let error = History::open(dir.path(), FsyncPolicy::Never, 20, Retention::default())
         .err()
         .expect("the directory is locked");
     assert!(
@@ -115,7 +103,7 @@ fn sessions_continue_across_reopening() {
 #[test]
 fn torn_tail_is_cut_off_and_appending_afterwards_is_clean() {
     let dir = TempDir::new("torn");
-    fs::create_dir_all(&dir.0).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     let good = msg("#general", "kept");
     let torn = &msg("#general", "half a message").to_line()[..40];
     fs::write(dir.file(), format!("{}{torn}", good.to_line())).unwrap();
@@ -164,7 +152,7 @@ fn a_piece_left_by_a_failed_write_is_cut_off_before_the_next_record() {
 #[test]
 fn a_closed_piece_is_one_malformed_line_and_no_record() {
     let dir = TempDir::new("closed-piece");
-    fs::create_dir_all(&dir.0).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     let refused = msg("#general", "refused");
     let whole = refused.to_line();
     // The worst piece: the whole record but its newline, then the marker.
@@ -188,7 +176,7 @@ fn a_closed_piece_is_one_malformed_line_and_no_record() {
 #[test]
 fn malformed_lines_are_skipped_with_their_line_numbers() {
     let dir = TempDir::new("malformed");
-    fs::create_dir_all(&dir.0).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     let mut content = Vec::new();
     content.extend_from_slice(msg("#general", "one").to_line().as_bytes());
     content.extend_from_slice(b"this is not a record\n");
@@ -216,7 +204,7 @@ fn malformed_lines_are_skipped_with_their_line_numbers() {
 #[test]
 fn a_flood_of_malformed_lines_gives_a_bounded_number_of_warnings() {
     let dir = TempDir::new("flood");
-    fs::create_dir_all(&dir.0).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     fs::write(dir.file(), "junk\n".repeat(1000)).unwrap();
     let (_, warnings) = dir.open(FsyncPolicy::Never, 20);
     assert_eq!(warnings.len(), 21, "{warnings:?}");
@@ -226,7 +214,7 @@ fn a_flood_of_malformed_lines_gives_a_bounded_number_of_warnings() {
 #[test]
 fn an_overlong_line_is_skipped_without_reading_it_whole() {
     let dir = TempDir::new("overlong");
-    fs::create_dir_all(&dir.0).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     let mut content = "x".repeat(file::MAX_RECORD_BYTES + 10);
     content.push('\n');
     content.push_str(&msg("#general", "after").to_line());
@@ -245,7 +233,7 @@ fn an_overlong_line_is_skipped_without_reading_it_whole() {
 #[test]
 fn old_records_without_sessions_still_replay() {
     let dir = TempDir::new("old-file");
-    fs::create_dir_all(&dir.0).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     let day = retention::day_of(timestamp::now_millis());
     fs::write(
         dir.file(),
@@ -346,9 +334,7 @@ fn a_new_day_rotates_the_file_and_everything_still_reads() {
     history.append(&old).unwrap();
     history.append(&msg("#general", "today")).unwrap();
     drop(history);
-    let rotated = dir
-        .0
-        .join(file::archive_name(&retention::day_of(yesterday), 1));
+    let rotated = dir.join(file::archive_name(&retention::day_of(yesterday), 1));
     let Ok(ParsedLine::Record(r)) =
         fs::read(&rotated).map(|b| Record::parse_line(&b[..b.len() - 1]))
     else {
@@ -356,7 +342,10 @@ fn a_new_day_rotates_the_file_and_everything_still_reads() {
     };
     assert_eq!(r.text, "yesterday");
     assert_eq!(all_records(&dir).len(), 1);
-    assert_eq!(file::history_files(&dir.0).unwrap(), [rotated, dir.file()]);
+    assert_eq!(
+        file::history_files(dir.path()).unwrap(),
+        [rotated, dir.file()]
+    );
     // A file of an earlier day is rotated at start-up, its windows kept.
     fs::write(dir.file(), old.to_line()).unwrap();
     let (history, notes) = dir.open(FsyncPolicy::Never, 20);
@@ -371,8 +360,8 @@ fn a_new_day_rotates_the_file_and_everything_still_reads() {
 #[test]
 fn a_data_dir_that_cannot_be_created_is_an_error_naming_it() {
     let dir = TempDir::new("unwritable");
-    fs::create_dir_all(&dir.0).unwrap();
-    let regular_file = dir.0.join("plain-file");
+    fs::create_dir_all(dir.path()).unwrap();
+    let regular_file = dir.join("plain-file");
     fs::write(&regular_file, "not a directory").unwrap();
     let data_dir = regular_file.join("data");
     let error = History::open(&data_dir, FsyncPolicy::Never, 20, Retention::default())
@@ -441,7 +430,7 @@ fn the_interval_thread_syncs_and_ends_when_the_history_is_dropped() {
 #[ignore]
 fn open_a_1_gb_file() {
     let dir = TempDir::new("big");
-    fs::create_dir_all(&dir.0).unwrap();
+    fs::create_dir_all(dir.path()).unwrap();
     let started = std::time::Instant::now();
     {
         let mut out = io::BufWriter::new(File::create(dir.file()).unwrap());

@@ -25,7 +25,7 @@
 //! whoever holds the turn frames. Measurements: `docs/design.md`.
 
 use super::{Doorbell, GivenBack, Holder, Inbox, Item, Line, Queue, Queued, Raw};
-use crate::support::{signal, traffic};
+use crate::support::traffic;
 use crate::wire::websocket::{self, status};
 use std::sync::Arc;
 
@@ -113,12 +113,9 @@ pub fn writer_loop(inbox: Inbox) {
         let _ = sink.write_all(farewell.as_bytes());
     }
     if socket_works && framing == Framing::WebSocket {
-        // The chat is over, and nobody asked for another status.
-        let status = match signal::shutdown_requested() {
-            true => status::GOING_AWAY,
-            false => status::NORMAL,
-        };
-        let _ = sink.write_all(&websocket::close_frame(status, ""));
+        // The chat is over (`QUIT`, a kick), and nobody asked for another
+        // status: a shutdown queues its own close (1001) before this.
+        let _ = sink.write_all(&websocket::close_frame(status::NORMAL, ""));
     }
     inbox.close();
     sink.close();
@@ -280,10 +277,13 @@ fn add(item: Item, framing: &mut Framing, batch: &mut Vec<u8>) {
                 *framing = Framing::WebSocket;
             }
             Raw::Pong(payload) => batch.extend_from_slice(&websocket::pong_frame(&payload)),
-            Raw::Close(status) => {
+            // Only a WebSocket has a close frame; a line client just sees
+            // the connection close.
+            Raw::Close(status) if *framing == Framing::WebSocket => {
                 batch.extend_from_slice(&websocket::close_frame(status, ""));
                 *framing = Framing::Closed;
             }
+            Raw::Close(_) => {}
         },
     }
 }
@@ -547,6 +547,12 @@ mod tests {
                 frame(8, &status::NORMAL.to_be_bytes()),
             ]
         );
+    }
+
+    #[test]
+    fn a_close_queued_for_a_line_client_is_not_sent() {
+        let bytes = written(vec![line("bye\r\n"), raw(Raw::Close(status::GOING_AWAY))]);
+        assert_eq!(bytes, b"bye\r\n");
     }
 
     #[test]

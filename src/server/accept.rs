@@ -2,21 +2,25 @@
 //! cleanly.
 //!
 //! [`run`] is everything `step4_server` does after reading its settings:
+//! [`bind`], then [`serve`] until SIGINT or SIGTERM. Tests that need no
+//! separate process call `bind` and `serve` themselves, with a [`Shutdown`]
+//! of their own. `serve`:
 //!
-//! 1. Bind the listening socket and open the history file, failing with one
-//!    clear line if either is impossible (port in use, unwritable folder).
+//! 1. Opens the history file, failing with one clear line if it cannot
+//!    (`bind` does the same for the port: in use, not allowed).
 //! 2. Log `Chat server started on <ip>:<port>` — always the first log line, so
 //!    scripts and tests can read the real port after `--port 0` — and print,
 //!    on stdout, how students connect and the operator password if the server
 //!    made one up.
 //! 3. Accept connections forever, one call to [`connection::start`] each.
-//! 4. On SIGINT/SIGTERM ([`crate::support::signal`]): stop accepting, tell every client
+//! 4. On a shutdown (SIGINT/SIGTERM, [`crate::support::signal`]): stop accepting, tell every client
 //!    the server is shutting down, give the writers up to [`DRAIN_TIMEOUT`] to
 //!    deliver what is queued, flush the history to disk, and return.
 //!
 //! `accept()` blocks and a signal does not interrupt it (see
-//! [`crate::support::signal`]), so the signal watcher wakes the accept loop by
-//! connecting to the server's own port; the loop then sees the flag and stops.
+//! [`crate::support::signal`]), so the shutdown watcher wakes the accept loop
+//! by connecting to the server's own port; the loop then sees the flag and
+//! stops.
 
 use crate::chat::state::{self, State};
 use crate::history::{History, Retention};
@@ -28,7 +32,7 @@ use crate::support::secret;
 use crate::support::{cli, signal};
 use std::io::{self, ErrorKind};
 use std::net::TcpListener;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -40,17 +44,57 @@ pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// long before trying again instead of spinning on the error.
 const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
+/// A request to stop serving, shared by whoever may ask for it (the
+/// signal watcher, a test) and the server, which watches it.
+#[derive(Clone, Default)]
+pub struct Shutdown(Arc<AtomicBool>);
+
+impl Shutdown {
+    pub fn new() -> Shutdown {
+        Shutdown::default()
+    }
+
+    /// Asks the server to shut down (it tells everyone, drains, returns).
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// Runs the server until a shutdown signal. `Err` is one line for the
 /// person who started it: `cannot listen on 0.0.0.0:7007: Address already in use`.
 pub fn run(config: ServerConfig) -> Result<(), String> {
     signal::install().map_err(|e| format!("cannot install the signal handler: {e}"))?;
+    let listener = bind(&config)?;
+    let shutdown = Shutdown::new();
+    let on_signal = shutdown.clone();
+    signal::spawn_watcher(move || on_signal.request())
+        .map_err(|e| format!("cannot start the signal watcher thread: {e}"))?;
+    serve(listener, config, shutdown)
+}
+
+/// The listening socket for `config`'s host and port, or one line saying
+/// why not.
+pub fn bind(config: &ServerConfig) -> Result<TcpListener, String> {
     let bind_addr = format!("{}:{}", config.host, config.port);
-    let listener = TcpListener::bind(&bind_addr).map_err(|e| {
+    TcpListener::bind(&bind_addr).map_err(|e| {
         format!(
             "cannot listen on {bind_addr}: {}",
             cli::describe_io_error(&e)
         )
-    })?;
+    })
+}
+
+/// Serves connections on `listener` until `shutdown` is requested, then
+/// tells everyone, lets the writers drain and returns.
+pub fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: Shutdown,
+) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| {
         format!(
             "cannot read the listening address: {}",
@@ -127,18 +171,25 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     // Every long-lived thread starts before the first log line, so whoever
     // reads that line (a test, the benchmark) sees the server's baseline.
     let watcher_context = Arc::clone(&context);
-    signal::spawn_watcher(move || {
-        let mut state = state::lock(&watcher_context.state);
-        log!(
-            "Shutting down ({} connections open)",
-            state.connection_count()
-        );
-        state.shut_down_all();
-        drop(state);
-        // Wake the accept loop, which is blocked in accept().
-        let _ = signal::wake_accept_loop(local);
-    })
-    .map_err(|e| format!("cannot start the signal watcher thread: {e}"))?;
+    let watched = shutdown.clone();
+    let watcher = thread::Builder::new()
+        .name("shutdown".into())
+        .stack_size(64 * 1024) // it only sleeps and loads a flag
+        .spawn(move || {
+            while !watched.requested() {
+                thread::sleep(signal::WATCH_INTERVAL);
+            }
+            let mut state = state::lock(&watcher_context.state);
+            let open = state.connection_count();
+            log!("Shutting down ({open} connections open)");
+            state.shut_down_all();
+            // Unlocked unwritten: the goodbyes go to every writer thread,
+            // which writes them and closes its connection.
+            drop(state);
+            // Wake the accept loop, which is blocked in accept().
+            let _ = signal::wake_accept_loop(local);
+        });
+    watcher.map_err(|e| format!("cannot start the shutdown watcher thread: {e}"))?;
 
     log!("Chat server started on {local}");
     if let Some(file) = &context.config.settings_file {
@@ -151,7 +202,7 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
     print!("{banner}");
     let _ = io::Write::flush(&mut io::stdout());
 
-    accept_loop(&listener, &context);
+    accept_loop(&listener, &context, &shutdown);
 
     drop(listener); // no new connections from here on
     let deadline = Instant::now() + DRAIN_TIMEOUT;
@@ -167,9 +218,9 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
 }
 
 /// Accepts connections until a shutdown is requested.
-fn accept_loop(listener: &TcpListener, context: &Arc<ServerContext>) {
+fn accept_loop(listener: &TcpListener, context: &Arc<ServerContext>, shutdown: &Shutdown) {
     for incoming in listener.incoming() {
-        if signal::shutdown_requested() {
+        if shutdown.requested() {
             return;
         }
         match incoming {

@@ -16,4 +16,4 @@ mod limits;
 mod socket;
 pub mod web;
 
-pub use accept::{run, DRAIN_TIMEOUT};
+pub use accept::{bind, run, serve, Shutdown, DRAIN_TIMEOUT};

@@ -17,7 +17,7 @@ pub mod client;
 pub mod server;
 mod suggest;
 mod table;
-pub mod toml;
+pub(crate) mod toml;
 
 use std::fmt;
 use std::path::PathBuf;

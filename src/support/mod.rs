@@ -7,11 +7,11 @@
 pub mod base64;
 pub mod cli;
 pub mod log;
-pub mod secret;
-pub mod send_now;
-pub mod sha1;
+pub(crate) mod secret;
+pub(crate) mod send_now;
+pub(crate) mod sha1;
 pub mod signal;
 pub mod stack;
 pub mod tempdir;
 pub mod timestamp;
-pub mod traffic;
+pub(crate) mod traffic;

@@ -9,9 +9,8 @@
 //! [`release_unused`] tells the kernel so with `madvise(MADV_DONTNEED)`: the
 //! pages are dropped at once, and if the thread goes deep again, it gets
 //! fresh zeroed pages on the way down (a page fault each, about a
-//! microsecond). Measured on 1,000 idle members of one room (2026-12-02), a
-//! reader kept 4 pages (16 KiB) before and 2 after (with its read buffer
-//! moved below the waiting frame, see `server/connection.rs`).
+//! microsecond). What it saves per idle connection, measured:
+//! `docs/design.md`, "Memory per connection".
 //!
 //! **Why it is safe.** Everything below the stack pointer is dead by the
 //! ABI: no frame lives there, and the next call simply overwrites it (a

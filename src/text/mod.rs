@@ -10,6 +10,6 @@
 //! functions on strings, tested with strings; nothing here knows about
 //! connections, rooms or files.
 
-pub mod confusables;
-pub mod names;
+pub(crate) mod confusables;
+pub(crate) mod names;
 pub mod sanitize;

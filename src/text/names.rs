@@ -197,14 +197,6 @@ pub enum NameError {
     LooksLike(String),
 }
 
-impl NameError {
-    /// The whole explanation, e.g. `it mixes Latin and Cyrillic letters; use
-    /// 1-20 letters, …`.
-    pub fn message(&self) -> String {
-        self.to_string()
-    }
-}
-
 /// A character as it can be shown safely: visible ASCII as itself, anything
 /// else as its code point (it may be invisible, or move the cursor).
 fn shown(c: char) -> String {
@@ -474,17 +466,17 @@ mod tests {
     #[test]
     fn messages_say_what_is_allowed() {
         let rule = USERNAME_RULE;
-        assert_eq!(NameError::Empty.message(), rule);
+        assert_eq!(NameError::Empty.to_string(), rule);
         assert_eq!(
-            NameError::Character('\u{200b}').message(),
+            NameError::Character('\u{200b}').to_string(),
             format!("U+200B is not allowed; {rule}")
         );
         assert_eq!(
-            NameError::Character('!').message(),
+            NameError::Character('!').to_string(),
             format!("'!' is not allowed; {rule}")
         );
         assert_eq!(
-            check_username("аlice").map_err(|e| e.message()),
+            check_username("аlice").map_err(|e| e.to_string()),
             Err(format!(
                 "it mixes Cyrillic and Latin letters, which look alike; use one alphabet: {rule}"
             ))

@@ -4,8 +4,10 @@
 //! "bob joined #general", "your name is taken". Only then are they turned into
 //! lines by [`crate::wire::render`], once per dialect, because the same event reads
 //! `JOIN #general bob` for a program and `* bob joined #general` for a person
-//! on `nc`. Keeping the two steps apart means the state code never thinks about
-//! wording, and the wording can be read (and tested) in one place.
+//! on `nc`. Keeping the two steps apart means the wording can be read (and
+//! tested) in one place. The exceptions, made where the state has the facts:
+//! a kick's note (`kicked by lee: spam`), which the history stores as it
+//! is, and the answers to IRC's CTCP requests (`state/irc.rs`).
 
 use crate::wire::command::Usage;
 

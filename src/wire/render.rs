@@ -34,8 +34,8 @@ use crate::wire::event::{Snapshot, Threads};
 pub const CRLF: &str = "\r\n";
 
 /// Renders `event` for a client in `dialect` (before registering, the
-/// dialect of the client's latest line: the state guesses it from whether
-/// the line starts with `/`).
+/// dialect of the client's latest line: the reader guesses it from the
+/// line's shape, a `/command` or a protocol verb).
 pub fn render(event: &Event, dialect: Dialect) -> String {
     let mut out = String::new();
     let mut line = |text: String| {

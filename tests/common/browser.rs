@@ -15,12 +15,12 @@
 //! browser gets its own temporary profile directory, removed on drop, so
 //! tests can run in parallel and leave nothing behind.
 
+use chatroom::support::tempdir::TempDir;
 use chatroom::wire::websocket::{client_frame, parse_server_frames, Opcode};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -437,7 +437,8 @@ impl WebSocketClient {
 /// A headless Chromium with its own profile, killed and cleaned up on drop.
 pub struct Browser {
     child: Child,
-    profile: PathBuf,
+    /// Removed after the browser is killed (fields drop after `drop` runs).
+    _profile: TempDir,
     devtools: WebSocketClient,
     next_id: u64,
     /// Held while this browser lives: one Chromium at a time per test
@@ -464,10 +465,7 @@ impl Browser {
         let one_at_a_time = ONE_BROWSER
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let profile =
-            std::env::temp_dir().join(format!("chatroom-browser-{}-{n}", std::process::id()));
+        let profile = TempDir::new("browser");
         let spawned = Command::new(chromium_path())
             .args([
                 "--headless=new",
@@ -480,7 +478,7 @@ impl Browser {
                 "--disable-background-networking",
                 "--disable-dev-shm-usage", // small /dev/shm in containers
             ])
-            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -507,7 +505,7 @@ impl Browser {
         });
         Browser {
             child,
-            profile,
+            _profile: profile,
             devtools,
             next_id: 1,
             _one_at_a_time: one_at_a_time,
@@ -683,7 +681,6 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 

@@ -11,36 +11,15 @@
 //! fails. Waiting is always [`Irssi::wait_screen`]: poll the screen until the
 //! text appears or [`super::TIMEOUT`] passes, then fail showing the screen.
 
+use chatroom::support::tempdir::TempDir;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// How often the screen is polled while waiting.
 const POLL: Duration = Duration::from_millis(100);
-
-/// A folder under the system temp dir, unique to this process and call,
-/// removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(what: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("chatroom-{what}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// irssi connected (or connecting) to one server, inside its own tmux.
 pub struct Irssi {
@@ -53,11 +32,11 @@ impl Irssi {
     /// Starts irssi as `nick`, connecting to `addr`.
     pub fn connect(nick: &str, addr: SocketAddr) -> Irssi {
         let home = TempDir::new("irssi");
-        std::fs::write(home.0.join("config"), config(nick)).expect("write irssi config");
-        let socket = format!("chatroom-test-{}", home.0.display()).replace(['/', '.'], "-");
+        std::fs::write(home.join("config"), config(nick)).expect("write irssi config");
+        let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
         let irssi = format!(
             "irssi --home={} -n {nick} -c {} -p {}",
-            home.0.display(),
+            home.path().display(),
             addr.ip(),
             addr.port()
         );

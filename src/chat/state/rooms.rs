@@ -104,25 +104,35 @@ impl State {
         }
     }
 
+    /// A message to the speaker's room.
     pub(super) fn say(&mut self, id: ConnId, text: &str) -> Flow {
+        self.speak(id, text, RecordKind::Message)
+    }
+
+    /// `/me waves`: an action in the speaker's room.
+    pub(super) fn action(&mut self, id: ConnId, text: &str) -> Flow {
+        self.speak(id, text, RecordKind::Action)
+    }
+
+    /// What `say` and `action` share: check, store, then deliver. Stored
+    /// before it is delivered, so whatever anyone received is on disk.
+    fn speak(&mut self, id: ConnId, text: &str, kind: RecordKind) -> Flow {
         let speech = match self.speech(id, text) {
             Ok(speech) => speech,
             Err(flow) => return flow,
         };
-        // Stored before it is delivered: whatever anyone received is on disk.
-        if !self.record(
-            id,
-            RecordKind::Message,
-            &speech.room,
-            &speech.user,
-            &speech.text,
-        ) {
+        let action = kind == RecordKind::Action;
+        if !self.record(id, kind, &speech.room, &speech.user, &speech.text) {
             return self.reply_refusal(id, Refusal::CouldNotStore);
         }
-        let event = Event::RoomMessage {
-            room: speech.room,
-            from: speech.user,
-            text: speech.text,
+        let (room, user, text) = (speech.room, speech.user, speech.text);
+        let event = match action {
+            true => Event::Action { room, user, text },
+            false => Event::RoomMessage {
+                room,
+                from: user,
+                text,
+            },
         };
         self.broadcast(&speech.room_key, &event, speech.except);
         Flow::Continue
@@ -238,29 +248,6 @@ impl State {
             Ok((users, more)) => self.reply(id, Event::UserList { room, users, more }),
             Err(refusal) => self.reply_refusal(id, refusal),
         }
-    }
-
-    pub(super) fn action(&mut self, id: ConnId, text: &str) -> Flow {
-        let speech = match self.speech(id, text) {
-            Ok(speech) => speech,
-            Err(flow) => return flow,
-        };
-        if !self.record(
-            id,
-            RecordKind::Action,
-            &speech.room,
-            &speech.user,
-            &speech.text,
-        ) {
-            return self.reply_refusal(id, Refusal::CouldNotStore);
-        }
-        let event = Event::Action {
-            room: speech.room,
-            user: speech.user,
-            text: speech.text,
-        };
-        self.broadcast(&speech.room_key, &event, speech.except);
-        Flow::Continue
     }
 
     // ---- Helpers ---------------------------------------------------------
