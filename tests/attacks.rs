@@ -6,8 +6,9 @@
 //! IPv4 and IPv6), the attacker connects to `127.0.0.1` (the server sees
 //! `::ffff:127.0.0.1`) and the innocent student to `::1`, which the server
 //! counts as another address. Each test takes a few seconds at most; the
-//! numbers are printed (`cargo test --test attacks -- --nocapture`) for the
-//! README and the issue.
+//! numbers are printed (`cargo test --test attacks -- --nocapture`) for
+//! docs/design.md ("What one student (or one script) cannot do, measured")
+//! and the issue.
 //!
 //! Row 0 (a typed command relayed as chat) is proven with real terminals in
 //! `tests/typed_commands.rs`; here its bytes are sent straight from a socket.
@@ -584,8 +585,8 @@ fn row5_a_mute_survives_reconnecting_and_renaming() {
 
 /// Behind one school NAT every student has the muted person's address, and
 /// the server cannot tell him reconnecting under a new name from a
-/// classmate arriving late (README, "What one student (or one script)
-/// cannot do"). What it does: those online stay as they were, whoever
+/// classmate arriving late (docs/running-a-class.md, "A mute behind a
+/// school NAT"). What it does: those online stay as they were, whoever
 /// registers from the address afterwards is muted, and `UNMUTE` of one of
 /// them lifts the address's mute while the muted person stays muted.
 #[test]

@@ -1,41 +1,162 @@
-//! The README's transcripts, replayed against the real programs, so the
-//! tutorial cannot drift from the code (the idea of rust-csv's tutorial).
+//! The tutorial's transcripts, replayed against the real programs, so the
+//! chapters cannot drift from the code (the idea of rust-csv's tutorial).
 //!
-//! A transcript the tests replay is marked in README.md with a comment on the
-//! line before its code block: `<!-- replay: step1-nc -->`. Each test here
-//! takes one or more marked blocks, runs the commands they show (the real
-//! binaries, the real `nc` and `telnet`), types the lines they show as typed
-//! (`> text`, or the text after a client's own prompt such as `send: `), and
-//! compares every other line with what the programs print, line by line.
+//! The transcripts live in README.md and the chapters in `docs/`. One the
+//! tests replay is marked with a comment on the line before its code block:
+//! `<!-- replay: step1-nc -->`; a marker names one block in all those files.
+//! Each test here takes one or more marked blocks, runs the commands they
+//! show (the real binaries, the real `nc`, `telnet` and `curl`), types the
+//! lines they show as typed (`> text`, or the text after a client's own
+//! prompt such as `send: `), and compares every other line with what the
+//! programs print, line by line. A window can be shown in several blocks,
+//! as a chapter follows it in reading order: the first starts with the `$`
+//! command, the others go on where the last one stopped.
 //!
-//! Only what must vary between runs is normalised, on both sides: times and
-//! dates, `ip:port` addresses (every test server runs on `--port 0`), and the
-//! operator password, which the test reads from the server's banner and types
-//! wherever the README types the one it shows.
+//! Only what must vary between runs is masked, on both sides:
+//! - times and dates, and `ip:port` and IP addresses (every test server
+//!   listens on port 0 of 127.0.0.1);
+//! - a server's port where it stands alone (`nc 192.0.2.2 7007`): the
+//!   test server's real port is written as the chapters' 7007;
+//! - the operator password, which the test reads from the server's banner
+//!   and types wherever a chapter types the one it shows;
+//! - the line `(only this machine can connect: …)`, which a server that
+//!   listens on 127.0.0.1 adds to its banner and its help page, and a
+//!   classroom server does not;
+//! - an HTTP answer's `Content-Length`, once it is checked against the body
+//!   the test really received;
+//! - the directory the test runs in, shown as the chapters' `/home/lee/class`.
 //!
 //! When a transcript no longer matches, the failure prints what the programs
-//! really showed, written the README's way: check it is right, paste it over
-//! the block, and run the test again (the README's developer section says so).
+//! really showed, written the chapters' way: check it is right, paste it over
+//! the block, and run the test again (docs/developers.md says so).
 
 mod common;
 
 use common::TempDir;
-use common::{bin, lines_of, Server, TIMEOUT};
+use common::{bin, eventually, lines_of, Server, TIMEOUT};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const README: &str = include_str!("../README.md");
+/// The port the chapters show; a test server's real port is written so.
+const SHOWN_PORT: &str = "7007";
 
-/// The lines of the code block that follows `<!-- replay: name -->`.
+/// The directory the chapters show a server started in.
+const SHOWN_DIR: &str = "/home/lee/class";
+
+/// The note a server on 127.0.0.1 adds to its banner and help page.
+const LOOPBACK_NOTE: &str = "(only this machine can connect:";
+
+/// Every marked transcript, by the test that replays it. docs/developers.md
+/// shows this table, and `every_marked_transcript_is_replayed` holds the
+/// chapters and that table to it.
+const REPLAYED: &[(&str, &[&str])] = &[
+    ("step1_echo_with_nc", &["step1-server", "step1-nc"]),
+    ("step1_flags", &["step1-flags"]),
+    ("step1_port_in_use", &["step1-in-use"]),
+    ("step2_client_against_echo", &["step2-quit", "step2-eof"]),
+    ("step2_no_server", &["step2-refused"]),
+    ("step3_client_against_echo", &["step3-echo"]),
+    ("step3_server_goes_away", &["step3-gone"]),
+    ("step3_clients_through_step4", &["step3-alice", "step3-bob"]),
+    (
+        "step4_two_people_on_nc",
+        &["step4-server", "step4-alice", "step4-bob", "step4-log"],
+    ),
+    (
+        "step4_protocol_dialect_on_nc",
+        &["step4-protocol-alice", "step4-protocol-bob"],
+    ),
+    (
+        "running_a_class_in_reading_order",
+        &[
+            "class-server",
+            "class-lee",
+            "class-alice",
+            "class-lee-2",
+            "class-bob",
+            "class-curl",
+            "class-bob-2",
+            "class-lee-3",
+            "class-alice-2",
+            "class-lee-4",
+            "class-log",
+            "class-transcript",
+            "class-attendance",
+            "class-toml",
+            "class-restart",
+            "class-timeout",
+            "class-refused",
+            "class-restart-log",
+        ],
+    ),
+    (
+        "history_transcript_and_attendance",
+        &[
+            "history-file",
+            "history-transcript",
+            "history-private",
+            "history-narrow",
+            "history-attendance",
+        ],
+    ),
+    (
+        "configuration_print_config",
+        &["config-file", "config-print"],
+    ),
+    ("configuration_bad_flags", &["config-bad-flags"]),
+];
+
+/// README.md and every `docs/*.md`, as `(path from the repository, text)`.
+fn chapters() -> &'static [(String, String)] {
+    static CHAPTERS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    CHAPTERS.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut names = vec!["README.md".to_string()];
+        let mut docs: Vec<String> = std::fs::read_dir(root.join("docs"))
+            .expect("read docs/")
+            .map(|entry| entry.expect("a docs/ entry").file_name())
+            .map(|name| name.to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".md"))
+            .map(|name| format!("docs/{name}"))
+            .collect();
+        docs.sort();
+        names.extend(docs);
+        names
+            .into_iter()
+            .map(|name| {
+                let text = std::fs::read_to_string(root.join(&name))
+                    .unwrap_or_else(|e| panic!("read {name}: {e}"));
+                (name, text)
+            })
+            .collect()
+    })
+}
+
+/// The lines of the code block that follows `<!-- replay: name -->`, in
+/// whichever chapter it is (it must be in exactly one).
 fn block(name: &str) -> Vec<String> {
     let marker = format!("<!-- replay: {name} -->");
-    let start = README
-        .find(&marker)
-        .unwrap_or_else(|| panic!("README.md has no {marker}"));
-    let mut lines = README[start + marker.len()..].lines();
+    let found: Vec<(&str, &str)> = chapters()
+        .iter()
+        .flat_map(|(file, text)| {
+            markers(text)
+                .filter(|(name_here, _)| *name_here == name)
+                .map(move |(_, after)| (file.as_str(), after))
+        })
+        .collect();
+    let after = match found.as_slice() {
+        [(_, after)] => *after,
+        [] => panic!("no chapter has {marker}"),
+        several => panic!(
+            "{marker} is in several places: {:?}",
+            several.iter().map(|(file, _)| file).collect::<Vec<_>>()
+        ),
+    };
+    let mut lines = after.lines();
     let fence = lines
         .by_ref()
         .map(str::trim)
@@ -51,10 +172,25 @@ fn block(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// The markers of a chapter, each with the text after it: a marker is a
+/// line of its own, `<!-- replay: name -->` (one quoted inside a sentence,
+/// as docs/developers.md does, is not).
+fn markers(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut at = 0;
+    text.split_inclusive('\n').filter_map(move |line| {
+        at += line.len();
+        let name = line
+            .trim()
+            .strip_prefix("<!-- replay: ")?
+            .strip_suffix(" -->")?;
+        Some((name, &text[at..]))
+    })
+}
+
 /// One line of an interactive transcript.
 #[derive(Clone, Debug)]
 enum Item {
-    /// A line the person typed: shown as `> text` in the README, or after a
+    /// A line the person typed: shown as `> text` in a chapter, or after a
     /// client's prompt (`send: text`), in which case `prompt` is that prompt.
     Typed {
         text: String,
@@ -62,37 +198,50 @@ enum Item {
     },
     /// A line the program printed.
     Shown(String),
+    /// The end of one of the window's blocks (the schedule's `|`).
+    End,
 }
 
-/// An interactive transcript: the `$ command` line, then what was typed and
-/// shown. `prompts` are the client's own prompts (`name: `, `send: `).
-fn session(lines: &[String], prompts: &[&str]) -> (String, Vec<Item>) {
-    let command = lines
-        .first()
-        .and_then(|line| line.strip_prefix("$ "))
-        .unwrap_or_else(|| panic!("a replayed session starts with `$ command`: {lines:?}"))
-        .to_string();
-    let items = lines[1..]
-        .iter()
-        .map(|line| {
-            if let Some(text) = line.strip_prefix("> ") {
-                return Item::Typed {
-                    text: text.to_string(),
-                    prompt: None,
-                };
-            }
-            for prompt in prompts {
-                if let Some(text) = line.strip_prefix(prompt.trim_end()) {
-                    return Item::Typed {
-                        text: text.trim_start().to_string(),
-                        prompt: Some(prompt.to_string()),
-                    };
-                }
-            }
-            Item::Shown(line.clone())
-        })
-        .collect();
-    (command, items)
+/// A window's transcript, from its blocks: the `$ command` that opens it
+/// (the first line of the first block), then what was typed and shown, with
+/// an [`Item::End`] after each block. `prompts` are the client's own prompts
+/// (`name: `, `send: `).
+fn session(blocks: &[&str], prompts: &[&str]) -> (String, Vec<Item>) {
+    let mut command = None;
+    let mut items = Vec::new();
+    for name in blocks {
+        let mut lines = block(name);
+        if command.is_none() {
+            let first = lines.first().and_then(|line| line.strip_prefix("$ "));
+            command = Some(
+                first
+                    .unwrap_or_else(|| panic!("{name}: a window starts with `$ command`"))
+                    .to_string(),
+            );
+            lines.remove(0);
+        }
+        items.extend(lines.iter().map(|line| item(line, prompts)));
+        items.push(Item::End);
+    }
+    (command.expect("a window has a block"), items)
+}
+
+fn item(line: &str, prompts: &[&str]) -> Item {
+    if let Some(text) = line.strip_prefix("> ") {
+        return Item::Typed {
+            text: text.to_string(),
+            prompt: None,
+        };
+    }
+    for prompt in prompts {
+        if let Some(text) = line.strip_prefix(prompt.trim_end()) {
+            return Item::Typed {
+                text: text.trim_start().to_string(),
+                prompt: Some(prompt.to_string()),
+            };
+        }
+    }
+    Item::Shown(line.to_string())
 }
 
 /// Splits a shell command line into words: spaces separate, '…' and "…"
@@ -129,7 +278,7 @@ fn words(command: &str) -> Vec<String> {
     words
 }
 
-/// The program and arguments a README command runs: `cargo run [--release]
+/// The program and arguments a chapter command runs: `cargo run [--release]
 /// --bin X [-- args]` and a bare `X args` both mean this package's binary X;
 /// `nc`/`telnet` are the real programs. Leading `NAME=value` words become
 /// environment variables.
@@ -171,7 +320,7 @@ fn invocation(command: &str) -> Invocation {
     }
 }
 
-/// The path to run for a README program name.
+/// The path to run for a program name in a chapter.
 fn executable(program: &str) -> std::path::PathBuf {
     match program {
         "nc" | "telnet" => program.into(),
@@ -210,23 +359,96 @@ fn normalise(line: &str) -> String {
     out
 }
 
-/// A program a person types into: its stdin is the keyboard, its stdout the
-/// screen. Killed when dropped.
+/// What a run shows that a chapter shows otherwise: the test server's port,
+/// the password it made up, the directory the test runs in. Applied to what
+/// the programs print before it is compared.
+#[derive(Clone, Default)]
+struct Masks {
+    /// The test server's real port, written as [`SHOWN_PORT`].
+    port: Option<u16>,
+    /// `(real, shown)`: the operator password of this run, and the chapter's.
+    password: Option<(String, String)>,
+    /// The directory the programs run in, written as [`SHOWN_DIR`].
+    dir: Option<String>,
+}
+
+impl Masks {
+    fn for_port(port: u16) -> Masks {
+        Masks {
+            port: Some(port),
+            ..Masks::default()
+        }
+    }
+
+    /// A printed line, the chapters' way; `None` for the loopback note.
+    fn apply(&self, line: &str) -> Option<String> {
+        if line.contains(LOOPBACK_NOTE) {
+            return None;
+        }
+        let mut line = line.to_string();
+        if let Some((real, shown)) = &self.password {
+            line = line.replace(real.as_str(), shown);
+        }
+        if let Some(dir) = &self.dir {
+            line = line.replace(dir.as_str(), SHOWN_DIR);
+        }
+        if let Some(port) = self.port {
+            line = replace_word(&line, &port.to_string(), SHOWN_PORT);
+        }
+        Some(line)
+    }
+}
+
+/// `text` with every `word` that stands alone (no digit or letter either
+/// side) replaced by `by`.
+fn replace_word(text: &str, word: &str, by: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + word.len()..].chars().next();
+        let alone =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..at]);
+        out.push_str(if alone { by } else { word });
+        rest = &rest[at + word.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The operator password a banner line names (`Operator password for this
+/// run: X  (type /op X …)`).
+fn password_in(line: &str) -> Option<String> {
+    line.split("Operator password for this run: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+}
+
+/// Is this a log line (it starts with an RFC 3339 time)? A `^C` in front,
+/// as a terminal shows Ctrl-C, is allowed.
+fn is_log_line(line: &str) -> bool {
+    let bytes = line.trim_start_matches("^C").as_bytes();
+    bytes.len() > 24 && bytes[..4].iter().all(u8::is_ascii_digit) && bytes[10] == b'T'
+}
+
+/// A program a person types into: its stdin is the keyboard, its stdout
+/// and stderr the screen. Killed when dropped.
 struct Terminal {
     label: String,
     child: Child,
     keyboard: Option<ChildStdin>,
     screen: Receiver<String>,
-    errors: Receiver<String>,
     /// The client's prompt that is still in front of the next screen line.
     prompt: Option<String>,
-    /// What happened so far, written the README's way, for failure messages.
+    /// What happened so far, written the chapters' way, for failure messages.
     shown: Vec<String>,
 }
 
 impl Terminal {
-    /// Starts a README command against a server at `port` (0: none).
-    fn start(command: &str, port: u16, env: &[(&str, &str)], cwd: &Path) -> Terminal {
+    /// Starts a chapter's command against a server at `port` (0: none).
+    fn start(command: &str, port: u16, cwd: &Path) -> Terminal {
         let call = invocation(command);
         let mut process = Command::new(executable(&call.program));
         let mut args = call.args.clone();
@@ -242,26 +464,37 @@ impl Terminal {
         }
         process
             .args(&args)
-            .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .envs(env.iter().copied())
             .env_remove("CHATROOM_PASSWORD")
+            .env_remove("CHATROOM_ADMIN_PASSWORD")
+            .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("XDG_CONFIG_HOME", cwd)
             .env("HOME", cwd)
             .current_dir(cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        if let Some((_, password)) = call.env.iter().find(|(k, _)| k == "CHATROOM_PASSWORD") {
-            process.env("CHATROOM_PASSWORD", password);
-        }
         let mut child = process
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {command}: {e}"));
+        // One screen for both streams, as a terminal shows them. (Only the
+        // clients' last words, `error: …`, come on stderr, after the rest.)
+        let screen = lines_of(child.stdout.take().expect("stdout piped"));
+        let errors = lines_of(child.stderr.take().expect("stderr piped"));
+        let (to_screen, merged) = std::sync::mpsc::channel();
+        for source in [screen, errors] {
+            let to_screen = to_screen.clone();
+            std::thread::spawn(move || {
+                for line in source {
+                    if to_screen.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
         Terminal {
             label: command.to_string(),
             keyboard: child.stdin.take(),
-            screen: lines_of(child.stdout.take().expect("stdout piped")),
-            errors: lines_of(child.stderr.take().expect("stderr piped")),
+            screen: merged,
             child,
             prompt: None,
             shown: vec![format!("$ {command}")],
@@ -269,14 +502,12 @@ impl Terminal {
     }
 
     fn fail(&mut self, why: &str) -> ! {
-        let errors: Vec<String> = self.errors.try_iter().collect();
         let rest: Vec<String> = self.screen.try_iter().collect();
         panic!(
-            "{}: {why}\n--- what the programs showed, the README's way ---\n{}\n{}\n--- stderr ---\n{}",
+            "{}: {why}\n--- what the programs showed, the chapters' way ---\n{}\n{}",
             self.label,
             self.shown.join("\n"),
             rest.join("\n"),
-            errors.join("\n")
         );
     }
 
@@ -331,11 +562,11 @@ impl Terminal {
                 self.shown.push(line.clone());
                 if normalise(&line) != normalise(wanted) {
                     self.fail(&format!(
-                        "showed {line:?} where the README shows {wanted:?}"
+                        "showed {line:?} where the chapter shows {wanted:?}"
                     ));
                 }
             }
-            None => self.fail(&format!("ended where the README shows {wanted:?}")),
+            None => self.fail(&format!("ended where the chapter shows {wanted:?}")),
         }
     }
 
@@ -358,7 +589,7 @@ impl Terminal {
                     }
                     self.shown.push(line.clone());
                     self.fail(&format!(
-                        "showed {line:?} after the README's transcript ends"
+                        "showed {line:?} after the chapter's transcript ends"
                     ));
                 }
                 Err(_) => break,
@@ -375,8 +606,8 @@ impl Drop for Terminal {
     }
 }
 
-/// One person's window in a replay: its name in the schedule, the README
-/// command that opens it, what it shows, and the program once started.
+/// One person's window in a replay: its name in the schedule, the command
+/// that opens it, what it shows, and the program once started.
 struct Window {
     name: char,
     command: String,
@@ -388,22 +619,28 @@ struct Window {
 /// Several windows at once, each started when the schedule first names it.
 /// `schedule` names, in order, whose next typed line is typed (`"aab"`: a,
 /// a, then b); an upper-case letter only opens that window (`"aBa"`: bob's
-/// client starts after alice's first line), and `.a` makes alice's window
-/// show just its next line (to wait for a reply before someone else acts).
-/// Before typing, a window shows
-/// everything the README shows before that line; at the end, each shows the
-/// rest of its transcript. `typed` replaces README text in typed lines (the
-/// operator password of this run).
+/// client starts after alice's first line); `.a` makes alice's window show
+/// just its next line, and `|a` the rest of its current block (to wait for
+/// a reply before someone else acts); a digit calls `act` with it (to stop
+/// the server, or run a command, at that point of the story). Before typing,
+/// a window shows everything the chapter shows before that line; at the
+/// end, each shows the rest of its transcript. `typed` replaces chapter
+/// text in typed lines (the operator password of this run).
 fn play(
     windows: &mut [Window],
     schedule: &str,
     open: &dyn Fn(&str) -> Terminal,
     typed: &[(&str, &str)],
+    act: &mut dyn FnMut(char),
 ) {
-    let mut one_line = false;
+    let mut wait: Option<char> = None;
     for turn in schedule.chars().filter(|c| !c.is_whitespace()) {
-        if turn == '.' {
-            one_line = true;
+        if turn == '.' || turn == '|' {
+            wait = Some(turn);
+            continue;
+        }
+        if turn.is_ascii_digit() {
+            act(turn);
             continue;
         }
         let who = turn.to_ascii_lowercase();
@@ -415,19 +652,39 @@ fn play(
         if turn.is_ascii_uppercase() {
             continue;
         }
-        if std::mem::take(&mut one_line) {
-            match window.items.get(window.next).cloned() {
-                Some(Item::Shown(line)) => terminal.expect(&line),
-                _ => terminal.fail("the schedule waits for a line the README does not show next"),
+        match wait.take() {
+            Some('.') => {
+                while matches!(window.items.get(window.next), Some(Item::End)) {
+                    window.next += 1;
+                }
+                match window.items.get(window.next).cloned() {
+                    Some(Item::Shown(line)) => terminal.expect(&line),
+                    _ => terminal
+                        .fail("the schedule waits for a line the chapter does not show next"),
+                }
+                window.next += 1;
+                continue;
             }
-            window.next += 1;
-            continue;
+            Some(_) => {
+                loop {
+                    let item = window.items.get(window.next).cloned();
+                    window.next += 1;
+                    match item {
+                        Some(Item::Shown(line)) => terminal.expect(&line),
+                        Some(Item::End) => break,
+                        _ => terminal.fail("the schedule waits for the end of a block, but a typed line comes first"),
+                    }
+                }
+                continue;
+            }
+            None => {}
         }
         loop {
             let item = window.items.get(window.next).cloned();
             window.next += 1;
             match item {
                 Some(Item::Shown(line)) => terminal.expect(&line),
+                Some(Item::End) => {}
                 Some(Item::Typed { text, prompt }) => {
                     let mut to_type = text.clone();
                     for (from, to) in typed {
@@ -445,6 +702,7 @@ fn play(
         for item in &window.items[window.next..] {
             match item {
                 Item::Shown(line) => terminal.expect(line),
+                Item::End => {}
                 Item::Typed { text, .. } => {
                     terminal.fail(&format!("the schedule never typed {text:?}"))
                 }
@@ -454,12 +712,12 @@ fn play(
     }
 }
 
-/// The windows for `(name, block)` pairs.
-fn windows(sessions: &[(char, &str)], prompts: &[&str]) -> Vec<Window> {
+/// The windows for `(name, blocks)` pairs.
+fn windows(sessions: &[(char, &[&str])], prompts: &[&str]) -> Vec<Window> {
     sessions
         .iter()
-        .map(|(name, block_name)| {
-            let (command, items) = session(&block(block_name), prompts);
+        .map(|(name, blocks)| {
+            let (command, items) = session(blocks, prompts);
             Window {
                 name: *name,
                 command,
@@ -472,25 +730,20 @@ fn windows(sessions: &[(char, &str)], prompts: &[&str]) -> Vec<Window> {
 }
 
 /// Replays `sessions` against a server at `port`, following `schedule`.
-fn replay(
-    sessions: &[(char, &str)],
-    prompts: &[&str],
-    port: u16,
-    cwd: &Path,
-    schedule: &str,
-    typed: &[(&str, &str)],
-) {
+fn replay(sessions: &[(char, &[&str])], prompts: &[&str], port: u16, cwd: &Path, schedule: &str) {
     let mut windows = windows(sessions, prompts);
     play(
         &mut windows,
         schedule,
-        &|command| Terminal::start(command, port, &[], cwd),
-        typed,
+        &|command| Terminal::start(command, port, cwd),
+        &[],
+        &mut |turn| panic!("no action {turn:?} in this replay"),
     );
 }
 
-/// Are the real `nc` and `telnet` installed? Outside CI a missing one skips
-/// the test loudly (like tests/real_clients.rs); with `CI=true` it fails.
+/// Are the real `nc`, `telnet` and `curl` installed? Outside CI a missing
+/// one skips the test loudly (like tests/real_clients.rs); with `CI=true`
+/// it fails.
 fn have(program: &str) -> bool {
     let found = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
@@ -502,22 +755,23 @@ fn have(program: &str) -> bool {
         );
         let _ = writeln!(
             std::io::stderr(),
-            "\n!!!!! SKIPPED: {program} not installed; a README replay did not run !!!!!\n"
+            "\n!!!!! SKIPPED: {program} not installed; a transcript was not replayed !!!!!\n"
         );
     }
     found
 }
 
-/// A chat server for a chapter, started the way the chapter starts it (the
-/// `$` line of `start_block`), on port 0 of 127.0.0.1, in `cwd`.
+/// A server for a chapter, started the way the chapter starts it (the `$`
+/// line of its block), on port 0 of 127.0.0.1, in `cwd`.
 fn chat_server(start_command: &str, cwd: &Path) -> Server {
     let call = invocation(start_command);
     let mut command = Command::new(executable(&call.program));
     command
         .args(&call.args)
         .args(["--host", "127.0.0.1", "--port", "0"])
-        .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env_remove("CHATROOM_PASSWORD")
         .env_remove("CHATROOM_ADMIN_PASSWORD")
+        .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .current_dir(cwd);
     Server::start_with(&mut command)
 }
@@ -531,7 +785,7 @@ fn start_command(block_name: &str) -> String {
 }
 
 /// Checks that the server's log starts with the first `lines` log lines the
-/// README shows under its `$` command (times and addresses normalised).
+/// chapter shows under its `$` command (times and addresses normalised).
 fn expect_start_log(server: &mut Server, block_name: &str, lines: usize) {
     let shown = block(block_name);
     let wanted = &shown[1..=lines];
@@ -546,9 +800,125 @@ fn expect_start_log(server: &mut Server, block_name: &str, lines: usize) {
     assert_eq!(got, wanted, "{block_name}: the server's first log lines");
 }
 
+/// Starts the server of a block that shows everything a server prints at
+/// start, its first log lines and its banner, and checks both. Returns the
+/// server, the masks for its run (its port, and its operator password
+/// written as the chapter's) and how many log lines the block showed.
+fn start_and_check(block_name: &str, cwd: &Path) -> (Server, Masks, usize) {
+    let shown = block(block_name);
+    let command = shown[0]
+        .strip_prefix("$ ")
+        .unwrap_or_else(|| panic!("{block_name} starts with `$ command`"));
+    let mut server = chat_server(command, cwd);
+    let (log, banner): (Vec<&String>, Vec<&String>) =
+        shown[1..].iter().partition(|line| is_log_line(line));
+    let mut masks = Masks::for_port(server.addr.port());
+    masks.dir = Some(canonical(cwd));
+    let real_banner = stdout_lines(&mut server, banner.len());
+    let shown_password = banner.iter().find_map(|line| password_in(line));
+    let real_password = real_banner.iter().find_map(|line| password_in(line));
+    if let (Some(real), Some(shown)) = (real_password, shown_password) {
+        masks.password = Some((real, shown));
+    }
+    let mut real_log = vec![server.first_line.clone()];
+    while real_log.len() < log.len() {
+        let line = server.wait_log("");
+        real_log.push(line);
+    }
+    compare(
+        block_name,
+        &format!("{command} (its log)"),
+        &masked(&masks, &real_log),
+        &log,
+    );
+    compare(
+        block_name,
+        &format!("{command} (its output)"),
+        &masked(&masks, &real_banner),
+        &banner,
+    );
+    (server, masks, log.len())
+}
+
+/// The first `count` lines the server printed on stdout that the chapters
+/// show (the loopback note does not count).
+fn stdout_lines(server: &mut Server, count: usize) -> Vec<String> {
+    let shown = |lines: &[String]| lines.iter().filter(|l| !l.contains(LOOPBACK_NOTE)).count();
+    let arrived = eventually(|| shown(&server.stdout_so_far()) >= count);
+    let lines = server.stdout_so_far();
+    assert!(
+        arrived,
+        "the server printed only {lines:?}, not {count} lines"
+    );
+    let mut kept = Vec::new();
+    for line in lines {
+        if kept
+            .iter()
+            .filter(|l: &&String| !l.contains(LOOPBACK_NOTE))
+            .count()
+            == count
+        {
+            break;
+        }
+        kept.push(line);
+    }
+    kept
+}
+
+/// Stops the server as a person does (Ctrl-C), and checks that the log
+/// lines after the first `skip` are the ones the chapter's `block_name`
+/// shows (a `^C` in front of a line is the terminal's echo of Ctrl-C).
+fn stop_and_check_log(server: &mut Server, masks: &Masks, skip: usize, block_name: &str) {
+    server.signal("INT");
+    let status = server.wait_exit();
+    assert!(status.success(), "the server exited with {status}");
+    let log = server.whole_log();
+    let shown: Vec<String> = block(block_name)
+        .iter()
+        .map(|line| line.trim_start_matches("^C").to_string())
+        .collect();
+    compare(
+        block_name,
+        "the server's log",
+        &masked(masks, &log[skip.min(log.len())..]),
+        &shown,
+    );
+}
+
+/// Lines a program printed, with `masks` applied (the loopback note gone).
+fn masked(masks: &Masks, lines: &[String]) -> Vec<String> {
+    lines.iter().filter_map(|line| masks.apply(line)).collect()
+}
+
+/// Compares what a program printed with what a chapter shows, normalised,
+/// and fails with both written out.
+fn compare(block_name: &str, what: &str, printed: &[String], shown: &[impl AsRef<str>]) {
+    let got: Vec<String> = printed.iter().map(|l| normalise(l)).collect();
+    let wanted: Vec<String> = shown.iter().map(|l| normalise(l.as_ref())).collect();
+    assert!(
+        got == wanted,
+        "{block_name}: {what} differs.\n--- the programs printed (masked) ---\n{}\n--- the chapter shows ---\n{}",
+        printed.join("\n"),
+        shown.iter().map(AsRef::as_ref).collect::<Vec<_>>().join("\n")
+    );
+}
+
+/// A directory as the programs see it (no symbolic links), for masking.
+fn canonical(dir: &Path) -> String {
+    std::fs::canonicalize(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
+}
+
 /// Runs every `$ command` of a block to its end and compares its output
 /// (stdout, then stderr) with the lines under it, up to the next `$` line.
 fn replay_commands(block_name: &str, cwd: &Path) {
+    replay_commands_with(block_name, cwd, &[])
+}
+
+/// [`replay_commands`], with `extra` arguments after each command's own.
+fn replay_commands_with(block_name: &str, cwd: &Path, extra: &[String]) {
     let lines = block(block_name);
     let mut at = 0;
     while at < lines.len() {
@@ -570,8 +940,14 @@ fn replay_commands(block_name: &str, cwd: &Path) {
         let call = invocation(command);
         let output = Command::new(executable(&call.program))
             .args(&call.args)
+            .args(extra)
+            .env_remove("CHATROOM_PASSWORD")
+            .env_remove("CHATROOM_ADMIN_PASSWORD")
             .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("XDG_CONFIG_HOME", cwd)
+            .env("HOME", cwd)
             .current_dir(cwd)
+            .stdin(Stdio::null())
             .output()
             .unwrap_or_else(|e| panic!("cannot run {command}: {e}"));
         let printed = format!(
@@ -583,11 +959,84 @@ fn replay_commands(block_name: &str, cwd: &Path) {
         let wanted: Vec<String> = expected.iter().map(|l| normalise(l)).collect();
         assert!(
             printed == wanted,
-            "{block_name}: `{command}` printed something else.\n--- it printed ---\n{}\n--- the README shows ---\n{}",
+            "{block_name}: `{command}` printed something else.\n--- it printed ---\n{}\n--- the chapter shows ---\n{}",
             String::from_utf8_lossy(&[output.stdout, output.stderr].concat()),
             expected.join("\n")
         );
     }
+}
+
+/// Writes a block that shows a file (a settings file, a history) to
+/// `path`: every line of the block, or, when the block starts with
+/// `$ cat FILE`, the lines under that command.
+fn write_block(block_name: &str, path: &Path) {
+    let lines = block(block_name);
+    let lines = match lines.first() {
+        Some(first) if first.starts_with("$ cat ") => &lines[1..],
+        _ => &lines[..],
+    };
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("create the file's directory");
+    }
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// Runs a block's `curl -i URL` against the server at `port` and compares
+/// the answer, headers and body, with the block (see the masks above).
+fn replay_curl(block_name: &str, masks: &Masks) {
+    let lines = block(block_name);
+    let command = lines[0]
+        .strip_prefix("$ ")
+        .unwrap_or_else(|| panic!("{block_name} starts with `$ curl …`"));
+    let port = masks.port.expect("curl needs the server's port");
+    let args: Vec<String> = invocation(command)
+        .args
+        .iter()
+        .map(|arg| match arg.strip_prefix("http://") {
+            Some(rest) => {
+                let path = rest.find('/').map_or("/", |at| &rest[at..]);
+                format!("http://127.0.0.1:{port}{path}")
+            }
+            None => arg.clone(),
+        })
+        .collect();
+    let output = Command::new("curl")
+        .arg("--silent")
+        .arg("--max-time")
+        .arg(TIMEOUT.as_secs().to_string())
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run curl: {e}"));
+    assert!(
+        output.status.success(),
+        "{command}: curl failed: {output:?}"
+    );
+    let answer = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("{command}: no end of headers in {answer:?}"));
+    let length = head
+        .lines()
+        .find_map(|line| line.strip_prefix("Content-Length: "))
+        .map(|n| n.trim().parse::<usize>().expect("a number"));
+    assert_eq!(
+        length,
+        Some(body.len()),
+        "{command}: Content-Length and the body disagree"
+    );
+    let hide_length = |line: &str| match line.strip_prefix("Content-Length: ") {
+        Some(_) => "Content-Length: …".to_string(),
+        None => line.to_string(),
+    };
+    let printed: Vec<String> = answer
+        .lines()
+        .map(|line| line.trim_end_matches('\r'))
+        .filter_map(|line| masks.apply(line))
+        .map(|line| hide_length(&line))
+        .collect();
+    let shown: Vec<String> = lines[1..].iter().map(|line| hide_length(line)).collect();
+    compare(block_name, command, &printed, &shown);
 }
 
 /// Step 1: the echo server's first log line, and a person on `nc`.
@@ -600,12 +1049,11 @@ fn step1_echo_with_nc() {
     let mut server = chat_server(&start_command("step1-server"), cwd.path());
     expect_start_log(&mut server, "step1-server", 1);
     replay(
-        &[('n', "step1-nc")],
+        &[('n', &["step1-nc"])],
         &[],
         server.addr.port(),
         cwd.path(),
         "nnn",
-        &[],
     );
 }
 
@@ -615,6 +1063,24 @@ fn step1_flags() {
     replay_commands("step1-flags", TempDir::new("readme-step1-flags").path());
 }
 
+/// Step 1: a second echo server on a port that is taken.
+#[test]
+fn step1_port_in_use() {
+    let cwd = TempDir::new("readme-step1-in-use");
+    let server = chat_server(&start_command("step1-server"), cwd.path());
+    let port = server.addr.port();
+    replay_commands_with(
+        "step1-in-use",
+        cwd.path(),
+        &[
+            "--host".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+        ],
+    );
+}
+
 /// Step 2: the line client against the echo server, ending with `quit` and
 /// with Ctrl-D.
 #[test]
@@ -622,21 +1088,36 @@ fn step2_client_against_echo() {
     let cwd = TempDir::new("readme-step2");
     let server = chat_server(&start_command("step1-server"), cwd.path());
     for name in ["step2-quit", "step2-eof"] {
-        let (_, items) = session(&block(name), &["send: "]);
+        let (_, items) = session(&[name], &["send: "]);
         let typed = items
             .iter()
             .filter(|item| matches!(item, Item::Typed { .. }))
             .count();
         let schedule = "c".repeat(typed);
         replay(
-            &[('c', name)],
+            &[('c', &[name])],
             &["send: "],
             server.addr.port(),
             cwd.path(),
             &schedule,
-            &[],
         );
     }
+}
+
+/// Step 2: the client with nobody listening on its port.
+#[test]
+fn step2_no_server() {
+    let cwd = TempDir::new("readme-step2-refused");
+    // A port that was free a moment ago: bound, then let go.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    replay_commands_with(
+        "step2-refused",
+        cwd.path(),
+        &["--port".into(), port.to_string()],
+    );
 }
 
 /// Step 3: the chat client against the echo server shows the protocol.
@@ -645,12 +1126,33 @@ fn step3_client_against_echo() {
     let cwd = TempDir::new("readme-step3-echo");
     let server = chat_server(&start_command("step1-server"), cwd.path());
     replay(
-        &[('j', "step3-echo")],
+        &[('j', &["step3-echo"])],
         &["name: "],
         server.addr.port(),
         cwd.path(),
         "jjjjj",
+    );
+}
+
+/// Step 3: the echo server stops while the chat client waits for a line.
+#[test]
+fn step3_server_goes_away() {
+    let cwd = TempDir::new("readme-step3-gone");
+    let server = chat_server(&start_command("step1-server"), cwd.path());
+    let port = server.addr.port();
+    let mut server = Some(server);
+    let mut windows = windows(&[('j', &["step3-gone"])], &["name: "]);
+    play(
+        &mut windows,
+        "j .j 1",
+        &|command| Terminal::start(command, port, cwd.path()),
         &[],
+        &mut |_| {
+            // Ctrl-C in the echo server's terminal.
+            let mut stopped = server.take().expect("the server runs once");
+            stopped.signal("INT");
+            stopped.wait_exit();
+        },
     );
 }
 
@@ -662,32 +1164,31 @@ fn step3_clients_through_step4() {
     // alice names herself; bob arrives; they talk; bob whispers; alice asks
     // who is here, bob moves to #rust, alice lists the rooms; both quit.
     replay(
-        &[('a', "step3-alice"), ('b', "step3-bob")],
+        &[('a', &["step3-alice"]), ('b', &["step3-bob"])],
         &["name: "],
         server.addr.port(),
         cwd.path(),
         "a .a.a.a.a.a B a b a b a .a b a a b",
-        &[],
     );
 }
 
-/// Step 4: the server's start-up log, and alice and bob on `nc`, in chat mode.
+/// Step 4: everything the server prints at start, alice and bob on `nc`
+/// in chat mode, and the server's log until Ctrl-C.
 #[test]
 fn step4_two_people_on_nc() {
     if !have("nc") {
         return;
     }
     let cwd = TempDir::new("readme-step4");
-    let mut server = chat_server(&start_command("step4-server"), cwd.path());
-    expect_start_log(&mut server, "step4-server", 2);
+    let (mut server, masks, start_lines) = start_and_check("step4-server", cwd.path());
     replay(
-        &[('a', "step4-alice"), ('b', "step4-bob")],
+        &[('a', &["step4-alice"]), ('b', &["step4-bob"])],
         &[],
         server.addr.port(),
         cwd.path(),
         "a .a.a b a b a b a a a b b b",
-        &[],
     );
+    stop_and_check_log(&mut server, &masks, start_lines, "step4-log");
 }
 
 /// Step 4: the same server in its protocol dialect, alice and bob on `nc`.
@@ -699,52 +1200,108 @@ fn step4_protocol_dialect_on_nc() {
     let cwd = TempDir::new("readme-step4-protocol");
     let server = chat_server(&start_command("step4-server"), cwd.path());
     replay(
-        &[('a', "step4-protocol-alice"), ('b', "step4-protocol-bob")],
+        &[
+            ('a', &["step4-protocol-alice"]),
+            ('b', &["step4-protocol-bob"]),
+        ],
         &[],
         server.addr.port(),
         cwd.path(),
         "a a a .a b b b a b b b b",
-        &[],
     );
 }
 
-/// Who types when in the class replay: lee opens the room, bob arrives and
-/// gets carried away, lee mutes, unmutes, announces and kicks.
-const CLASS_SCHEDULE: &str = "t t t t .t  b b b b b b b  t .t  b b  t  b b .b  t t";
+/// Who types when in "Running a class", in the chapter's order: lee opens
+/// the room (`t`), alice arrives (`a`) and lee answers her, bob arrives
+/// late (`b`), someone fetches the help page (`1`), bob gets carried away
+/// and lee mutes, unmutes, announces and kicks, alice leaves, and the
+/// server is stopped (`2`).
+const CLASS_SCHEDULE: &str = "t t t t |t  a a a  t |a  b b b |b  1  \
+    b b b b  t  b b  t  b b .b  t t |t |b  a |a .t  2";
 
-/// Running a class: the teacher keeps order (password, operator, topic,
-/// mute, announce, kick), seen from both windows.
+/// Running a class, top to bottom, as the chapter tells it: one fresh data
+/// directory, one server for the class (its start, three windows, the help
+/// page, its whole log), the transcript and attendance of that class, then
+/// the next class's settings file on the same data directory.
 #[test]
-fn class_teacher_and_student() {
-    if !have("nc") {
+fn running_a_class_in_reading_order() {
+    if !have("nc") || !have("curl") {
         return;
     }
     let cwd = TempDir::new("readme-class");
-    let mut server = chat_server(&start_command("class-server"), cwd.path());
-    let banner = server.wait_stdout("Operator password for this run: ");
-    let password = banner
-        .split("Operator password for this run: ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the banner names the operator password")
-        .to_string();
-    let shown_password = block("class-server")
-        .iter()
-        .find_map(|line| line.strip_prefix("Operator password for this run: "))
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the README's banner names an operator password")
-        .to_string();
-    replay(
-        &[('t', "class-lee"), ('b', "class-bob")],
+    let (mut server, masks, start_lines) = start_and_check("class-server", cwd.path());
+    let port = server.addr.port();
+    let (real_password, shown_password) = masks.password.clone().expect("an operator password");
+    let mut class = windows(
+        &[
+            (
+                't',
+                &["class-lee", "class-lee-2", "class-lee-3", "class-lee-4"],
+            ),
+            ('a', &["class-alice", "class-alice-2"]),
+            ('b', &["class-bob", "class-bob-2"]),
+        ],
         &[],
-        server.addr.port(),
-        cwd.path(),
-        CLASS_SCHEDULE,
-        &[(shown_password.as_str(), password.as_str())],
     );
+    let stopping = std::cell::Cell::new(false);
+    play(
+        &mut class,
+        CLASS_SCHEDULE,
+        &|command| Terminal::start(command, port, cwd.path()),
+        &[(shown_password.as_str(), real_password.as_str())],
+        &mut |turn| match turn {
+            '1' => replay_curl("class-curl", &masks),
+            '2' => {
+                server.signal("INT");
+                stopping.set(true);
+            }
+            _ => panic!("no action {turn:?}"),
+        },
+    );
+    assert!(stopping.get(), "the schedule stops the server");
+    drop(class);
+    let status = server.wait_exit();
+    assert!(status.success(), "the class server exited with {status}");
+    let log = server.whole_log();
+    let shown: Vec<String> = block("class-log")
+        .iter()
+        .map(|line| line.trim_start_matches("^C").to_string())
+        .collect();
+    compare(
+        "class-log",
+        "the server's log",
+        &masked(&masks, &log[start_lines..]),
+        &shown,
+    );
+
+    // After class: what the history says about it.
+    replay_commands("class-transcript", cwd.path());
+    replay_commands("class-attendance", cwd.path());
+
+    // The next class: a settings file, the same data directory.
+    write_block("class-toml", &cwd.join("class.toml"));
+    let (mut server, masks, start_lines) = start_and_check("class-restart", cwd.path());
+    let port = server.addr.port();
+    let mut next_class = windows(
+        &[
+            ('x', &["class-timeout"]),
+            ('y', &["class-timeout"]),
+            ('z', &["class-refused"]),
+        ],
+        &[],
+    );
+    play(
+        &mut next_class,
+        "X .x Y .y Z .z",
+        &|command| Terminal::start(command, port, cwd.path()),
+        &[],
+        &mut |turn| panic!("no action {turn:?}"),
+    );
+    drop(next_class);
+    stop_and_check_log(&mut server, &masks, start_lines, "class-restart-log");
 }
 
-/// Message history: the README's history file, and every `transcript` and
+/// Message history: the chapter's history file, and every `transcript` and
 /// `attendance` example read from it.
 #[test]
 fn history_transcript_and_attendance() {
@@ -754,9 +1311,7 @@ fn history_transcript_and_attendance() {
         file.first().map(String::as_str),
         Some("$ cat chatroom-data/history.tsv")
     );
-    let records: String = file[1..].iter().map(|line| format!("{line}\n")).collect();
-    std::fs::create_dir_all(cwd.join("chatroom-data")).expect("create data dir");
-    std::fs::write(cwd.join("chatroom-data/history.tsv"), records).expect("write history");
+    write_block("history-file", &cwd.join("chatroom-data/history.tsv"));
     for name in [
         "history-transcript",
         "history-private",
@@ -765,6 +1320,190 @@ fn history_transcript_and_attendance() {
     ] {
         replay_commands(name, cwd.path());
     }
+}
+
+/// Configuration: `--print-config` with the chapter's example file in the
+/// current directory prints every setting, exactly as the chapter shows.
+#[test]
+fn configuration_print_config() {
+    let cwd = TempDir::new("readme-config");
+    write_block("config-file", &cwd.join("chatroom.toml"));
+    replay_commands("config-print", cwd.path());
+    // Byte for byte, too: nothing in it varies, so nothing is normalised.
+    let shown = block("config-print");
+    let call = invocation(shown[0].strip_prefix("$ ").expect("a `$` command"));
+    let output = Command::new(executable(&call.program))
+        .args(&call.args)
+        .env_remove("CHATROOM_ADMIN_PASSWORD")
+        .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .current_dir(cwd.path())
+        .output()
+        .expect("run step4_server --print-config");
+    let printed = String::from_utf8(output.stdout).expect("UTF-8");
+    let wanted: String = shown[1..].iter().map(|line| format!("{line}\n")).collect();
+    assert_eq!(printed, wanted, "config-print, byte for byte");
+}
+
+/// Configuration: flags the server does not take.
+#[test]
+fn configuration_bad_flags() {
+    replay_commands("config-bad-flags", TempDir::new("readme-bad-flags").path());
+}
+
+/// Every marker in the chapters is replayed by the test [`REPLAYED`] names,
+/// and docs/developers.md lists exactly [`REPLAYED`].
+#[test]
+fn every_marked_transcript_is_replayed() {
+    let mut marked = Vec::new();
+    for (file, text) in chapters() {
+        for (name, _) in markers(text) {
+            marked.push((name.to_string(), file.clone()));
+        }
+    }
+    let listed: Vec<&str> = REPLAYED
+        .iter()
+        .flat_map(|(_, markers)| markers.iter().copied())
+        .collect();
+    for (name, file) in &marked {
+        assert!(
+            listed.contains(&name.as_str()),
+            "{file} marks {name:?}, which no test replays (add it to REPLAYED and a test)"
+        );
+    }
+    for name in &listed {
+        let times = marked.iter().filter(|(marker, _)| marker == name).count();
+        assert_eq!(times, 1, "marker {name:?} is in the chapters {times} times");
+    }
+    // The table in docs/developers.md: `| marker, marker | test |`.
+    let developers = &chapters()
+        .iter()
+        .find(|(file, _)| file == "docs/developers.md")
+        .expect("docs/developers.md")
+        .1;
+    let rows: Vec<(Vec<String>, String)> = developers
+        .lines()
+        .filter(|line| line.starts_with("| `") && line.ends_with("` |"))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                [markers, test] if test.starts_with('`') && !test.contains(' ') => Some((
+                    markers
+                        .split(", ")
+                        .map(|m| m.trim_matches('`').to_string())
+                        .collect(),
+                    test.trim_matches('`').to_string(),
+                )),
+                _ => None,
+            }
+        })
+        .collect();
+    let expected: Vec<(Vec<String>, String)> = REPLAYED
+        .iter()
+        .map(|(test, markers)| {
+            (
+                markers.iter().map(|m| m.to_string()).collect(),
+                test.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows, expected,
+        "docs/developers.md's table of replayed transcripts should list REPLAYED, in order"
+    );
+}
+
+/// Every relative link in README.md and docs/ leads to a file that exists,
+/// and every `#anchor` to a heading of that file, as a forge renders them.
+#[test]
+fn links_between_chapters_work() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (file, text) in chapters() {
+        let dir = root.join(file).parent().expect("a folder").to_path_buf();
+        for target in links(text) {
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let (path, anchor) = match target.split_once('#') {
+                Some((path, anchor)) => (path, Some(anchor)),
+                None => (target.as_str(), None),
+            };
+            let linked: PathBuf = match path {
+                "" => root.join(file),
+                path => dir.join(path),
+            };
+            assert!(
+                linked.exists(),
+                "{file}: the link ({target}) leads to no file"
+            );
+            if let Some(anchor) = anchor {
+                let text = std::fs::read_to_string(&linked)
+                    .unwrap_or_else(|e| panic!("{file}: read {}: {e}", linked.display()));
+                assert!(
+                    anchors(&text).iter().any(|a| a == anchor),
+                    "{file}: the link ({target}) names no heading of {}; its anchors are {:?}",
+                    linked.display(),
+                    anchors(&text)
+                );
+            }
+        }
+    }
+}
+
+/// The targets of the Markdown links `[text](target)` outside code.
+fn links(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    for line in prose_lines(text) {
+        let line = without_code_spans(line);
+        let mut rest = line.as_str();
+        while let Some(at) = rest.find("](") {
+            let after = &rest[at + 2..];
+            match after.find(')') {
+                Some(end) => targets.push(after[..end].to_string()),
+                None => break,
+            }
+            rest = &after[1..];
+        }
+    }
+    targets
+}
+
+/// The anchors a forge makes of a file's headings: lower case, letters,
+/// digits, `-` and `_` kept, spaces made `-`, everything else dropped.
+fn anchors(text: &str) -> Vec<String> {
+    prose_lines(text)
+        .filter_map(|line| {
+            let title = line.trim_start_matches('#');
+            (line.starts_with('#') && title.starts_with(' ')).then(|| {
+                title
+                    .trim()
+                    .chars()
+                    .filter_map(|c| match c {
+                        ' ' => Some('-'),
+                        '-' | '_' => Some(c),
+                        c if c.is_alphanumeric() => Some(c.to_lowercase().next().unwrap_or(c)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// The lines of a Markdown text outside fenced code blocks.
+fn prose_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut in_code = false;
+    text.lines().filter(move |line| {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            return false;
+        }
+        !in_code
+    })
+}
+
+/// A line with its `code spans` removed.
+fn without_code_spans(line: &str) -> String {
+    line.split('`').step_by(2).collect::<Vec<_>>().join("")
 }
 
 #[test]
@@ -778,4 +1517,28 @@ fn normalise_keeps_words_and_hides_times_and_addresses() {
         "[…] alice: hi (2 users)"
     );
     assert_eq!(normalise("2026-11-21 10:42:59 #general"), "… … #general");
+}
+
+#[test]
+fn masks_write_a_run_the_chapters_way() {
+    let masks = Masks {
+        port: Some(41523),
+        password: Some(("Real".into(), "Shown".into())),
+        dir: Some("/tmp/x".into()),
+    };
+    assert_eq!(
+        masks.apply("nc 127.0.0.1 41523 or port 415230").as_deref(),
+        Some("nc 127.0.0.1 7007 or port 415230")
+    );
+    assert_eq!(
+        masks
+            .apply("type /op Real; file /tmp/x/class.toml")
+            .as_deref(),
+        Some("type /op Shown; file /home/lee/class/class.toml")
+    );
+    assert_eq!(
+        masks
+            .apply("    (only this machine can connect: the server listens on a loopback address)"),
+        None
+    );
 }

@@ -733,12 +733,12 @@ mod tests {
 
     #[test]
     fn readme_table_matches() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let readme = std::fs::read_to_string(path).expect("read README.md");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/configuration.md");
+        let readme = std::fs::read_to_string(path).expect("read docs/configuration.md");
         let header = "| Key | Section | Flag | Default | Meaning |\n|---|---|---|---|---|\n";
         let start = readme
             .find(header)
-            .expect("the README has the settings table")
+            .expect("docs/configuration.md has the settings table")
             + header.len();
         let rows: Vec<Vec<String>> = readme[start..]
             .lines()
@@ -756,15 +756,19 @@ mod tests {
             let expected = readme_row(setting);
             let write = format!("| {} |", expected.join(" | "));
             let Some(row) = rows.get(i) else {
-                panic!("the README's settings table ends early; row {i} should be\n{write}");
+                panic!("the settings table in docs/configuration.md ends early; row {i} should be\n{write}");
             };
             let meaning = row.get(4).map(|m| m.replace('`', "").replace("\\|", "|"));
             assert!(
                 row[..4.min(row.len())] == expected[..4] && meaning.as_ref() == Some(&expected[4]),
-                "README settings row {i} is\n{}\nand should be (backticks in the meaning allowed)\n{write}",
+                "docs/configuration.md settings row {i} is\n{}\nand should be (backticks in the meaning allowed)\n{write}",
                 row.join(" | ")
             );
         }
-        assert_eq!(rows.len(), SETTINGS.len(), "the README lists more settings");
+        assert_eq!(
+            rows.len(),
+            SETTINGS.len(),
+            "docs/configuration.md lists more settings"
+        );
     }
 }
