@@ -13,9 +13,11 @@
 //! - defaults: each row's default, gathered by [`ServerConfig::default`];
 //! - the file: `--config FILE`, or `./chatroom.toml` if it exists (a missing
 //!   `--config FILE` is an error, a missing `./chatroom.toml` is not);
-//! - the environment: only `CHATROOM_PASSWORD` and `CHATROOM_ADMIN_PASSWORD`.
-//!   Passwords have no flags on purpose: any user on the machine can read
-//!   another user's command line with `ps`, but not their environment;
+//! - the environment: `CHATROOM_PASSWORD` and `CHATROOM_ADMIN_PASSWORD`
+//!   (passwords have no flags on purpose: any user on the machine can read
+//!   another user's command line with `ps`, but not their environment), and
+//!   `CHATROOM_DIRECT_SEND`, so a whole test suite can run without the fast
+//!   path;
 //! - flags, last, so `step4_server --port 0` overrides whatever a file says.
 
 use std::io;
@@ -459,7 +461,8 @@ pub fn to_toml(config: &ServerConfig) -> String {
     let mut text = String::from(
         "# chatroom server settings, as printed by `step4_server --print-config`.\n\
          # Save as ./chatroom.toml or pass --config FILE. Flags override this file;\n\
-         # CHATROOM_PASSWORD and CHATROOM_ADMIN_PASSWORD override its passwords.\n",
+         # CHATROOM_PASSWORD, CHATROOM_ADMIN_PASSWORD and CHATROOM_DIRECT_SEND\n\
+         # override this file too.\n",
     );
     for section in SECTIONS {
         text.push_str(&format!("\n[{section}]\n"));
