@@ -43,15 +43,15 @@
 //! maps its modules, each named by its topic. What they add to this core:
 //! - **history**, replayed on joining: `src/history/`;
 //! - **defences**: flood limits, caps per address and in all, look-alike
-//!   names, control characters stripped (`src/chat/ratelimit.rs`, `guard.rs`,
-//!   `names.rs`, `confusables.rs`, `sanitize.rs`; `src/server/limits.rs`,
-//!   `capacity.rs`). Having none, this one listens on 127.0.0.1 only;
-//! - **passwords, operators, dialects**: `src/server/secret.rs`,
+//!   names, control characters stripped (`src/chat/ratelimit.rs`, `guard.rs`;
+//!   `src/text/`; `src/server/limits.rs`, `capacity.rs`). Having none, this
+//!   one listens on 127.0.0.1 only;
+//! - **passwords, operators, dialects**: `src/support/secret.rs`,
 //!   `src/chat/state/operator.rs`; a chat mode for people on `nc`, HELP,
 //!   renames, the browser, IRC (`src/wire/`, `src/server/web.rs`);
 //! - **the fast path**: a sender writes for a client that keeps up, so its
-//!   writer sleeps (`src/server/outbox.rs`, `write_now.rs`). Here every line
-//!   wakes a writer thread, and each client costs two threads;
+//!   writer sleeps (`src/outbox/`; `direct_send = false` turns it off). Here
+//!   every line wakes a writer thread, and each client costs two threads;
 //! - **a clean Ctrl-C**: `src/support/signal.rs`.
 //!
 //! Both keep the one lock: one command at a time, however many cores.

@@ -7,10 +7,11 @@
 //! programs such as `step3_chat_client`, and friendly lines for people on a
 //! bare `nc` or `telnet`.
 //!
-//! This file only reads the command line and hands over to the `chatroom`
-//! library, where each layer has its own folder (start reading at
-//! `src/server/accept.rs`, then `src/server/connection.rs` and
-//! `src/chat/state.rs`).
+//! Read `steps/step4_core.rs` first: the same design in one file, without
+//! the extras. This file only reads the command line and hands over to the
+//! `chatroom` library, where each layer has its own folder (`src/lib.rs` is
+//! the map; start reading at `src/server/accept.rs`, then
+//! `src/server/connection.rs` and `src/chat/state.rs`).
 //!
 //! ## What it still gets wrong, on purpose
 //! - **One global lock.** Every command from every client takes the same
@@ -25,8 +26,9 @@
 //!   client in all) and two threads to start and end per visit. Lines to
 //!   clients who keep up are written by the thread that queued them, with a
 //!   `send()` that never waits, so the writers sleep until someone falls
-//!   behind (see `src/server/outbox.rs`). Thousands of clients still cost
-//!   thousands of threads; `epoll` or async would serve them from a handful.
+//!   behind (see `src/outbox/`; `--no-direct-send` turns that off).
+//!   Thousands of clients still cost thousands of threads; `epoll` or async
+//!   would serve them from a handful.
 //! - **A capacity cap.** Because of those threads and their memory maps,
 //!   `max_clients` is lowered at start to what the machine's thread and map
 //!   limits allow (see `src/server/capacity.rs`); past it, new connections

@@ -157,7 +157,7 @@ pub struct Applied {
     pub registered: Option<Dialect>,
     /// Bytes the command queued for its own sender (a `USERS` list, a
     /// `JOIN`'s replay): the reader charges flood control for them (see
-    /// [`crate::server::limits`]).
+    /// `src/server/limits.rs`).
     pub reply_bytes: usize,
 }
 

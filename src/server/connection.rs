@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 /// space. Only the pages a thread touches cost memory, and these threads
 /// are shallow; a debug build, which uses several times more stack, runs
 /// the whole test suite on them. What an idle connection's pages hold:
-/// `docs/design.md`, "Memory per connection".
+/// `BENCHMARKS.md`, "What a thread per connection costs".
 pub const READER_STACK_BYTES: usize = 128 * 1024;
 pub const WRITER_STACK_BYTES: usize = 64 * 1024;
 

@@ -55,7 +55,7 @@ pub struct ServerConfig {
     pub idle_timeout_secs: u64,
     pub max_line_bytes: usize,
     pub queue_len: usize,
-    /// The fast path (see [`crate::outbox`]): senders write for clients
+    /// The fast path (see `src/outbox/`): senders write for clients
     /// who keep up; `false`: every line goes through the writer thread.
     pub direct_send: bool,
     pub rate_per_sec: u32,

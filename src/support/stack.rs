@@ -10,7 +10,7 @@
 //! pages are dropped at once, and if the thread goes deep again, it gets
 //! fresh zeroed pages on the way down (a page fault each, about a
 //! microsecond). What it saves per idle connection, measured:
-//! `docs/design.md`, "Memory per connection".
+//! `docs/design.md`, "How the design was chosen".
 //!
 //! **Why it is safe.** Everything below the stack pointer is dead by the
 //! ABI: no frame lives there, and the next call simply overwrites it (a

@@ -3,10 +3,10 @@
 //! The server speaks two dialects on the same port, and the line's first word
 //! decides which command it is:
 //!
-//! - **Protocol mode** (programs, and people who like the protocol spec in the README):
+//! - **Protocol mode** (programs, and people who like the protocol in `docs/step4-2-protocol.md`):
 //!   upper-case verbs such as `JOIN #general` or `PRIVMSG bob hi`. Any line
 //!   that does not start with a verb is a room message, so `Hello everyone!`
-//!   works as the README's protocol transcript shows. `/commands` are understood too.
+//!   works as the protocol chapter's transcript shows. `/commands` are understood too.
 //! - **Chat mode** (people on `nc` or `telnet`): only `/commands` are
 //!   commands; every other line is a message. Someone typing "QUIT smoking"
 //!   is chatting, not leaving. `//text` sends a message that starts with `/`.
@@ -18,36 +18,14 @@
 //!
 //! Parsing knows nothing about users or rooms: it only checks the shape of a
 //! line (which verb, how many words). Whether the room exists or the name is
-//! free is decided later, by [`crate::chat::state`], so this module can be tested
+//! free is decided later, by `src/chat/state.rs`, so this module can be tested
 //! with plain strings.
 //!
-//! **Adding a command** (`/roll`, say) takes these edits, and no others:
-//! 1. `src/wire/command.rs`: a [`Command`] variant, what the command carries;
-//! 2. `src/wire/command.rs`: its row in [`COMMANDS`]: its names in each
-//!    dialect (`irc` included), the shape of its arguments holding the
-//!    variant (`A::None(C::Roll)`), who may use it, its usage and help;
-//! 3. `src/chat/state.rs`: the variant's arm in `State::act` (below the
-//!    `!registered` arm unless it may be used before choosing a name),
-//!    calling
-//! 4. `src/chat/state/*.rs`: its handler, a `State` method;
-//! 5. `src/wire/irc/outbound.rs`: if it has an IRC verb, its name in the
-//!    `Event::Help` notice (IRC's `/help` is one sentence, not the rows);
-//! 6. `src/wire/event.rs`: an `Event` (or `Refusal`) variant, only if it
-//!    tells clients something no event says yet, and then its
-//! 7. `src/wire/render.rs`: arms in `protocol` and `chat` (a refusal: in
-//!    `refusal_text`), and its
-//! 8. `src/wire/irc/outbound.rs`: arm in `event_lines` (a refusal: in
-//!    `refusal_lines`).
-//!
-//! Parsing, usage errors, `/help` (IRC's aside) and IRC's verbs follow
-//! from the row. The compiler refuses a row whose shape does not fit its
-//! variant, and an `act` without an arm for it; three tests hold the rest
-//! together (here, in `src/chat/state_tests.rs` and in
-//! `src/wire/irc/map.rs`: every row makes its command, is answered by a
-//! handler, and its IRC verbs reach it). `src/wire/irc/map.rs` needs an arm
-//! only for an IRC verb whose arguments mean more than the row's shape
-//! (`JOIN 0`, `PART #other`). An IRC-only command (`WHOIS`, `AWAY`) has no
-//! row: a variant, its arm in `map::inbound`, and steps 3 to 8.
+//! **Adding a command** takes a variant, its row here, its arm in
+//! `State::act` and its handler, and render arms only if it says something
+//! new: the exact list is in `docs/developers.md`, "Adding a command". The
+//! compiler refuses a row whose shape does not fit its variant, and an
+//! `act` without an arm for it.
 
 /// Which dialect a registered client speaks; chosen by how they registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +34,7 @@ pub enum Dialect {
     Protocol,
     /// Registered with `/nick`: lines written for a person.
     Chat,
-    /// Registered with IRC's `NICK` and `USER` (see [`crate::wire::irc`]):
+    /// Registered with IRC's `NICK` and `USER` (see wire::irc):
     /// lines an IRC client such as irssi understands.
     Irc,
 }
@@ -99,7 +77,7 @@ pub enum Command {
     /// `ANNOUNCE <text>` / `/announce`: to everyone connected.
     Announce(String),
     /// `STATS` / `/stats`: what the server is costing (see
-    /// [`crate::chat::stats`]).
+    /// `src/chat/stats.rs`).
     Stats,
     /// `TOPIC [text]` / `/topic [text]`: show or set the current room's topic.
     Topic(Option<String>),
@@ -184,7 +162,7 @@ pub struct CommandSpec {
     pub slash: &'static [&'static str],
     /// IRC dialect: the IRC verbs that mean this command. Their arguments
     /// are laid out the IRC way for the row's shape (`KICK #room nick
-    /// :reason`), read by [`crate::wire::irc::map::inbound`], which keeps an
+    /// :reason`), read by wire::irc::map::inbound, which keeps an
     /// arm of its own only for verbs whose arguments mean more (`JOIN 0`);
     /// empty when IRC spells the command differently or not at all.
     pub irc: &'static [&'static str],

@@ -1,6 +1,6 @@
 //! Events: everything the server can tell a client, before it becomes text.
 //!
-//! Acting on the shared state ([`crate::chat::state`]) produces events, not strings:
+//! Acting on the shared state (`src/chat/state.rs`) produces events, not strings:
 //! "bob joined #general", "your name is taken". Only then are they turned into
 //! lines by [`crate::wire::render`], once per dialect, because the same event reads
 //! `JOIN #general bob` for a program and `* bob joined #general` for a person

@@ -301,7 +301,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
 
 /// The last line for a person in chat mode who was dropped as too slow
 /// (their queue was full), with its line ending: it does not go through the
-/// queue, which is full (see [`crate::server::outbox::Outbox::farewell`]).
+/// queue, which is full (see `Outbox::farewell` in `src/outbox/`).
 pub fn too_slow_farewell() -> String {
     let why = "too slow: your connection was not taking the lines sent to it, so some were never delivered";
     format!("{}{CRLF}", closed(why))

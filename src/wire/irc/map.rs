@@ -107,7 +107,7 @@ pub enum Inbound {
     About(RoomQuery, String),
     /// A CTCP query or reply (`\x01VERSION\x01`) to a user: relayed as it
     /// is to an IRC user, answered by the server for the others (see
-    /// [`State::irc_ctcp`](crate::chat::state::State::irc_ctcp)).
+    /// `State::irc_ctcp`).
     Ctcp {
         to: String,
         /// Sent as a `NOTICE` (a CTCP reply), not a `PRIVMSG` (a query).
