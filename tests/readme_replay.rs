@@ -943,6 +943,7 @@ fn replay_commands_with(block_name: &str, cwd: &Path, extra: &[String]) {
             .args(extra)
             .env_remove("CHATROOM_PASSWORD")
             .env_remove("CHATROOM_ADMIN_PASSWORD")
+            .env_remove("CHATROOM_DIRECT_SEND") // the fast path as a reader has it
             .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("XDG_CONFIG_HOME", cwd)
             .env("HOME", cwd)
@@ -1335,6 +1336,7 @@ fn configuration_print_config() {
     let output = Command::new(executable(&call.program))
         .args(&call.args)
         .env_remove("CHATROOM_ADMIN_PASSWORD")
+        .env_remove("CHATROOM_DIRECT_SEND") // the fast path as a reader has it
         .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .current_dir(cwd.path())
         .output()
