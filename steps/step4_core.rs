@@ -81,7 +81,7 @@ const MAX_LINE_BYTES: usize = 1024;
 /// everyone behind one stalled client; an unbounded queue would let it eat
 /// our memory; dropping lines would leave it holes it cannot see. 1,024 is
 /// the full server's default, chosen by the measurements in
-/// `src/server/outbox.rs`.
+/// `docs/design.md` ("The queue's length").
 const QUEUE_LEN: usize = 1024;
 
 /// A line to send, `\r\n` included, formatted once. Each recipient's queue

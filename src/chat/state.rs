@@ -445,7 +445,7 @@ impl State {
     }
 
     /// Acts on one command from `id`. The heart of the server: every protocol
-    /// rule in the README's command table is in the `match` of
+    /// rule in the protocol chapter's command table (`docs/step4-2-protocol.md`) is in the `match` of
     /// [`State::act`] and the handlers it calls.
     ///
     /// `line_dialect` is the dialect the reader read the line in. Before

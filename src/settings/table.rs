@@ -6,7 +6,7 @@
 //! [`ServerConfig`]. Everything else is made from these rows: the struct's
 //! defaults ([`ServerConfig::default`] stores each row's default), the flags
 //! and `--help`, the keys the file accepts, `--print-config`, the error
-//! messages, the typo suggestions, and the README's settings table (a test
+//! messages, the typo suggestions, and the settings table of `docs/configuration.md` (a test
 //! compares them).
 //!
 //! Why getter and setter functions in the row rather than a `match` on the
@@ -16,7 +16,7 @@
 //! i64`). There is no second list of keys that could fall out of step. To
 //! add a setting: add the field (and its placeholder in
 //! `ServerConfig::blank`, which the compiler demands), add a row, and add a
-//! line for it in the README's table (the test `readme_table_matches` says
+//! line for it in that table (the test `readme_table_matches` says
 //! exactly what to write).
 
 use std::net::IpAddr;
@@ -46,7 +46,7 @@ pub struct Setting {
     /// The environment variable that sets it, beating the file.
     pub env: Option<&'static str>,
     pub field: Field,
-    /// What it does: for `--help`, `--print-config` and the README.
+    /// What it does: for `--help`, `--print-config` and the configuration chapter.
     pub meaning: &'static str,
 }
 
@@ -290,7 +290,7 @@ pub const SETTINGS: &[Setting] = &[
         // is already generous, and a typo of 10^12 must not abort the server.
         // 1,024 slots are 24 KiB per connection; 512 once dropped a member
         // who was reading, on a saturated machine, and 128 dropped nine (see
-        // `server/outbox.rs`).
+        // `docs/design.md`, "The queue's length").
         field: Field::Integer {
             default: 1024,
             min: 1,
@@ -522,7 +522,7 @@ impl Setting {
         }
     }
 
-    /// The default as `--help`, `--print-config` and the README show it.
+    /// The default as `--help`, `--print-config` and the configuration chapter show it.
     pub fn default_text(&self) -> String {
         match self.is_secret() {
             true => "not set".into(),
@@ -705,7 +705,7 @@ mod tests {
         }
     }
 
-    /// The README row for a setting, except that the README may put
+    /// The chapter's row for a setting, except that the chapter may put
     /// backticks around code in the meaning.
     fn readme_row(setting: &Setting) -> [String; 5] {
         let flag = match setting.flag {

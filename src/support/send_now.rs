@@ -4,7 +4,7 @@
 //! slow to read; that is what they are for. But most of the time a client's
 //! socket has room, and then the thread that has just queued a chat line
 //! can hand it to the kernel itself, saving a wake-up of the writer (see
-//! `server/outbox.rs`, "Who writes"). That thread must never wait on
+//! `docs/design.md`, "Who writes"). That thread must never wait on
 //! someone else's socket, and the socket itself stays in blocking mode for
 //! its writer, so the "do not wait" has to be said per call: `send()` with
 //! `MSG_DONTWAIT` writes what fits in the socket's buffer, or nothing, and

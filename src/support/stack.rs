@@ -36,7 +36,7 @@
 //! [`IDLE_BEFORE_RELEASE`] after doing some work (its read times out after
 //! that second, see `server/connection.rs`), so a busy thread never pays,
 //! and an idle one pays once. The writer does not: its idle stack is two
-//! live pages, with nothing below them to give back (`server/writer.rs`).
+//! live pages, with nothing below them to give back (`outbox::writer_loop`).
 
 use std::time::Duration;
 

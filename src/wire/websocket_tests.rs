@@ -384,7 +384,7 @@ fn server_frames_are_unmasked_one_per_line() {
             (true, 1, b"ROOM #general alice hi"),
         ]
     );
-    // The README's hexdump: "hi" in one frame, FIN + text, length 2.
+    // The browser chapter's hexdump: "hi" in one frame, FIN + text, length 2.
     let mut hi = Vec::new();
     push_text_frames("hi\r\n", &mut hi);
     assert_eq!(hi, [0x81, 0x02, b'h', b'i']);

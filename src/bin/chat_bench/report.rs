@@ -14,7 +14,7 @@ use std::fs;
 pub enum Verdict {
     Pass,
     Miss,
-    /// No target: a figure for the README.
+    /// No target: a figure for the design chapter's "Will it hold my class?".
     Info,
 }
 
@@ -117,7 +117,7 @@ pub fn machine() -> String {
         .map(|text| text.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());
     // The idle 10,000 run needs more memory mappings than Linux allows by
-    // default (see the README), so the report says what this machine had.
+    // default (see `docs/design.md`), so the report says what this machine had.
     let max_map_count = fs::read_to_string("/proc/sys/vm/max_map_count")
         .map(|text| text.trim().to_string())
         .unwrap_or_else(|_| "unknown".into());
