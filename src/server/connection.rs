@@ -140,31 +140,31 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     }
 }
 
-/// Removes the connection from the state when the reader ends, however it
-/// ends.
+/// Removes the connection from the state if the reader ends without doing
+/// so itself: a panic, or an early return nobody foresaw.
 struct Cleanup<'a> {
     state: &'a SharedState,
     id: ConnId,
-    reason: &'static str,
 }
 
 impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
-        if thread::panicking() {
-            self.reason = "internal error (panic)";
-        }
+        let reason = match thread::panicking() {
+            true => "internal error (panic)",
+            false => "connection closed",
+        };
         // The room's goodbyes are handed to its members' writer threads
-        // (the turns are dropped unwritten): no socket I/O in a `Drop`.
-        state::lock(self.state).disconnect(self.id, self.reason);
+        // (the turns are dropped unwritten): no socket I/O in a `Drop`. A
+        // connection the reader already removed is not there: nothing to do.
+        state::lock(self.state).disconnect(self.id, reason);
     }
 }
 
 /// The reader thread: read, act on each line, write what it queued.
 fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &TcpStream) {
-    let mut cleanup = Cleanup {
+    let _cleanup = Cleanup {
         state: &context.state,
         id,
-        reason: "connection closed",
     };
     let mut reader = Reader::new(context, id);
     let mut input = Input::new(context.config.max_line_bytes);
@@ -177,9 +177,12 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                 Err(ended) => Some(ended),
             },
         };
-        reader.state.write_queued(); // no lock held: write what the lines queued
         if let Some(reason) = ended {
-            cleanup.reason = reason;
+            // Leaving: the room is told, and its goodbyes written like any line.
+            reader.state.with(|state| state.disconnect(id, reason));
+        }
+        reader.state.write_queued(); // no lock held: write what the lines queued
+        if ended.is_some() {
             return;
         }
     }
