@@ -409,6 +409,16 @@ impl<'a> Reader<'a> {
                 self.state.with(|state| state.apply(id, dialect, command))
             }
         };
+        // A password hash: run with the lock released (the queued replies
+        // are written first, so nothing waits on it), then finish.
+        let applied = match applied.slow {
+            Some(work) => {
+                self.state.write_queued();
+                let done = work.run();
+                self.state.with(|state| state.slow_done(id, done))
+            }
+            None => applied,
+        };
         self.registered = applied.registered;
         self.flood.charge_output(applied.reply_bytes);
         (applied.flow == Flow::Close).then_some("closed by server")

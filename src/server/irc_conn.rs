@@ -110,6 +110,7 @@ impl IrcConn {
             flow: Flow::Continue,
             registered: self.registered(),
             reply_bytes: 0,
+            slow: None,
         };
         // IRC servers ignore lines they cannot parse (an empty one, a lone
         // `:prefix`) rather than answering them.
@@ -122,6 +123,7 @@ impl IrcConn {
                     flow: self.close_idle(state, id),
                     registered: None,
                     reply_bytes: 0,
+                    slow: None,
                 };
             }
         } else {
@@ -136,6 +138,7 @@ impl IrcConn {
                     flow: Flow::Close,
                     registered: None,
                     reply_bytes: 0,
+                    slow: None,
                 };
             }
             let Some(ready) = step.ready else {
@@ -162,6 +165,7 @@ impl IrcConn {
                 flow: Flow::Close,
                 registered: None,
                 reply_bytes: 0,
+                slow: None,
             };
         };
         let nick = nick.unwrap_or_default();

@@ -53,15 +53,14 @@ impl HmacKey {
     }
 }
 
-/// HMAC-SHA-256 of `message` under `key`, in one call.
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; DIGEST_BYTES] {
-    HmacKey::new(key).mac(message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::sha256::{from_hex, hex};
     use super::*;
+
+    fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; DIGEST_BYTES] {
+        HmacKey::new(key).mac(message)
+    }
 
     fn bytes(text: &str) -> Vec<u8> {
         from_hex(text).unwrap()

@@ -172,7 +172,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// The bytes of lower- or upper-case hexadecimal text, or `None` when the text
 /// is not an even number of hex digits.
 pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())

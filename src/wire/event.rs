@@ -92,6 +92,16 @@ pub enum Event {
     Goodbye,
     /// `OPER` was right.
     Operator,
+    /// `LOGIN` was right: logged in to the account `name` (an operator if
+    /// the account is a teacher's); `with_code`: a one-time code was used,
+    /// so the student must choose a password now.
+    LoggedIn {
+        name: String,
+        operator: bool,
+        with_code: bool,
+    },
+    /// `PASSWORD` worked: the account has its new password.
+    PasswordChanged,
     /// Answer to `STATS` (operators only).
     Stats(Box<Snapshot>),
     /// An operator command worked: "Kicked bob", "Muted bob".
@@ -269,6 +279,34 @@ pub enum Refusal {
     CouldNotStore,
     /// `USERS 9` or `ROOMS 9` past the end: (page asked for, pages there are).
     NoSuchPage(usize, usize),
+    /// Something about accounts and logging in.
+    Account(AccountRefusal),
+}
+
+/// Why a login, a name or a password change was refused (see
+/// `src/chat/state/accounts.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRefusal {
+    /// No such account, or the wrong password: the two are not told apart,
+    /// so a guesser cannot learn which names are accounts.
+    WrongLogin,
+    /// The name (or one that looks like it) belongs to this account.
+    NameBelongs(String),
+    /// `guests = false`: only accounts may join.
+    AccountsOnly,
+    /// Logged in as this account: the name is the account's.
+    NameIsAccount(String),
+    /// This account was kicked: seconds until it may come back.
+    Kicked(u64),
+    /// Too many failed logins (for this account from this address, or from
+    /// this address): seconds until the next try.
+    TooManyTries(u64),
+    /// `PASSWORD` without being logged in.
+    NotLoggedIn,
+    /// The new password is not acceptable: why.
+    WeakPassword(String),
+    /// The accounts file could not be written: the password is unchanged.
+    NotSaved,
 }
 
 /// How many threads the process has, and whether that was counted or guessed.

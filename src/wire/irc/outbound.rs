@@ -172,6 +172,13 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             line(&me, "MODE", &[ctx.nick, "+o"]),
         ],
         Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
+        Event::LoggedIn { .. } | Event::PasswordChanged => {
+            let mut lines = Vec::new();
+            for text in crate::wire::render::render(event, Mode::Chat).lines() {
+                lines.extend(notice(text.trim_start_matches("*** ")));
+            }
+            lines
+        }
         // One NOTICE per figure, in the chat's words (irssi shows a server
         // NOTICE as a line of its own, where 2xx numerics would come out as
         // bare numbers), then `219` so a client knows the report is over.
@@ -388,6 +395,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         | Refusal::NotMuted(_)
         | Refusal::AlreadyMuted(_)
         | Refusal::MuteNotOnline { .. }
+        | Refusal::Account(_)
         | Refusal::TooManyGuesses(_)
         | Refusal::NoSuchPage(..) => {
             notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
