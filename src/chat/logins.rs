@@ -114,7 +114,7 @@ impl LoginLimits {
             return None;
         }
         let line = format!(
-            "Failed logins from {ip}: {count} in the last minute (latest for account {account_key})"
+            "Failed logins from {ip}: {count} in the last minute, the latest for the account {account_key}"
         );
         *last = now;
         *count = 0;

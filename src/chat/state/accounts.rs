@@ -274,7 +274,7 @@ impl State {
         let account = self.accounts.accounts.get(name).cloned();
         let Some(account) = account.filter(|_| right) else {
             if let Some(line) = self.accounts.limits.failed(&key, ip, now) {
-                log!("{line} (latest: {who})");
+                log!("{line} (from {who})");
             }
             return self.reply_refusal(id, Refusal::Account(AccountRefusal::WrongLogin));
         };

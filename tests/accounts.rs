@@ -1,0 +1,409 @@
+//! Issue 24, accounts for a class, against the real `step4_server` over
+//! real TCP: the `accounts` subcommand and its file, logging in (protocol
+//! and chat mode), names that belong to accounts, `--no-guests`, moderation
+//! that follows the account (two students behind one address, the kick that
+//! keeps an account out), and how fast guessing may go.
+//!
+//! Accounts here are made with `--iterations 1000`: the tests run a debug
+//! build, where the default work factor takes seconds per check.
+
+mod common;
+
+use common::{Client, Server, TempDir};
+use std::fs;
+use std::net::SocketAddr;
+use std::process::{Command, Output};
+
+/// `step4_server accounts …` on `dir/data`.
+fn accounts(dir: &TempDir, args: &[&str]) -> Output {
+    Command::new(common::bin("step4_server"))
+        .arg("accounts")
+        .args(args)
+        .args(["--iterations", "1000", "--data-dir"])
+        .arg(dir.join("data"))
+        .output()
+        .expect("run step4_server accounts")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Adds accounts and returns each name's one-time code.
+fn add(dir: &TempDir, args: &[&str]) -> Vec<(String, String)> {
+    let output = accounts(dir, &[&["add"], args].concat());
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .map(|line| {
+            let (name, code) = line.split_once("  one-time code: ").expect(line);
+            (name.trim().to_string(), code.to_string())
+        })
+        .collect()
+}
+
+fn code_of(codes: &[(String, String)], name: &str) -> String {
+    codes.iter().find(|(n, _)| n == name).unwrap().1.clone()
+}
+
+fn server_command(dir: &TempDir, args: &[&str]) -> Command {
+    let mut command = Command::new(common::bin("step4_server"));
+    command
+        .args(["--port", "0", "--data-dir"])
+        .arg(dir.join("data"))
+        .args(args)
+        .current_dir(dir.path())
+        .env_remove("CHATROOM_PASSWORD")
+        .env("CHATROOM_ADMIN_PASSWORD", "teach");
+    command
+}
+
+fn start(dir: &TempDir, args: &[&str]) -> Server {
+    let mut command = server_command(dir, args);
+    if !args.contains(&"--host") {
+        command.args(["--host", "127.0.0.1"]);
+    }
+    Server::start_with(&mut command)
+}
+
+/// Logs in with `LOGIN` in protocol mode and reads up to the welcome.
+fn protocol_login(server: &Server, name: &str, password: &str) -> Client {
+    let mut client = server.connect();
+    client.send(&format!("LOGIN {name} {password}"));
+    client.expect(&format!("OK Logged in as {name}"));
+    client.expect(&format!("OK Welcome, {name}!"));
+    client
+}
+
+/// Sends `line` and returns the first `ERROR` line after it (greeting
+/// lines may come first).
+fn error_after(client: &mut Client, line: &str) -> String {
+    client.send(line);
+    let mut error = String::new();
+    client.read_until(|l| {
+        error = l.to_string();
+        l.starts_with("ERROR")
+    });
+    error
+}
+
+#[test]
+fn the_teacher_makes_lists_resets_and_removes_accounts() {
+    let dir = TempDir::new("accounts-cli");
+    let codes = add(&dir, &["alice", "bob"]);
+    assert_eq!(codes.len(), 2);
+    assert_ne!(codes[0].1, codes[1].1);
+    let teacher = add(&dir, &["--operator", "lee"]);
+    assert_eq!(teacher[0].0, "lee");
+    let list = stdout(&accounts(&dir, &["list"]));
+    assert_eq!(
+        list,
+        "name   role      password\n\
+         alice  student   one-time code not used yet\n\
+         bob    student   one-time code not used yet\n\
+         lee    operator  one-time code not used yet\n"
+    );
+    // The file holds hashes, never a code, and only its owner may read it.
+    let file = dir.join("data").join("accounts.tsv");
+    let text = fs::read_to_string(&file).unwrap();
+    for (_, code) in &codes {
+        assert!(!text.contains(code.as_str()));
+    }
+    assert!(text.contains("pbkdf2-sha256$1000$"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // A taken name or a look-alike changes nothing, with one line.
+    for name in ["Alice", "aIice"] {
+        let output = accounts(&dir, &["add", "carol", name]);
+        assert_eq!(output.status.code(), Some(1));
+        let error = stderr(&output);
+        assert!(
+            error.starts_with("error: ") && error.lines().count() == 1,
+            "{error}"
+        );
+        assert!(error.contains("nothing was changed"), "{error}");
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), text);
+
+    let reset = stdout(&accounts(&dir, &["reset", "alice"]));
+    assert!(reset.starts_with("alice  one-time code: "), "{reset}");
+    assert!(accounts(&dir, &["remove", "bob"]).status.success());
+    let list = stdout(&accounts(&dir, &["list"]));
+    assert!(!list.contains("bob"), "{list}");
+    let missing = accounts(&dir, &["remove", "zed"]);
+    assert_eq!(
+        stderr(&missing),
+        "error: no account \"zed\"; nothing was changed\n"
+    );
+    let usage = accounts(&dir, &["add"]);
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn a_damaged_accounts_file_stops_the_server_and_is_left_alone() {
+    let dir = TempDir::new("accounts-damaged");
+    add(&dir, &["alice"]);
+    let file = dir.join("data").join("accounts.tsv");
+    let damaged = fs::read_to_string(&file).unwrap() + "bob\tstudent\tcode\n";
+    fs::write(&file, &damaged).unwrap();
+    let output = server_command(&dir, &["--host", "127.0.0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let error = stderr(&output);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(error.contains(&file.display().to_string()), "{error}");
+    assert!(error.contains("line 3"), "{error}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), damaged);
+    // The accounts command refuses it the same way.
+    let list = accounts(&dir, &["list"]);
+    assert_eq!(list.status.code(), Some(1));
+    assert!(stderr(&list).contains("line 3"));
+}
+
+#[test]
+fn a_student_logs_in_with_the_code_chooses_a_password_and_uses_it() {
+    let dir = TempDir::new("accounts-login");
+    let codes = add(&dir, &["alice"]);
+    let code = code_of(&codes, "alice");
+    let mut server = start(&dir, &[]);
+    let mut alice = server.connect();
+    alice.send(&format!("LOGIN alice {code}"));
+    alice.expect("OK Logged in as alice");
+    alice.expect_lines(&[
+        "NOTICE That was a one-time code: choose your password now with PASSWORD <new password>",
+        "OK Welcome, alice!",
+    ]);
+    assert_eq!(
+        alice.ask("PASSWORD short"),
+        "ERROR Password not changed: choose a password of at least 8 characters"
+    );
+    assert_eq!(alice.ask("PASSWORD correct horse"), "OK Password changed");
+    server.wait_log("alice chose a new password");
+    drop(alice);
+    let list = stdout(&accounts(&dir, &["list"]));
+    assert!(list.contains("alice  student  set"), "{list}");
+
+    // The code is spent; the new password works, in chat mode too.
+    let mut again = server.connect();
+    let wrong = error_after(&mut again, &format!("LOGIN alice {code}"));
+    assert_eq!(wrong, "ERROR Wrong name or password");
+    again.send("/login alice correct horse");
+    again.expect("*** Logged in as alice.");
+    again.expect(
+        "*** Welcome, alice! Type a message and press Enter to send it. /help lists commands.",
+    );
+}
+
+#[test]
+fn the_password_never_reaches_anyone_else_or_the_history() {
+    let dir = TempDir::new("accounts-secret");
+    let codes = add(&dir, &["alice", "bob"]);
+    let mut server = start(&dir, &[]);
+    let mut bob = server.connect();
+    bob.send(&format!("/login bob {}", code_of(&codes, "bob")));
+    bob.expect("*** Logged in as bob.");
+    bob.read_until(|l| l.contains("joined #general") || l.starts_with("*** You joined"));
+    let code = code_of(&codes, "alice");
+    let mut alice = server.connect();
+    // Ctrl-L, a leading space, an arrow key in front: still a command.
+    alice.send(&format!("\x0c \x1b[A/login alice {code}"));
+    alice.expect("*** Logged in as alice.");
+    alice.send("hello");
+    let seen = bob.read_until(|l| l.contains("hello"));
+    for line in &seen {
+        assert!(!line.contains(&code), "{line}");
+    }
+    drop(alice);
+    drop(bob);
+    server.signal("TERM");
+    server.wait_exit();
+    let history = fs::read_to_string(dir.join("data").join("history.tsv")).unwrap();
+    assert!(history.contains("hello"));
+    assert!(!history.contains(&code));
+    let log = server.whole_log().join("\n");
+    assert!(!log.contains(&code), "{log}");
+}
+
+#[test]
+fn a_guest_cannot_take_an_account_name_or_a_look_alike() {
+    let dir = TempDir::new("accounts-names");
+    add(&dir, &["alice"]);
+    let server = start(&dir, &[]);
+    let mut guest = server.connect();
+    assert_eq!(
+        error_after(&mut guest, "USERNAME alice"),
+        "ERROR The name alice belongs to an account: LOGIN alice <password>, or choose another name"
+    );
+    guest.send("USERNAME aIice");
+    guest.expect("ERROR The name alice belongs to an account: LOGIN alice <password>, or choose another name");
+    guest.send("/nick ALICE");
+    guest.expect("[error] The name alice belongs to an account: /login alice <password>, or choose another name");
+    // Any other name is a guest's, as before.
+    guest.send("USERNAME carol");
+    guest.expect("OK Welcome, carol!");
+}
+
+#[test]
+fn without_guests_only_accounts_may_join() {
+    let dir = TempDir::new("accounts-no-guests");
+    let codes = add(&dir, &["alice"]);
+    let server = start(&dir, &["--no-guests"]);
+    let mut guest = server.connect();
+    guest.send("USERNAME carol");
+    guest.expect("ERROR This server is for accounts only: LOGIN <name> <password>");
+    protocol_login(&server, "alice", &code_of(&codes, "alice"));
+}
+
+/// Two students behind one address (both on 127.0.0.1): muting one leaves
+/// the other free, a newcomer from that address is not muted, and the mute
+/// can be lifted when the student is offline.
+#[test]
+fn muting_one_of_two_students_behind_one_address() {
+    let dir = TempDir::new("accounts-mute");
+    let codes = add(&dir, &["alice", "bob"]);
+    let teacher = add(&dir, &["--operator", "lee"]);
+    let mut server = start(&dir, &[]);
+    let mut lee = server.connect();
+    lee.send(&format!("LOGIN lee {}", code_of(&teacher, "lee")));
+    lee.expect("OK Logged in as lee");
+    lee.expect("OK You are an operator");
+    lee.expect("OK Welcome, lee!");
+    let mut alice = protocol_login(&server, "alice", &code_of(&codes, "alice"));
+    let mut bob = protocol_login(&server, "bob", &code_of(&codes, "bob"));
+    for client in [&mut lee, &mut alice, &mut bob] {
+        client.send("JOIN #class");
+        client.read_until(|l| l.starts_with("OK Joined #class"));
+    }
+    lee.send("MUTE alice");
+    lee.expect("OK Muted alice");
+    server.wait_log("lee muted the account alice");
+    alice.expect("NOTICE You were muted by lee");
+    alice.send("MSG let me talk");
+    alice.expect("ERROR You are muted");
+    bob.send("MSG I still can");
+    lee.expect("ROOM #class bob I still can");
+    // A newcomer from the same address is not muted.
+    let mut carol = common::protocol_user(&server, "carol");
+    carol.send("JOIN #class");
+    carol.read_until(|l| l.starts_with("OK Joined #class"));
+    carol.send("MSG hi all");
+    lee.read_until(|l| l == "ROOM #class carol hi all");
+    // Alice leaves; the mute waits for her, and UNMUTE works offline.
+    alice.send("QUIT");
+    alice.read_to_close();
+    let mut alice = protocol_login(&server, "alice", &code_of(&codes, "alice"));
+    alice.send("JOIN #class");
+    alice.read_until(|l| l.starts_with("OK Joined #class"));
+    alice.send("MSG still muted?");
+    alice.expect("ERROR You are muted");
+    alice.send("QUIT");
+    alice.read_to_close();
+    lee.read_until(|l| l.contains("alice") && (l.starts_with("LEAVE") || l.contains("QUIT")));
+    lee.send("UNMUTE alice");
+    lee.expect("OK Unmuted alice");
+    lee.send("UNMUTE alice");
+    lee.expect("ERROR alice was not muted");
+    let mut alice = protocol_login(&server, "alice", &code_of(&codes, "alice"));
+    alice.send("JOIN #class");
+    alice.read_until(|l| l.starts_with("OK Joined #class"));
+    alice.send("MSG free again");
+    lee.read_until(|l| l == "ROOM #class alice free again");
+}
+
+/// A kicked account stays out for the kick's length whatever its client
+/// does, and its classmates at the same address are not banned.
+#[test]
+fn a_kicked_account_stays_out_for_the_kick() {
+    let dir = TempDir::new("accounts-kick");
+    let codes = add(&dir, &["alice", "bob"]);
+    let mut server = start(&dir, &[]);
+    let mut lee = common::protocol_user(&server, "lee");
+    lee.send("OPER teach");
+    lee.expect("OK You are an operator");
+    let mut alice = protocol_login(&server, "alice", &code_of(&codes, "alice"));
+    lee.send("KICK alice 3s go outside");
+    lee.expect("OK Kicked alice");
+    alice.read_to_close();
+    server.wait_log("lee kicked the account alice out for 3 s");
+    // Coming straight back (as an auto-rejoining client would) fails…
+    let mut back = server.connect();
+    let refused = error_after(
+        &mut back,
+        &format!("LOGIN alice {}", code_of(&codes, "alice")),
+    );
+    assert!(
+        refused.starts_with("ERROR This account was kicked: it may come back in "),
+        "{refused}"
+    );
+    // …and taking the name as a guest fails too.
+    back.send("USERNAME alice");
+    back.expect("ERROR The name alice belongs to an account: LOGIN alice <password>, or choose another name");
+    // Bob, at the same address, is not banned.
+    protocol_login(&server, "bob", &code_of(&codes, "bob"));
+    // After the kick's length, alice may come back.
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    protocol_login(&server, "alice", &code_of(&codes, "alice"));
+}
+
+/// Guessing: five wrong passwords at once, then one every 20 seconds
+/// (three a minute), measured; the refused tries are answered at once and
+/// logged once; the right password from another address still gets in.
+#[test]
+fn guessing_is_limited_and_the_student_still_gets_in() {
+    let dir = TempDir::new("accounts-guess");
+    let codes = add(&dir, &["alice"]);
+    // Listening on `::` takes both 127.0.0.1 and ::1: two addresses.
+    let mut server = start(&dir, &["--host", "::"]);
+    let port = server.addr.port();
+    let v4: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let v6: SocketAddr = format!("[::1]:{port}").parse().unwrap();
+    let mut guesser = Client::connect(v4);
+    let started = std::time::Instant::now();
+    let mut answers = Vec::new();
+    for n in 0..8 {
+        answers.push(error_after(&mut guesser, &format!("LOGIN alice guess{n}")));
+    }
+    let elapsed = started.elapsed();
+    let wrong = "ERROR Wrong name or password".to_string();
+    assert_eq!(answers[..5], vec![wrong; 5]);
+    for refused in &answers[5..] {
+        // 20 s for one try to come back (3 a minute), give or take a second.
+        assert!(
+            refused == "ERROR Too many failed logins: try again in 20 s"
+                || refused == "ERROR Too many failed logins: try again in 19 s",
+            "{refused}"
+        );
+    }
+    // The refused tries were answered without being checked (no hash).
+    assert!(elapsed.as_secs() < 5, "{elapsed:?}");
+    // A new connection from the same address does not start afresh.
+    let mut again = Client::connect(v4);
+    let refused = error_after(&mut again, "LOGIN alice guess9");
+    assert!(
+        refused.starts_with("ERROR Too many failed logins"),
+        "{refused}"
+    );
+    // One log line for the storm, not one per try.
+    server.wait_log("1 in the last minute, the latest for the account alice");
+    assert_eq!(
+        server
+            .log_so_far()
+            .iter()
+            .filter(|l| l.contains("Failed logins"))
+            .count(),
+        1
+    );
+    // The student, from another address, gets in with the right password.
+    let mut alice = Client::connect(v6);
+    alice.send(&format!("LOGIN alice {}", code_of(&codes, "alice")));
+    alice.expect("OK Logged in as alice");
+}
