@@ -233,6 +233,27 @@ fn the_password_never_reaches_anyone_else_or_the_history() {
     assert!(!log.contains(&code), "{log}");
 }
 
+/// irssi logs in with SASL PLAIN (`CAP LS 302`, `CAP REQ :sasl`,
+/// `AUTHENTICATE`), and chooses its password with `/quote PASSWORD`.
+#[test]
+fn irssi_logs_in_with_sasl() {
+    let dir = TempDir::new("accounts-irssi");
+    let codes = add(&dir, &["alice"]);
+    let mut server = start(&dir, &[]);
+    let irssi =
+        common::irssi::Irssi::connect_with_sasl("alice", &code_of(&codes, "alice"), server.addr);
+    irssi.wait_screen("SASL authentication succeeded");
+    server.wait_log("logged in to account alice");
+    server.wait_log("Registered alice (");
+    irssi.type_line("/quote PASSWORD correcthorse");
+    server.wait_log("alice chose a new password");
+    irssi.wait_screen("Password changed");
+    // A wrong password: SASL fails, and the name stays the account's.
+    drop(irssi);
+    let wrong = common::irssi::Irssi::connect_with_sasl("alice", "not it", server.addr);
+    wrong.wait_screen("SASL authentication failed");
+}
+
 #[test]
 fn a_guest_cannot_take_an_account_name_or_a_look_alike() {
     let dir = TempDir::new("accounts-names");

@@ -132,6 +132,12 @@ impl IrcConn {
         if !self.registration.is_done() {
             let step = self.registration.feed(&message, &*state);
             state.send_lines(id, &step.replies.concat());
+            if let Some((name, password)) = step.login {
+                // SASL PLAIN: the check runs outside the lock (the reader
+                // runs the returned slow work), answered 903 or 904.
+                let login = Command::Login { name, password };
+                return state.apply_irc(id, login, "AUTHENTICATE", "");
+            }
             if step.close {
                 state.disconnect(id, "IRC handshake ended (wrong password or QUIT)");
                 return Applied {
@@ -147,11 +153,14 @@ impl IrcConn {
             if let Some(pass) = self.registration.password() {
                 state.apply_irc(id, Command::Pass(pass.to_string()), "PASS", "");
             }
+            // Logged in with SASL: the name is the account's, whatever
+            // the NICK (the welcome tells the client its name).
+            let name = state.account_of(id).unwrap_or_else(|| ready.nick.clone());
             let register = Command::Register {
-                name: ready.nick.clone(),
+                name: name.clone(),
                 dialect: Dialect::Irc,
             };
-            let applied = state.apply_irc(id, register, "NICK", &ready.nick);
+            let applied = state.apply_irc(id, register, "NICK", &name);
             if applied.registered.is_none() {
                 // The state said why (433, 432); wait for another NICK.
                 self.registration.nick_lost();

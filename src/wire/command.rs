@@ -301,7 +301,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(A::NameAndSecret(|name, password| C::Login { name, password }), Anyone, &["LOGIN"], &["login"], &[],
         ("LOGIN <name> <password>", "/login <name> <password>", "/connect <host> <port> <name>:<password>"),
         "log in to your account (or with the one-time code from your teacher)"),
-    row(A::Secret(C::Password), Anyone, &["PASSWORD"], &["password"], &[],
+    row(A::Secret(C::Password), Anyone, &["PASSWORD"], &["password"], &["PASSWORD"],
         ("PASSWORD <new password>", "/password <new password>", "/quote PASSWORD <new password>"),
         "choose a new password for your account"),
     row(A::None(C::Help), Anyone, &["HELP"], &["help"], &["HELP"],

@@ -31,6 +31,7 @@ use crate::chat::guard::seconds_to_wait;
 use crate::chat::logins::LoginLimits;
 use crate::log;
 use crate::text::names;
+use crate::wire::command::Dialect;
 use crate::wire::event::{AccountRefusal, Event, Refusal};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -81,6 +82,11 @@ impl AccountBook {
             muted: HashSet::new(),
             kicked: HashMap::new(),
         }
+    }
+
+    /// Are there any accounts?
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
     }
 
     /// How many accounts, for the start-up log.
@@ -172,6 +178,16 @@ impl SlowWork {
 }
 
 impl State {
+    /// Does the server have accounts (so IRC clients are offered SASL)?
+    pub(super) fn has_accounts(&self) -> bool {
+        !self.accounts.is_empty()
+    }
+
+    /// The account connection `id` is logged in to, if any.
+    pub fn account_of(&self, id: ConnId) -> Option<String> {
+        self.conns.get(&id)?.account.clone()
+    }
+
     /// Uses `book` as the class list (the server reads it at start).
     pub fn use_accounts(&mut self, book: AccountBook) {
         self.accounts = book;
@@ -323,8 +339,12 @@ impl State {
                 with_code,
             },
         );
-        let flow = if registered
-            && self.conns.get(&id).and_then(|c| c.name.as_deref()) == Some(&account.name)
+        // An IRC client logs in (SASL) before it registers: its NICK
+        // comes with `CAP END`, and the account's name is then allowed.
+        let still_registering = !registered && dialect == Dialect::Irc;
+        let flow = if still_registering
+            || (registered
+                && self.conns.get(&id).and_then(|c| c.name.as_deref()) == Some(&account.name))
         {
             Flow::Continue
         } else {

@@ -35,6 +35,10 @@ impl Lookup for State {
             (Some(_), None) => false,
         }
     }
+
+    fn sasl_offered(&self) -> bool {
+        self.has_accounts()
+    }
 }
 
 impl State {

@@ -206,6 +206,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             &ctx.info.name,
             ctx.nick,
             message,
+            false, // SASL is for registering only
         )),
         "VERSION" => Inbound::Answer(vec![numeric_line(
             &ctx.info.name,

@@ -11,7 +11,7 @@ use super::map::{reply, Ctx, TOPIC_LEN};
 use super::numeric::{self, Numeric};
 use super::{line, text_lines, user_prefix};
 use crate::wire::command::Dialect as Mode;
-use crate::wire::event::{Event, Refusal};
+use crate::wire::event::{AccountRefusal, Event, Refusal};
 
 /// The burst after registration: `001`–`005` and the MOTD.
 pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
@@ -172,7 +172,34 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             line(&me, "MODE", &[ctx.nick, "+o"]),
         ],
         Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
-        Event::LoggedIn { .. } | Event::PasswordChanged => {
+        // SASL's answers (a `PASSWORD` change is a notice, below).
+        Event::LoggedIn {
+            name,
+            operator,
+            with_code,
+        } => {
+            let mask = format!("{}!{}@{}", ctx.nick, ctx.nick, server);
+            let text = format!("You are now logged in as {name}");
+            let mut lines = vec![
+                reply(ctx, &numeric::RPL_LOGGEDIN, &[&mask, name], &text),
+                reply(
+                    ctx,
+                    &numeric::RPL_SASLSUCCESS,
+                    &[],
+                    numeric::RPL_SASLSUCCESS.text,
+                ),
+            ];
+            if *operator {
+                lines.extend(notice("You are an operator (a teacher's account)"));
+            }
+            if *with_code {
+                lines.extend(notice(
+                    "That was a one-time code: choose your own password now with /quote PASSWORD <new password>",
+                ));
+            }
+            lines
+        }
+        Event::PasswordChanged => {
             let mut lines = Vec::new();
             for text in crate::wire::render::render(event, Mode::Chat).lines() {
                 lines.extend(notice(text.trim_start_matches("*** ")));
@@ -372,6 +399,23 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
             &[ctx.room.unwrap_or(target)],
         ),
         Refusal::NotOperator => std(&numeric::ERR_NOPRIVILEGES, &[]),
+        // A failed SASL login: the reason as a notice, then `904`.
+        Refusal::Account(
+            AccountRefusal::WrongLogin
+            | AccountRefusal::TooManyTries(_)
+            | AccountRefusal::Kicked(_),
+        ) => {
+            let mut lines = notice(crate::wire::render::refusal_text(refusal, Mode::Irc));
+            lines.extend(std(&numeric::ERR_SASLFAIL, &[]));
+            lines
+        }
+        // A nick that is an account's: taken, to the client (`433`).
+        Refusal::Account(AccountRefusal::NameBelongs(_)) => {
+            let mut lines = notice(crate::wire::render::refusal_text(refusal, Mode::Irc));
+            lines.extend(std(&numeric::ERR_NICKNAMEINUSE, &[target]));
+            lines
+        }
+        Refusal::Account(_) => notice(crate::wire::render::refusal_text(refusal, Mode::Irc)),
         Refusal::Muted => std(
             &numeric::ERR_CANNOTSENDTOCHAN,
             &[ctx.room.unwrap_or(target)],
@@ -395,7 +439,6 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         | Refusal::NotMuted(_)
         | Refusal::AlreadyMuted(_)
         | Refusal::MuteNotOnline { .. }
-        | Refusal::Account(_)
         | Refusal::TooManyGuesses(_)
         | Refusal::NoSuchPage(..) => {
             notice(crate::wire::render::refusal_text(refusal, Mode::Protocol))
