@@ -123,7 +123,7 @@ pub fn serve(
     // A damaged accounts file stops the server here, named, and is left
     // as it is (see `src/accounts/file.rs`).
     let accounts = AccountBook::open(&config.data_dir, config.guests)?;
-    let accounts_line = (accounts.len() > 0 || !config.guests).then(|| {
+    let accounts_line = (!accounts.is_empty() || !config.guests).then(|| {
         format!(
             "Accounts: {} in {} ({})",
             accounts.len(),
