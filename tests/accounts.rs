@@ -254,6 +254,31 @@ fn irssi_logs_in_with_sasl() {
     wrong.wait_screen("SASL authentication failed");
 }
 
+/// IRC `PASS account:password` (irssi's `/connect host port alice:pw`).
+#[test]
+fn an_irc_client_logs_in_with_pass() {
+    let dir = TempDir::new("accounts-irc-pass");
+    let codes = add(&dir, &["alice"]);
+    let mut server = start(&dir, &[]);
+    let mut irc = server.connect();
+    irc.send(&format!("PASS alice:{}", code_of(&codes, "alice")));
+    irc.send("NICK somebody");
+    irc.send("USER a 0 * :Alice");
+    // The name is the account's, whatever the NICK.
+    irc.read_until(|l| l.starts_with(":chatroom.local 001 alice "));
+    server.wait_log("logged in to account alice");
+    let mut wrong = server.connect();
+    wrong.send("PASS alice:not-it");
+    wrong.send("NICK alice2");
+    wrong.send("USER a 0 * :Alice");
+    let lines = wrong.read_to_close();
+    assert!(lines.iter().any(|l| l.contains(" 904 ")), "{lines:#?}");
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("ERROR :Closing link (login failed)")
+    );
+}
+
 #[test]
 fn a_guest_cannot_take_an_account_name_or_a_look_alike() {
     let dir = TempDir::new("accounts-names");

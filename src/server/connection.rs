@@ -415,7 +415,14 @@ impl<'a> Reader<'a> {
             Some(work) => {
                 self.state.write_queued();
                 let done = work.run();
-                self.state.with(|state| state.slow_done(id, done))
+                let irc = self.irc.as_mut();
+                self.state.with(|state| {
+                    let applied = state.slow_done(id, done);
+                    match irc {
+                        Some(irc) => irc.after_slow(state, id, applied),
+                        None => applied,
+                    }
+                })
             }
             None => applied,
         };

@@ -183,6 +183,14 @@ impl State {
         !self.accounts.is_empty()
     }
 
+    /// `alice:secret` as an IRC `PASS`: a login to the account alice, if
+    /// there is one (otherwise the `PASS` is the server's door password).
+    pub fn account_login_form(&self, pass: &str) -> Option<(String, String)> {
+        let (name, password) = pass.split_once(':')?;
+        let account = self.accounts.accounts.get(name)?;
+        Some((account.name.clone(), password.to_string()))
+    }
+
     /// The account connection `id` is logged in to, if any.
     pub fn account_of(&self, id: ConnId) -> Option<String> {
         self.conns.get(&id)?.account.clone()
@@ -320,6 +328,8 @@ impl State {
         };
         conn.account = Some(account.name.clone());
         conn.muted = muted;
+        // An account's password is a better proof than the door's.
+        conn.authenticated = true;
         let registered = conn.name.is_some();
         let dialect = conn.dialect;
         if operator {
