@@ -453,3 +453,93 @@ fn guessing_is_limited_and_the_student_still_gets_in() {
     alice.send(&format!("LOGIN alice {}", code_of(&codes, "alice")));
     alice.expect("OK Logged in as alice");
 }
+
+/// Opens the chat page and waits for its connection.
+fn open_page(browser: &mut common::browser::Browser, server: &Server) -> common::browser::Tab {
+    let tab = browser.open(&format!("http://{}/", server.addr));
+    browser.wait_for(
+        &tab,
+        "document.getElementById('status') !== null && document.getElementById('status').dataset.state === 'open'",
+    );
+    tab
+}
+
+/// The page: the form logs in with a password, a session token is kept
+/// (only its hash on the server), a reload enters without asking, `accounts
+/// reset` ends the session, and logging out forgets it.
+#[test]
+fn the_page_logs_in_and_keeps_a_session_until_reset_or_logout() {
+    use common::browser::{Browser, Json};
+    let dir = TempDir::new("accounts-page");
+    let codes = add(&dir, &["alice"]);
+    let mut server = start(&dir, &[]);
+    let mut browser = Browser::start();
+    let tab = open_page(&mut browser, &server);
+    let fill = format!(
+        "document.getElementById('name').value = 'alice'; \
+         document.getElementById('account-password').value = {}; \
+         document.getElementById('login-button').click()",
+        Json::from(code_of(&codes, "alice").as_str()).to_text()
+    );
+    browser.evaluate(&tab, &fill);
+    browser.wait_for(&tab, "document.body.dataset.room === '#general'");
+    server.wait_log("logged in to account alice");
+    browser.wait_for(&tab, "localStorage.getItem('chatroom-session') !== null");
+    let kept = browser.evaluate(&tab, "localStorage.getItem('chatroom-session')");
+    let kept = kept.as_str().unwrap_or_default().to_string();
+    assert!(
+        !kept.contains(&code_of(&codes, "alice")),
+        "the password is never kept: {kept}"
+    );
+    browser.close(tab);
+
+    // A reload: in, without the form.
+    let tab = open_page(&mut browser, &server);
+    browser.wait_for(&tab, "document.body.dataset.room === '#general'");
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('login').hidden"),
+        Json::Bool(true)
+    );
+    let logins = server
+        .log_so_far()
+        .iter()
+        .filter(|l| l.contains("logged in to account alice"))
+        .count();
+    assert_eq!(logins, 2);
+    browser.close(tab);
+
+    // The teacher resets the account: the kept session is no good.
+    let reset = stdout(&accounts(&dir, &["reset", "alice"]));
+    let new_code = reset.trim().rsplit(' ').next().unwrap().to_string();
+    let tab = open_page(&mut browser, &server);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('login-error').textContent === 'Session expired or ended: log in again'",
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "localStorage.getItem('chatroom-session')"),
+        Json::Null
+    );
+    let fill = format!(
+        "document.getElementById('name').value = 'alice'; \
+         document.getElementById('account-password').value = {}; \
+         document.getElementById('login-button').click()",
+        Json::from(new_code.as_str()).to_text()
+    );
+    browser.evaluate(&tab, &fill);
+    browser.wait_for(&tab, "document.body.dataset.room === '#general'");
+    browser.wait_for(&tab, "localStorage.getItem('chatroom-session') !== null");
+
+    // Logging out forgets the session, here and on the server.
+    let token = browser.evaluate(
+        &tab,
+        "JSON.parse(localStorage.getItem('chatroom-session')).token",
+    );
+    let token = token.as_str().unwrap_or_default().to_string();
+    browser.evaluate(&tab, "document.getElementById('logout').click()");
+    browser.wait_for(&tab, "localStorage.getItem('chatroom-session') === null");
+    server.wait_log("logged out");
+    let mut old = server.connect();
+    let refused = error_after(&mut old, &format!("SESSION {token}"));
+    assert_eq!(refused, "ERROR Session expired or ended: log in again");
+}

@@ -7,6 +7,8 @@
 //!   directory): read strictly (a damaged file stops the server with one line
 //!   naming the file and line, and is never overwritten), written atomically
 //!   (temporary file, `fsync`, rename) and readable only by its owner.
+//! - [`session`]: the page's sessions — random tokens kept only as hashes,
+//!   ended by time, `LOGOUT`, `accounts reset` and a new password.
 //! - [`command`]: `step4_server accounts add|list|remove|reset`, the teacher's
 //!   way to make the list without editing a file by hand.
 //!
@@ -17,5 +19,6 @@
 pub mod command;
 pub mod file;
 pub mod password;
+pub mod session;
 
 pub use file::{Account, Accounts, Role, FILE_NAME};

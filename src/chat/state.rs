@@ -186,6 +186,9 @@ struct Conn {
     operator: bool,
     /// The account logged in to, by its name in the accounts file.
     account: Option<String>,
+    /// The page's session this connection logged in with or was given
+    /// (its token's hash), for `LOGOUT`.
+    session: Option<crate::accounts::session::TokenHash>,
     muted: bool,
     /// `AWAY` message, if set (IRC: answered with `301` when messaged).
     away: Option<String>,
@@ -402,6 +405,7 @@ impl State {
                 wrong_passwords: 0,
                 operator: false,
                 account: None,
+                session: None,
                 muted: false,
                 away: None,
                 quit_reason: None,
@@ -500,6 +504,8 @@ impl State {
             Command::Quit => self.quit(id),
             Command::Login { name, password } => self.login(id, &name, password),
             Command::Password(password) => self.password(id, password),
+            Command::Session(token) => self.session(id, token),
+            Command::Logout => self.logout(id),
             _ if !registered => self.reply_refusal(id, Refusal::ChooseNameFirst),
             Command::Join(room) => self.join(id, &room),
             Command::Leave => self.leave(id),

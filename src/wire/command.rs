@@ -72,6 +72,11 @@ pub enum Command {
     /// `PASSWORD <new>` / `/password <new>`: choose a new password for the
     /// account you are logged in to.
     Password(String),
+    /// `SESSION`: a session token for the logged-in account (the browser
+    /// page keeps it); `SESSION <token>`: log in with one.
+    Session(Option<String>),
+    /// `LOGOUT` / `/logout`: end this session and leave.
+    Logout,
     /// `KICK <user> [reason]` / `/kick`.
     Kick {
         user: String,
@@ -304,6 +309,11 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(A::Secret(C::Password), Anyone, &["PASSWORD"], &["password"], &["PASSWORD"],
         ("PASSWORD <new password>", "/password <new password>", "/quote PASSWORD <new password>"),
         "choose a new password for your account"),
+    row(A::OptionalText(C::Session), Anyone, &["SESSION"], &[], &[],
+        ("SESSION [token]", "SESSION [token]", "SESSION [token]"),
+        "(the browser page) keep the login across a reload, or log in with a kept one"),
+    row(A::None(C::Logout), Anyone, &["LOGOUT"], &["logout"], &[],
+        ("LOGOUT", "/logout", "/quit"), "log out: end this session and leave"),
     row(A::None(C::Help), Anyone, &["HELP"], &["help"], &["HELP"],
         ("HELP", "/help", "/quote HELP"), "this list"),
     row(A::None(C::Quit), Anyone, &["QUIT"], &["quit", "exit"], &["QUIT"],

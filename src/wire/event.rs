@@ -102,6 +102,13 @@ pub enum Event {
     },
     /// `PASSWORD` worked: the account has its new password.
     PasswordChanged,
+    /// `SESSION`: the token to keep, and for how many seconds it is good.
+    SessionIssued {
+        token: String,
+        secs: u64,
+    },
+    /// `LOGOUT`: the session is over; the connection closes after this.
+    LoggedOut,
     /// Answer to `STATS` (operators only).
     Stats(Box<Snapshot>),
     /// An operator command worked: "Kicked bob", "Muted bob".
@@ -307,6 +314,8 @@ pub enum AccountRefusal {
     WeakPassword(String),
     /// The accounts file could not be written: the password is unchanged.
     NotSaved,
+    /// `SESSION <token>` with a token that expired, was ended or never was.
+    NoSession,
 }
 
 /// How many threads the process has, and whether that was counted or guessed.

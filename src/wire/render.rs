@@ -125,6 +125,8 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             }
         }
         Event::PasswordChanged => line("OK Password changed".into()),
+        Event::SessionIssued { token, secs } => line(format!("OK Session {token} {secs}")),
+        Event::LoggedOut => line("OK Logged out".into()),
         Event::Stats(snapshot) => {
             for text in stats_protocol(snapshot) {
                 line(text);
@@ -255,6 +257,13 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             }
         }
         Event::PasswordChanged => line("*** Password changed: use it the next time you /login.".into()),
+        Event::SessionIssued { token, secs } => {
+            line(format!("*** Session {token} (good for {secs} s)"))
+        }
+        Event::LoggedOut => {
+            line("*** Logged out.".into());
+            line(closed("you typed /logout"));
+        }
         Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
         Event::Stats(snapshot) => {
             for sentence in stats_sentences(snapshot) {
@@ -577,6 +586,7 @@ fn account_refusal_text(refusal: &AccountRefusal, dialect: Dialect) -> String {
         }
         AccountRefusal::NotLoggedIn => format!("Not logged in: {login} <name> <password> first"),
         AccountRefusal::WeakPassword(why) => format!("Password not changed: {why}"),
+        AccountRefusal::NoSession => "Session expired or ended: log in again".into(),
         AccountRefusal::NotSaved => {
             "Password not changed: the server could not save it (tell your teacher)".into()
         }

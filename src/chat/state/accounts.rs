@@ -26,7 +26,8 @@
 
 use super::{ConnId, Flow, State};
 use crate::accounts::password::{Stored, MIN_ITERATIONS};
-use crate::accounts::{file::Secret, Accounts, Role};
+use crate::accounts::session::{Sessions, LIFETIME};
+use crate::accounts::{file::Secret, Account, Accounts, Role};
 use crate::chat::guard::seconds_to_wait;
 use crate::chat::logins::LoginLimits;
 use crate::log;
@@ -54,6 +55,8 @@ pub struct AccountBook {
     /// May people without an account join?
     guests: bool,
     limits: LoginLimits,
+    /// The browser page's sessions.
+    sessions: Sessions,
     /// Keys of muted accounts.
     muted: HashSet<String>,
     /// Key of a kicked account → when it may come back.
@@ -79,6 +82,7 @@ impl AccountBook {
             seen: None,
             guests,
             limits: LoginLimits::default(),
+            sessions: Sessions::default(),
             muted: HashSet::new(),
             kicked: HashMap::new(),
         }
@@ -303,6 +307,14 @@ impl State {
             return self.reply_refusal(id, Refusal::Account(AccountRefusal::WrongLogin));
         };
         self.accounts.limits.succeeded(&key, ip);
+        self.enter_account(id, account)
+    }
+
+    /// The login is proven (a password or a session): kicked accounts stay
+    /// out; otherwise the connection is the account's from now on.
+    fn enter_account(&mut self, id: ConnId, account: Account) -> Flow {
+        let key = names::key(&account.name);
+        let now = Instant::now();
         if let Some(&until) = self.accounts.kicked.get(&key) {
             if until > now {
                 let secs = seconds_to_wait(until - now);
@@ -366,6 +378,60 @@ impl State {
         flow
     }
 
+    /// `SESSION`: a token for the page (see [`crate::accounts::session`]);
+    /// `SESSION <token>`: log in with one.
+    pub(super) fn session(&mut self, id: ConnId, token: Option<String>) -> Flow {
+        let now = Instant::now();
+        self.accounts.refresh();
+        let Some(token) = token else {
+            let account = self.conns.get(&id).and_then(|c| c.account.clone());
+            let found = account.and_then(|a| self.accounts.accounts.get(&a).cloned());
+            let Some(account) = found else {
+                return self.reply_refusal(id, Refusal::Account(AccountRefusal::NotLoggedIn));
+            };
+            let started = self
+                .accounts
+                .sessions
+                .start(&account.name, account.secret.stored(), now);
+            let Ok((token, hash)) = started else {
+                log!("ERROR: cannot read /dev/urandom for a session token");
+                return self.reply_refusal(id, Refusal::Account(AccountRefusal::NoSession));
+            };
+            if let Some(conn) = self.conns.get_mut(&id) {
+                conn.session = Some(hash);
+            }
+            let secs = LIFETIME.as_secs();
+            return self.reply(id, Event::SessionIssued { token, secs });
+        };
+        let AccountBook {
+            sessions, accounts, ..
+        } = &mut self.accounts;
+        let secret_of = |name: &str| accounts.get(name).map(|a| a.secret.stored().to_text());
+        let Some((name, hash)) = sessions.check(&token, now, secret_of) else {
+            return self.reply_refusal(id, Refusal::Account(AccountRefusal::NoSession));
+        };
+        let Some(account) = self.accounts.accounts.get(&name).cloned() else {
+            return self.reply_refusal(id, Refusal::Account(AccountRefusal::NoSession));
+        };
+        let flow = self.enter_account(id, account);
+        if let Some(conn) = self.conns.get_mut(&id) {
+            if conn.account.is_some() {
+                conn.session = Some(hash);
+            }
+        }
+        flow
+    }
+
+    /// `LOGOUT`: ends this connection's session, and the connection.
+    pub(super) fn logout(&mut self, id: ConnId) -> Flow {
+        if let Some(hash) = self.conns.get_mut(&id).and_then(|c| c.session.take()) {
+            self.accounts.sessions.end(&hash);
+        }
+        self.send(id, &Event::LoggedOut);
+        self.disconnect(id, "logged out");
+        Flow::Close
+    }
+
     fn password_chosen(&mut self, id: ConnId, name: &str, stored: Option<Stored>) -> Flow {
         let Some(stored) = stored else {
             return self.reply_refusal(id, Refusal::Account(AccountRefusal::NotSaved));
@@ -392,6 +458,9 @@ impl State {
                 if let Some(dir) = &self.accounts.dir {
                     self.accounts.seen = stamp(dir);
                 }
+                // A new password ends the account's sessions (the page
+                // asks for a new one).
+                self.accounts.sessions.end_all(name);
                 log!("{name} chose a new password");
                 self.reply(id, Event::PasswordChanged)
             }

@@ -199,6 +199,8 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             }
             lines
         }
+        Event::SessionIssued { .. } => Vec::new(), // the page's, not IRC's
+        Event::LoggedOut => vec![super::error_line("Closing link (logged out)")],
         Event::PasswordChanged => {
             let mut lines = Vec::new();
             for text in crate::wire::render::render(event, Mode::Chat).lines() {
