@@ -543,3 +543,66 @@ fn the_page_logs_in_and_keeps_a_session_until_reset_or_logout() {
     let refused = error_after(&mut old, &format!("SESSION {token}"));
     assert_eq!(refused, "ERROR Session expired or ended: log in again");
 }
+
+/// The history records which account spoke: `attendance` has one row per
+/// account over its sessions, and `transcript` marks account names.
+#[test]
+fn attendance_and_transcript_follow_the_account() {
+    let dir = TempDir::new("accounts-attendance");
+    let codes = add(&dir, &["alice"]);
+    let mut server = start(&dir, &[]);
+    for text in ["morning", "afternoon"] {
+        let mut alice = protocol_login(&server, "alice", &code_of(&codes, "alice"));
+        alice.send("JOIN #general");
+        alice.read_until(|l| l.starts_with("OK Joined #general"));
+        alice.send(&format!("MSG {text}"));
+        alice.expect(&format!("ROOM #general alice {text}"));
+        alice.send("QUIT");
+        alice.read_to_close();
+    }
+    let mut bob = common::protocol_user(&server, "bob");
+    bob.send("JOIN #general");
+    bob.read_until(|l| l.starts_with("OK Joined #general"));
+    bob.send("MSG hello");
+    bob.expect("ROOM #general bob hello");
+    drop(bob);
+    server.signal("TERM");
+    server.wait_exit();
+    let read = |subcommand: &str| {
+        let output = Command::new(common::bin("step4_server"))
+            .args([subcommand, "--data-dir"])
+            .arg(dir.join("data"))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+    let attendance = read("attendance");
+    let rows: Vec<Vec<&str>> = attendance
+        .lines()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["person", "names", "from", "to", "messages", "sessions"]
+    );
+    assert_eq!(rows[1][0], "alice✓");
+    assert_eq!(rows[1][4..], ["2", "2"], "{attendance}");
+    assert_eq!(rows[2][0], "bob");
+    assert_eq!(rows[2][4..], ["1", "1"], "{attendance}");
+    let transcript = read("transcript");
+    assert!(
+        transcript.contains("#general alice✓: morning"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("#general alice✓: afternoon"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("#general bob: hello"), "{transcript}");
+}

@@ -30,6 +30,7 @@ use crate::accounts::session::{Sessions, LIFETIME};
 use crate::accounts::{file::Secret, Account, Accounts, Role};
 use crate::chat::guard::seconds_to_wait;
 use crate::chat::logins::LoginLimits;
+use crate::history::RecordKind;
 use crate::log;
 use crate::text::names;
 use crate::wire::command::Dialect;
@@ -353,6 +354,9 @@ impl State {
             account.name,
             if operator { " (operator)" } else { "" }
         );
+        // The history says which account this session is, so the
+        // transcript and attendance can follow the person.
+        self.record(id, RecordKind::Login, "-", &account.name, &account.name);
         self.send(
             id,
             &Event::LoggedIn {
