@@ -79,6 +79,24 @@ fn protocol_login(server: &Server, name: &str, password: &str) -> Client {
     client
 }
 
+/// Each student's first login: with the code, then a password of their
+/// own (`<name>-password`), as the server requires before they say
+/// anything. Returns the passwords, shaped like the codes.
+fn choose_passwords(server: &Server, codes: &[(String, String)]) -> Vec<(String, String)> {
+    codes
+        .iter()
+        .map(|(name, code)| {
+            let mut client = protocol_login(server, name, code);
+            let password = format!("{name}-password");
+            client.send(&format!("PASSWORD {password}"));
+            client.expect("OK Password changed");
+            client.send("QUIT");
+            client.read_to_close();
+            (name.clone(), password)
+        })
+        .collect()
+}
+
 /// Sends `line` and returns the first `ERROR` line after it (greeting
 /// lines may come first).
 fn error_after(client: &mut Client, line: &str) -> String {
@@ -182,6 +200,13 @@ fn a_student_logs_in_with_the_code_chooses_a_password_and_uses_it() {
         "NOTICE That was a one-time code: choose your password now with PASSWORD <new password>",
         "OK Welcome, alice!",
     ]);
+    // A code is for choosing a password: nothing is said, no session given.
+    for line in ["MSG hi", "PRIVMSG alice hi", "SESSION"] {
+        assert_eq!(
+            alice.ask(line),
+            "ERROR Choose your own password first: PASSWORD <new password> (8 characters or more)"
+        );
+    }
     assert_eq!(
         alice.ask("PASSWORD short"),
         "ERROR Password not changed: choose a password of at least 8 characters"
@@ -217,10 +242,21 @@ fn the_password_never_reaches_anyone_else_or_the_history() {
     // Ctrl-L, a leading space, an arrow key in front: still a command.
     alice.send(&format!("\x0c \x1b[A/login alice {code}"));
     alice.expect("*** Logged in as alice.");
+    // Nothing goes out before she chooses her own password.
+    alice.send("too early");
+    alice.expect(
+        "[error] Choose your own password first: /password <new password> (8 characters or more)",
+    );
+    alice.send(" /password my own secret");
+    alice.expect("*** Password changed: use it the next time you /login.");
     alice.send("hello");
     let seen = bob.read_until(|l| l.contains("hello"));
     for line in &seen {
-        assert!(!line.contains(&code), "{line}");
+        assert!(
+            !line.contains(&code) && !line.contains("my own secret"),
+            "{line}"
+        );
+        assert!(!line.contains("too early"), "{line}");
     }
     drop(alice);
     drop(bob);
@@ -228,9 +264,12 @@ fn the_password_never_reaches_anyone_else_or_the_history() {
     server.wait_exit();
     let history = fs::read_to_string(dir.join("data").join("history.tsv")).unwrap();
     assert!(history.contains("hello"));
-    assert!(!history.contains(&code));
+    assert!(!history.contains(&code) && !history.contains("my own secret"));
     let log = server.whole_log().join("\n");
-    assert!(!log.contains(&code), "{log}");
+    assert!(
+        !log.contains(&code) && !log.contains("my own secret"),
+        "{log}"
+    );
 }
 
 /// irssi logs in with SASL PLAIN (`CAP LS 302`, `CAP REQ :sasl`,
@@ -318,6 +357,7 @@ fn muting_one_of_two_students_behind_one_address() {
     let codes = add(&dir, &["alice", "bob"]);
     let teacher = add(&dir, &["--operator", "lee"]);
     let mut server = start(&dir, &[]);
+    let codes = choose_passwords(&server, &codes);
     let mut lee = server.connect();
     lee.send(&format!("LOGIN lee {}", code_of(&teacher, "lee")));
     lee.expect("OK Logged in as lee");
@@ -454,6 +494,15 @@ fn guessing_is_limited_and_the_student_still_gets_in() {
     alice.expect("OK Logged in as alice");
 }
 
+/// Types `text` into the page's input and sends it.
+fn type_in_page(browser: &mut common::browser::Browser, tab: &common::browser::Tab, text: &str) {
+    let script = format!(
+        "document.getElementById('input').value = {}; document.getElementById('send').click()",
+        common::browser::Json::from(text).to_text()
+    );
+    browser.evaluate(tab, &script);
+}
+
 /// Opens the chat page and waits for its connection.
 fn open_page(browser: &mut common::browser::Browser, server: &Server) -> common::browser::Tab {
     let tab = browser.open(&format!("http://{}/", server.addr));
@@ -484,6 +533,13 @@ fn the_page_logs_in_and_keeps_a_session_until_reset_or_logout() {
     browser.evaluate(&tab, &fill);
     browser.wait_for(&tab, "document.body.dataset.room === '#general'");
     server.wait_log("logged in to account alice");
+    // No session for a one-time code: the student chooses a password first.
+    assert_eq!(
+        browser.evaluate(&tab, "localStorage.getItem('chatroom-session')"),
+        Json::Null
+    );
+    type_in_page(&mut browser, &tab, "/password alice-password");
+    server.wait_log("alice chose a new password");
     browser.wait_for(&tab, "localStorage.getItem('chatroom-session') !== null");
     let kept = browser.evaluate(&tab, "localStorage.getItem('chatroom-session')");
     let kept = kept.as_str().unwrap_or_default().to_string();
@@ -528,6 +584,7 @@ fn the_page_logs_in_and_keeps_a_session_until_reset_or_logout() {
     );
     browser.evaluate(&tab, &fill);
     browser.wait_for(&tab, "document.body.dataset.room === '#general'");
+    type_in_page(&mut browser, &tab, "/password alice-password-2");
     browser.wait_for(&tab, "localStorage.getItem('chatroom-session') !== null");
 
     // Logging out forgets the session, here and on the server.
@@ -551,6 +608,7 @@ fn attendance_and_transcript_follow_the_account() {
     let dir = TempDir::new("accounts-attendance");
     let codes = add(&dir, &["alice"]);
     let mut server = start(&dir, &[]);
+    let codes = choose_passwords(&server, &codes);
     for text in ["morning", "afternoon"] {
         let mut alice = protocol_login(&server, "alice", &code_of(&codes, "alice"));
         alice.send("JOIN #general");
@@ -592,7 +650,8 @@ fn attendance_and_transcript_follow_the_account() {
         ["person", "names", "from", "to", "messages", "sessions"]
     );
     assert_eq!(rows[1][0], "alice✓");
-    assert_eq!(rows[1][4..], ["2", "2"], "{attendance}");
+    // Three sessions: choosing the password, the morning, the afternoon.
+    assert_eq!(rows[1][4..], ["2", "3"], "{attendance}");
     assert_eq!(rows[2][0], "bob");
     assert_eq!(rows[2][4..], ["1", "1"], "{attendance}");
     let transcript = read("transcript");

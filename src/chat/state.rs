@@ -189,6 +189,9 @@ struct Conn {
     /// The page's session this connection logged in with or was given
     /// (its token's hash), for `LOGOUT`.
     session: Option<crate::accounts::session::TokenHash>,
+    /// Logged in with the teacher's one-time code: nothing they say goes
+    /// out until they choose their own password (`PASSWORD`).
+    must_choose_password: bool,
     muted: bool,
     /// `AWAY` message, if set (IRC: answered with `301` when messaged).
     away: Option<String>,
@@ -406,6 +409,7 @@ impl State {
                 operator: false,
                 account: None,
                 session: None,
+                must_choose_password: false,
                 muted: false,
                 away: None,
                 quit_reason: None,
@@ -495,6 +499,21 @@ impl State {
         let registered = conn.name.is_some();
         if !registered {
             conn.dialect = line_dialect;
+        }
+        // A one-time code is for choosing a password: no word reaches
+        // anyone, and no session is given, until one is chosen.
+        let speaks = matches!(
+            command,
+            Command::Say(_)
+                | Command::Private { .. }
+                | Command::Action(_)
+                | Command::Announce(_)
+                | Command::Topic(Some(_))
+                | Command::Session(None)
+        );
+        if conn.must_choose_password && speaks {
+            let refusal = crate::wire::event::AccountRefusal::ChoosePasswordFirst;
+            return self.reply_refusal(id, Refusal::Account(refusal));
         }
         match command {
             Command::Invalid(mistake) => self.reply_refusal(id, mistake_refusal(mistake)),

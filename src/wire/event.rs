@@ -316,6 +316,9 @@ pub enum AccountRefusal {
     NotSaved,
     /// `SESSION <token>` with a token that expired, was ended or never was.
     NoSession,
+    /// Logged in with a one-time code: a password must be chosen before
+    /// saying anything.
+    ChoosePasswordFirst,
 }
 
 /// How many threads the process has, and whether that was counted or guessed.

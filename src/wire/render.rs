@@ -587,6 +587,14 @@ fn account_refusal_text(refusal: &AccountRefusal, dialect: Dialect) -> String {
         AccountRefusal::NotLoggedIn => format!("Not logged in: {login} <name> <password> first"),
         AccountRefusal::WeakPassword(why) => format!("Password not changed: {why}"),
         AccountRefusal::NoSession => "Session expired or ended: log in again".into(),
+        AccountRefusal::ChoosePasswordFirst => {
+            let password = match dialect {
+                Dialect::Chat => "/password",
+                Dialect::Protocol => "PASSWORD",
+                Dialect::Irc => "/quote PASSWORD",
+            };
+            format!("Choose your own password first: {password} <new password> (8 characters or more)")
+        }
         AccountRefusal::NotSaved => {
             "Password not changed: the server could not save it (tell your teacher)".into()
         }

@@ -10,6 +10,12 @@
 //! released and brings the answer back to [`State::slow_done`]. `PASSWORD`
 //! does the same with the hashing of the new password.
 //!
+//! **A one-time code is for choosing a password**: logged in with one, a
+//! student is told to choose their own, and nothing they say goes out
+//! (and no page session is given) until they have (see `State::act`).
+//! The code stays good until then, so a dropped connection does not lock
+//! them out.
+//!
 //! **Names belong to accounts.** A name that is an account's, or looks like
 //! one (`aIice`), can only be used by whoever logged in to that account;
 //! with `guests = false` nobody may join without logging in.
@@ -340,6 +346,7 @@ impl State {
             return Flow::Close;
         };
         conn.account = Some(account.name.clone());
+        conn.must_choose_password = with_code;
         conn.muted = muted;
         // An account's password is a better proof than the door's.
         conn.authenticated = true;
@@ -465,6 +472,9 @@ impl State {
                 // A new password ends the account's sessions (the page
                 // asks for a new one).
                 self.accounts.sessions.end_all(name);
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.must_choose_password = false;
+                }
                 log!("{name} chose a new password");
                 self.reply(id, Event::PasswordChanged)
             }
