@@ -16,6 +16,11 @@
 //! $ step4_server accounts remove bob
 //! ```
 //!
+//! A class list can also come from a roster file, one name a line (`lee
+//! operator` for a teacher; blank lines and `#` comments are skipped):
+//! `step4_server accounts add --from class.txt`. A mistake names the file
+//! and line, and nothing is changed.
+//!
 //! A code is printed once and only its hash is stored: hand it to the
 //! student, who logs in with it (`/login alice 7hQm2KdxPz`) and then chooses
 //! their own password. `reset` gives a new code and ends the account's
@@ -29,7 +34,7 @@ use std::path::PathBuf;
 
 /// The `accounts` subcommand's flags (the words before them say what to do).
 pub const ACCOUNTS: CommandLine = CommandLine {
-    usage: "step4_server accounts add|list|remove|reset [NAME…] [--operator] [--data-dir DIR]",
+    usage: "step4_server accounts add|list|remove|reset [NAME…] [--operator] [--from FILE] [--data-dir DIR]",
     about: "Makes, lists and removes the class's accounts, in the data directory's\n\
             accounts.tsv, without starting a server. `add` and `reset` print a one-time\n\
             code per name: the student logs in with it once and chooses a password.",
@@ -43,6 +48,11 @@ pub const ACCOUNTS: CommandLine = CommandLine {
             name: "operator",
             value: None,
             help: "with add: the accounts are teachers (operators when logged in)",
+        },
+        Flag {
+            name: "from",
+            value: Some("FILE"),
+            help: "with add: also the names in FILE, one a line (`lee operator` for a teacher)",
         },
         Flag {
             name: "iterations",
@@ -74,17 +84,31 @@ pub fn accounts_main(args: impl IntoIterator<Item = String>) -> i32 {
     let Some((action, names)) = words.split_first() else {
         usage("say what to do: add, list, remove or reset".into());
     };
-    let needs_names = action != "list";
-    if needs_names && names.is_empty() {
-        usage(format!("accounts {action} needs at least one name"));
-    }
-    if parsed.switch("operator") && action != "add" {
-        usage("--operator goes with add".into());
+    if parsed.value("from").is_some() && action != "add" {
+        usage("--from goes with add".into());
     }
     let role = match parsed.switch("operator") {
         true => Role::Operator,
         false => Role::Student,
     };
+    // (name, role, where it came from: empty for the command line).
+    let mut wanted: Vec<(String, Role, String)> = names
+        .iter()
+        .map(|n| (n.clone(), role, String::new()))
+        .collect();
+    if let Some(file) = parsed.value("from") {
+        match read_roster(file) {
+            Ok(roster) => wanted.extend(roster),
+            Err(message) => return fail(message),
+        }
+    }
+    let needs_names = action != "list";
+    if needs_names && wanted.is_empty() {
+        usage(format!("accounts {action} needs at least one name"));
+    }
+    if parsed.switch("operator") && action != "add" {
+        usage("--operator goes with add".into());
+    }
     let mut accounts = match Accounts::load(&data_dir) {
         Ok(accounts) => accounts,
         Err(message) => return fail(message),
@@ -96,20 +120,20 @@ pub fn accounts_main(args: impl IntoIterator<Item = String>) -> i32 {
             return 0;
         }
         "add" => {
-            for name in names {
+            for (name, role, origin) in &wanted {
                 let Ok(code) = new_code() else {
                     return fail("cannot read /dev/urandom for a one-time code".into());
                 };
                 let account = match Stored::new(&code, iterations) {
                     Ok(stored) => Account {
                         name: name.clone(),
-                        role,
+                        role: *role,
                         secret: Secret::Code(stored),
                     },
                     Err(_) => return fail("cannot read /dev/urandom for a salt".into()),
                 };
                 if let Err(why) = accounts.add(account) {
-                    return fail(format!("{why}; nothing was changed"));
+                    return fail(format!("{origin}{why}; nothing was changed"));
                 }
                 printed.push((name.clone(), code));
             }
@@ -151,6 +175,36 @@ pub fn accounts_main(args: impl IntoIterator<Item = String>) -> i32 {
         println!("{name:<width$}  one-time code: {code}");
     }
     0
+}
+
+/// The names of a roster file: (name, role, `file:line: ` for errors).
+fn read_roster(file: &str) -> Result<Vec<(String, Role, String)>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        format!(
+            "cannot read the roster {file}: {}",
+            crate::support::cli::describe_io_error(&e)
+        )
+    })?;
+    let mut roster = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let origin = format!("{file}:{}: ", index + 1);
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let role = match words[1..] {
+            [] => Role::Student,
+            ["operator"] => Role::Operator,
+            _ => {
+                return Err(format!(
+                    "{origin}expected a name, or a name and \"operator\", found \"{line}\"; nothing was changed"
+                ))
+            }
+        };
+        roster.push((words[0].to_string(), role, origin));
+    }
+    Ok(roster)
 }
 
 /// The `list` table: name, role, whether the password is set.
