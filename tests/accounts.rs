@@ -176,7 +176,6 @@ fn the_teacher_makes_lists_resets_and_removes_accounts() {
     );
     let list = stdout(&accounts(&dir, &["list"]));
     assert!(list.contains("dave   operator"), "{list}");
-    let text = fs::read_to_string(&file).unwrap();
 
     let reset = stdout(&accounts(&dir, &["reset", "alice"]));
     assert!(reset.starts_with("alice  one-time code: "), "{reset}");
