@@ -762,3 +762,32 @@ fn an_irc_client_that_comes_straight_back_after_a_kick_stays_out() {
     guest.send("USER alice 0 * :Alice");
     guest.read_until(|l| l.contains(" 433 "));
 }
+
+/// WeeChat, logged in with SASL and set to reconnect one second after a
+/// disconnection: kicked for 3 s, it is refused ("This account was
+/// kicked") until the 3 s are over, then comes back by itself.
+#[test]
+fn weechat_reconnecting_by_itself_stays_out_for_the_kick() {
+    let dir = TempDir::new("accounts-weechat");
+    let codes = add(&dir, &["alice"]);
+    let mut server = start(&dir, &[]);
+    let weechat = common::weechat::Weechat::connect_with_sasl(
+        "alice",
+        &code_of(&codes, "alice"),
+        server.addr,
+    );
+    server.wait_log("Registered alice (");
+    let mut lee = common::protocol_user(&server, "lee");
+    lee.send("OPER teach");
+    lee.expect("OK You are an operator");
+    lee.send("KICK alice 3s stretch your legs");
+    lee.expect("OK Kicked alice");
+    let kicked = server.wait_log("lee kicked the account alice out for 3 s");
+    // Back by itself once the kick is over, and not a moment before.
+    let back = server.wait_log("Registered alice (");
+    // Its server window shows why it was refused in between.
+    weechat.type_line("/buffer 1");
+    weechat.wait_screen("This account was kicked: it may come back in");
+    let time = |line: &str| chatroom::support::timestamp::parse(&line[..24]).unwrap();
+    assert!(time(&back) >= time(&kicked) + 3000, "{kicked}\n{back}");
+}

@@ -36,7 +36,6 @@ impl Irssi {
 
     /// Starts irssi as `nick`, logging in to the account `nick` with SASL
     /// PLAIN and `password` (irssi's own `sasl_*` settings of a network).
-    #[allow(dead_code)] // only the accounts tests log in
     pub fn connect_with_sasl(nick: &str, password: &str, addr: SocketAddr) -> Irssi {
         Irssi::start(nick, addr, config(nick, addr, Some(password)))
     }
