@@ -130,7 +130,6 @@ fn stamp(dir: &Path) -> Option<(SystemTime, u64)> {
 }
 
 /// Work too slow for the lock: see the module notes.
-#[derive(Debug)]
 pub enum SlowWork {
     /// Is `password` the one `stored` was made from?
     CheckLogin {
@@ -148,6 +147,16 @@ pub enum SlowWork {
         password: String,
         iterations: u32,
     },
+}
+
+impl std::fmt::Debug for SlowWork {
+    /// Without the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SlowWork::CheckLogin { name, .. } => write!(f, "CheckLogin({name})"),
+            SlowWork::HashPassword { name, .. } => write!(f, "HashPassword({name})"),
+        }
+    }
 }
 
 /// The answer of a [`SlowWork`].
