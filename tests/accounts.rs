@@ -750,11 +750,12 @@ fn an_irc_client_that_comes_straight_back_after_a_kick_stays_out() {
     alice.read_to_close();
     server.wait_log("lee kicked the account alice out for 60 s");
     // Straight back, by SASL: refused, with how long to wait.
-    let (_again, answer) = sasl_login(&server);
+    let (mut again, answer) = sasl_login(&server);
     assert!(answer.contains(" 904 "), "{answer}");
+    let why = again.line();
     assert!(
-        answer.contains("NOTICE * :This account was kicked: it may come back in "),
-        "{answer}"
+        why.contains("NOTICE * :This account was kicked: it may come back in "),
+        "{why}"
     );
     // Without the account, the nick is not free either.
     let mut guest = server.connect();

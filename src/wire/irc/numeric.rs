@@ -128,6 +128,8 @@ numerics! {
     RPL_SASLSUCCESS = "903", "SASL authentication successful";
     /// `<nick> :SASL authentication failed`
     ERR_SASLFAIL = "904", "SASL authentication failed";
+    /// `<nick> :SASL message too long`
+    ERR_SASLTOOLONG = "905", "SASL message too long";
     /// `<nick> :SASL authentication aborted`
     ERR_SASLABORTED = "906", "SASL authentication aborted";
     /// `<nick> <mechanisms> :are available SASL mechanisms`

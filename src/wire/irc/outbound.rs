@@ -407,8 +407,12 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
             | AccountRefusal::TooManyTries(_)
             | AccountRefusal::Kicked(_),
         ) => {
-            let mut lines = notice(crate::wire::render::refusal_text(refusal, Mode::Irc));
-            lines.extend(std(&numeric::ERR_SASLFAIL, &[]));
+            // `904` first: a client waiting for the answer reads it first.
+            let mut lines = std(&numeric::ERR_SASLFAIL, &[]);
+            lines.extend(notice(crate::wire::render::refusal_text(
+                refusal,
+                Mode::Irc,
+            )));
             lines
         }
         // A nick that is an account's: taken, to the client (`433`).

@@ -76,6 +76,9 @@ pub struct Registration {
     sasl: bool,
     /// `AUTHENTICATE PLAIN` was answered; the credentials come next.
     sasl_plain: bool,
+    /// The credentials so far: a client sends them in lines of 400
+    /// characters, and a shorter line (or `+`) ends them.
+    sasl_payload: String,
     done: bool,
 }
 
@@ -192,9 +195,22 @@ impl Registration {
                     self.reply(step, &numeric::ERR_SASLFAIL, nick, &[]);
                 }
             }
-            Some(payload) => {
+            Some(chunk) => {
+                if chunk != "+" {
+                    self.sasl_payload.push_str(chunk);
+                }
+                if self.sasl_payload.len() > MAX_SASL_PAYLOAD {
+                    self.sasl_plain = false;
+                    self.sasl_payload.clear();
+                    self.reply(step, &numeric::ERR_SASLTOOLONG, nick, &[]);
+                    return;
+                }
+                if chunk.len() == SASL_CHUNK {
+                    return; // more to come
+                }
                 self.sasl_plain = false;
-                match decode_plain(payload) {
+                let payload = std::mem::take(&mut self.sasl_payload);
+                match decode_plain(&payload) {
                     Some(login) => step.login = Some(login),
                     None => self.reply(step, &numeric::ERR_SASLFAIL, nick, &[]),
                 }
@@ -221,6 +237,12 @@ impl Registration {
             .push(numeric_line(&self.server, numeric.code, nick, &all));
     }
 }
+
+/// The length of a full `AUTHENTICATE` line's payload: a line this long
+/// says more follows (IRCv3 SASL 3.1).
+const SASL_CHUNK: usize = 400;
+/// The longest credentials accepted: a name and a password fit many times.
+const MAX_SASL_PAYLOAD: usize = 4 * SASL_CHUNK;
 
 /// Does this `CAP REQ` ask for `sasl` and nothing else? (A request is
 /// acknowledged or refused whole.)
@@ -388,6 +410,50 @@ mod tests {
         assert!(!format!("{:?}", steps[5]).contains("pass word"));
         let end = reg.feed(&parse("CAP END").unwrap(), &WithAccounts);
         assert_eq!(end.ready, ready("alice"));
+    }
+
+    #[test]
+    fn sasl_credentials_may_come_in_400_character_lines() {
+        let long = "bar".repeat(100);
+        let payload = crate::support::base64::encode(format!("foo\0foo\0{long}").as_bytes());
+        assert!(payload.len() > 400);
+        let mut reg = Registration::new("srv");
+        let steps = feed_all(
+            &mut reg,
+            &[
+                "CAP REQ :sasl",
+                "AUTHENTICATE PLAIN",
+                &format!("AUTHENTICATE {}", &payload[..400]),
+                &format!("AUTHENTICATE {}", &payload[400..]),
+            ],
+            &WithAccounts,
+        );
+        assert!(steps[2].replies.is_empty() && steps[2].login.is_none());
+        assert_eq!(steps[3].login, Some(("foo".into(), long)));
+        // An exact multiple of 400 ends with `AUTHENTICATE +`.
+        let exact = "a".repeat(297);
+        let payload = crate::support::base64::encode(format!("\0u\0{exact}").as_bytes());
+        assert_eq!(payload.len(), 400);
+        let mut reg = Registration::new("srv");
+        let steps = feed_all(
+            &mut reg,
+            &[
+                "CAP REQ :sasl",
+                "AUTHENTICATE PLAIN",
+                &format!("AUTHENTICATE {payload}"),
+                "AUTHENTICATE +",
+            ],
+            &WithAccounts,
+        );
+        assert!(steps[2].login.is_none());
+        assert_eq!(steps[3].login, Some(("u".into(), exact)));
+        // Endless lines of 400 are cut off.
+        let mut reg = Registration::new("srv");
+        let chunk = format!("AUTHENTICATE {}", "A".repeat(400));
+        let mut lines = vec!["CAP REQ :sasl", "AUTHENTICATE PLAIN"];
+        lines.extend(std::iter::repeat_n(chunk.as_str(), 5));
+        let steps = feed_all(&mut reg, &lines, &WithAccounts);
+        assert_eq!(steps[6].replies, [":srv 905 * :SASL message too long\r\n"]);
     }
 
     #[test]
