@@ -21,6 +21,10 @@
 //! `step4_server accounts add --from class.txt`. A mistake names the file
 //! and line, and nothing is changed.
 //!
+//! A teacher who prefers to hand out first passwords of their own gives
+//! them on stdin, one line per name (`--password-stdin`; never on the
+//! command line, where `ps` shows them to everyone); they work like codes.
+//!
 //! A code is printed once and only its hash is stored: hand it to the
 //! student, who logs in with it (`/login alice 7hQm2KdxPz`) and then chooses
 //! their own password. `reset` gives a new code and ends the account's
@@ -53,6 +57,11 @@ pub const ACCOUNTS: CommandLine = CommandLine {
             name: "from",
             value: Some("FILE"),
             help: "with add: also the names in FILE, one a line (`lee operator` for a teacher)",
+        },
+        Flag {
+            name: "password-stdin",
+            value: None,
+            help: "with add: take each name's first password from a line of stdin instead of printing a code",
         },
         Flag {
             name: "iterations",
@@ -109,6 +118,11 @@ pub fn accounts_main(args: impl IntoIterator<Item = String>) -> i32 {
     if parsed.switch("operator") && action != "add" {
         usage("--operator goes with add".into());
     }
+    let given = parsed.switch("password-stdin");
+    if given && action != "add" {
+        usage("--password-stdin goes with add".into());
+    }
+    let mut stdin_lines = std::io::stdin().lines();
     let mut accounts = match Accounts::load(&data_dir) {
         Ok(accounts) => accounts,
         Err(message) => return fail(message),
@@ -121,8 +135,21 @@ pub fn accounts_main(args: impl IntoIterator<Item = String>) -> i32 {
         }
         "add" => {
             for (name, role, origin) in &wanted {
-                let Ok(code) = new_code() else {
-                    return fail("cannot read /dev/urandom for a one-time code".into());
+                let code = match given {
+                    true => match stdin_lines.next() {
+                        Some(Ok(line)) if !line.is_empty() => line,
+                        _ => {
+                            return fail(format!(
+                                "no password for {name} on stdin (one line per name); nothing was changed"
+                            ))
+                        }
+                    },
+                    false => match new_code() {
+                        Ok(code) => code,
+                        Err(_) => {
+                            return fail("cannot read /dev/urandom for a one-time code".into())
+                        }
+                    },
                 };
                 let account = match Stored::new(&code, iterations) {
                     Ok(stored) => Account {
@@ -135,7 +162,9 @@ pub fn accounts_main(args: impl IntoIterator<Item = String>) -> i32 {
                 if let Err(why) = accounts.add(account) {
                     return fail(format!("{origin}{why}; nothing was changed"));
                 }
-                printed.push((name.clone(), code));
+                if !given {
+                    printed.push((name.clone(), code));
+                }
             }
         }
         "reset" => {

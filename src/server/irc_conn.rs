@@ -21,7 +21,7 @@ use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;
 use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
 use crate::wire::irc::register::{Ready, Registration};
-use crate::wire::irc::{self, user_prefix};
+use crate::wire::irc::{self, numeric, user_prefix};
 use std::time::{Duration, Instant};
 
 /// How long a registered IRC client may be silent before the server sends
@@ -162,8 +162,20 @@ impl IrcConn {
         };
         // IRC servers ignore lines they cannot parse (an empty one, a lone
         // `:prefix`) rather than answering them.
-        let Ok(message) = irc::parse(text) else {
-            return unchanged;
+        let message = match irc::parse(text) {
+            Ok(message) => message,
+            // Too long for IRC (512 bytes): said, as `417`, so a client
+            // (one sending its SASL login unsplit, say) learns why.
+            Err(irc::ParseError::TooLong) => {
+                let nick = state.irc_view(id).and_then(|(nick, ..)| nick);
+                let text = numeric::ERR_INPUTTOOLONG.text;
+                let nick = nick.as_deref().unwrap_or("*");
+                let line =
+                    irc::numeric_line(SERVER_NAME, numeric::ERR_INPUTTOOLONG.code, nick, &[text]);
+                state.send_lines(id, &line);
+                return unchanged;
+            }
+            Err(_) => return unchanged,
         };
         if matches!(message.verb.as_str(), "PING" | "PONG") {
             if self.idle_too_long() {
@@ -178,6 +190,11 @@ impl IrcConn {
             self.last_active = Instant::now();
         }
         if !self.registration.is_done() {
+            if message.verb == "CAP" {
+                // Whether SASL is offered depends on the accounts file,
+                // which `step4_server accounts` may have changed.
+                state.refresh_accounts();
+            }
             let step = self.registration.feed(&message, &*state);
             state.send_lines(id, &step.replies.concat());
             if let Some((name, password)) = step.login {

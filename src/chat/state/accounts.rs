@@ -198,6 +198,11 @@ impl SlowWork {
 }
 
 impl State {
+    /// Reads the accounts file again if it changed.
+    pub fn refresh_accounts(&mut self) {
+        self.accounts.refresh();
+    }
+
     /// Does the server have accounts (so IRC clients are offered SASL)?
     pub(super) fn has_accounts(&self) -> bool {
         !self.accounts.is_empty()

@@ -401,18 +401,21 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
             &[ctx.room.unwrap_or(target)],
         ),
         Refusal::NotOperator => std(&numeric::ERR_NOPRIVILEGES, &[]),
-        // A failed SASL login: the reason as a notice, then `904`.
-        Refusal::Account(
-            AccountRefusal::WrongLogin
-            | AccountRefusal::TooManyTries(_)
-            | AccountRefusal::Kicked(_),
-        ) => {
-            // `904` first: a client waiting for the answer reads it first.
+        // A wrong SASL login: `904` first (a client waiting for the
+        // answer reads it first), then the words.
+        Refusal::Account(AccountRefusal::WrongLogin) => {
             let mut lines = std(&numeric::ERR_SASLFAIL, &[]);
             lines.extend(notice(crate::wire::render::refusal_text(
                 refusal,
                 Mode::Irc,
             )));
+            lines
+        }
+        // A right one that must wait: the wait first, because a client
+        // such as WeeChat hangs up on `904` and would never show it.
+        Refusal::Account(AccountRefusal::TooManyTries(_) | AccountRefusal::Kicked(_)) => {
+            let mut lines = notice(crate::wire::render::refusal_text(refusal, Mode::Irc));
+            lines.extend(std(&numeric::ERR_SASLFAIL, &[]));
             lines
         }
         // A nick that is an account's: taken, to the client (`433`).

@@ -196,14 +196,24 @@ impl Registration {
                 }
             }
             Some(chunk) => {
-                if chunk != "+" {
-                    self.sasl_payload.push_str(chunk);
-                }
-                if self.sasl_payload.len() > MAX_SASL_PAYLOAD {
+                // One line longer than a chunk was not split as it must be
+                // (905); lines of a chunk each past the most a login
+                // needs are a failed login (904), not memory to fill.
+                let failure = if chunk.len() > SASL_CHUNK {
+                    Some(&numeric::ERR_SASLTOOLONG)
+                } else if self.sasl_payload.len() + chunk.len() > MAX_SASL_PAYLOAD {
+                    Some(&numeric::ERR_SASLFAIL)
+                } else {
+                    None
+                };
+                if let Some(numeric) = failure {
                     self.sasl_plain = false;
                     self.sasl_payload.clear();
-                    self.reply(step, &numeric::ERR_SASLTOOLONG, nick, &[]);
+                    self.reply(step, numeric, nick, &[]);
                     return;
+                }
+                if chunk != "+" {
+                    self.sasl_payload.push_str(chunk);
                 }
                 if chunk.len() == SASL_CHUNK {
                     return; // more to come
@@ -453,7 +463,19 @@ mod tests {
         let mut lines = vec!["CAP REQ :sasl", "AUTHENTICATE PLAIN"];
         lines.extend(std::iter::repeat_n(chunk.as_str(), 5));
         let steps = feed_all(&mut reg, &lines, &WithAccounts);
-        assert_eq!(steps[6].replies, [":srv 905 * :SASL message too long\r\n"]);
+        assert_eq!(
+            steps[6].replies,
+            [":srv 904 * :SASL authentication failed\r\n"]
+        );
+        // One line longer than a chunk: 905.
+        let mut reg = Registration::new("srv");
+        let long = format!("AUTHENTICATE {}", "A".repeat(450));
+        let steps = feed_all(
+            &mut reg,
+            &["CAP REQ :sasl", "AUTHENTICATE PLAIN", &long],
+            &WithAccounts,
+        );
+        assert_eq!(steps[2].replies, [":srv 905 * :SASL message too long\r\n"]);
     }
 
     #[test]
