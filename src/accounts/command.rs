@@ -5,7 +5,7 @@
 //! alice  one-time code: 7hQm2KdxPz
 //! bob    one-time code: c9RtvW4aYe
 //! $ step4_server accounts add --operator lee
-//! lee    one-time code: Ns8ZkpT3uE
+//! lee  one-time code: Ns8ZkpT3uE
 //! $ step4_server accounts list
 //! name   role      password
 //! alice  student   set
