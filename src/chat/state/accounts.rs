@@ -27,8 +27,14 @@
 //! one, whatever its client does (an IRC client that rejoins on its own
 //! included). Guests are held by their address, as before.
 //!
+//! **Sessions** keep the browser page logged in across a reload
+//! ([`crate::accounts::session`]): `SESSION` gives one, `SESSION <token>`
+//! uses it, `LOGOUT` ends it.
+//!
 //! The accounts file is read again whenever it changed on disk, so
-//! `step4_server accounts add|reset|remove` apply to a running server.
+//! `step4_server accounts add|reset|remove` apply to a running server. A
+//! new password is written to it under the lock, like a history record:
+//! rare, and small.
 
 use super::{ConnId, Flow, State};
 use crate::accounts::password::{Stored, MIN_ITERATIONS};
