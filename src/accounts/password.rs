@@ -13,9 +13,9 @@
 //!   chose another; the measurement that chose it is in docs/design.md).
 //! - The salt is 16 bytes from the kernel's randomness, new for every
 //!   password, so equal passwords have different hashes.
-//! - [`Stored::check`] compares with
-//!   [`constant_time_eq`](crate::support::secret::constant_time_eq), so the
-//!   time a wrong guess takes says nothing about how close it was.
+//! - [`Stored::check`] compares with `constant_time_eq`
+//!   (`src/support/secret.rs`), so the time a wrong guess takes says nothing
+//!   about how close it was.
 //!
 //! A one-time code is stored the same way (only its hash is kept), and the
 //! teacher sees it once, when `accounts add` or `accounts reset` prints it.
