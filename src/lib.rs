@@ -19,12 +19,14 @@
 //!    tested with strings.
 //! 4. [`history`]: the message history files, and the `transcript` and
 //!    `attendance` subcommands.
-//! 5. [`settings`]: server and client settings, from one table.
-//! 6. [`outbox`]: one connection's bounded queue, its writer thread's loop,
+//! 5. [`accounts`]: the class list — names that belong to students, their
+//!    salted slow password hashes, the `accounts` subcommand.
+//! 6. [`settings`]: server and client settings, from one table.
+//! 7. [`outbox`]: one connection's bounded queue, its writer thread's loop,
 //!    and whose turn it is to write (the fast path, behind one switch).
-//! 7. [`chat`]: the rules — users and rooms behind one lock. It queues
+//! 8. [`chat`]: the rules — users and rooms behind one lock. It queues
 //!    lines and returns the turns to write; it never touches a socket.
-//! 8. [`server`]: the accept loop, one reader and one writer thread per
+//! 9. [`server`]: the accept loop, one reader and one writer thread per
 //!    connection, the browser's and IRC's readers, capacity, addresses.
 //!
 //! A module is public only when a step, a test or the benchmark uses it.
@@ -40,6 +42,8 @@ pub mod text;
 pub mod wire;
 
 pub mod history;
+
+pub mod accounts;
 
 pub mod settings;
 

@@ -57,6 +57,10 @@ fn main() {
             args.remove(0);
             std::process::exit(transcript::transcript_main(args));
         }
+        Some("accounts") => {
+            args.remove(0);
+            std::process::exit(chatroom::accounts::command::accounts_main(args));
+        }
         Some("attendance") => {
             args.remove(0);
             std::process::exit(transcript::attendance_main(args));

@@ -2,7 +2,7 @@
 //! below it (the order is in `src/lib.rs`'s header):
 //!
 //! ```text
-//! support → text → wire → history → settings → outbox → chat → server
+//! support → text → wire → history → accounts → settings → outbox → chat → server
 //! ```
 //!
 //! This test reads every `crate::…` path in the code (not in comments) of
@@ -14,8 +14,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first.
-const LAYERS: [&str; 8] = [
-    "support", "text", "wire", "history", "settings", "outbox", "chat", "server",
+const LAYERS: [&str; 9] = [
+    "support", "text", "wire", "history", "accounts", "settings", "outbox", "chat", "server",
 ];
 
 /// Names at the crate's root that belong to a layer: `#[macro_export]`

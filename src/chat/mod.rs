@@ -1,6 +1,7 @@
 //! The chat rules: who is connected, who is called what, who is in which
 //! room (`state`), flood control (`ratelimit`), per-address limits on
-//! connecting and guessing (`guard`), and the counters behind an
+//! connecting and guessing (`guard`), failed logins per account and
+//! address (`logins`), and the counters behind an
 //! operator's `STATS` (`stats`).
 //!
 //! The state knows no socket and no thread: a connection is its outbox
@@ -10,6 +11,7 @@
 //! released. So the rules are unit-tested with in-memory queues.
 
 pub(crate) mod guard;
+pub(crate) mod logins;
 pub(crate) mod ratelimit;
 pub(crate) mod state;
 pub(crate) mod stats;

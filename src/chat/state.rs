@@ -39,6 +39,7 @@ use crate::history::History;
 use crate::log;
 use crate::settings::server::ServerConfig;
 use crate::text::names;
+mod accounts;
 mod delivery;
 mod irc;
 mod operator;
@@ -47,6 +48,7 @@ mod rooms;
 
 use crate::wire::command::{Command, Dialect, Mistake};
 use crate::wire::event::{Event, Refusal};
+pub use accounts::{AccountBook, SlowWork, KICK_HOLD};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -148,7 +150,7 @@ pub enum Flow {
 }
 
 /// What the reader needs to know after [`State::apply`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Applied {
     pub flow: Flow,
     /// The dialect the client registered in; `None` while it has no name
@@ -159,6 +161,9 @@ pub struct Applied {
     /// `JOIN`'s replay): the reader charges flood control for them (see
     /// `src/server/limits.rs`).
     pub reply_bytes: usize,
+    /// Work too slow to do under the lock (a password hash): the reader
+    /// runs it unlocked and gives the answer to [`State::slow_done`].
+    pub slow: Option<SlowWork>,
 }
 
 /// One connection, registered or not.
@@ -179,6 +184,14 @@ struct Conn {
     authenticated: bool,
     wrong_passwords: u32,
     operator: bool,
+    /// The account logged in to, by its name in the accounts file.
+    account: Option<String>,
+    /// The page's session this connection logged in with or was given
+    /// (its token's hash), for `LOGOUT`.
+    session: Option<crate::accounts::session::TokenHash>,
+    /// Logged in with the teacher's one-time code: nothing they say goes
+    /// out until they choose their own password (`PASSWORD`).
+    must_choose_password: bool,
     muted: bool,
     /// `AWAY` message, if set (IRC: answered with `301` when messaged).
     away: Option<String>,
@@ -282,6 +295,11 @@ pub struct State {
     /// from the same address, which behind a school NAT can happen: the log
     /// says so, and `UNMUTE` fixes it).
     muted_addresses: HashSet<IpAddr>,
+    /// The class list, and what moderation remembers of accounts.
+    accounts: AccountBook,
+    /// The slow work the current command left for its reader (see
+    /// `state/accounts.rs`).
+    slow: Option<(ConnId, SlowWork)>,
     history: History,
     settings: Settings,
     /// What queueing under this lock left to do: see [`Outgoing`].
@@ -303,6 +321,8 @@ impl State {
             connections_per_ip: HashMap::new(),
             guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip),
             muted_addresses: HashSet::new(),
+            accounts: AccountBook::fixed(Default::default(), config.guests),
+            slow: None,
             history,
             settings: Settings {
                 motd: config.motd.clone(),
@@ -387,6 +407,9 @@ impl State {
                 authenticated: self.settings.password.is_none(),
                 wrong_passwords: 0,
                 operator: false,
+                account: None,
+                session: None,
+                must_choose_password: false,
                 muted: false,
                 away: None,
                 quit_reason: None,
@@ -461,6 +484,7 @@ impl State {
             flow,
             registered: self.registered_dialect(id),
             reply_bytes,
+            slow: self.take_slow(id),
         }
     }
 
@@ -476,12 +500,31 @@ impl State {
         if !registered {
             conn.dialect = line_dialect;
         }
+        // A one-time code is for choosing a password: no word reaches
+        // anyone, and no session is given, until one is chosen.
+        let speaks = matches!(
+            command,
+            Command::Say(_)
+                | Command::Private { .. }
+                | Command::Action(_)
+                | Command::Announce(_)
+                | Command::Topic(Some(_))
+                | Command::Session(None)
+        );
+        if conn.must_choose_password && speaks {
+            let refusal = crate::wire::event::AccountRefusal::ChoosePasswordFirst;
+            return self.reply_refusal(id, Refusal::Account(refusal));
+        }
         match command {
             Command::Invalid(mistake) => self.reply_refusal(id, mistake_refusal(mistake)),
             Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
             Command::Help => self.help(id),
             Command::Quit => self.quit(id),
+            Command::Login { name, password } => self.login(id, &name, password),
+            Command::Password(password) => self.password(id, password),
+            Command::Session(token) => self.session(id, token),
+            Command::Logout => self.logout(id),
             _ if !registered => self.reply_refusal(id, Refusal::ChooseNameFirst),
             Command::Join(room) => self.join(id, &room),
             Command::Leave => self.leave(id),
@@ -499,6 +542,14 @@ impl State {
             Command::Action(text) => self.action(id, &text),
             Command::Whois(user) => self.whois(id, &user),
             Command::Away(text) => self.away(id, text),
+        }
+    }
+
+    /// The slow work `id`'s command left, if any.
+    pub(crate) fn take_slow(&mut self, id: ConnId) -> Option<SlowWork> {
+        match self.slow.take() {
+            Some((owner, work)) if owner == id => Some(work),
+            _ => None,
         }
     }
 

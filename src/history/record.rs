@@ -22,8 +22,11 @@
 //!   says why the server made them leave: `kicked by lee: spamming`; older
 //!   readers simply show a leave), `nick` (a rename:
 //!   `sender` is the old name, `text` the new one, `place` the room they were
-//!   in or `-`). A reader skips a kind it does not know, silently: an old
-//!   program must be able to read a newer file.
+//!   in or `-`), `login` (the session logged in to the account in `text`;
+//!   `place` is `-`: from then on everything the session says is the
+//!   account's). A reader skips a kind it does not know, silently: an old
+//!   program must be able to read a newer file (an older `transcript` reads
+//!   a file with logins as if there were no accounts).
 //! - `session` numbers the connection the record came from. It is unique
 //!   across restarts of the server on one data directory (see
 //!   [`super::store`]), so two different people who used the name `alice`
@@ -63,6 +66,8 @@ pub enum RecordKind {
     Action,
     /// `sender` is now called `text`; `place` is their room, or `-`.
     Rename,
+    /// The session logged in to the account `text`; `place` is `-`.
+    Login,
 }
 
 impl RecordKind {
@@ -75,6 +80,7 @@ impl RecordKind {
             RecordKind::Leave => "leave",
             RecordKind::Action => "action",
             RecordKind::Rename => "nick",
+            RecordKind::Login => "login",
         }
     }
 
@@ -88,6 +94,7 @@ impl RecordKind {
             "leave" => Some(RecordKind::Leave),
             "action" => Some(RecordKind::Action),
             "nick" => Some(RecordKind::Rename),
+            "login" => Some(RecordKind::Login),
             _ => None,
         }
     }
@@ -297,6 +304,7 @@ mod tests {
             RecordKind::Leave,
             RecordKind::Action,
             RecordKind::Rename,
+            RecordKind::Login,
         ] {
             let r = record(kind, "@bob\\", "al\tice", "");
             assert_eq!(parse(&r.to_line()), ParsedLine::Record(r));

@@ -48,6 +48,13 @@
 //!   it sent. A private message is also a sighting of its recipient (the
 //!   server only delivers to someone who is online): the session that held
 //!   that name at the time.
+//! - Accounts (see `src/accounts/`): a session that logged in (a `login`
+//!   record) is its account from then on, marked `alice✓` — the name is
+//!   the account's, so every session of it is the same person and gets no
+//!   number. `attendance` then has one row per account, with a `sessions`
+//!   column (how many connections it used); guests are rows per session as
+//!   before. The column appears only when the history has logins, so a
+//!   class without accounts sees the same table as ever.
 //! - All history files are read, oldest first: the dated ones the server
 //!   rotated (`history-2026-11-21.tsv`) and then `history.tsv`.
 
@@ -295,12 +302,18 @@ struct Labels {
     recipient: Option<Who>,
 }
 
-/// A person: a session, or (in records older than sessions) a name.
+/// A person: an account, a session, or (in records older than sessions)
+/// a name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Who {
+    /// The key of the account's name.
+    Account(String),
     Session(u64),
     Name(String),
 }
+
+/// The mark after an account's name in the transcript and attendance.
+const ACCOUNT_MARK: char = '✓';
 
 /// Everyone seen so far, to give each record's names their labels.
 #[derive(Default)]
@@ -309,15 +322,22 @@ struct People {
     users_of: HashMap<String, Vec<Who>>,
     /// Name key → who holds that name now (the last to use or take it).
     holder: HashMap<String, Who>,
+    /// Session → the account it logged in to.
+    accounts: HashMap<u64, String>,
 }
 
 impl People {
     /// Learns from a record (every record, shown or not, so that numbers
     /// are the same whatever is selected) and returns its labels.
     fn observe(&mut self, record: &Record) -> Labels {
-        let who = match record.session {
-            Some(session) => Who::Session(session),
-            None => Who::Name(names::key(&record.sender)),
+        if let (RecordKind::Login, Some(session)) = (&record.kind, record.session) {
+            self.accounts.insert(session, record.text.clone());
+        }
+        let account = record.session.and_then(|s| self.accounts.get(&s));
+        let who = match (account, record.session) {
+            (Some(account), _) => Who::Account(names::key(account)),
+            (None, Some(session)) => Who::Session(session),
+            (None, None) => Who::Name(names::key(&record.sender)),
         };
         let sender = self.label(&record.sender, &who);
         let (other, recipient) = match record.kind {
@@ -344,6 +364,9 @@ impl People {
     fn label(&mut self, name: &str, who: &Who) -> String {
         let key = names::key(name);
         self.holder.insert(key.clone(), who.clone());
+        if matches!(who, Who::Account(_)) {
+            return format!("{}{ACCOUNT_MARK}", printable(name));
+        }
         let users = self.users_of.entry(key).or_default();
         let n = match users.iter().position(|user| user == who) {
             Some(n) => n,
@@ -383,6 +406,7 @@ fn transcript_line(record: &Record, labels: &Labels) -> String {
             format!("{time} * {sender} is now known as {}", labels.other)
         }
         RecordKind::Rename => format!("{time} {place} * {sender} is now known as {}", labels.other),
+        RecordKind::Login => format!("{time} * {sender} logged in"),
     }
 }
 
@@ -415,6 +439,8 @@ struct Seen {
     /// Position of its first record in the history: the tie-break when two
     /// people arrive within the same millisecond.
     order: usize,
+    /// The sessions (connections) it used.
+    sessions: Vec<u64>,
 }
 
 /// Everyone seen so far.
@@ -431,6 +457,11 @@ impl Attendance {
         );
         let seen = self.see(&labels.who, &labels.sender, &record.sender, record.time_ms);
         seen.messages += u64::from(sent);
+        if let Some(session) = record.session {
+            if !seen.sessions.contains(&session) {
+                seen.sessions.push(session);
+            }
+        }
         match (&record.kind, &labels.recipient) {
             (RecordKind::Rename, _) => {
                 let name = printable(&record.text);
@@ -455,8 +486,11 @@ impl Attendance {
             last_ms: time_ms,
             messages: 0,
             order,
+            sessions: Vec::new(),
         });
         let name = printable(name);
+        // A login record names the account, which is already the label.
+        let name = name.trim_end_matches(ACCOUNT_MARK).to_string();
         if !seen
             .names
             .iter()
@@ -489,18 +523,28 @@ impl Attendance {
         };
         let person = width("person", &|(seen, _)| seen.label.chars().count());
         let used = width("names", &|(_, names)| names.chars().count());
+        // With accounts, a `sessions` column: an account is one row however
+        // many connections it used.
+        let accounts = self.people.keys().any(|who| matches!(who, Who::Account(_)));
         // Both time columns are 19 characters wide (`2026-11-21 10:02:03`).
         let mut table = format!(
-            "{:<person$}  {:<used$}  {:<19}  {:<19}  messages\n",
-            "person", "names", "from", "to"
+            "{:<person$}  {:<used$}  {:<19}  {:<19}  messages{}\n",
+            "person",
+            "names",
+            "from",
+            "to",
+            if accounts { "  sessions" } else { "" }
         );
         for (seen, names) in rows {
+            let sessions = match accounts {
+                true => format!("  {:<8}  {}", seen.messages, seen.sessions.len()),
+                false => format!("  {}", seen.messages),
+            };
             table.push_str(&format!(
-                "{:<person$}  {names:<used$}  {}  {}  {}\n",
+                "{:<person$}  {names:<used$}  {}  {}{sessions}\n",
                 seen.label,
                 timestamp::human(seen.first_ms),
                 timestamp::human(seen.last_ms),
-                seen.messages
             ));
         }
         table
@@ -584,6 +628,46 @@ mod tests {
                 "2026-11-21 10:02:03 * carol is now known as dave",
                 "2026-11-21 10:02:03 #lab * dave is now known as erin",
             ]
+        );
+    }
+
+    #[test]
+    fn an_account_is_one_person_over_its_sessions_and_marked() {
+        use RecordKind::{Join, Leave, Login, Message, Private};
+        let t = |s: &str| format!("2026-12-07T10:0{s}.000Z");
+        let (lines, table) = read(&[
+            // A guest called alice, before the account existed.
+            in_session(1, &t("0:00"), Join, "#general", "alice", ""),
+            in_session(1, &t("0:05"), Message, "#general", "alice", "first"),
+            in_session(1, &t("0:10"), Leave, "#general", "alice", ""),
+            // The account alice, twice (a reload), and a guest bob.
+            in_session(2, &t("1:00"), Login, "-", "alice", "alice"),
+            in_session(2, &t("1:01"), Join, "#general", "alice", ""),
+            in_session(2, &t("1:02"), Message, "#general", "alice", "hi"),
+            in_session(4, &t("1:03"), Private, "@alice", "bob", "psst"),
+            in_session(3, &t("2:00"), Login, "-", "alice", "alice"),
+            in_session(3, &t("2:01"), Message, "#general", "alice", "back"),
+        ]);
+        assert_eq!(
+            lines,
+            [
+                "2026-12-07 10:00:00 #general * alice joined",
+                "2026-12-07 10:00:05 #general alice: first",
+                "2026-12-07 10:00:10 #general * alice left",
+                "2026-12-07 10:01:00 * alice✓ logged in",
+                "2026-12-07 10:01:01 #general * alice✓ joined",
+                "2026-12-07 10:01:02 #general alice✓: hi",
+                "2026-12-07 10:01:03 bob → alice✓ (private): psst",
+                "2026-12-07 10:02:00 * alice✓ logged in",
+                "2026-12-07 10:02:01 #general alice✓: back",
+            ]
+        );
+        assert_eq!(
+            table,
+            "person  names  from                 to                   messages  sessions\n\
+             alice   alice  2026-12-07 10:00:00  2026-12-07 10:00:10  1         1\n\
+             alice✓  alice  2026-12-07 10:01:00  2026-12-07 10:02:01  2         2\n\
+             bob     bob    2026-12-07 10:01:03  2026-12-07 10:01:03  1         1\n"
         );
     }
 

@@ -22,7 +22,7 @@
 //! by connecting to the server's own port; the loop then sees the flag and
 //! stops.
 
-use crate::chat::state::{self, State};
+use crate::chat::state::{self, AccountBook, State};
 use crate::history::{History, Retention};
 use crate::log;
 use crate::server::connection::{self, ServerContext};
@@ -120,6 +120,21 @@ pub fn serve(
         // said before someone arrived is history too, so no window either.
         (History::in_memory(0), Vec::new())
     };
+    // A damaged accounts file stops the server here, named, and is left
+    // as it is (see `src/accounts/file.rs`).
+    let accounts = AccountBook::open(&config.data_dir, config.guests)?;
+    let accounts_line = (!accounts.is_empty() || !config.guests).then(|| {
+        format!(
+            "Accounts: {} in {} ({})",
+            accounts.len(),
+            crate::accounts::file::path_in(&config.data_dir).display(),
+            if config.guests {
+                "guests may join too"
+            } else {
+                "accounts only"
+            }
+        )
+    });
     let (admin_password, generated) = match &config.admin_password {
         Some(password) if !password.is_empty() => (password.clone(), false),
         _ => {
@@ -163,7 +178,11 @@ pub fn serve(
         false => "History: off (nothing is written to disk)".to_string(),
     };
     let context = Arc::new(ServerContext {
-        state: Arc::new(Mutex::new(State::new(&config, history, admin_password))),
+        state: Arc::new(Mutex::new({
+            let mut state = State::new(&config, history, admin_password);
+            state.use_accounts(accounts);
+            state
+        })),
         help_text: http_page::help_text(&student_lines, &how_to_connect),
         config,
         live_writers: Default::default(),
@@ -192,6 +211,9 @@ pub fn serve(
     watcher.map_err(|e| format!("cannot start the shutdown watcher thread: {e}"))?;
 
     log!("Chat server started on {local}");
+    if let Some(line) = accounts_line {
+        log!("{line}");
+    }
     if let Some(file) = &context.config.settings_file {
         log!("Settings file: {}", file.display());
     }

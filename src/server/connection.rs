@@ -412,6 +412,23 @@ impl<'a> Reader<'a> {
                 self.state.with(|state| state.apply(id, dialect, command))
             }
         };
+        // A password hash: run with the lock released (the queued replies
+        // are written first, so nothing waits on it), then finish.
+        let applied = match applied.slow {
+            Some(work) => {
+                self.state.write_queued();
+                let done = work.run();
+                let irc = self.irc.as_mut();
+                self.state.with(|state| {
+                    let applied = state.slow_done(id, done);
+                    match irc {
+                        Some(irc) => irc.after_slow(state, id, applied),
+                        None => applied,
+                    }
+                })
+            }
+            None => applied,
+        };
         self.registered = applied.registered;
         self.flood.charge_output(applied.reply_bytes);
         (applied.flow == Flow::Close).then_some("closed by server")

@@ -20,8 +20,8 @@ use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;
 use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
-use crate::wire::irc::register::Registration;
-use crate::wire::irc::{self, user_prefix};
+use crate::wire::irc::register::{Ready, Registration};
+use crate::wire::irc::{self, numeric, user_prefix};
 use std::time::{Duration, Instant};
 
 /// How long a registered IRC client may be silent before the server sends
@@ -39,6 +39,10 @@ pub(super) struct IrcConn {
     idle_limit: Option<Duration>,
     /// When the client last sent a line other than `PING` or `PONG`.
     last_active: Instant,
+    /// Registration waits for an account login given as `PASS
+    /// <account>:<password>` (checked outside the lock: see
+    /// [`IrcConn::after_slow`]).
+    waiting_for_login: Option<Ready>,
 }
 
 impl IrcConn {
@@ -51,7 +55,51 @@ impl IrcConn {
             pinged: false,
             idle_limit: (idle_secs > 0).then(|| Duration::from_secs(idle_secs)),
             last_active: Instant::now(),
+            waiting_for_login: None,
         }
+    }
+
+    /// The slow work of a login has been answered ([`State::slow_done`]
+    /// returned `applied`): a registration that waited for a `PASS
+    /// account:password` login goes on, or ends if the login failed (as a
+    /// wrong `PASS` does).
+    pub(super) fn after_slow(
+        &mut self,
+        state: &mut State,
+        id: ConnId,
+        applied: Applied,
+    ) -> Applied {
+        let Some(ready) = self.waiting_for_login.take() else {
+            return applied;
+        };
+        if state.account_of(id).is_none() {
+            state.send_lines(id, &irc::error_line("Closing link (login failed)"));
+            state.disconnect(id, "IRC login with PASS failed");
+            return Applied {
+                flow: Flow::Close,
+                registered: None,
+                reply_bytes: 0,
+                slow: None,
+            };
+        }
+        self.register(state, id, &ready)
+    }
+
+    /// Registers a client whose handshake is complete.
+    fn register(&mut self, state: &mut State, id: ConnId, ready: &Ready) -> Applied {
+        // Logged in: the name is the account's, whatever the NICK (the
+        // welcome tells the client its name).
+        let name = state.account_of(id).unwrap_or_else(|| ready.nick.clone());
+        let register = Command::Register {
+            name: name.clone(),
+            dialect: Dialect::Irc,
+        };
+        let applied = state.apply_irc(id, register, "NICK", &name);
+        if applied.registered.is_none() {
+            // The state said why (433, 432); wait for another NICK.
+            self.registration.nick_lost();
+        }
+        applied
     }
 
     /// How long the reader may wait for a line before calling [`idle`]:
@@ -110,11 +158,24 @@ impl IrcConn {
             flow: Flow::Continue,
             registered: self.registered(),
             reply_bytes: 0,
+            slow: None,
         };
         // IRC servers ignore lines they cannot parse (an empty one, a lone
         // `:prefix`) rather than answering them.
-        let Ok(message) = irc::parse(text) else {
-            return unchanged;
+        let message = match irc::parse(text) {
+            Ok(message) => message,
+            // Too long for IRC (512 bytes): said, as `417`, so a client
+            // (one sending its SASL login unsplit, say) learns why.
+            Err(irc::ParseError::TooLong) => {
+                let nick = state.irc_view(id).and_then(|(nick, ..)| nick);
+                let text = numeric::ERR_INPUTTOOLONG.text;
+                let nick = nick.as_deref().unwrap_or("*");
+                let line =
+                    irc::numeric_line(SERVER_NAME, numeric::ERR_INPUTTOOLONG.code, nick, &[text]);
+                state.send_lines(id, &line);
+                return unchanged;
+            }
+            Err(_) => return unchanged,
         };
         if matches!(message.verb.as_str(), "PING" | "PONG") {
             if self.idle_too_long() {
@@ -122,38 +183,49 @@ impl IrcConn {
                     flow: self.close_idle(state, id),
                     registered: None,
                     reply_bytes: 0,
+                    slow: None,
                 };
             }
         } else {
             self.last_active = Instant::now();
         }
         if !self.registration.is_done() {
+            if message.verb == "CAP" {
+                // Whether SASL is offered depends on the accounts file,
+                // which `step4_server accounts` may have changed.
+                state.refresh_accounts();
+            }
             let step = self.registration.feed(&message, &*state);
             state.send_lines(id, &step.replies.concat());
+            if let Some((name, password)) = step.login {
+                // SASL PLAIN: the check runs outside the lock (the reader
+                // runs the returned slow work), answered 903 or 904.
+                let login = Command::Login { name, password };
+                return state.apply_irc(id, login, "AUTHENTICATE", "");
+            }
             if step.close {
                 state.disconnect(id, "IRC handshake ended (wrong password or QUIT)");
                 return Applied {
                     flow: Flow::Close,
                     registered: None,
                     reply_bytes: 0,
+                    slow: None,
                 };
             }
             let Some(ready) = step.ready else {
                 return unchanged;
             };
             if let Some(pass) = self.registration.password() {
+                // `PASS alice:secret` (irssi: `/connect host port
+                // alice:secret`) logs in to an account; registering waits.
+                if let Some((name, password)) = state.account_login_form(pass) {
+                    self.waiting_for_login = Some(ready);
+                    let login = Command::Login { name, password };
+                    return state.apply_irc(id, login, "PASS", "");
+                }
                 state.apply_irc(id, Command::Pass(pass.to_string()), "PASS", "");
             }
-            let register = Command::Register {
-                name: ready.nick.clone(),
-                dialect: Dialect::Irc,
-            };
-            let applied = state.apply_irc(id, register, "NICK", &ready.nick);
-            if applied.registered.is_none() {
-                // The state said why (433, 432); wait for another NICK.
-                self.registration.nick_lost();
-            }
-            return applied;
+            return self.register(state, id, &ready);
         }
 
         let info = state.irc_info();
@@ -162,6 +234,7 @@ impl IrcConn {
                 flow: Flow::Close,
                 registered: None,
                 reply_bytes: 0,
+                slow: None,
             };
         };
         let nick = nick.unwrap_or_default();

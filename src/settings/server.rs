@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub motd: String,
     pub password: Option<String>,
     pub admin_password: Option<String>,
+    /// May people without an account join? (See `src/accounts/`.)
+    pub guests: bool,
     pub register_timeout_secs: u64,
     /// Origins (`http://host:port`) of web pages besides the server's own
     /// that may open the chat's WebSocket (see
@@ -116,6 +118,7 @@ impl ServerConfig {
             motd: String::new(),
             password: None,
             admin_password: None,
+            guests: true,
             register_timeout_secs: 0,
             allowed_origins: Vec::new(),
             settings_file: None,
@@ -564,6 +567,7 @@ mod tests {
             motd: "Hi \"class\" \\ é\nline two\t#not a comment".into(),
             password: Some("pw".into()),
             admin_password: Some("admin pw".into()),
+            guests: false,
             register_timeout_secs: 86_400,
             allowed_origins: vec![
                 "http://teacher.example:8080".into(),
@@ -953,6 +957,7 @@ mod tests {
             motd: "flag".into(),
             password: Some("pw".into()),
             admin_password: None,
+            guests: true,
             register_timeout_secs: 9,
             allowed_origins: Vec::new(),
         };

@@ -476,6 +476,18 @@ pub const SETTINGS: &[Setting] = &[
         },
         meaning: "operator password for /op; not set or \"\": the server makes a random one at start and prints it once",
     },
+    Setting {
+        key: "guests",
+        section: "chat",
+        flag: SettingFlag::TurnsOff("no-guests"),
+        env: None,
+        field: Field::Boolean {
+            default: true,
+            get: |c| c.guests,
+            set: |c, b| c.guests = b,
+        },
+        meaning: "people without an account may join (under a name no account has); false: /login only",
+    },
 ];
 
 /// Why [`Setting::store`] refused a value.

@@ -1,15 +1,18 @@
 //! What std lacks and the programs here need: command-line flags, log
 //! lines, signals, calendar time, giving idle stack pages back and a socket
-//! write that never waits; SHA-1 and base64 for the WebSocket
-//! handshake; a temporary directory for tests. Nothing in this folder knows
-//! about chat.
+//! write that never waits; SHA-1 and base64 for the WebSocket handshake;
+//! SHA-256, HMAC and PBKDF2 for account passwords; a temporary directory for
+//! tests. Nothing in this folder knows about chat.
 
 pub mod base64;
 pub mod cli;
+pub(crate) mod hmac;
 pub mod log;
+pub(crate) mod pbkdf2;
 pub(crate) mod secret;
 pub(crate) mod send_now;
 pub(crate) mod sha1;
+pub(crate) mod sha256;
 pub mod signal;
 pub mod stack;
 pub mod tempdir;

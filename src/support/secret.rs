@@ -40,14 +40,21 @@ const USABLE_BYTES_BELOW: usize = 256 - 256 % ALPHABET.len();
 /// `Unsupported`, and the caller reports it as one line, because a server must
 /// not invent a weak password silently.
 pub fn random_password() -> io::Result<String> {
-    let mut password = String::with_capacity(PASSWORD_CHARS);
+    random_text(PASSWORD_CHARS)
+}
+
+/// `chars` random characters from the same alphabet (an account's one-time
+/// code is one of these, shorter than the operator password because it
+/// lives only until the student's first login).
+pub fn random_text(chars: usize) -> io::Result<String> {
+    let mut password = String::with_capacity(chars);
     // Reading a batch at a time: most bytes are usable, so one read of 32
     // bytes is nearly always enough, and the loop handles the rare rest.
     let mut random = [0u8; 32];
-    while password.len() < PASSWORD_CHARS {
+    while password.len() < chars {
         read_random_bytes(&mut random)?;
         for &byte in &random {
-            if password.len() == PASSWORD_CHARS {
+            if password.len() == chars {
                 break;
             }
             if let Some(c) = alphabet_char(byte) {
@@ -69,17 +76,18 @@ fn alphabet_char(byte: u8) -> Option<char> {
     }
 }
 
-/// Fills `buffer` from the kernel's cryptographic random source.
+/// Fills `buffer` from the kernel's cryptographic random source (salts and
+/// session tokens use it directly).
 /// `read_exact`, not `read`: a short read would leave zeros in the buffer,
 /// and zeros are not random.
 #[cfg(unix)]
-fn read_random_bytes(buffer: &mut [u8]) -> io::Result<()> {
+pub fn read_random_bytes(buffer: &mut [u8]) -> io::Result<()> {
     use std::io::Read;
     std::fs::File::open("/dev/urandom")?.read_exact(buffer)
 }
 
 #[cfg(not(unix))]
-fn read_random_bytes(_buffer: &mut [u8]) -> io::Result<()> {
+pub fn read_random_bytes(_buffer: &mut [u8]) -> io::Result<()> {
     Err(io::Error::new(
         io::ErrorKind::Unsupported,
         "no random source: /dev/urandom exists on Unix only",

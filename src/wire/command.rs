@@ -65,6 +65,18 @@ pub enum Command {
     Quit,
     /// `OPER <password>` / `/op <password>`: become an operator.
     Oper(String),
+    /// `LOGIN <name> <password>` / `/login <name> <password>`: log in to an
+    /// account (see `src/accounts/`); the password is everything after the
+    /// name and one space, exactly as sent.
+    Login { name: String, password: String },
+    /// `PASSWORD <new>` / `/password <new>`: choose a new password for the
+    /// account you are logged in to.
+    Password(String),
+    /// `SESSION`: a session token for the logged-in account (the browser
+    /// page keeps it); `SESSION <token>`: log in with one.
+    Session(Option<String>),
+    /// `LOGOUT` / `/logout`: end this session and leave.
+    Logout,
     /// `KICK <user> [reason]` / `/kick`.
     Kick {
         user: String,
@@ -126,6 +138,9 @@ pub enum Args {
     Secret(fn(String) -> Command),
     /// A user, then text (`PRIVMSG bob hi`).
     UserAndText(fn(String, String) -> Command),
+    /// A name, then a password exactly as sent after one space
+    /// (`LOGIN alice pass word`).
+    NameAndSecret(fn(String, String) -> Command),
     /// A user, then an optional reason (`KICK bob spamming`).
     UserAndReason(fn(String, Option<String>) -> Command),
     /// Optional text (`TOPIC` shows, `TOPIC text` sets).
@@ -288,6 +303,17 @@ pub const COMMANDS: &[CommandSpec] = &[
         "the server's password, if it has one"),
     row(A::Secret(C::Oper), Anyone, &["OPER"], &["op"], &["OPER"],
         ("OPER <password>", "/op <password>", "/oper <name> <password>"), "become an operator (teacher)"),
+    row(A::NameAndSecret(|name, password| C::Login { name, password }), Anyone, &["LOGIN"], &["login"], &[],
+        ("LOGIN <name> <password>", "/login <name> <password>", "/connect <host> <port> <name>:<password>"),
+        "log in to your account (or with the one-time code from your teacher)"),
+    row(A::Secret(C::Password), Anyone, &["PASSWORD"], &["password"], &["PASSWORD"],
+        ("PASSWORD <new password>", "/password <new password>", "/quote PASSWORD <new password>"),
+        "choose a new password for your account"),
+    row(A::OptionalText(C::Session), Anyone, &["SESSION"], &[], &[],
+        ("SESSION [token]", "SESSION [token]", "SESSION [token]"),
+        "(the browser page) keep the login across a reload, or log in with a kept one"),
+    row(A::None(C::Logout), Anyone, &["LOGOUT"], &["logout"], &[],
+        ("LOGOUT", "/logout", "/quit"), "log out: end this session and leave"),
     row(A::None(C::Help), Anyone, &["HELP"], &["help"], &["HELP"],
         ("HELP", "/help", "/quote HELP"), "this list"),
     row(A::None(C::Quit), Anyone, &["QUIT"], &["quit", "exit"], &["QUIT"],
@@ -355,6 +381,9 @@ fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) 
         A::Secret(make) if !exact.is_empty() => make(exact.to_string()),
         A::UserAndText(make) if !first.is_empty() && !rest.is_empty() => {
             make(first.to_string(), rest.to_string())
+        }
+        A::NameAndSecret(make) if !first.is_empty() && !exact_rest(exact).is_empty() => {
+            make(first.to_string(), exact_rest(exact).to_string())
         }
         A::UserAndReason(make) if !first.is_empty() => make(first.to_string(), optional(rest)),
         A::OptionalText(make) => make(optional(args)),

@@ -92,6 +92,23 @@ pub enum Event {
     Goodbye,
     /// `OPER` was right.
     Operator,
+    /// `LOGIN` was right: logged in to the account `name` (an operator if
+    /// the account is a teacher's); `with_code`: a one-time code was used,
+    /// so the student must choose a password now.
+    LoggedIn {
+        name: String,
+        operator: bool,
+        with_code: bool,
+    },
+    /// `PASSWORD` worked: the account has its new password.
+    PasswordChanged,
+    /// `SESSION`: the token to keep, and for how many seconds it is good.
+    SessionIssued {
+        token: String,
+        secs: u64,
+    },
+    /// `LOGOUT`: the session is over; the connection closes after this.
+    LoggedOut,
     /// Answer to `STATS` (operators only).
     Stats(Box<Snapshot>),
     /// An operator command worked: "Kicked bob", "Muted bob".
@@ -269,6 +286,39 @@ pub enum Refusal {
     CouldNotStore,
     /// `USERS 9` or `ROOMS 9` past the end: (page asked for, pages there are).
     NoSuchPage(usize, usize),
+    /// Something about accounts and logging in.
+    Account(AccountRefusal),
+}
+
+/// Why a login, a name or a password change was refused (see
+/// `src/chat/state/accounts.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountRefusal {
+    /// No such account, or the wrong password: the two are not told apart,
+    /// so a guesser cannot learn which names are accounts.
+    WrongLogin,
+    /// The name (or one that looks like it) belongs to this account.
+    NameBelongs(String),
+    /// `guests = false`: only accounts may join.
+    AccountsOnly,
+    /// Logged in as this account: the name is the account's.
+    NameIsAccount(String),
+    /// This account was kicked: seconds until it may come back.
+    Kicked(u64),
+    /// Too many failed logins (for this account from this address, or from
+    /// this address): seconds until the next try.
+    TooManyTries(u64),
+    /// `PASSWORD` without being logged in.
+    NotLoggedIn,
+    /// The new password is not acceptable: why.
+    WeakPassword(String),
+    /// The accounts file could not be written: the password is unchanged.
+    NotSaved,
+    /// `SESSION <token>` with a token that expired, was ended or never was.
+    NoSession,
+    /// Logged in with a one-time code: a password must be chosen before
+    /// saying anything.
+    ChoosePasswordFirst,
 }
 
 /// How many threads the process has, and whether that was counted or guessed.

@@ -27,7 +27,7 @@
 
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
-use crate::wire::event::{private_action, Event, More, Refusal};
+use crate::wire::event::{private_action, AccountRefusal, Event, More, Refusal};
 use crate::wire::event::{Snapshot, Threads};
 
 /// The server's line ending on the wire.
@@ -111,6 +111,22 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Goodbye => line("OK Goodbye!".into()),
         Event::Operator => line("OK You are an operator".into()),
+        Event::LoggedIn {
+            name,
+            operator,
+            with_code,
+        } => {
+            line(format!("OK Logged in as {name}"));
+            if *operator {
+                line("OK You are an operator".into());
+            }
+            if *with_code {
+                line("NOTICE That was a one-time code: choose your password now with PASSWORD <new password>".into());
+            }
+        }
+        Event::PasswordChanged => line("OK Password changed".into()),
+        Event::SessionIssued { token, secs } => line(format!("OK Session {token} {secs}")),
+        Event::LoggedOut => line("OK Logged out".into()),
         Event::Stats(snapshot) => {
             for text in stats_protocol(snapshot) {
                 line(text);
@@ -231,6 +247,23 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line(closed("you typed /quit"));
         }
         Event::Operator => line("*** You are an operator now. /help lists your commands.".into()),
+        Event::LoggedIn { name, operator, with_code } => {
+            line(format!("*** Logged in as {name}."));
+            if *operator {
+                line("*** You are an operator now. /help lists your commands.".into());
+            }
+            if *with_code {
+                line("*** That was a one-time code: choose your own password now with /password <new password>".into());
+            }
+        }
+        Event::PasswordChanged => line("*** Password changed: use it the next time you /login.".into()),
+        Event::SessionIssued { token, secs } => {
+            line(format!("*** Session {token} (good for {secs} s)"))
+        }
+        Event::LoggedOut => {
+            line("*** Logged out.".into());
+            line(closed("you typed /logout"));
+        }
         Event::Done { action, user } => line(format!("*** {} {user}", action.verb())),
         Event::Stats(snapshot) => {
             for sentence in stats_sentences(snapshot) {
@@ -524,6 +557,47 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
             if *muting { "mute" } else { "unmute" }
         ),
         Refusal::CouldNotStore => "Could not store message".into(),
+        Refusal::Account(refusal) => account_refusal_text(refusal, dialect),
+    }
+}
+
+/// The `ERROR` text of an [`AccountRefusal`].
+fn account_refusal_text(refusal: &AccountRefusal, dialect: Dialect) -> String {
+    let login = match dialect {
+        Dialect::Chat => "/login",
+        Dialect::Protocol | Dialect::Irc => "LOGIN",
+    };
+    match refusal {
+        AccountRefusal::WrongLogin => "Wrong name or password".into(),
+        AccountRefusal::NameBelongs(account) => format!(
+            "The name {account} belongs to an account: {login} {account} <password>, or choose another name"
+        ),
+        AccountRefusal::AccountsOnly => {
+            format!("This server is for accounts only: {login} <name> <password>")
+        }
+        AccountRefusal::NameIsAccount(account) => {
+            format!("You are logged in as {account}: your name is your account's")
+        }
+        AccountRefusal::Kicked(secs) => {
+            format!("This account was kicked: it may come back in {secs} s")
+        }
+        AccountRefusal::TooManyTries(secs) => {
+            format!("Too many failed logins: try again in {secs} s")
+        }
+        AccountRefusal::NotLoggedIn => format!("Not logged in: {login} <name> <password> first"),
+        AccountRefusal::WeakPassword(why) => format!("Password not changed: {why}"),
+        AccountRefusal::NoSession => "Session expired or ended: log in again".into(),
+        AccountRefusal::ChoosePasswordFirst => {
+            let password = match dialect {
+                Dialect::Chat => "/password",
+                Dialect::Protocol => "PASSWORD",
+                Dialect::Irc => "/quote PASSWORD",
+            };
+            format!("Choose your own password first: {password} <new password> (8 characters or more)")
+        }
+        AccountRefusal::NotSaved => {
+            "Password not changed: the server could not save it (tell your teacher)".into()
+        }
     }
 }
 

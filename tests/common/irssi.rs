@@ -31,8 +31,18 @@ pub struct Irssi {
 impl Irssi {
     /// Starts irssi as `nick`, connecting to `addr`.
     pub fn connect(nick: &str, addr: SocketAddr) -> Irssi {
+        Irssi::start(nick, addr, config(nick, addr, None))
+    }
+
+    /// Starts irssi as `nick`, logging in to the account `nick` with SASL
+    /// PLAIN and `password` (irssi's own `sasl_*` settings of a network).
+    pub fn connect_with_sasl(nick: &str, password: &str, addr: SocketAddr) -> Irssi {
+        Irssi::start(nick, addr, config(nick, addr, Some(password)))
+    }
+
+    fn start(nick: &str, addr: SocketAddr, config: String) -> Irssi {
         let home = TempDir::new("irssi");
-        std::fs::write(home.join("config"), config(nick)).expect("write irssi config");
+        std::fs::write(home.join("config"), config).expect("write irssi config");
         let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
         let irssi = format!(
             "irssi --home={} -n {nick} -c {} -p {}",
@@ -112,8 +122,24 @@ fn tmux(socket: &str) -> Command {
 }
 
 /// An irssi config with nothing in it that could reach elsewhere or write
-/// files: no networks or servers to autoconnect, no DCC, no logs.
-fn config(nick: &str) -> String {
+/// files: no networks or servers to autoconnect, no DCC, no logs. With a
+/// SASL password: one network, `class`, holding the login, and the test
+/// server's address in it (irssi finds the network by the address `-c`
+/// names).
+fn config(nick: &str, addr: SocketAddr, sasl_password: Option<&str>) -> String {
+    let (servers, chatnets) = match sasl_password {
+        None => ("( )".to_string(), "{ }".to_string()),
+        Some(password) => (
+            format!(
+                r#"( {{ address = "{}"; chatnet = "class"; port = "{}"; use_tls = "no"; }} )"#,
+                addr.ip(),
+                addr.port()
+            ),
+            format!(
+                r#"{{ class = {{ type = "IRC"; sasl_mechanism = "PLAIN"; sasl_username = "{nick}"; sasl_password = "{password}"; }}; }}"#
+            ),
+        ),
+    };
     format!(
         r#"settings = {{
   core = {{ real_name = "{nick} test"; user_name = "{nick}"; nick = "{nick}"; }};
@@ -121,8 +147,8 @@ fn config(nick: &str) -> String {
   "irc/dcc" = {{ dcc_autoget = "no"; dcc_autoresume = "no"; }};
   "fe-text" = {{ actlist_sort = "refnum"; }};
 }};
-servers = ( );
-chatnets = {{ }};
+servers = {servers};
+chatnets = {chatnets};
 channels = ( );
 "#
     )

@@ -17,6 +17,8 @@ pub mod program;
 
 /// irssi in tmux, for tests with a real IRC client.
 pub mod irssi;
+/// WeeChat in tmux: the IRC client that reconnects and rejoins by itself.
+pub mod weechat;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};

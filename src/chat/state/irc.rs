@@ -27,6 +27,10 @@ impl Lookup for State {
     }
 
     fn password_ok(&self, given: Option<&str>) -> bool {
+        // `PASS alice:secret` is an account login, checked afterwards.
+        if given.is_some_and(|given| self.account_login_form(given).is_some()) {
+            return true;
+        }
         match (&self.settings.password, given) {
             (None, _) => true,
             (Some(expected), Some(given)) => {
@@ -34,6 +38,10 @@ impl Lookup for State {
             }
             (Some(_), None) => false,
         }
+    }
+
+    fn sasl_offered(&self) -> bool {
+        self.has_accounts()
     }
 }
 

@@ -51,20 +51,35 @@ impl State {
             return Flow::Continue;
         };
         let reason = reason.map(|r| sanitize::clean(&r).into_owned());
-        let (target_name, room_key, ip) = match self.conns.get(&target) {
+        let (target_name, room_key, ip, account) = match self.conns.get(&target) {
             Some(conn) => (
                 conn.name.clone().unwrap_or_default(),
                 conn.room.clone(),
                 conn.addr.ip(),
+                conn.account.clone(),
             ),
             None => return self.reply_refusal(id, Refusal::UserNotFound),
         };
+        let ban = reason.as_deref().and_then(|r| split_ban(r).0);
+        // An account is held out, not its address (behind a school's NAT
+        // that is the whole class): for the ban, or KICK_HOLD without one,
+        // so a client that rejoins by itself stays out.
+        if let Some(account) = &account {
+            let hold = ban.unwrap_or(super::KICK_HOLD);
+            self.hold_out(account, Instant::now() + hold);
+            log!(
+                "{by} kicked the account {account} out for {} s",
+                hold.as_secs()
+            );
+        }
         // `KICK bob 10m spamming`: the ban is said in the reason, so the
         // room and bob both read how long it is.
         let reason = match reason.as_deref().map(split_ban) {
             Some((Some(ban), rest)) => {
-                self.guard.ban(ip, Instant::now() + ban);
-                log!("{by} banned {ip} for {} s", ban.as_secs());
+                if account.is_none() {
+                    self.guard.ban(ip, Instant::now() + ban);
+                    log!("{by} banned {ip} for {} s", ban.as_secs());
+                }
                 let typed = reason.as_deref().and_then(|r| r.split(' ').next());
                 let banned = format!("banned for {}", typed.unwrap_or_default());
                 Some(match rest {
@@ -118,18 +133,57 @@ impl State {
         Flow::Continue
     }
 
-    /// `MUTE`/`UNMUTE`. A mute holds the person (their address, see the
-    /// state's `muted_addresses`), so it needs them online: an offline name
-    /// has no address to hold, and holding the *name* would mute whoever
-    /// takes it next. The refusal says so, and a mute that changes nothing
-    /// (already muted, not muted) says that instead of pretending it worked.
+    /// `MUTE`/`UNMUTE`. A mute holds the person: for someone logged in,
+    /// their account (kept while they are offline, so `UNMUTE alice` works
+    /// then too, and a classmate behind the same address is not touched);
+    /// for a guest, their address (see the state's `muted_addresses`), so it
+    /// needs them online: an offline guest's name has no address to hold,
+    /// and holding the *name* would mute whoever takes it next. A mute that
+    /// changes nothing (already muted, not muted) says so.
     pub(super) fn mute(&mut self, id: ConnId, user: &str, muted: bool) -> Flow {
         let Some(by) = self.operator_name(id) else {
             return self.reply_refusal(id, Refusal::NotOperator);
         };
         let target = self.names.get(&names::key(user)).copied();
-        let found = target.and_then(|target| Some((target, self.conns.get_mut(&target)?)));
-        let Some((target, conn)) = found else {
+        let online = target.and_then(|target| {
+            let conn = self.conns.get(&target)?;
+            Some((
+                target,
+                conn.name.clone().unwrap_or_default(),
+                conn.account.clone(),
+                conn.addr.ip(),
+                conn.muted,
+            ))
+        });
+        let account = match &online {
+            Some((_, _, account, _, _)) => account.clone(),
+            None => self.account_named(user),
+        };
+        let refuse_unchanged = |name: String| match muted {
+            true => Refusal::AlreadyMuted(name),
+            false => Refusal::NotMuted(name),
+        };
+        if let Some(account) = account {
+            if !self.mute_account(&account, muted) {
+                return self.reply_refusal(id, refuse_unchanged(account));
+            }
+            let verb = if muted { "muted" } else { "unmuted" };
+            log!("{by} {verb} the account {account}");
+            if let Some((target, _, _, _, _)) = online {
+                if let Some(conn) = self.conns.get_mut(&target) {
+                    conn.muted = muted;
+                }
+                self.send(target, &Event::YouWereMuted { by, muted });
+            }
+            return self.reply(
+                id,
+                Event::Done {
+                    action: mute_action(muted),
+                    user: account,
+                },
+            );
+        }
+        let Some((target, name, _, ip, was_muted)) = online else {
             let user = sanitize::clean(user).into_owned();
             let refusal = Refusal::MuteNotOnline {
                 user,
@@ -137,14 +191,12 @@ impl State {
             };
             return self.reply_refusal(id, refusal);
         };
-        let name = conn.name.clone().unwrap_or_default();
-        match (conn.muted, muted) {
-            (true, true) => return self.reply_refusal(id, Refusal::AlreadyMuted(name)),
-            (false, false) => return self.reply_refusal(id, Refusal::NotMuted(name)),
-            _ => {}
+        if was_muted == muted {
+            return self.reply_refusal(id, refuse_unchanged(name));
         }
-        conn.muted = muted;
-        let ip = conn.addr.ip();
+        if let Some(conn) = self.conns.get_mut(&target) {
+            conn.muted = muted;
+        }
         if muted {
             self.muted_addresses.insert(ip);
             log!("{by} muted {name} ({ip}) until UNMUTE");
@@ -153,12 +205,13 @@ impl State {
             log!("{by} unmuted {name} ({ip})");
         }
         self.send(target, &Event::YouWereMuted { by, muted });
-        let action = if muted {
-            OperatorAction::Muted
-        } else {
-            OperatorAction::Unmuted
-        };
-        self.reply(id, Event::Done { action, user: name })
+        self.reply(
+            id,
+            Event::Done {
+                action: mute_action(muted),
+                user: name,
+            },
+        )
     }
 
     pub(super) fn announce(&mut self, id: ConnId, text: &str) -> Flow {
@@ -270,5 +323,12 @@ impl State {
             return None;
         };
         Some((by, target))
+    }
+}
+
+fn mute_action(muted: bool) -> OperatorAction {
+    match muted {
+        true => OperatorAction::Muted,
+        false => OperatorAction::Unmuted,
     }
 }

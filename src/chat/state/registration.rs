@@ -36,6 +36,12 @@ impl State {
         if let Err(why) = names::check_username(&name) {
             return self.reply_refusal(id, Refusal::InvalidUsername(why));
         }
+        if let Err(refusal) = self.name_allowed(id, &name) {
+            return self.reply_refusal(id, refusal);
+        }
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
         let key = names::key(&name);
         if self.names.get(&key).is_some_and(|&owner| owner != id) {
             return self.reply_refusal(id, Refusal::UsernameTaken);
@@ -46,7 +52,11 @@ impl State {
         }
         let old_name = conn.name.clone();
         self.names.insert(key.clone(), id);
-        let muted = self.muted_addresses.contains(&conn.addr.ip());
+        // An account's mute is the account's; a guest's is their address'.
+        let muted = match &conn.account {
+            Some(account) => self.account_muted(account),
+            None => self.muted_addresses.contains(&conn.addr.ip()),
+        };
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };

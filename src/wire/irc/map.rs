@@ -206,6 +206,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             &ctx.info.name,
             ctx.nick,
             message,
+            false, // SASL is for registering only
         )),
         "VERSION" => Inbound::Answer(vec![numeric_line(
             &ctx.info.name,
@@ -262,7 +263,9 @@ fn from_row(spec: &CommandSpec, message: &Message, ctx: &Ctx) -> Inbound {
             (Some(_), Some(user)) => Some(make(user, p(2))),
             _ => None,
         },
-        Args::UserAndText(make) => p(0).zip(p(1)).map(|(user, text)| make(user, text)),
+        Args::UserAndText(make) | Args::NameAndSecret(make) => {
+            p(0).zip(p(1)).map(|(user, text)| make(user, text))
+        }
         Args::OptionalText(make) => Some(make(p(0))),
     };
     match command {

@@ -122,6 +122,18 @@ numerics! {
     ERR_CHANOPRIVSNEEDED = "482", "You're not channel operator";
     /// `<nick> <subcommand> :Invalid CAP command`
     ERR_INVALIDCAPCMD = "410", "Invalid CAP command";
+    /// `<nick> <nick>!<user>@<host> <account> :You are now logged in as <account>`
+    RPL_LOGGEDIN = "900", "You are now logged in";
+    /// `<nick> :SASL authentication successful`
+    RPL_SASLSUCCESS = "903", "SASL authentication successful";
+    /// `<nick> :SASL authentication failed`
+    ERR_SASLFAIL = "904", "SASL authentication failed";
+    /// `<nick> :SASL message too long`
+    ERR_SASLTOOLONG = "905", "SASL message too long";
+    /// `<nick> :SASL authentication aborted`
+    ERR_SASLABORTED = "906", "SASL authentication aborted";
+    /// `<nick> <mechanisms> :are available SASL mechanisms`
+    RPL_SASLMECHS = "908", "are available SASL mechanisms";
 }
 
 /// What the server tells a client about itself in `005`.

@@ -11,7 +11,7 @@ use super::map::{reply, Ctx, TOPIC_LEN};
 use super::numeric::{self, Numeric};
 use super::{line, text_lines, user_prefix};
 use crate::wire::command::Dialect as Mode;
-use crate::wire::event::{Event, Refusal};
+use crate::wire::event::{AccountRefusal, Event, Refusal};
 
 /// The burst after registration: `001`–`005` and the MOTD.
 pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
@@ -172,6 +172,42 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             line(&me, "MODE", &[ctx.nick, "+o"]),
         ],
         Event::Done { action, user } => notice(&format!("{} {user}", action.verb())),
+        // SASL's answers (a `PASSWORD` change is a notice, below).
+        Event::LoggedIn {
+            name,
+            operator,
+            with_code,
+        } => {
+            let mask = format!("{}!{}@{}", ctx.nick, ctx.nick, server);
+            let text = format!("You are now logged in as {name}");
+            let mut lines = vec![
+                reply(ctx, &numeric::RPL_LOGGEDIN, &[&mask, name], &text),
+                reply(
+                    ctx,
+                    &numeric::RPL_SASLSUCCESS,
+                    &[],
+                    numeric::RPL_SASLSUCCESS.text,
+                ),
+            ];
+            if *operator {
+                lines.extend(notice("You are an operator (a teacher's account)"));
+            }
+            if *with_code {
+                lines.extend(notice(
+                    "That was a one-time code: choose your own password now with /quote PASSWORD <new password>",
+                ));
+            }
+            lines
+        }
+        Event::SessionIssued { .. } => Vec::new(), // the page's, not IRC's
+        Event::LoggedOut => vec![super::error_line("Closing link (logged out)")],
+        Event::PasswordChanged => {
+            let mut lines = Vec::new();
+            for text in crate::wire::render::render(event, Mode::Chat).lines() {
+                lines.extend(notice(text.trim_start_matches("*** ")));
+            }
+            lines
+        }
         // One NOTICE per figure, in the chat's words (irssi shows a server
         // NOTICE as a line of its own, where 2xx numerics would come out as
         // bare numbers), then `219` so a client knows the report is over.
@@ -365,6 +401,30 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
             &[ctx.room.unwrap_or(target)],
         ),
         Refusal::NotOperator => std(&numeric::ERR_NOPRIVILEGES, &[]),
+        // A wrong SASL login: `904` first (a client waiting for the
+        // answer reads it first), then the words.
+        Refusal::Account(AccountRefusal::WrongLogin) => {
+            let mut lines = std(&numeric::ERR_SASLFAIL, &[]);
+            lines.extend(notice(crate::wire::render::refusal_text(
+                refusal,
+                Mode::Irc,
+            )));
+            lines
+        }
+        // A right one that must wait: the wait first, because a client
+        // such as WeeChat hangs up on `904` and would never show it.
+        Refusal::Account(AccountRefusal::TooManyTries(_) | AccountRefusal::Kicked(_)) => {
+            let mut lines = notice(crate::wire::render::refusal_text(refusal, Mode::Irc));
+            lines.extend(std(&numeric::ERR_SASLFAIL, &[]));
+            lines
+        }
+        // A nick that is an account's: taken, to the client (`433`).
+        Refusal::Account(AccountRefusal::NameBelongs(_)) => {
+            let mut lines = notice(crate::wire::render::refusal_text(refusal, Mode::Irc));
+            lines.extend(std(&numeric::ERR_NICKNAMEINUSE, &[target]));
+            lines
+        }
+        Refusal::Account(_) => notice(crate::wire::render::refusal_text(refusal, Mode::Irc)),
         Refusal::Muted => std(
             &numeric::ERR_CANNOTSENDTOCHAN,
             &[ctx.room.unwrap_or(target)],

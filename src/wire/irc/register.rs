@@ -14,6 +14,15 @@
 //! The state knows nothing of the server: whether a nick is taken and whether
 //! the password is right are asked through [`Lookup`], so tests use a closure
 //! over a list and the server uses its shared state.
+//!
+//! **SASL PLAIN** (logging in to an account, see `src/accounts/`): on a
+//! server with accounts, `CAP LS` offers `sasl` (`sasl=PLAIN` to `302`
+//! clients); after `CAP REQ :sasl` is acknowledged, `AUTHENTICATE PLAIN` is
+//! answered `AUTHENTICATE +` and the next `AUTHENTICATE <base64>` carries
+//! `authzid NUL account NUL password`. The handshake only decodes it:
+//! [`Step::login`] hands the account and password to the caller, which
+//! checks them (slowly, outside the state's lock) and answers `900`/`903`
+//! or `904`. Registration waits for `CAP END`, so it follows the answer.
 
 use super::numeric::{self, Numeric};
 use super::{numeric_line, Message};
@@ -25,6 +34,10 @@ pub trait Lookup {
     /// Is `given` (the `PASS` parameter, if any) right? Always true on a
     /// server without a password.
     fn password_ok(&self, given: Option<&str>) -> bool;
+    /// Does the server have accounts to log in to with SASL?
+    fn sasl_offered(&self) -> bool {
+        false
+    }
 }
 
 /// The names a client registered with.
@@ -37,7 +50,7 @@ pub struct Ready {
 }
 
 /// What to do after one message.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Default, Clone, PartialEq, Eq)]
 pub struct Step {
     /// Lines to send back, in order.
     pub replies: Vec<String>,
@@ -45,6 +58,9 @@ pub struct Step {
     pub ready: Option<Ready>,
     /// Close the connection after sending `replies` (wrong password, QUIT).
     pub close: bool,
+    /// SASL PLAIN gave an account and a password to check (see the module
+    /// notes).
+    pub login: Option<(String, String)>,
 }
 
 /// One connection's handshake so far.
@@ -56,6 +72,13 @@ pub struct Registration {
     user: Option<(String, String)>,
     /// `CAP LS`/`CAP REQ` was seen and `CAP END` not yet.
     negotiating: bool,
+    /// `CAP REQ :sasl` was acknowledged.
+    sasl: bool,
+    /// `AUTHENTICATE PLAIN` was answered; the credentials come next.
+    sasl_plain: bool,
+    /// The credentials so far: a client sends them in lines of 400
+    /// characters, and a shorter line (or `+`) ends them.
+    sasl_payload: String,
     done: bool,
 }
 
@@ -85,13 +108,19 @@ impl Registration {
         let p = |i: usize| message.param(i).filter(|p| !p.is_empty());
         match message.verb.as_str() {
             "CAP" => {
-                step.replies = cap_replies(&self.server, &nick, message);
+                let offered = lookup.sasl_offered() && !self.done;
+                step.replies = cap_replies(&self.server, &nick, message, offered);
                 match p(0).map(str::to_ascii_uppercase).as_deref() {
-                    Some("LS") | Some("REQ") if !self.done => self.negotiating = true,
+                    Some("LS") if !self.done => self.negotiating = true,
+                    Some("REQ") if !self.done => {
+                        self.negotiating = true;
+                        self.sasl |= offered && requests_only_sasl(message);
+                    }
                     Some("END") => self.negotiating = false,
                     _ => {}
                 }
             }
+            "AUTHENTICATE" if self.sasl && !self.done => self.authenticate(&mut step, &nick, p(0)),
             _ if self.done && matches!(message.verb.as_str(), "PASS" | "USER") => {
                 self.reply(&mut step, &numeric::ERR_ALREADYREGISTERED, &nick, &[]);
             }
@@ -149,6 +178,57 @@ impl Registration {
         step
     }
 
+    /// One `AUTHENTICATE` line (see the module notes).
+    fn authenticate(&mut self, step: &mut Step, nick: &str, param: Option<&str>) {
+        match param {
+            Some("*") => {
+                self.sasl_plain = false;
+                self.reply(step, &numeric::ERR_SASLABORTED, nick, &[]);
+            }
+            Some(mechanism) if !self.sasl_plain => {
+                if mechanism.eq_ignore_ascii_case("PLAIN") {
+                    self.sasl_plain = true;
+                    step.replies
+                        .push(super::line(&self.server, "AUTHENTICATE", &["+"]));
+                } else {
+                    self.reply(step, &numeric::RPL_SASLMECHS, nick, &["PLAIN"]);
+                    self.reply(step, &numeric::ERR_SASLFAIL, nick, &[]);
+                }
+            }
+            Some(chunk) => {
+                // One line longer than a chunk was not split as it must be
+                // (905); lines of a chunk each past the most a login
+                // needs are a failed login (904), not memory to fill.
+                let failure = if chunk.len() > SASL_CHUNK {
+                    Some(&numeric::ERR_SASLTOOLONG)
+                } else if self.sasl_payload.len() + chunk.len() > MAX_SASL_PAYLOAD {
+                    Some(&numeric::ERR_SASLFAIL)
+                } else {
+                    None
+                };
+                if let Some(numeric) = failure {
+                    self.sasl_plain = false;
+                    self.sasl_payload.clear();
+                    self.reply(step, numeric, nick, &[]);
+                    return;
+                }
+                if chunk != "+" {
+                    self.sasl_payload.push_str(chunk);
+                }
+                if chunk.len() == SASL_CHUNK {
+                    return; // more to come
+                }
+                self.sasl_plain = false;
+                let payload = std::mem::take(&mut self.sasl_payload);
+                match decode_plain(&payload) {
+                    Some(login) => step.login = Some(login),
+                    None => self.reply(step, &numeric::ERR_SASLFAIL, nick, &[]),
+                }
+            }
+            None => self.reply(step, &numeric::ERR_NEEDMOREPARAMS, nick, &["AUTHENTICATE"]),
+        }
+    }
+
     /// The shared state refused the nick after all (another connection took
     /// it between [`Lookup::nick_taken`] and registering): back to waiting
     /// for a `NICK`, with the `433` to send.
@@ -168,14 +248,68 @@ impl Registration {
     }
 }
 
-/// The answer to a `CAP` command, before or after registration. We offer no
-/// capabilities, so `LS` and `LIST` are empty and every `REQ` is refused.
-pub fn cap_replies(server: &str, nick: &str, message: &Message) -> Vec<String> {
+/// The length of a full `AUTHENTICATE` line's payload: a line this long
+/// says more follows (IRCv3 SASL 3.1).
+const SASL_CHUNK: usize = 400;
+/// The longest credentials accepted: a name and a password fit many times.
+const MAX_SASL_PAYLOAD: usize = 4 * SASL_CHUNK;
+
+/// Does this `CAP REQ` ask for `sasl` and nothing else? (A request is
+/// acknowledged or refused whole.)
+fn requests_only_sasl(message: &Message) -> bool {
+    let list = message.param(1).unwrap_or("");
+    let mut caps = list.split_whitespace();
+    caps.next()
+        .is_some_and(|cap| cap.eq_ignore_ascii_case("sasl"))
+        && caps.next().is_none()
+}
+
+/// `AUTHENTICATE`'s PLAIN payload: base64 of `authzid NUL authcid NUL
+/// password`; the account is the authcid (an authzid, if given, must be the
+/// same: nobody logs in as someone else).
+fn decode_plain(payload: &str) -> Option<(String, String)> {
+    let bytes = crate::support::base64::decode(payload)?;
+    let text = String::from_utf8(bytes).ok()?;
+    let mut parts = text.split('\0');
+    let (authzid, authcid, password) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || authcid.is_empty() {
+        return None;
+    }
+    if !authzid.is_empty() && authzid != authcid {
+        return None;
+    }
+    Some((authcid.to_string(), password.to_string()))
+}
+
+impl std::fmt::Debug for Step {
+    /// Without the password a SASL login carried.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Step")
+            .field("replies", &self.replies)
+            .field("ready", &self.ready)
+            .field("close", &self.close)
+            .field("login", &self.login.as_ref().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+/// The answer to a `CAP` command, before or after registration. The one
+/// capability offered is `sasl`, and only while registering on a server
+/// with accounts (`sasl`); every other `REQ` is refused.
+pub fn cap_replies(server: &str, nick: &str, message: &Message, sasl: bool) -> Vec<String> {
     let sub = message.param(0).unwrap_or("").to_ascii_uppercase();
     let cap = |sub: &str, list: &str| super::line(server, "CAP", &[nick, sub, list]);
+    let offer = match (sasl, message.param(1)) {
+        (false, _) => "",
+        (true, Some(version)) if version.parse::<u32>().is_ok_and(|v| v >= 302) => "sasl=PLAIN",
+        (true, _) => "sasl",
+    };
     match sub.as_str() {
-        "LS" => vec![cap("LS", "")],
+        "LS" => vec![cap("LS", offer)],
         "LIST" => vec![cap("LIST", "")],
+        "REQ" if sasl && requests_only_sasl(message) => {
+            vec![cap("ACK", message.param(1).unwrap_or(""))]
+        }
         "REQ" => vec![cap("NAK", message.param(1).unwrap_or(""))],
         "END" => Vec::new(),
         "" => vec![numeric_line(
@@ -236,6 +370,157 @@ mod tests {
             user: "u".into(),
             realname: "Real Name".into(),
         })
+    }
+
+    /// A server with accounts: SASL is offered.
+    struct WithAccounts;
+
+    impl Lookup for WithAccounts {
+        fn nick_taken(&self, _: &str) -> bool {
+            false
+        }
+        fn password_ok(&self, _: Option<&str>) -> bool {
+            true
+        }
+        fn sasl_offered(&self) -> bool {
+            true
+        }
+    }
+
+    fn feed_all(reg: &mut Registration, lines: &[&str], lookup: &dyn Lookup) -> Vec<Step> {
+        lines
+            .iter()
+            .map(|line| reg.feed(&parse(line).unwrap(), lookup))
+            .collect()
+    }
+
+    #[test]
+    fn sasl_plain_hands_over_the_login_and_waits_for_cap_end() {
+        let mut reg = Registration::new("srv");
+        // base64 of "\0alice\0pass word"
+        let payload = crate::support::base64::encode(b"\0alice\0pass word");
+        let steps = feed_all(
+            &mut reg,
+            &[
+                "CAP LS 302",
+                "NICK alice",
+                "USER u 0 * :Real Name",
+                "CAP REQ :sasl",
+                "AUTHENTICATE PLAIN",
+                &format!("AUTHENTICATE {payload}"),
+            ],
+            &WithAccounts,
+        );
+        assert_eq!(steps[0].replies, [":srv CAP * LS sasl=PLAIN\r\n"]);
+        assert_eq!(steps[3].replies, [":srv CAP alice ACK sasl\r\n"]);
+        assert_eq!(steps[4].replies, [":srv AUTHENTICATE +\r\n"]);
+        assert_eq!(steps[5].login, Some(("alice".into(), "pass word".into())));
+        assert!(steps.iter().all(|step| step.ready.is_none()));
+        // The password never shows in a debug print.
+        assert!(!format!("{:?}", steps[5]).contains("pass word"));
+        let end = reg.feed(&parse("CAP END").unwrap(), &WithAccounts);
+        assert_eq!(end.ready, ready("alice"));
+    }
+
+    #[test]
+    fn sasl_credentials_may_come_in_400_character_lines() {
+        let long = "bar".repeat(100);
+        let payload = crate::support::base64::encode(format!("foo\0foo\0{long}").as_bytes());
+        assert!(payload.len() > 400);
+        let mut reg = Registration::new("srv");
+        let steps = feed_all(
+            &mut reg,
+            &[
+                "CAP REQ :sasl",
+                "AUTHENTICATE PLAIN",
+                &format!("AUTHENTICATE {}", &payload[..400]),
+                &format!("AUTHENTICATE {}", &payload[400..]),
+            ],
+            &WithAccounts,
+        );
+        assert!(steps[2].replies.is_empty() && steps[2].login.is_none());
+        assert_eq!(steps[3].login, Some(("foo".into(), long)));
+        // An exact multiple of 400 ends with `AUTHENTICATE +`.
+        let exact = "a".repeat(297);
+        let payload = crate::support::base64::encode(format!("\0u\0{exact}").as_bytes());
+        assert_eq!(payload.len(), 400);
+        let mut reg = Registration::new("srv");
+        let steps = feed_all(
+            &mut reg,
+            &[
+                "CAP REQ :sasl",
+                "AUTHENTICATE PLAIN",
+                &format!("AUTHENTICATE {payload}"),
+                "AUTHENTICATE +",
+            ],
+            &WithAccounts,
+        );
+        assert!(steps[2].login.is_none());
+        assert_eq!(steps[3].login, Some(("u".into(), exact)));
+        // Endless lines of 400 are cut off.
+        let mut reg = Registration::new("srv");
+        let chunk = format!("AUTHENTICATE {}", "A".repeat(400));
+        let mut lines = vec!["CAP REQ :sasl", "AUTHENTICATE PLAIN"];
+        lines.extend(std::iter::repeat_n(chunk.as_str(), 5));
+        let steps = feed_all(&mut reg, &lines, &WithAccounts);
+        assert_eq!(
+            steps[6].replies,
+            [":srv 904 * :SASL authentication failed\r\n"]
+        );
+        // One line longer than a chunk: 905.
+        let mut reg = Registration::new("srv");
+        let long = format!("AUTHENTICATE {}", "A".repeat(450));
+        let steps = feed_all(
+            &mut reg,
+            &["CAP REQ :sasl", "AUTHENTICATE PLAIN", &long],
+            &WithAccounts,
+        );
+        assert_eq!(steps[2].replies, [":srv 905 * :SASL message too long\r\n"]);
+    }
+
+    #[test]
+    fn sasl_refuses_other_mechanisms_bad_payloads_and_servers_without_accounts() {
+        let mut reg = Registration::new("srv");
+        let steps = feed_all(
+            &mut reg,
+            &[
+                "CAP LS",
+                "CAP REQ :sasl",
+                "AUTHENTICATE EXTERNAL",
+                "AUTHENTICATE PLAIN",
+                "AUTHENTICATE !!!",
+            ],
+            &WithAccounts,
+        );
+        assert_eq!(steps[0].replies, [":srv CAP * LS sasl\r\n"]);
+        assert_eq!(
+            steps[2].replies,
+            [
+                ":srv 908 * PLAIN :are available SASL mechanisms\r\n",
+                ":srv 904 * :SASL authentication failed\r\n"
+            ]
+        );
+        assert_eq!(
+            steps[4].replies,
+            [":srv 904 * :SASL authentication failed\r\n"]
+        );
+        // Someone else's authzid is refused.
+        assert_eq!(
+            decode_plain(&crate::support::base64::encode(b"bob\0alice\0pw")),
+            None
+        );
+        assert_eq!(
+            decode_plain(&crate::support::base64::encode(b"alice\0alice\0pw")),
+            Some(("alice".into(), "pw".into()))
+        );
+        // Without accounts: nothing offered, REQ refused, AUTHENTICATE unknown.
+        let (replies, _) = run(
+            &["CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN"],
+            &OPEN,
+        );
+        assert_eq!(replies[0], ":srv CAP * LS :\r\n");
+        assert_eq!(replies[1], ":srv CAP * NAK sasl\r\n");
+        assert!(replies[2].contains(" 451 "), "{}", replies[2]);
     }
 
     #[test]
