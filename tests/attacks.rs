@@ -677,3 +677,92 @@ fn row9_every_dropped_line_is_answered_and_trailing_words_are_errors() {
     bot.send(&format!("OPER {ADMIN} "));
     assert_eq!(bot.line(), "ERROR Wrong password");
 }
+
+// ---- Issue 22: round two ----------------------------------------------------
+
+/// `step4_server` on `::` with the door password `door`.
+fn start_with_door(args: &[&str]) -> Server {
+    Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "::", "--port", "0", "--no-history"])
+            .args(args)
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_PASSWORD", "door")
+            .env("CHATROOM_ADMIN_PASSWORD", ADMIN),
+    )
+}
+
+/// One IRC handshake with `PASS guess`: what the server answered, to the
+/// close.
+fn irc_handshake(client: &mut Client, guess: &str, n: usize) -> Vec<String> {
+    client.send_raw(format!("PASS {guess}\r\nNICK g{n}\r\nUSER g 0 * :g\r\n").as_bytes());
+    client.read_to_close()
+}
+
+#[test]
+fn i22_1_irc_pass_guesses_go_through_the_same_guard_and_tell_nothing_when_locked() {
+    let mut server = start_with_door(&["--connect-rate-per-ip", "0"]);
+    let (mut checked, mut locked_out) = (0, 0);
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        n += 1;
+        let answer = irc_handshake(&mut attacker(&server), &format!("guess{n}"), n);
+        if answer.iter().any(|l| l.contains(" 464 ")) {
+            checked += 1;
+        } else {
+            assert!(
+                answer
+                    .iter()
+                    .any(|l| l.contains("Too many wrong passwords from your address")),
+                "{answer:#?}"
+            );
+            locked_out += 1;
+        }
+    }
+    eprintln!(
+        "issue 22 item 1: IRC PASS in 3 s from one address: {checked} checked, \
+         {locked_out} refused unchecked"
+    );
+    // The same rate as `/pass`: three free, the fourth locks for 5 s.
+    assert_eq!(checked, 4);
+    assert!(locked_out > 0);
+    // No oracle: while locked, the right password gets the same answer.
+    let right = irc_handshake(&mut attacker(&server), "door", 0);
+    assert!(!right.iter().any(|l| l.contains(" 001 ")), "{right:#?}");
+    assert!(right
+        .iter()
+        .any(|l| l.contains("Too many wrong passwords from your address")));
+    // `/pass` on nc shares the count: it is locked too.
+    let mut nc = attacker(&server);
+    nc.send("PASS door");
+    let line = nc.read_until(|l| l.starts_with("ERROR Too many wrong passwords"));
+    assert!(!line.iter().any(|l| l.contains("accepted")));
+    // Another address is not locked, and gets in with IRC.
+    let mut alice = student(&server);
+    alice.send_raw(b"PASS door\r\nNICK alice\r\nUSER a 0 * :Alice\r\n");
+    alice.read_until(|l| l.contains(" 001 alice "));
+    // Logged once per address and minute, not once per guess.
+    let log = server.log_so_far();
+    let wrong = log
+        .iter()
+        .filter(|l| l.contains("Wrong server password"))
+        .count();
+    assert_eq!(wrong, 1, "{log:#?}");
+}
+
+#[test]
+fn i22_10_an_irc_line_over_512_bytes_is_answered_with_417() {
+    let server = start(&[]);
+    let mut client = attacker(&server);
+    client.send_raw(b"NICK long\r\nUSER l 0 * :L\r\n");
+    client.read_until(|l| l.contains(" 001 long "));
+    for size in [513, 800, 1_000] {
+        let line = format!("PRIVMSG #a :{}", "x".repeat(size - 14));
+        client.send(&line);
+        let answer = client.read_until(|l| l.contains(" 417 "));
+        assert!(answer.iter().all(|l| !l.contains("PRIVMSG")), "{answer:#?}");
+    }
+    client.send("PING :still-here");
+    client.read_until(|l| l.contains("still-here"));
+}

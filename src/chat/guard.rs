@@ -98,6 +98,16 @@ impl Secret {
     }
 }
 
+/// What became of a presented password: see [`Guard::present`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Right,
+    /// Wrong, with the log line to write if one is due.
+    Wrong(Option<String>),
+    /// Not checked: the address must wait this long.
+    Locked(Duration),
+}
+
 /// Wrong tries of one password from one address.
 #[derive(Debug, Clone, Copy)]
 struct Guesses {
@@ -199,8 +209,32 @@ impl Guard {
         (until > now).then(|| until - now)
     }
 
+    /// A password presented from `ip`, in any way (`/pass` on `nc`, `PASS`
+    /// from a program, IRC's `PASS` in the handshake, `/op`, and, when
+    /// accounts come, a login): the one place every try is counted, so
+    /// there is one rate however the password arrives. `is_right` is asked
+    /// only if the address is not locked out, so a locked-out try is never
+    /// checked and its answer cannot tell a right password from a wrong one.
+    pub fn present(
+        &mut self,
+        ip: IpAddr,
+        secret: Secret,
+        now: Instant,
+        is_right: impl FnOnce() -> bool,
+    ) -> Verdict {
+        if let Err(wait) = self.may_try(ip, secret, now) {
+            return Verdict::Locked(wait);
+        }
+        if is_right() {
+            self.right(ip, secret);
+            Verdict::Right
+        } else {
+            Verdict::Wrong(self.wrong(ip, secret, now))
+        }
+    }
+
     /// May `ip` try `secret` now? `Err` is how long it must wait.
-    pub fn may_try(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Result<(), Duration> {
+    fn may_try(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Result<(), Duration> {
         let Some(address) = self.addresses.get_mut(&ip) else {
             return Ok(());
         };
@@ -216,7 +250,7 @@ impl Guard {
     }
 
     /// The right password from `ip`: its wrong tries are forgotten.
-    pub fn right(&mut self, ip: IpAddr, secret: Secret) {
+    fn right(&mut self, ip: IpAddr, secret: Secret) {
         if let Some(address) = self.addresses.get_mut(&ip) {
             address.guesses[secret.index()] = None;
         }
@@ -224,7 +258,7 @@ impl Guard {
 
     /// A wrong try from `ip`. Returns the log line to write, if one is due
     /// (the first wrong try, then at most one per [`LOG_EVERY`]).
-    pub fn wrong(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Option<String> {
+    fn wrong(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Option<String> {
         self.total_wrong[secret.index()] += 1;
         let total = self.total_wrong[secret.index()];
         let address = self.record(ip, now);

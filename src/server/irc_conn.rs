@@ -111,10 +111,15 @@ impl IrcConn {
             registered: self.registered(),
             reply_bytes: 0,
         };
-        // IRC servers ignore lines they cannot parse (an empty one, a lone
-        // `:prefix`) rather than answering them.
-        let Ok(message) = irc::parse(text) else {
-            return unchanged;
+        // IRC servers ignore empty lines (or a lone `:prefix`), but a line
+        // over 512 bytes is answered with `417`: silence would lose it.
+        let message = match irc::parse(text) {
+            Ok(message) => message,
+            Err(irc::ParseError::Empty) => return unchanged,
+            Err(irc::ParseError::TooLong) => {
+                state.refuse(id, Refusal::LineTooLong(irc::MAX_LINE_BYTES));
+                return unchanged;
+            }
         };
         if matches!(message.verb.as_str(), "PING" | "PONG") {
             if self.idle_too_long() {
@@ -141,8 +146,30 @@ impl IrcConn {
             let Some(ready) = step.ready else {
                 return unchanged;
             };
-            if let Some(pass) = self.registration.password() {
-                state.apply_irc(id, Command::Pass(pass.to_string()), "PASS", "");
+            // The `PASS` is presented like `/pass` on `nc`: through the
+            // guard, so one rate holds however a password arrives, and a
+            // locked-out address gets the same answer whatever it sent.
+            if !state.authenticated(id) {
+                let close = Applied {
+                    flow: Flow::Close,
+                    registered: None,
+                    reply_bytes: 0,
+                };
+                let Some(pass) = self.registration.password() else {
+                    state.refuse(id, Refusal::WrongPassword);
+                    state.send_lines(id, &irc::error_line("Closing link"));
+                    state.disconnect(id, "IRC handshake without the password");
+                    return close;
+                };
+                let applied = state.apply_irc(id, Command::Pass(pass.to_string()), "PASS", "");
+                if applied.flow == Flow::Close {
+                    return close;
+                }
+                if !state.authenticated(id) {
+                    state.send_lines(id, &irc::error_line("Closing link"));
+                    state.disconnect(id, "wrong password in the IRC handshake");
+                    return close;
+                }
             }
             let register = Command::Register {
                 name: ready.nick.clone(),

@@ -1,5 +1,5 @@
 //! What the IRC dialect needs from the rules: the handshake's questions
-//! ([`Lookup`]: is this nick taken, is the password right), a way to queue
+//! ([`Lookup`]: is this nick taken; has this connection given the password), a way to queue
 //! the lines IRC answers without the rules (`PONG`, `CAP`, `MODE`), the
 //! request being answered (so a `401` names the nick that was asked for),
 //! the commands only IRC has today (`WHOIS`, `AWAY`, `NAMES`/`WHO`/`TOPIC`
@@ -12,7 +12,6 @@
 
 use super::{Applied, ConnId, Flow, State};
 use crate::outbox::Item;
-use crate::support::secret::constant_time_eq;
 use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::{Event, Refusal};
@@ -25,19 +24,15 @@ impl Lookup for State {
     fn nick_taken(&self, nick: &str) -> bool {
         self.names.contains_key(&names::key(nick))
     }
-
-    fn password_ok(&self, given: Option<&str>) -> bool {
-        match (&self.settings.password, given) {
-            (None, _) => true,
-            (Some(expected), Some(given)) => {
-                constant_time_eq(given.as_bytes(), expected.as_bytes())
-            }
-            (Some(_), None) => false,
-        }
-    }
 }
 
 impl State {
+    /// Has this connection given the door password (or is there none)?
+    /// IRC's handshake asks before it registers a nick.
+    pub fn authenticated(&self, id: ConnId) -> bool {
+        self.conns.get(&id).is_some_and(|conn| conn.authenticated)
+    }
+
     /// What IRC clients are told about this server.
     pub fn irc_info(&self) -> Arc<ServerInfo> {
         Arc::clone(&self.settings.irc)

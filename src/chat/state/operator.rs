@@ -5,7 +5,7 @@
 
 use super::delivery::Rendered;
 use super::{ConnId, Flow, State};
-use crate::chat::guard::{seconds_to_wait, split_ban, Secret};
+use crate::chat::guard::{seconds_to_wait, split_ban, Secret, Verdict};
 use crate::chat::stats;
 use crate::log;
 use crate::support::secret::constant_time_eq;
@@ -23,25 +23,28 @@ impl State {
         let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
             return Flow::Close;
         };
-        let now = Instant::now();
-        if let Err(wait) = self.guard.may_try(ip, Secret::Operator, now) {
-            return self.reply_refusal(id, Refusal::TooManyGuesses(seconds_to_wait(wait)));
-        }
-        let right = constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
+        let expected = self.settings.admin_password.as_bytes();
+        let verdict = self
+            .guard
+            .present(ip, Secret::Operator, Instant::now(), || {
+                constant_time_eq(password.as_bytes(), expected)
+            });
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
-        if right {
-            conn.operator = true;
-            self.guard.right(ip, Secret::Operator);
-            log!("{} is now an operator", conn.who());
-            self.reply(id, Event::Operator);
-            self.tell_irc_operator(id, None);
-            return Flow::Continue;
-        }
-        let who = conn.who();
-        if let Some(line) = self.guard.wrong(ip, Secret::Operator, now) {
-            log!("{line} (latest: {who})");
+        match verdict {
+            Verdict::Locked(wait) => {
+                return self.reply_refusal(id, Refusal::TooManyGuesses(seconds_to_wait(wait)));
+            }
+            Verdict::Right => {
+                conn.operator = true;
+                log!("{} is now an operator", conn.who());
+                self.reply(id, Event::Operator);
+                self.tell_irc_operator(id, None);
+                return Flow::Continue;
+            }
+            Verdict::Wrong(Some(line)) => log!("{line} (latest: {})", conn.who()),
+            Verdict::Wrong(None) => {}
         }
         self.reply_refusal(id, Refusal::WrongPassword)
     }

@@ -3,7 +3,7 @@
 //! fixes the client's dialect for good, `HELP` and `QUIT`.
 
 use super::{ConnId, Flow, State, MAX_WRONG_PASSWORDS};
-use crate::chat::guard::{seconds_to_wait, Secret};
+use crate::chat::guard::{seconds_to_wait, Secret, Verdict};
 use crate::history::RecordKind;
 use crate::log;
 use crate::support::secret::constant_time_eq;
@@ -100,32 +100,35 @@ impl State {
         let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
             return Flow::Close;
         };
-        let now = Instant::now();
-        if self.settings.password.is_some() {
-            if let Err(wait) = self.guard.may_try(ip, Secret::Server, now) {
+        let verdict = match &self.settings.password {
+            None => Verdict::Right,
+            Some(expected) => self.guard.present(ip, Secret::Server, Instant::now(), || {
+                constant_time_eq(password.as_bytes(), expected.as_bytes())
+            }),
+        };
+        let log_line = match verdict {
+            Verdict::Locked(wait) => {
                 let refusal = Refusal::TooManyGuesses(seconds_to_wait(wait));
                 self.send(id, &Event::Refused(refusal));
                 self.disconnect(id, "locked out for wrong passwords");
                 return Flow::Close;
             }
-        }
-        let right = match &self.settings.password {
-            None => true,
-            Some(expected) => constant_time_eq(password.as_bytes(), expected.as_bytes()),
+            Verdict::Right => {
+                if let Some(conn) = self.conns.get_mut(&id) {
+                    conn.authenticated = true;
+                }
+                return self.reply(id, Event::PasswordAccepted);
+            }
+            Verdict::Wrong(log_line) => log_line,
         };
+        if let Some(line) = log_line {
+            log!("{line}");
+        }
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
-        if right {
-            conn.authenticated = true;
-            self.guard.right(ip, Secret::Server);
-            return self.reply(id, Event::PasswordAccepted);
-        }
         conn.wrong_passwords += 1;
         let tries = conn.wrong_passwords;
-        if let Some(line) = self.guard.wrong(ip, Secret::Server, now) {
-            log!("{line}");
-        }
         self.send(id, &Event::Refused(Refusal::WrongPassword));
         if tries >= MAX_WRONG_PASSWORDS {
             // A person on `nc` is told the connection is over (it would not
