@@ -13,3 +13,4 @@
 pub(crate) mod confusables;
 pub(crate) mod names;
 pub mod sanitize;
+pub(crate) mod width;
