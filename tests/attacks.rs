@@ -766,3 +766,93 @@ fn i22_10_an_irc_line_over_512_bytes_is_answered_with_417() {
     client.send("PING :still-here");
     client.read_until(|l| l.contains("still-here"));
 }
+
+#[test]
+fn i22_7_padding_blanks_and_zalgo_cannot_fake_a_server_line() {
+    let server = start(&[]);
+    let mut bob = student(&server);
+    bob.send("/nick bob");
+    bob.read_until(|l| l.starts_with("*** You joined #general"));
+    let mut mallory = attacker(&server);
+    register(&mut mallory, "mallory");
+    join(&mut mallory, "#general");
+    bob.expect("* mallory joined #general");
+    let fake = "*** Connection closed by the server (you were kicked out by lee: cheating).";
+    for pad in [
+        " ".repeat(73),
+        "\t".repeat(20),
+        "\u{3164}".repeat(40),
+        "\u{2800}".repeat(80),
+    ] {
+        mallory.send(&format!("MSG {pad}{fake}"));
+        // One row: the padding is (at most) one space.
+        let line = bob.line();
+        assert!(
+            line.starts_with("mallory: ") && line.ends_with(fake),
+            "{line}"
+        );
+        assert!(line.len() <= "mallory:  ".len() + fake.len(), "{line}");
+    }
+    let zalgo = format!("h{}i", "\u{301}".repeat(40));
+    mallory.send(&format!("MSG {zalgo}"));
+    let line = bob.line();
+    assert_eq!(
+        line.chars().filter(|&c| c == '\u{301}').count(),
+        4,
+        "{line}"
+    );
+}
+
+#[test]
+fn i22_11_quit_reasons_services_names_and_pasted_commands() {
+    let server = start(&[]);
+    let mut watcher = student(&server);
+    watcher.send_raw(b"NICK watcher\r\nUSER w 0 * :W\r\nJOIN #general\r\n");
+    watcher.read_until(|l| l.contains(" 366 "));
+    let mut mallory = attacker(&server);
+    mallory.send_raw(b"NICK mallory\r\nUSER m 0 * :M\r\nJOIN #general\r\n");
+    mallory.read_until(|l| l.contains(" 366 "));
+    watcher.read_until(|l| l.contains("JOIN"));
+    mallory.send("QUIT :Killed (chatroom.local (cheating, banned by lee))");
+    let quit = loop {
+        let line = watcher.line();
+        if line.contains(" QUIT ") {
+            break line;
+        }
+    };
+    assert!(
+        quit.starts_with(":mallory!")
+            && quit.ends_with(" QUIT :Quit: Killed (chatroom.local (cheating, banned by lee))"),
+        "{quit}"
+    );
+    for name in ["OperServ", "MemoServ", "Global", "services", "irc"] {
+        let mut bot = attacker(&server);
+        bot.send(&format!("USERNAME {name}"));
+        let answer = loop {
+            let line = bot.line();
+            if !line.starts_with("NOTICE") {
+                break line;
+            }
+        };
+        assert!(
+            answer.starts_with("ERROR Invalid username"),
+            "{name}: {answer}"
+        );
+    }
+    // A click with mouse reporting on, or a paste that starts with a
+    // blank-looking letter, before `/op`: still the command, never chat.
+    let mut teacher = attacker(&server);
+    teacher.send("/nick lee");
+    teacher.read_until(|l| l.starts_with("*** You joined #general"));
+    for typed in [
+        format!("\x1b[M !!/op {ADMIN}"),
+        format!("\u{3164}/op {ADMIN}"),
+        format!("\u{2800}/op {ADMIN}"),
+    ] {
+        teacher.send(&typed);
+        teacher.read_until(|l| l.starts_with("*** You are an operator now"));
+    }
+    watcher.send("PING :end");
+    let seen = watcher.read_until(|l| l.contains("PONG") && l.contains("end"));
+    assert!(!seen.concat().contains(ADMIN), "{seen:#?}");
+}

@@ -473,7 +473,7 @@ fn irc_users_see_others_quit_with_their_reason() {
     let mut alice = irc_in(&server, "alice", "#general");
     watcher.expect(":alice!alice@chatroom JOIN #general");
     alice.send("QUIT :off to lunch");
-    watcher.expect_next(":alice!alice@chatroom QUIT :off to lunch");
+    watcher.expect_next(":alice!alice@chatroom QUIT :Quit: off to lunch");
     let bob = irc_in(&server, "bob", "#general");
     watcher.expect(":bob!bob@chatroom JOIN #general");
     drop(bob); // no QUIT: the connection just ends

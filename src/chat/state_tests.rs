@@ -344,19 +344,28 @@ fn a_mute_holds_the_person_not_the_name() {
     send(&mut state, &op, "MUTE mallory");
     lines(&op);
     lines(&mallory);
-    // Renames and room changes reach operators only.
+    // A new name would show in every member list: refused. Room changes
+    // reach operators only.
     send(&mut state, &mallory, "USERNAME ExamAnswerIsC");
+    assert_eq!(lines(&mallory), ["ERROR You are muted"]);
     send(&mut state, &mallory, "JOIN #other");
     send(&mut state, &mallory, "JOIN #general");
     assert_eq!(lines(&alice), Vec::<String>::new());
     assert_eq!(
         lines(&op),
-        [
-            "NICK mallory ExamAnswerIsC",
-            "LEAVE #general ExamAnswerIsC",
-            "JOIN #general ExamAnswerIsC"
-        ]
+        ["LEAVE #general mallory", "JOIN #general mallory"]
     );
+    // Their AWAY text would be sent to whoever messages them: not theirs.
+    lines(&mallory);
+    let away = command::Command::Away(Some("the answer is C".into()));
+    state.apply(mallory.id, Dialect::Irc, away);
+    send(&mut state, &alice, "PRIVMSG mallory hi");
+    let told = lines(&alice);
+    assert!(
+        told.iter().any(|l| l.contains("mallory is away")),
+        "{told:?}"
+    );
+    assert!(!told.concat().contains("answer"), "{told:?}");
     // Reconnecting under a new name from the same address: still muted.
     state.disconnect(mallory.id, "test");
     lines(&op);

@@ -15,13 +15,16 @@
 //! the same [`State::apply`](crate::chat::state::State::apply) as everyone,
 //! so the name rules, mute, kick and history are the same for all dialects.
 
+use crate::chat::guard::{seconds_to_wait, Verdict};
 use crate::chat::state::{Applied, ConnId, Flow, State};
 use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;
 use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
+use crate::wire::irc::numeric;
 use crate::wire::irc::register::Registration;
 use crate::wire::irc::{self, user_prefix};
+use crate::wire::render;
 use std::time::{Duration, Instant};
 
 /// How long a registered IRC client may be silent before the server sends
@@ -155,19 +158,32 @@ impl IrcConn {
                     registered: None,
                     reply_bytes: 0,
                 };
-                let Some(pass) = self.registration.password() else {
-                    state.refuse(id, Refusal::WrongPassword);
-                    state.send_lines(id, &irc::error_line("Closing link"));
-                    state.disconnect(id, "IRC handshake without the password");
-                    return close;
+                let given = self.registration.password().unwrap_or("").to_string();
+                let verdict = if given.is_empty() {
+                    // No `PASS` at all: nothing to check, nothing to count.
+                    Verdict::Wrong(None)
+                } else {
+                    state.present_password(id, &given)
                 };
-                let applied = state.apply_irc(id, Command::Pass(pass.to_string()), "PASS", "");
-                if applied.flow == Flow::Close {
-                    return close;
-                }
-                if !state.authenticated(id) {
-                    state.send_lines(id, &irc::error_line("Closing link"));
-                    state.disconnect(id, "wrong password in the IRC handshake");
+                let answer = match verdict {
+                    Verdict::Right => None,
+                    Verdict::Wrong(_) => Some(
+                        irc::numeric_line(
+                            SERVER_NAME,
+                            numeric::ERR_PASSWDMISMATCH.code,
+                            &ready.nick,
+                            &[numeric::ERR_PASSWDMISMATCH.text],
+                        ) + &irc::error_line("Closing link"),
+                    ),
+                    Verdict::Locked(wait) => {
+                        let refusal = Refusal::TooManyGuesses(seconds_to_wait(wait));
+                        let text = render::refusal_text(&refusal, Dialect::Protocol);
+                        Some(irc::error_line(&text))
+                    }
+                };
+                if let Some(answer) = answer {
+                    state.send_lines(id, &answer);
+                    state.disconnect(id, "wrong or missing password in the IRC handshake");
                     return close;
                 }
             }

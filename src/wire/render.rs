@@ -165,6 +165,9 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
 }
 
 fn chat(event: &Event, line: &mut impl FnMut(String)) {
+    // What people typed, as a raw terminal should show it (see
+    // `blanks_collapsed`: padding cannot fake a server line).
+    let blanks = crate::text::sanitize::blanks_collapsed;
     match event {
         Event::Greeting {
             motd,
@@ -252,7 +255,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         )),
         Event::AwaySet(true) => line("*** You are marked as away".into()),
         Event::AwaySet(false) => line("*** You are back".into()),
-        Event::IsAway { user, text } => line(format!("*** {user} is away: {text}")),
+        Event::IsAway { user, text } => line(format!("*** {user} is away: {}", blanks(text))),
         // The refusals that end the connection say so, in the last line.
         Event::Refused(Refusal::RegistrationTimeout) => {
             line(closed("no name was chosen in time"))
@@ -264,11 +267,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line(closed(&format!("{tries} wrong passwords")))
         }
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
-        Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
+        Event::RoomMessage { from, text, .. } => line(format!("{from}: {}", blanks(text))),
         // A private action reads like a room action, in the private form.
-        Event::Private { from, text } => match private_action(text) {
+        Event::Private { from, text } => match private_action(&blanks(text)) {
             Some(action) => line(format!("[private] {from} *{action}*")),
-            None => line(format!("[private] {from}: {text}")),
+            None => line(format!("[private] {from}: {}", blanks(text))),
         },
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
         Event::UserLeft { room, user, .. } => line(format!("* {user} left {room}")),
@@ -277,9 +280,9 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         // server's, so `/me was kicked by teach` must not look like one. An
         // action starts with its author's name, like everything people say
         // (a name can never start with `*` or `[`).
-        Event::Action { user, text, .. } => line(format!("{user} *{text}*")),
+        Event::Action { user, text, .. } => line(format!("{user} *{}*", blanks(text))),
         Event::TopicSet { room, by, text } => {
-            line(format!("* {by} set the topic of {room}: {text}"))
+            line(format!("* {by} set the topic of {room}: {}", blanks(text)))
         }
         Event::Kicked {
             user, by, reason, ..

@@ -97,16 +97,25 @@ impl State {
         };
         let text = text.map(|t| crate::text::sanitize::clean(&t).into_owned());
         let away = text.as_ref().is_some_and(|t| !t.trim().is_empty());
-        conn.away = text.filter(|_| away);
+        // The text is sent as `301` to whoever messages them: a muted
+        // person's would be a way round the mute, so theirs says only that.
+        let muted = conn.muted;
+        conn.away = text
+            .filter(|_| away)
+            .map(|text| if muted { "Away".to_string() } else { text });
         self.reply(id, Event::AwaySet(away))
     }
 
     /// Remembers why `id` is about to quit (IRC's `QUIT :reason`), so the
-    /// room is told.
+    /// room is told. Shown as `Quit: reason`, as ngIRCd and InspIRCd do:
+    /// the server's own quit messages (`Killed (…)`, `Ping timeout`) have no
+    /// prefix, so a reason someone typed cannot pass for one. A muted
+    /// person's reason is not passed on at all (it is text to the room).
     pub fn set_quit_reason(&mut self, id: ConnId, reason: &str) {
         if let Some(conn) = self.conns.get_mut(&id) {
             let reason = crate::text::sanitize::clean(reason).into_owned();
-            conn.quit_reason = Some(reason).filter(|r| !r.trim().is_empty());
+            conn.quit_reason = Some(format!("Quit: {reason}"))
+                .filter(|_| !reason.trim().is_empty() && !conn.muted);
         }
     }
 
