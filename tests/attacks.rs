@@ -856,3 +856,32 @@ fn i22_11_quit_reasons_services_names_and_pasted_commands() {
     let seen = watcher.read_until(|l| l.contains("PONG") && l.contains("end"));
     assert!(!seen.concat().contains(ADMIN), "{seen:#?}");
 }
+
+/// A WebSocket upgrade with `Host` and `Origin` as given; the status line.
+fn upgrade_status(server: &Server, host: &str, origin: &str) -> String {
+    let mut client = attacker(server);
+    client.send_raw(
+        format!(
+            "GET /chat HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    client.line()
+}
+
+#[test]
+fn i22_8_dns_rebinding_cannot_open_the_chat() {
+    let server = start(&[]);
+    let port = server.addr.port();
+    let rebound = format!("evil.example:{port}");
+    let status = upgrade_status(&server, &rebound, &format!("http://{rebound}"));
+    eprintln!("issue 22 item 8: a rebound name gets {status:?}");
+    assert_eq!(status, "HTTP/1.1 403 Forbidden");
+    // The page the server served, by its address or by localhost: let in.
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let status = upgrade_status(&server, &host, &format!("http://{host}"));
+        assert_eq!(status, "HTTP/1.1 101 Switching Protocols", "{host}");
+    }
+}
