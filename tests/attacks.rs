@@ -885,3 +885,86 @@ fn i22_8_dns_rebinding_cannot_open_the_chat() {
         assert_eq!(status, "HTTP/1.1 101 Switching Protocols", "{host}");
     }
 }
+
+/// The UTC day `days` ago, as history file names have it.
+fn day_ago(days: u64) -> String {
+    let ms = chatroom::support::timestamp::now_millis() - days * 86_400_000;
+    chatroom::support::timestamp::rfc3339(ms)[..10].to_string()
+}
+
+#[test]
+fn i22_4_spam_cannot_erase_recent_history_and_one_address_has_a_share() {
+    let dir = chatroom::support::tempdir::TempDir::new("attack-history");
+    let record = "2026-01-01T00:00:00.000Z\tmsg\t#a\talice\tmy answer is mine\n";
+    let mb = |n: usize| record.repeat(n * 1024 * 1024 / record.len());
+    dir.write(&format!("history-{}.tsv", day_ago(30)), &mb(1));
+    dir.write(&format!("history-{}.tsv", day_ago(3)), &mb(5));
+    dir.write(&format!("history-{}.tsv", day_ago(0)), &mb(5));
+    let mut server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "::", "--port", "0", "--history-keep-mb", "8"])
+            .args(["--data-dir", dir.path_str()])
+            .current_dir(std::env::temp_dir())
+            .env_remove("CHATROOM_PASSWORD")
+            .env("CHATROOM_ADMIN_PASSWORD", ADMIN),
+    );
+    // The month-old file goes; the young ones stay although 10 MB > 8 MB,
+    // and the operator is told.
+    server.wait_log("over history_keep_mb (8 MB)");
+    assert!(!dir.join(format!("history-{}.tsv", day_ago(30))).exists());
+    assert!(dir.join(format!("history-{}.tsv", day_ago(3))).exists());
+    assert!(dir.join(format!("history-{}.tsv", day_ago(0))).exists());
+    let mut teacher = student(&server);
+    register(&mut teacher, "lee");
+    teacher.send(&format!("OPER {ADMIN}"));
+    teacher.expect("OK You are an operator");
+    let warning = teacher.line();
+    assert!(
+        warning.starts_with("NOTICE [server] History: "),
+        "{warning}"
+    );
+    // 50 bots at one address, each in its own room, write 1,000-byte lines
+    // as fast as flood control lets them, until the address's share is used.
+    let started = Instant::now();
+    let stored = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let bots: Vec<_> = (0..50)
+        .map(|n| {
+            let mut bot = attacker(&server);
+            let stored = Arc::clone(&stored);
+            std::thread::spawn(move || {
+                register(&mut bot, &format!("bot{n}"));
+                join(&mut bot, &format!("#spam{n}"));
+                let line = "x".repeat(1000);
+                loop {
+                    bot.send(&format!("MSG {line}"));
+                    let answer = bot.line();
+                    if answer.starts_with("ROOM ") {
+                        stored.fetch_add(1000, Ordering::SeqCst);
+                    } else if answer.starts_with("ERROR Slow down (max") {
+                        std::thread::sleep(Duration::from_millis(100));
+                    } else {
+                        return answer;
+                    }
+                }
+            })
+        })
+        .collect();
+    let answers: Vec<String> = bots.into_iter().map(|b| b.join().unwrap()).collect();
+    let stored = stored.load(Ordering::SeqCst);
+    eprintln!(
+        "issue 22 item 4: one address stored {stored} bytes in {:?}, then: {}",
+        started.elapsed(),
+        answers[0]
+    );
+    assert!(answers.iter().all(|a| a.starts_with(
+        "ERROR Slow down: your address wrote its share of the history (1 MB an hour)"
+    )));
+    assert!(stored <= 1024 * 1024, "{stored}");
+    // The student at another address still talks and is stored.
+    join(&mut teacher, "#class");
+    teacher.send("MSG still here");
+    teacher.expect("ROOM #class lee still here");
+    for name in [day_ago(3), day_ago(0)] {
+        assert!(dir.join(format!("history-{name}.tsv")).exists());
+    }
+}

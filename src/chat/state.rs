@@ -301,7 +301,11 @@ impl State {
             names: HashMap::new(),
             rooms: HashMap::new(),
             connections_per_ip: HashMap::new(),
-            guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip),
+            guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip)
+                .with_history_share(match config.history {
+                    true => crate::chat::guard::history_share(config.history_keep_mb),
+                    false => 0,
+                }),
             muted_addresses: HashSet::new(),
             history,
             settings: Settings {

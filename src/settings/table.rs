@@ -420,7 +420,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.history_keep_mb as i64,
             set: |c, n| c.history_keep_mb = n as u64,
         },
-        meaning: "delete the oldest rotated history files while all of them take more MB than this; 0 = no limit (0 to 1000000)",
+        meaning: "delete the oldest rotated history files while all of them take more MB than this, but never one younger than 7 days; one address may store this divided by 168 MB an hour (at least 1 MB), so a small limit also slows a class behind one address; 0 = no limit (0 to 1000000)",
     },
     Setting {
         key: "default_room",

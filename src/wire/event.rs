@@ -171,6 +171,9 @@ pub enum Event {
     },
     /// An operator's message to everyone connected.
     Announcement(String),
+    /// Something the operators online must know about the server itself
+    /// (the history is over its size limit): only they are sent it.
+    ServerWarning(String),
     /// The server is stopping; the connection closes after this.
     ShuttingDown,
 }
@@ -235,6 +238,12 @@ pub enum Refusal {
     LineTooLong(usize),
     NotUtf8,
     SlowDown(u32),
+    /// The sender's address wrote its hourly share of the history (in MB);
+    /// try again in this many seconds.
+    HistoryShareUsed {
+        mb: u64,
+        wait_secs: u64,
+    },
     /// Chat mode, after a refused burst: (lines dropped, lines/s allowed).
     LinesDropped(u32, u32),
     ServerFull,

@@ -160,6 +160,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             line(format!("NOTICE You were unmuted by {by}"))
         }
         Event::Announcement(text) => line(format!("NOTICE [announcement] {text}")),
+        Event::ServerWarning(text) => line(format!("NOTICE [server] {text}")),
         Event::ShuttingDown => line("NOTICE Server shutting down".into()),
     }
 }
@@ -298,6 +299,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line(format!("*** {by} unmuted you: you can talk again"))
         }
         Event::Announcement(text) => line(format!("*** Announcement: {text}")),
+        Event::ServerWarning(text) => line(format!("*** Server warning: {text}")),
         Event::ShuttingDown => line(closed("the server is shutting down")),
     }
 }
@@ -489,6 +491,10 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
         Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
         Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
+        Refusal::HistoryShareUsed { mb, wait_secs } => format!(
+            "Slow down: your address wrote its share of the history ({mb} MB an hour); \
+             try again in {wait_secs} s"
+        ),
         Refusal::LinesDropped(1, rate) => {
             format!("Slow down: 1 line was not sent (max {rate} lines/s)")
         }
@@ -762,6 +768,7 @@ mod tests {
             Event::Goodbye,
             Event::Refused(Refusal::NotInRoom),
             Event::Announcement("x".into()),
+            Event::ServerWarning("x".into()),
             Event::ShuttingDown,
         ];
         for event in events {

@@ -59,11 +59,55 @@ impl State {
             text: text.to_string(),
         };
         match self.history.append(&record) {
-            Ok(()) => true,
+            Ok(()) => {
+                if self.history.over_limit_pending() {
+                    self.warn_operators();
+                }
+                true
+            }
             Err(error) => {
                 log!("ERROR: could not write to the history file: {error}; refusing messages until it works again");
                 false
             }
+        }
+    }
+
+    /// Takes `bytes` of the sender's address's history share (see
+    /// [`crate::chat::guard`]), or refuses the message with a wait.
+    pub(super) fn charge_history(&mut self, id: ConnId, bytes: usize) -> Result<(), Flow> {
+        let Some(ip) = self.conns.get(&id).map(|conn| conn.addr.ip()) else {
+            return Err(Flow::Close);
+        };
+        match self.guard.store(ip, bytes, std::time::Instant::now()) {
+            Ok(()) => Ok(()),
+            Err(wait) => {
+                let refusal = Refusal::HistoryShareUsed {
+                    mb: self.guard.history_share_mb(),
+                    wait_secs: crate::chat::guard::seconds_to_wait(wait),
+                };
+                Err(self.reply_refusal(id, refusal))
+            }
+        }
+    }
+
+    /// Tells every operator online what the history has to say about
+    /// itself (over its size limit), if anything; it waits while nobody is.
+    pub(super) fn warn_operators(&mut self) {
+        let operators: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.operator)
+            .map(|(&id, _)| id)
+            .collect();
+        if operators.is_empty() {
+            return;
+        }
+        let Some(text) = self.history.take_over_limit() else {
+            return;
+        };
+        let warning = Event::ServerWarning(text);
+        for id in operators {
+            self.send(id, &warning);
         }
     }
 

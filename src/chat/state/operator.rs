@@ -41,6 +41,7 @@ impl State {
                 log!("{} is now an operator", conn.who());
                 self.reply(id, Event::Operator);
                 self.tell_irc_operator(id, None);
+                self.warn_operators();
                 return Flow::Continue;
             }
             Verdict::Wrong(Some(line)) => log!("{line} (latest: {})", conn.who()),

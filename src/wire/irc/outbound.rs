@@ -277,6 +277,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             notice(&format!("{by} unmuted you: you can talk again"))
         }
         Event::Announcement(text) => notice(&format!("[announcement] {text}")),
+        Event::ServerWarning(text) => notice(&format!("[server] {text}")),
         Event::ShuttingDown => vec![super::error_line("Server shutting down")],
     }
 }
@@ -383,6 +384,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         // Flood control and the rest: a NOTICE, never silence.
         Refusal::NotUtf8
         | Refusal::SlowDown(_)
+        | Refusal::HistoryShareUsed { .. }
         | Refusal::LinesDropped(..)
         | Refusal::CouldNotStore
         | Refusal::NotMuted(_)
