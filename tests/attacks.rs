@@ -968,3 +968,61 @@ fn i22_4_spam_cannot_erase_recent_history_and_one_address_has_a_share() {
         assert!(dir.join(format!("history-{name}.tsv")).exists());
     }
 }
+
+#[test]
+fn i22_9_a_long_who_reply_costs_its_full_size() {
+    let server = start(&[
+        "--connect-rate-per-ip",
+        "0",
+        "--max-unregistered-per-ip",
+        "0",
+    ]);
+    let mut members: Vec<Client> = (0..400)
+        .map(|n| {
+            let mut member = attacker(&server);
+            member.send_raw(format!("USERNAME member{n}\r\nJOIN #big\r\n").as_bytes());
+            member
+        })
+        .collect();
+    for (n, member) in members.iter_mut().enumerate() {
+        member.read_until(|l| {
+            l == format!("OK Joined #big ({} users)", n + 1) || l.starts_with("OK Joined #big")
+        });
+    }
+    let mut bot = student(&server);
+    bot.send_raw(b"NICK asker\r\nUSER w 0 * :W\r\n");
+    bot.read_until(|l| l.contains(" 376 asker "));
+    let started = Instant::now();
+    let (mut lists, mut bytes) = (0, 0);
+    let sender = bot.stream.try_clone().expect("clone");
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_sending = Arc::clone(&stop);
+    let asker = std::thread::spawn(move || {
+        let mut sender = sender;
+        while !stop_sending.load(Ordering::SeqCst) {
+            use std::io::Write;
+            if sender.write_all(b"WHO #big\r\n").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    while started.elapsed() < Duration::from_secs(6) {
+        let line = bot.line();
+        bytes += line.len() + 2;
+        if line.contains(" 315 ") {
+            lists += 1;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    asker.join().expect("asker");
+    let rate = bytes as f64 / started.elapsed().as_secs_f64();
+    eprintln!(
+        "issue 22 item 9: WHO of 400 members asked every 50 ms for 6 s: {lists} lists, \
+         {bytes} bytes, {rate:.0} B/s"
+    );
+    // 400 members are about 34 KB, 67 lines' worth: after the first, one
+    // list every 6.7 s at 10 lines a second.
+    assert!(lists <= 2, "{lists} lists");
+    drop(members);
+}
