@@ -1026,3 +1026,31 @@ fn i22_9_a_long_who_reply_costs_its_full_size() {
     assert!(lists <= 2, "{lists} lists");
     drop(members);
 }
+
+#[test]
+fn i22_6_a_connection_loop_writes_one_log_line_a_minute() {
+    let mut server = start(&["--connect-burst-per-ip", "5"]);
+    let started = Instant::now();
+    let mut refused = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        let mut bot = attacker(&server);
+        if first_line(&mut bot).starts_with("ERROR Too many new connections") {
+            refused += 1;
+        }
+    }
+    // Another address's refusal still gets its own line.
+    let mut student = student(&server);
+    register(&mut student, "alice");
+    let log = server.log_so_far();
+    let refusals = log
+        .iter()
+        .filter(|l| l.contains("Refused connection"))
+        .count();
+    let bytes: usize = log.iter().map(|l| l.len() + 1).sum();
+    eprintln!(
+        "issue 22 item 6: {refused} refused connections in 2 s from one address: \
+         {refusals} log line(s), {bytes} bytes of log in all"
+    );
+    assert!(refused > 100, "{refused}");
+    assert_eq!(refusals, 1, "{log:#?}");
+}

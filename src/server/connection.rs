@@ -30,6 +30,7 @@ use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{FloodControl, FloodVerdict};
 use crate::settings::server::ServerConfig;
 use crate::support::stack;
+use crate::support::summary::LogSummary;
 use crate::text::sanitize;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
@@ -38,9 +39,9 @@ use crate::wire::http_request::MAX_HEAD_BYTES;
 use crate::wire::opening::{Opening, Step, GREETING_DELAY};
 use crate::wire::render::{self, render};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -80,6 +81,20 @@ pub struct ServerContext {
     pub help_text: String,
     /// Writer threads still running; shutdown waits for them to finish.
     pub live_writers: AtomicUsize,
+    /// The log lines a stranger can cause (refused connections, flood
+    /// control), at most one a minute per address and kind.
+    pub log_summary: Mutex<LogSummary>,
+}
+
+impl ServerContext {
+    /// Logs what [`LogSummary::note`] says is due of a line of `kind`
+    /// caused by `ip`.
+    pub fn log_summarised(&self, ip: IpAddr, kind: &'static str, line: impl FnOnce() -> String) {
+        let mut summary = self.log_summary.lock().unwrap_or_else(|p| p.into_inner());
+        for line in summary.note(ip, kind, Instant::now(), line) {
+            log!("{line}");
+        }
+    }
 }
 
 /// Takes a freshly accepted socket: admits it to the state (or refuses it
@@ -101,7 +116,9 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
         Ok(id) => id,
         Err(refusal) => {
             let said = render::refusal_text(&refusal, Dialect::Protocol);
-            log!("Refused connection from {addr}: {said}");
+            context.log_summarised(addr.ip(), "refused connections", || {
+                format!("Refused connection from {addr}: {said}")
+            });
             // A fresh socket's send buffer is empty: this short write cannot block.
             let refused = render(&Event::Refused(refusal), Dialect::Protocol);
             let _ = (&*stream).write_all(refused.as_bytes());
@@ -166,7 +183,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         id,
         reason: "connection closed",
     };
-    let mut reader = Reader::new(context, id);
+    let mut reader = Reader::new(context, id, addr.ip());
     let mut input = Input::new(context.config.max_line_bytes);
     loop {
         let ended = match reader.read_timeout() {
@@ -189,6 +206,8 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
 struct Reader<'a> {
     context: &'a ServerContext,
     id: ConnId,
+    /// The client's address, for log lines counted per address.
+    ip: IpAddr,
     /// Until the client's dialect is known; `None` once it is.
     opening: Option<Opening>,
     /// The dialect the client registered in, as [`State::apply`] last said;
@@ -229,11 +248,12 @@ impl Locker<'_> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(context: &'a ServerContext, id: ConnId) -> Reader<'a> {
+    fn new(context: &'a ServerContext, id: ConnId, ip: IpAddr) -> Reader<'a> {
         let config = &context.config;
         Reader {
             context,
             id,
+            ip,
             opening: Some(Opening::new()),
             registered: None,
             register_deadline: Instant::now() + Duration::from_secs(config.register_timeout_secs),
@@ -377,10 +397,13 @@ impl<'a> Reader<'a> {
                 self.state.with(|state| state.refuse(id, refusal));
             }
             FloodVerdict::Drop { reply, first } => {
+                let (context, ip) = (self.context, self.ip);
                 self.state.with(|state| {
                     if first {
                         let who = state.describe(id);
-                        log!("Flood control: {who} sends more than {rate} lines/s");
+                        context.log_summarised(ip, "floods", || {
+                            format!("Flood control: {who} sends more than {rate} lines/s")
+                        });
                     }
                     if reply {
                         state.refuse(id, Refusal::SlowDown(rate));

@@ -12,6 +12,7 @@ pub(crate) mod send_now;
 pub(crate) mod sha1;
 pub mod signal;
 pub mod stack;
+pub mod summary;
 pub mod tempdir;
 pub mod timestamp;
 pub(crate) mod traffic;
