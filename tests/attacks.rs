@@ -1054,3 +1054,58 @@ fn i22_6_a_connection_loop_writes_one_log_line_a_minute() {
     assert!(refused > 100, "{refused}");
     assert_eq!(refusals, 1, "{log:#?}");
 }
+
+#[test]
+fn i22_3_a_full_server_lets_the_teacher_in_to_see_and_kick_the_flood() {
+    let server = start(&["--max-clients", "50"]);
+    let started = Instant::now();
+    let mut flood: Vec<Client> = (0..50).map(|_| attacker(&server)).collect();
+    for bot in &mut flood {
+        assert!(first_line(bot).starts_with("NOTICE"));
+    }
+    // The server is full: a student is told, and refused.
+    let mut late = student(&server);
+    let knock = late.line();
+    assert!(
+        knock.starts_with("NOTICE Server full: only an operator"),
+        "{knock}"
+    );
+    late.send("/nick carol");
+    assert_eq!(late.read_to_close(), ["ERROR Server full"]);
+    // A wrong password at the door is refused too (and counted).
+    let mut guess = student(&server);
+    guess.line();
+    guess.send("/op guess");
+    assert_eq!(guess.read_to_close(), ["ERROR Server full"]);
+    // The teacher comes in with the operator password as the first line.
+    let mut teacher = student(&server);
+    teacher.line();
+    teacher.send(&format!("/op {ADMIN}"));
+    teacher.send("/nick lee");
+    teacher.read_until(|l| l.starts_with("*** Welcome, lee!"));
+    teacher.send("/conns");
+    let conns = teacher.read_until(|l| l.contains("addresses in all"));
+    assert!(
+        conns
+            .iter()
+            .any(|l| l.contains("127.0.0.1: 50 connections, 50 without a name")),
+        "{conns:#?}"
+    );
+    teacher.send("/kickaddr 127.0.0.1");
+    teacher.read_until(|l| l.starts_with("*** Disconnected 50 connections from 127.0.0.1"));
+    eprintln!(
+        "issue 22 item 3: full with 50 nameless connections; the teacher got in, saw and kicked \
+         them in {:?}",
+        started.elapsed()
+    );
+    // Places are free again for the class (the flooder's address is banned).
+    let mut carol = student(&server);
+    register(&mut carol, "carol");
+    let mut again = attacker(&server);
+    let banned = first_line(&mut again);
+    assert!(
+        banned.starts_with("ERROR Your address is banned"),
+        "{banned}"
+    );
+    drop(flood);
+}

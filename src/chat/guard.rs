@@ -265,14 +265,15 @@ impl Guard {
         }
     }
 
-    /// Bans `ip` until `until`.
+    /// Bans `ip` until `until`. An IPv4 address seen through an IPv6
+    /// socket (`::ffff:10.0.0.5`) is the same address as `10.0.0.5`.
     pub fn ban(&mut self, ip: IpAddr, until: Instant) {
-        self.bans.insert(ip, until);
+        self.bans.insert(ip.to_canonical(), until);
     }
 
     /// How long `ip` is still banned for, if it is.
     pub fn banned(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
-        let until = *self.bans.get(&ip)?;
+        let until = *self.bans.get(&ip.to_canonical())?;
         (until > now).then(|| until - now)
     }
 

@@ -34,10 +34,11 @@
 //! that could fail). A panic in one connection's thread ends that connection
 //! only; its cleanup guard still removes it from the state.
 
-use crate::chat::guard::Guard;
+use crate::chat::guard::{seconds_to_wait, Guard, Secret, Verdict};
 use crate::history::History;
 use crate::log;
 use crate::settings::server::ServerConfig;
+use crate::support::secret::constant_time_eq;
 use crate::text::names;
 mod delivery;
 mod irc;
@@ -164,6 +165,8 @@ pub struct Applied {
 /// One connection, registered or not.
 struct Conn {
     addr: SocketAddr,
+    /// When it connected (`CONNS` shows the oldest's age).
+    since: Instant,
     /// Cuts the client off even while its writer is blocked in `write()`
     /// (used when its queue is full).
     hangup: Hangup,
@@ -265,6 +268,11 @@ impl Outgoing {
         }
     }
 }
+
+/// Connections an operator may still open when `max_clients` are taken,
+/// like PostgreSQL's `superuser_reserved_connections`: a server filled by a
+/// flood still lets the teacher in to see it and kick it.
+pub const OPERATOR_RESERVE: usize = 5;
 
 /// Users and rooms. See the module notes.
 pub struct State {
@@ -375,7 +383,53 @@ impl State {
                 self.settings.connect_rate_per_ip,
             ));
         }
-        *self.connections_per_ip.entry(ip).or_insert(0) += 1;
+        Ok(self.insert_conn(addr, outbox, hangup, false))
+    }
+
+    /// A connection at a full server that gave `password` as its first
+    /// line: let in beyond `max_clients` (at most [`OPERATOR_RESERVE`]
+    /// more), as an operator, if it is the operator password. The password
+    /// goes through the guard like every other, so this door is no faster
+    /// to guess at than `/op`.
+    pub fn admit_operator(
+        &mut self,
+        addr: SocketAddr,
+        outbox: Outbox,
+        hangup: Hangup,
+        password: &str,
+    ) -> Result<ConnId, Refusal> {
+        if self.conns.len() >= self.settings.max_clients + OPERATOR_RESERVE {
+            return Err(Refusal::ServerFull);
+        }
+        let expected = self.settings.admin_password.as_bytes();
+        let verdict = self
+            .guard
+            .present(addr.ip(), Secret::Operator, Instant::now(), || {
+                constant_time_eq(password.as_bytes(), expected)
+            });
+        match verdict {
+            Verdict::Right => {}
+            Verdict::Wrong(line) => {
+                if let Some(line) = line {
+                    log!("{line} (at a full server's door)");
+                }
+                return Err(Refusal::ServerFull);
+            }
+            Verdict::Locked(wait) => return Err(Refusal::TooManyGuesses(seconds_to_wait(wait))),
+        }
+        let id = self.insert_conn(addr, outbox, hangup, true);
+        log!("An operator came in at {addr} although the server is full");
+        Ok(id)
+    }
+
+    fn insert_conn(
+        &mut self,
+        addr: SocketAddr,
+        outbox: Outbox,
+        hangup: Hangup,
+        operator: bool,
+    ) -> ConnId {
+        *self.connections_per_ip.entry(addr.ip()).or_insert(0) += 1;
         // The connection's number is its history session: unique across
         // restarts, so the history can tell people apart.
         let id = self.history.new_session();
@@ -383,20 +437,22 @@ impl State {
             id,
             Conn {
                 addr,
+                since: Instant::now(),
                 hangup,
                 outbox,
                 name: None,
                 dialect: Dialect::Protocol,
                 room: None,
-                authenticated: self.settings.password.is_none(),
+                // An operator is past the door password too.
+                authenticated: operator || self.settings.password.is_none(),
                 wrong_passwords: 0,
-                operator: false,
+                operator,
                 muted: false,
                 away: None,
                 quit_reason: None,
             },
         );
-        Ok(id)
+        id
     }
 
     /// Sends the greeting.
@@ -499,6 +555,8 @@ impl State {
             Command::Unmute(user) => self.mute(id, &user, false),
             Command::Announce(text) => self.announce(id, &text),
             Command::Stats => self.stats(id),
+            Command::Conns => self.conns_by_address(id),
+            Command::KickAddr(address) => self.kick_address(id, &address),
             Command::Topic(text) => self.topic(id, text),
             Command::Action(text) => self.action(id, &text),
             Command::Whois(user) => self.whois(id, &user),

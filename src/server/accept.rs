@@ -168,6 +168,7 @@ pub fn serve(
         config,
         live_writers: Default::default(),
         log_summary: Default::default(),
+        at_the_door: Default::default(),
     });
     // Every long-lived thread starts before the first log line, so whoever
     // reads that line (a test, the benchmark) sees the server's baseline.

@@ -28,6 +28,7 @@ use crate::log;
 use crate::outbox::{self, Turns};
 use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{FloodControl, FloodVerdict};
+use crate::server::reserve;
 use crate::settings::server::ServerConfig;
 use crate::support::stack;
 use crate::support::summary::LogSummary;
@@ -38,6 +39,7 @@ use crate::wire::framing::{Frame, LineFramer};
 use crate::wire::http_request::MAX_HEAD_BYTES;
 use crate::wire::opening::{Opening, Step, GREETING_DELAY};
 use crate::wire::render::{self, render};
+use std::collections::HashSet;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -84,6 +86,9 @@ pub struct ServerContext {
     /// The log lines a stranger can cause (refused connections, flood
     /// control), at most one a minute per address and kind.
     pub log_summary: Mutex<LogSummary>,
+    /// The addresses with a connection waiting at a full server's door
+    /// for an operator password (see [`reserve`]).
+    pub at_the_door: Mutex<HashSet<IpAddr>>,
 }
 
 impl ServerContext {
@@ -114,6 +119,8 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let admitted = state::lock(&context.state).admit(addr, outbox, hangup);
     let id = match admitted {
         Ok(id) => id,
+        // Full: an operator may still come in (see `reserve`).
+        Err(Refusal::ServerFull) if reserve::knock(context, &stream, addr) => return,
         Err(refusal) => {
             let said = render::refusal_text(&refusal, Dialect::Protocol);
             context.log_summarised(addr.ip(), "refused connections", || {
@@ -127,7 +134,17 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
         }
     };
     log!("Accepted connection from: {addr}");
+    launch(context, stream, addr, id, inbox);
+}
 
+/// Starts an admitted connection's writer and reader threads.
+pub fn launch(
+    context: &Arc<ServerContext>,
+    stream: Arc<TcpStream>,
+    addr: SocketAddr,
+    id: ConnId,
+    inbox: outbox::Inbox,
+) {
     context.live_writers.fetch_add(1, Ordering::SeqCst);
     let writer_context = Arc::clone(context);
     // Named, so that `top -H`, a debugger and `tests/who_writes.rs` can

@@ -152,7 +152,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.max_clients as i64,
             set: |c, n| c.max_clients = n as usize,
         },
-        meaning: "most connections at once, registered or not (at least 1); one more gets ERROR Server full",
+        meaning: "most connections at once, registered or not (at least 1); one more gets ERROR Server full, unless its first line is the operator password (5 places beyond this are kept for operators)",
     },
     Setting {
         key: "max_per_ip",
@@ -235,7 +235,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.idle_timeout_secs as i64,
             set: |c, n| c.idle_timeout_secs = n as u64,
         },
-        meaning: "seconds a registered connection may send nothing before it is closed; 0 = never (0 to 86400)",
+        meaning: "seconds a registered connection may send nothing before it is closed (any byte counts as something, an empty line too; an IRC client's PING and PONG do not); 0 = never (0 to 86400)",
     },
     Setting {
         key: "register_timeout_secs",

@@ -171,6 +171,19 @@ pub enum Event {
     },
     /// An operator's message to everyone connected.
     Announcement(String),
+    /// `CONNS`: per address, the connections, how many have no name, and
+    /// the oldest one's age in seconds; and how many addresses in all.
+    Connections {
+        rows: Vec<(String, usize, usize, u64)>,
+        addresses: usize,
+    },
+    /// `KICKADDR`: this many connections from `address` were closed, and it
+    /// is banned for `ban_secs`.
+    AddressKicked {
+        address: String,
+        connections: usize,
+        ban_secs: u64,
+    },
     /// Something the operators online must know about the server itself
     /// (the history is over its size limit): only they are sent it.
     ServerWarning(String),

@@ -161,6 +161,19 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Announcement(text) => line(format!("NOTICE [announcement] {text}")),
         Event::ServerWarning(text) => line(format!("NOTICE [server] {text}")),
+        Event::Connections { rows, addresses } => {
+            for (address, count, nameless, oldest) in rows {
+                line(format!("CONNS {address} {count} {nameless} {oldest}"));
+            }
+            line(format!("CONNS END {addresses}"));
+        }
+        Event::AddressKicked {
+            address,
+            connections,
+            ban_secs,
+        } => line(format!(
+            "OK Kicked {connections} from {address}, banned for {ban_secs} s"
+        )),
         Event::ShuttingDown => line("NOTICE Server shutting down".into()),
     }
 }
@@ -300,6 +313,19 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         }
         Event::Announcement(text) => line(format!("*** Announcement: {text}")),
         Event::ServerWarning(text) => line(format!("*** Server warning: {text}")),
+        Event::Connections { rows, addresses } => {
+            for text in connections_text(rows, *addresses) {
+                line(format!("*** {text}"));
+            }
+        }
+        Event::AddressKicked {
+            address,
+            connections,
+            ban_secs,
+        } => line(format!(
+            "*** Disconnected {connections} connections from {address}, banned for {} minutes",
+            ban_secs / 60
+        )),
         Event::ShuttingDown => line(closed("the server is shutting down")),
     }
 }
@@ -453,6 +479,21 @@ fn list(keyword: &str, items: &[String]) -> String {
         text.push_str(item);
     }
     text
+}
+
+/// `CONNS` in words: one line per address, then the total.
+pub fn connections_text(rows: &[(String, usize, usize, u64)], addresses: usize) -> Vec<String> {
+    let mut lines: Vec<String> = rows
+        .iter()
+        .map(|(address, count, nameless, oldest)| {
+            format!("{address}: {count} connections, {nameless} without a name, the oldest {oldest} s old")
+        })
+        .collect();
+    lines.push(format!(
+        "{addresses} addresses in all (the {} with most connections shown); /kickaddr <address> closes them",
+        rows.len()
+    ));
+    lines
 }
 
 fn reason_suffix(reason: &Option<String>) -> String {

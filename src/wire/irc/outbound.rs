@@ -278,6 +278,19 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         }
         Event::Announcement(text) => notice(&format!("[announcement] {text}")),
         Event::ServerWarning(text) => notice(&format!("[server] {text}")),
+        Event::Connections { rows, addresses } => {
+            crate::wire::render::connections_text(rows, *addresses)
+                .iter()
+                .flat_map(|text| notice(text))
+                .collect()
+        }
+        Event::AddressKicked {
+            address,
+            connections,
+            ban_secs,
+        } => notice(&format!(
+            "Disconnected {connections} connections from {address}, banned for {ban_secs} s"
+        )),
         Event::ShuttingDown => vec![super::error_line("Server shutting down")],
     }
 }
