@@ -1109,3 +1109,66 @@ fn i22_3_a_full_server_lets_the_teacher_in_to_see_and_kick_the_flood() {
     );
     drop(flood);
 }
+
+/// A classmate behind the prankster's address: connects, chooses a name,
+/// and says whether the server let them in within 10 s.
+fn classmate_gets_in(server: &Server, n: usize) -> bool {
+    let started = Instant::now();
+    let mut client = attacker(server);
+    client.send(&format!("USERNAME classmate{n}"));
+    loop {
+        match client.try_line() {
+            Some(line) if line.starts_with("OK Welcome") => {
+                return started.elapsed() < Duration::from_secs(10)
+            }
+            Some(line) if line.starts_with("ERROR") => return false,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+}
+
+#[test]
+fn i22_2_connecting_and_closing_in_a_loop_does_not_lock_the_class_out() {
+    let server = start(&[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let prankster_stop = Arc::clone(&stop);
+    let addr = server.addr;
+    let prankster = std::thread::spawn(move || {
+        let mut loops = 0;
+        while !prankster_stop.load(Ordering::SeqCst) {
+            drop(Client::connect(addr));
+            loops += 1;
+        }
+        loops
+    });
+    let mut admitted = 0;
+    for n in 0..20 {
+        std::thread::sleep(Duration::from_millis(500));
+        admitted += usize::from(classmate_gets_in(&server, n));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let loops = prankster.join().expect("prankster");
+    eprintln!(
+        "issue 22 item 2: {loops} connect-and-close loops from the class's address in 10 s; \
+         {admitted} of 20 classmates got in within 10 s"
+    );
+    assert!(admitted >= 19, "{admitted} of 20");
+}
+
+#[test]
+fn i22_2_nameless_connections_held_on_purpose_make_way_for_the_class() {
+    let server = start(&[]);
+    let held: Vec<Client> = (0..100).map(|_| attacker(&server)).collect();
+    // Once they are older than 20 s, each classmate closes the oldest.
+    std::thread::sleep(Duration::from_secs(21));
+    let admitted: usize = (0..20)
+        .map(|n| usize::from(classmate_gets_in(&server, n)))
+        .sum();
+    eprintln!(
+        "issue 22 item 2: 100 nameless connections held at the class's address; \
+         {admitted} of 20 classmates got in"
+    );
+    assert_eq!(admitted, 20);
+    drop(held);
+}

@@ -67,6 +67,10 @@ pub const LONGEST_LOCK: Duration = Duration::from_secs(300);
 pub const FORGET_AFTER: Duration = Duration::from_secs(900);
 /// At most one log line per address and password this often.
 pub const LOG_EVERY: Duration = Duration::from_secs(60);
+/// A nameless connection that closes this soon, without trying a
+/// password, has its connection token given back ([`Guard::refund`]).
+pub const QUICK_CLOSE: Duration = Duration::from_secs(2);
+
 /// The longest ban `KICK` can give: a day. A server runs for a lesson or a
 /// term; anything longer is for the firewall.
 pub const LONGEST_BAN: Duration = Duration::from_secs(86_400);
@@ -262,6 +266,17 @@ impl Guard {
             Ok(())
         } else {
             Err(ConnectRefusal::TooFast)
+        }
+    }
+
+    /// Gives back the token of a connection from `ip` that held nothing:
+    /// it closed at once, nameless and without trying a password (see
+    /// [`QUICK_CLOSE`]). Connecting and closing in a loop then costs the
+    /// address nothing, so a prankster behind a school's address cannot
+    /// spend the class's burst that way; holding connections still costs.
+    pub fn refund(&mut self, ip: IpAddr) {
+        if let Some(address) = self.addresses.get_mut(&ip) {
+            address.tokens = (address.tokens + 1.0).min(f64::from(self.burst));
         }
     }
 

@@ -51,7 +51,7 @@ use crate::wire::event::{Event, Refusal};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A connection's number, unique across restarts on one data directory (it
 /// is the session number of its history records). Cleanup is keyed by it (not by name), so a user who reconnects under the same name can never
@@ -269,6 +269,12 @@ impl Outgoing {
     }
 }
 
+/// When an address has `max_unregistered_per_ip` connections without a
+/// name, a new one closes the oldest of them if it is at least this old
+/// (see [`State::admit`]): a class arriving at once fits in the limit, and
+/// nameless connections held on purpose make way for classmates.
+pub const NAMELESS_EVICT_AFTER: Duration = Duration::from_secs(20);
+
 /// Connections an operator may still open when `max_clients` are taken,
 /// like PostgreSQL's `superuser_reserved_connections`: a server filled by a
 /// flood still lets the teacher in to see it and kick it.
@@ -369,19 +375,40 @@ impl State {
         // A scan, not a counter: it is only needed when someone connects,
         // and it can never fall out of step with the connections.
         let limit = self.settings.max_unregistered_per_ip;
+        let mut evict = None;
         if limit > 0 {
-            let nameless = self
+            let nameless: Vec<(ConnId, Instant)> = self
                 .conns
-                .values()
-                .filter(|c| c.name.is_none() && c.addr.ip() == ip);
-            if nameless.count() >= limit {
-                return Err(Refusal::TooManyUnregisteredFromAddress(limit));
+                .iter()
+                .filter(|(_, c)| c.name.is_none() && c.addr.ip() == ip)
+                .map(|(&id, c)| (id, c.since))
+                .collect();
+            if nameless.len() >= limit {
+                // Behind a school's address, refusing the newcomer would let
+                // one prankster holding nameless connections keep the class
+                // out; the oldest of them has had its chance to choose a name.
+                let oldest = nameless.iter().min_by_key(|(_, since)| *since);
+                match oldest {
+                    Some(&(old, since))
+                        if now.saturating_duration_since(since) >= NAMELESS_EVICT_AFTER =>
+                    {
+                        evict = Some(old)
+                    }
+                    _ => return Err(Refusal::TooManyUnregisteredFromAddress(limit)),
+                }
             }
         }
         if self.guard.connect(ip, now).is_err() {
             return Err(Refusal::ConnectingTooFast(
                 self.settings.connect_rate_per_ip,
             ));
+        }
+        if let Some(old) = evict {
+            self.send(old, &Event::Refused(Refusal::RegistrationTimeout));
+            self.disconnect(
+                old,
+                "nameless for too long, and its address needed the place",
+            );
         }
         Ok(self.insert_conn(addr, outbox, hangup, false))
     }
@@ -607,6 +634,10 @@ impl State {
         };
         if let Some(name) = &conn.name {
             self.names.remove(&names::key(name));
+        }
+        let held_nothing = conn.name.is_none() && conn.wrong_passwords == 0 && !conn.operator;
+        if held_nothing && conn.since.elapsed() < crate::chat::guard::QUICK_CLOSE {
+            self.guard.refund(conn.addr.ip());
         }
         if let Some(count) = self.connections_per_ip.get_mut(&conn.addr.ip()) {
             *count -= 1;
