@@ -1030,6 +1030,9 @@ fn i22_9_a_long_who_reply_costs_its_full_size() {
 #[test]
 fn i22_6_a_connection_loop_writes_one_log_line_a_minute() {
     let mut server = start(&["--connect-burst-per-ip", "5"]);
+    // Five held connections spend the burst (a connection closed at once
+    // would give its token back); then every new one is refused.
+    let held: Vec<Client> = (0..5).map(|_| attacker(&server)).collect();
     let started = Instant::now();
     let mut refused = 0;
     while started.elapsed() < Duration::from_secs(2) {
@@ -1053,6 +1056,7 @@ fn i22_6_a_connection_loop_writes_one_log_line_a_minute() {
     );
     assert!(refused > 100, "{refused}");
     assert_eq!(refusals, 1, "{log:#?}");
+    drop(held);
 }
 
 #[test]

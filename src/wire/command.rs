@@ -313,8 +313,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(A::None(C::Conns), Operator, &["CONNS"], &["conns"], &["CONNS"],
         ("CONNS", "/conns", "/quote CONNS"), "(operator) connections by address: how many, how many without a name, the oldest's age"),
     row(A::Word(C::KickAddr), Operator, &["KICKADDR"], &["kickaddr"], &["KICKADDR"],
-        ("KICKADDR <address|user>", "/kickaddr <address|user>", "/quote KICKADDR <address|nick>"),
-        "(operator) disconnect every connection from an address, or a user's (yours excepted), and ban it for 10 minutes"),
+        ("KICKADDR <address>", "/kickaddr <address>", "/quote KICKADDR <address>"),
+        "(operator) disconnect every connection from an address (or a user's name: theirs), yours excepted, and ban it for 10 minutes"),
 ];
 
 /// Parses one line. `dialect` is the sender's dialect: `None` before
