@@ -184,7 +184,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.max_unregistered_per_ip as i64,
             set: |c, n| c.max_unregistered_per_ip = n as usize,
         },
-        meaning: "most connections from one IP address that have not chosen a name yet; 0 = no limit",
+        meaning: "most connections from one IP address that have not chosen a name yet (one more closes the oldest of them if it is 20 s old, so a class behind one address is not kept out by connections held on purpose); 0 = no limit",
     },
     Setting {
         key: "connect_rate_per_ip",
@@ -201,7 +201,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.connect_rate_per_ip.into(),
             set: |c, n| c.connect_rate_per_ip = n as u32,
         },
-        meaning: "new connections per minute one IP address may open in the long run; 0 = no limit",
+        meaning: "new connections per minute one IP address may open in the long run (one closed within 2 s without a name or a password is given back, so a connect-and-close loop does not spend the class's share); 0 = no limit",
     },
     Setting {
         key: "connect_burst_per_ip",

@@ -1,5 +1,5 @@
 //! What std lacks and the programs here need: command-line flags, log
-//! lines, signals, calendar time, giving idle stack pages back and a socket
+//! lines (and a summary of the ones a stranger can cause), signals, calendar time, giving idle stack pages back and a socket
 //! write that never waits; SHA-1 and base64 for the WebSocket
 //! handshake; a temporary directory for tests. Nothing in this folder knows
 //! about chat.
