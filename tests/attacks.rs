@@ -1176,3 +1176,33 @@ fn i22_2_nameless_connections_held_on_purpose_make_way_for_the_class() {
     assert_eq!(admitted, 20);
     drop(held);
 }
+
+#[test]
+fn i22_12_the_teacher_is_marked_on_a_persons_screen() {
+    let server = start(&[]);
+    let mut fake = attacker(&server);
+    fake.send("/nick lee");
+    fake.read_until(|l| l.starts_with("*** You joined #general"));
+    let mut teacher = attacker(&server);
+    teacher.send("/nick lee_");
+    teacher.read_until(|l| l.starts_with("*** You joined #general"));
+    teacher.send(&format!("/op {ADMIN}"));
+    teacher.read_until(|l| l.starts_with("*** You are an operator now"));
+    let mut student = student(&server);
+    student.send("/nick alice");
+    let joined = student.read_until(|l| l.starts_with("*** You joined #general"));
+    drop(joined);
+    teacher.send("the test is moved to Friday");
+    assert_eq!(
+        student.line(),
+        "lee_ (teacher): the test is moved to Friday"
+    );
+    fake.send("no, the test is cancelled");
+    assert_eq!(student.line(), "lee: no, the test is cancelled");
+    student.send("/users");
+    let users = student.line();
+    assert!(
+        users.contains("lee_ (teacher)") && users.contains("lee,"),
+        "{users}"
+    );
+}

@@ -138,6 +138,12 @@ impl State {
     /// numeric starts with your nick) and may answer a request, so they are
     /// rendered with the connection's nick, room and request.
     pub(super) fn text_for(&self, id: ConnId, conn: &Conn, event: &Event) -> String {
+        if conn.dialect == Dialect::Chat {
+            return match self.mark_teachers(event) {
+                Some(marked) => render(&marked, Dialect::Chat),
+                None => render(event, Dialect::Chat),
+            };
+        }
         if conn.dialect != Dialect::Irc {
             return render(event, conn.dialect);
         }
@@ -246,6 +252,59 @@ impl State {
 }
 
 impl State {
+    /// Is the person called `name` online an operator?
+    fn is_operator(&self, name: &str) -> bool {
+        self.names
+            .get(&crate::text::names::key(name))
+            .and_then(|id| self.conns.get(id))
+            .is_some_and(|conn| conn.operator)
+    }
+
+    /// For a person's screen (chat mode): what operators say, and their
+    /// names in member lists, marked `lee (teacher)`, so a student who took
+    /// the name `lee` first cannot pass for her (a name has no spaces, so
+    /// nobody can be called that). `None` when nothing needs a mark. The
+    /// protocol's lines stay as they are: programs read the names in them.
+    fn mark_teachers(&self, event: &Event) -> Option<Event> {
+        let mark = |name: &String| match self.is_operator(name) {
+            true => format!("{name} (teacher)"),
+            false => name.clone(),
+        };
+        let marked = match event {
+            Event::RoomMessage { room, from, text } if self.is_operator(from) => {
+                Event::RoomMessage {
+                    room: room.clone(),
+                    from: mark(from),
+                    text: text.clone(),
+                }
+            }
+            Event::Action { room, user, text } if self.is_operator(user) => Event::Action {
+                room: room.clone(),
+                user: mark(user),
+                text: text.clone(),
+            },
+            Event::Private { from, text } if self.is_operator(from) => Event::Private {
+                from: mark(from),
+                text: text.clone(),
+            },
+            Event::Joined { room, members } if members.iter().any(|m| self.is_operator(m)) => {
+                Event::Joined {
+                    room: room.clone(),
+                    members: members.iter().map(mark).collect(),
+                }
+            }
+            Event::UserList { room, users, more } if users.iter().any(|u| self.is_operator(u)) => {
+                Event::UserList {
+                    room: room.clone(),
+                    users: users.iter().map(mark).collect(),
+                    more: *more,
+                }
+            }
+            _ => return None,
+        };
+        Some(marked)
+    }
+
     /// A name list with operators as IRC shows them, `@teacher` (the
     /// `PREFIX=(o)@` of `005`); `me` is added to a join's list, marked too.
     fn mark_operators(&self, event: &Event, me: &Conn) -> Event {
