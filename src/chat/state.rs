@@ -39,6 +39,7 @@ use crate::history::History;
 use crate::log;
 use crate::settings::server::ServerConfig;
 use crate::support::secret::constant_time_eq;
+use crate::support::summary::LogSummary;
 use crate::text::names;
 mod delivery;
 mod irc;
@@ -190,6 +191,16 @@ struct Conn {
 }
 
 impl Conn {
+    /// Closed at once ([`crate::chat::guard::QUICK_CLOSE`]), without a
+    /// name or a password tried: its connection token is given back, and
+    /// its log line summarised.
+    fn held_nothing(&self) -> bool {
+        self.name.is_none()
+            && self.wrong_passwords == 0
+            && !self.operator
+            && self.since.elapsed() < crate::chat::guard::QUICK_CLOSE
+    }
+
     /// "alice (127.0.0.1:50412)" or just the address, for log lines.
     fn who(&self) -> String {
         match &self.name {
@@ -269,6 +280,11 @@ impl Outgoing {
     }
 }
 
+/// Connections closed at once from one address whose log lines are
+/// written in a minute, before the rest are only counted (a class that
+/// opens the page in its browsers does this too).
+const FREE_QUICK_CLOSE_LINES: u64 = 60;
+
 /// When an address has `max_unregistered_per_ip` connections without a
 /// name, a new one closes the oldest of them if it is at least this old
 /// (see [`State::admit`]): a class arriving at once fits in the limit, and
@@ -290,6 +306,8 @@ pub struct State {
     connections_per_ip: HashMap<IpAddr, usize>,
     /// Per-address connection rates and wrong passwords (see [`Guard`]).
     guard: Guard,
+    /// Log lines a stranger can cause, summarised per address and minute.
+    log_summary: LogSummary,
     /// Addresses of muted people: a mute holds the person, not the name,
     /// so reconnecting under another name does not unmute, and an innocent
     /// person who later takes a muted name is not muted (unless they come
@@ -321,6 +339,7 @@ impl State {
                     false => 0,
                 }),
             muted_addresses: HashSet::new(),
+            log_summary: LogSummary::default(),
             history,
             settings: Settings {
                 motd: config.motd.clone(),
@@ -595,7 +614,22 @@ impl State {
     /// every connection ends here; a second call for the same id does nothing).
     pub fn disconnect(&mut self, id: ConnId, reason: &str) {
         if let Some(conn) = self.conns.get(&id) {
-            log!("Disconnected {}: {reason}", conn.who());
+            let line = || format!("Disconnected {}: {reason}", conn.who());
+            // A connection that held nothing (see `remove`) is what a
+            // connect-and-close loop makes: summarised, not one line each.
+            if conn.held_nothing() {
+                let now = Instant::now();
+                let kind = "connections closed at once";
+                let free = FREE_QUICK_CLOSE_LINES;
+                for line in self
+                    .log_summary
+                    .note_after(conn.addr.ip(), kind, free, now, line)
+                {
+                    log!("{line}");
+                }
+            } else {
+                log!("{}", line());
+            }
             self.remove(id, true);
             self.drop_overflowed();
         }
@@ -635,8 +669,7 @@ impl State {
         if let Some(name) = &conn.name {
             self.names.remove(&names::key(name));
         }
-        let held_nothing = conn.name.is_none() && conn.wrong_passwords == 0 && !conn.operator;
-        if held_nothing && conn.since.elapsed() < crate::chat::guard::QUICK_CLOSE {
+        if conn.held_nothing() {
             self.guard.refund(conn.addr.ip());
         }
         if let Some(count) = self.connections_per_ip.get_mut(&conn.addr.ip()) {

@@ -95,12 +95,29 @@ impl ServerContext {
     /// Logs what [`LogSummary::note`] says is due of a line of `kind`
     /// caused by `ip`.
     pub fn log_summarised(&self, ip: IpAddr, kind: &'static str, line: impl FnOnce() -> String) {
+        self.log_summarised_after(ip, kind, 1, line);
+    }
+
+    /// The same, with the first `free` lines of each minute written (see
+    /// [`LogSummary::note_after`]).
+    pub fn log_summarised_after(
+        &self,
+        ip: IpAddr,
+        kind: &'static str,
+        free: u64,
+        line: impl FnOnce() -> String,
+    ) {
         let mut summary = self.log_summary.lock().unwrap_or_else(|p| p.into_inner());
-        for line in summary.note(ip, kind, Instant::now(), line) {
+        for line in summary.note_after(ip, kind, free, Instant::now(), line) {
             log!("{line}");
         }
     }
 }
+
+/// Lines of each kind an address may have logged in a minute before the
+/// rest are only counted, for the kinds a class also causes (connections
+/// opened, and closed at once): a class of 60 arriving is logged in full.
+pub const FREE_LOG_LINES: u64 = 60;
 
 /// Takes a freshly accepted socket: admits it to the state (or refuses it
 /// with one `ERROR` line) and starts its two threads.
@@ -133,7 +150,12 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
             return;
         }
     };
-    log!("Accepted connection from: {addr}");
+    // One line a minute per address: a connect-and-close loop costs the
+    // address nothing (see `chat::guard::QUICK_CLOSE`), so it must not
+    // cost the log two lines a turn either.
+    context.log_summarised_after(addr.ip(), "new connections", FREE_LOG_LINES, || {
+        format!("Accepted connection from: {addr}")
+    });
     launch(context, stream, addr, id, inbox);
 }
 

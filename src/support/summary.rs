@@ -5,7 +5,8 @@
 //! a line for every refused connection (143 bytes each) let one address
 //! connecting in a loop write 600 KB of log a second, two gigabytes an hour.
 //! So for the lines a stranger can provoke at will (a refused connection,
-//! flood control), [`LogSummary::note`] says whether to write this one: the
+//! a new connection, one closed at once without a name, flood control),
+//! [`LogSummary::note`] says whether to write this one: the
 //! first of a kind from an address is written, the rest of that minute are
 //! only counted, and the next one written after the minute is preceded by
 //! `… 32,232 more refused connections from 127.0.0.5 in the last minute`.
@@ -30,7 +31,11 @@ const TIDY_AT: usize = 4096;
 /// One address's count of one kind.
 #[derive(Debug)]
 struct Count {
+    /// When the current minute began (its first line was written).
     logged_at: Instant,
+    /// Lines written in it.
+    written: u64,
+    /// Lines only counted in it.
     unlogged: u64,
 }
 
@@ -51,6 +56,20 @@ impl LogSummary {
         now: Instant,
         line: impl FnOnce() -> String,
     ) -> Vec<String> {
+        self.note_after(ip, kind, 1, now, line)
+    }
+
+    /// [`LogSummary::note`], but the first `free` lines of each minute are
+    /// written: for lines an ordinary class also causes (a new connection),
+    /// so a class of 30 behind one address still has one each.
+    pub fn note_after(
+        &mut self,
+        ip: IpAddr,
+        kind: &'static str,
+        free: u64,
+        now: Instant,
+        line: impl FnOnce() -> String,
+    ) -> Vec<String> {
         if self.counts.len() >= TIDY_AT {
             let _ = self.tidy(now);
         }
@@ -60,12 +79,17 @@ impl LogSummary {
                 // The first of its kind from this address.
                 vacant.insert(Count {
                     logged_at: now,
+                    written: 1,
                     unlogged: 0,
                 });
                 return vec![line()];
             }
         };
         if now.saturating_duration_since(count.logged_at) < EVERY {
+            if count.written < free {
+                count.written += 1;
+                return vec![line()];
+            }
             count.unlogged += 1;
             return Vec::new();
         }
@@ -73,8 +97,11 @@ impl LogSummary {
         if count.unlogged > 0 {
             lines.push(summary_line(count.unlogged, kind, ip));
         }
-        count.unlogged = 0;
-        count.logged_at = now;
+        *count = Count {
+            logged_at: now,
+            written: 1,
+            unlogged: 0,
+        };
         lines.push(line());
         lines
     }
@@ -149,6 +176,24 @@ mod tests {
         // Quiet for a minute: no summary, just the line.
         let quiet = later + EVERY + EVERY;
         assert_eq!(summary.note(IP, KIND, quiet, line), ["Refused connection"]);
+    }
+
+    #[test]
+    fn the_first_few_of_a_minute_may_be_free() {
+        let start = Instant::now();
+        let mut summary = LogSummary::default();
+        let written: usize = (0..100)
+            .map(|ms| {
+                let now = start + Duration::from_millis(ms);
+                summary.note_after(IP, KIND, 30, now, || "x".into()).len()
+            })
+            .sum();
+        assert_eq!(written, 30);
+        let next = summary.note_after(IP, KIND, 30, start + EVERY, || "x".into());
+        assert_eq!(
+            next[0],
+            "… 70 more refused connections from 127.0.0.5 in the last minute"
+        );
     }
 
     #[test]
