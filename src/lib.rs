@@ -9,11 +9,12 @@
 //! The folders are layers, and each imports only from the layers listed
 //! before it (`tests/layers.rs` reads every `crate::` path and fails on one
 //! that points up):
-//! 1. [`support`]: what std lacks — flags and `--help`, log lines,
-//!    SIGINT/SIGTERM, UTC time as text, SHA-1 and base64, a socket write
+//! 1. [`support`]: what std lacks — flags and `--help`, log lines (a
+//!    stranger's at most once a minute per address), SIGINT/SIGTERM, UTC time as text, SHA-1 and base64, a socket write
 //!    that never waits, byte counters, a temporary directory for tests.
 //! 2. [`text`]: the rules for text every layer above applies — valid names
-//!    and look-alikes, what may reach another person's screen.
+//!    and look-alikes, what may reach another person's screen, how many
+//!    columns it takes there.
 //! 3. [`wire`]: bytes → lines, lines → commands, events → the exact lines
 //!    each dialect receives; IRC, HTTP and WebSocket framing. Pure code,
 //!    tested with strings.
@@ -27,7 +28,8 @@
 //! 8. [`chat`]: the rules — users and rooms behind one lock. It queues
 //!    lines and returns the turns to write; it never touches a socket.
 //! 9. [`server`]: the accept loop, one reader and one writer thread per
-//!    connection, the browser's and IRC's readers, capacity, addresses.
+//!    connection, the browser's and IRC's readers, a full server's door
+//!    for the teacher, capacity, addresses.
 //!
 //! A module is public only when a step, a test or the benchmark uses it.
 

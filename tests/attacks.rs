@@ -677,3 +677,539 @@ fn row9_every_dropped_line_is_answered_and_trailing_words_are_errors() {
     bot.send(&format!("OPER {ADMIN} "));
     assert_eq!(bot.line(), "ERROR Wrong password");
 }
+
+// ---- Issue 22: round two ----------------------------------------------------
+
+/// `step4_server` on `::` with the door password `door`.
+fn start_with_door(args: &[&str]) -> Server {
+    Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "::", "--port", "0", "--no-history"])
+            .args(args)
+            .current_dir(std::env::temp_dir())
+            .env("CHATROOM_PASSWORD", "door")
+            .env("CHATROOM_ADMIN_PASSWORD", ADMIN),
+    )
+}
+
+/// One IRC handshake with `PASS guess`: what the server answered, to the
+/// close.
+fn irc_handshake(client: &mut Client, guess: &str, n: usize) -> Vec<String> {
+    client.send_raw(format!("PASS {guess}\r\nNICK g{n}\r\nUSER g 0 * :g\r\n").as_bytes());
+    client.read_to_close()
+}
+
+#[test]
+fn i22_1_irc_pass_guesses_go_through_the_same_guard_and_tell_nothing_when_locked() {
+    let mut server = start_with_door(&["--connect-rate-per-ip", "0"]);
+    let (mut checked, mut locked_out) = (0, 0);
+    let started = Instant::now();
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        n += 1;
+        let answer = irc_handshake(&mut attacker(&server), &format!("guess{n}"), n);
+        if answer.iter().any(|l| l.contains(" 464 ")) {
+            checked += 1;
+        } else {
+            assert!(
+                answer
+                    .iter()
+                    .any(|l| l.contains("Too many wrong passwords from your address")),
+                "{answer:#?}"
+            );
+            locked_out += 1;
+        }
+    }
+    eprintln!(
+        "issue 22 item 1: IRC PASS in 3 s from one address: {checked} checked, \
+         {locked_out} refused unchecked"
+    );
+    // The same rate as `/pass`: three free, the fourth locks for 5 s.
+    assert_eq!(checked, 4);
+    assert!(locked_out > 0);
+    // No oracle: while locked, the right password gets the same answer.
+    let right = irc_handshake(&mut attacker(&server), "door", 0);
+    assert!(!right.iter().any(|l| l.contains(" 001 ")), "{right:#?}");
+    assert!(right
+        .iter()
+        .any(|l| l.contains("Too many wrong passwords from your address")));
+    // `/pass` on nc shares the count: it is locked too.
+    let mut nc = attacker(&server);
+    nc.send("PASS door");
+    let line = nc.read_until(|l| l.starts_with("ERROR Too many wrong passwords"));
+    assert!(!line.iter().any(|l| l.contains("accepted")));
+    // Another address is not locked, and gets in with IRC.
+    let mut alice = student(&server);
+    alice.send_raw(b"PASS door\r\nNICK alice\r\nUSER a 0 * :Alice\r\n");
+    alice.read_until(|l| l.contains(" 001 alice "));
+    // Logged once per address and minute, not once per guess.
+    let log = server.log_so_far();
+    let wrong = log
+        .iter()
+        .filter(|l| l.contains("Wrong server password"))
+        .count();
+    assert_eq!(wrong, 1, "{log:#?}");
+}
+
+#[test]
+fn i22_10_an_irc_line_over_512_bytes_is_answered_with_417() {
+    let server = start(&[]);
+    let mut client = attacker(&server);
+    client.send_raw(b"NICK long\r\nUSER l 0 * :L\r\n");
+    client.read_until(|l| l.contains(" 001 long "));
+    for size in [513, 800, 1_000] {
+        let line = format!("PRIVMSG #a :{}", "x".repeat(size - 14));
+        client.send(&line);
+        let answer = client.read_until(|l| l.contains(" 417 "));
+        assert!(answer.iter().all(|l| !l.contains("PRIVMSG")), "{answer:#?}");
+    }
+    client.send("PING :still-here");
+    client.read_until(|l| l.contains("still-here"));
+}
+
+#[test]
+fn i22_7_padding_blanks_and_zalgo_cannot_fake_a_server_line() {
+    let server = start(&[]);
+    let mut bob = student(&server);
+    bob.send("/nick bob");
+    bob.read_until(|l| l.starts_with("*** You joined #general"));
+    let mut mallory = attacker(&server);
+    register(&mut mallory, "mallory");
+    join(&mut mallory, "#general");
+    bob.expect("* mallory joined #general");
+    let fake = "*** Connection closed by the server (you were kicked out by lee: cheating).";
+    for pad in [
+        " ".repeat(73),
+        "\t".repeat(20),
+        "\u{3164}".repeat(40),
+        "\u{2800}".repeat(80),
+    ] {
+        mallory.send(&format!("MSG {pad}{fake}"));
+        // One row: the padding is (at most) one space.
+        let line = bob.line();
+        assert!(
+            line.starts_with("mallory: ") && line.ends_with(fake),
+            "{line}"
+        );
+        assert!(line.len() <= "mallory:  ".len() + fake.len(), "{line}");
+    }
+    let zalgo = format!("h{}i", "\u{301}".repeat(40));
+    mallory.send(&format!("MSG {zalgo}"));
+    let line = bob.line();
+    assert_eq!(
+        line.chars().filter(|&c| c == '\u{301}').count(),
+        4,
+        "{line}"
+    );
+}
+
+#[test]
+fn i22_11_quit_reasons_services_names_and_pasted_commands() {
+    let server = start(&[]);
+    let mut watcher = student(&server);
+    watcher.send_raw(b"NICK watcher\r\nUSER w 0 * :W\r\nJOIN #general\r\n");
+    watcher.read_until(|l| l.contains(" 366 "));
+    let mut mallory = attacker(&server);
+    mallory.send_raw(b"NICK mallory\r\nUSER m 0 * :M\r\nJOIN #general\r\n");
+    mallory.read_until(|l| l.contains(" 366 "));
+    watcher.read_until(|l| l.contains("JOIN"));
+    mallory.send("QUIT :Killed (chatroom.local (cheating, banned by lee))");
+    let quit = loop {
+        let line = watcher.line();
+        if line.contains(" QUIT ") {
+            break line;
+        }
+    };
+    assert!(
+        quit.starts_with(":mallory!")
+            && quit.ends_with(" QUIT :Quit: Killed (chatroom.local (cheating, banned by lee))"),
+        "{quit}"
+    );
+    for name in ["OperServ", "MemoServ", "Global", "services", "irc"] {
+        let mut bot = attacker(&server);
+        bot.send(&format!("USERNAME {name}"));
+        let answer = loop {
+            let line = bot.line();
+            if !line.starts_with("NOTICE") {
+                break line;
+            }
+        };
+        assert!(
+            answer.starts_with("ERROR Invalid username"),
+            "{name}: {answer}"
+        );
+    }
+    // A click with mouse reporting on, or a paste that starts with a
+    // blank-looking letter, before `/op`: still the command, never chat.
+    let mut teacher = attacker(&server);
+    teacher.send("/nick lee");
+    teacher.read_until(|l| l.starts_with("*** You joined #general"));
+    for typed in [
+        format!("\x1b[M !!/op {ADMIN}"),
+        format!("\u{3164}/op {ADMIN}"),
+        format!("\u{2800}/op {ADMIN}"),
+    ] {
+        teacher.send(&typed);
+        teacher.read_until(|l| l.starts_with("*** You are an operator now"));
+    }
+    watcher.send("PING :end");
+    let seen = watcher.read_until(|l| l.contains("PONG") && l.contains("end"));
+    assert!(!seen.concat().contains(ADMIN), "{seen:#?}");
+}
+
+/// A WebSocket upgrade with `Host` and `Origin` as given; the status line.
+fn upgrade_status(server: &Server, host: &str, origin: &str) -> String {
+    let mut client = attacker(server);
+    client.send_raw(
+        format!(
+            "GET /chat HTTP/1.1\r\nHost: {host}\r\nOrigin: {origin}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    client.line()
+}
+
+#[test]
+fn i22_8_dns_rebinding_cannot_open_the_chat() {
+    let server = start(&[]);
+    let port = server.addr.port();
+    let rebound = format!("evil.example:{port}");
+    let status = upgrade_status(&server, &rebound, &format!("http://{rebound}"));
+    eprintln!("issue 22 item 8: a rebound name gets {status:?}");
+    assert_eq!(status, "HTTP/1.1 403 Forbidden");
+    // The page the server served, by its address or by localhost: let in.
+    for host in [format!("127.0.0.1:{port}"), format!("localhost:{port}")] {
+        let status = upgrade_status(&server, &host, &format!("http://{host}"));
+        assert_eq!(status, "HTTP/1.1 101 Switching Protocols", "{host}");
+    }
+}
+
+/// The UTC day `days` ago, as history file names have it.
+fn day_ago(days: u64) -> String {
+    let ms = chatroom::support::timestamp::now_millis() - days * 86_400_000;
+    chatroom::support::timestamp::rfc3339(ms)[..10].to_string()
+}
+
+#[test]
+fn i22_4_spam_cannot_erase_recent_history_and_one_address_has_a_share() {
+    let dir = chatroom::support::tempdir::TempDir::new("attack-history");
+    let record = "2026-01-01T00:00:00.000Z\tmsg\t#a\talice\tmy answer is mine\n";
+    let mb = |n: usize| record.repeat(n * 1024 * 1024 / record.len());
+    dir.write(&format!("history-{}.tsv", day_ago(30)), &mb(1));
+    dir.write(&format!("history-{}.tsv", day_ago(3)), &mb(5));
+    dir.write(&format!("history-{}.tsv", day_ago(0)), &mb(5));
+    let mut server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "::", "--port", "0", "--history-keep-mb", "8"])
+            .args(["--data-dir", dir.path_str()])
+            .current_dir(std::env::temp_dir())
+            .env_remove("CHATROOM_PASSWORD")
+            .env("CHATROOM_ADMIN_PASSWORD", ADMIN),
+    );
+    // The month-old file goes; the young ones stay although 10 MB > 8 MB,
+    // and the operator is told.
+    server.wait_log("over history_keep_mb (8 MB)");
+    assert!(!dir.join(format!("history-{}.tsv", day_ago(30))).exists());
+    assert!(dir.join(format!("history-{}.tsv", day_ago(3))).exists());
+    assert!(dir.join(format!("history-{}.tsv", day_ago(0))).exists());
+    let mut teacher = student(&server);
+    register(&mut teacher, "lee");
+    teacher.send(&format!("OPER {ADMIN}"));
+    teacher.expect("OK You are an operator");
+    let warning = teacher.line();
+    assert!(
+        warning.starts_with("NOTICE [server] History: "),
+        "{warning}"
+    );
+    // 50 bots at one address, each in its own room, write 1,000-byte lines
+    // as fast as flood control lets them, until the address's share is used.
+    let started = Instant::now();
+    let stored = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let bots: Vec<_> = (0..50)
+        .map(|n| {
+            let mut bot = attacker(&server);
+            let stored = Arc::clone(&stored);
+            std::thread::spawn(move || {
+                register(&mut bot, &format!("bot{n}"));
+                join(&mut bot, &format!("#spam{n}"));
+                let line = "x".repeat(1000);
+                loop {
+                    bot.send(&format!("MSG {line}"));
+                    let answer = bot.line();
+                    if answer.starts_with("ROOM ") {
+                        stored.fetch_add(1000, Ordering::SeqCst);
+                    } else if answer.starts_with("ERROR Slow down (max") {
+                        std::thread::sleep(Duration::from_millis(100));
+                    } else {
+                        return answer;
+                    }
+                }
+            })
+        })
+        .collect();
+    let answers: Vec<String> = bots.into_iter().map(|b| b.join().unwrap()).collect();
+    let stored = stored.load(Ordering::SeqCst);
+    eprintln!(
+        "issue 22 item 4: one address stored {stored} bytes in {:?}, then: {}",
+        started.elapsed(),
+        answers[0]
+    );
+    assert!(answers.iter().all(|a| a.starts_with(
+        "ERROR Slow down: your address wrote its share of the history (1 MB an hour)"
+    )));
+    assert!(stored <= 1024 * 1024, "{stored}");
+    // The student at another address still talks and is stored.
+    join(&mut teacher, "#class");
+    teacher.send("MSG still here");
+    teacher.expect("ROOM #class lee still here");
+    for name in [day_ago(3), day_ago(0)] {
+        assert!(dir.join(format!("history-{name}.tsv")).exists());
+    }
+}
+
+#[test]
+fn i22_9_a_long_who_reply_costs_its_full_size() {
+    let server = start(&[
+        "--connect-rate-per-ip",
+        "0",
+        "--max-unregistered-per-ip",
+        "0",
+    ]);
+    let mut members: Vec<Client> = (0..400)
+        .map(|n| {
+            let mut member = attacker(&server);
+            member.send_raw(format!("USERNAME member{n}\r\nJOIN #big\r\n").as_bytes());
+            member
+        })
+        .collect();
+    for (n, member) in members.iter_mut().enumerate() {
+        member.read_until(|l| {
+            l == format!("OK Joined #big ({} users)", n + 1) || l.starts_with("OK Joined #big")
+        });
+    }
+    let mut bot = student(&server);
+    bot.send_raw(b"NICK asker\r\nUSER w 0 * :W\r\n");
+    bot.read_until(|l| l.contains(" 376 asker "));
+    let started = Instant::now();
+    let (mut lists, mut bytes) = (0, 0);
+    let sender = bot.stream.try_clone().expect("clone");
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_sending = Arc::clone(&stop);
+    let asker = std::thread::spawn(move || {
+        let mut sender = sender;
+        while !stop_sending.load(Ordering::SeqCst) {
+            use std::io::Write;
+            if sender.write_all(b"WHO #big\r\n").is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    while started.elapsed() < Duration::from_secs(6) {
+        let line = bot.line();
+        bytes += line.len() + 2;
+        if line.contains(" 315 ") {
+            lists += 1;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    asker.join().expect("asker");
+    let rate = bytes as f64 / started.elapsed().as_secs_f64();
+    eprintln!(
+        "issue 22 item 9: WHO of 400 members asked every 50 ms for 6 s: {lists} lists, \
+         {bytes} bytes, {rate:.0} B/s"
+    );
+    // 400 members are about 34 KB, 67 lines' worth: after the first, one
+    // list every 6.7 s at 10 lines a second.
+    assert!(lists <= 2, "{lists} lists");
+    drop(members);
+}
+
+#[test]
+fn i22_6_a_connection_loop_writes_one_log_line_a_minute() {
+    let mut server = start(&["--connect-burst-per-ip", "5"]);
+    // Five held connections spend the burst (a connection closed at once
+    // would give its token back); then every new one is refused.
+    let held: Vec<Client> = (0..5).map(|_| attacker(&server)).collect();
+    let started = Instant::now();
+    let mut refused = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        let mut bot = attacker(&server);
+        if first_line(&mut bot).starts_with("ERROR Too many new connections") {
+            refused += 1;
+        }
+    }
+    // Another address's refusal still gets its own line.
+    let mut student = student(&server);
+    register(&mut student, "alice");
+    let log = server.log_so_far();
+    let refusals = log
+        .iter()
+        .filter(|l| l.contains("Refused connection"))
+        .count();
+    let bytes: usize = log.iter().map(|l| l.len() + 1).sum();
+    eprintln!(
+        "issue 22 item 6: {refused} refused connections in 2 s from one address: \
+         {refusals} log line(s), {bytes} bytes of log in all"
+    );
+    assert!(refused > 100, "{refused}");
+    assert_eq!(refusals, 1, "{log:#?}");
+    drop(held);
+}
+
+#[test]
+fn i22_3_a_full_server_lets_the_teacher_in_to_see_and_kick_the_flood() {
+    let server = start(&["--max-clients", "50"]);
+    let started = Instant::now();
+    let mut flood: Vec<Client> = (0..50).map(|_| attacker(&server)).collect();
+    for bot in &mut flood {
+        assert!(first_line(bot).starts_with("NOTICE"));
+    }
+    // The server is full: a student is told, and refused.
+    let mut late = student(&server);
+    let knock = late.line();
+    assert!(
+        knock.starts_with("NOTICE Server full: only an operator"),
+        "{knock}"
+    );
+    late.send("/nick carol");
+    assert_eq!(late.read_to_close(), ["ERROR Server full"]);
+    // A wrong password at the door is refused too (and counted).
+    let mut guess = student(&server);
+    guess.line();
+    guess.send("/op guess");
+    assert_eq!(guess.read_to_close(), ["ERROR Server full"]);
+    // The teacher comes in with the operator password as the first line.
+    let mut teacher = student(&server);
+    teacher.line();
+    teacher.send(&format!("/op {ADMIN}"));
+    teacher.send("/nick lee");
+    teacher.read_until(|l| l.starts_with("*** Welcome, lee!"));
+    teacher.send("/conns");
+    let conns = teacher.read_until(|l| l.contains("addresses in all"));
+    assert!(
+        conns
+            .iter()
+            .any(|l| l.contains("127.0.0.1: 50 connections, 50 without a name")),
+        "{conns:#?}"
+    );
+    teacher.send("/kickaddr 127.0.0.1");
+    teacher.read_until(|l| l.starts_with("*** Disconnected 50 connections from 127.0.0.1"));
+    eprintln!(
+        "issue 22 item 3: full with 50 nameless connections; the teacher got in, saw and kicked \
+         them in {:?}",
+        started.elapsed()
+    );
+    // Places are free again for the class (the flooder's address is banned).
+    let mut carol = student(&server);
+    register(&mut carol, "carol");
+    let mut again = attacker(&server);
+    let banned = first_line(&mut again);
+    assert!(
+        banned.starts_with("ERROR Your address is banned"),
+        "{banned}"
+    );
+    drop(flood);
+}
+
+/// A classmate behind the prankster's address: connects, chooses a name,
+/// and says whether the server let them in within 10 s.
+fn classmate_gets_in(server: &Server, n: usize) -> bool {
+    let started = Instant::now();
+    let mut client = attacker(server);
+    client.send(&format!("USERNAME classmate{n}"));
+    loop {
+        match client.try_line() {
+            Some(line) if line.starts_with("OK Welcome") => {
+                return started.elapsed() < Duration::from_secs(10)
+            }
+            Some(line) if line.starts_with("ERROR") => return false,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+}
+
+#[test]
+fn i22_2_connecting_and_closing_in_a_loop_does_not_lock_the_class_out() {
+    let mut server = start(&[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let prankster_stop = Arc::clone(&stop);
+    let addr = server.addr;
+    let prankster = std::thread::spawn(move || {
+        let mut loops = 0;
+        while !prankster_stop.load(Ordering::SeqCst) {
+            drop(Client::connect(addr));
+            loops += 1;
+        }
+        loops
+    });
+    let mut admitted = 0;
+    for n in 0..20 {
+        std::thread::sleep(Duration::from_millis(500));
+        admitted += usize::from(classmate_gets_in(&server, n));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let loops = prankster.join().expect("prankster");
+    // Nor does it fill the log: a line a minute, not two a turn.
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.log_so_far();
+    let bytes: usize = log.iter().map(|l| l.len() + 1).sum();
+    eprintln!(
+        "issue 22 item 2: {loops} connect-and-close loops from the class's address in 10 s; \
+         {admitted} of 20 classmates got in within 10 s; {} log lines ({bytes} bytes)",
+        log.len()
+    );
+    assert!(admitted >= 19, "{admitted} of 20");
+    // 60 a minute of each kind, and the classmates' own lines.
+    assert!(log.len() < 200, "{} log lines", log.len());
+}
+
+#[test]
+fn i22_2_nameless_connections_held_on_purpose_make_way_for_the_class() {
+    let server = start(&[]);
+    let held: Vec<Client> = (0..100).map(|_| attacker(&server)).collect();
+    // Once they are older than 20 s, each classmate closes the oldest.
+    std::thread::sleep(Duration::from_secs(21));
+    let admitted: usize = (0..20)
+        .map(|n| usize::from(classmate_gets_in(&server, n)))
+        .sum();
+    eprintln!(
+        "issue 22 item 2: 100 nameless connections held at the class's address; \
+         {admitted} of 20 classmates got in"
+    );
+    assert_eq!(admitted, 20);
+    drop(held);
+}
+
+#[test]
+fn i22_12_the_teacher_is_marked_on_a_persons_screen() {
+    let server = start(&[]);
+    let mut fake = attacker(&server);
+    fake.send("/nick lee");
+    fake.read_until(|l| l.starts_with("*** You joined #general"));
+    let mut teacher = attacker(&server);
+    teacher.send("/nick lee_");
+    teacher.read_until(|l| l.starts_with("*** You joined #general"));
+    teacher.send(&format!("/op {ADMIN}"));
+    teacher.read_until(|l| l.starts_with("*** You are an operator now"));
+    let mut student = student(&server);
+    student.send("/nick alice");
+    let joined = student.read_until(|l| l.starts_with("*** You joined #general"));
+    drop(joined);
+    teacher.send("the test is moved to Friday");
+    assert_eq!(
+        student.line(),
+        "lee_ (teacher): the test is moved to Friday"
+    );
+    fake.send("no, the test is cancelled");
+    assert_eq!(student.line(), "lee: no, the test is cancelled");
+    student.send("/users");
+    let users = student.line();
+    assert!(
+        users.contains("lee_ (teacher)") && users.contains("lee,"),
+        "{users}"
+    );
+}

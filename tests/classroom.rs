@@ -466,7 +466,7 @@ fn muted_users_reach_nobody_but_operators() {
     teacher.expect("PRIVMSG bob may I speak?");
     // Nothing of bob's reached carol: her next line is the teacher's.
     teacher.send("sync");
-    assert_eq!(carol.line(), "lee: sync");
+    assert_eq!(carol.line(), "lee (teacher): sync");
 
     // Muting sticks to the person (their address), so reconnecting does
     // not help; their leaving and coming back reach operators only.

@@ -473,7 +473,7 @@ fn irc_users_see_others_quit_with_their_reason() {
     let mut alice = irc_in(&server, "alice", "#general");
     watcher.expect(":alice!alice@chatroom JOIN #general");
     alice.send("QUIT :off to lunch");
-    watcher.expect_next(":alice!alice@chatroom QUIT :off to lunch");
+    watcher.expect_next(":alice!alice@chatroom QUIT :Quit: off to lunch");
     let bob = irc_in(&server, "bob", "#general");
     watcher.expect(":bob!bob@chatroom JOIN #general");
     drop(bob); // no QUIT: the connection just ends
@@ -518,9 +518,9 @@ fn becoming_operator_is_told_with_mode_o_to_every_irc_member_and_shows_as_at() {
     alice.expect_next(":chatroom.local MODE #general +o ms_t");
     alice.send("MODE alice");
     alice.expect_next(":chatroom.local 221 alice +");
-    // The nc user is told nothing in IRC's terms.
+    // The nc user is told nothing in IRC's terms, but sees the mark.
     bob.send("/users");
-    bob.expect_next("*** In #general: alice, bob, ms_t");
+    bob.expect_next("*** In #general: alice, bob, ms_t (teacher)");
 
     alice.send("NAMES #general");
     alice.expect_lines(&[
@@ -558,7 +558,7 @@ fn becoming_operator_is_told_with_mode_o_to_every_irc_member_and_shows_as_at() {
     teacher.expect_next(":alice!alice@chatroom JOIN #lab");
     // An nc teacher who becomes operator is shown to IRC members too.
     bob.send("/join #lab");
-    bob.expect("*** You joined #lab. Here: ms_t, alice");
+    bob.expect("*** You joined #lab. Here: ms_t (teacher), alice");
     alice.expect_next(":bob!bob@chatroom JOIN #lab");
     bob.send("/op admin-Secret-77");
     bob.expect("*** You are an operator now. /help lists your commands.");

@@ -180,7 +180,9 @@ fn private_messages_in_words() {
         alice.ask("/msg BOB psst  hey"),
         "[private to bob] psst  hey"
     );
-    bob.expect_next("[private] alice: psst  hey");
+    // A person's screen shows a run of blanks as one (padding could
+    // otherwise push text onto a row of its own and fake a server line).
+    bob.expect_next("[private] alice: psst hey");
     assert_eq!(alice.ask("/msg carol hi"), "[private to carol] hi");
     carol.expect_next("PRIVMSG alice hi");
     assert_eq!(carol.ask("PRIVMSG alice back"), "OK Sent");

@@ -134,7 +134,7 @@ fn a_person_gets_sentences_and_history_off_says_so() {
     teacher.send("/op teach");
     teacher.read_until(|line| line.starts_with("*** You are an operator now."));
     teacher.send("/help");
-    let help = teacher.read_until(|line| line.starts_with("***   /stats"));
+    let help = teacher.read_until(|line| line.starts_with("***   /kickaddr"));
     assert!(
         help.iter().any(|line| line.contains("/announce")),
         "{help:#?}"

@@ -251,3 +251,38 @@ fn reading_never_changes_the_file() {
         "the torn tail is the server's to cut, not ours"
     );
 }
+
+/// Issue 22: 3,100 renames, a 64 KiB name and Chinese names once made
+/// `attendance` panic (a column wider than `format!` allows); every column
+/// is now cut to a bounded width, measured in terminal columns.
+#[test]
+fn attendance_survives_thousands_of_renames_and_a_huge_name() {
+    let dir = TempDir::new("attendance-renames");
+    let mut history = String::from("2026-12-07T10:00:00.000Z\tjoin\t#a\tr0\t\n");
+    for n in 0..3_100 {
+        history.push_str(&format!(
+            "2026-12-07T10:00:01.000Z\tnick\t#a\tr{n}\tr{}\n",
+            n + 1
+        ));
+    }
+    let huge = "李".repeat(21_846); // 64 KiB of UTF-8
+    history.push_str(&format!("2026-12-07T10:01:00.000Z\tmsg\t#a\t{huge}\thi\n"));
+    dir.write("history.tsv", &history);
+    for room in [&[][..], &["--room", "a"][..]] {
+        let output = Command::cargo_bin("step4_server")
+            .expect("step4_server is built")
+            .arg("attendance")
+            .args(room)
+            .args(["--data-dir", dir.path_str()])
+            .output()
+            .expect("run attendance");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        assert!(stdout.lines().count() >= 3, "{stdout}");
+        assert!(stdout.lines().all(|l| l.chars().count() < 160), "{stdout}");
+        assert!(
+            stdout.contains("李李李") && stdout.contains('…'),
+            "{stdout}"
+        );
+    }
+}

@@ -25,6 +25,14 @@
 //! Wrong tries are logged at most once per address per [`LOG_EVERY`], with a
 //! count, so a guessing storm cannot fill the log either.
 //!
+//! The third thing kept per address is its **share of the history**: the
+//! bytes of messages it may have stored in an hour ([`history_share`]: a
+//! week's worth of `history_keep_mb` spread over the week's hours, at least
+//! [`MIN_HISTORY_SHARE`]). The history never deletes a file younger than a
+//! week for size, so spam cannot erase the record; this share is what stops
+//! one address from filling the disk instead. Past it, messages are refused
+//! with a wait, like flood control.
+//!
 //! Bans (`KICK bob 10m reason`) are kept here too: an address and the time
 //! it may come back. Behind a school NAT one address is the whole class, so
 //! a ban is for the person who is not in the room anyway (a stranger, a bot).
@@ -32,6 +40,22 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+/// The least history share an address gets, whatever `history_keep_mb`:
+/// a class of 30 behind one address writes a few MB a *day*.
+pub const MIN_HISTORY_SHARE: u64 = 1024 * 1024;
+
+/// Bytes of history one address may store in an hour, for a history kept
+/// within `keep_mb` MB (0: no size limit, and no share either). Spread over
+/// a week of hours, the age below which nothing is deleted for size, so
+/// that one address alone cannot push the history over its limit in that
+/// week.
+pub fn history_share(keep_mb: u64) -> u64 {
+    match keep_mb {
+        0 => 0,
+        mb => (mb * 1024 * 1024 / (7 * 24)).max(MIN_HISTORY_SHARE),
+    }
+}
 
 /// Wrong tries of one password from one address that cost nothing.
 pub const FREE_TRIES: u32 = 3;
@@ -43,6 +67,10 @@ pub const LONGEST_LOCK: Duration = Duration::from_secs(300);
 pub const FORGET_AFTER: Duration = Duration::from_secs(900);
 /// At most one log line per address and password this often.
 pub const LOG_EVERY: Duration = Duration::from_secs(60);
+/// A nameless connection that closes this soon, without trying a
+/// password, has its connection token given back ([`Guard::refund`]).
+pub const QUICK_CLOSE: Duration = Duration::from_secs(2);
+
 /// The longest ban `KICK` can give: a day. A server runs for a lesson or a
 /// term; anything longer is for the firewall.
 pub const LONGEST_BAN: Duration = Duration::from_secs(86_400);
@@ -98,6 +126,16 @@ impl Secret {
     }
 }
 
+/// What became of a presented password: see [`Guard::present`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Right,
+    /// Wrong, with the log line to write if one is due.
+    Wrong(Option<String>),
+    /// Not checked: the address must wait this long.
+    Locked(Duration),
+}
+
 /// Wrong tries of one password from one address.
 #[derive(Debug, Clone, Copy)]
 struct Guesses {
@@ -116,6 +154,9 @@ struct Address {
     tokens: f64,
     refilled_at: Instant,
     guesses: [Option<Guesses>; 2],
+    /// History bytes it may still store, and when that was last refilled.
+    history_bytes: f64,
+    history_at: Instant,
 }
 
 /// Why a new connection is not let in.
@@ -138,6 +179,8 @@ pub struct Guard {
     total_wrong: [u64; 2],
     /// Connections seen, to tidy the map every [`TIDY_EVERY`] of them.
     connects: u64,
+    /// Bytes of history an address may store in an hour; 0: no limit.
+    history_share: u64,
 }
 
 /// How many connections pass between two [`Guard::tidy`]s: the map would
@@ -153,16 +196,54 @@ impl Guard {
             bans: HashMap::new(),
             total_wrong: [0, 0],
             connects: 0,
+            history_share: 0,
         }
+    }
+
+    /// Limits the history each address may store (see [`history_share`]).
+    pub fn with_history_share(mut self, bytes_per_hour: u64) -> Guard {
+        self.history_share = bytes_per_hour;
+        self
     }
 
     fn record(&mut self, ip: IpAddr, now: Instant) -> &mut Address {
         let burst = f64::from(self.burst);
+        let share = self.history_share as f64;
         self.addresses.entry(ip).or_insert(Address {
             tokens: burst,
             refilled_at: now,
             guesses: [None, None],
+            history_bytes: share,
+            history_at: now,
         })
+    }
+
+    /// The history share, in whole MB an hour (for the refusal).
+    pub fn history_share_mb(&self) -> u64 {
+        self.history_share.div_ceil(1024 * 1024)
+    }
+
+    /// `ip` wants to store `bytes` of history: `Err` is how long until its
+    /// share has room for them.
+    pub fn store(&mut self, ip: IpAddr, bytes: usize, now: Instant) -> Result<(), Duration> {
+        if self.history_share == 0 {
+            return Ok(());
+        }
+        let share = self.history_share as f64;
+        let per_sec = share / 3600.0;
+        let address = self.record(ip, now);
+        let elapsed = now.saturating_duration_since(address.history_at);
+        address.history_bytes =
+            (address.history_bytes + elapsed.as_secs_f64() * per_sec).min(share);
+        address.history_at = now;
+        let bytes = bytes as f64;
+        if address.history_bytes >= bytes {
+            address.history_bytes -= bytes;
+            Ok(())
+        } else {
+            let missing = (bytes - address.history_bytes).min(share);
+            Err(Duration::from_secs_f64(missing / per_sec))
+        }
     }
 
     /// A new connection from `ip`: takes one of its tokens, or says no.
@@ -188,19 +269,55 @@ impl Guard {
         }
     }
 
-    /// Bans `ip` until `until`.
+    /// Gives back the token of a connection from `ip` that held nothing:
+    /// it closed at once, nameless and without trying a password (see
+    /// [`QUICK_CLOSE`]). Connecting and closing in a loop then costs the
+    /// address nothing, so a prankster behind a school's address cannot
+    /// spend the class's burst that way; holding connections still costs.
+    pub fn refund(&mut self, ip: IpAddr) {
+        if let Some(address) = self.addresses.get_mut(&ip) {
+            address.tokens = (address.tokens + 1.0).min(f64::from(self.burst));
+        }
+    }
+
+    /// Bans `ip` until `until`. An IPv4 address seen through an IPv6
+    /// socket (`::ffff:10.0.0.5`) is the same address as `10.0.0.5`.
     pub fn ban(&mut self, ip: IpAddr, until: Instant) {
-        self.bans.insert(ip, until);
+        self.bans.insert(ip.to_canonical(), until);
     }
 
     /// How long `ip` is still banned for, if it is.
     pub fn banned(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
-        let until = *self.bans.get(&ip)?;
+        let until = *self.bans.get(&ip.to_canonical())?;
         (until > now).then(|| until - now)
     }
 
+    /// A password presented from `ip`, in any way (`/pass` on `nc`, `PASS`
+    /// from a program, IRC's `PASS` in the handshake, `/op`, and, when
+    /// accounts come, a login): the one place every try is counted, so
+    /// there is one rate however the password arrives. `is_right` is asked
+    /// only if the address is not locked out, so a locked-out try is never
+    /// checked and its answer cannot tell a right password from a wrong one.
+    pub fn present(
+        &mut self,
+        ip: IpAddr,
+        secret: Secret,
+        now: Instant,
+        is_right: impl FnOnce() -> bool,
+    ) -> Verdict {
+        if let Err(wait) = self.may_try(ip, secret, now) {
+            return Verdict::Locked(wait);
+        }
+        if is_right() {
+            self.right(ip, secret);
+            Verdict::Right
+        } else {
+            Verdict::Wrong(self.wrong(ip, secret, now))
+        }
+    }
+
     /// May `ip` try `secret` now? `Err` is how long it must wait.
-    pub fn may_try(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Result<(), Duration> {
+    fn may_try(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Result<(), Duration> {
         let Some(address) = self.addresses.get_mut(&ip) else {
             return Ok(());
         };
@@ -216,7 +333,7 @@ impl Guard {
     }
 
     /// The right password from `ip`: its wrong tries are forgotten.
-    pub fn right(&mut self, ip: IpAddr, secret: Secret) {
+    fn right(&mut self, ip: IpAddr, secret: Secret) {
         if let Some(address) = self.addresses.get_mut(&ip) {
             address.guesses[secret.index()] = None;
         }
@@ -224,7 +341,7 @@ impl Guard {
 
     /// A wrong try from `ip`. Returns the log line to write, if one is due
     /// (the first wrong try, then at most one per [`LOG_EVERY`]).
-    pub fn wrong(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Option<String> {
+    fn wrong(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Option<String> {
         self.total_wrong[secret.index()] += 1;
         let total = self.total_wrong[secret.index()];
         let address = self.record(ip, now);
@@ -277,7 +394,14 @@ impl Guard {
                 .iter()
                 .flatten()
                 .any(|g| now.saturating_duration_since(g.last_wrong) < FORGET_AFTER);
-            remembers || (per_sec > 0.0 && refilled < burst)
+            let share = self.history_share as f64;
+            let history = address.history_bytes
+                + now
+                    .saturating_duration_since(address.history_at)
+                    .as_secs_f64()
+                    * share
+                    / 3600.0;
+            remembers || (per_sec > 0.0 && refilled < burst) || history < share
         });
     }
 
@@ -445,5 +569,27 @@ mod tests {
         assert_eq!(guard.remembered(), 2);
         guard.tidy(now + FORGET_AFTER);
         assert_eq!(guard.remembered(), 0);
+    }
+
+    #[test]
+    fn an_address_stores_its_share_of_history_an_hour_and_no_more() {
+        let now = Instant::now();
+        let share = history_share(8);
+        assert_eq!(share, MIN_HISTORY_SHARE);
+        assert_eq!(history_share(2000), 2000 * 1024 * 1024 / 168);
+        let mut guard = Guard::new(0, 0).with_history_share(share);
+        let line = 1000;
+        let lines = (0..10_000)
+            .take_while(|_| guard.store(IP, line, now).is_ok())
+            .count();
+        assert_eq!(lines as u64, share / line as u64);
+        let wait = guard.store(IP, line, now).unwrap_err();
+        assert!(wait <= Duration::from_secs(4), "{wait:?}");
+        assert!(guard.store(OTHER, line, now).is_ok());
+        // An hour refills it.
+        assert!(guard
+            .store(IP, line, now + Duration::from_secs(3600))
+            .is_ok());
+        assert!(Guard::new(0, 0).store(IP, usize::MAX, now).is_ok());
     }
 }

@@ -34,10 +34,12 @@
 //! that could fail). A panic in one connection's thread ends that connection
 //! only; its cleanup guard still removes it from the state.
 
-use crate::chat::guard::Guard;
+use crate::chat::guard::{seconds_to_wait, Guard, Secret, Verdict};
 use crate::history::History;
 use crate::log;
 use crate::settings::server::ServerConfig;
+use crate::support::secret::constant_time_eq;
+use crate::support::summary::LogSummary;
 use crate::text::names;
 mod accounts;
 mod delivery;
@@ -52,7 +54,7 @@ pub use accounts::{AccountBook, SlowWork, KICK_HOLD};
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A connection's number, unique across restarts on one data directory (it
 /// is the session number of its history records). Cleanup is keyed by it (not by name), so a user who reconnects under the same name can never
@@ -169,6 +171,8 @@ pub struct Applied {
 /// One connection, registered or not.
 struct Conn {
     addr: SocketAddr,
+    /// When it connected (`CONNS` shows the oldest's age).
+    since: Instant,
     /// Cuts the client off even while its writer is blocked in `write()`
     /// (used when its queue is full).
     hangup: Hangup,
@@ -200,6 +204,16 @@ struct Conn {
 }
 
 impl Conn {
+    /// Closed at once ([`crate::chat::guard::QUICK_CLOSE`]), without a
+    /// name or a password tried: its connection token is given back, and
+    /// its log line summarised.
+    fn held_nothing(&self) -> bool {
+        self.name.is_none()
+            && self.wrong_passwords == 0
+            && !self.operator
+            && self.since.elapsed() < crate::chat::guard::QUICK_CLOSE
+    }
+
     /// "alice (127.0.0.1:50412)" or just the address, for log lines.
     fn who(&self) -> String {
         match &self.name {
@@ -279,6 +293,22 @@ impl Outgoing {
     }
 }
 
+/// Connections closed at once from one address whose log lines are
+/// written in a minute, before the rest are only counted (a class that
+/// opens the page in its browsers does this too).
+const FREE_QUICK_CLOSE_LINES: u64 = 60;
+
+/// When an address has `max_unregistered_per_ip` connections without a
+/// name, a new one closes the oldest of them if it is at least this old
+/// (see [`State::admit`]): a class arriving at once fits in the limit, and
+/// nameless connections held on purpose make way for classmates.
+pub const NAMELESS_EVICT_AFTER: Duration = Duration::from_secs(20);
+
+/// Connections an operator may still open when `max_clients` are taken,
+/// like PostgreSQL's `superuser_reserved_connections`: a server filled by a
+/// flood still lets the teacher in to see it and kick it.
+pub const OPERATOR_RESERVE: usize = 5;
+
 /// Users and rooms. See the module notes.
 pub struct State {
     conns: HashMap<ConnId, Conn>,
@@ -289,6 +319,8 @@ pub struct State {
     connections_per_ip: HashMap<IpAddr, usize>,
     /// Per-address connection rates and wrong passwords (see [`Guard`]).
     guard: Guard,
+    /// Log lines a stranger can cause, summarised per address and minute.
+    log_summary: LogSummary,
     /// Addresses of muted people: a mute holds the person, not the name,
     /// so reconnecting under another name does not unmute, and an innocent
     /// person who later takes a muted name is not muted (unless they come
@@ -319,10 +351,15 @@ impl State {
             names: HashMap::new(),
             rooms: HashMap::new(),
             connections_per_ip: HashMap::new(),
-            guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip),
+            guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip)
+                .with_history_share(match config.history {
+                    true => crate::chat::guard::history_share(config.history_keep_mb),
+                    false => 0,
+                }),
             muted_addresses: HashSet::new(),
             accounts: AccountBook::fixed(Default::default(), config.guests),
             slow: None,
+            log_summary: LogSummary::default(),
             history,
             settings: Settings {
                 motd: config.motd.clone(),
@@ -377,13 +414,27 @@ impl State {
         // A scan, not a counter: it is only needed when someone connects,
         // and it can never fall out of step with the connections.
         let limit = self.settings.max_unregistered_per_ip;
+        let mut evict = None;
         if limit > 0 {
-            let nameless = self
+            let nameless: Vec<(ConnId, Instant)> = self
                 .conns
-                .values()
-                .filter(|c| c.name.is_none() && c.addr.ip() == ip);
-            if nameless.count() >= limit {
-                return Err(Refusal::TooManyUnregisteredFromAddress(limit));
+                .iter()
+                .filter(|(_, c)| c.name.is_none() && c.addr.ip() == ip)
+                .map(|(&id, c)| (id, c.since))
+                .collect();
+            if nameless.len() >= limit {
+                // Behind a school's address, refusing the newcomer would let
+                // one prankster holding nameless connections keep the class
+                // out; the oldest of them has had its chance to choose a name.
+                let oldest = nameless.iter().min_by_key(|(_, since)| *since);
+                match oldest {
+                    Some(&(old, since))
+                        if now.saturating_duration_since(since) >= NAMELESS_EVICT_AFTER =>
+                    {
+                        evict = Some(old)
+                    }
+                    _ => return Err(Refusal::TooManyUnregisteredFromAddress(limit)),
+                }
             }
         }
         if self.guard.connect(ip, now).is_err() {
@@ -391,7 +442,60 @@ impl State {
                 self.settings.connect_rate_per_ip,
             ));
         }
-        *self.connections_per_ip.entry(ip).or_insert(0) += 1;
+        if let Some(old) = evict {
+            self.send(old, &Event::Refused(Refusal::RegistrationTimeout));
+            self.disconnect(
+                old,
+                "nameless for too long, and its address needed the place",
+            );
+        }
+        Ok(self.insert_conn(addr, outbox, hangup, false))
+    }
+
+    /// A connection at a full server that gave `password` as its first
+    /// line: let in beyond `max_clients` (at most [`OPERATOR_RESERVE`]
+    /// more), as an operator, if it is the operator password. The password
+    /// goes through the guard like every other, so this door is no faster
+    /// to guess at than `/op`.
+    pub fn admit_operator(
+        &mut self,
+        addr: SocketAddr,
+        outbox: Outbox,
+        hangup: Hangup,
+        password: &str,
+    ) -> Result<ConnId, Refusal> {
+        if self.conns.len() >= self.settings.max_clients + OPERATOR_RESERVE {
+            return Err(Refusal::ServerFull);
+        }
+        let expected = self.settings.admin_password.as_bytes();
+        let verdict = self
+            .guard
+            .present(addr.ip(), Secret::Operator, Instant::now(), || {
+                constant_time_eq(password.as_bytes(), expected)
+            });
+        match verdict {
+            Verdict::Right => {}
+            Verdict::Wrong(line) => {
+                if let Some(line) = line {
+                    log!("{line} (at a full server's door)");
+                }
+                return Err(Refusal::ServerFull);
+            }
+            Verdict::Locked(wait) => return Err(Refusal::TooManyGuesses(seconds_to_wait(wait))),
+        }
+        let id = self.insert_conn(addr, outbox, hangup, true);
+        log!("An operator came in at {addr} although the server is full");
+        Ok(id)
+    }
+
+    fn insert_conn(
+        &mut self,
+        addr: SocketAddr,
+        outbox: Outbox,
+        hangup: Hangup,
+        operator: bool,
+    ) -> ConnId {
+        *self.connections_per_ip.entry(addr.ip()).or_insert(0) += 1;
         // The connection's number is its history session: unique across
         // restarts, so the history can tell people apart.
         let id = self.history.new_session();
@@ -399,14 +503,16 @@ impl State {
             id,
             Conn {
                 addr,
+                since: Instant::now(),
                 hangup,
                 outbox,
                 name: None,
                 dialect: Dialect::Protocol,
                 room: None,
-                authenticated: self.settings.password.is_none(),
+                // An operator is past the door password too.
+                authenticated: operator || self.settings.password.is_none(),
                 wrong_passwords: 0,
-                operator: false,
+                operator,
                 account: None,
                 session: None,
                 must_choose_password: false,
@@ -415,7 +521,7 @@ impl State {
                 quit_reason: None,
             },
         );
-        Ok(id)
+        id
     }
 
     /// Sends the greeting.
@@ -538,6 +644,8 @@ impl State {
             Command::Unmute(user) => self.mute(id, &user, false),
             Command::Announce(text) => self.announce(id, &text),
             Command::Stats => self.stats(id),
+            Command::Conns => self.conns_by_address(id),
+            Command::KickAddr(address) => self.kick_address(id, &address),
             Command::Topic(text) => self.topic(id, text),
             Command::Action(text) => self.action(id, &text),
             Command::Whois(user) => self.whois(id, &user),
@@ -557,7 +665,22 @@ impl State {
     /// every connection ends here; a second call for the same id does nothing).
     pub fn disconnect(&mut self, id: ConnId, reason: &str) {
         if let Some(conn) = self.conns.get(&id) {
-            log!("Disconnected {}: {reason}", conn.who());
+            let line = || format!("Disconnected {}: {reason}", conn.who());
+            // A connection that held nothing (see `remove`) is what a
+            // connect-and-close loop makes: summarised, not one line each.
+            if conn.held_nothing() {
+                let now = Instant::now();
+                let kind = "connections closed at once";
+                let free = FREE_QUICK_CLOSE_LINES;
+                for line in self
+                    .log_summary
+                    .note_after(conn.addr.ip(), kind, free, now, line)
+                {
+                    log!("{line}");
+                }
+            } else {
+                log!("{}", line());
+            }
             self.remove(id, true);
             self.drop_overflowed();
         }
@@ -596,6 +719,9 @@ impl State {
         };
         if let Some(name) = &conn.name {
             self.names.remove(&names::key(name));
+        }
+        if conn.held_nothing() {
+            self.guard.refund(conn.addr.ip());
         }
         if let Some(count) = self.connections_per_ip.get_mut(&conn.addr.ip()) {
             *count -= 1;

@@ -348,19 +348,28 @@ fn a_mute_holds_the_person_not_the_name() {
     send(&mut state, &op, "MUTE mallory");
     lines(&op);
     lines(&mallory);
-    // Renames and room changes reach operators only.
+    // A new name would show in every member list: refused. Room changes
+    // reach operators only.
     send(&mut state, &mallory, "USERNAME ExamAnswerIsC");
+    assert_eq!(lines(&mallory), ["ERROR You are muted"]);
     send(&mut state, &mallory, "JOIN #other");
     send(&mut state, &mallory, "JOIN #general");
     assert_eq!(lines(&alice), Vec::<String>::new());
     assert_eq!(
         lines(&op),
-        [
-            "NICK mallory ExamAnswerIsC",
-            "LEAVE #general ExamAnswerIsC",
-            "JOIN #general ExamAnswerIsC"
-        ]
+        ["LEAVE #general mallory", "JOIN #general mallory"]
     );
+    // Their AWAY text would be sent to whoever messages them: not theirs.
+    lines(&mallory);
+    let away = command::Command::Away(Some("the answer is C".into()));
+    state.apply(mallory.id, Dialect::Irc, away);
+    send(&mut state, &alice, "PRIVMSG mallory hi");
+    let told = lines(&alice);
+    assert!(
+        told.iter().any(|l| l.contains("mallory is away")),
+        "{told:?}"
+    );
+    assert!(!told.concat().contains("answer"), "{told:?}");
     // Reconnecting under a new name from the same address: still muted.
     state.disconnect(mallory.id, "test");
     lines(&op);
@@ -627,17 +636,18 @@ fn irc_lines_name_their_recipient_and_the_request() {
 
 #[test]
 fn the_irc_handshake_asks_the_state_about_nicks_and_the_password() {
+    // The password itself is presented as `PASS` (the guard counts it).
     use crate::wire::irc::register::Lookup;
     let mut state = state_with(ServerConfig {
         password: Some("door".into()),
         ..ServerConfig::default()
     });
     let member = connect(&mut state, 1);
+    assert!(!state.authenticated(member.id));
     send(&mut state, &member, "PASS door");
+    assert!(state.authenticated(member.id));
     send(&mut state, &member, "USERNAME Bob");
     assert!(state.nick_taken("bob") && !state.nick_taken("alice"));
-    assert!(state.password_ok(Some("door")));
-    assert!(!state.password_ok(Some("nope")) && !state.password_ok(None));
 }
 
 #[test]

@@ -11,10 +11,20 @@
 //!
 //! After each rotation (and at start-up) the oldest rotated files are
 //! deleted while they are older than `history_keep_days`, or while all the
-//! history files together are larger than `history_keep_mb`. The defaults
-//! (365 days, 2000 MB) keep a school year of any ordinary class: a lively
-//! class of 30 writes a few MB a day. Each deletion is logged. Setting
-//! either to 0 switches that limit off. The current file is never deleted.
+//! history files together are larger than `history_keep_mb` *and* the file
+//! is older than [`MIN_AGE_DAYS`]. The defaults (365 days, 2000 MB) keep a
+//! school year of any ordinary class: a lively class of 30 writes a few MB
+//! a day. Each deletion is logged. Setting either to 0 switches that limit
+//! off. The current file is never deleted.
+//!
+//! Why a minimum age: a size limit alone lets anyone erase the record.
+//! Spam written within the flood limit (100 bots at 10 lines/s of 1,000
+//! bytes) filled 8 MB in 8 s and deleted the file that held what a student
+//! had said earlier. So no file younger than a week is deleted for size:
+//! when the recent history alone is over the limit, the server keeps
+//! writing and says so ([`Pruned::over_limit`], for the log and the
+//! operators); what one address may write is bounded per hour instead (the
+//! chat guard's history share).
 
 use super::file::{self, FILE_NAME};
 use crate::support::timestamp;
@@ -80,16 +90,36 @@ pub fn rotate(dir: &Path, day: &str) -> io::Result<PathBuf> {
     Ok(target)
 }
 
-/// Deletes the rotated files that retention no longer keeps. Returns one
-/// log line per deleted file (or per failure).
-pub fn prune(dir: &Path, retention: Retention, now_ms: u64, current_len: u64) -> Vec<String> {
-    let mut lines = Vec::new();
+/// No file whose day is less than this many days ago is deleted for size.
+pub const MIN_AGE_DAYS: u64 = 7;
+
+/// What [`prune`] did.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    /// One log line per deleted file (or per failure).
+    pub lines: Vec<String>,
+    /// Set when the history is still over `history_keep_mb` because every
+    /// file left is younger than [`MIN_AGE_DAYS`]: a line for the log and
+    /// the operators.
+    pub over_limit: Option<String>,
+}
+
+/// Deletes the rotated files that retention no longer keeps.
+pub fn prune(dir: &Path, retention: Retention, now_ms: u64, current_len: u64) -> Pruned {
+    let mut pruned = Pruned::default();
     let archives = match file::archives(dir) {
         Ok(archives) => archives,
-        Err(error) => return vec![format!("cannot list {}: {error}", dir.display())],
+        Err(error) => {
+            pruned
+                .lines
+                .push(format!("cannot list {}: {error}", dir.display()));
+            return pruned;
+        }
     };
     let oldest_kept = (retention.keep_days > 0)
         .then(|| day_of(now_ms.saturating_sub(retention.keep_days * DAY_MS)));
+    let youngest_deletable = day_of(now_ms.saturating_sub(MIN_AGE_DAYS * DAY_MS));
+    let over = |total: u64| retention.keep_mb > 0 && total > retention.keep_mb * MIB;
     let mut total: u64 = current_len + archives.iter().map(|(_, len)| len).sum::<u64>();
     for (path, len) in archives {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -97,7 +127,7 @@ pub fn prune(dir: &Path, retention: Retention, now_ms: u64, current_len: u64) ->
             .map(|(day, _)| day)
             .unwrap_or_default();
         let too_old = oldest_kept.as_ref().is_some_and(|oldest| day < *oldest);
-        let too_big = retention.keep_mb > 0 && total > retention.keep_mb * MIB;
+        let too_big = over(total) && day < youngest_deletable;
         if !too_old && !too_big {
             break; // oldest first: everything after this one is kept too
         }
@@ -109,12 +139,25 @@ pub fn prune(dir: &Path, retention: Retention, now_ms: u64, current_len: u64) ->
         match fs::remove_file(&path) {
             Ok(()) => {
                 total -= len;
-                lines.push(format!("History: deleted {} ({why})", path.display()));
+                pruned
+                    .lines
+                    .push(format!("History: deleted {} ({why})", path.display()));
             }
-            Err(error) => lines.push(format!("cannot delete {}: {error}", path.display())),
+            Err(error) => pruned
+                .lines
+                .push(format!("cannot delete {}: {error}", path.display())),
         }
     }
-    lines
+    if over(total) {
+        pruned.over_limit = Some(format!(
+            "History: {} MB, over history_keep_mb ({} MB), but files younger than {MIN_AGE_DAYS} \
+             days are never deleted for size, so it keeps growing: make room on the disk or \
+             raise history_keep_mb",
+            total.div_ceil(MIB),
+            retention.keep_mb
+        ));
+    }
+    pruned
 }
 
 #[cfg(test)]
@@ -141,15 +184,30 @@ mod tests {
             keep_days: 30,
             keep_mb: 0,
         };
-        let lines = prune(&dir, by_age, now, 0);
+        let lines = prune(&dir, by_age, now, 0).lines;
         assert_eq!(lines.len(), 1, "{lines:?}");
         assert!(lines[0].ends_with("history-2026-01-01.tsv (older than 30 days)"));
-        // By size: 3 MB in all, with a 1 MB current file, keeps two files.
+        // By size: 3 MB in all, with a 1 MB current file, would keep two
+        // files; but nothing younger than a week is deleted for size, so
+        // only 2026-11-01 goes, and the rest is reported over the limit.
         let by_size = Retention {
             keep_days: 0,
             keep_mb: 3,
         };
-        assert_eq!(prune(&dir, by_size, now, MIB).len(), 1);
+        let pruned = prune(&dir, by_size, now, 2 * MIB);
+        assert_eq!(pruned.lines.len(), 1, "{:?}", pruned.lines);
+        assert!(pruned.lines[0].ends_with("history-2026-11-01.tsv (history over 3 MB)"));
+        let warning = pruned.over_limit.unwrap_or_default();
+        assert!(
+            warning.starts_with("History: 4 MB, over history_keep_mb (3 MB)"),
+            "{warning}"
+        );
+        // A week later, the files of 2026-11-20 may go too.
+        let week_later = now + MIN_AGE_DAYS * DAY_MS;
+        let pruned = prune(&dir, by_size, week_later, 2 * MIB);
+        assert_eq!(pruned.lines.len(), 1);
+        assert!(pruned.over_limit.is_none());
+        fs::write(dir.join("history-2026-11-20.tsv"), vec![b'x'; MIB as usize]).unwrap();
         let mut left: Vec<String> = fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

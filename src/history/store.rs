@@ -165,6 +165,9 @@ struct Disk {
     unsynced: Arc<AtomicBool>,
     /// A failed write left a piece that could not be cut off.
     piece_left: bool,
+    /// Retention found the history over its size limit with nothing old
+    /// enough to delete: the line, until the state tells the operators.
+    over_limit: Option<String>,
 }
 
 impl History {
@@ -232,18 +235,15 @@ impl History {
             rotate_at: retention.rotate_bytes(),
             unsynced,
             piece_left: false,
+            over_limit: None,
         };
         let today = retention::day_of(timestamp::now_millis());
         let old_day = disk.day.as_ref().is_some_and(|day| *day != today);
         if disk.len > 0 && (disk.len >= disk.rotate_at || old_day) {
             notes.extend(disk.try_rotate(policy, &today));
         } else {
-            notes.extend(retention::prune(
-                dir,
-                retention,
-                timestamp::now_millis(),
-                disk.len,
-            ));
+            let pruned = retention::prune(dir, retention, timestamp::now_millis(), disk.len);
+            notes.extend(disk.take_pruned(pruned));
         }
         history.disk = Some(disk);
         Ok((history, notes))
@@ -282,6 +282,18 @@ impl History {
             self.remember(record.clone());
         }
         Ok(())
+    }
+
+    /// The line saying the history is over its size limit with nothing old
+    /// enough to delete, once per time retention found it so: for the
+    /// operators online.
+    pub fn take_over_limit(&mut self) -> Option<String> {
+        self.disk.as_mut()?.over_limit.take()
+    }
+
+    /// Is there such a line waiting? (A cheap test for every record.)
+    pub fn over_limit_pending(&self) -> bool {
+        self.disk.as_ref().is_some_and(|d| d.over_limit.is_some())
     }
 
     /// The room's recent messages, oldest first. `room` as displayed; matched ignoring case.
@@ -463,13 +475,20 @@ impl Disk {
             "History: continued in a new file; the last one is {}",
             rotated.display()
         )];
-        notes.extend(retention::prune(
-            &self.dir,
-            self.retention,
-            timestamp::now_millis(),
-            len,
-        ));
+        let pruned = retention::prune(&self.dir, self.retention, timestamp::now_millis(), len);
+        notes.extend(self.take_pruned(pruned));
         Ok(notes)
+    }
+
+    /// The log lines of a prune; an over-limit line is also kept for the
+    /// operators (see [`History::take_over_limit`]).
+    fn take_pruned(&mut self, pruned: retention::Pruned) -> Vec<String> {
+        let mut lines = pruned.lines;
+        if let Some(line) = pruned.over_limit {
+            lines.push(line.clone());
+            self.over_limit = Some(line);
+        }
+        lines
     }
 
     fn error(&self, error: io::Error, action: &str) -> io::Error {

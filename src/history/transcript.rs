@@ -41,8 +41,13 @@
 //!   names: a rename is shown, and the same name used later by a different
 //!   session gets a number, `alice (2)`, in the order such sessions first
 //!   appear in the whole history (so the numbers do not change with
-//!   `--room` or `--since`). Records older than sessions have none; there,
-//!   as before, one name is one person.
+//!   `--room` or `--since`). Names are numbered by what they look like, so
+//!   Cyrillic `асе` after Latin `ace` is `асе (2)`. Records older than
+//!   sessions have none; there, as before, one name is one person.
+//! - The file may hold anything (a name of 64 KiB, three thousand renames):
+//!   `attendance`'s columns are measured in terminal columns (a Chinese
+//!   name takes two per character, [`crate::text::width`]) and cut with `…`,
+//!   and no record can make either reader panic (a test feeds random ones).
 //! - In `attendance`, each session is a row: the names it used, from its
 //!   first to its last record, and how many room, private and `/me` messages
 //!   it sent. A private message is also a sighting of its recipient (the
@@ -64,6 +69,7 @@ use crate::support::cli::{self, CommandLine, Flag};
 use crate::support::timestamp;
 use crate::text::names;
 use crate::text::sanitize;
+use crate::text::width;
 use std::collections::HashMap;
 use std::io::{self, BufWriter, Write};
 use std::ops::ControlFlow;
@@ -318,7 +324,8 @@ const ACCOUNT_MARK: char = '✓';
 /// Everyone seen so far, to give each record's names their labels.
 #[derive(Default)]
 struct People {
-    /// Name key → the people who used it, in order of first use.
+    /// Name skeleton (what it looks like) → the people who used it, in
+    /// order of first use.
     users_of: HashMap<String, Vec<Who>>,
     /// Name key → who holds that name now (the last to use or take it).
     holder: HashMap<String, Who>,
@@ -363,11 +370,13 @@ impl People {
     /// `name (n)` for the n-th.
     fn label(&mut self, name: &str, who: &Who) -> String {
         let key = names::key(name);
-        self.holder.insert(key.clone(), who.clone());
+        self.holder.insert(key, who.clone());
         if matches!(who, Who::Account(_)) {
             return format!("{}{ACCOUNT_MARK}", printable(name));
         }
-        let users = self.users_of.entry(key).or_default();
+        // Numbered by what a name looks like, not by its letters: Latin
+        // `ace` and Cyrillic `асе` read the same, so the second is `асе (2)`.
+        let users = self.users_of.entry(names::skeleton(name)).or_default();
         let n = match users.iter().position(|user| user == who) {
             Some(n) => n,
             None => {
@@ -506,43 +515,53 @@ impl Attendance {
     }
 
     /// The table, header included, sorted by first seen (then by who came
-    /// first in the file).
+    /// first in the file). Columns are measured in terminal columns (a
+    /// Chinese name takes two per character) and cut with `…` at
+    /// [`PERSON_COLUMNS`] and [`NAMES_COLUMNS`]: a record can hold a name of
+    /// any length, and one long name must not push every row off the page.
     fn table(&self) -> String {
-        let mut rows: Vec<(&Seen, String)> = self
+        let mut rows: Vec<(&Seen, String, String)> = self
             .people
             .values()
-            .map(|seen| (seen, seen.names.join(", ")))
+            .map(|seen| {
+                let label = width::truncate(&seen.label, PERSON_COLUMNS);
+                (
+                    seen,
+                    label,
+                    width::truncate(&seen.names.join(", "), NAMES_COLUMNS),
+                )
+            })
             .collect();
-        rows.sort_by_key(|(seen, _)| (seen.first_ms, seen.order));
-        let width = |header: &str, column: &dyn Fn(&(&Seen, String)) -> usize| {
-            rows.iter()
-                .map(column)
-                .chain([header.len()])
-                .max()
-                .unwrap_or(0)
-        };
-        let person = width("person", &|(seen, _)| seen.label.chars().count());
-        let used = width("names", &|(_, names)| names.chars().count());
+        rows.sort_by_key(|(seen, _, _)| (seen.first_ms, seen.order));
+        let person = rows
+            .iter()
+            .map(|(_, label, _)| width::width(label))
+            .fold("person".len(), usize::max);
+        let used = rows
+            .iter()
+            .map(|(_, _, names)| width::width(names))
+            .fold("names".len(), usize::max);
         // With accounts, a `sessions` column: an account is one row however
         // many connections it used.
         let accounts = self.people.keys().any(|who| matches!(who, Who::Account(_)));
         // Both time columns are 19 characters wide (`2026-11-21 10:02:03`).
         let mut table = format!(
-            "{:<person$}  {:<used$}  {:<19}  {:<19}  messages{}\n",
-            "person",
-            "names",
+            "{}  {}  {:<19}  {:<19}  messages{}\n",
+            width::pad("person", person),
+            width::pad("names", used),
             "from",
             "to",
             if accounts { "  sessions" } else { "" }
         );
-        for (seen, names) in rows {
+        for (seen, label, names) in &rows {
             let sessions = match accounts {
                 true => format!("  {:<8}  {}", seen.messages, seen.sessions.len()),
                 false => format!("  {}", seen.messages),
             };
             table.push_str(&format!(
-                "{:<person$}  {names:<used$}  {}  {}{sessions}\n",
-                seen.label,
+                "{}  {}  {}  {}{sessions}\n",
+                width::pad(label, person),
+                width::pad(names, used),
                 timestamp::human(seen.first_ms),
                 timestamp::human(seen.last_ms),
             ));
@@ -550,6 +569,11 @@ impl Attendance {
         table
     }
 }
+
+/// The widest the `person` column of `attendance` gets, in terminal columns.
+const PERSON_COLUMNS: usize = 30;
+/// The widest the `names` column gets: a few renames, not three thousand.
+const NAMES_COLUMNS: usize = 60;
 
 #[cfg(test)]
 mod tests {
@@ -815,5 +839,117 @@ mod tests {
              alice   alice  2026-11-21 10:01:00  2026-11-21 10:01:00  1\n\
              carol   carol  2026-11-21 10:02:00  2026-11-21 10:02:00  0\n"
         );
+    }
+
+    #[test]
+    fn three_thousand_renames_and_a_64_kib_name_make_a_bounded_table() {
+        let t = "2026-12-07T10:00:00";
+        let mut records = vec![in_session(1, t, RecordKind::Join, "#a", "start", "")];
+        let mut name = "start".to_string();
+        for n in 0..3_100 {
+            let next = format!("renamer{n:0>13}");
+            records.push(in_session(1, t, RecordKind::Rename, "#a", &name, &next));
+            name = next;
+        }
+        records.push(in_session(
+            2,
+            t,
+            RecordKind::Message,
+            "#a",
+            &"x".repeat(65_536),
+            "hi",
+        ));
+        let (lines, table) = read(&records);
+        assert_eq!(lines.len(), 3_102);
+        for row in table.lines() {
+            assert!(width::width(row) < 160, "{row}");
+        }
+        assert!(table.contains("start, renamer0000000000000, renamer0000000000001, renamer0…"));
+        assert!(table.contains(&format!("{}…", "x".repeat(PERSON_COLUMNS - 1))));
+    }
+
+    #[test]
+    fn chinese_names_line_up_and_look_alikes_are_told_apart() {
+        let t = "2026-12-07T10:00:00";
+        let (lines, table) = read(&[
+            in_session(1, t, RecordKind::Message, "#a", "李雷", "你好"),
+            in_session(2, t, RecordKind::Message, "#a", "ace", "hi"),
+            in_session(3, t, RecordKind::Message, "#a", "асе", "I am ace"),
+        ]);
+        assert_eq!(lines[2], "2026-12-07 10:00:00 #a асе (2): I am ace");
+        assert_eq!(
+            table,
+            "person   names  from                 to                   messages\n\
+             李雷     李雷   2026-12-07 10:00:00  2026-12-07 10:00:00  1\n\
+             ace      ace    2026-12-07 10:00:00  2026-12-07 10:00:00  1\n\
+             асе (2)  асе    2026-12-07 10:00:00  2026-12-07 10:00:00  1\n"
+        );
+    }
+
+    /// Random records, and records made of the worst pieces: neither reader
+    /// may panic, whatever the file holds.
+    #[test]
+    fn random_and_crafted_records_never_panic() {
+        let pieces = [
+            "",
+            "a",
+            "#",
+            "@",
+            "-",
+            " ",
+            "\t",
+            "\u{0}",
+            "\u{1b}[2J",
+            "李",
+            "\u{301}",
+            "\u{202e}",
+            "ㅤ",
+            "kicked by ",
+            "(2)",
+            "é",
+            "\u{ffff}",
+            "𠀀",
+        ];
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        let kinds = [
+            RecordKind::Message,
+            RecordKind::Private,
+            RecordKind::Join,
+            RecordKind::Leave,
+            RecordKind::Action,
+            RecordKind::Rename,
+        ];
+        let mut records = Vec::new();
+        for _ in 0..1_000 {
+            let text = |next: &mut dyn FnMut(usize) -> usize| {
+                let n = next(6);
+                let mut s = String::new();
+                for _ in 0..n {
+                    let piece = pieces[next(pieces.len())];
+                    s.push_str(&piece.repeat(1 + next(3) * next(300)));
+                }
+                s
+            };
+            let place = text(&mut next);
+            let sender = text(&mut next);
+            let body = text(&mut next);
+            records.push(Record {
+                time_ms: next(usize::MAX) as u64,
+                kind: kinds[next(kinds.len())].clone(),
+                session: (next(2) == 0).then(|| next(50) as u64),
+                place,
+                sender,
+                text: body,
+            });
+        }
+        let (lines, table) = read(&records);
+        assert_eq!(lines.len(), records.len());
+        assert!(table.lines().all(|row| width::width(row) < 160));
     }
 }

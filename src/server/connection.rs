@@ -28,8 +28,10 @@ use crate::log;
 use crate::outbox::{self, Turns};
 use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{FloodControl, FloodVerdict};
+use crate::server::reserve;
 use crate::settings::server::ServerConfig;
 use crate::support::stack;
+use crate::support::summary::LogSummary;
 use crate::text::sanitize;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
@@ -37,10 +39,11 @@ use crate::wire::framing::{Frame, LineFramer};
 use crate::wire::http_request::MAX_HEAD_BYTES;
 use crate::wire::opening::{Opening, Step, GREETING_DELAY};
 use crate::wire::render::{self, render};
+use std::collections::HashSet;
 use std::io::{ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -80,7 +83,41 @@ pub struct ServerContext {
     pub help_text: String,
     /// Writer threads still running; shutdown waits for them to finish.
     pub live_writers: AtomicUsize,
+    /// The log lines a stranger can cause (refused connections, flood
+    /// control), at most one a minute per address and kind.
+    pub log_summary: Mutex<LogSummary>,
+    /// The addresses with a connection waiting at a full server's door
+    /// for an operator password (see [`reserve`]).
+    pub at_the_door: Mutex<HashSet<IpAddr>>,
 }
+
+impl ServerContext {
+    /// Logs what [`LogSummary::note`] says is due of a line of `kind`
+    /// caused by `ip`.
+    pub fn log_summarised(&self, ip: IpAddr, kind: &'static str, line: impl FnOnce() -> String) {
+        self.log_summarised_after(ip, kind, 1, line);
+    }
+
+    /// The same, with the first `free` lines of each minute written (see
+    /// [`LogSummary::note_after`]).
+    pub fn log_summarised_after(
+        &self,
+        ip: IpAddr,
+        kind: &'static str,
+        free: u64,
+        line: impl FnOnce() -> String,
+    ) {
+        let mut summary = self.log_summary.lock().unwrap_or_else(|p| p.into_inner());
+        for line in summary.note_after(ip, kind, free, Instant::now(), line) {
+            log!("{line}");
+        }
+    }
+}
+
+/// Lines of each kind an address may have logged in a minute before the
+/// rest are only counted, for the kinds a class also causes (connections
+/// opened, and closed at once): a class of 60 arriving is logged in full.
+pub const FREE_LOG_LINES: u64 = 60;
 
 /// Takes a freshly accepted socket: admits it to the state (or refuses it
 /// with one `ERROR` line) and starts its two threads.
@@ -99,9 +136,13 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let admitted = state::lock(&context.state).admit(addr, outbox, hangup);
     let id = match admitted {
         Ok(id) => id,
+        // Full: an operator may still come in (see `reserve`).
+        Err(Refusal::ServerFull) if reserve::knock(context, &stream, addr) => return,
         Err(refusal) => {
             let said = render::refusal_text(&refusal, Dialect::Protocol);
-            log!("Refused connection from {addr}: {said}");
+            context.log_summarised(addr.ip(), "refused connections", || {
+                format!("Refused connection from {addr}: {said}")
+            });
             // A fresh socket's send buffer is empty: this short write cannot block.
             let refused = render(&Event::Refused(refusal), Dialect::Protocol);
             let _ = (&*stream).write_all(refused.as_bytes());
@@ -109,8 +150,23 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
             return;
         }
     };
-    log!("Accepted connection from: {addr}");
+    // One line a minute per address: a connect-and-close loop costs the
+    // address nothing (see `chat::guard::QUICK_CLOSE`), so it must not
+    // cost the log two lines a turn either.
+    context.log_summarised_after(addr.ip(), "new connections", FREE_LOG_LINES, || {
+        format!("Accepted connection from: {addr}")
+    });
+    launch(context, stream, addr, id, inbox);
+}
 
+/// Starts an admitted connection's writer and reader threads.
+pub fn launch(
+    context: &Arc<ServerContext>,
+    stream: Arc<TcpStream>,
+    addr: SocketAddr,
+    id: ConnId,
+    inbox: outbox::Inbox,
+) {
     context.live_writers.fetch_add(1, Ordering::SeqCst);
     let writer_context = Arc::clone(context);
     // Named, so that `top -H`, a debugger and `tests/who_writes.rs` can
@@ -166,7 +222,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
         state: &context.state,
         id,
     };
-    let mut reader = Reader::new(context, id);
+    let mut reader = Reader::new(context, id, addr.ip());
     let mut input = Input::new(context.config.max_line_bytes);
     loop {
         let ended = match reader.read_timeout() {
@@ -192,6 +248,8 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
 struct Reader<'a> {
     context: &'a ServerContext,
     id: ConnId,
+    /// The client's address, for log lines counted per address.
+    ip: IpAddr,
     /// Until the client's dialect is known; `None` once it is.
     opening: Option<Opening>,
     /// The dialect the client registered in, as [`State::apply`] last said;
@@ -232,11 +290,12 @@ impl Locker<'_> {
 }
 
 impl<'a> Reader<'a> {
-    fn new(context: &'a ServerContext, id: ConnId) -> Reader<'a> {
+    fn new(context: &'a ServerContext, id: ConnId, ip: IpAddr) -> Reader<'a> {
         let config = &context.config;
         Reader {
             context,
             id,
+            ip,
             opening: Some(Opening::new()),
             registered: None,
             register_deadline: Instant::now() + Duration::from_secs(config.register_timeout_secs),
@@ -380,10 +439,13 @@ impl<'a> Reader<'a> {
                 self.state.with(|state| state.refuse(id, refusal));
             }
             FloodVerdict::Drop { reply, first } => {
+                let (context, ip) = (self.context, self.ip);
                 self.state.with(|state| {
                     if first {
                         let who = state.describe(id);
-                        log!("Flood control: {who} sends more than {rate} lines/s");
+                        context.log_summarised(ip, "floods", || {
+                            format!("Flood control: {who} sends more than {rate} lines/s")
+                        });
                     }
                     if reply {
                         state.refuse(id, Refusal::SlowDown(rate));

@@ -15,13 +15,16 @@
 //! the same [`State::apply`](crate::chat::state::State::apply) as everyone,
 //! so the name rules, mute, kick and history are the same for all dialects.
 
+use crate::chat::guard::{seconds_to_wait, Verdict};
 use crate::chat::state::{Applied, ConnId, Flow, State};
 use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;
 use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
+use crate::wire::irc::numeric;
 use crate::wire::irc::register::{Ready, Registration};
-use crate::wire::irc::{self, numeric, user_prefix};
+use crate::wire::irc::{self, user_prefix};
+use crate::wire::render;
 use std::time::{Duration, Instant};
 
 /// How long a registered IRC client may be silent before the server sends
@@ -160,22 +163,15 @@ impl IrcConn {
             reply_bytes: 0,
             slow: None,
         };
-        // IRC servers ignore lines they cannot parse (an empty one, a lone
-        // `:prefix`) rather than answering them.
+        // IRC servers ignore empty lines (or a lone `:prefix`), but a line
+        // over 512 bytes is answered with `417`: silence would lose it.
         let message = match irc::parse(text) {
             Ok(message) => message,
-            // Too long for IRC (512 bytes): said, as `417`, so a client
-            // (one sending its SASL login unsplit, say) learns why.
+            Err(irc::ParseError::Empty) => return unchanged,
             Err(irc::ParseError::TooLong) => {
-                let nick = state.irc_view(id).and_then(|(nick, ..)| nick);
-                let text = numeric::ERR_INPUTTOOLONG.text;
-                let nick = nick.as_deref().unwrap_or("*");
-                let line =
-                    irc::numeric_line(SERVER_NAME, numeric::ERR_INPUTTOOLONG.code, nick, &[text]);
-                state.send_lines(id, &line);
+                state.refuse(id, Refusal::LineTooLong(irc::MAX_LINE_BYTES));
                 return unchanged;
             }
-            Err(_) => return unchanged,
         };
         if matches!(message.verb.as_str(), "PING" | "PONG") {
             if self.idle_too_long() {
@@ -223,7 +219,45 @@ impl IrcConn {
                     let login = Command::Login { name, password };
                     return state.apply_irc(id, login, "PASS", "");
                 }
-                state.apply_irc(id, Command::Pass(pass.to_string()), "PASS", "");
+            }
+            // The `PASS` is presented like `/pass` on `nc`: through the
+            // guard, so one rate holds however a password arrives, and a
+            // locked-out address gets the same answer whatever it sent.
+            if !state.authenticated(id) {
+                let close = Applied {
+                    flow: Flow::Close,
+                    registered: None,
+                    reply_bytes: 0,
+                    slow: None,
+                };
+                let given = self.registration.password().unwrap_or("").to_string();
+                let verdict = if given.is_empty() {
+                    // No `PASS` at all: nothing to check, nothing to count.
+                    Verdict::Wrong(None)
+                } else {
+                    state.present_password(id, &given)
+                };
+                let answer = match verdict {
+                    Verdict::Right => None,
+                    Verdict::Wrong(_) => Some(
+                        irc::numeric_line(
+                            SERVER_NAME,
+                            numeric::ERR_PASSWDMISMATCH.code,
+                            &ready.nick,
+                            &[numeric::ERR_PASSWDMISMATCH.text],
+                        ) + &irc::error_line("Closing link"),
+                    ),
+                    Verdict::Locked(wait) => {
+                        let refusal = Refusal::TooManyGuesses(seconds_to_wait(wait));
+                        let text = render::refusal_text(&refusal, Dialect::Protocol);
+                        Some(irc::error_line(&text))
+                    }
+                };
+                if let Some(answer) = answer {
+                    state.send_lines(id, &answer);
+                    state.disconnect(id, "wrong or missing password in the IRC handshake");
+                    return close;
+                }
             }
             return self.register(state, id, &ready);
         }

@@ -14,11 +14,13 @@
 //! the server send 20 KB (the room's recent messages), and an IRC `NAMES`
 //! of 800 nicks is 16 KB, so a line is charged for its reply too: one more
 //! token for every [`OUTPUT_BYTES_PER_TOKEN`] bytes the command queued for
-//! its sender. An ordinary reply is far shorter and costs nothing extra
-//! (`USERS` and `ROOMS` come a page at a time for the same reason: see
-//! `chat::state::rooms`); a client asking for the longest replies as fast
-//! as it may is held to about `rate_per_sec × OUTPUT_BYTES_PER_TOKEN` bytes
-//! a second of them.
+//! its sender, all of them however many (IRC's `NAMES` and `WHO` are not
+//! paged, as IRC clients expect one list: a `WHO` of 900 members, 111 KB,
+//! costs 218 lines, 22 s). An ordinary reply is far shorter and costs
+//! nothing extra (`USERS` and `ROOMS` come a page at a time for the same
+//! reason: see `chat::state::rooms`); a client asking for the longest
+//! replies as fast as it may is held to about `rate_per_sec ×
+//! OUTPUT_BYTES_PER_TOKEN` bytes a second of them.
 //!
 //! The bucket lives in the reader thread, so none of this takes the lock
 //! except to queue what is said.

@@ -2,7 +2,8 @@
 //! ([`run`], [`serve`]), one reader and one writer thread per connection
 //! (`connection`), the reader's side of a browser (`websocket_conn`, `web`,
 //! `http_page`) and of an IRC client (`irc_conn`), flood control
-//! (`limits`), how many connections the machine allows (`capacity`), the
+//! (`limits`), the door a full server keeps open for an operator
+//! (`reserve`), how many connections the machine allows (`capacity`), the
 //! machine's addresses for "how to connect" (`addresses`), and the socket
 //! as the outbox's [`Sink`](crate::outbox::Sink) (`socket`).
 
@@ -13,6 +14,7 @@ mod connection;
 mod http_page;
 mod irc_conn;
 mod limits;
+mod reserve;
 mod socket;
 pub mod web;
 

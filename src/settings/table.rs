@@ -152,7 +152,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.max_clients as i64,
             set: |c, n| c.max_clients = n as usize,
         },
-        meaning: "most connections at once, registered or not (at least 1); one more gets ERROR Server full",
+        meaning: "most connections at once, registered or not (at least 1); one more gets ERROR Server full, unless its first line is the operator password (5 places beyond this are kept for operators)",
     },
     Setting {
         key: "max_per_ip",
@@ -184,7 +184,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.max_unregistered_per_ip as i64,
             set: |c, n| c.max_unregistered_per_ip = n as usize,
         },
-        meaning: "most connections from one IP address that have not chosen a name yet; 0 = no limit",
+        meaning: "most connections from one IP address that have not chosen a name yet (one more closes the oldest of them if it is 20 s old, so a class behind one address is not kept out by connections held on purpose); 0 = no limit",
     },
     Setting {
         key: "connect_rate_per_ip",
@@ -201,7 +201,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.connect_rate_per_ip.into(),
             set: |c, n| c.connect_rate_per_ip = n as u32,
         },
-        meaning: "new connections per minute one IP address may open in the long run; 0 = no limit",
+        meaning: "new connections per minute one IP address may open in the long run (one closed within 2 s without a name or a password is given back, so a connect-and-close loop does not spend the class's share); 0 = no limit",
     },
     Setting {
         key: "connect_burst_per_ip",
@@ -235,7 +235,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.idle_timeout_secs as i64,
             set: |c, n| c.idle_timeout_secs = n as u64,
         },
-        meaning: "seconds a registered connection may send nothing before it is closed; 0 = never (0 to 86400)",
+        meaning: "seconds a registered connection may send nothing before it is closed (any byte counts as something, an empty line too; an IRC client's PING and PONG do not); 0 = never (0 to 86400)",
     },
     Setting {
         key: "register_timeout_secs",
@@ -420,7 +420,7 @@ pub const SETTINGS: &[Setting] = &[
             get: |c| c.history_keep_mb as i64,
             set: |c, n| c.history_keep_mb = n as u64,
         },
-        meaning: "delete the oldest rotated history files while all of them take more MB than this; 0 = no limit (0 to 1000000)",
+        meaning: "delete the oldest rotated history files while all of them take more MB than this, but never one younger than 7 days; one address may store this divided by 168 MB an hour (at least 1 MB), so a small limit also slows a class behind one address; 0 = no limit (0 to 1000000)",
     },
     Setting {
         key: "default_room",

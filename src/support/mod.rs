@@ -1,8 +1,9 @@
 //! What std lacks and the programs here need: command-line flags, log
-//! lines, signals, calendar time, giving idle stack pages back and a socket
-//! write that never waits; SHA-1 and base64 for the WebSocket handshake;
-//! SHA-256, HMAC and PBKDF2 for account passwords; a temporary directory for
-//! tests. Nothing in this folder knows about chat.
+//! lines (and a summary of the ones a stranger can cause), signals,
+//! calendar time, giving idle stack pages back and a socket write that
+//! never waits; SHA-1 and base64 for the WebSocket handshake; SHA-256, HMAC
+//! and PBKDF2 for account passwords; a temporary directory for tests.
+//! Nothing in this folder knows about chat.
 
 pub mod base64;
 pub mod cli;
@@ -15,6 +16,7 @@ pub(crate) mod sha1;
 pub(crate) mod sha256;
 pub mod signal;
 pub mod stack;
+pub mod summary;
 pub mod tempdir;
 pub mod timestamp;
 pub(crate) mod traffic;

@@ -1,6 +1,7 @@
 //! The text rules every layer above shares: which names are valid and
-//! which look alike ([`names`], [`confusables`]), and which characters may
-//! reach another person's screen ([`sanitize`]).
+//! which look alike ([`names`], [`confusables`]), which characters may
+//! reach another person's screen ([`sanitize`]), and how many columns
+//! they take there ([`width`]).
 //!
 //! They sit below the wire format because the wire, the history's
 //! transcript, the settings and the chat rules all apply them, and a rule
@@ -13,3 +14,4 @@
 pub(crate) mod confusables;
 pub(crate) mod names;
 pub mod sanitize;
+pub(crate) mod width;

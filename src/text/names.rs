@@ -64,9 +64,16 @@ pub const RESERVED: &[&str] = &[
     "operator",
     "moderator",
     "root",
-    // IRC services, which IRC users trust.
+    // IRC services and server-wide senders, which IRC users trust.
     "nickserv",
     "chanserv",
+    "operserv",
+    "memoserv",
+    "hostserv",
+    "botserv",
+    "global",
+    "services",
+    "irc",
     // The protocol's line kinds and verbs (src/command.rs, src/render.rs).
     "ok",
     "error",
@@ -427,6 +434,12 @@ mod tests {
     #[test]
     fn reserved_names_whatever_their_spelling() {
         for bad in [
+            "OperServ",
+            "MemoServ",
+            "Global",
+            "services",
+            "irc",
+            "IRC_",
             "server",
             "SERVER",
             "Teacher",

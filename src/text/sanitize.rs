@@ -18,12 +18,20 @@
 //! U+2060–U+2064, U+FEFF). Removing the control characters is enough for
 //! safety: without its ESC, the printable rest of an escape sequence (`[2J`)
 //! is harmless text. The cost: U+200C/U+200D also shape Persian words and
-//! join emoji (👨‍👩‍👧 shows as three faces); safety wins.
+//! join emoji (👨‍👩‍👧 shows as three faces); safety wins. It also keeps at
+//! most [`MAX_MARKS_PER_CHAR`] combining marks on one character, so "Zalgo"
+//! text cannot draw over the lines around it.
+//!
+//! **[`blanks_collapsed`]** is for raw terminals only (chat mode): a run of
+//! spaces, tabs or blank-looking letters (U+3164, U+2800) becomes one space,
+//! so padding cannot push the end of a message onto a row of its own, where
+//! it would read as the server's line.
 //!
 //! **[`clean_typed_line`]** runs earlier, on every line before it is parsed,
 //! because a person at a terminal sends more than they see. The up arrow sends
-//! `ESC [ A`, Ctrl-L sends byte 12, a paste can start with a BOM or a
-//! zero-width space, and a stray space before `/op secret` used to turn the
+//! `ESC [ A`, Ctrl-L sends byte 12, a click with mouse reporting on sends
+//! `ESC [ M` and three bytes, a paste can start with a BOM, a zero-width
+//! space or a blank-looking U+3164, and a stray space before `/op secret` used to turn the
 //! command into chat, password and all. So it removes *whole* terminal
 //! sequences (not just their ESC: `[A/op` would still not be a command),
 //! everything [`is_unsafe`] lists, and the blanks before a leading `/`, and it
@@ -33,6 +41,7 @@
 //! Backspace, DEL, telnet negotiation and line endings are byte-level and are
 //! handled before UTF-8 decoding, by the wire layer's framing (`wire/framing.rs`); this works on text.
 
+use super::width::is_combining;
 use std::borrow::Cow;
 
 /// Is `c` a character that must not reach another person's terminal?
@@ -45,14 +54,73 @@ pub fn is_unsafe(c: char) -> bool {
         | '\u{200b}'..='\u{200d}' | '\u{2060}'..='\u{2064}' | '\u{feff}') // zero-width
 }
 
-/// `text` without its unsafe characters. Borrows when there is nothing to
-/// remove, which is nearly always, so clean text costs no allocation.
+/// `text` without its unsafe characters, and with at most
+/// [`MAX_MARKS_PER_CHAR`] combining marks on one character. Borrows when
+/// there is nothing to remove, which is nearly always, so clean text costs
+/// no allocation.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    if text.chars().any(is_unsafe) {
-        Cow::Owned(text.chars().filter(|&c| !is_unsafe(c)).collect())
-    } else {
-        Cow::Borrowed(text)
+    let mut marks = 0;
+    let needs_work = text.chars().any(|c| {
+        marks = if is_combining(c) { marks + 1 } else { 0 };
+        is_unsafe(c) || marks > MAX_MARKS_PER_CHAR
+    });
+    if !needs_work {
+        return Cow::Borrowed(text);
     }
+    let mut marks = 0;
+    let kept = text.chars().filter(|&c| {
+        marks = if is_combining(c) { marks + 1 } else { 0 };
+        !is_unsafe(c) && marks <= MAX_MARKS_PER_CHAR
+    });
+    Cow::Owned(kept.collect())
+}
+
+/// The most combining marks kept on one character. Vietnamese typed in
+/// decomposed form needs two; "Zalgo" text piles forty on one letter, and
+/// a terminal draws them over the lines above and below.
+pub const MAX_MARKS_PER_CHAR: usize = 4;
+
+/// Does `c` look blank on a screen? Unicode's white space, and the
+/// characters that are letters or symbols to Unicode but draw nothing: the
+/// Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), the blank braille
+/// pattern (U+2800) and the Mongolian vowel separator (U+180E).
+pub fn is_blank_looking(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{2800}' | '\u{180e}'
+        )
+}
+
+/// `text` as a raw terminal (`nc`, `telnet`) should show it: every run of
+/// blank-looking characters (spaces, tabs, Hangul fillers) becomes one
+/// space. Otherwise 73 spaces push the rest of a message to a row of its
+/// own on an 80-column screen, where `*** Connection closed by the
+/// server…` reads as the server's own line. Programs and IRC clients get
+/// the text as it was sent; their screens show who said each line.
+pub fn blanks_collapsed(text: &str) -> Cow<'_, str> {
+    let mut previous_blank = false;
+    let needs_work = text.chars().any(|c| {
+        let blank = is_blank_looking(c);
+        let collapse = blank && (previous_blank || c != ' ');
+        previous_blank = blank;
+        collapse
+    });
+    if !needs_work {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut previous_blank = false;
+    for c in text.chars() {
+        let blank = is_blank_looking(c);
+        if !blank {
+            out.push(c);
+        } else if !previous_blank {
+            out.push(' ');
+        }
+        previous_blank = blank;
+    }
+    Cow::Owned(out)
 }
 
 const ESC: char = '\u{1b}';
@@ -108,7 +176,9 @@ pub fn clean_typed_line(line: &str) -> String {
             c => out.push(c),
         }
     }
-    let start = out.trim_start();
+    // Blanks include the ones that draw nothing but are not white space to
+    // Unicode: a paste that starts with U+3164 is still `/op …`.
+    let start = out.trim_start_matches(is_blank_looking);
     if let Some(rest) = start.strip_prefix('\u{ff0f}') {
         format!("/{rest}")
     } else if start.starts_with('/') {
@@ -128,6 +198,15 @@ fn skip_escape(chars: &mut Chars) {
         return; // a lone ESC at the end
     };
     match next {
+        // X10 mouse reporting (a click in a terminal that turned it on):
+        // `ESC [ M` and three bytes, which may be any printable character.
+        '[' if chars.clone().nth(1) == Some('M') => {
+            chars.next();
+            chars.next();
+            for _ in 0..3 {
+                chars.next();
+            }
+        }
         '[' => {
             chars.next();
             skip_csi(chars);
@@ -240,5 +319,46 @@ mod tests {
         assert_eq!(clean_typed_line("    fn main() {}"), "    fn main() {}");
         assert_eq!(clean_typed_line("tab\there é ☃ 你好"), "tab\there é ☃ 你好");
         assert_eq!(clean_typed_line("//not a command"), "//not a command");
+    }
+
+    #[test]
+    fn a_mouse_click_or_a_blank_looking_paste_before_a_command_keeps_it_a_command() {
+        for typed in [
+            "\u{1b}[M !!/op secret",
+            "\u{1b}[M#a8/op secret",
+            "\u{3164}/op secret",
+            "\u{2800} /op secret",
+            "\u{ffa0}\u{115f}/op secret",
+        ] {
+            assert_eq!(clean_typed_line(typed), "/op secret", "{typed:?}");
+        }
+        // Other CSI sequences ending in M are not mouse clicks.
+        assert_eq!(clean_typed_line("\u{1b}[2Mhi"), "hi");
+    }
+
+    #[test]
+    fn runs_of_blanks_collapse_for_terminals() {
+        let padded = format!("hi{}*** Connection closed by the server", " ".repeat(73));
+        assert_eq!(
+            blanks_collapsed(&padded),
+            "hi *** Connection closed by the server"
+        );
+        assert_eq!(
+            blanks_collapsed("a\t\tb\u{3164}\u{3164}c\u{2800}d"),
+            "a b c d"
+        );
+        assert!(matches!(
+            blanks_collapsed("one space each"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn combining_marks_are_capped_per_character() {
+        let zalgo = format!("a{}b", "\u{301}".repeat(40));
+        let kept = clean(&zalgo);
+        assert_eq!(kept.chars().count(), 2 + MAX_MARKS_PER_CHAR);
+        // Vietnamese in decomposed form keeps its two marks.
+        assert!(matches!(clean("e\u{302}\u{301}"), Cow::Borrowed(_)));
     }
 }

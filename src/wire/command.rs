@@ -91,6 +91,11 @@ pub enum Command {
     /// `STATS` / `/stats`: what the server is costing (see
     /// `src/chat/stats.rs`).
     Stats,
+    /// `CONNS`: connections by address (the biggest first), for a teacher
+    /// looking at a flood.
+    Conns,
+    /// `KICKADDR 127.0.0.5`: every connection from an address, and a ban.
+    KickAddr(String),
     /// `TOPIC [text]` / `/topic [text]`: show or set the current room's topic.
     Topic(Option<String>),
     /// `ACTION <text>` / `/me <text>`: "* alice waves".
@@ -331,6 +336,11 @@ pub const COMMANDS: &[CommandSpec] = &[
         ("ANNOUNCE <text>", "/announce <text>", "/quote ANNOUNCE <text>"), "(operator) message everyone"),
     row(A::None(C::Stats), Operator, &["STATS"], &["stats"], &["STATS"],
         ("STATS", "/stats", "/stats"), "(operator) connections, threads, queues, bytes, deliveries/s, history size"),
+    row(A::None(C::Conns), Operator, &["CONNS"], &["conns"], &["CONNS"],
+        ("CONNS", "/conns", "/quote CONNS"), "(operator) connections by address: how many, how many without a name, the oldest's age"),
+    row(A::Word(C::KickAddr), Operator, &["KICKADDR"], &["kickaddr"], &["KICKADDR"],
+        ("KICKADDR <address>", "/kickaddr <address>", "/quote KICKADDR <address>"),
+        "(operator) disconnect every connection from an address (or a user's name: theirs), yours excepted, and ban it for 10 minutes"),
 ];
 
 /// Parses one line. `dialect` is the sender's dialect: `None` before

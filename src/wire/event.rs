@@ -188,6 +188,22 @@ pub enum Event {
     },
     /// An operator's message to everyone connected.
     Announcement(String),
+    /// `CONNS`: per address, the connections, how many have no name, and
+    /// the oldest one's age in seconds; and how many addresses in all.
+    Connections {
+        rows: Vec<(String, usize, usize, u64)>,
+        addresses: usize,
+    },
+    /// `KICKADDR`: this many connections from `address` were closed, and it
+    /// is banned for `ban_secs`.
+    AddressKicked {
+        address: String,
+        connections: usize,
+        ban_secs: u64,
+    },
+    /// Something the operators online must know about the server itself
+    /// (the history is over its size limit): only they are sent it.
+    ServerWarning(String),
     /// The server is stopping; the connection closes after this.
     ShuttingDown,
 }
@@ -252,6 +268,12 @@ pub enum Refusal {
     LineTooLong(usize),
     NotUtf8,
     SlowDown(u32),
+    /// The sender's address wrote its hourly share of the history (in MB);
+    /// try again in this many seconds.
+    HistoryShareUsed {
+        mb: u64,
+        wait_secs: u64,
+    },
     /// Chat mode, after a refused burst: (lines dropped, lines/s allowed).
     LinesDropped(u32, u32),
     ServerFull,

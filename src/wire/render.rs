@@ -176,11 +176,28 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             line(format!("NOTICE You were unmuted by {by}"))
         }
         Event::Announcement(text) => line(format!("NOTICE [announcement] {text}")),
+        Event::ServerWarning(text) => line(format!("NOTICE [server] {text}")),
+        Event::Connections { rows, addresses } => {
+            for (address, count, nameless, oldest) in rows {
+                line(format!("CONNS {address} {count} {nameless} {oldest}"));
+            }
+            line(format!("CONNS END {addresses}"));
+        }
+        Event::AddressKicked {
+            address,
+            connections,
+            ban_secs,
+        } => line(format!(
+            "OK Kicked {connections} from {address}, banned for {ban_secs} s"
+        )),
         Event::ShuttingDown => line("NOTICE Server shutting down".into()),
     }
 }
 
 fn chat(event: &Event, line: &mut impl FnMut(String)) {
+    // What people typed, as a raw terminal should show it (see
+    // `blanks_collapsed`: padding cannot fake a server line).
+    let blanks = crate::text::sanitize::blanks_collapsed;
     match event {
         Event::Greeting {
             motd,
@@ -285,7 +302,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         )),
         Event::AwaySet(true) => line("*** You are marked as away".into()),
         Event::AwaySet(false) => line("*** You are back".into()),
-        Event::IsAway { user, text } => line(format!("*** {user} is away: {text}")),
+        Event::IsAway { user, text } => line(format!("*** {user} is away: {}", blanks(text))),
         // The refusals that end the connection say so, in the last line.
         Event::Refused(Refusal::RegistrationTimeout) => {
             line(closed("no name was chosen in time"))
@@ -297,11 +314,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line(closed(&format!("{tries} wrong passwords")))
         }
         Event::Refused(refusal) => line(format!("[error] {}", refusal_text(refusal, Dialect::Chat))),
-        Event::RoomMessage { from, text, .. } => line(format!("{from}: {text}")),
+        Event::RoomMessage { from, text, .. } => line(format!("{from}: {}", blanks(text))),
         // A private action reads like a room action, in the private form.
-        Event::Private { from, text } => match private_action(text) {
+        Event::Private { from, text } => match private_action(&blanks(text)) {
             Some(action) => line(format!("[private] {from} *{action}*")),
-            None => line(format!("[private] {from}: {text}")),
+            None => line(format!("[private] {from}: {}", blanks(text))),
         },
         Event::UserJoined { room, user } => line(format!("* {user} joined {room}")),
         Event::UserLeft { room, user, .. } => line(format!("* {user} left {room}")),
@@ -310,9 +327,9 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         // server's, so `/me was kicked by teach` must not look like one. An
         // action starts with its author's name, like everything people say
         // (a name can never start with `*` or `[`).
-        Event::Action { user, text, .. } => line(format!("{user} *{text}*")),
+        Event::Action { user, text, .. } => line(format!("{user} *{}*", blanks(text))),
         Event::TopicSet { room, by, text } => {
-            line(format!("* {by} set the topic of {room}: {text}"))
+            line(format!("* {by} set the topic of {room}: {}", blanks(text)))
         }
         Event::Kicked {
             user, by, reason, ..
@@ -328,6 +345,20 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line(format!("*** {by} unmuted you: you can talk again"))
         }
         Event::Announcement(text) => line(format!("*** Announcement: {text}")),
+        Event::ServerWarning(text) => line(format!("*** Server warning: {text}")),
+        Event::Connections { rows, addresses } => {
+            for text in connections_text(rows, *addresses) {
+                line(format!("*** {text}"));
+            }
+        }
+        Event::AddressKicked {
+            address,
+            connections,
+            ban_secs,
+        } => line(format!(
+            "*** Disconnected {connections} connections from {address}, banned for {} minutes",
+            ban_secs / 60
+        )),
         Event::ShuttingDown => line(closed("the server is shutting down")),
     }
 }
@@ -483,6 +514,21 @@ fn list(keyword: &str, items: &[String]) -> String {
     text
 }
 
+/// `CONNS` in words: one line per address, then the total.
+pub fn connections_text(rows: &[(String, usize, usize, u64)], addresses: usize) -> Vec<String> {
+    let mut lines: Vec<String> = rows
+        .iter()
+        .map(|(address, count, nameless, oldest)| {
+            format!("{address}: {count} connections, {nameless} without a name, the oldest {oldest} s old")
+        })
+        .collect();
+    lines.push(format!(
+        "{addresses} addresses in all (the {} with most connections shown); /kickaddr <address> closes them",
+        rows.len()
+    ));
+    lines
+}
+
 fn reason_suffix(reason: &Option<String>) -> String {
     match reason {
         Some(reason) => format!(": {reason}"),
@@ -519,6 +565,10 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
         Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
         Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
+        Refusal::HistoryShareUsed { mb, wait_secs } => format!(
+            "Slow down: your address wrote its share of the history ({mb} MB an hour); \
+             try again in {wait_secs} s"
+        ),
         Refusal::LinesDropped(1, rate) => {
             format!("Slow down: 1 line was not sent (max {rate} lines/s)")
         }
@@ -833,6 +883,7 @@ mod tests {
             Event::Goodbye,
             Event::Refused(Refusal::NotInRoom),
             Event::Announcement("x".into()),
+            Event::ServerWarning("x".into()),
             Event::ShuttingDown,
         ];
         for event in events {

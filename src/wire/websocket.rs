@@ -110,6 +110,17 @@ pub fn handshake(request: &Request, allowed_origins: &[String]) -> Result<String
         return bad("Sec-WebSocket-Key must be 16 bytes in base64.");
     }
     if let Some(origin) = request.header("Origin") {
+        if !host_allowed(&host, allowed_origins) {
+            return Err(text_response(
+                "403 Forbidden",
+                "",
+                &format!(
+                    "Open this chat by the server's address, not by the name {0} (a name \
+                     can be another site's in disguise), or add http://{0} to allowed_origins.\n",
+                    printable(&host)
+                ),
+            ));
+        }
         if !origin_allowed(&origin, &host, allowed_origins) {
             return Err(text_response(
                 "403 Forbidden",
@@ -150,6 +161,38 @@ pub fn origin_allowed(origin: &str, host: &str, allowed_origins: &[String]) -> b
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"));
     authority.is_some_and(|authority| authority.eq_ignore_ascii_case(host))
+}
+
+/// The DNS-rebinding rule, checked before [`origin_allowed`] for every
+/// browser (every request with an `Origin`). A hostile site can make its
+/// own name resolve to the chat server's address after its page loaded;
+/// the page's `Origin` and the request's `Host` are then *both* the
+/// hostile name, and agree. So a browser is accepted only when it reached
+/// the server by an IP address (the address it listens on, or a LAN one:
+/// no other site's page has that origin), by `localhost`, or by a name the
+/// teacher listed in `allowed_origins`. A teacher who shares a name
+/// (`chat.school:7007`) lists it there; the refusal says so.
+pub fn host_allowed(host: &str, allowed_origins: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    allowed_origins.iter().any(|allowed| {
+        let authority = allowed
+            .strip_prefix("http://")
+            .or_else(|| allowed.strip_prefix("https://"));
+        authority.is_some_and(|authority| authority.eq_ignore_ascii_case(host))
+    })
 }
 
 /// Text from a request, made safe to echo in a one-line error.

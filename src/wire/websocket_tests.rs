@@ -431,3 +431,23 @@ fn the_readme_hexdumps() {
     assert_eq!(&out[..2], [0x81, 0x14]);
     assert_eq!(&out[2..], b"ROOM #general bob hi");
 }
+
+#[test]
+fn a_browser_must_reach_the_server_by_address_localhost_or_an_allowed_name() {
+    // DNS rebinding: the hostile name, in Host and Origin alike.
+    assert!(!host_allowed("evil.example:7007", &[]));
+    assert!(!host_allowed("EVIL.example.:7007", &[]));
+    assert!(!host_allowed("10.0.0.5.evil.example:7007", &[]));
+    for host in [
+        "10.0.0.5:7007",
+        "10.0.0.5",
+        "[::1]:7007",
+        "localhost:7007",
+        "a.localhost",
+    ] {
+        assert!(host_allowed(host, &[]), "{host}");
+    }
+    let allowed = vec!["http://chat.school:7007".to_string()];
+    assert!(host_allowed("Chat.School:7007", &allowed));
+    assert!(!host_allowed("chat.school:8080", &allowed));
+}

@@ -59,11 +59,55 @@ impl State {
             text: text.to_string(),
         };
         match self.history.append(&record) {
-            Ok(()) => true,
+            Ok(()) => {
+                if self.history.over_limit_pending() {
+                    self.warn_operators();
+                }
+                true
+            }
             Err(error) => {
                 log!("ERROR: could not write to the history file: {error}; refusing messages until it works again");
                 false
             }
+        }
+    }
+
+    /// Takes `bytes` of the sender's address's history share (see
+    /// [`crate::chat::guard`]), or refuses the message with a wait.
+    pub(super) fn charge_history(&mut self, id: ConnId, bytes: usize) -> Result<(), Flow> {
+        let Some(ip) = self.conns.get(&id).map(|conn| conn.addr.ip()) else {
+            return Err(Flow::Close);
+        };
+        match self.guard.store(ip, bytes, std::time::Instant::now()) {
+            Ok(()) => Ok(()),
+            Err(wait) => {
+                let refusal = Refusal::HistoryShareUsed {
+                    mb: self.guard.history_share_mb(),
+                    wait_secs: crate::chat::guard::seconds_to_wait(wait),
+                };
+                Err(self.reply_refusal(id, refusal))
+            }
+        }
+    }
+
+    /// Tells every operator online what the history has to say about
+    /// itself (over its size limit), if anything; it waits while nobody is.
+    pub(super) fn warn_operators(&mut self) {
+        let operators: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.operator)
+            .map(|(&id, _)| id)
+            .collect();
+        if operators.is_empty() {
+            return;
+        }
+        let Some(text) = self.history.take_over_limit() else {
+            return;
+        };
+        let warning = Event::ServerWarning(text);
+        for id in operators {
+            self.send(id, &warning);
         }
     }
 
@@ -94,6 +138,12 @@ impl State {
     /// numeric starts with your nick) and may answer a request, so they are
     /// rendered with the connection's nick, room and request.
     pub(super) fn text_for(&self, id: ConnId, conn: &Conn, event: &Event) -> String {
+        if conn.dialect == Dialect::Chat {
+            return match self.mark_teachers(event) {
+                Some(marked) => render(&marked, Dialect::Chat),
+                None => render(event, Dialect::Chat),
+            };
+        }
         if conn.dialect != Dialect::Irc {
             return render(event, conn.dialect);
         }
@@ -202,6 +252,59 @@ impl State {
 }
 
 impl State {
+    /// Is the person called `name` online an operator?
+    fn is_operator(&self, name: &str) -> bool {
+        self.names
+            .get(&crate::text::names::key(name))
+            .and_then(|id| self.conns.get(id))
+            .is_some_and(|conn| conn.operator)
+    }
+
+    /// For a person's screen (chat mode): what operators say, and their
+    /// names in member lists, marked `lee (teacher)`, so a student who took
+    /// the name `lee` first cannot pass for her (a name has no spaces, so
+    /// nobody can be called that). `None` when nothing needs a mark. The
+    /// protocol's lines stay as they are: programs read the names in them.
+    fn mark_teachers(&self, event: &Event) -> Option<Event> {
+        let mark = |name: &String| match self.is_operator(name) {
+            true => format!("{name} (teacher)"),
+            false => name.clone(),
+        };
+        let marked = match event {
+            Event::RoomMessage { room, from, text } if self.is_operator(from) => {
+                Event::RoomMessage {
+                    room: room.clone(),
+                    from: mark(from),
+                    text: text.clone(),
+                }
+            }
+            Event::Action { room, user, text } if self.is_operator(user) => Event::Action {
+                room: room.clone(),
+                user: mark(user),
+                text: text.clone(),
+            },
+            Event::Private { from, text } if self.is_operator(from) => Event::Private {
+                from: mark(from),
+                text: text.clone(),
+            },
+            Event::Joined { room, members } if members.iter().any(|m| self.is_operator(m)) => {
+                Event::Joined {
+                    room: room.clone(),
+                    members: members.iter().map(mark).collect(),
+                }
+            }
+            Event::UserList { room, users, more } if users.iter().any(|u| self.is_operator(u)) => {
+                Event::UserList {
+                    room: room.clone(),
+                    users: users.iter().map(mark).collect(),
+                    more: *more,
+                }
+            }
+            _ => return None,
+        };
+        Some(marked)
+    }
+
     /// A name list with operators as IRC shows them, `@teacher` (the
     /// `PREFIX=(o)@` of `005`); `me` is added to a join's list, marked too.
     fn mark_operators(&self, event: &Event, me: &Conn) -> Event {

@@ -1,5 +1,5 @@
 //! What the IRC dialect needs from the rules: the handshake's questions
-//! ([`Lookup`]: is this nick taken, is the password right), a way to queue
+//! ([`Lookup`]: is this nick taken; has this connection given the password), a way to queue
 //! the lines IRC answers without the rules (`PONG`, `CAP`, `MODE`), the
 //! request being answered (so a `401` names the nick that was asked for),
 //! the commands only IRC has today (`WHOIS`, `AWAY`, `NAMES`/`WHO`/`TOPIC`
@@ -12,7 +12,6 @@
 
 use super::{Applied, ConnId, Flow, State};
 use crate::outbox::Item;
-use crate::support::secret::constant_time_eq;
 use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::{Event, Refusal};
@@ -26,26 +25,18 @@ impl Lookup for State {
         self.names.contains_key(&names::key(nick))
     }
 
-    fn password_ok(&self, given: Option<&str>) -> bool {
-        // `PASS alice:secret` is an account login, checked afterwards.
-        if given.is_some_and(|given| self.account_login_form(given).is_some()) {
-            return true;
-        }
-        match (&self.settings.password, given) {
-            (None, _) => true,
-            (Some(expected), Some(given)) => {
-                constant_time_eq(given.as_bytes(), expected.as_bytes())
-            }
-            (Some(_), None) => false,
-        }
-    }
-
     fn sasl_offered(&self) -> bool {
         self.has_accounts()
     }
 }
 
 impl State {
+    /// Has this connection given the door password (or is there none)?
+    /// IRC's handshake asks before it registers a nick.
+    pub fn authenticated(&self, id: ConnId) -> bool {
+        self.conns.get(&id).is_some_and(|conn| conn.authenticated)
+    }
+
     /// What IRC clients are told about this server.
     pub fn irc_info(&self) -> Arc<ServerInfo> {
         Arc::clone(&self.settings.irc)
@@ -110,16 +101,25 @@ impl State {
         };
         let text = text.map(|t| crate::text::sanitize::clean(&t).into_owned());
         let away = text.as_ref().is_some_and(|t| !t.trim().is_empty());
-        conn.away = text.filter(|_| away);
+        // The text is sent as `301` to whoever messages them: a muted
+        // person's would be a way round the mute, so theirs says only that.
+        let muted = conn.muted;
+        conn.away = text
+            .filter(|_| away)
+            .map(|text| if muted { "Away".to_string() } else { text });
         self.reply(id, Event::AwaySet(away))
     }
 
     /// Remembers why `id` is about to quit (IRC's `QUIT :reason`), so the
-    /// room is told.
+    /// room is told. Shown as `Quit: reason`, as ngIRCd and InspIRCd do:
+    /// the server's own quit messages (`Killed (…)`, `Ping timeout`) have no
+    /// prefix, so a reason someone typed cannot pass for one. A muted
+    /// person's reason is not passed on at all (it is text to the room).
     pub fn set_quit_reason(&mut self, id: ConnId, reason: &str) {
         if let Some(conn) = self.conns.get_mut(&id) {
             let reason = crate::text::sanitize::clean(reason).into_owned();
-            conn.quit_reason = Some(reason).filter(|r| !r.trim().is_empty());
+            conn.quit_reason = Some(format!("Quit: {reason}"))
+                .filter(|_| !reason.trim().is_empty() && !conn.muted);
         }
     }
 

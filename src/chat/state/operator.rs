@@ -5,7 +5,7 @@
 
 use super::delivery::Rendered;
 use super::{ConnId, Flow, State};
-use crate::chat::guard::{seconds_to_wait, split_ban, Secret};
+use crate::chat::guard::{seconds_to_wait, split_ban, Secret, Verdict};
 use crate::chat::stats;
 use crate::log;
 use crate::support::secret::constant_time_eq;
@@ -13,7 +13,14 @@ use crate::support::traffic;
 use crate::text::{names, sanitize};
 use crate::wire::event::Snapshot;
 use crate::wire::event::{Event, OperatorAction, Refusal};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::time::Instant;
+
+/// The most addresses `CONNS` lists.
+pub const CONNS_ROWS: usize = 20;
+/// How long `KICKADDR` bans the address.
+pub const KICKADDR_BAN: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl State {
     /// `OPER`: checked only if the sender's address is not locked out for
@@ -23,25 +30,29 @@ impl State {
         let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
             return Flow::Close;
         };
-        let now = Instant::now();
-        if let Err(wait) = self.guard.may_try(ip, Secret::Operator, now) {
-            return self.reply_refusal(id, Refusal::TooManyGuesses(seconds_to_wait(wait)));
-        }
-        let right = constant_time_eq(password.as_bytes(), self.settings.admin_password.as_bytes());
+        let expected = self.settings.admin_password.as_bytes();
+        let verdict = self
+            .guard
+            .present(ip, Secret::Operator, Instant::now(), || {
+                constant_time_eq(password.as_bytes(), expected)
+            });
         let Some(conn) = self.conns.get_mut(&id) else {
             return Flow::Close;
         };
-        if right {
-            conn.operator = true;
-            self.guard.right(ip, Secret::Operator);
-            log!("{} is now an operator", conn.who());
-            self.reply(id, Event::Operator);
-            self.tell_irc_operator(id, None);
-            return Flow::Continue;
-        }
-        let who = conn.who();
-        if let Some(line) = self.guard.wrong(ip, Secret::Operator, now) {
-            log!("{line} (latest: {who})");
+        match verdict {
+            Verdict::Locked(wait) => {
+                return self.reply_refusal(id, Refusal::TooManyGuesses(seconds_to_wait(wait)));
+            }
+            Verdict::Right => {
+                conn.operator = true;
+                log!("{} is now an operator", conn.who());
+                self.reply(id, Event::Operator);
+                self.tell_irc_operator(id, None);
+                self.warn_operators();
+                return Flow::Continue;
+            }
+            Verdict::Wrong(Some(line)) => log!("{line} (latest: {})", conn.who()),
+            Verdict::Wrong(None) => {}
         }
         self.reply_refusal(id, Refusal::WrongPassword)
     }
@@ -267,6 +278,81 @@ impl State {
         }
         let snapshot = self.snapshot(Instant::now());
         self.reply(id, Event::Stats(Box::new(snapshot)))
+    }
+
+    /// `CONNS`: the [`CONNS_ROWS`] addresses with most connections.
+    pub(super) fn conns_by_address(&mut self, id: ConnId) -> Flow {
+        if self.operator_name(id).is_none() {
+            return self.reply_refusal(id, Refusal::NotOperator);
+        }
+        let now = Instant::now();
+        let mut by_address: HashMap<IpAddr, (usize, usize, u64)> = HashMap::new();
+        for conn in self.conns.values() {
+            let row = by_address.entry(conn.addr.ip().to_canonical()).or_default();
+            row.0 += 1;
+            row.1 += usize::from(conn.name.is_none());
+            row.2 = row
+                .2
+                .max(now.saturating_duration_since(conn.since).as_secs());
+        }
+        let addresses = by_address.len();
+        let mut rows: Vec<(String, usize, usize, u64)> = by_address
+            .into_iter()
+            .map(|(ip, (count, nameless, oldest))| (ip.to_string(), count, nameless, oldest))
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        rows.truncate(CONNS_ROWS);
+        self.reply(id, Event::Connections { rows, addresses })
+    }
+
+    /// `KICKADDR`: every connection from `address` but the operator's own is
+    /// closed, and the address banned for [`KICKADDR_BAN`] (or it would be
+    /// back at once). Behind a school NAT the address is the whole class.
+    pub(super) fn kick_address(&mut self, id: ConnId, address: &str) -> Flow {
+        let Some(by) = self.operator_name(id) else {
+            return self.reply_refusal(id, Refusal::NotOperator);
+        };
+        // An address, or the name of someone online to take theirs.
+        let named = self.names.get(&names::key(address));
+        let ip = match address.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) => ip,
+            Err(_) => match named.and_then(|owner| self.conns.get(owner)) {
+                Some(conn) => conn.addr.ip(),
+                None => return self.reply_refusal(id, Refusal::UserNotFound),
+            },
+        };
+        // `::ffff:127.0.0.5` and `127.0.0.5` are one address to a person.
+        let same = |other: IpAddr| other.to_canonical() == ip.to_canonical();
+        let targets: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|&(&other, conn)| other != id && same(conn.addr.ip()))
+            .map(|(&other, _)| other)
+            .collect();
+        self.guard.ban(ip, Instant::now() + KICKADDR_BAN);
+        for &target in &targets {
+            self.send(
+                target,
+                &Event::YouWereKicked {
+                    by: by.clone(),
+                    reason: Some("every connection from your address".into()),
+                },
+            );
+            self.disconnect(target, "kicked with every connection from its address");
+        }
+        log!(
+            "{by} kicked {} connections from {ip} and banned it for {} s",
+            targets.len(),
+            KICKADDR_BAN.as_secs()
+        );
+        self.reply(
+            id,
+            Event::AddressKicked {
+                address: ip.to_canonical().to_string(),
+                connections: targets.len(),
+                ban_secs: KICKADDR_BAN.as_secs(),
+            },
+        )
     }
 
     /// Every figure of `STATS`, at `now`.

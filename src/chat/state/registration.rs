@@ -3,7 +3,7 @@
 //! fixes the client's dialect for good, `HELP` and `QUIT`.
 
 use super::{ConnId, Flow, State, MAX_WRONG_PASSWORDS};
-use crate::chat::guard::{seconds_to_wait, Secret};
+use crate::chat::guard::{seconds_to_wait, Secret, Verdict};
 use crate::history::RecordKind;
 use crate::log;
 use crate::support::secret::constant_time_eq;
@@ -32,6 +32,10 @@ impl State {
         };
         if !conn.authenticated {
             return self.reply_refusal(id, Refusal::PasswordRequired);
+        }
+        // A new name shows in every member list: a muted person keeps theirs.
+        if conn.name.is_some() && conn.muted {
+            return self.reply_refusal(id, Refusal::Muted);
         }
         if let Err(why) = names::check_username(&name) {
             return self.reply_refusal(id, Refusal::InvalidUsername(why));
@@ -103,39 +107,52 @@ impl State {
         Flow::Continue
     }
 
-    /// `PASS`: checked only if the sender's address is not locked out for
-    /// guessing (see [`crate::chat::guard`]); a locked-out try is answered
-    /// and the connection closed, so waiting never holds a slot.
-    pub(super) fn pass(&mut self, id: ConnId, password: &str) -> Flow {
+    /// The door password presented by `id`, in any dialect: counted by the
+    /// guard (see [`crate::chat::guard`]), checked only if the address is
+    /// not locked out, and on a wrong try logged when due and counted on
+    /// the connection. A right one lets the connection in. Callers answer.
+    pub fn present_password(&mut self, id: ConnId, password: &str) -> Verdict {
         let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
-            return Flow::Close;
+            return Verdict::Locked(std::time::Duration::ZERO);
         };
-        let now = Instant::now();
-        if self.settings.password.is_some() {
-            if let Err(wait) = self.guard.may_try(ip, Secret::Server, now) {
+        let verdict = match &self.settings.password {
+            None => Verdict::Right,
+            Some(expected) => self.guard.present(ip, Secret::Server, Instant::now(), || {
+                constant_time_eq(password.as_bytes(), expected.as_bytes())
+            }),
+        };
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return verdict;
+        };
+        match &verdict {
+            Verdict::Right => conn.authenticated = true,
+            Verdict::Wrong(log_line) => {
+                conn.wrong_passwords += 1;
+                if let Some(line) = log_line {
+                    log!("{line}");
+                }
+            }
+            Verdict::Locked(_) => {}
+        }
+        verdict
+    }
+
+    /// `PASS`: see [`State::present_password`]; a locked-out try is
+    /// answered and the connection closed, so waiting never holds a slot.
+    pub(super) fn pass(&mut self, id: ConnId, password: &str) -> Flow {
+        match self.present_password(id, password) {
+            Verdict::Locked(wait) => {
                 let refusal = Refusal::TooManyGuesses(seconds_to_wait(wait));
                 self.send(id, &Event::Refused(refusal));
                 self.disconnect(id, "locked out for wrong passwords");
                 return Flow::Close;
             }
+            Verdict::Right => return self.reply(id, Event::PasswordAccepted),
+            Verdict::Wrong(_) => {}
         }
-        let right = match &self.settings.password {
-            None => true,
-            Some(expected) => constant_time_eq(password.as_bytes(), expected.as_bytes()),
-        };
-        let Some(conn) = self.conns.get_mut(&id) else {
+        let Some(tries) = self.conns.get(&id).map(|conn| conn.wrong_passwords) else {
             return Flow::Close;
         };
-        if right {
-            conn.authenticated = true;
-            self.guard.right(ip, Secret::Server);
-            return self.reply(id, Event::PasswordAccepted);
-        }
-        conn.wrong_passwords += 1;
-        let tries = conn.wrong_passwords;
-        if let Some(line) = self.guard.wrong(ip, Secret::Server, now) {
-            log!("{line}");
-        }
         self.send(id, &Event::Refused(Refusal::WrongPassword));
         if tries >= MAX_WRONG_PASSWORDS {
             // A person on `nc` is told the connection is over (it would not

@@ -154,14 +154,17 @@ impl State {
         if text.trim().is_empty() {
             return Err(self.reply_refusal(id, Refusal::EmptyMessage));
         }
+        let user = conn.name.clone().unwrap_or_default();
+        // A program wants its own line back, in the room's true order;
+        // a person (and an IRC client) already shows what was typed.
+        let except = (conn.dialect != Dialect::Protocol).then_some(id);
+        self.charge_history(id, text.len())?;
         Ok(Speech {
             room: self.room_name(&room_key),
             room_key,
-            user: conn.name.clone().unwrap_or_default(),
+            user,
             text,
-            // A program wants its own line back, in the room's true order;
-            // a person (and an IRC client) already shows what was typed.
-            except: (conn.dialect != Dialect::Protocol).then_some(id),
+            except,
         })
     }
 
@@ -183,6 +186,9 @@ impl State {
         let from = conn.name.clone().unwrap_or_default();
         let to = target_conn.name.clone().unwrap_or_default();
         let away = target_conn.away.clone();
+        if let Err(flow) = self.charge_history(id, text.len()) {
+            return flow;
+        }
         if !self.record(id, RecordKind::Private, &format!("@{to}"), &from, &text) {
             return self.reply_refusal(id, Refusal::CouldNotStore);
         }

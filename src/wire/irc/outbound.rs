@@ -313,6 +313,20 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             notice(&format!("{by} unmuted you: you can talk again"))
         }
         Event::Announcement(text) => notice(&format!("[announcement] {text}")),
+        Event::ServerWarning(text) => notice(&format!("[server] {text}")),
+        Event::Connections { rows, addresses } => {
+            crate::wire::render::connections_text(rows, *addresses)
+                .iter()
+                .flat_map(|text| notice(text))
+                .collect()
+        }
+        Event::AddressKicked {
+            address,
+            connections,
+            ban_secs,
+        } => notice(&format!(
+            "Disconnected {connections} connections from {address}, banned for {ban_secs} s"
+        )),
         Event::ShuttingDown => vec![super::error_line("Server shutting down")],
     }
 }
@@ -443,6 +457,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         // Flood control and the rest: a NOTICE, never silence.
         Refusal::NotUtf8
         | Refusal::SlowDown(_)
+        | Refusal::HistoryShareUsed { .. }
         | Refusal::LinesDropped(..)
         | Refusal::CouldNotStore
         | Refusal::NotMuted(_)

@@ -11,9 +11,11 @@
 //! user in the shared state (which may still find the nick taken by a racing
 //! connection: [`Registration::nick_lost`]).
 //!
-//! The state knows nothing of the server: whether a nick is taken and whether
-//! the password is right are asked through [`Lookup`], so tests use a closure
-//! over a list and the server uses its shared state.
+//! The state knows nothing of the server: whether a nick is taken is asked
+//! through [`Lookup`], so tests use a list and the server uses its shared
+//! state. The `PASS` is only kept here ([`Registration::password`]): the
+//! caller presents it to the shared state like every other way of giving a
+//! password, so one guard counts the tries (`chat::guard`).
 //!
 //! **SASL PLAIN** (logging in to an account, see `src/accounts/`): on a
 //! server with accounts, `CAP LS` offers `sasl` (`sasl=PLAIN` to `302`
@@ -31,9 +33,6 @@ use super::{numeric_line, Message};
 pub trait Lookup {
     /// Is someone (in any dialect) already called `nick`, ignoring case?
     fn nick_taken(&self, nick: &str) -> bool;
-    /// Is `given` (the `PASS` parameter, if any) right? Always true on a
-    /// server without a password.
-    fn password_ok(&self, given: Option<&str>) -> bool;
     /// Does the server have accounts to log in to with SASL?
     fn sasl_offered(&self) -> bool {
         false
@@ -56,7 +55,7 @@ pub struct Step {
     pub replies: Vec<String>,
     /// Registration is complete: register this user, then send the welcome.
     pub ready: Option<Ready>,
-    /// Close the connection after sending `replies` (wrong password, QUIT).
+    /// Close the connection after sending `replies` (QUIT).
     pub close: bool,
     /// SASL PLAIN gave an account and a password to check (see the module
     /// notes).
@@ -160,19 +159,12 @@ impl Registration {
         }
         if !self.done && !self.negotiating && !step.close {
             if let (Some(nick), Some((user, realname))) = (&self.nick, &self.user) {
-                if lookup.password_ok(self.pass.as_deref()) {
-                    self.done = true;
-                    step.ready = Some(Ready {
-                        nick: nick.clone(),
-                        user: user.clone(),
-                        realname: realname.clone(),
-                    });
-                } else {
-                    let nick = nick.clone();
-                    self.reply(&mut step, &numeric::ERR_PASSWDMISMATCH, &nick, &[]);
-                    step.replies.push(super::error_line("Closing link"));
-                    step.close = true;
-                }
+                self.done = true;
+                step.ready = Some(Ready {
+                    nick: nick.clone(),
+                    user: user.clone(),
+                    realname: realname.clone(),
+                });
             }
         }
         step
@@ -332,25 +324,18 @@ mod tests {
     use super::super::parse;
     use super::*;
 
-    /// A server where `taken` are online and the password is `password`.
+    /// A server where `taken` are online.
     struct Fake {
         taken: Vec<&'static str>,
-        password: Option<&'static str>,
     }
 
     impl Lookup for Fake {
         fn nick_taken(&self, nick: &str) -> bool {
             self.taken.iter().any(|t| t.eq_ignore_ascii_case(nick))
         }
-        fn password_ok(&self, given: Option<&str>) -> bool {
-            self.password.is_none() || self.password == given
-        }
     }
 
-    const OPEN: Fake = Fake {
-        taken: Vec::new(),
-        password: None,
-    };
+    const OPEN: Fake = Fake { taken: Vec::new() };
 
     /// Feeds `lines` and returns every reply and the last step.
     fn run(lines: &[&str], lookup: &Fake) -> (Vec<String>, Step) {
@@ -378,9 +363,6 @@ mod tests {
     impl Lookup for WithAccounts {
         fn nick_taken(&self, _: &str) -> bool {
             false
-        }
-        fn password_ok(&self, _: Option<&str>) -> bool {
-            true
         }
         fn sasl_offered(&self) -> bool {
             true
@@ -558,7 +540,6 @@ mod tests {
     fn taken_nick_then_a_new_one() {
         let fake = Fake {
             taken: vec!["Alice"],
-            password: None,
         };
         let (replies, step) = run(&["NICK alice", "USER u 0 * :Real Name"], &fake);
         assert_eq!(
@@ -619,24 +600,14 @@ mod tests {
     }
 
     #[test]
-    fn the_password_is_checked_when_registration_completes() {
-        let locked = Fake {
-            taken: Vec::new(),
-            password: Some("sesame"),
-        };
-        let (_, step) = run(&["PASS sesame", "NICK a", "USER u 0 * :Real Name"], &locked);
-        assert!(step.ready.is_some());
-        let (_, step) = run(&["PASS wrong", "NICK a", "USER u 0 * :Real Name"], &locked);
-        assert_eq!(
-            step.replies,
-            [
-                ":srv 464 a :Password incorrect\r\n",
-                "ERROR :Closing link\r\n"
-            ]
-        );
-        assert!(step.close && step.ready.is_none());
-        let (_, step) = run(&["NICK a", "USER u 0 * :Real Name"], &locked);
-        assert!(step.close);
+    fn the_password_is_kept_for_the_caller_to_present() {
+        let mut reg = Registration::new("srv");
+        for line in ["PASS sesame", "NICK a"] {
+            reg.feed(&parse(line).unwrap(), &OPEN);
+        }
+        let step = reg.feed(&parse("USER u 0 * :Real Name").unwrap(), &OPEN);
+        assert!(step.ready.is_some() && !step.close);
+        assert_eq!(reg.password(), Some("sesame"));
     }
 
     #[test]
