@@ -61,6 +61,8 @@ pub struct ServerConfig {
     pub rate_per_sec: u32,
     pub rate_burst: u32,
     pub default_room: String,
+    /// Most rooms one person may be in at once (see `State::join`).
+    pub max_rooms_per_person: usize,
     pub motd: String,
     pub password: Option<String>,
     pub admin_password: Option<String>,
@@ -112,6 +114,7 @@ impl ServerConfig {
             direct_send: true,
             rate_per_sec: 0,
             rate_burst: 0,
+            max_rooms_per_person: 0,
             default_room: String::new(),
             motd: String::new(),
             password: None,
@@ -560,6 +563,7 @@ mod tests {
             direct_send: false,
             rate_per_sec: 3,
             rate_burst: 4,
+            max_rooms_per_person: 3,
             default_room: "#lab".into(),
             motd: "Hi \"class\" \\ é\nline two\t#not a comment".into(),
             password: Some("pw".into()),
@@ -580,6 +584,7 @@ mod tests {
             admin_password: None,
             rate_per_sec: 0,
             rate_burst: 0,
+            max_rooms_per_person: 10,
             default_room: String::new(),
             ..unusual()
         }
@@ -639,6 +644,7 @@ mod tests {
             history: false,
             data_dir: PathBuf::from("/tmp/chat"),
             fsync: FsyncPolicy::Never,
+            max_rooms_per_person: 10,
             default_room: "#lab".into(),
             motd: "Hello \"CS101\" # not a comment".into(),
             password: Some("s3cret".into()),
@@ -949,6 +955,7 @@ mod tests {
             direct_send: false,
             rate_per_sec: 3,
             rate_burst: 4,
+            max_rooms_per_person: 10,
             default_room: "#x".into(),
             motd: "flag".into(),
             password: Some("pw".into()),

@@ -436,6 +436,20 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "room a person registering with /nick joins on arrival (a USERNAME client joins nothing until it sends JOIN); \"\" = none; lab means #lab",
     },
     Setting {
+        key: "max_rooms_per_person",
+        section: "chat",
+        flag: SettingFlag::Takes("max-rooms-per-person", "N"),
+        env: None,
+        field: Field::Integer {
+            default: 10,
+            min: 1,
+            max: 1000,
+            get: |c| c.max_rooms_per_person as i64,
+            set: |c, n| c.max_rooms_per_person = n as usize,
+        },
+        meaning: "most rooms one person may be in at once: chat mode, IRC, and programs after MULTIROOM (1 to 1000)",
+    },
+    Setting {
         key: "motd",
         section: "chat",
         flag: SettingFlag::Takes("motd", "TEXT"),

@@ -82,8 +82,17 @@ pub enum Event {
         more: Option<More>,
     },
     /// Answer to `ROOMS`: each room's name and how many are in it; one page
-    /// of them when the second field says there are others.
-    RoomList(Vec<(String, usize)>, Option<More>),
+    /// of them when the second field says there are others; the third
+    /// says which are the asker's (chat mode marks them).
+    RoomList(Vec<(String, usize)>, Option<More>, Yours),
+    /// Plain lines (and room commands that name no room) now go to `room`:
+    /// after `SWITCH`, a `JOIN` of a room you are in, or leaving the
+    /// current room while in others.
+    Current {
+        room: String,
+    },
+    /// `MULTIROOM` is on: `JOIN` adds a room from now on.
+    MultiRoom,
     /// Answer to `HELP`.
     Help {
         operator: bool,
@@ -216,6 +225,13 @@ pub struct More {
     pub next_page: usize,
 }
 
+/// The rooms a `ROOMS` list marks as the asker's, and the current one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Yours {
+    pub rooms: Vec<String>,
+    pub current: Option<String>,
+}
+
 /// Why a command was refused. These are part of normal running (a taken
 /// name, a typo), so each becomes an `ERROR …` line saying what to do
 /// instead, never a dropped connection or a silent nothing.
@@ -228,6 +244,14 @@ pub enum Refusal {
     ChooseNameFirst,
     AlreadyIn(String),
     NotInRoom,
+    /// A command named a room the sender is not in.
+    NotIn(String),
+    /// A command named a room that does not exist (no one is in it).
+    NoSuchRoom(String),
+    /// Joining one more would pass `max_rooms_per_person` (the number).
+    TooManyRooms(usize),
+    /// Kicked from this room lately: may join it again in this many seconds.
+    KeptOut(String, u64),
     EmptyMessage,
     UserNotFound,
     UnknownCommand(String),

@@ -27,7 +27,7 @@
 
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
-use crate::wire::event::{private_action, Event, More, Refusal};
+use crate::wire::event::{private_action, Event, More, Refusal, Yours};
 use crate::wire::event::{Snapshot, Threads};
 
 /// The server's line ending on the wire.
@@ -49,7 +49,7 @@ pub fn render(event: &Event, dialect: Dialect) -> String {
         // [`crate::wire::irc::map::event_lines`] and the recipient's nick;
         // this is the same text for a client with no nick yet.
         Dialect::Irc => {
-            let info = crate::wire::irc::map::ServerInfo::new("", "");
+            let info = crate::wire::irc::map::ServerInfo::new("", "", 1);
             let ctx = crate::wire::irc::map::Ctx::anonymous(&info);
             return crate::wire::irc::map::event_lines(event, &ctx).concat();
         }
@@ -91,6 +91,12 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             line(format!("HISTORY END {room}"));
         }
         Event::Left { room } => line(format!("OK Left {room}")),
+        Event::Current { room } => line(format!("OK Current room {room}")),
+        Event::MultiRoom => line(
+            "OK Multi-room: JOIN adds a room and makes it current; SWITCH <room> makes another current; \
+             MSG, ACTION, TOPIC, USERS and KICK act on the current room; LEAVE [room]"
+                .into(),
+        ),
         Event::Sent { .. } => line("OK Sent".into()),
         Event::UserList { users, more, .. } => {
             line(list("USERLIST", users));
@@ -98,7 +104,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("NOTICE {}", more_text(more, "USERS")));
             }
         }
-        Event::RoomList(rooms, more) => {
+        Event::RoomList(rooms, more, _) => {
             line(list("ROOMLIST", &room_names(rooms)));
             if let Some(more) = more {
                 line(format!("NOTICE {}", more_text(more, "ROOMS")));
@@ -198,6 +204,8 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             line("*** (end of recent messages)".into());
         }
         Event::Left { room } => line(format!("*** You left {room}")),
+        Event::Current { room } => line(format!("*** Plain lines now go to {room}")),
+        Event::MultiRoom => line("*** You can be in several rooms: /join adds one".into()),
         Event::Sent { to, text } => match private_action(text) {
             Some(action) => line(format!("[private to {to}] *{action}*")),
             None => line(format!("[private to {to}] {text}")),
@@ -211,11 +219,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("*** {}", more_text(more, "/users")));
             }
         }
-        Event::RoomList(rooms, _) if rooms.is_empty() => {
+        Event::RoomList(rooms, _, _) if rooms.is_empty() => {
             line("*** No rooms yet. Make one: /join #name".into())
         }
-        Event::RoomList(rooms, more) => {
-            line(format!("*** Rooms: {}", room_names(rooms).join(", ")));
+        Event::RoomList(rooms, more, yours) => {
+            line(format!("*** Rooms: {}", marked_rooms(rooms, yours).join(", ")));
             if let Some(more) = more {
                 line(format!("*** {}", more_text(more, "/rooms")));
             }
@@ -437,6 +445,20 @@ pub fn more_text(more: &More, command: &str) -> String {
     format!("{} more: {command} {}", more.left, more.next_page)
 }
 
+/// Chat mode's room list: `#general (current)`, `#lab (yours)`, `#quiet`.
+fn marked_rooms(rooms: &[(String, usize)], yours: &Yours) -> Vec<String> {
+    let mark = |name: &String| {
+        if yours.current.as_ref() == Some(name) {
+            format!("{name} (current)")
+        } else if yours.rooms.contains(name) {
+            format!("{name} (yours)")
+        } else {
+            name.clone()
+        }
+    };
+    rooms.iter().map(|(name, _)| mark(name)).collect()
+}
+
 fn room_names(rooms: &[(String, usize)]) -> Vec<String> {
     rooms.iter().map(|(name, _)| name.clone()).collect()
 }
@@ -475,6 +497,15 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
             }
         },
         Refusal::AlreadyIn(room) => format!("Already in {room}"),
+        Refusal::NotIn(room) => format!("Not in {room}"),
+        Refusal::NoSuchRoom(room) => format!("Not in {room} (no such room)"),
+        Refusal::TooManyRooms(max) => match dialect {
+            Dialect::Chat => format!("You are in {max} rooms, the most at once: /leave one first"),
+            _ => format!("Already in {max} rooms, the most at once: LEAVE one first"),
+        },
+        Refusal::KeptOut(room, secs) => {
+            format!("Kicked from {room}: you may join it again in {secs} s")
+        }
         Refusal::NotInRoom => match dialect {
             Dialect::Protocol | Dialect::Irc => "Not in a room".into(),
             Dialect::Chat => "Not in a room (join one: /join #name)".into(),
@@ -696,7 +727,7 @@ mod tests {
             render(&users, Dialect::Chat),
             "*** Online: al, bo\r\n*** 104 more: /users 2\r\n"
         );
-        let rooms = Event::RoomList(vec![("#a".into(), 1)], more);
+        let rooms = Event::RoomList(vec![("#a".into(), 1)], more, Yours::default());
         assert_eq!(
             render(&rooms, Dialect::Chat),
             "*** Rooms: #a\r\n*** 104 more: /rooms 2\r\n"
@@ -747,7 +778,7 @@ mod tests {
                 user: "b".into(),
                 quit: None,
             },
-            Event::RoomList(vec![("#g".into(), 1)], None),
+            Event::RoomList(vec![("#g".into(), 1)], None, Yours::default()),
             Event::UserList {
                 room: Some("#g".into()),
                 users: vec!["b".into()],

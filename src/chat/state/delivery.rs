@@ -12,6 +12,7 @@ use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
 use crate::wire::irc::map::{event_lines, Ctx};
 use crate::wire::render::{render, too_slow_farewell};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -94,6 +95,9 @@ impl State {
     /// numeric starts with your nick) and may answer a request, so they are
     /// rendered with the connection's nick, room and request.
     pub(super) fn text_for(&self, id: ConnId, conn: &Conn, event: &Event) -> String {
+        if let Some(room) = self.from_elsewhere(conn, event) {
+            return format!("[{room}] {}", render(event, conn.dialect));
+        }
         if conn.dialect != Dialect::Irc {
             return render(event, conn.dialect);
         }
@@ -106,11 +110,16 @@ impl State {
             _ => event,
         };
         let (answering, target) = self.irc_request_of(id);
-        let room = conn.room.as_ref().and_then(|key| self.rooms.get(key));
+        // The room a numeric is about: the one the command named, else
+        // the current one.
+        let in_question = self.scope.as_ref().or(conn.current.as_ref());
+        let room = in_question.and_then(|key| self.rooms.get(key));
         let ctx = Ctx {
             info: &self.settings.irc,
             nick: conn.name.as_deref().unwrap_or("*"),
             room: room.map(|room| room.name.as_str()),
+            rooms: &[], // read only when a request is mapped
+
             operator: conn.operator,
             answering,
             target,
@@ -122,7 +131,7 @@ impl State {
     /// rendered at most once per dialect, and every recipient's queue gets a
     /// pointer to the same text.
     pub(super) fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
-        self.broadcast_to(room_key, event, except, false);
+        self.broadcast_to(room_key, event, |member| Some(member) == except, false);
     }
 
     /// A broadcast of something `about` did (joined, left, renamed): a
@@ -136,23 +145,36 @@ impl State {
         except: Option<ConnId>,
     ) {
         let muted = self.conns.get(&about).is_some_and(|c| c.muted);
-        self.broadcast_to(room_key, event, except, muted);
+        self.broadcast_to(room_key, event, |member| Some(member) == except, muted);
+    }
+
+    /// [`State::broadcast_about`] to the members not in `except` (those
+    /// already told of a quit in another room); returns who was reached.
+    pub(super) fn broadcast_about_except(
+        &mut self,
+        about: ConnId,
+        room_key: &str,
+        event: &Event,
+        except: &HashSet<ConnId>,
+    ) -> Vec<ConnId> {
+        let muted = self.conns.get(&about).is_some_and(|c| c.muted);
+        self.broadcast_to(room_key, event, |member| except.contains(&member), muted)
     }
 
     fn broadcast_to(
         &mut self,
         room_key: &str,
         event: &Event,
-        except: Option<ConnId>,
+        skip: impl Fn(ConnId) -> bool,
         operators_only: bool,
-    ) {
+    ) -> Vec<ConnId> {
         let Some(room) = self.rooms.get(room_key) else {
-            return;
+            return Vec::new();
         };
         let mut rendered = Rendered::default();
         let mut queued = Vec::with_capacity(room.members.len());
         for &member in &room.members {
-            if Some(member) == except {
+            if skip(member) {
                 continue;
             }
             if let Some(conn) = self.conns.get(&member) {
@@ -165,7 +187,9 @@ impl State {
                 ));
             }
         }
+        let reached = queued.iter().map(|(member, _)| *member).collect();
         self.queue_all(queued);
+        reached
     }
 
     /// The event's text for `conn`, rendered once per dialect (IRC lines
@@ -179,6 +203,7 @@ impl State {
     ) -> Arc<str> {
         let slot = match conn.dialect {
             Dialect::Protocol => 0,
+            Dialect::Chat if self.from_elsewhere(conn, event).is_some() => 3,
             Dialect::Chat => 1,
             Dialect::Irc if same_for_every_irc_client(event) => 2,
             Dialect::Irc => return Arc::from(self.text_for(id, conn, event)),
@@ -265,8 +290,27 @@ fn call_once(slot: &Mutex<Option<super::Hangup>>) {
     }
 }
 
-/// An event's text per dialect slot (protocol, chat, IRC), made on first use.
-pub(super) type Rendered = [Option<Arc<str>>; 3];
+/// An event's text per dialect slot (protocol, chat, IRC, and chat for
+/// someone whose current room is another: `[#lab] bob: hi`), made on
+/// first use.
+pub(super) type Rendered = [Option<Arc<str>>; 4];
+
+impl State {
+    /// A chat-mode person reads the lines of their current room as they
+    /// are, and those said in their other rooms marked with the room:
+    /// `[#lab] bob: hi`. The room to mark, if any.
+    fn from_elsewhere<'e>(&self, conn: &Conn, event: &'e Event) -> Option<&'e str> {
+        if conn.dialect != Dialect::Chat {
+            return None;
+        }
+        let room = match event {
+            Event::RoomMessage { room, .. } | Event::Action { room, .. } => room,
+            _ => return None,
+        };
+        let current = conn.current.as_deref();
+        (current != Some(crate::text::names::key(room).as_str())).then_some(room.as_str())
+    }
+}
 
 /// Events whose IRC lines do not depend on who receives them: they come
 /// from a user's prefix and name a room, never the recipient.

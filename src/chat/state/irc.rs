@@ -51,11 +51,17 @@ impl State {
         }
     }
 
-    /// The connection's nick (if registered) and the name of its room.
-    pub fn irc_view(&self, id: ConnId) -> Option<(Option<String>, Option<String>, bool)> {
+    /// The connection's nick (if registered), the names of its rooms
+    /// (the current one first), and whether it is an operator.
+    pub fn irc_view(&self, id: ConnId) -> Option<(Option<String>, Vec<String>, bool)> {
         let conn = self.conns.get(&id)?;
-        let room = conn.room.as_ref().map(|key| self.room_name(key));
-        Some((conn.name.clone(), room, conn.operator))
+        let current = conn.current.iter();
+        let others = conn
+            .rooms
+            .iter()
+            .filter(|key| Some(*key) != conn.current.as_ref());
+        let rooms = current.chain(others).map(|key| self.room_name(key));
+        Some((conn.name.clone(), rooms.collect(), conn.operator))
     }
 
     /// Queues lines already formatted (IRC answers that need no rules).
@@ -89,7 +95,10 @@ impl State {
         };
         let event = Event::WhoIs {
             user: conn.name.clone().unwrap_or_default(),
-            room: conn.room.as_ref().map(|key| self.room_name(key)),
+            // Every room, space-separated (IRC's `319` lists them so).
+            room: Some(conn.rooms.iter().map(|key| self.room_name(key)))
+                .map(|rooms| rooms.collect::<Vec<_>>().join(" "))
+                .filter(|rooms| !rooms.is_empty()),
             operator: conn.operator,
             away: conn.away.clone(),
         };
@@ -231,22 +240,34 @@ impl State {
         self.send_lines(id, &line);
     }
 
-    /// Tells the IRC members of `id`'s room that `id` is an operator, the
-    /// way IRC does: `:server MODE #room +o nick`, so clients show `@nick`
-    /// (the `PREFIX=(o)@` of `005`). Called when someone becomes operator
-    /// (in any dialect) and when an operator joins a room; `except` is who
-    /// already knows (a joiner sees `@` in its own `353`).
-    pub(super) fn tell_irc_operator(&mut self, id: ConnId, except: Option<ConnId>) {
+    /// Tells the IRC members of `rooms` (keys) that `id` is an operator,
+    /// the way IRC does: `:server MODE #room +o nick`, so clients show
+    /// `@nick` (the `PREFIX=(o)@` of `005`). Called when someone becomes
+    /// operator (in any dialect: all their rooms) and when an operator
+    /// joins a room; `except` is who already knows (a joiner sees `@` in
+    /// its own `353`).
+    pub(super) fn tell_irc_operator(
+        &mut self,
+        id: ConnId,
+        rooms: &[String],
+        except: Option<ConnId>,
+    ) {
+        for key in rooms {
+            self.tell_irc_operator_in(id, key, except);
+        }
+    }
+
+    fn tell_irc_operator_in(&mut self, id: ConnId, key: &str, except: Option<ConnId>) {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
-        let (Some(name), Some(key)) = (conn.name.clone(), conn.room.clone()) else {
+        let Some(name) = conn.name.clone() else {
             return;
         };
         if !conn.operator {
             return;
         }
-        let Some(room) = self.rooms.get(&key) else {
+        let Some(room) = self.rooms.get(key) else {
             return;
         };
         let line: Arc<str> = Arc::from(wire_irc::line(

@@ -35,8 +35,13 @@ impl State {
             conn.operator = true;
             self.guard.right(ip, Secret::Operator);
             log!("{} is now an operator", conn.who());
+            let rooms = self
+                .conns
+                .get(&id)
+                .map(|c| c.rooms.clone())
+                .unwrap_or_default();
             self.reply(id, Event::Operator);
-            self.tell_irc_operator(id, None);
+            self.tell_irc_operator(id, &rooms, None);
             return Flow::Continue;
         }
         let who = conn.who();
@@ -51,14 +56,32 @@ impl State {
             return Flow::Continue;
         };
         let reason = reason.map(|r| sanitize::clean(&r).into_owned());
-        let (target_name, room_key, ip) = match self.conns.get(&target) {
+        // A kick that names its room (IRC's `KICK #lab bob`) takes them
+        // out of that room only; `KICK bob` disconnects them. Either way
+        // the rooms they are put out of keep them out a while (see
+        // `KICK_KEEPS_OUT`), so a client that rejoins on its own does not
+        // undo the kick.
+        let scoped = self.scope.clone();
+        let (target_name, room_keys, ip) = match self.conns.get(&target) {
             Some(conn) => (
                 conn.name.clone().unwrap_or_default(),
-                conn.room.clone(),
+                match &scoped {
+                    Some(key) => vec![key.clone()],
+                    None => conn.rooms.clone(),
+                },
                 conn.addr.ip(),
             ),
             None => return self.reply_refusal(id, Refusal::UserNotFound),
         };
+        if let Some(key) = &scoped {
+            let inside = self
+                .conns
+                .get(&target)
+                .is_some_and(|c| c.rooms.contains(key));
+            if !inside {
+                return self.reply_refusal(id, Refusal::UserNotFound);
+            }
+        }
         // `KICK bob 10m spamming`: the ban is said in the reason, so the
         // room and bob both read how long it is.
         let reason = match reason.as_deref().map(split_ban) {
@@ -81,31 +104,39 @@ impl State {
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default()
         );
-        self.send(
-            target,
-            &Event::YouWereKicked {
-                by: by.clone(),
-                reason: reason.clone(),
-            },
-        );
         let note = match &reason {
             Some(reason) => format!("kicked by {by}: {reason}"),
             None => format!("kicked by {by}"),
         };
-        if let Some(key) = room_key {
-            let kicked = Event::Kicked {
-                room: self.room_name(&key),
-                user: target_name.clone(),
-                by,
-                reason,
-            };
-            self.broadcast(&key, &kicked, Some(target));
+        let kicked = |room: String| Event::Kicked {
+            room,
+            user: target_name.clone(),
+            by: by.clone(),
+            reason: reason.clone(),
+        };
+        if scoped.is_none() {
+            self.send(
+                target,
+                &Event::YouWereKicked {
+                    by: by.clone(),
+                    reason: reason.clone(),
+                },
+            );
         }
-        // The KICK line already told the room; no separate LEAVE. The
-        // history records the leave as a kick, with its reason, so the
-        // transcript shows what happened rather than `* bob left`.
-        self.leave_room_noted(target, false, None, &note);
-        self.remove(target, false);
+        for key in &room_keys {
+            let event = kicked(self.room_name(key));
+            // Kicked from one room, they see the KICK line with the room.
+            let except = scoped.is_none().then_some(target);
+            self.broadcast(key, &event, except);
+            self.keep_out(target, key);
+            // The KICK line already told the room; no separate LEAVE. The
+            // history records the leave as a kick, with its reason, so the
+            // transcript shows what happened rather than `* bob left`.
+            self.leave_one_room(target, key, false, None, &note);
+        }
+        if scoped.is_none() {
+            self.remove(target, false);
+        }
         if target != id {
             self.send(
                 id,
@@ -183,7 +214,7 @@ impl State {
     }
 
     pub(super) fn topic(&mut self, id: ConnId, text: Option<String>) -> Flow {
-        let Some(key) = self.conns.get(&id).and_then(|conn| conn.room.clone()) else {
+        let Some(key) = self.room_of(id) else {
             return self.reply_refusal(id, Refusal::NotInRoom);
         };
         let room = self.room_name(&key);

@@ -54,6 +54,9 @@ impl State {
         match old_name {
             None => {
                 conn.dialect = dialect;
+                // Seed 002's programs expect one room at a time; people and
+                // IRC clients may be in several (see `rooms.rs`).
+                conn.multi = dialect != Dialect::Protocol;
                 conn.muted = muted;
                 if muted {
                     log!("{} is muted: a muted person used this address", conn.who());
@@ -72,7 +75,8 @@ impl State {
                 }
             }
             Some(old) => {
-                let room = conn.room.clone();
+                let room = conn.current.clone();
+                let rooms = conn.rooms.clone();
                 let old_key = names::key(&old);
                 if old_key != key {
                     self.names.remove(&old_key);
@@ -85,8 +89,11 @@ impl State {
                     new: name.clone(),
                 };
                 self.send(id, &Event::Renamed { old, new: name });
-                if let Some(room) = room {
-                    self.broadcast_about(id, &room, &nick, Some(id));
+                // Once to each person, however many rooms they share.
+                let mut told = std::collections::HashSet::from([id]);
+                for room in rooms {
+                    let reached = self.broadcast_about_except(id, &room, &nick, &told);
+                    told.extend(reached);
                 }
             }
         }

@@ -38,8 +38,9 @@ pub struct ServerInfo {
 pub const SERVER_NAME: &str = "chatroom.local";
 
 impl ServerInfo {
-    /// This server's description, with its `motd` and start time.
-    pub fn new(motd: &str, created: &str) -> ServerInfo {
+    /// This server's description, with its `motd`, start time and the
+    /// most rooms one person may be in.
+    pub fn new(motd: &str, created: &str, chan_limit: usize) -> ServerInfo {
         ServerInfo {
             name: SERVER_NAME.to_string(),
             version: format!("chatroom-{}", env!("CARGO_PKG_VERSION")),
@@ -50,6 +51,7 @@ impl ServerInfo {
                 nick_len: crate::text::names::MAX_NAME_CHARS,
                 channel_len: crate::text::names::MAX_NAME_CHARS + 1,
                 topic_len: TOPIC_LEN,
+                chan_limit,
             },
         }
     }
@@ -66,6 +68,7 @@ impl<'a> Ctx<'a> {
             info,
             nick: "*",
             room: None,
+            rooms: &[],
             operator: false,
             answering: "",
             target: "",
@@ -79,8 +82,12 @@ pub struct Ctx<'a> {
     pub info: &'a ServerInfo,
     /// This client's nick.
     pub nick: &'a str,
-    /// The room this client is in, if the caller knows it.
+    /// The room a reply is about: the one the request named, else the
+    /// client's current room, if the caller knows it.
     pub room: Option<&'a str>,
+    /// Every room this client is in, to check a request against; empty
+    /// where no request is being mapped (rendering an event).
+    pub rooms: &'a [String],
     /// Whether this client is an operator (the teacher): its user mode is
     /// `+o`.
     pub operator: bool,
@@ -102,6 +109,9 @@ pub enum Inbound {
     Answer(Vec<String>),
     /// Nothing to do (a PONG, a CTCP reply to the server).
     Nothing,
+    /// One request for several channels (`JOIN #a,#b`, `PART #a,#b`): each
+    /// in turn, as if sent one by one.
+    Several(Vec<Inbound>),
     /// A question about a room the client is not in (`NAMES #lab`), which
     /// only the state can answer.
     About(RoomQuery, String),
@@ -135,22 +145,35 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
     let needs_params = || answer(ctx, &numeric::ERR_NEEDMOREPARAMS, &[&message.verb]);
     match message.verb.as_str() {
         // ---- Verbs of the table whose IRC arguments say more -----------
-        // `JOIN 0` is IRC for "leave all channels"; of a list we take the
-        // first, since a chat user is in one room at a time (CHANLIMIT=#:1).
+        // `JOIN #a,#b key1,key2`: each channel in turn (the chat's rooms
+        // have no keys, so keys are accepted and ignored, as servers do for
+        // a channel without `+k`); `JOIN 0` is IRC for "leave all channels".
         "JOIN" => match p(0) {
-            Some("0") => chat(Command::Leave),
-            // CHANTYPES=#: the chat would add the `#`, IRC says no such channel.
-            Some(rooms) if !rooms.starts_with('#') => {
-                answer(ctx, &numeric::ERR_NOSUCHCHANNEL, &[&first(rooms)])
-            }
-            Some(rooms) => chat(Command::Join(first(rooms))),
+            Some("0") => several(
+                (ctx.rooms.iter())
+                    .map(|room| chat(in_room_command(room, Command::Leave)))
+                    .collect(),
+            ),
+            Some(rooms) => several(
+                (rooms.split(',').filter(|room| !room.is_empty()))
+                    .map(|room| match room.starts_with('#') {
+                        // CHANTYPES=#: the chat would add the `#`, IRC says
+                        // no such channel.
+                        false => answer(ctx, &numeric::ERR_NOSUCHCHANNEL, &[room]),
+                        true => chat(Command::Join(room.to_string())),
+                    })
+                    .collect(),
+            ),
             None => needs_params(),
         },
+        // `PART #a,#b [:reason]`: each channel in turn; the state answers
+        // 442 or 403 for one you are not in.
         "PART" => match p(0) {
-            Some(room) if !in_room(ctx, room) => {
-                answer(ctx, &numeric::ERR_NOTONCHANNEL, &[&first(room)])
-            }
-            Some(_) => chat(Command::Leave),
+            Some(rooms) => several(
+                (rooms.split(',').filter(|room| !room.is_empty()))
+                    .map(|room| chat(in_room_command(room, Command::Leave)))
+                    .collect(),
+            ),
             None => needs_params(),
         },
         "PRIVMSG" | "NOTICE" => match (p(0), p(1)) {
@@ -163,11 +186,14 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             (Some(_), None) => answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]),
             (Some(to), Some(text)) => say(to, text, message.verb == "NOTICE", ctx),
         },
-        // Your own room (or, outside any, everyone) is the chat's `USERS`,
-        // never paged (see `State::list_users`); another room is asked of
-        // the state, since it may not exist.
+        // A channel you are in is the chat's `USERS` there, never paged
+        // (see `State::list_users`); another is asked of the state, since
+        // it may not exist; no channel: your current room (or everyone).
         "NAMES" | "WHO" => match p(0) {
-            Some(room) if room.starts_with('#') && !in_room(ctx, room) => {
+            Some(room) if room.starts_with('#') && in_room(ctx, room) => {
+                chat(in_room_command(&first(room), Command::Users(1)))
+            }
+            Some(room) if room.starts_with('#') => {
                 let query = match message.verb.as_str() {
                     "NAMES" => RoomQuery::Names,
                     _ => RoomQuery::Who,
@@ -182,8 +208,22 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
                 Inbound::About(RoomQuery::Topic, room.to_string())
             }
             Some(room) if !in_room(ctx, room) => answer(ctx, &numeric::ERR_NOTONCHANNEL, &[room]),
-            Some(_) => chat(Command::Topic(message.param(1).map(str::to_string))),
+            Some(room) => chat(in_room_command(
+                room,
+                Command::Topic(message.param(1).map(str::to_string)),
+            )),
             None => needs_params(),
+        },
+        // `KICK #room nick [:reason]`: out of that room (see `State::kick`).
+        "KICK" => match (p(0), p(1)) {
+            (Some(room), Some(user)) => chat(in_room_command(
+                &first(room),
+                Command::Kick {
+                    user: first(user),
+                    reason: p(2).map(str::to_string),
+                },
+            )),
+            _ => needs_params(),
         },
         // `PASS` and `USER` belong to the handshake (see `super::register`);
         // once registered, IRC says 462.
@@ -214,7 +254,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             &[
                 &ctx.info.version,
                 &ctx.info.name,
-                "one room at a time, no CTCP relay to non-IRC users",
+                "no channel modes, no CTCP relay to non-IRC users",
             ],
         )]),
         // ---- Every other verb: the table's `irc` column ----------------
@@ -234,7 +274,7 @@ fn from_row(spec: &CommandSpec, message: &Message, ctx: &Ctx) -> Inbound {
         // Extra parameters are ignored: `QUIT :reason` (the server reads
         // the reason), `STATS u` (whatever the query letter, the answer is
         // the chat's own figures, ended by `219`: see `outbound`).
-        Args::None(command) => Some(command.clone()),
+        Args::None(command) | Args::OptionalRoom(command) => Some(command.clone()),
         // `MUTE bob`: chatroom's own operator commands are typed as
         // `/quote MUTE bob`.
         Args::Word(make) => p(0).map(make),
@@ -281,10 +321,13 @@ fn say(to: &str, text: &str, notice: bool, ctx: &Ctx) -> Inbound {
         if !in_room(ctx, to) {
             return answer(ctx, &numeric::ERR_CANNOTSENDTOCHAN, &[to]);
         }
-        return Inbound::Chat(match action {
-            Some(action) => Command::Action(action.to_string()),
-            None => Command::Say(text.to_string()),
-        });
+        return Inbound::Chat(in_room_command(
+            to,
+            match action {
+                Some(action) => Command::Action(action.to_string()),
+                None => Command::Say(text.to_string()),
+            },
+        ));
     }
     // A private action is a private message marked `/me ` (see
     // `event::private_action`), shown as an action in every dialect.
@@ -381,10 +424,26 @@ fn first(list: &str) -> String {
     list.split(',').next().unwrap_or(list).to_string()
 }
 
-/// Is `room` this client's room? Unknown (no room in `ctx`) counts as no.
+/// Is `room` one of this client's rooms? Unknown (no rooms in `ctx`)
+/// counts as no.
 fn in_room(ctx: &Ctx, room: &str) -> bool {
-    ctx.room
-        .is_some_and(|mine| mine.eq_ignore_ascii_case(&first(room)))
+    let room = first(room);
+    ctx.rooms
+        .iter()
+        .any(|mine| mine.eq_ignore_ascii_case(&room))
+}
+
+/// The parts of a request for several channels; one part is itself.
+fn several(mut parts: Vec<Inbound>) -> Inbound {
+    match parts.len() {
+        1 => parts.remove(0),
+        _ => Inbound::Several(parts),
+    }
+}
+
+/// `command`, acted on in `room` (see `Command::In`).
+fn in_room_command(room: &str, command: Command) -> Command {
+    Command::In(room.to_string(), Box::new(command))
 }
 
 fn answer(ctx: &Ctx, numeric: &Numeric, params: &[&str]) -> Inbound {
@@ -422,8 +481,14 @@ mod tests {
                 nick_len: 20,
                 channel_len: 21,
                 topic_len: 300,
+                chan_limit: 10,
             },
         }
+    }
+
+    /// The rooms `alice` is in (a test's one leak).
+    fn rooms() -> &'static [String] {
+        Box::leak(Box::new(["#general".to_string()]))
     }
 
     fn ctx<'a>(info: &'a ServerInfo, answering: &'a str, target: &'a str) -> Ctx<'a> {
@@ -431,6 +496,7 @@ mod tests {
             info,
             nick: "alice",
             room: Some("#general"),
+            rooms: rooms(),
             operator: false,
             answering,
             target,
@@ -452,17 +518,31 @@ mod tests {
 
     #[test]
     fn irc_commands_become_chat_commands() {
-        assert_eq!(inb("JOIN #lab,#x key"), chat(Command::Join("#lab".into())));
-        assert_eq!(inb("JOIN 0"), chat(Command::Leave));
-        assert_eq!(inb("PART #General :bye"), chat(Command::Leave));
+        let general = |command| chat(in_room_command("#general", command));
+        assert_eq!(
+            inb("JOIN #lab,#x key"),
+            Inbound::Several(vec![
+                chat(Command::Join("#lab".into())),
+                chat(Command::Join("#x".into()))
+            ])
+        );
+        assert_eq!(inb("JOIN #lab key"), chat(Command::Join("#lab".into())));
+        assert_eq!(inb("JOIN 0"), general(Command::Leave));
+        assert_eq!(
+            inb("PART #General :bye"),
+            chat(in_room_command("#General", Command::Leave))
+        );
         assert_eq!(
             inb("PRIVMSG #general :hi all"),
-            chat(Command::Say("hi all".into()))
+            general(Command::Say("hi all".into()))
         );
-        assert_eq!(inb("NOTICE #general :hi"), chat(Command::Say("hi".into())));
+        assert_eq!(
+            inb("NOTICE #general :hi"),
+            general(Command::Say("hi".into()))
+        );
         assert_eq!(
             inb("PRIVMSG #general :\x01ACTION waves\x01"),
-            chat(Command::Action("waves".into()))
+            general(Command::Action("waves".into()))
         );
         assert_eq!(
             inb("PRIVMSG bob :psst"),
@@ -499,9 +579,9 @@ mod tests {
             inb("PRIVMSG bob :\x01ACTION \x01"),
             answer1(":srv 412 alice :No text to send\r\n")
         );
-        assert_eq!(inb("NAMES #general"), chat(Command::Users(1)));
+        assert_eq!(inb("NAMES #general"), general(Command::Users(1)));
         assert_eq!(inb("NAMES"), chat(Command::Users(1)));
-        assert_eq!(inb("WHO #general"), chat(Command::Users(1)));
+        assert_eq!(inb("WHO #general"), general(Command::Users(1)));
         assert_eq!(
             inb("NAMES #Lab,#x"),
             Inbound::About(RoomQuery::Names, "#Lab".into())
@@ -517,10 +597,10 @@ mod tests {
         assert_eq!(inb("LIST"), chat(Command::Rooms(1)));
         assert_eq!(inb("LIST 2"), chat(Command::Rooms(2)));
         assert_eq!(inb("LIST #general"), chat(Command::Rooms(1)));
-        assert_eq!(inb("TOPIC #general"), chat(Command::Topic(None)));
+        assert_eq!(inb("TOPIC #general"), general(Command::Topic(None)));
         assert_eq!(
             inb("TOPIC #general :Week 3"),
-            chat(Command::Topic(Some("Week 3".into())))
+            general(Command::Topic(Some("Week 3".into())))
         );
         assert_eq!(inb("QUIT :off to lunch"), chat(Command::Quit));
         assert_eq!(
@@ -529,7 +609,7 @@ mod tests {
         );
         assert_eq!(
             inb("KICK #general bob :spam"),
-            chat(Command::Kick {
+            general(Command::Kick {
                 user: "bob".into(),
                 reason: Some("spam".into())
             })
@@ -572,6 +652,11 @@ mod tests {
                 let Inbound::Chat(command) = mapped else {
                     panic!("{line} is not a chat command: {mapped:?}");
                 };
+                // A verb that names its channel acts there.
+                let command = match command {
+                    Command::In(_, inner) => *inner,
+                    command => command,
+                };
                 assert!(
                     same_command(&command, &spec.example()),
                     "{line}: {command:?}"
@@ -604,10 +689,13 @@ mod tests {
         );
         assert_eq!(
             inb("KICK #general bob"),
-            chat(Command::Kick {
-                user: "bob".into(),
-                reason: None
-            })
+            chat(in_room_command(
+                "#general",
+                Command::Kick {
+                    user: "bob".into(),
+                    reason: None
+                }
+            ))
         );
         for line in ["MUTE", "ANNOUNCE", "OPER", "KICK #general"] {
             let verb = line.split(' ').next().unwrap_or(line);
@@ -643,10 +731,6 @@ mod tests {
         assert_eq!(
             inb("PRIVMSG #lab :hi"),
             answer1(":srv 404 alice #lab :Cannot send to channel\r\n")
-        );
-        assert_eq!(
-            inb("PART #lab"),
-            answer1(":srv 442 alice #lab :You're not on that channel\r\n")
         );
         assert_eq!(
             inb("JOIN"),

@@ -91,6 +91,10 @@ numerics! {
     ERR_NOSUCHCHANNEL = "403", "No such channel";
     /// `<nick> <channel> :Cannot send to channel`
     ERR_CANNOTSENDTOCHAN = "404", "Cannot send to channel";
+    /// `<nick> <channel> :You have joined too many channels`
+    ERR_TOOMANYCHANNELS = "405", "You have joined too many channels";
+    /// `<nick> <channel> :Cannot join channel (+b)`: kicked lately.
+    ERR_BANNEDFROMCHAN = "474", "Cannot join channel (+b)";
     /// `<nick> :No recipient given (<command>)`
     ERR_NORECIPIENT = "411", "No recipient given";
     /// `<nick> :No text to send`
@@ -133,6 +137,8 @@ pub struct Limits {
     /// Room names with their `#`.
     pub channel_len: usize,
     pub topic_len: usize,
+    /// Most channels one client may be in (`max_rooms_per_person`).
+    pub chan_limit: usize,
 }
 
 /// The ISUPPORT tokens, in the order they are sent.
@@ -140,14 +146,14 @@ pub struct Limits {
 /// `CASEMAPPING=ascii` because that is the server's rule: [`crate::text::names::key`]
 /// lower-cases ASCII letters only. (`rfc1459` would also fold `[]\~` into
 /// `{}|^`; names cannot hold those characters, so the two never disagree
-/// here, but `ascii` is the one that describes the code.) `CHANLIMIT=#:1`
-/// because a chat user is in one room at a time; `PREFIX=(o)@` because the
+/// here, but `ascii` is the one that describes the code.) `CHANLIMIT=#:N`
+/// is the `max_rooms_per_person` setting; `PREFIX=(o)@` because the
 /// teacher (an operator) is the only rank there is.
 pub fn isupport_tokens(limits: &Limits) -> Vec<String> {
     vec![
         "CASEMAPPING=ascii".into(),
         "CHANTYPES=#".into(),
-        "CHANLIMIT=#:1".into(),
+        format!("CHANLIMIT=#:{}", limits.chan_limit),
         format!("NICKLEN={}", limits.nick_len),
         format!("CHANNELLEN={}", limits.channel_len),
         format!("TOPICLEN={}", limits.topic_len),
@@ -206,12 +212,13 @@ mod tests {
             nick_len: 20,
             channel_len: 21,
             topic_len: 300,
+            chan_limit: 10,
         };
         let lines = isupport_lines("srv", "alice", &isupport_tokens(&limits));
         assert_eq!(
             lines,
             [
-                ":srv 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN=20 \
+                ":srv 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:10 NICKLEN=20 \
               CHANNELLEN=21 TOPICLEN=300 PREFIX=(o)@ NETWORK=chatroom \
               :are supported by this server\r\n"
             ]

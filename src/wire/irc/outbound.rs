@@ -64,6 +64,9 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
     match event {
         // IRC clients get the welcome burst instead of the greeting.
         Event::Greeting { .. } | Event::PasswordAccepted | Event::Sent { .. } => Vec::new(),
+        // Every IRC line names its channel: there is no current room to
+        // announce, and many rooms at once is IRC's normal.
+        Event::Current { .. } | Event::MultiRoom => Vec::new(),
         Event::Welcome { .. } => welcome_lines(ctx),
         Event::Renamed { old, new } | Event::NickChanged { old, new } => {
             vec![line(&user_prefix(old), "NICK", &[new])]
@@ -132,7 +135,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 names_lines(ctx, room, users)
             }
         }
-        Event::RoomList(rooms, more) => {
+        Event::RoomList(rooms, more, _) => {
             let mut out = vec![reply(
                 ctx,
                 &numeric::RPL_LISTSTART,
@@ -351,6 +354,10 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         }
         Refusal::AlreadyIn(_) => Vec::new(), // IRC ignores joining your own channel
         Refusal::NotInRoom => std(&numeric::ERR_NOTONCHANNEL, &[target]),
+        Refusal::NotIn(room) => std(&numeric::ERR_NOTONCHANNEL, &[room]),
+        Refusal::NoSuchRoom(room) => std(&numeric::ERR_NOSUCHCHANNEL, &[room]),
+        Refusal::TooManyRooms(_) => std(&numeric::ERR_TOOMANYCHANNELS, &[target]),
+        Refusal::KeptOut(room, _) => std(&numeric::ERR_BANNEDFROMCHAN, &[room]),
         Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
         Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
         Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
