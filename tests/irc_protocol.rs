@@ -60,7 +60,7 @@ fn nick_before_or_after_user_registers_with_the_welcome_burst_and_no_greeting() 
         .map(|line| line.split(' ').nth(1).unwrap_or(""))
         .collect();
     assert_eq!(codes, ["001", "002", "003", "004", "005", "375", "372"]);
-    assert!(burst[4].contains("CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN=20"));
+    assert!(burst[4].contains("CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:10 NICKLEN=20"));
     assert!(burst[4].contains("PREFIX=(o)@ NETWORK=chatroom"));
     assert_eq!(burst[6], ":chatroom.local 372 bob :- Welcome to chatroom!");
     drop(irc(&server, "alice")); // NICK then USER
@@ -264,14 +264,17 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect_next(":chatroom.local 305 ms_t :You are no longer marked as being away");
     teacher.send("WHOIS nobody");
     teacher.expect_next(":chatroom.local 401 ms_t nobody :No such nick/channel");
+    // A second channel is joined beside the first: no PART.
     teacher.send("JOIN #lab");
-    teacher.expect_lines(&[
-        ":ms_t!ms_t@chatroom PART #general",
-        ":ms_t!ms_t@chatroom JOIN #lab",
-    ]);
+    teacher.expect_next(":ms_t!ms_t@chatroom JOIN #lab");
     teacher.expect(":chatroom.local 366 ms_t #lab :End of /NAMES list");
+    teacher.send("WHOIS ms_t");
+    teacher.expect(":chatroom.local 319 ms_t ms_t :@#general @#lab");
+    teacher.expect(":chatroom.local 318 ms_t ms_t :End of /WHOIS list");
+    teacher.send("PART #general :see you");
+    teacher.expect_next(":ms_t!ms_t@chatroom PART #general");
     teacher.send("PART #general");
-    teacher.expect_next(":chatroom.local 442 ms_t #general :You're not on that channel");
+    teacher.expect_next(":chatroom.local 403 ms_t #general :No such channel");
     teacher.send("PART #lab");
     teacher.expect_next(":ms_t!ms_t@chatroom PART #lab");
     teacher.send("JOIN bad");
@@ -348,10 +351,20 @@ fn the_teacher_kicks_mutes_and_announces_from_irc() {
     teacher.send("ANNOUNCE Break until 10:15");
     teacher.expect_next(":chatroom.local NOTICE ms_t :[announcement] Break until 10:15");
     bob.expect("NOTICE [announcement] Break until 10:15");
+    // IRC's KICK names its channel: out of that room, not off the server,
+    // and kept out of it for a while (an auto-rejoin does not undo it).
     teacher.send("KICK #general bob :enough");
     teacher.expect_next(":ms_t!ms_t@chatroom KICK #general bob enough");
     teacher.expect_next(":chatroom.local NOTICE ms_t :Kicked bob");
-    bob.expect("NOTICE You were kicked by ms_t: enough");
+    bob.expect("KICK #general bob ms_t enough");
+    bob.send("JOIN #general");
+    bob.expect_next("ERROR Kicked from #general: you may join it again in 120 s");
+    bob.send("JOIN #other");
+    bob.expect_next("OK Joined #other (0 users)");
+    // `KICK bob` (no channel) still disconnects.
+    teacher.send("KICK bob :enough now");
+    teacher.expect_next(":chatroom.local NOTICE ms_t :Kicked bob");
+    bob.expect("NOTICE You were kicked by ms_t: enough now");
 }
 
 #[test]
@@ -542,26 +555,25 @@ fn becoming_operator_is_told_with_mode_o_to_every_irc_member_and_shows_as_at() {
     // name list already shows the `@`.
     teacher.send("JOIN #lab");
     teacher.expect_lines(&[
-        ":ms_t!ms_t@chatroom PART #general",
         ":ms_t!ms_t@chatroom JOIN #lab",
         ":chatroom.local 353 ms_t = #lab @ms_t",
         ":chatroom.local 366 ms_t #lab :End of /NAMES list",
     ]);
-    alice.expect_next(":ms_t!ms_t@chatroom PART #general");
     alice.send("JOIN #lab");
     alice.expect_lines(&[
-        ":alice!alice@chatroom PART #general",
         ":alice!alice@chatroom JOIN #lab",
         ":chatroom.local 353 alice = #lab :@ms_t alice",
         ":chatroom.local 366 alice #lab :End of /NAMES list",
     ]);
     teacher.expect_next(":alice!alice@chatroom JOIN #lab");
-    // An nc teacher who becomes operator is shown to IRC members too.
+    // An nc teacher who becomes operator is shown to IRC members too, in
+    // each room they share.
     bob.send("/join #lab");
     bob.expect("*** You joined #lab. Here: ms_t, alice");
     alice.expect_next(":bob!bob@chatroom JOIN #lab");
     bob.send("/op admin-Secret-77");
     bob.expect("*** You are an operator now. /help lists your commands.");
+    alice.expect_next(":chatroom.local MODE #general +o bob");
     alice.expect_next(":chatroom.local MODE #lab +o bob");
     teacher.expect(":chatroom.local MODE #lab +o bob");
 }
@@ -616,7 +628,7 @@ fn ctcp_is_relayed_between_irc_users_and_answered_for_the_others() {
     );
     alice.send("VERSION");
     alice.expect_next(&format!(
-        ":chatroom.local 351 alice chatroom-{version} chatroom.local :one room at a time, no CTCP relay to non-IRC users"
+        ":chatroom.local 351 alice chatroom-{version} chatroom.local :no channel modes, no CTCP relay to non-IRC users"
     ));
 
     // Between IRC users: the query and the reply go through as they are.
@@ -694,7 +706,7 @@ fn names_who_and_topic_of_another_room_or_of_none() {
     // Your own room, as before.
     alice.send("NAMES #general");
     alice.expect_lines(&[
-        ":chatroom.local 353 alice = #general alice",
+        ":chatroom.local 353 alice = #general :alice @bob",
         ":chatroom.local 366 alice #general :End of /NAMES list",
     ]);
     alice.send("TOPIC #general");

@@ -286,7 +286,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(A::Word(C::Switch), Anyone, &["SWITCH"], &["switch"], &[],
         ("SWITCH <room>", "/switch <room>", "/window <n>"), "make a room you are in the current one: plain lines go there"),
     row(A::None(C::MultiRoom), Anyone, &["MULTIROOM"], &[], &[],
-        ("MULTIROOM", "", ""), "be in several rooms at once: JOIN adds a room (chat mode and IRC always are)"),
+        ("MULTIROOM", "", ""), "be in several rooms at once (chat mode and IRC always are)"),
     // In chat, a message is any line that is not a command: no slash name.
     // In IRC it is a PRIVMSG to the room, told apart by its target.
     row(A::Message(C::Say), Anyone, &["MSG"], &[], &[],

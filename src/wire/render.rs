@@ -564,6 +564,8 @@ fn help_rows(dialect: Dialect, operator: bool) -> Vec<(&'static str, &'static st
     COMMANDS
         .iter()
         .filter(|spec| operator || spec.who == Who::Anyone)
+        // A command a dialect has no spelling for (`MULTIROOM` in chat mode).
+        .filter(|spec| !spec.usage.in_dialect(dialect).is_empty())
         .map(|spec| (spec.usage.in_dialect(dialect), spec.help))
         .collect()
 }

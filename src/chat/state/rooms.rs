@@ -242,6 +242,7 @@ impl State {
         let Some(key) = self.room_of(id) else {
             return self.reply_refusal(id, Refusal::NotInRoom);
         };
+        let was_current = self.conns.get(&id).and_then(|c| c.current.clone()) == Some(key.clone());
         let Some(room) = self.leave_one_room(id, &key, true, None, "") else {
             return self.reply_refusal(id, Refusal::NotInRoom);
         };
@@ -250,7 +251,7 @@ impl State {
             return Flow::Close;
         };
         if let (Some(now), true) = (conn.current.clone(), conn.dialect != Dialect::Irc) {
-            if now != key {
+            if was_current {
                 let room = self.room_name(&now);
                 return self.reply(id, Event::Current { room });
             }

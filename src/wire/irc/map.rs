@@ -214,8 +214,14 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             )),
             None => needs_params(),
         },
-        // `KICK #room nick [:reason]`: out of that room (see `State::kick`).
+        // `KICK #room nick [:reason]`: out of that room (see `State::kick`);
+        // `KICK nick [:reason]` (typed as `/quote KICK`): off the server,
+        // as the other dialects' `KICK`.
         "KICK" => match (p(0), p(1)) {
+            (Some(user), reason) if !user.starts_with('#') => chat(Command::Kick {
+                user: user.to_string(),
+                reason: reason.map(str::to_string),
+            }),
             (Some(room), Some(user)) => chat(in_room_command(
                 &first(room),
                 Command::Kick {

@@ -204,12 +204,14 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 reply(ctx, &numeric::RPL_WHOISUSER, &[user, user, host, "*"], user),
                 reply(ctx, &numeric::RPL_WHOISSERVER, &[user, server], "chatroom"),
             ];
-            if let Some(room) = room {
-                let shown = if *operator {
-                    format!("@{room}")
-                } else {
-                    room.clone()
-                };
+            if let Some(rooms) = room {
+                // Every room (space-separated), each marked `@` for the teacher.
+                let mark = if *operator { "@" } else { "" };
+                let shown: Vec<String> = rooms
+                    .split(' ')
+                    .map(|room| format!("{mark}{room}"))
+                    .collect();
+                let shown = shown.join(" ");
                 out.push(reply(ctx, &numeric::RPL_WHOISCHANNELS, &[user], &shown));
             }
             if *operator {
