@@ -1,5 +1,6 @@
-//! A real IRC client under test: irssi running in a detached tmux session,
-//! typed at with `send-keys` and read with `capture-pane`.
+//! A real IRC client under test: irssi (or WeeChat, see [`Irssi::weechat`])
+//! running in a detached tmux session, typed at with `send-keys` and read
+//! with `capture-pane`.
 //!
 //! irssi is a full-screen terminal program, so a pipe is not enough: it needs
 //! a terminal, and tmux gives it one that a test can both type into and read
@@ -32,17 +33,61 @@ impl Irssi {
     /// Starts irssi as `nick`, connecting to `addr`.
     pub fn connect(nick: &str, addr: SocketAddr) -> Irssi {
         let home = TempDir::new("irssi");
-        std::fs::write(home.join("config"), config(nick)).expect("write irssi config");
-        let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
+        std::fs::write(home.join("config"), config(nick, "")).expect("write irssi config");
         let irssi = format!(
             "irssi --home={} -n {nick} -c {} -p {}",
             home.path().display(),
             addr.ip(),
             addr.port()
         );
+        Irssi::run(home, irssi)
+    }
+
+    /// Starts irssi as `nick` with `addr` as an autoconnecting server and
+    /// `channels` in its autojoin list, as a student's config would have.
+    pub fn autojoin(nick: &str, addr: SocketAddr, channels: &[&str]) -> Irssi {
+        let home = TempDir::new("irssi");
+        let mut network = format!(
+            "servers = ( {{ address = \"{}\"; port = \"{}\"; chatnet = \"class\"; autoconnect = \"yes\"; use_tls = \"no\"; }} );\n\
+             chatnets = {{ class = {{ type = \"IRC\"; }}; }};\nchannels = (\n",
+            addr.ip(),
+            addr.port()
+        );
+        for channel in channels {
+            network.push_str(&format!(
+                "  {{ name = \"{channel}\"; chatnet = \"class\"; autojoin = \"yes\"; }},\n"
+            ));
+        }
+        network.push_str(");\n");
+        std::fs::write(home.join("config"), config(nick, &network)).expect("write irssi config");
+        let irssi = format!("irssi --home={} -n {nick}", home.path().display());
+        Irssi::run(home, irssi)
+    }
+
+    /// Starts WeeChat as `nick`, connecting to `addr` and autojoining
+    /// `channels` (the same tmux harness: typing and reading the screen
+    /// work the same way).
+    pub fn weechat(nick: &str, addr: SocketAddr, channels: &[&str]) -> Irssi {
+        let home = TempDir::new("weechat");
+        let commands = format!(
+            "/set irc.server_default.autorejoin on;\
+             /server add class {}/{} -notls -nicks={nick} -autojoin={};/connect class",
+            addr.ip(),
+            addr.port(),
+            channels.join(",")
+        );
+        let weechat = format!(
+            "weechat --dir {} --run-command '{commands}'",
+            home.path().display()
+        );
+        Irssi::run(home, weechat)
+    }
+
+    fn run(home: TempDir, program: String) -> Irssi {
+        let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
         let status = tmux(&socket)
             .args(["new-session", "-d", "-s", "irssi", "-x", "160", "-y", "40"])
-            .arg(irssi)
+            .arg(program)
             .status()
             .expect("run tmux");
         assert!(status.success(), "tmux new-session failed: {status}");
@@ -113,7 +158,12 @@ fn tmux(socket: &str) -> Command {
 
 /// An irssi config with nothing in it that could reach elsewhere or write
 /// files: no networks or servers to autoconnect, no DCC, no logs.
-fn config(nick: &str) -> String {
+/// `network` replaces the empty servers, chatnets and channels.
+fn config(nick: &str, network: &str) -> String {
+    let network = match network {
+        "" => "servers = ( );\nchatnets = { };\nchannels = ( );\n",
+        network => network,
+    };
     format!(
         r#"settings = {{
   core = {{ real_name = "{nick} test"; user_name = "{nick}"; nick = "{nick}"; }};
@@ -121,9 +171,6 @@ fn config(nick: &str) -> String {
   "irc/dcc" = {{ dcc_autoget = "no"; dcc_autoresume = "no"; }};
   "fe-text" = {{ actlist_sort = "refnum"; }};
 }};
-servers = ( );
-chatnets = {{ }};
-channels = ( );
-"#
+{network}"#
     )
 }

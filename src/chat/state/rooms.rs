@@ -14,6 +14,7 @@
 
 use super::{ConnId, Flow, Room, Speech, State};
 use crate::history::RecordKind;
+use crate::log;
 use crate::text::{names, sanitize};
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::{Event, More, Recalled, Refusal, Yours};
@@ -74,6 +75,7 @@ impl State {
         let (user_key, ip, multi) = (names::key(&user), conn.addr.ip(), conn.multi);
         if let Some(wait) = self.kept_out(&key, &user_key, ip) {
             let shown = self.room_name(&key);
+            log!("{} may not rejoin {shown} for {wait} s (kicked)", self.describe(id));
             return self.reply_refusal(id, Refusal::KeptOut(shown, wait));
         }
         if !multi {
