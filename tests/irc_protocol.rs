@@ -272,7 +272,7 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect(":chatroom.local 319 ms_t ms_t :@#general @#lab");
     teacher.expect(":chatroom.local 318 ms_t ms_t :End of /WHOIS list");
     teacher.send("PART #general :see you");
-    teacher.expect_next(":ms_t!ms_t@chatroom PART #general");
+    teacher.expect_next(":ms_t!ms_t@chatroom PART #general :see you");
     teacher.send("PART #general");
     teacher.expect_next(":chatroom.local 403 ms_t #general :No such channel");
     teacher.send("PART #lab");
@@ -494,7 +494,8 @@ fn irc_users_see_others_quit_with_their_reason() {
     let mut carol = irc_in(&server, "carol", "#general");
     watcher.expect(":carol!carol@chatroom JOIN #general");
     carol.send("PART #general :later");
-    watcher.expect_next(":carol!carol@chatroom PART #general");
+    watcher.expect_next(":carol!carol@chatroom PART #general later");
+    carol.expect_next(":carol!carol@chatroom PART #general later");
 }
 
 #[test]

@@ -192,6 +192,9 @@ struct Conn {
     away: Option<String>,
     /// Why they are leaving the server, if they said (IRC's `QUIT :reason`).
     quit_reason: Option<String>,
+    /// Why they are leaving the room their current command leaves, if they
+    /// said (IRC's `PART #room :reason`).
+    part_reason: Option<String>,
 }
 
 impl Conn {
@@ -412,6 +415,7 @@ impl State {
                 muted: false,
                 away: None,
                 quit_reason: None,
+                part_reason: None,
             },
         );
         Ok(id)

@@ -200,6 +200,9 @@ fn carry_out(
             if let (Command::Quit, Some(reason)) = (&command, message.param(0)) {
                 state.set_quit_reason(id, reason);
             }
+            if message.verb == "PART" {
+                state.set_part_reason(id, message.param(1));
+            }
             // A request for several channels names each in its replies.
             let target = match &command {
                 Command::In(_, inner) if matches!(**inner, Command::Kick { .. }) => {

@@ -307,7 +307,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "the server's password, if it has one"),
     row(A::Secret(C::Oper), Anyone, &["OPER"], &["op"], &["OPER"],
         ("OPER <password>", "/op <password>", "/oper <name> <password>"), "become an operator (teacher)"),
-    row(A::None(C::Help), Anyone, &["HELP"], &["help"], &["HELP"],
+    row(A::None(C::Help), Anyone, &["HELP"], &["help"], &[],
         ("HELP", "/help", "/quote HELP"), "this list"),
     row(A::None(C::Quit), Anyone, &["QUIT"], &["quit", "exit"], &["QUIT"],
         ("QUIT", "/quit", "/quit [reason]"), "leave the chat"),

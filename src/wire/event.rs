@@ -65,9 +65,10 @@ pub enum Event {
         room: String,
         records: Vec<Recalled>,
     },
-    /// You left `room`.
+    /// You left `room` (saying why, on IRC).
     Left {
         room: String,
+        reason: Option<String>,
     },
     /// Your private message to `to` was delivered.
     Sent {
@@ -146,6 +147,8 @@ pub enum Event {
         user: String,
         /// Left the server, not just the room: why (`Quit` when not said).
         quit: Option<String>,
+        /// Left just the room, saying why (IRC's `PART #room :reason`).
+        part: Option<String>,
     },
     NickChanged {
         old: String,

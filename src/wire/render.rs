@@ -90,7 +90,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             }
             line(format!("HISTORY END {room}"));
         }
-        Event::Left { room } => line(format!("OK Left {room}")),
+        Event::Left { room, .. } => line(format!("OK Left {room}")),
         Event::Current { room } => line(format!("OK Current room {room}")),
         Event::MultiRoom => line(
             "OK Multi-room: JOIN adds a room and makes it current; SWITCH <room> makes another current; \
@@ -203,7 +203,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             }
             line("*** (end of recent messages)".into());
         }
-        Event::Left { room } => line(format!("*** You left {room}")),
+        Event::Left { room, .. } => line(format!("*** You left {room}")),
         Event::Current { room } => line(format!("*** Plain lines now go to {room}")),
         Event::MultiRoom => line("*** You can be in several rooms: /join adds one".into()),
         Event::Sent { to, text } => match private_action(text) {
@@ -762,7 +762,10 @@ mod tests {
                 room: "#g".into(),
                 members: vec!["b".into()],
             },
-            Event::Left { room: "#g".into() },
+            Event::Left {
+                room: "#g".into(),
+                reason: None,
+            },
             Event::Sent {
                 to: "b".into(),
                 text: "x".into(),
@@ -779,6 +782,7 @@ mod tests {
                 room: "#g".into(),
                 user: "b".into(),
                 quit: None,
+                part: None,
             },
             Event::RoomList(vec![("#g".into(), 1)], None, Yours::default()),
             Event::UserList {

@@ -85,7 +85,7 @@ status=$?
 set -e
 cp "$work/pytest.log" "$root/target/irctest.log" 2>/dev/null || true
 grep -E '^(FAILED|ERROR) ' "$work/pytest.log" | sed 's/ - .*//' || true
-hung="$(grep -c 'Timeout (0:00:30)' "$work/pytest.log" || true)"
+hung="$(grep -c 'Failed: Timeout' "$work/pytest.log" || true)"
 summary="$(tail -1 "$work/pytest.log")"
 passed="$(echo "$summary" | grep -o '[0-9]* passed' | cut -d' ' -f1)"
 failed="$(echo "$summary" | grep -o '[0-9]* failed' | cut -d' ' -f1)"

@@ -124,6 +124,15 @@ impl State {
         }
     }
 
+    /// Remembers why `id` is about to leave a room (IRC's `PART #room
+    /// :reason`), so the room is told; forgotten once it has left.
+    pub fn set_part_reason(&mut self, id: ConnId, reason: Option<&str>) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let reason = reason.map(|r| crate::text::sanitize::clean(r).into_owned());
+            conn.part_reason = reason.filter(|r| !r.trim().is_empty());
+        }
+    }
+
     /// The IRC request being answered for `id`: (verb, target), or empty.
     pub(super) fn irc_request_of(&self, id: ConnId) -> (&str, &str) {
         match &self.irc_request {

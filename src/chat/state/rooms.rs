@@ -75,7 +75,10 @@ impl State {
         let (user_key, ip, multi) = (names::key(&user), conn.addr.ip(), conn.multi);
         if let Some(wait) = self.kept_out(&key, &user_key, ip) {
             let shown = self.room_name(&key);
-            log!("{} may not rejoin {shown} for {wait} s (kicked)", self.describe(id));
+            log!(
+                "{} may not rejoin {shown} for {wait} s (kicked)",
+                self.describe(id)
+            );
             return self.reply_refusal(id, Refusal::KeptOut(shown, wait));
         }
         if !multi {
@@ -245,10 +248,11 @@ impl State {
             return self.reply_refusal(id, Refusal::NotInRoom);
         };
         let was_current = self.conns.get(&id).and_then(|c| c.current.clone()) == Some(key.clone());
+        let reason = self.conns.get(&id).and_then(|c| c.part_reason.clone());
         let Some(room) = self.leave_one_room(id, &key, true, None, "") else {
             return self.reply_refusal(id, Refusal::NotInRoom);
         };
-        self.reply(id, Event::Left { room });
+        self.reply(id, Event::Left { room, reason });
         let Some(conn) = self.conns.get(&id) else {
             return Flow::Close;
         };
@@ -478,6 +482,7 @@ impl State {
             conn.current = conn.rooms.last().cloned();
         }
         let user = conn.name.clone().unwrap_or_default();
+        let part = conn.part_reason.take().filter(|_| quit.is_none());
         let room = self.rooms.get_mut(key)?;
         room.members.retain(|&member| member != id);
         let shown = room.name.clone();
@@ -489,6 +494,7 @@ impl State {
                 room: shown.clone(),
                 user: user.clone(),
                 quit,
+                part,
             };
             let except: HashSet<ConnId> = match quitting {
                 true => told.clone(),

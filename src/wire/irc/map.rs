@@ -253,6 +253,23 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             ctx.nick,
             message,
         )),
+        // IRC's own help numerics (704-706, 524), from the command table.
+        "HELP" | "HELPOP" => Inbound::Answer(help(p(0), ctx)),
+        "INFO" => Inbound::Answer(vec![
+            reply(ctx, &numeric::RPL_INFO, &[], &ctx.info.version),
+            reply(
+                ctx,
+                &numeric::RPL_INFO,
+                &[],
+                "chatroom: a Rust teaching chat server (docs/irc.md)",
+            ),
+            reply(
+                ctx,
+                &numeric::RPL_ENDOFINFO,
+                &[],
+                numeric::RPL_ENDOFINFO.text,
+            ),
+        ]),
         "VERSION" => Inbound::Answer(vec![numeric_line(
             &ctx.info.name,
             "351",
@@ -437,6 +454,53 @@ fn in_room(ctx: &Ctx, room: &str) -> bool {
     ctx.rooms
         .iter()
         .any(|mine| mine.eq_ignore_ascii_case(&room))
+}
+
+/// `HELP [subject]`: the command table's IRC rows (an operator's too, for
+/// an operator), between `704` and `706`; a subject is one verb's usage and
+/// meaning, or `524` when no row has it.
+fn help(subject: Option<&str>, ctx: &Ctx) -> Vec<String> {
+    let rows = command::COMMANDS
+        .iter()
+        .filter(|spec| ctx.operator || spec.who == command::Who::Anyone)
+        .filter(|spec| !spec.usage.irc.is_empty());
+    let (shown, lines): (String, Vec<String>) = match subject {
+        None => (
+            "*".into(),
+            rows.map(|spec| format!("{:<28} {}", spec.usage.irc, spec.help))
+                .collect(),
+        ),
+        Some(subject) => {
+            let verb = subject.to_ascii_uppercase();
+            let mut found = rows.filter(|spec| spec.irc.contains(&verb.as_str()));
+            match found.next() {
+                Some(spec) => (
+                    subject.to_string(),
+                    vec![spec.usage.irc.to_string(), spec.help.to_string()],
+                ),
+                None => {
+                    let text = numeric::ERR_HELPNOTFOUND.text;
+                    return vec![reply(ctx, &numeric::ERR_HELPNOTFOUND, &[subject], text)];
+                }
+            }
+        }
+    };
+    let mut out = vec![reply(
+        ctx,
+        &numeric::RPL_HELPSTART,
+        &[&shown],
+        "chatroom help",
+    )];
+    for text in &lines {
+        out.push(reply(ctx, &numeric::RPL_HELPTXT, &[&shown], text));
+    }
+    out.push(reply(
+        ctx,
+        &numeric::RPL_ENDOFHELP,
+        &[&shown],
+        numeric::RPL_ENDOFHELP.text,
+    ));
+    out
 }
 
 /// The parts of a request for several channels; one part is itself.
@@ -677,7 +741,22 @@ mod tests {
     fn table_verbs_read_by_the_rows_shape() {
         assert_eq!(inb("LIST 0"), chat(Command::Rooms(1)));
         assert_eq!(inb("STATS u"), chat(Command::Stats));
-        assert_eq!(inb("HELP me"), chat(Command::Help));
+        assert_eq!(
+            inb("HELP me"),
+            answer1(":srv 524 alice me :No help available on this topic\r\n")
+        );
+        let Inbound::Answer(help) = inb("HELP part") else {
+            panic!("HELP part is answered at once");
+        };
+        assert_eq!(
+            help,
+            [
+                ":srv 704 alice part :chatroom help\r\n",
+                ":srv 705 alice part :/part [#room]\r\n",
+                ":srv 705 alice part :leave your current room (or the one named)\r\n",
+                ":srv 706 alice part :End of /HELP\r\n",
+            ]
+        );
         assert_eq!(
             inb("NICK bob"),
             chat(Command::Register {

@@ -95,6 +95,18 @@ numerics! {
     ERR_TOOMANYCHANNELS = "405", "You have joined too many channels";
     /// `<nick> <channel> :Cannot join channel (+b)`: kicked lately.
     ERR_BANNEDFROMCHAN = "474", "Cannot join channel (+b)";
+    /// `<nick> <subject> :<first line>`
+    RPL_HELPSTART = "704", "";
+    /// `<nick> <subject> :<line>`
+    RPL_HELPTXT = "705", "";
+    /// `<nick> <subject> :<last line>`
+    RPL_ENDOFHELP = "706", "End of /HELP";
+    /// `<nick> <subject> :No help available on this topic`
+    ERR_HELPNOTFOUND = "524", "No help available on this topic";
+    /// `<nick> :<line>` of `INFO`
+    RPL_INFO = "371", "";
+    /// `<nick> :End of /INFO list`
+    RPL_ENDOFINFO = "374", "End of /INFO list";
     /// `<nick> :No recipient given (<command>)`
     ERR_NORECIPIENT = "411", "No recipient given";
     /// `<nick> :No text to send`

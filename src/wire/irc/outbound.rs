@@ -126,7 +126,10 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             ));
             out
         }
-        Event::Left { room } => vec![line(&me, "PART", &[room])],
+        Event::Left { room, reason } => match reason {
+            Some(reason) => vec![line(&me, "PART", &[room, fit(reason)])],
+            None => vec![line(&me, "PART", &[room])],
+        },
         Event::UserList { room, users, .. } => {
             let room = room.as_deref().unwrap_or("*");
             if ctx.answering == "WHO" {
@@ -248,7 +251,11 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             room,
             user,
             quit: None,
-        } => vec![line(&user_prefix(user), "PART", &[room])],
+            part,
+        } => match part {
+            Some(reason) => vec![line(&user_prefix(user), "PART", &[room, fit(reason)])],
+            None => vec![line(&user_prefix(user), "PART", &[room])],
+        },
         Event::UserLeft {
             user,
             quit: Some(reason),
