@@ -284,7 +284,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(A::OptionalRoom(C::Leave), Anyone, &["LEAVE"], &["leave", "part"], &["PART"],
         ("LEAVE [room]", "/leave [room]", "/part [#room]"), "leave your current room (or the one named)"),
     row(A::Word(C::Switch), Anyone, &["SWITCH"], &["switch"], &[],
-        ("SWITCH <room>", "/switch <room>", "/window <n>"), "make a room you are in the current one: plain lines go there"),
+        ("SWITCH <room>", "/switch <room>", ""), "make a room you are in the current one: plain lines go there"),
     row(A::None(C::MultiRoom), Anyone, &["MULTIROOM"], &[], &[],
         ("MULTIROOM", "", ""), "be in several rooms at once (chat mode and IRC always are)"),
     // In chat, a message is any line that is not a command: no slash name.

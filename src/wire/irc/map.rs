@@ -193,6 +193,12 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             Some(room) if room.starts_with('#') && in_room(ctx, room) => {
                 chat(in_room_command(&first(room), Command::Users(1)))
             }
+            // "There is no error reply for bad channel names": the end of
+            // an empty list, naming what was asked.
+            Some(other) if !other.starts_with('#') && message.verb == "NAMES" => {
+                let end = numeric::RPL_ENDOFNAMES;
+                answer_with(ctx, &end, &[&first(other)], end.text)
+            }
             Some(room) if room.starts_with('#') => {
                 let query = match message.verb.as_str() {
                     "NAMES" => RoomQuery::Names,
@@ -341,6 +347,10 @@ fn say(to: &str, text: &str, notice: bool, ctx: &Ctx) -> Inbound {
         return ctcp(to, body, notice, ctx);
     }
     if to.starts_with('#') {
+        // A NOTICE is never answered automatically (RFC 2812 3.3.2).
+        if !in_room(ctx, to) && notice {
+            return Inbound::Nothing;
+        }
         if !in_room(ctx, to) {
             return answer(ctx, &numeric::ERR_CANNOTSENDTOCHAN, &[to]);
         }
