@@ -340,12 +340,38 @@ fn from_row(spec: &CommandSpec, message: &Message, ctx: &Ctx) -> Inbound {
     }
 }
 
+/// The longest text a relayed `PRIVMSG` from `ctx.nick` to `to` can carry
+/// in one 512-byte line (less the `\x01ACTION \x01` around an action).
+fn relay_budget(to: &str, ctx: &Ctx, action: bool) -> usize {
+    // `:<prefix> PRIVMSG <to> :<text>\r\n`
+    let overhead = super::user_prefix(ctx.nick).len() + "PRIVMSG".len() + to.len() + 7;
+    let wrap = if action { "\x01ACTION \x01".len() } else { 0 };
+    super::MAX_LINE_BYTES.saturating_sub(overhead + wrap)
+}
+
+/// `text` cut (at a character boundary) to at most `budget` bytes. An IRC
+/// client's line fitted in 512 bytes with no prefix; relayed with ours it
+/// may not, and IRC servers then cut it rather than split it in two, so
+/// every IRC recipient gets the one line that was sent, as one line.
+fn cut_to(text: &str, budget: usize) -> &str {
+    let mut end = budget.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// `PRIVMSG`/`NOTICE` to a room or a person.
 fn say(to: &str, text: &str, notice: bool, ctx: &Ctx) -> Inbound {
-    let action = super::ctcp_action(text);
     if let Some(body) = super::ctcp_body(text) {
         return ctcp(to, body, notice, ctx);
     }
+    let action = super::ctcp_action(text);
+    let text = match action {
+        Some(action) => cut_to(action, relay_budget(to, ctx, true)),
+        None => cut_to(text, relay_budget(to, ctx, false)),
+    };
+    let action = action.map(|_| text);
     if to.starts_with('#') {
         // A NOTICE is never answered automatically (RFC 2812 3.3.2).
         if !in_room(ctx, to) && notice {
@@ -564,6 +590,35 @@ mod tests {
                 chan_limit: 10,
             },
         }
+    }
+
+    /// A line that fitted in 512 bytes is relayed as one line, cut to fit
+    /// our longer prefix, never split, and never inside a character.
+    #[test]
+    fn a_relayed_line_is_cut_to_one_line() {
+        let long = format!("{}😃", "a".repeat(490));
+        let Inbound::Chat(Command::Private { to, text }) = inb(&format!("PRIVMSG bob :{long}"))
+        else {
+            panic!("not a private message");
+        };
+        let relayed = super::super::text_lines(
+            &super::super::user_prefix("alice"),
+            "PRIVMSG",
+            &to,
+            &text,
+            false,
+        );
+        assert_eq!(relayed.len(), 1, "{relayed:?}");
+        assert_eq!(relayed[0].len(), 512);
+        let Inbound::Chat(Command::In(_, said)) =
+            inb(&format!("PRIVMSG #general :{}", &long[10..]))
+        else {
+            panic!("not a room message");
+        };
+        let Command::Say(text) = *said else {
+            panic!("not said");
+        };
+        assert!(text.len() < 500 && text.chars().all(|c| c == 'a'), "{text}");
     }
 
     /// The rooms `alice` is in (a test's one leak).
