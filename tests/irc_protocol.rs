@@ -739,3 +739,52 @@ fn an_irc_client_that_only_pings_is_closed_by_the_idle_timeout() {
         ["ERROR :Idle for 2 s: closing the connection"]
     );
 }
+
+/// Several channels at once: `JOIN #a,#b key` joins both (keys ignored),
+/// messages go to the channel named, `PART` takes a reason, `NAMES` is per
+/// channel, and `LUSERS` and `HELP` answer with their numerics.
+#[test]
+fn several_channels_at_once_with_lusers_and_help() {
+    let server = Server::start_chat(&["--default-room", ""]);
+    let mut alice = irc(&server, "alice");
+    alice.send("JOIN #a,#b,bad secret");
+    alice.expect_lines(&[
+        ":alice!alice@chatroom JOIN #a",
+        ":chatroom.local 353 alice = #a alice",
+        ":chatroom.local 366 alice #a :End of /NAMES list",
+        ":alice!alice@chatroom JOIN #b",
+        ":chatroom.local 353 alice = #b alice",
+        ":chatroom.local 366 alice #b :End of /NAMES list",
+        ":chatroom.local 403 alice bad :No such channel",
+    ]);
+    let mut bob = irc(&server, "bob");
+    bob.send("JOIN #b");
+    bob.read_until(|line| line.contains(" 366 "));
+    alice.expect_next(":bob!bob@chatroom JOIN #b");
+    alice.send("PRIVMSG #a :only me here");
+    alice.send("PRIVMSG #b :hi bob");
+    bob.expect_next(":alice!alice@chatroom PRIVMSG #b :hi bob");
+    bob.send("NAMES #b");
+    bob.expect_lines(&[
+        ":chatroom.local 353 bob = #b :alice bob",
+        ":chatroom.local 366 bob #b :End of /NAMES list",
+    ]);
+    bob.send("LUSERS");
+    bob.expect_lines(&[
+        ":chatroom.local 251 bob :There are 2 users and 0 invisible on 1 servers",
+        ":chatroom.local 252 bob 0 :operator(s) online",
+        ":chatroom.local 253 bob 0 :unknown connection(s)",
+        ":chatroom.local 254 bob 2 :channels formed",
+        ":chatroom.local 255 bob :I have 2 clients and 1 servers",
+        ":chatroom.local 265 bob :Current local users: 2",
+        ":chatroom.local 266 bob :Current global users: 2",
+    ]);
+    bob.send("HELP nosuch");
+    bob.expect_next(":chatroom.local 524 bob nosuch :No help available on this topic");
+    alice.send("PART #b :lunch");
+    alice.expect_next(":alice!alice@chatroom PART #b lunch");
+    bob.expect_next(":alice!alice@chatroom PART #b lunch");
+    // Still in #a.
+    alice.send("NAMES #a");
+    alice.expect_next(":chatroom.local 353 alice = #a alice");
+}

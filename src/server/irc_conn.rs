@@ -229,6 +229,10 @@ fn carry_out(
             unchanged
         }
         Inbound::Nothing => unchanged,
+        Inbound::Lusers => {
+            state.irc_lusers(id);
+            unchanged
+        }
         Inbound::Several(parts) => {
             let mut all = unchanged;
             for part in parts {

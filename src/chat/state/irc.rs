@@ -133,6 +133,29 @@ impl State {
         }
     }
 
+    /// `LUSERS`: the counts, as IRC's `251`-`255`, `265`, `266`.
+    pub fn irc_lusers(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let people = self.conns.values().filter(|c| c.name.is_some());
+        let operators = people.clone().filter(|c| c.operator).count();
+        let people = people.count();
+        let nameless = self.conns.len() - people;
+        let ctx = crate::wire::irc::map::Ctx {
+            nick: conn.name.as_deref().unwrap_or("*"),
+            ..crate::wire::irc::map::Ctx::anonymous(&self.settings.irc)
+        };
+        let lines = crate::wire::irc::map::lusers_lines(
+            &ctx,
+            people,
+            operators,
+            nameless,
+            self.rooms.len(),
+        );
+        self.send_lines(id, &lines.concat());
+    }
+
     /// The IRC request being answered for `id`: (verb, target), or empty.
     pub(super) fn irc_request_of(&self, id: ConnId) -> (&str, &str) {
         match &self.irc_request {

@@ -109,6 +109,9 @@ pub enum Inbound {
     Answer(Vec<String>),
     /// Nothing to do (a PONG, a CTCP reply to the server).
     Nothing,
+    /// `LUSERS`: how many people, operators, nameless connections and
+    /// rooms, which only the state knows (see `State::irc_lusers`).
+    Lusers,
     /// One request for several channels (`JOIN #a,#b`, `PART #a,#b`): each
     /// in turn, as if sent one by one.
     Several(Vec<Inbound>),
@@ -261,6 +264,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         )),
         // IRC's own help numerics (704-706, 524), from the command table.
         "HELP" | "HELPOP" => Inbound::Answer(help(p(0), ctx)),
+        "LUSERS" => Inbound::Lusers,
         "INFO" => Inbound::Answer(vec![
             reply(ctx, &numeric::RPL_INFO, &[], &ctx.info.version),
             reply(
@@ -490,6 +494,63 @@ fn in_room(ctx: &Ctx, room: &str) -> bool {
     ctx.rooms
         .iter()
         .any(|mine| mine.eq_ignore_ascii_case(&room))
+}
+
+/// `LUSERS`' answer from the counts: people (registered), operators,
+/// connections without a name yet, rooms. One server, nobody invisible.
+pub fn lusers_lines(
+    ctx: &Ctx,
+    people: usize,
+    operators: usize,
+    nameless: usize,
+    rooms: usize,
+) -> Vec<String> {
+    let (people, operators) = (people.to_string(), operators.to_string());
+    let (nameless, rooms) = (nameless.to_string(), rooms.to_string());
+    vec![
+        reply(
+            ctx,
+            &numeric::RPL_LUSERCLIENT,
+            &[],
+            &format!("There are {people} users and 0 invisible on 1 servers"),
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSEROP,
+            &[&operators],
+            numeric::RPL_LUSEROP.text,
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSERUNKNOWN,
+            &[&nameless],
+            numeric::RPL_LUSERUNKNOWN.text,
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSERCHANNELS,
+            &[&rooms],
+            numeric::RPL_LUSERCHANNELS.text,
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSERME,
+            &[],
+            &format!("I have {people} clients and 1 servers"),
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LOCALUSERS,
+            &[],
+            &format!("Current local users: {people}"),
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_GLOBALUSERS,
+            &[],
+            &format!("Current global users: {people}"),
+        ),
+    ]
 }
 
 /// `HELP [subject]`: the command table's IRC rows (an operator's too, for

@@ -35,6 +35,20 @@ numerics! {
     RPL_MYINFO = "004", "";
     /// `<nick> <token>… :are supported by this server`
     RPL_ISUPPORT = "005", "are supported by this server";
+    /// `<nick> :There are <n> users and 0 invisible on 1 servers`
+    RPL_LUSERCLIENT = "251", "";
+    /// `<nick> <n> :operator(s) online`
+    RPL_LUSEROP = "252", "operator(s) online";
+    /// `<nick> <n> :unknown connection(s)`
+    RPL_LUSERUNKNOWN = "253", "unknown connection(s)";
+    /// `<nick> <n> :channels formed`
+    RPL_LUSERCHANNELS = "254", "channels formed";
+    /// `<nick> :I have <n> clients and 1 servers`
+    RPL_LUSERME = "255", "";
+    /// `<nick> :Current local users: <n>`
+    RPL_LOCALUSERS = "265", "";
+    /// `<nick> :Current global users: <n>`
+    RPL_GLOBALUSERS = "266", "";
     /// `<nick> <stats letter> :End of /STATS report`
     RPL_ENDOFSTATS = "219", "End of /STATS report";
     /// `<nick> <user modes>`
