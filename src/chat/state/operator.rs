@@ -57,10 +57,10 @@ impl State {
         };
         let reason = reason.map(|r| sanitize::clean(&r).into_owned());
         // A kick that names its room (IRC's `KICK #lab bob`) takes them
-        // out of that room only; `KICK bob` disconnects them. Either way
-        // the rooms they are put out of keep them out a while (see
+        // out of that room only, and the room keeps them out a while (see
         // `KICK_KEEPS_OUT`), so a client that rejoins on its own does not
-        // undo the kick.
+        // undo the kick; `KICK bob` disconnects them (a ban, `KICK bob 10m
+        // reason`, is what keeps them off the server).
         let scoped = self.scope.clone();
         let (target_name, room_keys, ip) = match self.conns.get(&target) {
             Some(conn) => (
@@ -128,7 +128,9 @@ impl State {
             // Kicked from one room, they see the KICK line with the room.
             let except = scoped.is_none().then_some(target);
             self.broadcast(key, &event, except);
-            self.keep_out(target, key);
+            if scoped.is_some() {
+                self.keep_out(target, key);
+            }
             // The KICK line already told the room; no separate LEAVE. The
             // history records the leave as a kick, with its reason, so the
             // transcript shows what happened rather than `* bob left`.
