@@ -264,6 +264,7 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect_next(":chatroom.local 305 ms_t :You are no longer marked as being away");
     teacher.send("WHOIS nobody");
     teacher.expect_next(":chatroom.local 401 ms_t nobody :No such nick/channel");
+    teacher.expect_next(":chatroom.local 318 ms_t nobody :End of /WHOIS list");
     // A second channel is joined beside the first: no PART.
     teacher.send("JOIN #lab");
     teacher.expect_next(":ms_t!ms_t@chatroom JOIN #lab");

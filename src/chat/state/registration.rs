@@ -45,6 +45,10 @@ impl State {
             return self.reply_refusal(id, Refusal::InvalidUsername(why));
         }
         let old_name = conn.name.clone();
+        // IRC answers a change to the nick you already have with nothing.
+        if conn.dialect == Dialect::Irc && old_name.as_deref() == Some(name.as_str()) {
+            return Flow::Continue;
+        }
         self.names.insert(key.clone(), id);
         let muted = self.muted_addresses.contains(&conn.addr.ip());
         let Some(conn) = self.conns.get_mut(&id) else {

@@ -368,6 +368,13 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         Refusal::TooManyRooms(_) => std(&numeric::ERR_TOOMANYCHANNELS, &[target]),
         Refusal::KeptOut(room, _) => std(&numeric::ERR_BANNEDFROMCHAN, &[room]),
         Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
+        // A WHOIS always ends with its 318, found or not.
+        Refusal::UserNotFound if ctx.answering == "WHOIS" => {
+            let mut lines = std(&numeric::ERR_NOSUCHNICK, &[target]);
+            let end = numeric::RPL_ENDOFWHOIS;
+            lines.push(reply(ctx, &end, &[target], end.text));
+            lines
+        }
         Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
         Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
         Refusal::Usage(usage) => {

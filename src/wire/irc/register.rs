@@ -109,7 +109,8 @@ impl Registration {
                 }
                 Some(wanted) => self.nick = Some(wanted.to_string()),
             },
-            "USER" => match (p(0), message.param(3)) {
+            // An empty real name is a missing parameter (461), as servers say.
+            "USER" => match (p(0), p(3)) {
                 (Some(user), Some(realname)) => {
                     self.user = Some((user.to_string(), realname.to_string()))
                 }
