@@ -95,7 +95,7 @@ impl State {
     /// numeric starts with your nick) and may answer a request, so they are
     /// rendered with the connection's nick, room and request.
     pub(super) fn text_for(&self, id: ConnId, conn: &Conn, event: &Event) -> String {
-        if let Some(room) = self.from_elsewhere(conn, event) {
+        if let Some(room) = self.said_elsewhere(conn, event) {
             return format!("[{room}] {}", render(event, conn.dialect));
         }
         if conn.dialect != Dialect::Irc {
@@ -203,7 +203,7 @@ impl State {
     ) -> Arc<str> {
         let slot = match conn.dialect {
             Dialect::Protocol => 0,
-            Dialect::Chat if self.from_elsewhere(conn, event).is_some() => 3,
+            Dialect::Chat if self.said_elsewhere(conn, event).is_some() => 3,
             Dialect::Chat => 1,
             Dialect::Irc if same_for_every_irc_client(event) => 2,
             Dialect::Irc => return Arc::from(self.text_for(id, conn, event)),
@@ -299,7 +299,7 @@ impl State {
     /// A chat-mode person reads the lines of their current room as they
     /// are, and those said in their other rooms marked with the room:
     /// `[#lab] bob: hi`. The room to mark, if any.
-    fn from_elsewhere<'e>(&self, conn: &Conn, event: &'e Event) -> Option<&'e str> {
+    fn said_elsewhere<'e>(&self, conn: &Conn, event: &'e Event) -> Option<&'e str> {
         if conn.dialect != Dialect::Chat {
             return None;
         }
