@@ -780,6 +780,10 @@ fn several_channels_at_once_with_lusers_and_help() {
         ":chatroom.local 265 bob :Current local users: 2",
         ":chatroom.local 266 bob :Current global users: 2",
     ]);
+    alice.send("AWAY :lunch");
+    alice.expect_next(":chatroom.local 306 alice :You have been marked as being away");
+    bob.send("USERHOST alice bob nobody");
+    bob.expect_next(":chatroom.local 302 bob :alice=-alice@chatroom bob=+bob@chatroom");
     bob.send("HELP nosuch");
     bob.expect_next(":chatroom.local 524 bob nosuch :No help available on this topic");
     alice.send("PART #b :lunch");

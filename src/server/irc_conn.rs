@@ -229,6 +229,10 @@ fn carry_out(
             unchanged
         }
         Inbound::Nothing => unchanged,
+        Inbound::Userhost(nicks) => {
+            state.irc_userhost(id, &nicks);
+            unchanged
+        }
         Inbound::Lusers => {
             state.irc_lusers(id);
             unchanged

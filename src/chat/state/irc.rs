@@ -133,6 +133,24 @@ impl State {
         }
     }
 
+    /// `USERHOST`: each nick found, with operator and away marks.
+    pub fn irc_userhost(&mut self, id: ConnId, nicks: &[String]) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let found: Vec<(String, bool, bool)> = nicks
+            .iter()
+            .filter_map(|nick| self.conns.get(self.names.get(&names::key(nick))?))
+            .filter_map(|c| Some((c.name.clone()?, c.operator, c.away.is_some())))
+            .collect();
+        let ctx = crate::wire::irc::map::Ctx {
+            nick: conn.name.as_deref().unwrap_or("*"),
+            ..crate::wire::irc::map::Ctx::anonymous(&self.settings.irc)
+        };
+        let line = crate::wire::irc::map::userhost_line(&ctx, &found);
+        self.send_lines(id, &line);
+    }
+
     /// `LUSERS`: the counts, as IRC's `251`-`255`, `265`, `266`.
     pub fn irc_lusers(&mut self, id: ConnId) {
         let Some(conn) = self.conns.get(&id) else {

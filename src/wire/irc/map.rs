@@ -109,6 +109,9 @@ pub enum Inbound {
     Answer(Vec<String>),
     /// Nothing to do (a PONG, a CTCP reply to the server).
     Nothing,
+    /// `USERHOST nick…` (at most 5): who each is and whether away, which
+    /// only the state knows (see `State::irc_userhost`).
+    Userhost(Vec<String>),
     /// `LUSERS`: how many people, operators, nameless connections and
     /// rooms, which only the state knows (see `State::irc_lusers`).
     Lusers,
@@ -265,6 +268,8 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
         // IRC's own help numerics (704-706, 524), from the command table.
         "HELP" | "HELPOP" => Inbound::Answer(help(p(0), ctx)),
         "LUSERS" => Inbound::Lusers,
+        "USERHOST" if message.params.is_empty() => needs_params(),
+        "USERHOST" => Inbound::Userhost(message.params.iter().take(5).cloned().collect()),
         "INFO" => Inbound::Answer(vec![
             reply(ctx, &numeric::RPL_INFO, &[], &ctx.info.version),
             reply(
@@ -551,6 +556,20 @@ pub fn lusers_lines(
             &format!("Current global users: {people}"),
         ),
     ]
+}
+
+/// `USERHOST`'s one line: `nick=+user@host` for each person found (`*`
+/// after an operator's nick, `-` for someone away), in the order asked.
+pub fn userhost_line(ctx: &Ctx, found: &[(String, bool, bool)]) -> String {
+    let entries: Vec<String> = found
+        .iter()
+        .map(|(nick, operator, away)| {
+            let star = if *operator { "*" } else { "" };
+            let here = if *away { "-" } else { "+" };
+            format!("{nick}{star}={here}{nick}@{}", super::USER_HOST)
+        })
+        .collect();
+    reply(ctx, &numeric::RPL_USERHOST, &[], &entries.join(" "))
 }
 
 /// `HELP [subject]`: the command table's IRC rows (an operator's too, for

@@ -53,6 +53,8 @@ numerics! {
     RPL_ENDOFSTATS = "219", "End of /STATS report";
     /// `<nick> <user modes>`
     RPL_UMODEIS = "221", "";
+    /// `<nick> :<nick>[*]=<+ or - (away)><user>@<host> …`
+    RPL_USERHOST = "302", "";
     /// `<nick> <away nick> :<away message>`
     RPL_AWAY = "301", "";
     /// `<nick> :You are no longer marked as being away`
