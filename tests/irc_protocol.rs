@@ -765,6 +765,9 @@ fn several_channels_at_once_with_lusers_and_help() {
     alice.send("PRIVMSG #a :only me here");
     alice.send("PRIVMSG #b :hi bob");
     bob.expect_next(":alice!alice@chatroom PRIVMSG #b :hi bob");
+    alice.send("NOTICE #b :a notice");
+    bob.expect_next(":alice!alice@chatroom NOTICE #b :a notice");
+    alice.send("NOTICE #nowhere :unanswered");
     bob.send("NAMES #b");
     bob.expect_lines(&[
         ":chatroom.local 353 bob = #b :alice bob",

@@ -131,6 +131,9 @@ pub enum Event {
         room: String,
         from: String,
         text: String,
+        /// Sent as IRC's `NOTICE` to the channel: relayed to IRC clients as
+        /// a `NOTICE`; the other dialects show it as a message.
+        notice: bool,
     },
     /// A private message; one whose text starts with `/me ` is a private
     /// action (see [`private_action`]).

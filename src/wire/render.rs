@@ -141,7 +141,9 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             "ERROR {}",
             refusal_text(refusal, Dialect::Protocol)
         )),
-        Event::RoomMessage { room, from, text } => line(format!("ROOM {room} {from} {text}")),
+        Event::RoomMessage {
+            room, from, text, ..
+        } => line(format!("ROOM {room} {from} {text}")),
         Event::Private { from, text } => line(format!("PRIVMSG {from} {text}")),
         Event::UserJoined { room, user } => line(format!("JOIN {room} {user}")),
         Event::UserLeft { room, user, .. } => line(format!("LEAVE {room} {user}")),
@@ -610,6 +612,7 @@ mod tests {
             room: "#general".into(),
             from: "bob".into(),
             text: "Hi alice!".into(),
+            notice: true, // a person or a program reads a message all the same
         });
         assert_eq!(p, "ROOM #general bob Hi alice!\r\n");
         assert_eq!(c, "bob: Hi alice!\r\n");

@@ -287,12 +287,15 @@ impl State {
             return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         let (room, user, text) = (speech.room, speech.user, speech.text);
+        // IRC's `NOTICE #room :text` stays a notice for IRC members.
+        let notice = self.irc_request_of(id).0 == "NOTICE";
         let event = match action {
             true => Event::Action { room, user, text },
             false => Event::RoomMessage {
                 room,
                 from: user,
                 text,
+                notice,
             },
         };
         self.broadcast(&speech.room_key, &event, speech.except);

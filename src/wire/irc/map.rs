@@ -1006,7 +1006,8 @@ mod tests {
                 Event::RoomMessage {
                     room: "#general".into(),
                     from: "bob".into(),
-                    text: "hello".into()
+                    text: "hello".into(),
+                    notice: false,
                 },
                 "",
                 ""

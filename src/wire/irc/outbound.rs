@@ -239,8 +239,14 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::IsAway { user, text } => {
             vec![reply(ctx, &numeric::RPL_AWAY, &[user], fit(text))]
         }
-        Event::RoomMessage { room, from, text } => {
-            text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
+        Event::RoomMessage {
+            room,
+            from,
+            text,
+            notice,
+        } => {
+            let verb = if *notice { "NOTICE" } else { "PRIVMSG" };
+            text_lines(&user_prefix(from), verb, room, text, false)
         }
         Event::Private { from, text } => match crate::wire::event::private_action(text) {
             Some(action) => text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, action, true),
