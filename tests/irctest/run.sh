@@ -85,7 +85,8 @@ status=$?
 set -e
 cp "$work/pytest.log" "$root/target/irctest.log" 2>/dev/null || true
 grep -E '^(FAILED|ERROR) ' "$work/pytest.log" | sed 's/ - .*//' || true
-hung="$(grep -c 'Failed: Timeout' "$work/pytest.log" || true)"
+# Cases that hung until pytest-timeout stopped them, each counted once.
+hung="$(awk '/^_+ .* _+$/ { name = $2 } /Failed: Timeout/ { print name }' "$work/pytest.log" | sort -u | wc -l)"
 summary="$(tail -1 "$work/pytest.log")"
 passed="$(echo "$summary" | grep -o '[0-9]* passed' | cut -d' ' -f1)"
 failed="$(echo "$summary" | grep -o '[0-9]* failed' | cut -d' ' -f1)"
