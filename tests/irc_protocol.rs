@@ -796,3 +796,20 @@ fn several_channels_at_once_with_lusers_and_help() {
     alice.send("NAMES #a");
     alice.expect_next(":chatroom.local 353 alice = #a alice");
 }
+
+/// `--irc-server-name`: the server's own lines carry the name given (as an
+/// IRC network names its servers), from the welcome to `PONG`.
+#[test]
+fn the_server_name_on_irc_is_a_setting() {
+    let server = Server::start_chat(&["--irc-server-name", "My.Little.Server"]);
+    let mut alice = server.connect();
+    alice.send("NICK alice");
+    alice.send("USER alice 0 * :Alice");
+    let burst = alice.expect(":My.Little.Server 376 alice :End of /MOTD command.");
+    assert_eq!(
+        burst[0],
+        ":My.Little.Server 001 alice :Welcome to the chatroom Network, alice"
+    );
+    alice.send("PING token");
+    alice.expect_next(":My.Little.Server PONG My.Little.Server token");
+}

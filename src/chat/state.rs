@@ -334,6 +334,7 @@ impl State {
                 max_unregistered_per_ip: config.max_unregistered_per_ip,
                 connect_rate_per_ip: config.connect_rate_per_ip,
                 irc: Arc::new(crate::wire::irc::map::ServerInfo::new(
+                    &config.irc_server_name,
                     &config.motd,
                     &crate::support::timestamp::human(crate::support::timestamp::now_millis()),
                     config.max_rooms_per_person,

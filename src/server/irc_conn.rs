@@ -19,7 +19,7 @@ use crate::chat::state::{Applied, ConnId, Flow, State};
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;
 use crate::wire::irc;
-use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
+use crate::wire::irc::map::{self, Ctx, Inbound};
 use crate::wire::irc::register::Registration;
 use std::time::{Duration, Instant};
 
@@ -46,7 +46,7 @@ impl IrcConn {
     pub(super) fn start(state: &mut State, id: ConnId, idle_secs: u64) -> IrcConn {
         state.speaks_irc(id);
         IrcConn {
-            registration: Registration::new(SERVER_NAME),
+            registration: Registration::new(&state.irc_info().name),
             pinged: false,
             idle_limit: (idle_secs > 0).then(|| Duration::from_secs(idle_secs)),
             last_active: Instant::now(),
@@ -98,7 +98,8 @@ impl IrcConn {
             return Flow::Close;
         }
         self.pinged = true;
-        state.send_lines(id, &irc::line(SERVER_NAME, "PING", &[SERVER_NAME]));
+        let server = state.irc_info();
+        state.send_lines(id, &irc::line(&server.name, "PING", &[&server.name]));
         Flow::Continue
     }
 

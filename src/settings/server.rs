@@ -63,6 +63,8 @@ pub struct ServerConfig {
     pub default_room: String,
     /// Most rooms one person may be in at once (see `State::join`).
     pub max_rooms_per_person: usize,
+    /// The server's name on IRC, the prefix of its own lines.
+    pub irc_server_name: String,
     pub motd: String,
     pub password: Option<String>,
     pub admin_password: Option<String>,
@@ -115,6 +117,7 @@ impl ServerConfig {
             rate_per_sec: 0,
             rate_burst: 0,
             max_rooms_per_person: 0,
+            irc_server_name: String::new(),
             default_room: String::new(),
             motd: String::new(),
             password: None,
@@ -564,6 +567,7 @@ mod tests {
             rate_per_sec: 3,
             rate_burst: 4,
             max_rooms_per_person: 3,
+            irc_server_name: "irc.example".into(),
             default_room: "#lab".into(),
             motd: "Hi \"class\" \\ é\nline two\t#not a comment".into(),
             password: Some("pw".into()),
@@ -585,6 +589,7 @@ mod tests {
             rate_per_sec: 0,
             rate_burst: 0,
             max_rooms_per_person: 10,
+            irc_server_name: "chatroom.local".into(),
             default_room: String::new(),
             ..unusual()
         }
@@ -645,6 +650,7 @@ mod tests {
             data_dir: PathBuf::from("/tmp/chat"),
             fsync: FsyncPolicy::Never,
             max_rooms_per_person: 10,
+            irc_server_name: "chatroom.local".into(),
             default_room: "#lab".into(),
             motd: "Hello \"CS101\" # not a comment".into(),
             password: Some("s3cret".into()),
@@ -956,6 +962,7 @@ mod tests {
             rate_per_sec: 3,
             rate_burst: 4,
             max_rooms_per_person: 10,
+            irc_server_name: "chatroom.local".into(),
             default_room: "#x".into(),
             motd: "flag".into(),
             password: Some("pw".into()),

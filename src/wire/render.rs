@@ -49,7 +49,12 @@ pub fn render(event: &Event, dialect: Dialect) -> String {
         // [`crate::wire::irc::map::event_lines`] and the recipient's nick;
         // this is the same text for a client with no nick yet.
         Dialect::Irc => {
-            let info = crate::wire::irc::map::ServerInfo::new("", "", 1);
+            let info = crate::wire::irc::map::ServerInfo::new(
+                crate::wire::irc::map::SERVER_NAME,
+                "",
+                "",
+                1,
+            );
             let ctx = crate::wire::irc::map::Ctx::anonymous(&info);
             return crate::wire::irc::map::event_lines(event, &ctx).concat();
         }

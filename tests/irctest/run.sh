@@ -58,11 +58,13 @@ trap cleanup EXIT
 # Port 0: the server picks a free port and names it in its first log line.
 # irctest opens many connections at once from 127.0.0.1 and sends quickly,
 # so the per-address limits and flood control are off, as a test network
-# would set them.
+# would set them; and the server is named as irctest names the servers it
+# configures itself (it checks the name in PONG, 004 and WHOIS).
 CHATROOM_ADMIN_PASSWORD=operpassword "$bin" --host 127.0.0.1 --port 0 \
   --data-dir "$work/data" --max-per-ip 0 --max-unregistered-per-ip 0 \
   --connect-rate-per-ip 0 --connect-burst-per-ip 0 --rate-per-sec 0 \
-  --max-clients 1000 --default-room "" >"$work/server.log" 2>&1 &
+  --max-clients 1000 --default-room "" --irc-server-name My.Little.Server \
+  >"$work/server.log" 2>&1 &
 server_pid=$!
 port=""
 for _ in $(seq 1 100); do

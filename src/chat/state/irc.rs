@@ -16,7 +16,7 @@ use crate::support::secret::constant_time_eq;
 use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::{Event, Refusal};
-use crate::wire::irc::map::{ctcp_verb, RoomQuery, ServerInfo, SERVER_NAME};
+use crate::wire::irc::map::{ctcp_verb, RoomQuery, ServerInfo};
 use crate::wire::irc::register::Lookup;
 use crate::wire::irc::{self as wire_irc, user_prefix};
 use std::sync::Arc;
@@ -284,7 +284,8 @@ impl State {
                     "{to} is on {on}, which cannot answer CTCP {}",
                     ctcp_verb(body)
                 );
-                wire_irc::text_lines(SERVER_NAME, "NOTICE", &from, &text, false).concat()
+                let server = &self.settings.irc.name;
+                wire_irc::text_lines(server, "NOTICE", &from, &text, false).concat()
             }
         };
         self.send_lines(id, &line);
@@ -321,7 +322,7 @@ impl State {
             return;
         };
         let line: Arc<str> = Arc::from(wire_irc::line(
-            SERVER_NAME,
+            &self.settings.irc.name,
             "MODE",
             &[&room.name, "+o", &name],
         ));

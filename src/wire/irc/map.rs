@@ -33,16 +33,17 @@ pub struct ServerInfo {
     pub limits: numeric::Limits,
 }
 
-/// The server's name on IRC: the prefix of its own lines. One fixed name,
-/// like the one fixed host every user shows ([`super::USER_HOST`]).
+/// The server's name on IRC, the prefix of its own lines, unless the
+/// `irc_server_name` setting gives another (every user shows one fixed host,
+/// [`super::USER_HOST`]).
 pub const SERVER_NAME: &str = "chatroom.local";
 
 impl ServerInfo {
-    /// This server's description, with its `motd`, start time and the
-    /// most rooms one person may be in.
-    pub fn new(motd: &str, created: &str, chan_limit: usize) -> ServerInfo {
+    /// This server's description, with its name (`irc_server_name`),
+    /// `motd`, start time and the most rooms one person may be in.
+    pub fn new(name: &str, motd: &str, created: &str, chan_limit: usize) -> ServerInfo {
         ServerInfo {
-            name: SERVER_NAME.to_string(),
+            name: name.to_string(),
             version: format!("chatroom-{}", env!("CARGO_PKG_VERSION")),
             created: created.to_string(),
             motd: motd.to_string(),
