@@ -253,7 +253,8 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect_next(":chatroom.local 306 ms_t :You have been marked as being away");
     teacher.send("WHOIS ms_t");
     teacher.expect_lines(&[
-        ":chatroom.local 311 ms_t ms_t ms_t chatroom * ms_t",
+        // `USER t 0 * :Teacher`: the user name and real name it gave.
+        ":chatroom.local 311 ms_t ms_t t chatroom * Teacher",
         ":chatroom.local 312 ms_t ms_t chatroom.local chatroom",
         ":chatroom.local 319 ms_t ms_t @#general",
         ":chatroom.local 313 ms_t ms_t :is an IRC operator",

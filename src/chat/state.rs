@@ -192,6 +192,9 @@ struct Conn {
     away: Option<String>,
     /// Why they are leaving the server, if they said (IRC's `QUIT :reason`).
     quit_reason: Option<String>,
+    /// The user name and real name an IRC client gave in `USER` (`WHOIS`
+    /// shows them), cleaned.
+    irc_user: Option<(String, String)>,
     /// Why they are leaving the room their current command leaves, if they
     /// said (IRC's `PART #room :reason`).
     part_reason: Option<String>,
@@ -417,6 +420,7 @@ impl State {
                 away: None,
                 quit_reason: None,
                 part_reason: None,
+                irc_user: None,
             },
         );
         Ok(id)

@@ -149,6 +149,9 @@ impl IrcConn {
                 dialect: Dialect::Irc,
             };
             let applied = state.apply_irc(id, register, "NICK", &ready.nick);
+            if let Some((username, realname)) = self.registration.user() {
+                state.set_irc_user(id, username, realname);
+            }
             if applied.registered.is_none() {
                 // The state said why (433, 432); wait for another NICK.
                 self.registration.nick_lost();

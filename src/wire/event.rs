@@ -117,6 +117,8 @@ pub enum Event {
         room: Option<String>,
         operator: bool,
         away: Option<String>,
+        /// The user name and real name an IRC client gave in `USER`.
+        ident: Option<(String, String)>,
     },
     /// `AWAY` worked: now away (`true`) or back.
     AwaySet(bool),

@@ -133,6 +133,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             room,
             operator,
             away,
+            ..
         } => line(format!(
             "WHOIS {user} {} {}{}",
             room.as_deref().unwrap_or("-"),
@@ -257,6 +258,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             room,
             operator,
             away,
+            ..
         } => line(format!(
             "*** {user}{} is {}{}",
             if *operator { " (operator)" } else { "" },

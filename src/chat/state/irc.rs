@@ -101,6 +101,7 @@ impl State {
                 .filter(|rooms| !rooms.is_empty()),
             operator: conn.operator,
             away: conn.away.clone(),
+            ident: conn.irc_user.clone(),
         };
         self.reply(id, event)
     }
@@ -121,6 +122,23 @@ impl State {
         if let Some(conn) = self.conns.get_mut(&id) {
             let reason = crate::text::sanitize::clean(reason).into_owned();
             conn.quit_reason = Some(reason).filter(|r| !r.trim().is_empty());
+        }
+    }
+
+    /// Keeps the user name and real name an IRC client gave in `USER`, for
+    /// `WHOIS`: cleaned of control characters, the user name cut to one
+    /// word of at most 20 characters and the real name to 50.
+    pub fn set_irc_user(&mut self, id: ConnId, username: &str, realname: &str) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let clean = |text: &str, most: usize| -> String {
+                crate::text::sanitize::clean(text)
+                    .chars()
+                    .take(most)
+                    .collect()
+            };
+            let username: String = clean(username, 20).split(' ').next().unwrap_or("").into();
+            conn.irc_user =
+                Some((username, clean(realname, 50))).filter(|(username, _)| !username.is_empty());
         }
     }
 

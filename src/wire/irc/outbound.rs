@@ -201,10 +201,22 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             room,
             operator,
             away,
+            ident,
         } => {
             let host = super::USER_HOST;
+            // The user name and real name from `USER`; the nick for both
+            // for someone who is not on IRC.
+            let (username, realname) = match ident {
+                Some((username, realname)) => (username.as_str(), realname.as_str()),
+                None => (user.as_str(), user.as_str()),
+            };
             let mut out = vec![
-                reply(ctx, &numeric::RPL_WHOISUSER, &[user, user, host, "*"], user),
+                reply(
+                    ctx,
+                    &numeric::RPL_WHOISUSER,
+                    &[user, username, host, "*"],
+                    fit(realname),
+                ),
                 reply(ctx, &numeric::RPL_WHOISSERVER, &[user, server], "chatroom"),
             ];
             if let Some(rooms) = room {

@@ -68,6 +68,13 @@ impl Registration {
         }
     }
 
+    /// The user name and real name the client gave in `USER`, if any.
+    pub fn user(&self) -> Option<(&str, &str)> {
+        self.user
+            .as_ref()
+            .map(|(user, real)| (user.as_str(), real.as_str()))
+    }
+
     /// The `PASS` the client gave, if any.
     pub fn password(&self) -> Option<&str> {
         self.pass.as_deref()
