@@ -131,7 +131,13 @@ impl State {
     /// rendered at most once per dialect, and every recipient's queue gets a
     /// pointer to the same text.
     pub(super) fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
-        self.broadcast_to(room_key, event, |member| Some(member) == except, false);
+        self.broadcast_to(
+            room_key,
+            event,
+            |member| Some(member) == except,
+            false,
+            None,
+        );
     }
 
     /// A broadcast of something `about` did (joined, left, renamed): a
@@ -145,7 +151,13 @@ impl State {
         except: Option<ConnId>,
     ) {
         let muted = self.conns.get(&about).is_some_and(|c| c.muted);
-        self.broadcast_to(room_key, event, |member| Some(member) == except, muted);
+        self.broadcast_to(
+            room_key,
+            event,
+            |member| Some(member) == except,
+            muted,
+            None,
+        );
     }
 
     /// [`State::broadcast_about`] to the members not in `except` (those
@@ -158,7 +170,10 @@ impl State {
         except: &HashSet<ConnId>,
     ) -> Vec<ConnId> {
         let muted = self.conns.get(&about).is_some_and(|c| c.muted);
-        self.broadcast_to(room_key, event, |member| except.contains(&member), muted)
+        let mut reached = Vec::new();
+        let skip = |member| except.contains(&member);
+        self.broadcast_to(room_key, event, skip, muted, Some(&mut reached));
+        reached
     }
 
     fn broadcast_to(
@@ -167,9 +182,10 @@ impl State {
         event: &Event,
         skip: impl Fn(ConnId) -> bool,
         operators_only: bool,
-    ) -> Vec<ConnId> {
+        reached: Option<&mut Vec<ConnId>>,
+    ) {
         let Some(room) = self.rooms.get(room_key) else {
-            return Vec::new();
+            return;
         };
         let mut rendered = Rendered::default();
         let mut queued = Vec::with_capacity(room.members.len());
@@ -187,9 +203,12 @@ impl State {
                 ));
             }
         }
-        let reached = queued.iter().map(|(member, _)| *member).collect();
+        // Only a quit or a rename needs to know who was told (so that
+        // nobody is told twice); a message does not pay for the list.
+        if let Some(reached) = reached {
+            reached.extend(queued.iter().map(|(member, _)| *member));
+        }
         self.queue_all(queued);
-        reached
     }
 
     /// The event's text for `conn`, rendered once per dialect (IRC lines
@@ -307,8 +326,10 @@ impl State {
             Event::RoomMessage { room, .. } | Event::Action { room, .. } => room,
             _ => return None,
         };
+        // Room names are ASCII, and a key is the name in lower case.
         let current = conn.current.as_deref();
-        (current != Some(crate::text::names::key(room).as_str())).then_some(room.as_str())
+        let here = current.is_some_and(|key| key.eq_ignore_ascii_case(room));
+        (!here).then_some(room.as_str())
     }
 }
 
