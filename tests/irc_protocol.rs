@@ -788,6 +788,12 @@ fn several_channels_at_once_with_lusers_and_help() {
     alice.expect_next(":chatroom.local 306 alice :You have been marked as being away");
     bob.send("USERHOST alice bob nobody");
     bob.expect_next(":chatroom.local 302 bob :alice=-alice@chatroom bob=+bob@chatroom");
+    bob.send("LIST #b");
+    bob.expect_lines(&[
+        ":chatroom.local 321 bob Channel :Users  Name",
+        ":chatroom.local 322 bob #b 2",
+        ":chatroom.local 323 bob :End of /LIST",
+    ]);
     bob.send("HELP nosuch");
     bob.expect_next(":chatroom.local 524 bob nosuch :No help available on this topic");
     alice.send("PART #b :lunch");

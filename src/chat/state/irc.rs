@@ -217,6 +217,10 @@ impl State {
                 topic: room.topic.clone(),
                 set: room.topic_set.clone(),
             },
+            (RoomQuery::List, room) => {
+                let rooms = room.map(|room| (room.name.clone(), room.members.len()));
+                Event::RoomList(rooms.into_iter().collect(), None, Default::default())
+            }
             (_, room) => {
                 let mut users: Vec<String> = room
                     .iter()

@@ -142,6 +142,8 @@ pub enum RoomQuery {
     Who,
     /// `TOPIC #room`: `332`/`333` or `331`, `403` if there is no such room.
     Topic,
+    /// `LIST #room`: that room's `322` (none if it does not exist), `323`.
+    List,
 }
 
 /// Maps one message from a registered client: the arms below for verbs
@@ -243,6 +245,15 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
                 },
             )),
             _ => needs_params(),
+        },
+        // `LIST #a`: that channel only (`LIST` and `LIST 2` are the table's
+        // pages of every room).
+        "LIST" => match p(0) {
+            Some(room) if room.starts_with('#') => Inbound::About(RoomQuery::List, first(room)),
+            _ => match command::lookup(Mode::Irc, "LIST") {
+                Some(spec) => from_row(spec, message, ctx),
+                None => answer(ctx, &numeric::ERR_UNKNOWNCOMMAND, &["LIST"]),
+            },
         },
         // `PASS` and `USER` belong to the handshake (see `super::register`);
         // once registered, IRC says 462.
@@ -812,7 +823,10 @@ mod tests {
         );
         assert_eq!(inb("LIST"), chat(Command::Rooms(1)));
         assert_eq!(inb("LIST 2"), chat(Command::Rooms(2)));
-        assert_eq!(inb("LIST #general"), chat(Command::Rooms(1)));
+        assert_eq!(
+            inb("LIST #general,#x"),
+            Inbound::About(RoomQuery::List, "#general".into())
+        );
         assert_eq!(inb("TOPIC #general"), general(Command::Topic(None)));
         assert_eq!(
             inb("TOPIC #general :Week 3"),
@@ -856,6 +870,8 @@ mod tests {
                 // person it is this row's private message.
                 let line = match spec.args {
                     Args::UserAndText(_) => format!("{verb} bob :hi there"),
+                    // `LIST #general` asks about one channel (see `inbound`).
+                    Args::Page(_) => verb.to_string(),
                     _ => format!("{verb} #general bob :hi there"),
                 };
                 let mapped = inb(&line);
