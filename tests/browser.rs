@@ -484,3 +484,71 @@ fn a_registered_websocket_is_closed_by_the_idle_timeout_and_pings_do_not_count()
         busy.expect("ROOMLIST");
     }
 }
+
+/// The page joins several rooms, each in its own tab: lines of the room
+/// not shown wait behind an unread count, a plain line goes to the room
+/// shown, rejoining does not append the replay again, and the browser
+/// tab's title counts lines that came while it was hidden.
+#[test]
+fn the_page_shows_each_room_in_its_own_tab_with_unread_counts() {
+    let mut server = Server::start_chat(&[]);
+    let mut bob = nc_user(&server, "bob");
+    let mut browser = Browser::start();
+    let tab = browser_user(&mut browser, &mut server, "alice");
+    bob.expect("JOIN #general alice");
+
+    type_and_send(&mut browser, &tab, "/join #lab");
+    browser.wait_for(&tab, "document.body.dataset.room === '#lab'");
+    let tabs = "[...document.querySelectorAll('#room-tabs button')]\
+                .map(b => b.dataset.room + '=' + b.getAttribute('aria-current')).join(' ')";
+    browser.wait_for(&tab, &format!("{tabs} === '#general=false #lab=true'"));
+    // Still in #general (bob hears no LEAVE), whose lines wait unseen.
+    bob.send("MSG while you are in the lab");
+    assert_eq!(bob.line(), "ROOM #general bob while you are in the lab");
+    let unread = |room: &str| {
+        format!("document.querySelector('#room-tabs button[data-room=\"{room}\"] .unread').dataset.count")
+    };
+    browser.wait_for(&tab, &format!("{} === '1'", unread("#general")));
+    let hidden = "[...document.querySelectorAll('#messages > li')]\
+                  .find(li => li.textContent.includes('while you are in the lab')).hidden";
+    assert_eq!(browser.evaluate(&tab, hidden), Json::Bool(true));
+
+    // A plain line goes to the room shown: not to bob's #general.
+    type_and_send(&mut browser, &tab, "said in the lab");
+    browser.wait_for(&tab, &shows_message("alice", "said in the lab"));
+    bob.send("USERS");
+    assert_eq!(bob.line(), "USERLIST alice bob");
+
+    // The #general tab: its line shows, its count goes.
+    browser.evaluate(
+        &tab,
+        "document.querySelector('#room-tabs button[data-room=\"#general\"]').click()",
+    );
+    browser.wait_for(&tab, "document.body.dataset.room === '#general'");
+    browser.wait_for(&tab, &format!("{} === '0'", unread("#general")));
+    assert_eq!(browser.evaluate(&tab, hidden), Json::Bool(false));
+    type_and_send(&mut browser, &tab, "back in general");
+    assert_eq!(bob.line(), "ROOM #general alice back in general");
+
+    // Leaving #lab and joining it again replays its history: nothing that
+    // is already on the page is added twice.
+    type_and_send(&mut browser, &tab, "/leave #lab");
+    browser.wait_for(&tab, &format!("{tabs} === '#general=true'"));
+    type_and_send(&mut browser, &tab, "/join #lab");
+    browser.wait_for(&tab, &format!("{tabs} === '#general=false #lab=true'"));
+    type_and_send(&mut browser, &tab, "/users");
+    browser.wait_for(&tab, "document.body.innerText.includes('In #lab: alice')");
+    let copies = "[...document.querySelectorAll('#messages > li')]\
+                  .filter(li => li.textContent.includes('said in the lab')).length";
+    assert_eq!(browser.evaluate(&tab, copies), Json::Number(1.0));
+
+    // While the browser tab is hidden, its title counts what came in.
+    browser.evaluate(
+        &tab,
+        "Object.defineProperty(document, 'hidden', { configurable: true, get: () => true }); \
+         document.dispatchEvent(new Event('visibilitychange'))",
+    );
+    bob.send("MSG are you there?");
+    assert_eq!(bob.line(), "ROOM #general bob are you there?");
+    browser.wait_for(&tab, "document.title === '(1) chatroom'");
+}

@@ -170,6 +170,7 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
     );
     socket.expect("USERNAME alice");
     socket.say(&["OK Welcome, alice!"]);
+    socket.expect("MULTIROOM"); // one tab per room
     socket.expect("JOIN #general");
     socket.expect("USERS");
     socket.expect("ROOMS");
@@ -267,6 +268,7 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
     let mut again = sockets.recv_timeout(WAIT).expect("the page reconnected");
     again.expect("USERNAME alice");
     again.say(&["OK Welcome, alice!"]);
+    again.expect("MULTIROOM");
     again.expect("JOIN #general");
     assert_eq!(
         browser.evaluate(&tab, "document.getElementById('input').value"),
@@ -314,6 +316,7 @@ fn password_operator_tools_and_a_kick() {
     socket.expect("PASS open sesame");
     socket.expect("USERNAME miss_k");
     socket.say(&["OK Welcome, miss_k!"]);
+    socket.expect("MULTIROOM");
     socket.expect("JOIN #general");
     socket.expect("USERS");
     socket.expect("ROOMS");

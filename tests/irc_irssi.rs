@@ -93,3 +93,62 @@ fn an_irssi_operator_reads_stats_as_server_notices() {
         );
     }
 }
+
+/// irssi and WeeChat, each with two channels in its autojoin list, stay in
+/// both (nothing is PARTed), and what is said in either reaches them; a
+/// kick from one channel sticks when WeeChat rejoins.
+#[test]
+fn irssi_and_weechat_autojoin_two_channels_and_stay_in_both() {
+    let mut server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77")]);
+    let mut bob = server.nick("bob"); // chat mode: joins #general
+    bob.expect("*** You joined #general. Nobody else is here yet.");
+    bob.send("/join #lab");
+    bob.expect("*** You joined #lab. Nobody else is here yet.");
+
+    let irssi = Irssi::autojoin("alice", server.addr, &["#general", "#lab"]);
+    bob.expect("* alice joined #general");
+    bob.expect("* alice joined #lab");
+    let weechat = Irssi::weechat("carol", server.addr, &["#general", "#lab"]);
+    bob.expect("* carol joined #general");
+    bob.expect("* carol joined #lab");
+    bob.send("/switch #general");
+    bob.expect("*** Plain lines now go to #general");
+    assert_eq!(bob.ask("/users"), "*** In #general: alice, bob, carol");
+    bob.send("/switch #lab");
+    bob.expect("*** Plain lines now go to #lab");
+    assert_eq!(bob.ask("/users"), "*** In #lab: alice, bob, carol");
+
+    bob.send("hello lab");
+    irssi.type_line("/window goto #lab");
+    irssi.wait_screen("hello lab");
+    weechat.type_line("/buffer #lab");
+    weechat.wait_screen("hello lab");
+    irssi.type_line("/join #general");
+    irssi.type_line("hi general, from irssi");
+    bob.expect("[#general] alice: hi general, from irssi");
+    for screen in [irssi.screen(), weechat.screen()] {
+        assert!(!screen.contains("has left"), "{screen}");
+    }
+
+    // An IRC teacher kicks carol from #lab; rejoining (by hand here, as
+    // WeeChat's autorejoin would 10 s later) is refused, so the kick holds.
+    let mut teacher = server.connect();
+    teacher.send("NICK ms_t");
+    teacher.send("USER t 0 * :Teacher");
+    teacher.expect(":chatroom.local 376 ms_t :End of /MOTD command.");
+    teacher.send("OPER ms_t admin-Secret-77");
+    teacher.expect(":chatroom.local 381 ms_t :You are now an IRC operator");
+    teacher.send("JOIN #lab");
+    teacher.expect(":chatroom.local 366 ms_t #lab :End of /NAMES list");
+    teacher.send("KICK #lab carol :take a break");
+    teacher.expect(":ms_t!ms_t@chatroom KICK #lab carol :take a break");
+    weechat.wait_screen("has kicked carol");
+    weechat.type_line("/join #lab");
+    let refused = server.wait_log("may not rejoin #lab for");
+    assert!(refused.contains(" carol (127.0.0.1:"), "{refused}");
+    teacher.send("NAMES #lab");
+    teacher.expect(":chatroom.local 353 ms_t = #lab :alice bob @ms_t");
+    // Still in #general.
+    teacher.send("NAMES #general");
+    teacher.expect(":chatroom.local 353 ms_t = #general :alice bob carol");
+}

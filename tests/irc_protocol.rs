@@ -60,7 +60,7 @@ fn nick_before_or_after_user_registers_with_the_welcome_burst_and_no_greeting() 
         .map(|line| line.split(' ').nth(1).unwrap_or(""))
         .collect();
     assert_eq!(codes, ["001", "002", "003", "004", "005", "375", "372"]);
-    assert!(burst[4].contains("CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN=20"));
+    assert!(burst[4].contains("CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:10 NICKLEN=20"));
     assert!(burst[4].contains("PREFIX=(o)@ NETWORK=chatroom"));
     assert_eq!(burst[6], ":chatroom.local 372 bob :- Welcome to chatroom!");
     drop(irc(&server, "alice")); // NICK then USER
@@ -253,7 +253,8 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect_next(":chatroom.local 306 ms_t :You have been marked as being away");
     teacher.send("WHOIS ms_t");
     teacher.expect_lines(&[
-        ":chatroom.local 311 ms_t ms_t ms_t chatroom * ms_t",
+        // `USER t 0 * :Teacher`: the user name and real name it gave.
+        ":chatroom.local 311 ms_t ms_t t chatroom * Teacher",
         ":chatroom.local 312 ms_t ms_t chatroom.local chatroom",
         ":chatroom.local 319 ms_t ms_t @#general",
         ":chatroom.local 313 ms_t ms_t :is an IRC operator",
@@ -264,14 +265,18 @@ fn names_topic_list_who_whois_mode_away_and_part() {
     teacher.expect_next(":chatroom.local 305 ms_t :You are no longer marked as being away");
     teacher.send("WHOIS nobody");
     teacher.expect_next(":chatroom.local 401 ms_t nobody :No such nick/channel");
+    teacher.expect_next(":chatroom.local 318 ms_t nobody :End of /WHOIS list");
+    // A second channel is joined beside the first: no PART.
     teacher.send("JOIN #lab");
-    teacher.expect_lines(&[
-        ":ms_t!ms_t@chatroom PART #general",
-        ":ms_t!ms_t@chatroom JOIN #lab",
-    ]);
+    teacher.expect_next(":ms_t!ms_t@chatroom JOIN #lab");
     teacher.expect(":chatroom.local 366 ms_t #lab :End of /NAMES list");
+    teacher.send("WHOIS ms_t");
+    teacher.expect(":chatroom.local 319 ms_t ms_t :@#general @#lab");
+    teacher.expect(":chatroom.local 318 ms_t ms_t :End of /WHOIS list");
+    teacher.send("PART #general :see you");
+    teacher.expect_next(":ms_t!ms_t@chatroom PART #general :see you");
     teacher.send("PART #general");
-    teacher.expect_next(":chatroom.local 442 ms_t #general :You're not on that channel");
+    teacher.expect_next(":chatroom.local 403 ms_t #general :No such channel");
     teacher.send("PART #lab");
     teacher.expect_next(":ms_t!ms_t@chatroom PART #lab");
     teacher.send("JOIN bad");
@@ -348,10 +353,20 @@ fn the_teacher_kicks_mutes_and_announces_from_irc() {
     teacher.send("ANNOUNCE Break until 10:15");
     teacher.expect_next(":chatroom.local NOTICE ms_t :[announcement] Break until 10:15");
     bob.expect("NOTICE [announcement] Break until 10:15");
+    // IRC's KICK names its channel: out of that room, not off the server,
+    // and kept out of it for a while (an auto-rejoin does not undo it).
     teacher.send("KICK #general bob :enough");
     teacher.expect_next(":ms_t!ms_t@chatroom KICK #general bob enough");
     teacher.expect_next(":chatroom.local NOTICE ms_t :Kicked bob");
-    bob.expect("NOTICE You were kicked by ms_t: enough");
+    bob.expect("KICK #general bob ms_t enough");
+    bob.send("JOIN #general");
+    bob.expect_next("ERROR Kicked from #general: you may join it again in 120 s");
+    bob.send("JOIN #other");
+    bob.expect_next("OK Joined #other (0 users)");
+    // `KICK bob` (no channel) still disconnects.
+    teacher.send("KICK bob :enough now");
+    teacher.expect_next(":chatroom.local NOTICE ms_t :Kicked bob");
+    bob.expect("NOTICE You were kicked by ms_t: enough now");
 }
 
 #[test]
@@ -481,7 +496,8 @@ fn irc_users_see_others_quit_with_their_reason() {
     let mut carol = irc_in(&server, "carol", "#general");
     watcher.expect(":carol!carol@chatroom JOIN #general");
     carol.send("PART #general :later");
-    watcher.expect_next(":carol!carol@chatroom PART #general");
+    watcher.expect_next(":carol!carol@chatroom PART #general later");
+    carol.expect_next(":carol!carol@chatroom PART #general later");
 }
 
 #[test]
@@ -542,26 +558,25 @@ fn becoming_operator_is_told_with_mode_o_to_every_irc_member_and_shows_as_at() {
     // name list already shows the `@`.
     teacher.send("JOIN #lab");
     teacher.expect_lines(&[
-        ":ms_t!ms_t@chatroom PART #general",
         ":ms_t!ms_t@chatroom JOIN #lab",
         ":chatroom.local 353 ms_t = #lab @ms_t",
         ":chatroom.local 366 ms_t #lab :End of /NAMES list",
     ]);
-    alice.expect_next(":ms_t!ms_t@chatroom PART #general");
     alice.send("JOIN #lab");
     alice.expect_lines(&[
-        ":alice!alice@chatroom PART #general",
         ":alice!alice@chatroom JOIN #lab",
         ":chatroom.local 353 alice = #lab :@ms_t alice",
         ":chatroom.local 366 alice #lab :End of /NAMES list",
     ]);
     teacher.expect_next(":alice!alice@chatroom JOIN #lab");
-    // An nc teacher who becomes operator is shown to IRC members too.
+    // An nc teacher who becomes operator is shown to IRC members too, in
+    // each room they share.
     bob.send("/join #lab");
     bob.expect("*** You joined #lab. Here: ms_t (teacher), alice");
     alice.expect_next(":bob!bob@chatroom JOIN #lab");
     bob.send("/op admin-Secret-77");
     bob.expect("*** You are an operator now. /help lists your commands.");
+    alice.expect_next(":chatroom.local MODE #general +o bob");
     alice.expect_next(":chatroom.local MODE #lab +o bob");
     teacher.expect(":chatroom.local MODE #lab +o bob");
 }
@@ -616,7 +631,7 @@ fn ctcp_is_relayed_between_irc_users_and_answered_for_the_others() {
     );
     alice.send("VERSION");
     alice.expect_next(&format!(
-        ":chatroom.local 351 alice chatroom-{version} chatroom.local :one room at a time, no CTCP relay to non-IRC users"
+        ":chatroom.local 351 alice chatroom-{version} chatroom.local :no channel modes, no CTCP relay to non-IRC users"
     ));
 
     // Between IRC users: the query and the reply go through as they are.
@@ -694,7 +709,7 @@ fn names_who_and_topic_of_another_room_or_of_none() {
     // Your own room, as before.
     alice.send("NAMES #general");
     alice.expect_lines(&[
-        ":chatroom.local 353 alice = #general alice",
+        ":chatroom.local 353 alice = #general :alice @bob",
         ":chatroom.local 366 alice #general :End of /NAMES list",
     ]);
     alice.send("TOPIC #general");
@@ -725,4 +740,83 @@ fn an_irc_client_that_only_pings_is_closed_by_the_idle_timeout() {
         quiet.read_to_close(),
         ["ERROR :Idle for 2 s: closing the connection"]
     );
+}
+
+/// Several channels at once: `JOIN #a,#b key` joins both (keys ignored),
+/// messages go to the channel named, `PART` takes a reason, `NAMES` is per
+/// channel, and `LUSERS` and `HELP` answer with their numerics.
+#[test]
+fn several_channels_at_once_with_lusers_and_help() {
+    let server = Server::start_chat(&["--default-room", ""]);
+    let mut alice = irc(&server, "alice");
+    alice.send("JOIN #a,#b,bad secret");
+    alice.expect_lines(&[
+        ":alice!alice@chatroom JOIN #a",
+        ":chatroom.local 353 alice = #a alice",
+        ":chatroom.local 366 alice #a :End of /NAMES list",
+        ":alice!alice@chatroom JOIN #b",
+        ":chatroom.local 353 alice = #b alice",
+        ":chatroom.local 366 alice #b :End of /NAMES list",
+        ":chatroom.local 403 alice bad :No such channel",
+    ]);
+    let mut bob = irc(&server, "bob");
+    bob.send("JOIN #b");
+    bob.read_until(|line| line.contains(" 366 "));
+    alice.expect_next(":bob!bob@chatroom JOIN #b");
+    alice.send("PRIVMSG #a :only me here");
+    alice.send("PRIVMSG #b :hi bob");
+    bob.expect_next(":alice!alice@chatroom PRIVMSG #b :hi bob");
+    alice.send("NOTICE #b :a notice");
+    bob.expect_next(":alice!alice@chatroom NOTICE #b :a notice");
+    alice.send("NOTICE #nowhere :unanswered");
+    bob.send("NAMES #b");
+    bob.expect_lines(&[
+        ":chatroom.local 353 bob = #b :alice bob",
+        ":chatroom.local 366 bob #b :End of /NAMES list",
+    ]);
+    bob.send("LUSERS");
+    bob.expect_lines(&[
+        ":chatroom.local 251 bob :There are 2 users and 0 invisible on 1 servers",
+        ":chatroom.local 252 bob 0 :operator(s) online",
+        ":chatroom.local 253 bob 0 :unknown connection(s)",
+        ":chatroom.local 254 bob 2 :channels formed",
+        ":chatroom.local 255 bob :I have 2 clients and 1 servers",
+        ":chatroom.local 265 bob :Current local users: 2",
+        ":chatroom.local 266 bob :Current global users: 2",
+    ]);
+    alice.send("AWAY :lunch");
+    alice.expect_next(":chatroom.local 306 alice :You have been marked as being away");
+    bob.send("USERHOST alice bob nobody");
+    bob.expect_next(":chatroom.local 302 bob :alice=-alice@chatroom bob=+bob@chatroom");
+    bob.send("LIST #b");
+    bob.expect_lines(&[
+        ":chatroom.local 321 bob Channel :Users  Name",
+        ":chatroom.local 322 bob #b 2",
+        ":chatroom.local 323 bob :End of /LIST",
+    ]);
+    bob.send("HELP nosuch");
+    bob.expect_next(":chatroom.local 524 bob nosuch :No help available on this topic");
+    alice.send("PART #b :lunch");
+    alice.expect_next(":alice!alice@chatroom PART #b lunch");
+    bob.expect_next(":alice!alice@chatroom PART #b lunch");
+    // Still in #a.
+    alice.send("NAMES #a");
+    alice.expect_next(":chatroom.local 353 alice = #a alice");
+}
+
+/// `--irc-server-name`: the server's own lines carry the name given (as an
+/// IRC network names its servers), from the welcome to `PONG`.
+#[test]
+fn the_server_name_on_irc_is_a_setting() {
+    let server = Server::start_chat(&["--irc-server-name", "My.Little.Server"]);
+    let mut alice = server.connect();
+    alice.send("NICK alice");
+    alice.send("USER alice 0 * :Alice");
+    let burst = alice.expect(":My.Little.Server 376 alice :End of /MOTD command.");
+    assert_eq!(
+        burst[0],
+        ":My.Little.Server 001 alice :Welcome to the chatroom Network, alice"
+    );
+    alice.send("PING token");
+    alice.expect_next(":My.Little.Server PONG My.Little.Server token");
 }

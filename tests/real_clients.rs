@@ -209,9 +209,12 @@ fn nc_and_telnet_chat_with_each_other() {
     bob.expect("*** You joined #general. Here: alice");
     alice.expect("* bob joined #general");
 
+    // A second room: alice stays in #general, and a line from there says
+    // its room.
     alice.type_line("/join #lab");
     alice.expect("*** You joined #lab. Nobody else is here yet.");
-    bob.expect("* alice left #general");
+    bob.type_line("still here?");
+    alice.expect("[#general] bob: still here?");
     bob.type_line("/join #lab");
     bob.expect("*** You joined #lab. Here: alice");
     alice.expect("* bob joined #lab");

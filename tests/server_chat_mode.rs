@@ -94,7 +94,7 @@ fn default_room_can_be_changed_or_turned_off() {
     let lab = Server::start_chat(&["--default-room", "lab"]);
     let mut bob = lab.nick("bob");
     bob.expect_next("*** You joined #lab. Nobody else is here yet.");
-    assert_eq!(bob.ask("/rooms"), "*** Rooms: #lab");
+    assert_eq!(bob.ask("/rooms"), "*** Rooms: #lab (current)");
 }
 
 #[test]
@@ -109,25 +109,57 @@ fn join_and_leave_in_words() {
     alice.expect_next("* carol joined #general");
     bob.expect_next("* carol joined #general");
 
-    assert_eq!(alice.ask("/join #general"), "[error] Already in #general");
-    assert_eq!(alice.ask("/JOIN General"), "[error] Already in #general");
+    // `/join` of a room you are in makes it the current one.
+    assert_eq!(
+        alice.ask("/join #general"),
+        "*** Plain lines now go to #general"
+    );
+    assert_eq!(
+        alice.ask("/JOIN General"),
+        "*** Plain lines now go to #general"
+    );
     assert_eq!(
         alice.ask("/join bad!"),
         "[error] Invalid room name: use # and 1-20 letters, digits, - or _"
     );
     assert_eq!(alice.ask("/join"), "[error] Usage: /join <room>");
+    // A second room is joined beside the first, and becomes the current one.
     assert_eq!(
         alice.ask("/join lab"),
         "*** You joined #lab. Nobody else is here yet."
     );
-    bob.expect_next("* alice left #general");
-    carol.expect_next("LEAVE #general alice");
     assert_eq!(bob.ask("/join #LAB"), "*** You joined #lab. Here: alice");
     alice.expect_next("* bob joined #lab");
-    carol.expect_next("LEAVE #general bob");
-
-    assert_eq!(alice.ask("/leave"), "*** You left #lab");
-    bob.expect_next("* alice left #lab");
+    assert_eq!(
+        alice.ask("/rooms"),
+        "*** Rooms: #general (yours), #lab (current)"
+    );
+    // Plain lines go to the current room; lines from another say their room.
+    bob.send("hello lab");
+    alice.expect_next("bob: hello lab");
+    carol.send("MSG hello general");
+    carol.expect_next("ROOM #general carol hello general");
+    alice.expect_next("[#general] carol: hello general");
+    bob.expect_next("[#general] carol: hello general");
+    assert_eq!(
+        bob.ask("/switch #general"),
+        "*** Plain lines now go to #general"
+    );
+    bob.send("back here");
+    carol.expect_next("ROOM #general bob back here");
+    alice.expect_next("[#general] bob: back here");
+    assert_eq!(bob.ask("/switch #nowhere"), "[error] Not in #nowhere");
+    // `/leave #room` leaves that one; the current room stays.
+    assert_eq!(bob.ask("/leave #lab"), "*** You left #lab");
+    alice.expect_next("* bob left #lab");
+    // `/leave` leaves the current room; another becomes current, and says so.
+    alice.send("/leave");
+    alice.expect_next("*** You left #lab");
+    alice.expect_next("*** Plain lines now go to #general");
+    alice.send("/leave");
+    alice.expect_next("*** You left #general");
+    bob.expect_next("* alice left #general");
+    carol.expect_next("LEAVE #general alice");
     assert_eq!(alice.ask("/leave"), NOT_IN_ROOM);
     assert_eq!(alice.ask("anyone here?"), NOT_IN_ROOM);
     assert_eq!(alice.ask("/part"), NOT_IN_ROOM);
@@ -201,7 +233,7 @@ fn rooms_users_and_help_in_words() {
     assert_eq!(zed.ask("/users"), "*** Online: Amy, zed");
     zed.ask("/join #zeta");
     amy.ask("/join Alpha");
-    assert_eq!(zed.ask("/rooms"), "*** Rooms: #Alpha, #zeta");
+    assert_eq!(zed.ask("/rooms"), "*** Rooms: #Alpha, #zeta (current)");
     assert_eq!(zed.ask("/users"), "*** In #zeta: zed");
     assert_eq!(zed.ask("/who"), "*** In #zeta: zed");
 
@@ -302,7 +334,7 @@ fn unknown_commands_and_case_insensitive_commands() {
         "[error] Unknown command /dance (try /help)"
     );
     assert_eq!(alice.ask("/USERS"), "*** In #general: alice");
-    assert_eq!(alice.ask("/Rooms"), "*** Rooms: #general");
+    assert_eq!(alice.ask("/Rooms"), "*** Rooms: #general (current)");
 }
 
 /// Chat mode never shows a person a protocol keyword: every line after the

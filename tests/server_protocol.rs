@@ -577,3 +577,52 @@ fn with_history(data: &TempDir, extra: &[&str]) -> Server {
     args.extend_from_slice(extra);
     Server::start("step4_server", &args)
 }
+
+/// `MULTIROOM`: a program asks to be in several rooms at once; `JOIN` then
+/// adds a room and makes it current, every room-scoped command acts on the
+/// current room, `SWITCH` and `LEAVE <room>` name one, and every line it
+/// receives names its room. Without it (seed 002, above) nothing changes.
+#[test]
+fn multiroom_joins_beside_and_commands_act_on_the_current_room() {
+    let server = Server::start_chat(&["--max-rooms-per-person", "2"]);
+    let mut bob = server.login("bob");
+    bob.ask("JOIN #general");
+    let mut alice = server.login("alice");
+    assert_eq!(alice.ask("SWITCH #general"), "ERROR Not in #general");
+    alice.send("MULTIROOM");
+    let on = alice.line();
+    assert!(on.starts_with("OK Multi-room: JOIN adds a room"), "{on}");
+    alice.send("JOIN #general");
+    alice.expect_lines(&["OK Joined #general (1 users)", "JOIN #general bob"]);
+    bob.expect_next("JOIN #general alice");
+    assert_eq!(alice.ask("JOIN #lab"), "OK Joined #lab (0 users)");
+    // Still in #general: bob hears no LEAVE, and alice hears #general.
+    bob.send("MSG hi general");
+    bob.expect_next("ROOM #general bob hi general");
+    alice.expect_next("ROOM #general bob hi general");
+    // Plain lines go to the current room (#lab, joined last).
+    assert_eq!(alice.ask("MSG in the lab"), "ROOM #lab alice in the lab");
+    assert_eq!(alice.ask("USERS"), "USERLIST alice");
+    assert_eq!(
+        alice.ask("JOIN #third"),
+        "ERROR Already in 2 rooms, the most at once: LEAVE one first"
+    );
+    assert_eq!(alice.ask("SWITCH general"), "OK Current room #general");
+    assert_eq!(alice.ask("USERS"), "USERLIST alice bob");
+    assert_eq!(alice.ask("MSG back"), "ROOM #general alice back");
+    bob.expect_next("ROOM #general alice back");
+    // JOIN of a room you are in switches to it too.
+    assert_eq!(alice.ask("JOIN #lab"), "OK Current room #lab");
+    // LEAVE <room> leaves that one; the current room stays.
+    assert_eq!(alice.ask("LEAVE #general"), "OK Left #general");
+    bob.expect_next("LEAVE #general alice");
+    assert_eq!(alice.ask("LEAVE #general"), "ERROR Not in #general");
+    assert_eq!(
+        alice.ask("LEAVE #nowhere"),
+        "ERROR Not in #nowhere (no such room)"
+    );
+    assert_eq!(alice.ask("LEAVE now"), "ERROR Usage: LEAVE [room]");
+    assert_eq!(alice.ask("LEAVE"), "OK Left #lab");
+    assert_eq!(alice.ask("MSG anyone?"), "ERROR Not in a room");
+    assert_quiet(&mut bob);
+}

@@ -182,8 +182,16 @@ struct Conn {
     /// Until registration, the dialect of the client's latest line (the
     /// reader guesses it, [`State::apply`] stores it); registering fixes it.
     dialect: Dialect,
-    /// Key of the room they are in.
-    room: Option<String>,
+    /// Keys of the rooms they are in, in joining order.
+    rooms: Vec<String>,
+    /// Key of the room a plain line goes to (and that room-scoped
+    /// commands act on when they name none): the room joined or switched
+    /// to last. `None` only when `rooms` is empty.
+    current: Option<String>,
+    /// May be in several rooms at once: chat mode and IRC always; a
+    /// protocol client after `MULTIROOM` (seed 002's programs expect
+    /// `JOIN` to leave the room they were in).
+    multi: bool,
     /// Passed the door password (or none is needed).
     authenticated: bool,
     wrong_passwords: u32,
@@ -201,6 +209,12 @@ struct Conn {
     away: Option<String>,
     /// Why they are leaving the server, if they said (IRC's `QUIT :reason`).
     quit_reason: Option<String>,
+    /// The user name and real name an IRC client gave in `USER` (`WHOIS`
+    /// shows them), cleaned.
+    irc_user: Option<(String, String)>,
+    /// Why they are leaving the room their current command leaves, if they
+    /// said (IRC's `PART #room :reason`).
+    part_reason: Option<String>,
 }
 
 impl Conn {
@@ -251,6 +265,8 @@ struct Settings {
     password: Option<String>,
     admin_password: String,
     default_room: Option<String>,
+    /// Most rooms one person may be in at once (see `State::join`).
+    max_rooms_per_person: usize,
     max_clients: usize,
     max_per_ip: usize,
     max_unregistered_per_ip: usize,
@@ -342,6 +358,12 @@ pub struct State {
     /// The IRC request being answered (connection, verb, target), so that
     /// its replies name what was asked (`401 alice bob :No such nick`).
     irc_request: Option<(ConnId, String, String)>,
+    /// While a command that named its room is applied (`Command::In`):
+    /// that room's key, which room-scoped commands then act on instead of
+    /// the sender's current room (see `State::room_of`).
+    scope: Option<String>,
+    /// Who was kicked out of which room lately (see `State::kept_out`).
+    kicked: rooms::Kicked,
 }
 
 impl State {
@@ -366,16 +388,21 @@ impl State {
                 password: config.password.clone().filter(|p| !p.is_empty()),
                 admin_password,
                 default_room: names::normalize_room(&config.default_room),
+                max_rooms_per_person: config.max_rooms_per_person,
                 max_clients: config.max_clients,
                 max_per_ip: config.max_per_ip,
                 max_unregistered_per_ip: config.max_unregistered_per_ip,
                 connect_rate_per_ip: config.connect_rate_per_ip,
                 irc: Arc::new(crate::wire::irc::map::ServerInfo::new(
+                    &config.irc_server_name,
                     &config.motd,
                     &crate::support::timestamp::human(crate::support::timestamp::now_millis()),
+                    config.max_rooms_per_person,
                 )),
             },
             irc_request: None,
+            scope: None,
+            kicked: rooms::Kicked::default(),
             out: Outgoing {
                 overflowed: Vec::new(),
                 turns: Turns::default(),
@@ -508,7 +535,9 @@ impl State {
                 outbox,
                 name: None,
                 dialect: Dialect::Protocol,
-                room: None,
+                rooms: Vec::new(),
+                current: None,
+                multi: false,
                 // An operator is past the door password too.
                 authenticated: operator || self.settings.password.is_none(),
                 wrong_passwords: 0,
@@ -519,6 +548,8 @@ impl State {
                 muted: false,
                 away: None,
                 quit_reason: None,
+                part_reason: None,
+                irc_user: None,
             },
         );
         id
@@ -632,7 +663,10 @@ impl State {
             Command::Session(token) => self.session(id, token),
             Command::Logout => self.logout(id),
             _ if !registered => self.reply_refusal(id, Refusal::ChooseNameFirst),
+            Command::In(room, command) => self.act_in(id, line_dialect, &room, *command),
             Command::Join(room) => self.join(id, &room),
+            Command::Switch(room) => self.switch(id, &room),
+            Command::MultiRoom => self.multi_room(id),
             Command::Leave => self.leave(id),
             Command::Say(text) => self.say(id, &text),
             Command::Private { to, text } => self.private(id, &to, &text),
@@ -713,7 +747,7 @@ impl State {
             .conns
             .get(&id)
             .map(|conn| (conn.quit_reason.clone()).unwrap_or_else(|| "Quit".to_string()));
-        self.leave_room_quitting(id, announce_leave, quit);
+        self.leave_all_rooms(id, announce_leave, quit, "");
         let Some(conn) = self.conns.remove(&id) else {
             return;
         };

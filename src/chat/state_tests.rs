@@ -701,3 +701,89 @@ fn stats_count_queued_lines_names_the_fullest_queue_and_counts_deliveries() {
         "STATS queued=0 fullest=0 fullest_queue=-"
     );
 }
+
+/// A program in several rooms (`MULTIROOM`): a rename reaches someone who
+/// shares two rooms with it once; leaving the server leaves every room,
+/// each told; the limit holds.
+#[test]
+fn several_rooms_rename_once_leave_all_and_the_limit() {
+    let mut state = state_with(ServerConfig {
+        max_rooms_per_person: 2,
+        ..ServerConfig::default()
+    });
+    let amy = program(&mut state, 1, "amy");
+    send(&mut state, &amy, "MULTIROOM");
+    send(&mut state, &amy, "JOIN #a");
+    send(&mut state, &amy, "JOIN #b");
+    lines(&amy);
+    let bob = program(&mut state, 2, "bob");
+    send(&mut state, &bob, "MULTIROOM");
+    send(&mut state, &bob, "JOIN #a");
+    send(&mut state, &bob, "JOIN #b");
+    send(&mut state, &bob, "JOIN #c");
+    assert_eq!(
+        lines(&bob).last().map(String::as_str),
+        Some("ERROR Already in 2 rooms, the most at once: LEAVE one first")
+    );
+    assert_eq!(lines(&amy), ["JOIN #a bob", "JOIN #b bob"]);
+    send(&mut state, &bob, "USERNAME robert");
+    assert_eq!(lines(&amy), ["NICK bob robert"]);
+    state.disconnect(bob.id, "test");
+    assert_eq!(lines(&amy), ["LEAVE #a robert", "LEAVE #b robert"]);
+    send(&mut state, &amy, "ROOMS");
+    assert_eq!(lines(&amy), ["ROOMLIST #a #b"]);
+}
+
+/// Without `MULTIROOM` a program keeps seed 002's one room: `JOIN` leaves.
+#[test]
+fn one_room_is_the_protocol_default() {
+    let mut state = state();
+    let amy = in_room(&mut state, 1, "amy", "#a");
+    let bob = in_room(&mut state, 2, "bob", "#a");
+    lines(&amy);
+    send(&mut state, &bob, "JOIN #b");
+    assert_eq!(lines(&bob), ["OK Joined #b (0 users)"]);
+    assert_eq!(lines(&amy), ["LEAVE #a bob"]);
+    send(&mut state, &bob, "SWITCH #a");
+    assert_eq!(lines(&bob), ["ERROR Not in #a"]);
+}
+
+/// A kick that names its room takes the person out of that room only, and
+/// keeps the name and the address out of it; other rooms stay open.
+#[test]
+fn a_kick_from_one_room_keeps_them_out_of_it() {
+    let mut state = state();
+    let lee = in_room(&mut state, 1, "lee", "#a");
+    send(&mut state, &lee, &format!("OPER {ADMIN}"));
+    let bob = program(&mut state, 2, "bob");
+    send(&mut state, &bob, "MULTIROOM");
+    send(&mut state, &bob, "JOIN #a");
+    send(&mut state, &bob, "JOIN #b");
+    lines(&bob);
+    lines(&lee);
+    let kick = command::Command::In(
+        "#a".into(),
+        Box::new(command::Command::Kick {
+            user: "bob".into(),
+            reason: None,
+        }),
+    );
+    state.apply(lee.id, Dialect::Protocol, kick);
+    assert_eq!(lines(&lee), ["KICK #a bob lee", "OK Kicked bob"]);
+    assert_eq!(lines(&bob), ["KICK #a bob lee"]);
+    assert!(!bob.hung_up.load(Ordering::SeqCst));
+    send(&mut state, &bob, "JOIN #a");
+    assert_eq!(
+        lines(&bob),
+        ["ERROR Kicked from #a: you may join it again in 120 s"]
+    );
+    // Another name from the same address is kept out too.
+    let eve = program(&mut state, 2, "eve");
+    send(&mut state, &eve, "JOIN #a");
+    assert_eq!(
+        lines(&eve),
+        ["ERROR Kicked from #a: you may join it again in 120 s"]
+    );
+    send(&mut state, &bob, "SWITCH #b");
+    assert_eq!(lines(&bob), ["OK Current room #b"]);
+}

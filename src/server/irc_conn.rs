@@ -17,13 +17,12 @@
 
 use crate::chat::guard::{seconds_to_wait, Verdict};
 use crate::chat::state::{Applied, ConnId, Flow, State};
-use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;
-use crate::wire::irc::map::{self, Ctx, Inbound, SERVER_NAME};
+use crate::wire::irc;
+use crate::wire::irc::map::{self, Ctx, Inbound};
 use crate::wire::irc::numeric;
 use crate::wire::irc::register::{Ready, Registration};
-use crate::wire::irc::{self, user_prefix};
 use crate::wire::render;
 use std::time::{Duration, Instant};
 
@@ -54,7 +53,7 @@ impl IrcConn {
     pub(super) fn start(state: &mut State, id: ConnId, idle_secs: u64) -> IrcConn {
         state.speaks_irc(id);
         IrcConn {
-            registration: Registration::new(SERVER_NAME),
+            registration: Registration::new(&state.irc_info().name),
             pinged: false,
             idle_limit: (idle_secs > 0).then(|| Duration::from_secs(idle_secs)),
             last_active: Instant::now(),
@@ -98,6 +97,9 @@ impl IrcConn {
             dialect: Dialect::Irc,
         };
         let applied = state.apply_irc(id, register, "NICK", &name);
+        if let Some((username, realname)) = self.registration.user() {
+            state.set_irc_user(id, username, realname);
+        }
         if applied.registered.is_none() {
             // The state said why (433, 432); wait for another NICK.
             self.registration.nick_lost();
@@ -150,7 +152,8 @@ impl IrcConn {
             return Flow::Close;
         }
         self.pinged = true;
-        state.send_lines(id, &irc::line(SERVER_NAME, "PING", &[SERVER_NAME]));
+        let server = state.irc_info();
+        state.send_lines(id, &irc::line(&server.name, "PING", &[&server.name]));
         Flow::Continue
     }
 
@@ -237,11 +240,12 @@ impl IrcConn {
                 } else {
                     state.present_password(id, &given)
                 };
+                let server = state.irc_info();
                 let answer = match verdict {
                     Verdict::Right => None,
                     Verdict::Wrong(_) => Some(
                         irc::numeric_line(
-                            SERVER_NAME,
+                            &server.name,
                             numeric::ERR_PASSWDMISMATCH.code,
                             &ready.nick,
                             &[numeric::ERR_PASSWDMISMATCH.text],
@@ -263,7 +267,7 @@ impl IrcConn {
         }
 
         let info = state.irc_info();
-        let Some((nick, room, operator)) = state.irc_view(id) else {
+        let Some((nick, rooms, operator)) = state.irc_view(id) else {
             return Applied {
                 flow: Flow::Close,
                 registered: None,
@@ -281,55 +285,92 @@ impl IrcConn {
         let ctx = Ctx {
             info: &info,
             nick: &nick,
-            room: room.as_deref(),
+            room: rooms.first().map(String::as_str),
+            rooms: &rooms,
             operator,
             answering: &message.verb,
             target,
         };
-        match map::inbound(&message, &ctx) {
-            Inbound::Chat(command) => {
-                if let (Command::Join(new), Some(old)) = (&command, &room) {
-                    part_before_join(state, id, &nick, old, new);
+        let inbound = map::inbound(&message, &ctx);
+        carry_out(state, id, inbound, &message, target, unchanged)
+    }
+}
+
+/// Does what an IRC request asks: a chat command through the state, an
+/// answer queued as it is, or each part of a request for several channels
+/// in turn (stopping if one ends the connection).
+fn carry_out(
+    state: &mut State,
+    id: ConnId,
+    inbound: Inbound,
+    message: &irc::Message,
+    target: &str,
+    unchanged: Applied,
+) -> Applied {
+    match inbound {
+        Inbound::Chat(command) => {
+            if let (Command::Quit, Some(reason)) = (&command, message.param(0)) {
+                state.set_quit_reason(id, reason);
+            }
+            if message.verb == "PART" {
+                state.set_part_reason(id, message.param(1));
+            }
+            // A request for several channels names each in its replies.
+            let target = match &command {
+                Command::In(_, inner) if matches!(**inner, Command::Kick { .. }) => {
+                    target.to_string()
                 }
-                if let (Command::Quit, Some(reason)) = (&command, message.param(0)) {
-                    state.set_quit_reason(id, reason);
+                Command::Join(room) | Command::In(room, _) => room.clone(),
+                _ => target.to_string(),
+            };
+            state.apply_irc(id, command, &message.verb, &target)
+        }
+        Inbound::Answer(lines) => {
+            state.send_lines(id, &lines.concat());
+            unchanged
+        }
+        Inbound::About(query, room) => {
+            let reply_bytes = state.irc_about(id, query, &message.verb, &room);
+            Applied {
+                reply_bytes,
+                ..unchanged
+            }
+        }
+        Inbound::Ctcp { to, notice, body } => {
+            state.irc_ctcp(id, &to, notice, &body);
+            unchanged
+        }
+        Inbound::Nothing => unchanged,
+        Inbound::Userhost(nicks) => {
+            state.irc_userhost(id, &nicks);
+            unchanged
+        }
+        Inbound::Lusers => {
+            state.irc_lusers(id);
+            unchanged
+        }
+        Inbound::Several(parts) => {
+            // Channel commands only: no part has slow work (a login) to carry.
+            let (flow, registered) = (unchanged.flow, unchanged.registered);
+            let fresh = || Applied {
+                flow,
+                registered,
+                reply_bytes: 0,
+                slow: None,
+            };
+            let mut all = fresh();
+            for part in parts {
+                let applied = carry_out(state, id, part, message, target, fresh());
+                all.reply_bytes += applied.reply_bytes;
+                all.registered = applied.registered;
+                all.flow = applied.flow;
+                if applied.flow == Flow::Close {
+                    break;
                 }
-                state.apply_irc(id, command, &message.verb, target)
             }
-            Inbound::Answer(lines) => {
-                state.send_lines(id, &lines.concat());
-                unchanged
-            }
-            Inbound::About(query, room) => {
-                let reply_bytes = state.irc_about(id, query, &message.verb, &room);
-                Applied {
-                    reply_bytes,
-                    ..unchanged
-                }
-            }
-            Inbound::Ctcp { to, notice, body } => {
-                state.irc_ctcp(id, &to, notice, &body);
-                unchanged
-            }
-            Inbound::Nothing => unchanged,
+            all
         }
     }
-}
-
-/// Joining a second room leaves the first; the chat tells the others, and an
-/// IRC client must be told too, with a `PART`, or it keeps the old window
-/// open as if still there.
-fn part_before_join(state: &mut State, id: ConnId, nick: &str, old: &str, new: &str) {
-    let Some(new) = names::normalize_room(&first_of(new)) else {
-        return; // the join is refused (403) and nothing is left
-    };
-    if names::key(&new) != names::key(old) {
-        state.send_lines(id, &irc::line(&user_prefix(nick), "PART", &[old]));
-    }
-}
-
-fn first_of(list: &str) -> String {
-    list.split(',').next().unwrap_or(list).to_string()
 }
 
 #[cfg(test)]

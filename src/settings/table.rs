@@ -101,6 +101,8 @@ pub enum Rule {
     Fsync,
     /// A password: any string, "" means none. Never printed, and no flag.
     Secret,
+    /// A server name as IRC shows it: 1-63 ASCII letters, digits, `.`, `-`.
+    ServerName,
     /// Web origins separated by spaces, each `http://…` or `https://…`
     /// with no path (what browsers send in `Origin`); "" for none.
     Origins,
@@ -436,6 +438,33 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "room a person registering with /nick joins on arrival (a USERNAME client joins nothing until it sends JOIN); \"\" = none; lab means #lab",
     },
     Setting {
+        key: "max_rooms_per_person",
+        section: "chat",
+        flag: SettingFlag::Takes("max-rooms-per-person", "N"),
+        env: None,
+        field: Field::Integer {
+            default: 10,
+            min: 1,
+            max: 1000,
+            get: |c| c.max_rooms_per_person as i64,
+            set: |c, n| c.max_rooms_per_person = n as usize,
+        },
+        meaning: "most rooms one person may be in at once: chat mode, IRC, and programs after MULTIROOM (1 to 1000)",
+    },
+    Setting {
+        key: "irc_server_name",
+        section: "chat",
+        flag: SettingFlag::Takes("irc-server-name", "NAME"),
+        env: None,
+        field: Field::Text {
+            default: "chatroom.local",
+            rule: Rule::ServerName,
+            get: |c| c.irc_server_name.clone(),
+            set: |c, s| c.irc_server_name = s,
+        },
+        meaning: "the server's name in IRC lines (:chatroom.local 001 …): 1-63 letters, digits, . or -",
+    },
+    Setting {
         key: "motd",
         section: "chat",
         flag: SettingFlag::Takes("motd", "TEXT"),
@@ -591,6 +620,9 @@ impl Setting {
             Field::Boolean { .. } => "true or false".into(),
             Field::Text { rule, .. } => match rule {
                 Rule::Address => "an IP address such as 0.0.0.0, 127.0.0.1 or ::1".into(),
+                Rule::ServerName => {
+                    "a server name of 1-63 letters, digits, . or - (such as chatroom.local)".into()
+                }
                 Rule::Directory => "a directory name (not empty)".into(),
                 Rule::Fsync => "always, interval or never".into(),
                 Rule::Room => format!("a room name ({}) or \"\" for none", names::ROOM_RULE),
@@ -609,6 +641,12 @@ fn accept(rule: Rule, text: String) -> Option<String> {
         Rule::Any | Rule::Secret => true,
         Rule::Address => text.parse::<IpAddr>().is_ok(),
         Rule::Directory => !text.is_empty(),
+        Rule::ServerName => {
+            (1..=63).contains(&text.len())
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        }
         Rule::Fsync => text.parse::<FsyncPolicy>().is_ok(),
         Rule::Room if text.is_empty() => true,
         Rule::Room => return names::normalize_room(&text),

@@ -49,8 +49,19 @@ pub enum Command {
     Pass(String),
     /// `JOIN <room>` / `/join <room>`, the room as typed.
     Join(String),
-    /// `LEAVE` / `/leave`.
+    /// `LEAVE` / `/leave`: leaves the current room (`LEAVE #lab`: that
+    /// one, as [`Command::In`]).
     Leave,
+    /// `SWITCH <room>` / `/switch <room>`: makes a room you are in the
+    /// current one, where plain lines go.
+    Switch(String),
+    /// `MULTIROOM`: a protocol client asks to be in several rooms at once
+    /// (chat mode and IRC always are); from then on `JOIN` adds a room.
+    MultiRoom,
+    /// A room-scoped command (`Leave`, `Say`, `Action`, `Topic`, `Users`,
+    /// `Kick`) aimed at a named room the sender is in, rather than at their
+    /// current room: `/leave #lab`, IRC's `PRIVMSG #lab :hi`.
+    In(String, Box<Command>),
     /// A message to the current room.
     Say(String),
     /// `PRIVMSG <user> <text>` / `/msg <user> <text>`.
@@ -148,6 +159,10 @@ pub enum Args {
     NameAndSecret(fn(String, String) -> Command),
     /// A user, then an optional reason (`KICK bob spamming`).
     UserAndReason(fn(String, Option<String>) -> Command),
+    /// Nothing, or one room (`LEAVE`, `LEAVE #lab`): the command itself,
+    /// or the command [`Command::In`] that room. A word that is not a
+    /// room (`LEAVE now`) is a usage error.
+    OptionalRoom(Command),
     /// Optional text (`TOPIC` shows, `TOPIC text` sets).
     OptionalText(fn(Option<String>) -> Command),
     /// An optional page number, 1 or more (`USERS` is `USERS 1`); anything
@@ -204,7 +219,7 @@ impl CommandSpec {
     #[cfg(test)]
     pub(crate) fn example(&'static self) -> Command {
         let args = match self.args {
-            A::None(_) => "",
+            A::None(_) | A::OptionalRoom(_) => "",
             A::Page(_) => "2",
             A::Word(_) | A::Name(_) => "bob",
             _ => "bob hi",
@@ -285,9 +300,13 @@ pub const COMMANDS: &[CommandSpec] = &[
     row(A::Name(|name, dialect| C::Register { name, dialect }), Anyone, &["USERNAME"], &["nick"], &["NICK"],
         ("USERNAME <name>", "/nick <name>", "/nick <name>"), "choose or change your name"),
     row(A::Word(C::Join), Anyone, &["JOIN"], &["join"], &["JOIN"],
-        ("JOIN <room>", "/join <room>", "/join #room"), "join a room (made if new); leaves your current one"),
-    row(A::None(C::Leave), Anyone, &["LEAVE"], &["leave", "part"], &["PART"],
-        ("LEAVE", "/leave", "/part"), "leave your room"),
+        ("JOIN <room>", "/join <room>", "/join #room"), "join a room (made if new) and make it your current one"),
+    row(A::OptionalRoom(C::Leave), Anyone, &["LEAVE"], &["leave", "part"], &["PART"],
+        ("LEAVE [room]", "/leave [room]", "/part [#room]"), "leave your current room (or the one named)"),
+    row(A::Word(C::Switch), Anyone, &["SWITCH"], &["switch"], &[],
+        ("SWITCH <room>", "/switch <room>", ""), "make a room you are in the current one: plain lines go there"),
+    row(A::None(C::MultiRoom), Anyone, &["MULTIROOM"], &[], &[],
+        ("MULTIROOM", "", ""), "be in several rooms at once (chat mode and IRC always are)"),
     // In chat, a message is any line that is not a command: no slash name.
     // In IRC it is a PRIVMSG to the room, told apart by its target.
     row(A::Message(C::Say), Anyone, &["MSG"], &[], &[],
@@ -319,7 +338,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "(the browser page) keep the login across a reload, or log in with a kept one"),
     row(A::None(C::Logout), Anyone, &["LOGOUT"], &["logout"], &[],
         ("LOGOUT", "/logout", "/quit"), "log out: end this session and leave"),
-    row(A::None(C::Help), Anyone, &["HELP"], &["help"], &["HELP"],
+    row(A::None(C::Help), Anyone, &["HELP"], &["help"], &[],
         ("HELP", "/help", "/quote HELP"), "this list"),
     row(A::None(C::Quit), Anyone, &["QUIT"], &["quit", "exit"], &["QUIT"],
         ("QUIT", "/quit", "/quit [reason]"), "leave the chat"),
@@ -383,6 +402,10 @@ fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) 
         // Trailing words are a mistake, not ignored: `QUIT later` must not
         // half-obey (quit, dropping "later").
         A::None(command) if args.is_empty() => command.clone(),
+        A::OptionalRoom(command) if args.is_empty() => command.clone(),
+        A::OptionalRoom(command) if one_word && first.starts_with('#') => {
+            Command::In(first.to_string(), Box::new(command.clone()))
+        }
         A::Word(make) if one_word => make(first.to_string()),
         A::Name(make) if one_word => make(first.to_string(), dialect),
         A::Text(make) if !args.is_empty() => make(args.to_string()),

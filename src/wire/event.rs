@@ -65,9 +65,10 @@ pub enum Event {
         room: String,
         records: Vec<Recalled>,
     },
-    /// You left `room`.
+    /// You left `room` (saying why, on IRC).
     Left {
         room: String,
+        reason: Option<String>,
     },
     /// Your private message to `to` was delivered.
     Sent {
@@ -82,8 +83,17 @@ pub enum Event {
         more: Option<More>,
     },
     /// Answer to `ROOMS`: each room's name and how many are in it; one page
-    /// of them when the second field says there are others.
-    RoomList(Vec<(String, usize)>, Option<More>),
+    /// of them when the second field says there are others; the third
+    /// says which are the asker's (chat mode marks them).
+    RoomList(Vec<(String, usize)>, Option<More>, Yours),
+    /// Plain lines (and room commands that name no room) now go to `room`:
+    /// after `SWITCH`, a `JOIN` of a room you are in, or leaving the
+    /// current room while in others.
+    Current {
+        room: String,
+    },
+    /// `MULTIROOM` is on: `JOIN` adds a room from now on.
+    MultiRoom,
     /// Answer to `HELP`.
     Help {
         operator: bool,
@@ -124,6 +134,8 @@ pub enum Event {
         room: Option<String>,
         operator: bool,
         away: Option<String>,
+        /// The user name and real name an IRC client gave in `USER`.
+        ident: Option<(String, String)>,
     },
     /// `AWAY` worked: now away (`true`) or back.
     AwaySet(bool),
@@ -138,6 +150,9 @@ pub enum Event {
         room: String,
         from: String,
         text: String,
+        /// Sent as IRC's `NOTICE` to the channel: relayed to IRC clients as
+        /// a `NOTICE`; the other dialects show it as a message.
+        notice: bool,
     },
     /// A private message; one whose text starts with `/me ` is a private
     /// action (see [`private_action`]).
@@ -154,6 +169,8 @@ pub enum Event {
         user: String,
         /// Left the server, not just the room: why (`Quit` when not said).
         quit: Option<String>,
+        /// Left just the room, saying why (IRC's `PART #room :reason`).
+        part: Option<String>,
     },
     NickChanged {
         old: String,
@@ -249,6 +266,13 @@ pub struct More {
     pub next_page: usize,
 }
 
+/// The rooms a `ROOMS` list marks as the asker's, and the current one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Yours {
+    pub rooms: Vec<String>,
+    pub current: Option<String>,
+}
+
 /// Why a command was refused. These are part of normal running (a taken
 /// name, a typo), so each becomes an `ERROR …` line saying what to do
 /// instead, never a dropped connection or a silent nothing.
@@ -261,6 +285,14 @@ pub enum Refusal {
     ChooseNameFirst,
     AlreadyIn(String),
     NotInRoom,
+    /// A command named a room the sender is not in.
+    NotIn(String),
+    /// A command named a room that does not exist (no one is in it).
+    NoSuchRoom(String),
+    /// Joining one more would pass `max_rooms_per_person` (the number).
+    TooManyRooms(usize),
+    /// Kicked from this room lately: may join it again in this many seconds.
+    KeptOut(String, u64),
     EmptyMessage,
     UserNotFound,
     UnknownCommand(String),

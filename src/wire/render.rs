@@ -27,7 +27,7 @@
 
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
-use crate::wire::event::{private_action, AccountRefusal, Event, More, Refusal};
+use crate::wire::event::{private_action, AccountRefusal, Event, More, Refusal, Yours};
 use crate::wire::event::{Snapshot, Threads};
 
 /// The server's line ending on the wire.
@@ -49,7 +49,12 @@ pub fn render(event: &Event, dialect: Dialect) -> String {
         // [`crate::wire::irc::map::event_lines`] and the recipient's nick;
         // this is the same text for a client with no nick yet.
         Dialect::Irc => {
-            let info = crate::wire::irc::map::ServerInfo::new("", "");
+            let info = crate::wire::irc::map::ServerInfo::new(
+                crate::wire::irc::map::SERVER_NAME,
+                "",
+                "",
+                1,
+            );
             let ctx = crate::wire::irc::map::Ctx::anonymous(&info);
             return crate::wire::irc::map::event_lines(event, &ctx).concat();
         }
@@ -90,7 +95,13 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             }
             line(format!("HISTORY END {room}"));
         }
-        Event::Left { room } => line(format!("OK Left {room}")),
+        Event::Left { room, .. } => line(format!("OK Left {room}")),
+        Event::Current { room } => line(format!("OK Current room {room}")),
+        Event::MultiRoom => line(
+            "OK Multi-room: JOIN adds a room and makes it current; SWITCH <room> makes another current; \
+             MSG, ACTION, TOPIC, USERS and KICK act on the current room; LEAVE [room]"
+                .into(),
+        ),
         Event::Sent { .. } => line("OK Sent".into()),
         Event::UserList { users, more, .. } => {
             line(list("USERLIST", users));
@@ -98,7 +109,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("NOTICE {}", more_text(more, "USERS")));
             }
         }
-        Event::RoomList(rooms, more) => {
+        Event::RoomList(rooms, more, _) => {
             line(list("ROOMLIST", &room_names(rooms)));
             if let Some(more) = more {
                 line(format!("NOTICE {}", more_text(more, "ROOMS")));
@@ -138,6 +149,7 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             room,
             operator,
             away,
+            ..
         } => line(format!(
             "WHOIS {user} {} {}{}",
             room.as_deref().unwrap_or("-"),
@@ -151,7 +163,9 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
             "ERROR {}",
             refusal_text(refusal, Dialect::Protocol)
         )),
-        Event::RoomMessage { room, from, text } => line(format!("ROOM {room} {from} {text}")),
+        Event::RoomMessage {
+            room, from, text, ..
+        } => line(format!("ROOM {room} {from} {text}")),
         Event::Private { from, text } => line(format!("PRIVMSG {from} {text}")),
         Event::UserJoined { room, user } => line(format!("JOIN {room} {user}")),
         Event::UserLeft { room, user, .. } => line(format!("LEAVE {room} {user}")),
@@ -230,7 +244,9 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             }
             line("*** (end of recent messages)".into());
         }
-        Event::Left { room } => line(format!("*** You left {room}")),
+        Event::Left { room, .. } => line(format!("*** You left {room}")),
+        Event::Current { room } => line(format!("*** Plain lines now go to {room}")),
+        Event::MultiRoom => line("*** You can be in several rooms: /join adds one".into()),
         Event::Sent { to, text } => match private_action(text) {
             Some(action) => line(format!("[private to {to}] *{action}*")),
             None => line(format!("[private to {to}] {text}")),
@@ -244,11 +260,11 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
                 line(format!("*** {}", more_text(more, "/users")));
             }
         }
-        Event::RoomList(rooms, _) if rooms.is_empty() => {
+        Event::RoomList(rooms, _, _) if rooms.is_empty() => {
             line("*** No rooms yet. Make one: /join #name".into())
         }
-        Event::RoomList(rooms, more) => {
-            line(format!("*** Rooms: {}", room_names(rooms).join(", ")));
+        Event::RoomList(rooms, more, yours) => {
+            line(format!("*** Rooms: {}", marked_rooms(rooms, yours).join(", ")));
             if let Some(more) = more {
                 line(format!("*** {}", more_text(more, "/rooms")));
             }
@@ -292,6 +308,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             room,
             operator,
             away,
+            ..
         } => line(format!(
             "*** {user}{} is {}{}",
             if *operator { " (operator)" } else { "" },
@@ -501,6 +518,20 @@ pub fn more_text(more: &More, command: &str) -> String {
     format!("{} more: {command} {}", more.left, more.next_page)
 }
 
+/// Chat mode's room list: `#general (current)`, `#lab (yours)`, `#quiet`.
+fn marked_rooms(rooms: &[(String, usize)], yours: &Yours) -> Vec<String> {
+    let mark = |name: &String| {
+        if yours.current.as_ref() == Some(name) {
+            format!("{name} (current)")
+        } else if yours.rooms.contains(name) {
+            format!("{name} (yours)")
+        } else {
+            name.clone()
+        }
+    };
+    rooms.iter().map(|(name, _)| mark(name)).collect()
+}
+
 fn room_names(rooms: &[(String, usize)]) -> Vec<String> {
     rooms.iter().map(|(name, _)| name.clone()).collect()
 }
@@ -554,6 +585,15 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
             }
         },
         Refusal::AlreadyIn(room) => format!("Already in {room}"),
+        Refusal::NotIn(room) => format!("Not in {room}"),
+        Refusal::NoSuchRoom(room) => format!("Not in {room} (no such room)"),
+        Refusal::TooManyRooms(max) => match dialect {
+            Dialect::Chat => format!("You are in {max} rooms, the most at once: /leave one first"),
+            _ => format!("Already in {max} rooms, the most at once: LEAVE one first"),
+        },
+        Refusal::KeptOut(room, secs) => {
+            format!("Kicked from {room}: you may join it again in {secs} s")
+        }
         Refusal::NotInRoom => match dialect {
             Dialect::Protocol | Dialect::Irc => "Not in a room".into(),
             Dialect::Chat => "Not in a room (join one: /join #name)".into(),
@@ -657,6 +697,8 @@ fn help_rows(dialect: Dialect, operator: bool) -> Vec<(&'static str, &'static st
     COMMANDS
         .iter()
         .filter(|spec| operator || spec.who == Who::Anyone)
+        // A command a dialect has no spelling for (`MULTIROOM` in chat mode).
+        .filter(|spec| !spec.usage.in_dialect(dialect).is_empty())
         .map(|spec| (spec.usage.in_dialect(dialect), spec.help))
         .collect()
 }
@@ -701,6 +743,7 @@ mod tests {
             room: "#general".into(),
             from: "bob".into(),
             text: "Hi alice!".into(),
+            notice: true, // a person or a program reads a message all the same
         });
         assert_eq!(p, "ROOM #general bob Hi alice!\r\n");
         assert_eq!(c, "bob: Hi alice!\r\n");
@@ -820,7 +863,7 @@ mod tests {
             render(&users, Dialect::Chat),
             "*** Online: al, bo\r\n*** 104 more: /users 2\r\n"
         );
-        let rooms = Event::RoomList(vec![("#a".into(), 1)], more);
+        let rooms = Event::RoomList(vec![("#a".into(), 1)], more, Yours::default());
         assert_eq!(
             render(&rooms, Dialect::Chat),
             "*** Rooms: #a\r\n*** 104 more: /rooms 2\r\n"
@@ -853,7 +896,10 @@ mod tests {
                 room: "#g".into(),
                 members: vec!["b".into()],
             },
-            Event::Left { room: "#g".into() },
+            Event::Left {
+                room: "#g".into(),
+                reason: None,
+            },
             Event::Sent {
                 to: "b".into(),
                 text: "x".into(),
@@ -870,8 +916,9 @@ mod tests {
                 room: "#g".into(),
                 user: "b".into(),
                 quit: None,
+                part: None,
             },
-            Event::RoomList(vec![("#g".into(), 1)], None),
+            Event::RoomList(vec![("#g".into(), 1)], None, Yours::default()),
             Event::UserList {
                 room: Some("#g".into()),
                 users: vec!["b".into()],

@@ -1,5 +1,6 @@
-//! A real IRC client under test: irssi running in a detached tmux session,
-//! typed at with `send-keys` and read with `capture-pane`.
+//! A real IRC client under test: irssi (or WeeChat, see [`Irssi::weechat`])
+//! running in a detached tmux session, typed at with `send-keys` and read
+//! with `capture-pane`.
 //!
 //! irssi is a full-screen terminal program, so a pipe is not enough: it needs
 //! a terminal, and tmux gives it one that a test can both type into and read
@@ -31,28 +32,81 @@ pub struct Irssi {
 impl Irssi {
     /// Starts irssi as `nick`, connecting to `addr`.
     pub fn connect(nick: &str, addr: SocketAddr) -> Irssi {
-        Irssi::start(nick, addr, config(nick, addr, None))
+        Irssi::start(nick, addr, config(nick, ""))
     }
 
     /// Starts irssi as `nick`, logging in to the account `nick` with SASL
     /// PLAIN and `password` (irssi's own `sasl_*` settings of a network).
     pub fn connect_with_sasl(nick: &str, password: &str, addr: SocketAddr) -> Irssi {
-        Irssi::start(nick, addr, config(nick, addr, Some(password)))
+        // One network, `class`, holding the login, with the test server's
+        // address in it (irssi finds the network by the address `-c` names).
+        let network = format!(
+            "servers = ( {{ address = \"{}\"; chatnet = \"class\"; port = \"{}\"; use_tls = \"no\"; }} );\n\
+             chatnets = {{ class = {{ type = \"IRC\"; sasl_mechanism = \"PLAIN\"; sasl_username = \"{nick}\"; sasl_password = \"{password}\"; }}; }};\n\
+             channels = ( );\n",
+            addr.ip(),
+            addr.port()
+        );
+        Irssi::start(nick, addr, config(nick, &network))
     }
 
     fn start(nick: &str, addr: SocketAddr, config: String) -> Irssi {
         let home = TempDir::new("irssi");
         std::fs::write(home.join("config"), config).expect("write irssi config");
-        let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
         let irssi = format!(
             "irssi --home={} -n {nick} -c {} -p {}",
             home.path().display(),
             addr.ip(),
             addr.port()
         );
+        Irssi::run(home, irssi)
+    }
+
+    /// Starts irssi as `nick` with `addr` as an autoconnecting server and
+    /// `channels` in its autojoin list, as a student's config would have.
+    pub fn autojoin(nick: &str, addr: SocketAddr, channels: &[&str]) -> Irssi {
+        let home = TempDir::new("irssi");
+        let mut network = format!(
+            "servers = ( {{ address = \"{}\"; port = \"{}\"; chatnet = \"class\"; autoconnect = \"yes\"; use_tls = \"no\"; }} );\n\
+             chatnets = {{ class = {{ type = \"IRC\"; }}; }};\nchannels = (\n",
+            addr.ip(),
+            addr.port()
+        );
+        for channel in channels {
+            network.push_str(&format!(
+                "  {{ name = \"{channel}\"; chatnet = \"class\"; autojoin = \"yes\"; }},\n"
+            ));
+        }
+        network.push_str(");\n");
+        std::fs::write(home.join("config"), config(nick, &network)).expect("write irssi config");
+        let irssi = format!("irssi --home={} -n {nick}", home.path().display());
+        Irssi::run(home, irssi)
+    }
+
+    /// Starts WeeChat as `nick`, connecting to `addr` and autojoining
+    /// `channels` (the same tmux harness: typing and reading the screen
+    /// work the same way).
+    pub fn weechat(nick: &str, addr: SocketAddr, channels: &[&str]) -> Irssi {
+        let home = TempDir::new("weechat");
+        let commands = format!(
+            "/set irc.server_default.autorejoin on;\
+             /server add class {}/{} -notls -nicks={nick} -autojoin={};/connect class",
+            addr.ip(),
+            addr.port(),
+            channels.join(",")
+        );
+        let weechat = format!(
+            "weechat --dir {} --run-command '{commands}'",
+            home.path().display()
+        );
+        Irssi::run(home, weechat)
+    }
+
+    fn run(home: TempDir, program: String) -> Irssi {
+        let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
         let status = tmux(&socket)
             .args(["new-session", "-d", "-s", "irssi", "-x", "160", "-y", "40"])
-            .arg(irssi)
+            .arg(program)
             .status()
             .expect("run tmux");
         assert!(status.success(), "tmux new-session failed: {status}");
@@ -122,23 +176,12 @@ fn tmux(socket: &str) -> Command {
 }
 
 /// An irssi config with nothing in it that could reach elsewhere or write
-/// files: no networks or servers to autoconnect, no DCC, no logs. With a
-/// SASL password: one network, `class`, holding the login, and the test
-/// server's address in it (irssi finds the network by the address `-c`
-/// names).
-fn config(nick: &str, addr: SocketAddr, sasl_password: Option<&str>) -> String {
-    let (servers, chatnets) = match sasl_password {
-        None => ("( )".to_string(), "{ }".to_string()),
-        Some(password) => (
-            format!(
-                r#"( {{ address = "{}"; chatnet = "class"; port = "{}"; use_tls = "no"; }} )"#,
-                addr.ip(),
-                addr.port()
-            ),
-            format!(
-                r#"{{ class = {{ type = "IRC"; sasl_mechanism = "PLAIN"; sasl_username = "{nick}"; sasl_password = "{password}"; }}; }}"#
-            ),
-        ),
+/// files: no networks or servers to autoconnect, no DCC, no logs.
+/// `network` replaces the empty servers, chatnets and channels.
+fn config(nick: &str, network: &str) -> String {
+    let network = match network {
+        "" => "servers = ( );\nchatnets = { };\nchannels = ( );\n",
+        network => network,
     };
     format!(
         r#"settings = {{
@@ -147,9 +190,6 @@ fn config(nick: &str, addr: SocketAddr, sasl_password: Option<&str>) -> String {
   "irc/dcc" = {{ dcc_autoget = "no"; dcc_autoresume = "no"; }};
   "fe-text" = {{ actlist_sort = "refnum"; }};
 }};
-servers = {servers};
-chatnets = {chatnets};
-channels = ( );
-"#
+{network}"#
     )
 }

@@ -404,7 +404,8 @@ impl State {
             self.register(id, account.name.clone(), dialect)
         };
         if operator {
-            self.tell_irc_operator(id, None);
+            let rooms = self.conns.get(&id).map(|c| c.rooms.clone());
+            self.tell_irc_operator(id, &rooms.unwrap_or_default(), None);
         }
         flow
     }

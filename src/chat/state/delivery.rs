@@ -12,6 +12,7 @@ use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
 use crate::wire::irc::map::{event_lines, Ctx};
 use crate::wire::render::{render, too_slow_farewell};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -139,9 +140,13 @@ impl State {
     /// rendered with the connection's nick, room and request.
     pub(super) fn text_for(&self, id: ConnId, conn: &Conn, event: &Event) -> String {
         if conn.dialect == Dialect::Chat {
-            return match self.mark_teachers(event) {
+            let text = match self.mark_teachers(event) {
                 Some(marked) => render(&marked, Dialect::Chat),
                 None => render(event, Dialect::Chat),
+            };
+            return match self.said_elsewhere(conn, event) {
+                Some(room) => format!("[{room}] {text}"),
+                None => text,
             };
         }
         if conn.dialect != Dialect::Irc {
@@ -156,11 +161,16 @@ impl State {
             _ => event,
         };
         let (answering, target) = self.irc_request_of(id);
-        let room = conn.room.as_ref().and_then(|key| self.rooms.get(key));
+        // The room a numeric is about: the one the command named, else
+        // the current one.
+        let in_question = self.scope.as_ref().or(conn.current.as_ref());
+        let room = in_question.and_then(|key| self.rooms.get(key));
         let ctx = Ctx {
             info: &self.settings.irc,
             nick: conn.name.as_deref().unwrap_or("*"),
             room: room.map(|room| room.name.as_str()),
+            rooms: &[], // read only when a request is mapped
+
             operator: conn.operator,
             answering,
             target,
@@ -172,7 +182,13 @@ impl State {
     /// rendered at most once per dialect, and every recipient's queue gets a
     /// pointer to the same text.
     pub(super) fn broadcast(&mut self, room_key: &str, event: &Event, except: Option<ConnId>) {
-        self.broadcast_to(room_key, event, except, false);
+        self.broadcast_to(
+            room_key,
+            event,
+            |member| Some(member) == except,
+            false,
+            None,
+        );
     }
 
     /// A broadcast of something `about` did (joined, left, renamed): a
@@ -186,15 +202,38 @@ impl State {
         except: Option<ConnId>,
     ) {
         let muted = self.conns.get(&about).is_some_and(|c| c.muted);
-        self.broadcast_to(room_key, event, except, muted);
+        self.broadcast_to(
+            room_key,
+            event,
+            |member| Some(member) == except,
+            muted,
+            None,
+        );
+    }
+
+    /// [`State::broadcast_about`] to the members not in `except` (those
+    /// already told of a quit in another room); returns who was reached.
+    pub(super) fn broadcast_about_except(
+        &mut self,
+        about: ConnId,
+        room_key: &str,
+        event: &Event,
+        except: &HashSet<ConnId>,
+    ) -> Vec<ConnId> {
+        let muted = self.conns.get(&about).is_some_and(|c| c.muted);
+        let mut reached = Vec::new();
+        let skip = |member| except.contains(&member);
+        self.broadcast_to(room_key, event, skip, muted, Some(&mut reached));
+        reached
     }
 
     fn broadcast_to(
         &mut self,
         room_key: &str,
         event: &Event,
-        except: Option<ConnId>,
+        skip: impl Fn(ConnId) -> bool,
         operators_only: bool,
+        reached: Option<&mut Vec<ConnId>>,
     ) {
         let Some(room) = self.rooms.get(room_key) else {
             return;
@@ -202,7 +241,7 @@ impl State {
         let mut rendered = Rendered::default();
         let mut queued = Vec::with_capacity(room.members.len());
         for &member in &room.members {
-            if Some(member) == except {
+            if skip(member) {
                 continue;
             }
             if let Some(conn) = self.conns.get(&member) {
@@ -214,6 +253,11 @@ impl State {
                     self.rendered_for(&mut rendered, member, conn, event),
                 ));
             }
+        }
+        // Only a quit or a rename needs to know who was told (so that
+        // nobody is told twice); a message does not pay for the list.
+        if let Some(reached) = reached {
+            reached.extend(queued.iter().map(|(member, _)| *member));
         }
         self.queue_all(queued);
     }
@@ -229,6 +273,7 @@ impl State {
     ) -> Arc<str> {
         let slot = match conn.dialect {
             Dialect::Protocol => 0,
+            Dialect::Chat if self.said_elsewhere(conn, event).is_some() => 3,
             Dialect::Chat => 1,
             Dialect::Irc if same_for_every_irc_client(event) => 2,
             Dialect::Irc => return Arc::from(self.text_for(id, conn, event)),
@@ -271,13 +316,17 @@ impl State {
             false => name.clone(),
         };
         let marked = match event {
-            Event::RoomMessage { room, from, text } if self.is_operator(from) => {
-                Event::RoomMessage {
-                    room: room.clone(),
-                    from: mark(from),
-                    text: text.clone(),
-                }
-            }
+            Event::RoomMessage {
+                room,
+                from,
+                text,
+                notice,
+            } if self.is_operator(from) => Event::RoomMessage {
+                room: room.clone(),
+                from: mark(from),
+                text: text.clone(),
+                notice: *notice,
+            },
             Event::Action { room, user, text } if self.is_operator(user) => Event::Action {
                 room: room.clone(),
                 user: mark(user),
@@ -368,8 +417,29 @@ fn call_once(slot: &Mutex<Option<super::Hangup>>) {
     }
 }
 
-/// An event's text per dialect slot (protocol, chat, IRC), made on first use.
-pub(super) type Rendered = [Option<Arc<str>>; 3];
+/// An event's text per dialect slot (protocol, chat, IRC, and chat for
+/// someone whose current room is another: `[#lab] bob: hi`), made on
+/// first use.
+pub(super) type Rendered = [Option<Arc<str>>; 4];
+
+impl State {
+    /// A chat-mode person reads the lines of their current room as they
+    /// are, and those said in their other rooms marked with the room:
+    /// `[#lab] bob: hi`. The room to mark, if any.
+    fn said_elsewhere<'e>(&self, conn: &Conn, event: &'e Event) -> Option<&'e str> {
+        if conn.dialect != Dialect::Chat {
+            return None;
+        }
+        let room = match event {
+            Event::RoomMessage { room, .. } | Event::Action { room, .. } => room,
+            _ => return None,
+        };
+        // Room names are ASCII, and a key is the name in lower case.
+        let current = conn.current.as_deref();
+        let here = current.is_some_and(|key| key.eq_ignore_ascii_case(room));
+        (!here).then_some(room.as_str())
+    }
+}
 
 /// Events whose IRC lines do not depend on who receives them: they come
 /// from a user's prefix and name a room, never the recipient.

@@ -15,7 +15,7 @@ use crate::outbox::Item;
 use crate::text::names;
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::{Event, Refusal};
-use crate::wire::irc::map::{ctcp_verb, RoomQuery, ServerInfo, SERVER_NAME};
+use crate::wire::irc::map::{ctcp_verb, RoomQuery, ServerInfo};
 use crate::wire::irc::register::Lookup;
 use crate::wire::irc::{self as wire_irc, user_prefix};
 use std::sync::Arc;
@@ -50,11 +50,17 @@ impl State {
         }
     }
 
-    /// The connection's nick (if registered) and the name of its room.
-    pub fn irc_view(&self, id: ConnId) -> Option<(Option<String>, Option<String>, bool)> {
+    /// The connection's nick (if registered), the names of its rooms
+    /// (the current one first), and whether it is an operator.
+    pub fn irc_view(&self, id: ConnId) -> Option<(Option<String>, Vec<String>, bool)> {
         let conn = self.conns.get(&id)?;
-        let room = conn.room.as_ref().map(|key| self.room_name(key));
-        Some((conn.name.clone(), room, conn.operator))
+        let current = conn.current.iter();
+        let others = conn
+            .rooms
+            .iter()
+            .filter(|key| Some(*key) != conn.current.as_ref());
+        let rooms = current.chain(others).map(|key| self.room_name(key));
+        Some((conn.name.clone(), rooms.collect(), conn.operator))
     }
 
     /// Queues lines already formatted (IRC answers that need no rules).
@@ -88,9 +94,13 @@ impl State {
         };
         let event = Event::WhoIs {
             user: conn.name.clone().unwrap_or_default(),
-            room: conn.room.as_ref().map(|key| self.room_name(key)),
+            // Every room, space-separated (IRC's `319` lists them so).
+            room: Some(conn.rooms.iter().map(|key| self.room_name(key)))
+                .map(|rooms| rooms.collect::<Vec<_>>().join(" "))
+                .filter(|rooms| !rooms.is_empty()),
             operator: conn.operator,
             away: conn.away.clone(),
+            ident: conn.irc_user.clone(),
         };
         self.reply(id, event)
     }
@@ -123,6 +133,73 @@ impl State {
         }
     }
 
+    /// Keeps the user name and real name an IRC client gave in `USER`, for
+    /// `WHOIS`: cleaned of control characters, the user name cut to one
+    /// word of at most 20 characters and the real name to 50.
+    pub fn set_irc_user(&mut self, id: ConnId, username: &str, realname: &str) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let clean = |text: &str, most: usize| -> String {
+                crate::text::sanitize::clean(text)
+                    .chars()
+                    .take(most)
+                    .collect()
+            };
+            let username: String = clean(username, 20).split(' ').next().unwrap_or("").into();
+            conn.irc_user =
+                Some((username, clean(realname, 50))).filter(|(username, _)| !username.is_empty());
+        }
+    }
+
+    /// Remembers why `id` is about to leave a room (IRC's `PART #room
+    /// :reason`), so the room is told; forgotten once it has left.
+    pub fn set_part_reason(&mut self, id: ConnId, reason: Option<&str>) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let reason = reason.map(|r| crate::text::sanitize::clean(r).into_owned());
+            conn.part_reason = reason.filter(|r| !r.trim().is_empty());
+        }
+    }
+
+    /// `USERHOST`: each nick found, with operator and away marks.
+    pub fn irc_userhost(&mut self, id: ConnId, nicks: &[String]) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let found: Vec<(String, bool, bool)> = nicks
+            .iter()
+            .filter_map(|nick| self.conns.get(self.names.get(&names::key(nick))?))
+            .filter_map(|c| Some((c.name.clone()?, c.operator, c.away.is_some())))
+            .collect();
+        let ctx = crate::wire::irc::map::Ctx {
+            nick: conn.name.as_deref().unwrap_or("*"),
+            ..crate::wire::irc::map::Ctx::anonymous(&self.settings.irc)
+        };
+        let line = crate::wire::irc::map::userhost_line(&ctx, &found);
+        self.send_lines(id, &line);
+    }
+
+    /// `LUSERS`: the counts, as IRC's `251`-`255`, `265`, `266`.
+    pub fn irc_lusers(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let people = self.conns.values().filter(|c| c.name.is_some());
+        let operators = people.clone().filter(|c| c.operator).count();
+        let people = people.count();
+        let nameless = self.conns.len() - people;
+        let ctx = crate::wire::irc::map::Ctx {
+            nick: conn.name.as_deref().unwrap_or("*"),
+            ..crate::wire::irc::map::Ctx::anonymous(&self.settings.irc)
+        };
+        let lines = crate::wire::irc::map::lusers_lines(
+            &ctx,
+            people,
+            operators,
+            nameless,
+            self.rooms.len(),
+        );
+        self.send_lines(id, &lines.concat());
+    }
+
     /// The IRC request being answered for `id`: (verb, target), or empty.
     pub(super) fn irc_request_of(&self, id: ConnId) -> (&str, &str) {
         match &self.irc_request {
@@ -148,6 +225,10 @@ impl State {
                 topic: room.topic.clone(),
                 set: room.topic_set.clone(),
             },
+            (RoomQuery::List, room) => {
+                let rooms = room.map(|room| (room.name.clone(), room.members.len()));
+                Event::RoomList(rooms.into_iter().collect(), None, Default::default())
+            }
             (_, room) => {
                 let mut users: Vec<String> = room
                     .iter()
@@ -233,32 +314,45 @@ impl State {
                     "{to} is on {on}, which cannot answer CTCP {}",
                     ctcp_verb(body)
                 );
-                wire_irc::text_lines(SERVER_NAME, "NOTICE", &from, &text, false).concat()
+                let server = &self.settings.irc.name;
+                wire_irc::text_lines(server, "NOTICE", &from, &text, false).concat()
             }
         };
         self.send_lines(id, &line);
     }
 
-    /// Tells the IRC members of `id`'s room that `id` is an operator, the
-    /// way IRC does: `:server MODE #room +o nick`, so clients show `@nick`
-    /// (the `PREFIX=(o)@` of `005`). Called when someone becomes operator
-    /// (in any dialect) and when an operator joins a room; `except` is who
-    /// already knows (a joiner sees `@` in its own `353`).
-    pub(super) fn tell_irc_operator(&mut self, id: ConnId, except: Option<ConnId>) {
+    /// Tells the IRC members of `rooms` (keys) that `id` is an operator,
+    /// the way IRC does: `:server MODE #room +o nick`, so clients show
+    /// `@nick` (the `PREFIX=(o)@` of `005`). Called when someone becomes
+    /// operator (in any dialect: all their rooms) and when an operator
+    /// joins a room; `except` is who already knows (a joiner sees `@` in
+    /// its own `353`).
+    pub(super) fn tell_irc_operator(
+        &mut self,
+        id: ConnId,
+        rooms: &[String],
+        except: Option<ConnId>,
+    ) {
+        for key in rooms {
+            self.tell_irc_operator_in(id, key, except);
+        }
+    }
+
+    fn tell_irc_operator_in(&mut self, id: ConnId, key: &str, except: Option<ConnId>) {
         let Some(conn) = self.conns.get(&id) else {
             return;
         };
-        let (Some(name), Some(key)) = (conn.name.clone(), conn.room.clone()) else {
+        let Some(name) = conn.name.clone() else {
             return;
         };
         if !conn.operator {
             return;
         }
-        let Some(room) = self.rooms.get(&key) else {
+        let Some(room) = self.rooms.get(key) else {
             return;
         };
         let line: Arc<str> = Arc::from(wire_irc::line(
-            SERVER_NAME,
+            &self.settings.irc.name,
             "MODE",
             &[&room.name, "+o", &name],
         ));

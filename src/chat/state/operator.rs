@@ -46,8 +46,9 @@ impl State {
             Verdict::Right => {
                 conn.operator = true;
                 log!("{} is now an operator", conn.who());
+                let rooms = conn.rooms.clone();
                 self.reply(id, Event::Operator);
-                self.tell_irc_operator(id, None);
+                self.tell_irc_operator(id, &rooms, None);
                 self.warn_operators();
                 return Flow::Continue;
             }
@@ -62,20 +63,39 @@ impl State {
             return Flow::Continue;
         };
         let reason = reason.map(|r| sanitize::clean(&r).into_owned());
-        let (target_name, room_key, ip, account) = match self.conns.get(&target) {
+        // A kick that names its room (IRC's `KICK #lab bob`) takes them
+        // out of that room only, and the room keeps them out a while (see
+        // `KICK_KEEPS_OUT`), so a client that rejoins on its own does not
+        // undo the kick; `KICK bob` disconnects them (a ban, `KICK bob 10m
+        // reason`, is what keeps them off the server).
+        let scoped = self.scope.clone();
+        let (target_name, room_keys, ip, account) = match self.conns.get(&target) {
             Some(conn) => (
                 conn.name.clone().unwrap_or_default(),
-                conn.room.clone(),
+                match &scoped {
+                    Some(key) => vec![key.clone()],
+                    None => conn.rooms.clone(),
+                },
                 conn.addr.ip(),
                 conn.account.clone(),
             ),
             None => return self.reply_refusal(id, Refusal::UserNotFound),
         };
+        if let Some(key) = &scoped {
+            let inside = self
+                .conns
+                .get(&target)
+                .is_some_and(|c| c.rooms.contains(key));
+            if !inside {
+                return self.reply_refusal(id, Refusal::UserNotFound);
+            }
+        }
         let ban = reason.as_deref().and_then(|r| split_ban(r).0);
         // An account is held out, not its address (behind a school's NAT
         // that is the whole class): for the ban, or KICK_HOLD without one,
-        // so a client that rejoins by itself stays out.
-        if let Some(account) = &account {
+        // so a client that rejoins by itself stays out. (A kick from one
+        // room keeps them out of that room only: see `KICK_KEEPS_OUT`.)
+        if let (Some(account), None) = (&account, &scoped) {
             let hold = ban.unwrap_or(super::KICK_HOLD);
             self.hold_out(account, Instant::now() + hold);
             log!(
@@ -107,31 +127,41 @@ impl State {
                 .map(|r| format!(" ({r})"))
                 .unwrap_or_default()
         );
-        self.send(
-            target,
-            &Event::YouWereKicked {
-                by: by.clone(),
-                reason: reason.clone(),
-            },
-        );
         let note = match &reason {
             Some(reason) => format!("kicked by {by}: {reason}"),
             None => format!("kicked by {by}"),
         };
-        if let Some(key) = room_key {
-            let kicked = Event::Kicked {
-                room: self.room_name(&key),
-                user: target_name.clone(),
-                by,
-                reason,
-            };
-            self.broadcast(&key, &kicked, Some(target));
+        let kicked = |room: String| Event::Kicked {
+            room,
+            user: target_name.clone(),
+            by: by.clone(),
+            reason: reason.clone(),
+        };
+        if scoped.is_none() {
+            self.send(
+                target,
+                &Event::YouWereKicked {
+                    by: by.clone(),
+                    reason: reason.clone(),
+                },
+            );
         }
-        // The KICK line already told the room; no separate LEAVE. The
-        // history records the leave as a kick, with its reason, so the
-        // transcript shows what happened rather than `* bob left`.
-        self.leave_room_noted(target, false, None, &note);
-        self.remove(target, false);
+        for key in &room_keys {
+            let event = kicked(self.room_name(key));
+            // Kicked from one room, they see the KICK line with the room.
+            let except = scoped.is_none().then_some(target);
+            self.broadcast(key, &event, except);
+            if scoped.is_some() {
+                self.keep_out(target, key);
+            }
+            // The KICK line already told the room; no separate LEAVE. The
+            // history records the leave as a kick, with its reason, so the
+            // transcript shows what happened rather than `* bob left`.
+            self.leave_one_room(target, key, false, None, &note);
+        }
+        if scoped.is_none() {
+            self.remove(target, false);
+        }
         if target != id {
             self.send(
                 id,
@@ -247,7 +277,7 @@ impl State {
     }
 
     pub(super) fn topic(&mut self, id: ConnId, text: Option<String>) -> Flow {
-        let Some(key) = self.conns.get(&id).and_then(|conn| conn.room.clone()) else {
+        let Some(key) = self.room_of(id) else {
             return self.reply_refusal(id, Refusal::NotInRoom);
         };
         let room = self.room_name(&key);

@@ -55,6 +55,10 @@ impl State {
             return self.reply_refusal(id, Refusal::InvalidUsername(why));
         }
         let old_name = conn.name.clone();
+        // IRC answers a change to the nick you already have with nothing.
+        if conn.dialect == Dialect::Irc && old_name.as_deref() == Some(name.as_str()) {
+            return Flow::Continue;
+        }
         self.names.insert(key.clone(), id);
         // An account's mute is the account's; a guest's is their address'.
         let muted = match &conn.account {
@@ -68,6 +72,9 @@ impl State {
         match old_name {
             None => {
                 conn.dialect = dialect;
+                // Seed 002's programs expect one room at a time; people and
+                // IRC clients may be in several (see `rooms.rs`).
+                conn.multi = dialect != Dialect::Protocol;
                 conn.muted = muted;
                 if muted {
                     log!("{} is muted: a muted person used this address", conn.who());
@@ -86,7 +93,8 @@ impl State {
                 }
             }
             Some(old) => {
-                let room = conn.room.clone();
+                let room = conn.current.clone();
+                let rooms = conn.rooms.clone();
                 let old_key = names::key(&old);
                 if old_key != key {
                     self.names.remove(&old_key);
@@ -99,8 +107,11 @@ impl State {
                     new: name.clone(),
                 };
                 self.send(id, &Event::Renamed { old, new: name });
-                if let Some(room) = room {
-                    self.broadcast_about(id, &room, &nick, Some(id));
+                // Once to each person, however many rooms they share.
+                let mut told = std::collections::HashSet::from([id]);
+                for room in rooms {
+                    let reached = self.broadcast_about_except(id, &room, &nick, &told);
+                    told.extend(reached);
                 }
             }
         }

@@ -1,13 +1,26 @@
-//! The room commands: joining and leaving a room, saying something there
-//! (`MSG`, `/me`), private messages, and the room and user lists. Every
+//! The room commands: joining and leaving rooms, choosing the current one,
+//! saying something there (`MSG`, `/me`), private messages, and the room
+//! and user lists.
+//!
+//! A person may be in several rooms at once (up to `max_rooms_per_person`):
+//! chat mode and IRC always, a protocol program after `MULTIROOM` (seed
+//! 002's programs expect `JOIN` to leave the room they were in, so that
+//! stays the default). One of a person's rooms is the *current* one: where
+//! a plain line goes, and what `LEAVE`, `TOPIC`, `USERS` and `KICK` act on
+//! when they name no room; a command that names its room arrives as
+//! `Command::In` and acts there ([`State::act_in`]). Every
 //! message is recorded in the history before it is queued to anyone (see
 //! the state's module notes for why under the lock).
 
 use super::{ConnId, Flow, Room, Speech, State};
 use crate::history::RecordKind;
+use crate::log;
 use crate::text::{names, sanitize};
-use crate::wire::command::Dialect;
-use crate::wire::event::{Event, More, Recalled, Refusal};
+use crate::wire::command::{Command, Dialect};
+use crate::wire::event::{Event, More, Recalled, Refusal, Yours};
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 /// Names on one page of `USERS`. 100: a whole class (the defaults are
 /// chosen for about 60) fits on the first page, so nobody in class ever
@@ -21,7 +34,24 @@ pub const USERS_PER_PAGE: usize = 100;
 /// (up to 32 characters with the `#`), so 30 keep a page near 500 bytes too.
 pub const ROOMS_PER_PAGE: usize = 30;
 
+/// How long a kick keeps the kicked name and address out of the room it
+/// was kicked from. Two minutes: WeeChat rejoins 10 s after a kick and
+/// irssi can be told to at once, so without it a kick would undo itself;
+/// long enough for the teacher to see the point made, short enough that a
+/// person who reconnects under a new name is not locked out of the class
+/// for the lesson (a longer ban is `KICK bob 10m reason`). Once people
+/// have accounts, the kick follows the account instead.
+pub const KICK_KEEPS_OUT: Duration = Duration::from_secs(120);
+
+/// Who was kicked from which room, until when: room key → (name key,
+/// address, until). Old entries are dropped whenever the room is checked.
+pub(super) type Kicked = HashMap<String, Vec<(String, IpAddr, Instant)>>;
+
 impl State {
+    /// `JOIN`: into the room (made if new), which becomes the current one.
+    /// In one-room mode (seed 002's protocol) the room you were in is left
+    /// first; otherwise it is added, up to `max_rooms_per_person`. Joining
+    /// a room you are in makes it the current one (one-room: refused).
     pub(super) fn join(&mut self, id: ConnId, typed: &str) -> Flow {
         let Some(room_name) = names::normalize_room(typed) else {
             return self.reply_refusal(id, Refusal::InvalidRoom);
@@ -30,12 +60,30 @@ impl State {
         let Some(conn) = self.conns.get(&id) else {
             return Flow::Close;
         };
-        if conn.room.as_deref() == Some(key.as_str()) {
+        if conn.rooms.contains(&key) {
             let shown = self.room_name(&key);
-            return self.reply_refusal(id, Refusal::AlreadyIn(shown));
+            if !conn.multi {
+                return self.reply_refusal(id, Refusal::AlreadyIn(shown));
+            }
+            return self.switch(id, &shown);
+        }
+        if conn.multi && conn.rooms.len() >= self.settings.max_rooms_per_person {
+            let max = self.settings.max_rooms_per_person;
+            return self.reply_refusal(id, Refusal::TooManyRooms(max));
         }
         let user = conn.name.clone().unwrap_or_default();
-        self.leave_room(id, true);
+        let (user_key, ip, multi) = (names::key(&user), conn.addr.ip(), conn.multi);
+        if let Some(wait) = self.kept_out(&key, &user_key, ip) {
+            let shown = self.room_name(&key);
+            log!(
+                "{} may not rejoin {shown} for {wait} s (kicked)",
+                self.describe(id)
+            );
+            return self.reply_refusal(id, Refusal::KeptOut(shown, wait));
+        }
+        if !multi {
+            self.leave_all_rooms(id, true, None, "");
+        }
 
         let room = self.rooms.entry(key.clone()).or_insert_with(|| Room {
             name: room_name,
@@ -53,7 +101,8 @@ impl State {
         let topic = room.topic.clone();
         let set = room.topic_set.clone();
         if let Some(conn) = self.conns.get_mut(&id) {
-            conn.room = Some(key.clone());
+            conn.rooms.push(key.clone());
+            conn.current = Some(key.clone());
         }
         self.record(id, RecordKind::Join, &shown, &user, "");
 
@@ -92,16 +141,128 @@ impl State {
             );
         }
         self.broadcast_about(id, &key, &Event::UserJoined { room: shown, user }, Some(id));
-        self.tell_irc_operator(id, Some(id));
+        self.tell_irc_operator(id, &[key], Some(id));
         Flow::Continue
     }
 
-    /// `LEAVE`: out of the room, which is told.
-    pub(super) fn leave(&mut self, id: ConnId) -> Flow {
-        match self.leave_room(id, true) {
-            Some(room) => self.reply(id, Event::Left { room }),
-            None => self.reply_refusal(id, Refusal::NotInRoom),
+    /// `SWITCH`: a room you are in becomes the current one. IRC clients
+    /// name a channel on every line, so they are told nothing.
+    pub(super) fn switch(&mut self, id: ConnId, typed: &str) -> Flow {
+        let Some(room_name) = names::normalize_room(typed) else {
+            return self.reply_refusal(id, Refusal::InvalidRoom);
+        };
+        let key = names::key(&room_name);
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        if !conn.rooms.contains(&key) {
+            return self.reply_refusal(id, Refusal::NotIn(room_name));
         }
+        conn.current = Some(key.clone());
+        if conn.dialect == Dialect::Irc {
+            return Flow::Continue;
+        }
+        let room = self.room_name(&key);
+        self.reply(id, Event::Current { room })
+    }
+
+    /// `MULTIROOM`: from now on `JOIN` adds a room (see [`State::join`]).
+    pub(super) fn multi_room(&mut self, id: ConnId) -> Flow {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        conn.multi = true;
+        self.reply(id, Event::MultiRoom)
+    }
+
+    /// A room-scoped command that named its room (`Command::In`): acted on
+    /// in that room, which the sender must be in.
+    pub(super) fn act_in(
+        &mut self,
+        id: ConnId,
+        line_dialect: Dialect,
+        typed: &str,
+        command: Command,
+    ) -> Flow {
+        let Some(room_name) = names::normalize_room(typed) else {
+            return self.reply_refusal(id, Refusal::InvalidRoom);
+        };
+        let key = names::key(&room_name);
+        let inside = self.conns.get(&id).is_some_and(|c| c.rooms.contains(&key));
+        if !inside {
+            let refusal = match self.rooms.get(&key) {
+                Some(room) => Refusal::NotIn(room.name.clone()),
+                None => Refusal::NoSuchRoom(room_name),
+            };
+            return self.reply_refusal(id, refusal);
+        }
+        let outer = self.scope.replace(key);
+        let flow = self.act(id, line_dialect, command);
+        self.scope = outer;
+        flow
+    }
+
+    /// The key of the room a room-scoped command acts on: the one it named
+    /// (see [`State::act_in`]), else the sender's current room.
+    pub(super) fn room_of(&self, id: ConnId) -> Option<String> {
+        if let Some(key) = &self.scope {
+            return Some(key.clone());
+        }
+        self.conns.get(&id)?.current.clone()
+    }
+
+    /// Seconds left before a person kicked from `room_key` under this name
+    /// or from this address may join it again, if any.
+    fn kept_out(&mut self, room_key: &str, user_key: &str, ip: IpAddr) -> Option<u64> {
+        let now = Instant::now();
+        let list = self.kicked.get_mut(room_key)?;
+        list.retain(|(_, _, until)| *until > now);
+        let left = list
+            .iter()
+            .filter(|(name, addr, _)| name == user_key || *addr == ip)
+            .map(|(_, _, until)| *until - now)
+            .max();
+        if list.is_empty() {
+            self.kicked.remove(room_key);
+        }
+        left.map(crate::chat::guard::seconds_to_wait)
+    }
+
+    /// Keeps `id`'s name and address out of `room_key` for
+    /// [`KICK_KEEPS_OUT`].
+    pub(super) fn keep_out(&mut self, id: ConnId, room_key: &str) {
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let name = names::key(conn.name.as_deref().unwrap_or_default());
+        let until = Instant::now() + KICK_KEEPS_OUT;
+        let list = self.kicked.entry(room_key.to_string()).or_default();
+        list.push((name, conn.addr.ip(), until));
+    }
+
+    /// `LEAVE`: out of the current room (or the one named), which is told.
+    /// Another room you are in becomes the current one, and you are told
+    /// which (except on IRC, where every line names its channel).
+    pub(super) fn leave(&mut self, id: ConnId) -> Flow {
+        let Some(key) = self.room_of(id) else {
+            return self.reply_refusal(id, Refusal::NotInRoom);
+        };
+        let was_current = self.conns.get(&id).and_then(|c| c.current.clone()) == Some(key.clone());
+        let reason = self.conns.get(&id).and_then(|c| c.part_reason.clone());
+        let Some(room) = self.leave_one_room(id, &key, true, None, "") else {
+            return self.reply_refusal(id, Refusal::NotInRoom);
+        };
+        self.reply(id, Event::Left { room, reason });
+        let Some(conn) = self.conns.get(&id) else {
+            return Flow::Close;
+        };
+        if let (Some(now), true) = (conn.current.clone(), conn.dialect != Dialect::Irc) {
+            if was_current {
+                let room = self.room_name(&now);
+                return self.reply(id, Event::Current { room });
+            }
+        }
+        Flow::Continue
     }
 
     /// A message to the speaker's room.
@@ -126,12 +287,15 @@ impl State {
             return self.reply_refusal(id, Refusal::CouldNotStore);
         }
         let (room, user, text) = (speech.room, speech.user, speech.text);
+        // IRC's `NOTICE #room :text` stays a notice for IRC members.
+        let notice = self.irc_request_of(id).0 == "NOTICE";
         let event = match action {
             true => Event::Action { room, user, text },
             false => Event::RoomMessage {
                 room,
                 from: user,
                 text,
+                notice,
             },
         };
         self.broadcast(&speech.room_key, &event, speech.except);
@@ -147,7 +311,7 @@ impl State {
         if conn.muted {
             return Err(self.reply_refusal(id, Refusal::Muted));
         }
-        let Some(room_key) = conn.room.clone() else {
+        let Some(room_key) = self.room_of(id) else {
             return Err(self.reply_refusal(id, Refusal::NotInRoom));
         };
         let text = sanitize::clean(text).into_owned();
@@ -214,8 +378,15 @@ impl State {
             .filter_map(|key| self.rooms.get(key))
             .map(|room| (room.name.clone(), room.members.len()))
             .collect();
+        let yours = match self.conns.get(&id) {
+            Some(conn) => Yours {
+                rooms: conn.rooms.iter().map(|key| self.room_name(key)).collect(),
+                current: conn.current.as_ref().map(|key| self.room_name(key)),
+            },
+            None => Yours::default(),
+        };
         match one_page(rooms, page, ROOMS_PER_PAGE) {
-            Ok((rooms, more)) => self.reply(id, Event::RoomList(rooms, more)),
+            Ok((rooms, more)) => self.reply(id, Event::RoomList(rooms, more, yours)),
             Err(refusal) => self.reply_refusal(id, refusal),
         }
     }
@@ -224,7 +395,7 @@ impl State {
         let Some(conn) = self.conns.get(&id) else {
             return Flow::Close;
         };
-        let room_key = conn.room.clone();
+        let room_key = self.room_of(id);
         // IRC's NAMES is never cut: irssi fills its nick list from it and
         // has no way to ask for the rest. It is still charged by its size.
         let per_page = match conn.dialect {
@@ -265,49 +436,88 @@ impl State {
             .unwrap_or_else(|| key.to_string())
     }
 
-    /// Takes `id` out of its room and tells the others. Returns the room's
-    /// name, or `None` if they were in no room. Empty rooms disappear.
-    pub(super) fn leave_room(&mut self, id: ConnId, announce: bool) -> Option<String> {
-        self.leave_room_quitting(id, announce, None)
-    }
-
-    /// [`State::leave_room`]; `quit` is the reason when they are leaving
-    /// the server, not just the room (IRC shows `QUIT :reason`).
-    pub(super) fn leave_room_quitting(
-        &mut self,
-        id: ConnId,
-        announce: bool,
-        quit: Option<String>,
-    ) -> Option<String> {
-        self.leave_room_noted(id, announce, quit, "")
-    }
-
-    /// [`State::leave_room_quitting`], with `note` as the text of the
-    /// history's leave record: empty for a plain leave, `kicked by lee:
-    /// reason` for a kick (see [`crate::history::record`]), so the
-    /// transcript can tell the two apart.
-    pub(super) fn leave_room_noted(
+    /// Takes `id` out of every room it is in (leaving the server, or
+    /// joining in one-room mode), telling each. A quit (`quit` is the
+    /// reason) reaches an IRC client once, however many rooms it shares
+    /// with the one leaving: IRC's `QUIT` names no channel.
+    pub(super) fn leave_all_rooms(
         &mut self,
         id: ConnId,
         announce: bool,
         quit: Option<String>,
         note: &str,
+    ) {
+        let keys = self
+            .conns
+            .get(&id)
+            .map(|c| c.rooms.clone())
+            .unwrap_or_default();
+        let mut told = HashSet::new();
+        for key in keys {
+            self.leave_room_telling(id, &key, announce, quit.clone(), note, &mut told);
+        }
+    }
+
+    /// Takes `id` out of the room `key` and tells the others. Returns the
+    /// room's name, or `None` if they were not in it. Empty rooms
+    /// disappear. `note` is the text of the history's leave record: empty
+    /// for a plain leave, `kicked by lee: reason` for a kick (see
+    /// [`crate::history::record`]), so the transcript can tell them apart.
+    pub(super) fn leave_one_room(
+        &mut self,
+        id: ConnId,
+        key: &str,
+        announce: bool,
+        quit: Option<String>,
+        note: &str,
+    ) -> Option<String> {
+        self.leave_room_telling(id, key, announce, quit, note, &mut HashSet::new())
+    }
+
+    fn leave_room_telling(
+        &mut self,
+        id: ConnId,
+        key: &str,
+        announce: bool,
+        quit: Option<String>,
+        note: &str,
+        told: &mut HashSet<ConnId>,
     ) -> Option<String> {
         let conn = self.conns.get_mut(&id)?;
-        let key = conn.room.take()?;
+        let at = conn.rooms.iter().position(|room| room == key)?;
+        conn.rooms.remove(at);
+        if conn.current.as_deref() == Some(key) {
+            // The room joined last of those left becomes the current one.
+            conn.current = conn.rooms.last().cloned();
+        }
         let user = conn.name.clone().unwrap_or_default();
-        let room = self.rooms.get_mut(&key)?;
+        let part = conn.part_reason.take().filter(|_| quit.is_none());
+        let room = self.rooms.get_mut(key)?;
         room.members.retain(|&member| member != id);
         let shown = room.name.clone();
         if room.members.is_empty() {
-            self.rooms.remove(&key);
+            self.rooms.remove(key);
         } else if announce {
+            let quitting = quit.is_some();
             let left = Event::UserLeft {
                 room: shown.clone(),
                 user: user.clone(),
                 quit,
+                part,
             };
-            self.broadcast_about(id, &key, &left, None);
+            let except: HashSet<ConnId> = match quitting {
+                true => told.clone(),
+                false => HashSet::new(),
+            };
+            let reached = self.broadcast_about_except(id, key, &left, &except);
+            if quitting {
+                // Only IRC clients must not hear a quit twice.
+                told.extend(reached.into_iter().filter(|member| {
+                    self.conns
+                        .get(member)
+                        .is_some_and(|c| c.dialect == Dialect::Irc)
+                }));
+            }
         }
         self.record(id, RecordKind::Leave, &shown, &user, note);
         Some(shown)

@@ -33,15 +33,17 @@ pub struct ServerInfo {
     pub limits: numeric::Limits,
 }
 
-/// The server's name on IRC: the prefix of its own lines. One fixed name,
-/// like the one fixed host every user shows ([`super::USER_HOST`]).
+/// The server's name on IRC, the prefix of its own lines, unless the
+/// `irc_server_name` setting gives another (every user shows one fixed host,
+/// [`super::USER_HOST`]).
 pub const SERVER_NAME: &str = "chatroom.local";
 
 impl ServerInfo {
-    /// This server's description, with its `motd` and start time.
-    pub fn new(motd: &str, created: &str) -> ServerInfo {
+    /// This server's description, with its name (`irc_server_name`),
+    /// `motd`, start time and the most rooms one person may be in.
+    pub fn new(name: &str, motd: &str, created: &str, chan_limit: usize) -> ServerInfo {
         ServerInfo {
-            name: SERVER_NAME.to_string(),
+            name: name.to_string(),
             version: format!("chatroom-{}", env!("CARGO_PKG_VERSION")),
             created: created.to_string(),
             motd: motd.to_string(),
@@ -50,6 +52,7 @@ impl ServerInfo {
                 nick_len: crate::text::names::MAX_NAME_CHARS,
                 channel_len: crate::text::names::MAX_NAME_CHARS + 1,
                 topic_len: TOPIC_LEN,
+                chan_limit,
             },
         }
     }
@@ -66,6 +69,7 @@ impl<'a> Ctx<'a> {
             info,
             nick: "*",
             room: None,
+            rooms: &[],
             operator: false,
             answering: "",
             target: "",
@@ -79,8 +83,12 @@ pub struct Ctx<'a> {
     pub info: &'a ServerInfo,
     /// This client's nick.
     pub nick: &'a str,
-    /// The room this client is in, if the caller knows it.
+    /// The room a reply is about: the one the request named, else the
+    /// client's current room, if the caller knows it.
     pub room: Option<&'a str>,
+    /// Every room this client is in, to check a request against; empty
+    /// where no request is being mapped (rendering an event).
+    pub rooms: &'a [String],
     /// Whether this client is an operator (the teacher): its user mode is
     /// `+o`.
     pub operator: bool,
@@ -102,6 +110,15 @@ pub enum Inbound {
     Answer(Vec<String>),
     /// Nothing to do (a PONG, a CTCP reply to the server).
     Nothing,
+    /// `USERHOST nick…` (at most 5): who each is and whether away, which
+    /// only the state knows (see `State::irc_userhost`).
+    Userhost(Vec<String>),
+    /// `LUSERS`: how many people, operators, nameless connections and
+    /// rooms, which only the state knows (see `State::irc_lusers`).
+    Lusers,
+    /// One request for several channels (`JOIN #a,#b`, `PART #a,#b`): each
+    /// in turn, as if sent one by one.
+    Several(Vec<Inbound>),
     /// A question about a room the client is not in (`NAMES #lab`), which
     /// only the state can answer.
     About(RoomQuery, String),
@@ -125,6 +142,8 @@ pub enum RoomQuery {
     Who,
     /// `TOPIC #room`: `332`/`333` or `331`, `403` if there is no such room.
     Topic,
+    /// `LIST #room`: that room's `322` (none if it does not exist), `323`.
+    List,
 }
 
 /// Maps one message from a registered client: the arms below for verbs
@@ -135,22 +154,35 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
     let needs_params = || answer(ctx, &numeric::ERR_NEEDMOREPARAMS, &[&message.verb]);
     match message.verb.as_str() {
         // ---- Verbs of the table whose IRC arguments say more -----------
-        // `JOIN 0` is IRC for "leave all channels"; of a list we take the
-        // first, since a chat user is in one room at a time (CHANLIMIT=#:1).
+        // `JOIN #a,#b key1,key2`: each channel in turn (the chat's rooms
+        // have no keys, so keys are accepted and ignored, as servers do for
+        // a channel without `+k`); `JOIN 0` is IRC for "leave all channels".
         "JOIN" => match p(0) {
-            Some("0") => chat(Command::Leave),
-            // CHANTYPES=#: the chat would add the `#`, IRC says no such channel.
-            Some(rooms) if !rooms.starts_with('#') => {
-                answer(ctx, &numeric::ERR_NOSUCHCHANNEL, &[&first(rooms)])
-            }
-            Some(rooms) => chat(Command::Join(first(rooms))),
+            Some("0") => several(
+                (ctx.rooms.iter())
+                    .map(|room| chat(in_room_command(room, Command::Leave)))
+                    .collect(),
+            ),
+            Some(rooms) => several(
+                (rooms.split(',').filter(|room| !room.is_empty()))
+                    .map(|room| match room.starts_with('#') {
+                        // CHANTYPES=#: the chat would add the `#`, IRC says
+                        // no such channel.
+                        false => answer(ctx, &numeric::ERR_NOSUCHCHANNEL, &[room]),
+                        true => chat(Command::Join(room.to_string())),
+                    })
+                    .collect(),
+            ),
             None => needs_params(),
         },
+        // `PART #a,#b [:reason]`: each channel in turn; the state answers
+        // 442 or 403 for one you are not in.
         "PART" => match p(0) {
-            Some(room) if !in_room(ctx, room) => {
-                answer(ctx, &numeric::ERR_NOTONCHANNEL, &[&first(room)])
-            }
-            Some(_) => chat(Command::Leave),
+            Some(rooms) => several(
+                (rooms.split(',').filter(|room| !room.is_empty()))
+                    .map(|room| chat(in_room_command(room, Command::Leave)))
+                    .collect(),
+            ),
             None => needs_params(),
         },
         "PRIVMSG" | "NOTICE" => match (p(0), p(1)) {
@@ -163,11 +195,20 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             (Some(_), None) => answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]),
             (Some(to), Some(text)) => say(to, text, message.verb == "NOTICE", ctx),
         },
-        // Your own room (or, outside any, everyone) is the chat's `USERS`,
-        // never paged (see `State::list_users`); another room is asked of
-        // the state, since it may not exist.
+        // A channel you are in is the chat's `USERS` there, never paged
+        // (see `State::list_users`); another is asked of the state, since
+        // it may not exist; no channel: your current room (or everyone).
         "NAMES" | "WHO" => match p(0) {
-            Some(room) if room.starts_with('#') && !in_room(ctx, room) => {
+            Some(room) if room.starts_with('#') && in_room(ctx, room) => {
+                chat(in_room_command(&first(room), Command::Users(1)))
+            }
+            // "There is no error reply for bad channel names": the end of
+            // an empty list, naming what was asked.
+            Some(other) if !other.starts_with('#') && message.verb == "NAMES" => {
+                let end = numeric::RPL_ENDOFNAMES;
+                answer_with(ctx, &end, &[&first(other)], end.text)
+            }
+            Some(room) if room.starts_with('#') => {
                 let query = match message.verb.as_str() {
                     "NAMES" => RoomQuery::Names,
                     _ => RoomQuery::Who,
@@ -182,8 +223,37 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
                 Inbound::About(RoomQuery::Topic, room.to_string())
             }
             Some(room) if !in_room(ctx, room) => answer(ctx, &numeric::ERR_NOTONCHANNEL, &[room]),
-            Some(_) => chat(Command::Topic(message.param(1).map(str::to_string))),
+            Some(room) => chat(in_room_command(
+                room,
+                Command::Topic(message.param(1).map(str::to_string)),
+            )),
             None => needs_params(),
+        },
+        // `KICK #room nick [:reason]`: out of that room (see `State::kick`);
+        // `KICK nick [:reason]` (typed as `/quote KICK`): off the server,
+        // as the other dialects' `KICK`.
+        "KICK" => match (p(0), p(1)) {
+            (Some(user), reason) if !user.starts_with('#') => chat(Command::Kick {
+                user: user.to_string(),
+                reason: reason.map(str::to_string),
+            }),
+            (Some(room), Some(user)) => chat(in_room_command(
+                &first(room),
+                Command::Kick {
+                    user: first(user),
+                    reason: p(2).map(str::to_string),
+                },
+            )),
+            _ => needs_params(),
+        },
+        // `LIST #a`: that channel only (`LIST` and `LIST 2` are the table's
+        // pages of every room).
+        "LIST" => match p(0) {
+            Some(room) if room.starts_with('#') => Inbound::About(RoomQuery::List, first(room)),
+            _ => match command::lookup(Mode::Irc, "LIST") {
+                Some(spec) => from_row(spec, message, ctx),
+                None => answer(ctx, &numeric::ERR_UNKNOWNCOMMAND, &["LIST"]),
+            },
         },
         // `PASS` and `USER` belong to the handshake (see `super::register`);
         // once registered, IRC says 462.
@@ -208,6 +278,26 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             message,
             false, // SASL is for registering only
         )),
+        // IRC's own help numerics (704-706, 524), from the command table.
+        "HELP" | "HELPOP" => Inbound::Answer(help(p(0), ctx)),
+        "LUSERS" => Inbound::Lusers,
+        "USERHOST" if message.params.is_empty() => needs_params(),
+        "USERHOST" => Inbound::Userhost(message.params.iter().take(5).cloned().collect()),
+        "INFO" => Inbound::Answer(vec![
+            reply(ctx, &numeric::RPL_INFO, &[], &ctx.info.version),
+            reply(
+                ctx,
+                &numeric::RPL_INFO,
+                &[],
+                "chatroom: a Rust teaching chat server (docs/irc.md)",
+            ),
+            reply(
+                ctx,
+                &numeric::RPL_ENDOFINFO,
+                &[],
+                numeric::RPL_ENDOFINFO.text,
+            ),
+        ]),
         "VERSION" => Inbound::Answer(vec![numeric_line(
             &ctx.info.name,
             "351",
@@ -215,7 +305,7 @@ pub fn inbound(message: &Message, ctx: &Ctx) -> Inbound {
             &[
                 &ctx.info.version,
                 &ctx.info.name,
-                "one room at a time, no CTCP relay to non-IRC users",
+                "no channel modes, no CTCP relay to non-IRC users",
             ],
         )]),
         // ---- Every other verb: the table's `irc` column ----------------
@@ -235,7 +325,7 @@ fn from_row(spec: &CommandSpec, message: &Message, ctx: &Ctx) -> Inbound {
         // Extra parameters are ignored: `QUIT :reason` (the server reads
         // the reason), `STATS u` (whatever the query letter, the answer is
         // the chat's own figures, ended by `219`: see `outbound`).
-        Args::None(command) => Some(command.clone()),
+        Args::None(command) | Args::OptionalRoom(command) => Some(command.clone()),
         // `MUTE bob`: chatroom's own operator commands are typed as
         // `/quote MUTE bob`.
         Args::Word(make) => p(0).map(make),
@@ -274,20 +364,53 @@ fn from_row(spec: &CommandSpec, message: &Message, ctx: &Ctx) -> Inbound {
     }
 }
 
+/// The longest text a relayed `PRIVMSG` from `ctx.nick` to `to` can carry
+/// in one 512-byte line (less the `\x01ACTION \x01` around an action).
+fn relay_budget(to: &str, ctx: &Ctx, action: bool) -> usize {
+    // `:<prefix> PRIVMSG <to> :<text>\r\n`
+    let overhead = super::user_prefix(ctx.nick).len() + "PRIVMSG".len() + to.len() + 7;
+    let wrap = if action { "\x01ACTION \x01".len() } else { 0 };
+    super::MAX_LINE_BYTES.saturating_sub(overhead + wrap)
+}
+
+/// `text` cut (at a character boundary) to at most `budget` bytes. An IRC
+/// client's line fitted in 512 bytes with no prefix; relayed with ours it
+/// may not, and IRC servers then cut it rather than split it in two, so
+/// every IRC recipient gets the one line that was sent, as one line.
+fn cut_to(text: &str, budget: usize) -> &str {
+    let mut end = budget.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// `PRIVMSG`/`NOTICE` to a room or a person.
 fn say(to: &str, text: &str, notice: bool, ctx: &Ctx) -> Inbound {
-    let action = super::ctcp_action(text);
     if let Some(body) = super::ctcp_body(text) {
         return ctcp(to, body, notice, ctx);
     }
+    let action = super::ctcp_action(text);
+    let text = match action {
+        Some(action) => cut_to(action, relay_budget(to, ctx, true)),
+        None => cut_to(text, relay_budget(to, ctx, false)),
+    };
+    let action = action.map(|_| text);
     if to.starts_with('#') {
+        // A NOTICE is never answered automatically (RFC 2812 3.3.2).
+        if !in_room(ctx, to) && notice {
+            return Inbound::Nothing;
+        }
         if !in_room(ctx, to) {
             return answer(ctx, &numeric::ERR_CANNOTSENDTOCHAN, &[to]);
         }
-        return Inbound::Chat(match action {
-            Some(action) => Command::Action(action.to_string()),
-            None => Command::Say(text.to_string()),
-        });
+        return Inbound::Chat(in_room_command(
+            to,
+            match action {
+                Some(action) => Command::Action(action.to_string()),
+                None => Command::Say(text.to_string()),
+            },
+        ));
     }
     // A private action is a private message marked `/me ` (see
     // `event::private_action`), shown as an action in every dialect.
@@ -384,10 +507,144 @@ fn first(list: &str) -> String {
     list.split(',').next().unwrap_or(list).to_string()
 }
 
-/// Is `room` this client's room? Unknown (no room in `ctx`) counts as no.
+/// Is `room` one of this client's rooms? Unknown (no rooms in `ctx`)
+/// counts as no.
 fn in_room(ctx: &Ctx, room: &str) -> bool {
-    ctx.room
-        .is_some_and(|mine| mine.eq_ignore_ascii_case(&first(room)))
+    let room = first(room);
+    ctx.rooms
+        .iter()
+        .any(|mine| mine.eq_ignore_ascii_case(&room))
+}
+
+/// `LUSERS`' answer from the counts: people (registered), operators,
+/// connections without a name yet, rooms. One server, nobody invisible.
+pub fn lusers_lines(
+    ctx: &Ctx,
+    people: usize,
+    operators: usize,
+    nameless: usize,
+    rooms: usize,
+) -> Vec<String> {
+    let (people, operators) = (people.to_string(), operators.to_string());
+    let (nameless, rooms) = (nameless.to_string(), rooms.to_string());
+    vec![
+        reply(
+            ctx,
+            &numeric::RPL_LUSERCLIENT,
+            &[],
+            &format!("There are {people} users and 0 invisible on 1 servers"),
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSEROP,
+            &[&operators],
+            numeric::RPL_LUSEROP.text,
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSERUNKNOWN,
+            &[&nameless],
+            numeric::RPL_LUSERUNKNOWN.text,
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSERCHANNELS,
+            &[&rooms],
+            numeric::RPL_LUSERCHANNELS.text,
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LUSERME,
+            &[],
+            &format!("I have {people} clients and 1 servers"),
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_LOCALUSERS,
+            &[],
+            &format!("Current local users: {people}"),
+        ),
+        reply(
+            ctx,
+            &numeric::RPL_GLOBALUSERS,
+            &[],
+            &format!("Current global users: {people}"),
+        ),
+    ]
+}
+
+/// `USERHOST`'s one line: `nick=+user@host` for each person found (`*`
+/// after an operator's nick, `-` for someone away), in the order asked.
+pub fn userhost_line(ctx: &Ctx, found: &[(String, bool, bool)]) -> String {
+    let entries: Vec<String> = found
+        .iter()
+        .map(|(nick, operator, away)| {
+            let star = if *operator { "*" } else { "" };
+            let here = if *away { "-" } else { "+" };
+            format!("{nick}{star}={here}{nick}@{}", super::USER_HOST)
+        })
+        .collect();
+    reply(ctx, &numeric::RPL_USERHOST, &[], &entries.join(" "))
+}
+
+/// `HELP [subject]`: the command table's IRC rows (an operator's too, for
+/// an operator), between `704` and `706`; a subject is one verb's usage and
+/// meaning, or `524` when no row has it.
+fn help(subject: Option<&str>, ctx: &Ctx) -> Vec<String> {
+    let rows = command::COMMANDS
+        .iter()
+        .filter(|spec| ctx.operator || spec.who == command::Who::Anyone)
+        .filter(|spec| !spec.usage.irc.is_empty());
+    let (shown, lines): (String, Vec<String>) = match subject {
+        None => (
+            "*".into(),
+            rows.map(|spec| format!("{:<28} {}", spec.usage.irc, spec.help))
+                .collect(),
+        ),
+        Some(subject) => {
+            let verb = subject.to_ascii_uppercase();
+            let mut found = rows.filter(|spec| spec.irc.contains(&verb.as_str()));
+            match found.next() {
+                Some(spec) => (
+                    subject.to_string(),
+                    vec![spec.usage.irc.to_string(), spec.help.to_string()],
+                ),
+                None => {
+                    let text = numeric::ERR_HELPNOTFOUND.text;
+                    return vec![reply(ctx, &numeric::ERR_HELPNOTFOUND, &[subject], text)];
+                }
+            }
+        }
+    };
+    let mut out = vec![reply(
+        ctx,
+        &numeric::RPL_HELPSTART,
+        &[&shown],
+        "chatroom help",
+    )];
+    for text in &lines {
+        out.push(reply(ctx, &numeric::RPL_HELPTXT, &[&shown], text));
+    }
+    out.push(reply(
+        ctx,
+        &numeric::RPL_ENDOFHELP,
+        &[&shown],
+        numeric::RPL_ENDOFHELP.text,
+    ));
+    out
+}
+
+/// The parts of a request for several channels; one part is itself.
+fn several(mut parts: Vec<Inbound>) -> Inbound {
+    match parts.len() {
+        1 => parts.remove(0),
+        _ => Inbound::Several(parts),
+    }
+}
+
+/// `command`, acted on in `room` (see `Command::In`).
+fn in_room_command(room: &str, command: Command) -> Command {
+    Command::In(room.to_string(), Box::new(command))
 }
 
 fn answer(ctx: &Ctx, numeric: &Numeric, params: &[&str]) -> Inbound {
@@ -425,8 +682,43 @@ mod tests {
                 nick_len: 20,
                 channel_len: 21,
                 topic_len: 300,
+                chan_limit: 10,
             },
         }
+    }
+
+    /// A line that fitted in 512 bytes is relayed as one line, cut to fit
+    /// our longer prefix, never split, and never inside a character.
+    #[test]
+    fn a_relayed_line_is_cut_to_one_line() {
+        let long = format!("{}😃", "a".repeat(490));
+        let Inbound::Chat(Command::Private { to, text }) = inb(&format!("PRIVMSG bob :{long}"))
+        else {
+            panic!("not a private message");
+        };
+        let relayed = super::super::text_lines(
+            &super::super::user_prefix("alice"),
+            "PRIVMSG",
+            &to,
+            &text,
+            false,
+        );
+        assert_eq!(relayed.len(), 1, "{relayed:?}");
+        assert_eq!(relayed[0].len(), 512);
+        let Inbound::Chat(Command::In(_, said)) =
+            inb(&format!("PRIVMSG #general :{}", &long[10..]))
+        else {
+            panic!("not a room message");
+        };
+        let Command::Say(text) = *said else {
+            panic!("not said");
+        };
+        assert!(text.len() < 500 && text.chars().all(|c| c == 'a'), "{text}");
+    }
+
+    /// The rooms `alice` is in (a test's one leak).
+    fn rooms() -> &'static [String] {
+        Box::leak(Box::new(["#general".to_string()]))
     }
 
     fn ctx<'a>(info: &'a ServerInfo, answering: &'a str, target: &'a str) -> Ctx<'a> {
@@ -434,6 +726,7 @@ mod tests {
             info,
             nick: "alice",
             room: Some("#general"),
+            rooms: rooms(),
             operator: false,
             answering,
             target,
@@ -455,17 +748,31 @@ mod tests {
 
     #[test]
     fn irc_commands_become_chat_commands() {
-        assert_eq!(inb("JOIN #lab,#x key"), chat(Command::Join("#lab".into())));
-        assert_eq!(inb("JOIN 0"), chat(Command::Leave));
-        assert_eq!(inb("PART #General :bye"), chat(Command::Leave));
+        let general = |command| chat(in_room_command("#general", command));
+        assert_eq!(
+            inb("JOIN #lab,#x key"),
+            Inbound::Several(vec![
+                chat(Command::Join("#lab".into())),
+                chat(Command::Join("#x".into()))
+            ])
+        );
+        assert_eq!(inb("JOIN #lab key"), chat(Command::Join("#lab".into())));
+        assert_eq!(inb("JOIN 0"), general(Command::Leave));
+        assert_eq!(
+            inb("PART #General :bye"),
+            chat(in_room_command("#General", Command::Leave))
+        );
         assert_eq!(
             inb("PRIVMSG #general :hi all"),
-            chat(Command::Say("hi all".into()))
+            general(Command::Say("hi all".into()))
         );
-        assert_eq!(inb("NOTICE #general :hi"), chat(Command::Say("hi".into())));
+        assert_eq!(
+            inb("NOTICE #general :hi"),
+            general(Command::Say("hi".into()))
+        );
         assert_eq!(
             inb("PRIVMSG #general :\x01ACTION waves\x01"),
-            chat(Command::Action("waves".into()))
+            general(Command::Action("waves".into()))
         );
         assert_eq!(
             inb("PRIVMSG bob :psst"),
@@ -502,9 +809,9 @@ mod tests {
             inb("PRIVMSG bob :\x01ACTION \x01"),
             answer1(":srv 412 alice :No text to send\r\n")
         );
-        assert_eq!(inb("NAMES #general"), chat(Command::Users(1)));
+        assert_eq!(inb("NAMES #general"), general(Command::Users(1)));
         assert_eq!(inb("NAMES"), chat(Command::Users(1)));
-        assert_eq!(inb("WHO #general"), chat(Command::Users(1)));
+        assert_eq!(inb("WHO #general"), general(Command::Users(1)));
         assert_eq!(
             inb("NAMES #Lab,#x"),
             Inbound::About(RoomQuery::Names, "#Lab".into())
@@ -519,11 +826,14 @@ mod tests {
         );
         assert_eq!(inb("LIST"), chat(Command::Rooms(1)));
         assert_eq!(inb("LIST 2"), chat(Command::Rooms(2)));
-        assert_eq!(inb("LIST #general"), chat(Command::Rooms(1)));
-        assert_eq!(inb("TOPIC #general"), chat(Command::Topic(None)));
+        assert_eq!(
+            inb("LIST #general,#x"),
+            Inbound::About(RoomQuery::List, "#general".into())
+        );
+        assert_eq!(inb("TOPIC #general"), general(Command::Topic(None)));
         assert_eq!(
             inb("TOPIC #general :Week 3"),
-            chat(Command::Topic(Some("Week 3".into())))
+            general(Command::Topic(Some("Week 3".into())))
         );
         assert_eq!(inb("QUIT :off to lunch"), chat(Command::Quit));
         assert_eq!(
@@ -532,7 +842,7 @@ mod tests {
         );
         assert_eq!(
             inb("KICK #general bob :spam"),
-            chat(Command::Kick {
+            general(Command::Kick {
                 user: "bob".into(),
                 reason: Some("spam".into())
             })
@@ -563,6 +873,8 @@ mod tests {
                 // person it is this row's private message.
                 let line = match spec.args {
                     Args::UserAndText(_) => format!("{verb} bob :hi there"),
+                    // `LIST #general` asks about one channel (see `inbound`).
+                    Args::Page(_) => verb.to_string(),
                     _ => format!("{verb} #general bob :hi there"),
                 };
                 let mapped = inb(&line);
@@ -574,6 +886,11 @@ mod tests {
                 }
                 let Inbound::Chat(command) = mapped else {
                     panic!("{line} is not a chat command: {mapped:?}");
+                };
+                // A verb that names its channel acts there.
+                let command = match command {
+                    Command::In(_, inner) => *inner,
+                    command => command,
                 };
                 assert!(
                     same_command(&command, &spec.example()),
@@ -589,7 +906,22 @@ mod tests {
     fn table_verbs_read_by_the_rows_shape() {
         assert_eq!(inb("LIST 0"), chat(Command::Rooms(1)));
         assert_eq!(inb("STATS u"), chat(Command::Stats));
-        assert_eq!(inb("HELP me"), chat(Command::Help));
+        assert_eq!(
+            inb("HELP me"),
+            answer1(":srv 524 alice me :No help available on this topic\r\n")
+        );
+        let Inbound::Answer(help) = inb("HELP part") else {
+            panic!("HELP part is answered at once");
+        };
+        assert_eq!(
+            help,
+            [
+                ":srv 704 alice part :chatroom help\r\n",
+                ":srv 705 alice part :/part [#room]\r\n",
+                ":srv 705 alice part :leave your current room (or the one named)\r\n",
+                ":srv 706 alice part :End of /HELP\r\n",
+            ]
+        );
         assert_eq!(
             inb("NICK bob"),
             chat(Command::Register {
@@ -607,10 +939,13 @@ mod tests {
         );
         assert_eq!(
             inb("KICK #general bob"),
-            chat(Command::Kick {
-                user: "bob".into(),
-                reason: None
-            })
+            chat(in_room_command(
+                "#general",
+                Command::Kick {
+                    user: "bob".into(),
+                    reason: None
+                }
+            ))
         );
         for line in ["MUTE", "ANNOUNCE", "OPER", "KICK #general"] {
             let verb = line.split(' ').next().unwrap_or(line);
@@ -646,10 +981,6 @@ mod tests {
         assert_eq!(
             inb("PRIVMSG #lab :hi"),
             answer1(":srv 404 alice #lab :Cannot send to channel\r\n")
-        );
-        assert_eq!(
-            inb("PART #lab"),
-            answer1(":srv 442 alice #lab :You're not on that channel\r\n")
         );
         assert_eq!(
             inb("JOIN"),
@@ -695,7 +1026,8 @@ mod tests {
                 Event::RoomMessage {
                     room: "#general".into(),
                     from: "bob".into(),
-                    text: "hello".into()
+                    text: "hello".into(),
+                    notice: false,
                 },
                 "",
                 ""

@@ -35,10 +35,26 @@ numerics! {
     RPL_MYINFO = "004", "";
     /// `<nick> <token>… :are supported by this server`
     RPL_ISUPPORT = "005", "are supported by this server";
+    /// `<nick> :There are <n> users and 0 invisible on 1 servers`
+    RPL_LUSERCLIENT = "251", "";
+    /// `<nick> <n> :operator(s) online`
+    RPL_LUSEROP = "252", "operator(s) online";
+    /// `<nick> <n> :unknown connection(s)`
+    RPL_LUSERUNKNOWN = "253", "unknown connection(s)";
+    /// `<nick> <n> :channels formed`
+    RPL_LUSERCHANNELS = "254", "channels formed";
+    /// `<nick> :I have <n> clients and 1 servers`
+    RPL_LUSERME = "255", "";
+    /// `<nick> :Current local users: <n>`
+    RPL_LOCALUSERS = "265", "";
+    /// `<nick> :Current global users: <n>`
+    RPL_GLOBALUSERS = "266", "";
     /// `<nick> <stats letter> :End of /STATS report`
     RPL_ENDOFSTATS = "219", "End of /STATS report";
     /// `<nick> <user modes>`
     RPL_UMODEIS = "221", "";
+    /// `<nick> :<nick>[*]=<+ or - (away)><user>@<host> …`
+    RPL_USERHOST = "302", "";
     /// `<nick> <away nick> :<away message>`
     RPL_AWAY = "301", "";
     /// `<nick> :You are no longer marked as being away`
@@ -91,6 +107,22 @@ numerics! {
     ERR_NOSUCHCHANNEL = "403", "No such channel";
     /// `<nick> <channel> :Cannot send to channel`
     ERR_CANNOTSENDTOCHAN = "404", "Cannot send to channel";
+    /// `<nick> <channel> :You have joined too many channels`
+    ERR_TOOMANYCHANNELS = "405", "You have joined too many channels";
+    /// `<nick> <channel> :Cannot join channel (+b)`: kicked lately.
+    ERR_BANNEDFROMCHAN = "474", "Cannot join channel (+b)";
+    /// `<nick> <subject> :<first line>`
+    RPL_HELPSTART = "704", "";
+    /// `<nick> <subject> :<line>`
+    RPL_HELPTXT = "705", "";
+    /// `<nick> <subject> :<last line>`
+    RPL_ENDOFHELP = "706", "End of /HELP";
+    /// `<nick> <subject> :No help available on this topic`
+    ERR_HELPNOTFOUND = "524", "No help available on this topic";
+    /// `<nick> :<line>` of `INFO`
+    RPL_INFO = "371", "";
+    /// `<nick> :End of /INFO list`
+    RPL_ENDOFINFO = "374", "End of /INFO list";
     /// `<nick> :No recipient given (<command>)`
     ERR_NORECIPIENT = "411", "No recipient given";
     /// `<nick> :No text to send`
@@ -145,6 +177,8 @@ pub struct Limits {
     /// Room names with their `#`.
     pub channel_len: usize,
     pub topic_len: usize,
+    /// Most channels one client may be in (`max_rooms_per_person`).
+    pub chan_limit: usize,
 }
 
 /// The ISUPPORT tokens, in the order they are sent.
@@ -152,14 +186,14 @@ pub struct Limits {
 /// `CASEMAPPING=ascii` because that is the server's rule: [`crate::text::names::key`]
 /// lower-cases ASCII letters only. (`rfc1459` would also fold `[]\~` into
 /// `{}|^`; names cannot hold those characters, so the two never disagree
-/// here, but `ascii` is the one that describes the code.) `CHANLIMIT=#:1`
-/// because a chat user is in one room at a time; `PREFIX=(o)@` because the
+/// here, but `ascii` is the one that describes the code.) `CHANLIMIT=#:N`
+/// is the `max_rooms_per_person` setting; `PREFIX=(o)@` because the
 /// teacher (an operator) is the only rank there is.
 pub fn isupport_tokens(limits: &Limits) -> Vec<String> {
     vec![
         "CASEMAPPING=ascii".into(),
         "CHANTYPES=#".into(),
-        "CHANLIMIT=#:1".into(),
+        format!("CHANLIMIT=#:{}", limits.chan_limit),
         format!("NICKLEN={}", limits.nick_len),
         format!("CHANNELLEN={}", limits.channel_len),
         format!("TOPICLEN={}", limits.topic_len),
@@ -218,12 +252,13 @@ mod tests {
             nick_len: 20,
             channel_len: 21,
             topic_len: 300,
+            chan_limit: 10,
         };
         let lines = isupport_lines("srv", "alice", &isupport_tokens(&limits));
         assert_eq!(
             lines,
             [
-                ":srv 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:1 NICKLEN=20 \
+                ":srv 005 alice CASEMAPPING=ascii CHANTYPES=# CHANLIMIT=#:10 NICKLEN=20 \
               CHANNELLEN=21 TOPICLEN=300 PREFIX=(o)@ NETWORK=chatroom \
               :are supported by this server\r\n"
             ]

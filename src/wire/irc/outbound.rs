@@ -64,6 +64,9 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
     match event {
         // IRC clients get the welcome burst instead of the greeting.
         Event::Greeting { .. } | Event::PasswordAccepted | Event::Sent { .. } => Vec::new(),
+        // Every IRC line names its channel: there is no current room to
+        // announce, and many rooms at once is IRC's normal.
+        Event::Current { .. } | Event::MultiRoom => Vec::new(),
         Event::Welcome { .. } => welcome_lines(ctx),
         Event::Renamed { old, new } | Event::NickChanged { old, new } => {
             vec![line(&user_prefix(old), "NICK", &[new])]
@@ -123,7 +126,10 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             ));
             out
         }
-        Event::Left { room } => vec![line(&me, "PART", &[room])],
+        Event::Left { room, reason } => match reason {
+            Some(reason) => vec![line(&me, "PART", &[room, fit(reason)])],
+            None => vec![line(&me, "PART", &[room])],
+        },
         Event::UserList { room, users, .. } => {
             let room = room.as_deref().unwrap_or("*");
             if ctx.answering == "WHO" {
@@ -132,7 +138,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 names_lines(ctx, room, users)
             }
         }
-        Event::RoomList(rooms, more) => {
+        Event::RoomList(rooms, more, _) => {
             let mut out = vec![reply(
                 ctx,
                 &numeric::RPL_LISTSTART,
@@ -231,18 +237,32 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             room,
             operator,
             away,
+            ident,
         } => {
             let host = super::USER_HOST;
+            // The user name and real name from `USER`; the nick for both
+            // for someone who is not on IRC.
+            let (username, realname) = match ident {
+                Some((username, realname)) => (username.as_str(), realname.as_str()),
+                None => (user.as_str(), user.as_str()),
+            };
             let mut out = vec![
-                reply(ctx, &numeric::RPL_WHOISUSER, &[user, user, host, "*"], user),
+                reply(
+                    ctx,
+                    &numeric::RPL_WHOISUSER,
+                    &[user, username, host, "*"],
+                    fit(realname),
+                ),
                 reply(ctx, &numeric::RPL_WHOISSERVER, &[user, server], "chatroom"),
             ];
-            if let Some(room) = room {
-                let shown = if *operator {
-                    format!("@{room}")
-                } else {
-                    room.clone()
-                };
+            if let Some(rooms) = room {
+                // Every room (space-separated), each marked `@` for the teacher.
+                let mark = if *operator { "@" } else { "" };
+                let shown: Vec<String> = rooms
+                    .split(' ')
+                    .map(|room| format!("{mark}{room}"))
+                    .collect();
+                let shown = shown.join(" ");
                 out.push(reply(ctx, &numeric::RPL_WHOISCHANNELS, &[user], &shown));
             }
             if *operator {
@@ -267,8 +287,14 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         Event::IsAway { user, text } => {
             vec![reply(ctx, &numeric::RPL_AWAY, &[user], fit(text))]
         }
-        Event::RoomMessage { room, from, text } => {
-            text_lines(&user_prefix(from), "PRIVMSG", room, text, false)
+        Event::RoomMessage {
+            room,
+            from,
+            text,
+            notice,
+        } => {
+            let verb = if *notice { "NOTICE" } else { "PRIVMSG" };
+            text_lines(&user_prefix(from), verb, room, text, false)
         }
         Event::Private { from, text } => match crate::wire::event::private_action(text) {
             Some(action) => text_lines(&user_prefix(from), "PRIVMSG", ctx.nick, action, true),
@@ -279,7 +305,11 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
             room,
             user,
             quit: None,
-        } => vec![line(&user_prefix(user), "PART", &[room])],
+            part,
+        } => match part {
+            Some(reason) => vec![line(&user_prefix(user), "PART", &[room, fit(reason)])],
+            None => vec![line(&user_prefix(user), "PART", &[room])],
+        },
         Event::UserLeft {
             user,
             quit: Some(reason),
@@ -401,7 +431,18 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         }
         Refusal::AlreadyIn(_) => Vec::new(), // IRC ignores joining your own channel
         Refusal::NotInRoom => std(&numeric::ERR_NOTONCHANNEL, &[target]),
+        Refusal::NotIn(room) => std(&numeric::ERR_NOTONCHANNEL, &[room]),
+        Refusal::NoSuchRoom(room) => std(&numeric::ERR_NOSUCHCHANNEL, &[room]),
+        Refusal::TooManyRooms(_) => std(&numeric::ERR_TOOMANYCHANNELS, &[target]),
+        Refusal::KeptOut(room, _) => std(&numeric::ERR_BANNEDFROMCHAN, &[room]),
         Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
+        // A WHOIS always ends with its 318, found or not.
+        Refusal::UserNotFound if ctx.answering == "WHOIS" => {
+            let mut lines = std(&numeric::ERR_NOSUCHNICK, &[target]);
+            let end = numeric::RPL_ENDOFWHOIS;
+            lines.push(reply(ctx, &end, &[target], end.text));
+            lines
+        }
         Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
         Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
         Refusal::Usage(usage) => {

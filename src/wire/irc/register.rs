@@ -90,6 +90,13 @@ impl Registration {
         }
     }
 
+    /// The user name and real name the client gave in `USER`, if any.
+    pub fn user(&self) -> Option<(&str, &str)> {
+        self.user
+            .as_ref()
+            .map(|(user, real)| (user.as_str(), real.as_str()))
+    }
+
     /// The `PASS` the client gave, if any.
     pub fn password(&self) -> Option<&str> {
         self.pass.as_deref()
@@ -137,7 +144,8 @@ impl Registration {
                 }
                 Some(wanted) => self.nick = Some(wanted.to_string()),
             },
-            "USER" => match (p(0), message.param(3)) {
+            // An empty real name is a missing parameter (461), as servers say.
+            "USER" => match (p(0), p(3)) {
                 (Some(user), Some(realname)) => {
                     self.user = Some((user.to_string(), realname.to_string()))
                 }
