@@ -484,3 +484,44 @@ fn a_registered_websocket_is_closed_by_the_idle_timeout_and_pings_do_not_count()
         busy.expect("ROOMLIST");
     }
 }
+
+/// Chromium's spare connections: opened beside a page load, silent, and
+/// used for a later `GET /` (a reload, a second tab). Once a browser has
+/// spoken from an address, a silent connection from there is not greeted
+/// after the quarter second a terminal gets, so its request is answered
+/// as HTTP; a person typing on it is greeted at once.
+#[test]
+fn a_silent_connection_from_a_browsers_address_is_not_greeted_and_gets_http() {
+    let server = Server::start_chat(&[]);
+    let host = format!("Host: {}\r\n", server.addr);
+    // Before any browser: a silent connection is greeted, as nc users are.
+    let mut person = server.connect();
+    person.expect(common::GREETING[0]);
+
+    let page = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    let mut spare = TcpStream::connect(server.addr).expect("connect");
+    // Well past the greeting delay (250 ms), as Chromium's spares wait.
+    spare
+        .set_read_timeout(Some(std::time::Duration::from_millis(1500)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    match spare.read(&mut byte) {
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+        other => panic!("a browser's spare connection was sent something: {other:?}"),
+    }
+    spare.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    spare
+        .write_all(format!("GET / HTTP/1.1\r\n{host}\r\n").as_bytes())
+        .expect("send");
+    let mut answer = Vec::new();
+    spare.read_to_end(&mut answer).expect("read to close");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+
+    // A person at the browser's computer who types is greeted at once.
+    let mut typist = server.connect();
+    typist.send("/nick dora");
+    let lines = typist.read_until(|line| line.contains("dora"));
+    assert_eq!(lines[0], common::GREETING[0], "{lines:#?}");
+}

@@ -167,6 +167,7 @@ pub fn serve(
         help_text: http_page::help_text(&student_lines, &how_to_connect),
         config,
         live_writers: Default::default(),
+        browsers: Default::default(),
     });
     // Every long-lived thread starts before the first log line, so whoever
     // reads that line (a test, the benchmark) sees the server's baseline.

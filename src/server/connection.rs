@@ -26,6 +26,7 @@
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState, State};
 use crate::log;
 use crate::outbox::{self, Turns};
+use crate::server::browsers::RecentBrowsers;
 use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{FloodControl, FloodVerdict};
 use crate::settings::server::ServerConfig;
@@ -35,7 +36,7 @@ use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
 use crate::wire::http_request::MAX_HEAD_BYTES;
-use crate::wire::opening::{Opening, Step, GREETING_DELAY};
+use crate::wire::opening::{self, Opening, Step};
 use crate::wire::render::{self, render};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -80,6 +81,9 @@ pub struct ServerContext {
     pub help_text: String,
     /// Writer threads still running; shutdown waits for them to finish.
     pub live_writers: AtomicUsize,
+    /// Addresses with a web browser: their silent connections are greeted
+    /// late (see [`crate::server::browsers`]).
+    pub browsers: RecentBrowsers,
 }
 
 /// Takes a freshly accepted socket: admits it to the state (or refuses it
@@ -173,7 +177,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
             Err(ended) => Some(ended),
             Ok(timeout) => match input.read(stream, timeout) {
                 Ok(true) => reader.act_on_read(&mut input, addr, stream),
-                Ok(false) => reader.quiet(),
+                Ok(false) => reader.quiet(addr),
                 Err(ended) => Some(ended),
             },
         };
@@ -195,6 +199,10 @@ struct Reader<'a> {
     /// `None` until it has a name.
     registered: Option<Dialect>,
     register_deadline: Instant,
+    /// When the connection was accepted, and when a silent one is greeted
+    /// (see [`opening::greeting_delay`]).
+    accepted: Instant,
+    greet_at: Instant,
     /// Flood control, and what to say about it (see [`crate::server::limits`]).
     flood: FloodControl,
     /// Set when the first line was IRC (see [`super::irc_conn`]).
@@ -237,6 +245,8 @@ impl<'a> Reader<'a> {
             opening: Some(Opening::new()),
             registered: None,
             register_deadline: Instant::now() + Duration::from_secs(config.register_timeout_secs),
+            accepted: Instant::now(),
+            greet_at: Instant::now() + opening::GREETING_DELAY,
             flood: FloodControl::new(config.rate_per_sec, config.rate_burst, Instant::now()),
             irc: None,
             state: Locker {
@@ -269,16 +279,25 @@ impl<'a> Reader<'a> {
             return Err("registration timeout");
         }
         Ok(Some(match self.opening {
-            Some(_) => left.min(GREETING_DELAY),
+            Some(_) => left.min(self.greet_at.saturating_duration_since(Instant::now())),
             None => left,
         }))
     }
 
-    /// A read waited its whole timeout: greet a silent newcomer, ping an
-    /// IRC client, or close an idle one.
-    fn quiet(&mut self) -> Option<&'static str> {
-        if let Some(mut opening) = self.opening.take() {
-            return self.opened(opening.silence());
+    /// A read waited its whole timeout: greet a silent newcomer (later if
+    /// a browser is at its address), ping an IRC client, or close an idle
+    /// one.
+    fn quiet(&mut self, addr: SocketAddr) -> Option<&'static str> {
+        if self.opening.is_some() {
+            let now = Instant::now();
+            let browser = self.context.browsers.is_recent(addr.ip(), now);
+            self.greet_at = self.accepted + opening::greeting_delay(browser);
+            if now < self.greet_at {
+                return None; // read on until then
+            }
+            if let Some(mut opening) = self.opening.take() {
+                return self.opened(opening.silence());
+            }
         }
         let id = self.id;
         match (self.irc.as_mut(), self.registered) {

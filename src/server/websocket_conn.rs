@@ -74,6 +74,9 @@ pub(super) fn serve(
     register_deadline: Instant,
 ) -> &'static str {
     let context = reader.context;
+    // A browser is here: its spare connections must not be greeted (see
+    // `server/browsers.rs`); remembered again when its page closes.
+    context.browsers.saw(addr.ip(), Instant::now());
     let mut timeout = None;
     let head = read_head(stream, early, register_deadline, &mut timeout);
     let (head, rest) = match head {
@@ -117,7 +120,9 @@ pub(super) fn serve(
                 state.greet(id);
             });
             reader.state.write_queued();
-            read_frames(reader, addr, stream, &rest, register_deadline, timeout)
+            let ended = read_frames(reader, addr, stream, &rest, register_deadline, timeout);
+            context.browsers.saw(addr.ip(), Instant::now());
+            ended
         }
     }
 }
