@@ -86,7 +86,10 @@ mod tests {
         let browsers = RecentBrowsers::default();
         let now = Instant::now();
         for n in 0..(MAX_REMEMBERED as u32 + 10) {
-            browsers.saw(IpAddr::from(n.to_be_bytes()), now + Duration::from_millis(n.into()));
+            browsers.saw(
+                IpAddr::from(n.to_be_bytes()),
+                now + Duration::from_millis(n.into()),
+            );
         }
         let seen = browsers.seen.lock().unwrap().len();
         assert!(seen <= MAX_REMEMBERED, "{seen}");

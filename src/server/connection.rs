@@ -35,7 +35,7 @@ use crate::text::sanitize;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
-use crate::wire::http_request::MAX_HEAD_BYTES;
+use crate::wire::http_request::{text_response, MAX_HEAD_BYTES};
 use crate::wire::opening::{self, Opening, Step};
 use crate::wire::render::{self, render};
 use std::io::{ErrorKind, Read, Write};
@@ -106,10 +106,18 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
         Err(refusal) => {
             let said = render::refusal_text(&refusal, Dialect::Protocol);
             log!("Refused connection from {addr}: {said}");
-            // A fresh socket's send buffer is empty: this short write cannot block.
-            let refused = render(&Event::Refused(refusal), Dialect::Protocol);
-            let _ = (&*stream).write_all(refused.as_bytes());
-            let _ = stream.shutdown(Shutdown::Both);
+            let browser = context.browsers.is_recent(addr.ip(), Instant::now());
+            let refuser_stream = Arc::clone(&stream);
+            let refuser = thread::Builder::new()
+                .name("refuser".into())
+                .stack_size(WRITER_STACK_BYTES)
+                .spawn(move || refuse(&refuser_stream, &refusal, browser));
+            if refuser.is_err() {
+                // No thread to wait for a first line: say it as a line.
+                let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
+                let _ = (&*stream).write_all(refused.as_bytes());
+                let _ = stream.shutdown(Shutdown::Both);
+            }
             return;
         }
     };
@@ -142,6 +150,34 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
         // Removing the connection drops its queue, which ends the writer.
         state::lock(&context.state).disconnect(id, "no thread available");
     }
+}
+
+/// A refused connection hears why in its own language: a browser's request
+/// gets an HTTP answer with a short page (a bare `ERROR` line would be
+/// "This page isn't working"), anyone else the `ERROR` line. So the refusal
+/// waits [`GREETING_DELAY`](crate::wire::opening::GREETING_DELAY) for a
+/// first line, on a thread of its own (the accept loop must not wait). A
+/// silent connection from a browser's address is one of its spare ones:
+/// it is closed with nothing said, which Chromium sees before using it.
+fn refuse(stream: &TcpStream, refusal: &Refusal, browser: bool) {
+    let _ = stream.set_read_timeout(Some(opening::GREETING_DELAY));
+    let mut first = [0u8; 512];
+    let said = match (&*stream).read(&mut first) {
+        Ok(n) => &first[..n],
+        Err(_) => &[][..],
+    };
+    let first_line = said.split(|&b| b == b'\n').next().unwrap_or_default();
+    let answer = if opening::looks_like_http_request(first_line) {
+        let (status, text) = render::refusal_http(refusal);
+        text_response(status, "Retry-After: 60\r\n", &format!("{text}\n"))
+    } else if said.is_empty() && browser {
+        String::new()
+    } else {
+        render(&Event::Refused(refusal.clone()), Dialect::Protocol)
+    };
+    // A fresh socket's send buffer is empty: this short write cannot block.
+    let _ = (&*stream).write_all(answer.as_bytes());
+    let _ = stream.shutdown(Shutdown::Both);
 }
 
 /// Removes the connection from the state when the reader ends, however it

@@ -457,6 +457,22 @@ fn reason_suffix(reason: &Option<String>) -> String {
     }
 }
 
+/// A refused connection's HTTP status and page text, for a browser whose
+/// request met a refusal at the door (banned, full, too many): the same
+/// words as the `ERROR` line, under the status that says it to a browser.
+pub fn refusal_http(refusal: &Refusal) -> (&'static str, String) {
+    let status = match refusal {
+        Refusal::Banned(_) => "403 Forbidden",
+        Refusal::ServerFull => "503 Service Unavailable",
+        _ => "429 Too Many Requests",
+    };
+    let text = refusal_text(refusal, Dialect::Chat);
+    (
+        status,
+        format!("The chat server cannot take you in: {text}."),
+    )
+}
+
 /// The `ERROR` text. Protocol mode's wording is the contract; chat mode only
 /// differs where a command is spelled differently.
 pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
