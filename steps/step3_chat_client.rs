@@ -91,6 +91,20 @@ static NEED_NAME: AtomicBool = AtomicBool::new(false);
 /// Set once the server has welcomed us by name.
 static NAMED: AtomicBool = AtomicBool::new(false);
 
+/// Set once we are in a first room: that join is shown as the challenge's
+/// `Welcome to the chatroom!`, later ones as `You joined #lab …`.
+static JOINED_ONCE: AtomicBool = AtomicBool::new(false);
+
+/// What this client hides from the server's greeting: the instructions for
+/// choosing a name (it asked for yours and sent it already), and the
+/// server's default welcome (it says its own on joining). A teacher's own
+/// `--motd` is shown.
+const HIDDEN_GREETING: [&str; 3] = [
+    "Welcome to chatroom!",
+    "Pick a name: ",
+    "/help lists the commands",
+];
+
 const COMMAND: cli::CommandLine = cli::CommandLine {
     usage: "step3_chat_client [--host HOST] [--port PORT] [--name NAME] [--room ROOM]",
     about: "Step 3: a chat client. Type to talk; /join #room, /msg user text, /users, \
@@ -180,6 +194,10 @@ fn main() {
     if let Some(password) = std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()) {
         send(&mut server, &format!("PASS {password}"));
     }
+    // History comes timed (`HISTORY BEGIN` … `HISTORY END`), so an old
+    // line can be shown with its time; without this line the server
+    // replays it as plain `ROOM` lines, as seed 002 draws.
+    send(&mut server, "HISTORY TIMED");
     send(&mut server, &format!("USERNAME {name}"));
     send(&mut server, &format!("JOIN {room}"));
 
@@ -340,6 +358,16 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             [_room, user, by, reason] => format!("* {user} was kicked out by {by}: {reason}"),
             _ => line.to_string(),
         },
+        // Answers to what the client sent by itself: it knows already.
+        "OK" if rest == "History timed" || rest.starts_with("Welcome, ") => return Vec::new(),
+        "NOTICE"
+            if !NAMED.load(Ordering::SeqCst)
+                && HIDDEN_GREETING
+                    .iter()
+                    .any(|hidden| rest.starts_with(hidden)) =>
+        {
+            return Vec::new();
+        }
         "OK" => match rest.strip_prefix("Joined ") {
             Some(joined) => {
                 // "#general (3 users)": remember to show the next lines as
@@ -353,6 +381,9 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
                             lines_left,
                         });
                     }
+                }
+                if !JOINED_ONCE.swap(true, Ordering::SeqCst) {
+                    return vec!["Welcome to the chatroom!".to_string()];
                 }
                 return vec![joined_text(joined)];
             }

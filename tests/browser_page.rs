@@ -168,6 +168,7 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
         "document.getElementById('name').value = 'alice'; \
          document.getElementById('login-button').click()",
     );
+    socket.expect("HISTORY TIMED");
     socket.expect("USERNAME alice");
     socket.say(&["OK Welcome, alice!"]);
     socket.expect("JOIN #general");
@@ -265,6 +266,7 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
         "document.getElementById('status').dataset.state === 'reconnecting'",
     );
     let mut again = sockets.recv_timeout(WAIT).expect("the page reconnected");
+    again.expect("HISTORY TIMED");
     again.expect("USERNAME alice");
     again.say(&["OK Welcome, alice!"]);
     again.expect("JOIN #general");
@@ -298,6 +300,7 @@ fn password_operator_tools_and_a_kick() {
          document.getElementById('password').value = 'open sesame'; \
          document.getElementById('login-button').click()",
     );
+    socket.expect("HISTORY TIMED");
     socket.expect("PASS open sesame");
     socket.expect("USERNAME teacher");
     // A refusal before registering is shown on the form.

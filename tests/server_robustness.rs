@@ -627,6 +627,7 @@ fn history_in_a_data_dir_is_replayed_after_a_restart() {
 
     let server = Server::start("step4_server", &args);
     let mut bob = server.login("bob");
+    bob.timed_history();
     bob.send("JOIN #general");
     let joined: Vec<String> = (0..4).map(|_| common::untimed(&bob.line())).collect();
     assert_eq!(

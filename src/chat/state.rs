@@ -184,6 +184,9 @@ struct Conn {
     away: Option<String>,
     /// Why they are leaving the server, if they said (IRC's `QUIT :reason`).
     quit_reason: Option<String>,
+    /// Asked for `HISTORY TIMED`: a join's history comes fenced and timed,
+    /// not as seed 002's plain `ROOM` lines.
+    timed_history: bool,
 }
 
 impl Conn {
@@ -390,6 +393,7 @@ impl State {
                 muted: false,
                 away: None,
                 quit_reason: None,
+                timed_history: false,
             },
         );
         Ok(id)
@@ -481,6 +485,7 @@ impl State {
             Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
             Command::Help => self.help(id),
+            Command::History(word) => self.history_format(id, &word),
             Command::Quit => self.quit(id),
             _ if !registered => self.reply_refusal(id, Refusal::ChooseNameFirst),
             Command::Join(room) => self.join(id, &room),

@@ -61,6 +61,10 @@ pub enum Command {
     Users(usize),
     /// `HELP` / `/help`.
     Help,
+    /// `HISTORY TIMED`: a program asks for a room's history on joining as
+    /// fenced, timed `HISTORY` lines instead of seed 002's plain `ROOM`
+    /// lines (the step 3 client and the page ask; the word as sent).
+    History(String),
     /// `QUIT` / `/quit`.
     Quit,
     /// `OPER <password>` / `/op <password>`: become an operator.
@@ -183,7 +187,12 @@ impl CommandSpec {
     /// tests that hold the table to the code that reads it and acts on it.
     #[cfg(test)]
     pub(crate) fn example(&'static self) -> Command {
+        // A usage that spells its word in capitals (`HISTORY TIMED`) takes
+        // that word, not a name.
+        let literal = self.usage.protocol.split(' ').nth(1);
+        let literal = literal.filter(|word| word.chars().all(|c| c.is_ascii_uppercase()));
         let args = match self.args {
+            A::Word(_) if literal.is_some() => literal.unwrap_or_default(),
             A::None(_) => "",
             A::Page(_) => "2",
             A::Word(_) | A::Name(_) => "bob",
@@ -290,6 +299,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         ("OPER <password>", "/op <password>", "/oper <name> <password>"), "become an operator (teacher)"),
     row(A::None(C::Help), Anyone, &["HELP"], &["help"], &["HELP"],
         ("HELP", "/help", "/quote HELP"), "this list"),
+    row(A::Word(C::History), Anyone, &["HISTORY"], &[], &[],
+        ("HISTORY TIMED", "HISTORY TIMED", "HISTORY TIMED"),
+        "(programs) replay a room's history as HISTORY lines with times"),
     row(A::None(C::Quit), Anyone, &["QUIT"], &["quit", "exit"], &["QUIT"],
         ("QUIT", "/quit", "/quit [reason]"), "leave the chat"),
     row(A::OptionalText(C::Topic), Operator, &["TOPIC"], &["topic"], &["TOPIC"],

@@ -61,10 +61,15 @@ pub enum Event {
         set: Option<(String, u64)>,
     },
     /// The room's recent messages, replayed to someone who just joined.
+    /// `timed`: as `HISTORY` lines (asked for with `HISTORY TIMED`); a
+    /// protocol client that did not ask gets seed 002's plain `ROOM` lines.
     Recent {
         room: String,
         records: Vec<Recalled>,
+        timed: bool,
     },
+    /// `HISTORY TIMED` was understood.
+    HistoryTimed,
     /// You left `room`.
     Left {
         room: String,

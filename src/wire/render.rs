@@ -79,7 +79,24 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         // Fenced and timed, and never `ROOM`: a program (the step 3
         // client, the browser page) must not take an old line for a live
         // one, and can show when it was said.
-        Event::Recent { room, records } => {
+        // Seed 002 draws a newcomer getting the room's earlier lines as
+        // the `ROOM` lines they were; a program that asked for
+        // `HISTORY TIMED` gets them fenced and timed instead.
+        Event::Recent {
+            room,
+            records,
+            timed: false,
+        } => {
+            for record in records {
+                let (verb, who, text) = ("ROOM", &record.sender, &record.text);
+                match record.action {
+                    true => line(format!("ACTION {room} {who} {text}")),
+                    false => line(format!("{verb} {room} {who} {text}")),
+                }
+            }
+        }
+        Event::HistoryTimed => line("OK History timed".into()),
+        Event::Recent { room, records, .. } => {
             line(format!("HISTORY BEGIN {room} {}", records.len()));
             for record in records {
                 let time = timestamp::rfc3339(record.time_ms);
@@ -174,6 +191,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             "*** Welcome, {name}! Type a message and press Enter to send it. /help lists commands."
         )),
         Event::Renamed { new, .. } => line(format!("*** You are now known as {new}")),
+        Event::HistoryTimed => line("*** History will be shown with times".into()),
         Event::PasswordAccepted => line("*** Password accepted. Now pick a name: /nick <name>".into()),
         Event::Joined { room, members } if members.is_empty() => {
             line(format!("*** You joined {room}. Nobody else is here yet."))
@@ -189,7 +207,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::TopicIs {
             room, topic: None, ..
         } => line(format!("*** {room} has no topic")),
-        Event::Recent { room, records } => {
+        Event::Recent { room, records, .. } => {
             line(format!("*** Recent messages in {room}:"));
             for record in records {
                 let time = timestamp::clock(record.time_ms);

@@ -399,6 +399,14 @@ impl Client {
         assert_greeting(&before);
     }
 
+    /// Asks for the fenced, timed history replay (`HISTORY BEGIN` …) that
+    /// the step 3 client and the page ask for; without it a join replays
+    /// seed 002's plain `ROOM` lines.
+    pub fn timed_history(&mut self) {
+        self.send("HISTORY TIMED");
+        self.expect("OK History timed");
+    }
+
     /// Reads the next line and checks it is exactly `expected`.
     pub fn expect_next(&mut self, expected: &str) {
         let line = self.line();

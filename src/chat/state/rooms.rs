@@ -83,11 +83,13 @@ impl State {
             })
             .collect();
         if !records.is_empty() {
+            let timed = self.conns.get(&id).is_some_and(|conn| conn.timed_history);
             self.send(
                 id,
                 &Event::Recent {
                     room: shown.clone(),
                     records,
+                    timed,
                 },
             );
         }

@@ -784,6 +784,7 @@ mod tests {
             Event::Recent {
                 room: "#general".into(),
                 records: vec![record],
+                timed: true,
             },
             "",
             "",

@@ -63,7 +63,10 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
     let notice = |text: &str| text_lines(server, "NOTICE", ctx.nick, text, false);
     match event {
         // IRC clients get the welcome burst instead of the greeting.
-        Event::Greeting { .. } | Event::PasswordAccepted | Event::Sent { .. } => Vec::new(),
+        Event::Greeting { .. }
+        | Event::PasswordAccepted
+        | Event::HistoryTimed
+        | Event::Sent { .. } => Vec::new(),
         Event::Welcome { .. } => welcome_lines(ctx),
         Event::Renamed { old, new } | Event::NickChanged { old, new } => {
             vec![line(&user_prefix(old), "NICK", &[new])]
@@ -103,7 +106,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 numeric::RPL_NOTOPIC.text,
             )]
         }
-        Event::Recent { room, records } => {
+        Event::Recent { room, records, .. } => {
             let mut out = text_lines(server, "NOTICE", room, "*** Recent messages:", false);
             for record in records {
                 let time = crate::support::timestamp::clock(record.time_ms);
