@@ -1169,7 +1169,7 @@ fn step3_clients_through_step4() {
         &["name: "],
         server.addr.port(),
         cwd.path(),
-        "a .a.a.a.a.a B a b a b a .a b a a b",
+        "a .a B a b a b a .a b a a b",
     );
 }
 
