@@ -362,6 +362,9 @@ fn the_page_the_help_and_the_http_errors() {
         "\r\n\r\nHow to join this chat.\n\nStudents: open http://127.0.0.1:{port} in a browser, or nc 127.0.0.1 {port}\n"
     )), "{help}");
     assert!(help.contains(&format!("\n    telnet 127.0.0.1 {port}\n")));
+    // The page declares it has no icon, so browsers do not ask for
+    // /favicon.ico (issue 21, item 9).
+    assert!(page.contains("<link rel=\"icon\" href=\"data:,\">"));
     // The page links to the help.
     assert!(
         page.contains("href=\"/help.txt\""),
