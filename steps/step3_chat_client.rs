@@ -247,9 +247,11 @@ fn reader_loop(stream: TcpStream) {
             Ok(0) => break,
             Ok(_) => {
                 let line = printable(&String::from_utf8_lossy(trim_line_end(&raw)));
-                if NEED_NAME.load(Ordering::SeqCst) && line.starts_with("ERROR Choose a name first")
-                {
-                    continue; // the JOIN sent with the refused name: already explained
+                // Before we have a name, "choose a name first" answers a line
+                // sent with a refused name, or `HISTORY TIMED` to a server
+                // that does not know it (step4_core): already handled.
+                if !NAMED.load(Ordering::SeqCst) && line.starts_with("ERROR Choose a name first") {
+                    continue;
                 }
                 note_registration(&line);
                 let mut stdout = io::stdout().lock();
