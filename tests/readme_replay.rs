@@ -741,26 +741,6 @@ fn replay(sessions: &[(char, &[&str])], prompts: &[&str], port: u16, cwd: &Path,
     );
 }
 
-/// Are the real `nc`, `telnet` and `curl` installed? Outside CI a missing
-/// one skips the test loudly (like tests/real_clients.rs); with `CI=true`
-/// it fails.
-fn have(program: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "{program} is not installed"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n!!!!! SKIPPED: {program} not installed; a transcript was not replayed !!!!!\n"
-        );
-    }
-    found
-}
-
 /// A server for a chapter, started the way the chapter starts it (the `$`
 /// line of its block), on port 0 of 127.0.0.1, in `cwd`.
 fn chat_server(start_command: &str, cwd: &Path) -> Server {
@@ -1043,7 +1023,7 @@ fn replay_curl(block_name: &str, masks: &Masks) {
 /// Step 1: the echo server's first log line, and a person on `nc`.
 #[test]
 fn step1_echo_with_nc() {
-    if !have("nc") {
+    if !common::programs::installed(&["nc"]) {
         return;
     }
     let cwd = TempDir::new("readme-step1");
@@ -1177,7 +1157,7 @@ fn step3_clients_through_step4() {
 /// in chat mode, and the server's log until Ctrl-C.
 #[test]
 fn step4_two_people_on_nc() {
-    if !have("nc") {
+    if !common::programs::installed(&["nc"]) {
         return;
     }
     let cwd = TempDir::new("readme-step4");
@@ -1195,7 +1175,7 @@ fn step4_two_people_on_nc() {
 /// Step 4: the same server in its protocol dialect, alice and bob on `nc`.
 #[test]
 fn step4_protocol_dialect_on_nc() {
-    if !have("nc") {
+    if !common::programs::installed(&["nc"]) {
         return;
     }
     let cwd = TempDir::new("readme-step4-protocol");
@@ -1226,7 +1206,7 @@ const CLASS_SCHEDULE: &str = "t t t t |t  a a a  t |a  b b b |b  1  \
 /// the next class's settings file on the same data directory.
 #[test]
 fn running_a_class_in_reading_order() {
-    if !have("nc") || !have("curl") {
+    if !common::programs::installed(&["nc", "curl"]) {
         return;
     }
     let cwd = TempDir::new("readme-class");

@@ -29,8 +29,13 @@ pub struct Irssi {
 }
 
 impl Irssi {
-    /// Starts irssi as `nick`, connecting to `addr`.
-    pub fn connect(nick: &str, addr: SocketAddr) -> Irssi {
+    /// Starts irssi as `nick`, connecting to `addr`; `None` when irssi or
+    /// tmux is not installed (the test is skipped, or fails under `CI=true`:
+    /// see [`super::programs`]).
+    pub fn connect(nick: &str, addr: SocketAddr) -> Option<Irssi> {
+        if !super::programs::installed(&["tmux", "irssi"]) {
+            return None;
+        }
         let home = TempDir::new("irssi");
         std::fs::write(home.join("config"), config(nick)).expect("write irssi config");
         let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
@@ -46,10 +51,10 @@ impl Irssi {
             .status()
             .expect("run tmux");
         assert!(status.success(), "tmux new-session failed: {status}");
-        Irssi {
+        Some(Irssi {
             socket,
             _home: home,
-        }
+        })
     }
 
     /// Types `text` and presses Enter (`-l`: the text is literal, never key

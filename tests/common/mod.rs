@@ -17,6 +17,9 @@ pub mod program;
 
 /// irssi in tmux, for tests with a real IRC client.
 pub mod irssi;
+/// Programs a test needs (nc, telnet, curl, tmux, irssi, chromium): skip
+/// with the install command when one is missing, fail under `CI=true`.
+pub mod programs;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
