@@ -649,3 +649,27 @@ fn a_refused_browser_gets_an_http_page_and_nc_the_error_line() {
         "a spare connection was sent bytes"
     );
 }
+
+/// A CTCP VERSION from an IRC user to someone in the chat page is answered
+/// by the server, saying they use the web page (not "a program").
+#[test]
+fn a_ctcp_version_to_a_page_user_says_they_use_the_web_page() {
+    let server = Server::start_chat(&[]);
+    let mut socket = Socket::open(&server);
+    socket.send(Opcode::Text, b"USERNAME carol");
+    socket.expect("OK Welcome, carol!");
+    let mut alice = server.connect();
+    alice.send("NICK alice");
+    alice.send("USER alice 0 * :Alice");
+    alice.expect(":chatroom.local 376 alice :End of /MOTD command.");
+    alice.send("PRIVMSG carol :\x01VERSION\x01");
+    let version = env!("CARGO_PKG_VERSION");
+    alice.expect_next(&format!(
+        ":carol!carol@chatroom NOTICE alice :\x01VERSION chatroom {version} \
+         (carol uses the web page; answered by the server)\x01"
+    ));
+    alice.send("PRIVMSG carol :\x01FINGER\x01");
+    alice.expect_next(
+        ":chatroom.local NOTICE alice :carol uses the web page, which cannot answer CTCP FINGER",
+    );
+}

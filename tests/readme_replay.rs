@@ -899,6 +899,19 @@ fn replay_commands(block_name: &str, cwd: &Path) {
 
 /// [`replay_commands`], with `extra` arguments after each command's own.
 fn replay_commands_with(block_name: &str, cwd: &Path, extra: &[String]) {
+    replay_commands_on(block_name, cwd, extra, None)
+}
+
+/// [`replay_commands_with`]; with `port`, that port is written as the
+/// chapter's 7007 and the one after it as 7008 (a suggested other port).
+fn replay_commands_on(block_name: &str, cwd: &Path, extra: &[String], port: Option<u16>) {
+    let unmask = |line: &str| match port {
+        Some(port) => {
+            let line = replace_word(line, &port.to_string(), SHOWN_PORT);
+            replace_word(&line, &(port + 1).to_string(), "7008")
+        }
+        None => line.to_string(),
+    };
     let lines = block(block_name);
     let mut at = 0;
     while at < lines.len() {
@@ -936,7 +949,7 @@ fn replay_commands_with(block_name: &str, cwd: &Path, extra: &[String]) {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        let printed: Vec<String> = printed.lines().map(normalise).collect();
+        let printed: Vec<String> = printed.lines().map(|l| normalise(&unmask(l))).collect();
         let wanted: Vec<String> = expected.iter().map(|l| normalise(l)).collect();
         assert!(
             printed == wanted,
@@ -1050,7 +1063,7 @@ fn step1_port_in_use() {
     let cwd = TempDir::new("readme-step1-in-use");
     let server = chat_server(&start_command("step1-server"), cwd.path());
     let port = server.addr.port();
-    replay_commands_with(
+    replay_commands_on(
         "step1-in-use",
         cwd.path(),
         &[
@@ -1059,6 +1072,7 @@ fn step1_port_in_use() {
             "--port".into(),
             port.to_string(),
         ],
+        Some(port),
     );
 }
 

@@ -113,7 +113,7 @@ fn join_and_leave_in_words() {
     assert_eq!(alice.ask("/JOIN General"), "[error] Already in #general");
     assert_eq!(
         alice.ask("/join bad!"),
-        "[error] Invalid room name: use # and 1-20 letters, digits, - or _"
+        "[error] Invalid room name: use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)"
     );
     assert_eq!(alice.ask("/join"), "[error] Usage: /join <room>");
     assert_eq!(
@@ -185,7 +185,11 @@ fn private_messages_in_words() {
     carol.expect_next("PRIVMSG alice hi");
     assert_eq!(carol.ask("PRIVMSG alice back"), "OK Sent");
     alice.expect_next("[private] carol: back");
-    assert_eq!(alice.ask("/msg nobody hi"), "[error] User not found");
+    // Named, and why: protocol mode keeps seed 002's `ERROR User not found`.
+    assert_eq!(
+        alice.ask("/msg nobody hi"),
+        "[error] nobody is not connected (/users lists who is here)"
+    );
     assert_eq!(alice.ask("/msg bob"), "[error] Usage: /msg <user> <text>");
     assert_quiet(&mut bob);
 }
@@ -281,6 +285,20 @@ fn renaming_in_words() {
         "[error] Invalid username: use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter"
     );
     assert_eq!(alice.ask("/nick"), "[error] Usage: /nick <name>");
+    // A name in two words: the way out, not just the usage.
+    assert_eq!(
+        alice.ask("/nick John Smith"),
+        "[error] A name cannot contain spaces: try /nick John_Smith"
+    );
+    assert_eq!(
+        alice.ask("/nick 9 lives"),
+        "[error] A name cannot contain spaces: use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter"
+    );
+    // Room names are ASCII, and the error says exactly that.
+    assert_eq!(
+        alice.ask("/join #café"),
+        "[error] Invalid room name: use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)"
+    );
     alice.send("still me");
     bob.expect_next("alicia: still me");
     carol.expect_next("ROOM #general alicia still me");
@@ -369,14 +387,14 @@ fn chat_mode_lines_are_words_not_keywords() {
         "*** You joined #general. Here: bob",
         "[private to bob] hi",
         "[private] bob: psst",
-        "[error] User not found",
+        "[error] nobody is not connected (/users lists who is here)",
         "[error] Usage: /msg <user> <text>",
         "*** In #general: alice, bob",
         "*** Rooms: #general",
         "*** You left #general",
         NOT_IN_ROOM,
         "*** Online: alice, bob",
-        "[error] Invalid room name: use # and 1-20 letters, digits, - or _",
+        "[error] Invalid room name: use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)",
         "*** You joined #lab. Nobody else is here yet.",
         "*** You are now known as alicia",
         "[error] Username taken",

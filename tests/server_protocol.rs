@@ -17,7 +17,8 @@ use std::thread;
 const CHOOSE_NAME_FIRST: &str = "ERROR Choose a name first: /nick <name> or USERNAME <name>";
 const INVALID_USERNAME: &str =
     "ERROR Invalid username: use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter";
-const INVALID_ROOM: &str = "ERROR Invalid room name: use # and 1-20 letters, digits, - or _";
+const INVALID_ROOM: &str =
+    "ERROR Invalid room name: use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)";
 
 /// Proves nothing is queued for a protocol-mode client.
 fn assert_quiet(client: &mut Client) {
@@ -149,7 +150,12 @@ fn username_rules_and_uniqueness_ignoring_case() {
     ] {
         let reply = client.ask(&format!("USERNAME {bad}"));
         if bad.contains(' ') {
-            assert_eq!(reply, "ERROR Usage: USERNAME <name>", "USERNAME {bad}");
+            let rule = INVALID_USERNAME.trim_start_matches("ERROR Invalid username: ");
+            assert_eq!(
+                reply,
+                format!("ERROR A name cannot contain spaces: {rule}"),
+                "USERNAME {bad}"
+            );
         } else {
             // Every refusal says why, then what is allowed.
             let rule = INVALID_USERNAME.trim_start_matches("ERROR Invalid username: ");
@@ -160,6 +166,10 @@ fn username_rules_and_uniqueness_ignoring_case() {
         }
     }
     assert_eq!(client.ask("USERNAME"), "ERROR Usage: USERNAME <name>");
+    assert_eq!(
+        client.ask("USERNAME John Smith"),
+        "ERROR A name cannot contain spaces: try USERNAME John_Smith"
+    );
     assert_eq!(
         client.ask("USERNAME Abcdefghij-klmnop_19"),
         "OK Welcome, Abcdefghij-klmnop_19!"

@@ -525,7 +525,13 @@ fn a_port_in_use_is_one_clear_error() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        format!("error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
+        format!(
+            "error: cannot listen on 127.0.0.1:{port}: Address already in use: another program \
+             holds port {port} (`ss -ltnp 'sport = :{port}'` shows which; maybe a server you \
+             started earlier). Stop it, or pick another port: cargo run --bin step4_server -- \
+             --port {}\n",
+            server.addr.port() + 1
+        )
     );
 }
 

@@ -187,6 +187,9 @@ struct Conn {
     /// Asked for `HISTORY TIMED`: a join's history comes fenced and timed,
     /// not as seed 002's plain `ROOM` lines.
     timed_history: bool,
+    /// Came through the chat page's WebSocket: a person in a browser, for
+    /// words like "uses the web page" (a CTCP VERSION from IRC).
+    web_page: bool,
 }
 
 impl Conn {
@@ -394,6 +397,7 @@ impl State {
                 away: None,
                 quit_reason: None,
                 timed_history: false,
+                web_page: false,
             },
         );
         Ok(id)
@@ -426,6 +430,13 @@ impl State {
     pub fn refuse(&mut self, id: ConnId, refusal: Refusal) {
         self.send(id, &Event::Refused(refusal));
         self.drop_overflowed();
+    }
+
+    /// Notes that `id` is the chat page in a browser (its WebSocket opened).
+    pub fn mark_web_page(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.web_page = true;
+        }
     }
 
     /// Answers a web browser with `response` and closes the connection.
@@ -565,5 +576,6 @@ fn mistake_refusal(mistake: Mistake) -> Refusal {
         Mistake::EmptyMessage => Refusal::EmptyMessage,
         Mistake::Usage(usage) => Refusal::Usage(usage),
         Mistake::Unknown(command) => Refusal::UnknownCommand(command),
+        Mistake::NameWithSpaces(joined) => Refusal::NameWithSpaces(joined),
     }
 }

@@ -65,7 +65,8 @@ impl Shutdown {
 }
 
 /// Runs the server until a shutdown signal. `Err` is one line for the
-/// person who started it: `cannot listen on 0.0.0.0:7007: Address already in use`.
+/// person who started it: `cannot listen on 0.0.0.0:7007: Address already in use:
+/// another program holds port 7007 (…). Stop it, or pick another port: …`.
 pub fn run(config: ServerConfig) -> Result<(), String> {
     signal::install().map_err(|e| format!("cannot install the signal handler: {e}"))?;
     let listener = bind(&config)?;
@@ -80,12 +81,8 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
 /// why not.
 pub fn bind(config: &ServerConfig) -> Result<TcpListener, String> {
     let bind_addr = format!("{}:{}", config.host, config.port);
-    TcpListener::bind(&bind_addr).map_err(|e| {
-        format!(
-            "cannot listen on {bind_addr}: {}",
-            cli::describe_io_error(&e)
-        )
-    })
+    TcpListener::bind(&bind_addr)
+        .map_err(|e| cli::listen_error("step4_server", &config.host, config.port, &e))
 }
 
 /// Serves connections on `listener` until `shutdown` is requested, then
@@ -182,7 +179,8 @@ pub fn serve(
             }
             let mut state = state::lock(&watcher_context.state);
             let open = state.connection_count();
-            log!("Shutting down ({open} connections open)");
+            let s = if open == 1 { "" } else { "s" };
+            log!("Shutting down ({open} connection{s} open)");
             state.shut_down_all();
             // Unlocked unwritten: the goodbyes go to every writer thread,
             // which writes them and closes its connection.
@@ -212,7 +210,10 @@ pub fn serve(
     }
     let unfinished = context.live_writers.load(Ordering::SeqCst);
     if unfinished > 0 {
-        log!("{unfinished} connections did not take their last lines in time; closing them anyway");
+        let s = if unfinished == 1 { "" } else { "s" };
+        log!(
+            "{unfinished} connection{s} did not take their last lines in time; closing them anyway"
+        );
     }
     log!("Server stopped");
     Ok(())

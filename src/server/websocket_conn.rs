@@ -117,6 +117,7 @@ pub(super) fn serve(
             let id = reader.id;
             reader.state.with(|state| {
                 state.send_raw(id, Raw::SwitchToWebSocket(switching));
+                state.mark_web_page(id);
                 state.greet(id);
             });
             reader.state.write_queued();

@@ -104,6 +104,9 @@ pub enum Mistake {
     Usage(&'static Usage),
     /// A `/command` nobody knows, as typed (`/dance`).
     Unknown(String),
+    /// A name typed as several words (`/nick John Smith`): the words
+    /// joined with `_`, to suggest (`John_Smith`).
+    NameWithSpaces(String),
 }
 
 /// The shape of a command's arguments, checked by [`parse`], holding the
@@ -361,6 +364,10 @@ fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) 
         A::None(command) if args.is_empty() => command.clone(),
         A::Word(make) if one_word => make(first.to_string()),
         A::Name(make) if one_word => make(first.to_string(), dialect),
+        A::Name(_) if !first.is_empty() => {
+            let words: Vec<&str> = args.split_whitespace().collect();
+            Command::Invalid(Mistake::NameWithSpaces(words.join("_")))
+        }
         A::Text(make) if !args.is_empty() => make(args.to_string()),
         A::Message(_) if args.is_empty() => Command::Invalid(Mistake::EmptyMessage),
         A::Message(make) => make(args.to_string()),

@@ -229,12 +229,15 @@ pub enum Refusal {
     UsernameTaken,
     /// Why, in words that end with what is allowed.
     InvalidUsername(crate::text::names::NameError),
+    /// A name typed as several words; the words joined with `_`.
+    NameWithSpaces(String),
     InvalidRoom,
     ChooseNameFirst,
     AlreadyIn(String),
     NotInRoom,
     EmptyMessage,
-    UserNotFound,
+    /// Nobody of this name is connected (the name as typed).
+    UserNotFound(String),
     UnknownCommand(String),
     Usage(&'static Usage),
     LineTooLong(usize),

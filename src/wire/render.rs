@@ -501,6 +501,19 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         }
         Refusal::UsernameTaken => "Username taken".into(),
         Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
+        Refusal::NameWithSpaces(joined) => {
+            let nick = match dialect {
+                Dialect::Chat => "/nick",
+                Dialect::Protocol | Dialect::Irc => "USERNAME",
+            };
+            match crate::text::names::check_username(joined) {
+                Ok(()) => format!("A name cannot contain spaces: try {nick} {joined}"),
+                Err(_) => format!(
+                    "A name cannot contain spaces: {}",
+                    crate::text::names::USERNAME_RULE
+                ),
+            }
+        }
         Refusal::InvalidRoom => format!("Invalid room name: {}", crate::text::names::ROOM_RULE),
         Refusal::ChooseNameFirst => match dialect {
             Dialect::Chat => "Choose a name first: type /nick and a name, for example /nick lee".into(),
@@ -514,7 +527,12 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
             Dialect::Chat => "Not in a room (join one: /join #name)".into(),
         },
         Refusal::EmptyMessage => "Empty message".into(),
-        Refusal::UserNotFound => "User not found".into(),
+        // Seed 002's table: a program gets exactly `ERROR User not found`.
+        Refusal::UserNotFound(_) if dialect != Dialect::Chat => "User not found".into(),
+        Refusal::UserNotFound(name) => format!(
+            "{} is not connected (/users lists who is here)",
+            crate::text::sanitize::clean(name)
+        ),
         Refusal::UnknownCommand(command) => format!("Unknown command {command} (try /help)"),
         Refusal::Usage(usage) => format!("Usage: {}", usage.in_dialect(dialect)),
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),

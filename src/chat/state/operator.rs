@@ -57,7 +57,7 @@ impl State {
                 conn.room.clone(),
                 conn.addr.ip(),
             ),
-            None => return self.reply_refusal(id, Refusal::UserNotFound),
+            None => return self.reply_refusal(id, Refusal::UserNotFound(user.to_string())),
         };
         // `KICK bob 10m spamming`: the ban is said in the reason, so the
         // room and bob both read how long it is.
@@ -266,7 +266,7 @@ impl State {
             return None;
         };
         let Some(&target) = self.names.get(&names::key(user)) else {
-            self.reply_refusal(id, Refusal::UserNotFound);
+            self.reply_refusal(id, Refusal::UserNotFound(user.to_string()));
             return None;
         };
         Some((by, target))

@@ -169,10 +169,10 @@ impl State {
 
     pub(super) fn private(&mut self, id: ConnId, to: &str, text: &str) -> Flow {
         let Some(&target) = self.names.get(&names::key(to)) else {
-            return self.reply_refusal(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound(to.to_string()));
         };
         let (Some(conn), Some(target_conn)) = (self.conns.get(&id), self.conns.get(&target)) else {
-            return self.reply_refusal(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound(to.to_string()));
         };
         // Muted users may still ask an operator for help.
         if conn.muted && !target_conn.operator {

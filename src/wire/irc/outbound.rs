@@ -347,7 +347,13 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
     let notice = |text: String| text_lines(&ctx.info.name, "NOTICE", ctx.nick, &text, false);
     match refusal {
         Refusal::UsernameTaken => std(&numeric::ERR_NICKNAMEINUSE, &[target]),
-        Refusal::InvalidUsername(_) => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
+        Refusal::InvalidUsername(why) => vec![reply(
+            ctx,
+            &numeric::ERR_ERRONEUSNICKNAME,
+            &[target],
+            &format!("{}: {why}", numeric::ERR_ERRONEUSNICKNAME.text),
+        )],
+        Refusal::NameWithSpaces(_) => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
         Refusal::InvalidRoom => std(&numeric::ERR_NOSUCHCHANNEL, &[target]),
         Refusal::ChooseNameFirst | Refusal::PasswordRequired => {
             std(&numeric::ERR_NOTREGISTERED, &[])
@@ -355,7 +361,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         Refusal::AlreadyIn(_) => Vec::new(), // IRC ignores joining your own channel
         Refusal::NotInRoom => std(&numeric::ERR_NOTONCHANNEL, &[target]),
         Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
-        Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
+        Refusal::UserNotFound(_) => std(&numeric::ERR_NOSUCHNICK, &[target]),
         Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
         Refusal::Usage(usage) => {
             let verb = usage.protocol.split(' ').next().unwrap_or(usage.protocol);
