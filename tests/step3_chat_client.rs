@@ -164,7 +164,6 @@ fn maps_every_typed_line_to_a_protocol_line() {
         ("/msg bob hi there", "PRIVMSG bob hi there"),
         ("/users", "USERS"),
         ("/rooms", "ROOMS"),
-        ("/help", "HELP"),
         // A rename stays in the protocol dialect (as typed, `/nick` would
         // switch the connection to chat mode).
         ("/nick robert", "USERNAME robert"),
@@ -285,7 +284,7 @@ fn a_refused_name_asks_for_another_and_the_next_line_is_that_name() {
     connection.send("ERROR Usage: USERNAME <name>");
     // The JOIN sent with the refused name is refused too; that is no news.
     connection.send("ERROR Choose a name first: /nick <name> or USERNAME <name>");
-    assert_eq!(client.line(), "! Usage: USERNAME <name>");
+    assert_eq!(client.line(), "! Usage: /nick <name>");
     assert_eq!(client.line(), "Type another name:");
     client.type_line("alice");
     assert_eq!(connection.line(), "USERNAME alice");
@@ -452,4 +451,63 @@ fn help_and_bad_flags() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("error: unknown flag --nmae"));
+}
+
+/// `/help` is answered by the client, listing exactly what it takes in its
+/// own syntax (never `USERS` or `PRIVMSG`, which typed here are messages);
+/// the server's errors come in that syntax too.
+#[test]
+fn help_and_errors_are_in_this_clients_syntax() {
+    let (mut client, mut connection, _config_home) = connected_alice();
+    connection.send("OK Welcome, alice!");
+    connection.send("OK Joined #general (0 users)");
+    assert_eq!(client.line(), "Welcome to the chatroom!");
+    client.type_line("/help");
+    let mut help = client.lines_until("/stats");
+    help.push("  /stats".into());
+    assert_eq!(
+        help[0],
+        "Commands (a line without / is a message to your room):"
+    );
+    for wanted in [
+        "  /nick <name>           choose or change your name",
+        "  <text>                 say something to your room",
+        "  /msg <user> <text>     private message",
+        "  /users [page]          who is in your room (or online), a page at a time",
+    ] {
+        assert!(
+            help.iter().any(|line| line == wanted),
+            "{wanted:?} in {help:#?}"
+        );
+    }
+    assert!(
+        help.contains(&"After /op <password>, for the teacher:".to_string()),
+        "{help:#?}"
+    );
+    for line in help.iter().skip(1).filter(|line| line.starts_with("  ")) {
+        let typed = line.trim_start().split(' ').next().unwrap_or_default();
+        assert!(
+            typed.starts_with('/') || typed == "<text>",
+            "a command this client cannot take: {line:?}"
+        );
+    }
+    // Nothing went to the server: the next line it reads is the message.
+    client.type_line("USERS");
+    assert_eq!(connection.line(), "MSG USERS");
+
+    client.type_line("/nick");
+    assert_eq!(connection.line(), "USERNAME");
+    connection.send("ERROR Usage: USERNAME <name>");
+    assert_eq!(client.line(), "! Usage: /nick <name>");
+    connection.send("ERROR A name cannot contain spaces: try USERNAME John_Smith");
+    assert_eq!(
+        client.line(),
+        "! A name cannot contain spaces: try /nick John_Smith"
+    );
+    connection.send("ERROR Usage: PRIVMSG <user> <text>");
+    assert_eq!(client.line(), "! Usage: /msg <user> <text>");
+    connection.send("NOTICE 730 more: USERS 2");
+    assert_eq!(client.line(), "730 more: /users 2");
+    connection.send("ERROR Choose a name first: /nick <name> or USERNAME <name>");
+    assert_eq!(client.line(), "! Choose a name first: /nick <name>");
 }

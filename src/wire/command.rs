@@ -322,6 +322,31 @@ pub const COMMANDS: &[CommandSpec] = &[
         ("STATS", "/stats", "/stats"), "(operator) connections, threads, queues, bytes, deliveries/s, history size"),
 ];
 
+/// One command as a client program spells it, from its row: the step 3
+/// client shows its own `/help` and turns the server's protocol words
+/// into its slash commands with these, so neither can drift from the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Spelling {
+    /// Protocol verbs (`USERNAME`).
+    pub verbs: &'static [&'static str],
+    /// Chat names without the slash (`nick`); empty for `MSG`, `HISTORY`.
+    pub slash: &'static [&'static str],
+    pub protocol_usage: &'static str,
+    pub chat_usage: &'static str,
+    pub help: &'static str,
+}
+
+/// Every row of [`COMMANDS`] as a [`Spelling`], in `/help` order.
+pub fn spellings() -> impl Iterator<Item = Spelling> {
+    COMMANDS.iter().map(|row| Spelling {
+        verbs: row.verbs,
+        slash: row.slash,
+        protocol_usage: row.usage.protocol,
+        chat_usage: row.usage.chat,
+        help: row.help,
+    })
+}
+
 /// Parses one line. `dialect` is the sender's dialect: `None` before
 /// registering, when both dialects are understood.
 pub fn parse(line: &str, dialect: Option<Dialect>) -> Command {
