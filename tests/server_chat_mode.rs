@@ -410,3 +410,45 @@ fn chat_mode_lines_are_words_not_keywords() {
         );
     }
 }
+
+/// A person pastes 30 lines: the first 20 (the burst) reach the room, and
+/// without typing anything more they are told, within about a second of the
+/// paste, how many were not sent and which (the first and last one).
+#[test]
+fn a_pasted_burst_is_summed_up_within_a_second_naming_the_dropped_lines() {
+    let server = Server::start_chat(&[]);
+    let mut alice = server.nick("alice");
+    alice.expect("*** You joined #general. Nobody else is here yet.");
+    let mut bob = server.nick("bob");
+    bob.expect("*** You joined #general. Here: alice");
+    alice.expect("* bob joined #general");
+
+    let paste: String = (1..=30).map(|n| format!("pasted line {n}\n")).collect();
+    let pasted_at = std::time::Instant::now();
+    alice.send_raw(paste.as_bytes());
+    alice.expect_next("[error] Slow down (max 10 lines/s)");
+    // The burst is about 20 lines: /nick took one token, waiting for bob
+    // gave a few back. The summary names exactly the lines that were lost.
+    let summary = alice.line();
+    let took = pasted_at.elapsed();
+    let sent = (1..30)
+        .find(|n| {
+            summary
+                == format!(
+                    "[error] Slow down: {} lines were not sent (max 10 lines/s), \
+                     from \"pasted line {}\" to \"pasted line 30\"",
+                    30 - n,
+                    n + 1
+                )
+        })
+        .unwrap_or_else(|| panic!("not the summary of the paste: {summary:?}"));
+    assert!((18..=22).contains(&sent), "{summary}");
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "the summary came {took:?} after the paste"
+    );
+    for n in 1..=sent {
+        bob.expect_next(&format!("alice: pasted line {n}"));
+    }
+    bob.assert_nothing_pending("/users", "*** In #general");
+}

@@ -28,7 +28,7 @@ use crate::log;
 use crate::outbox::{self, Turns};
 use crate::server::browsers::RecentBrowsers;
 use crate::server::irc_conn::IrcConn;
-use crate::server::limits::{FloodControl, FloodVerdict};
+use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
 use crate::settings::server::ServerConfig;
 use crate::support::stack;
 use crate::text::sanitize;
@@ -299,10 +299,15 @@ impl<'a> Reader<'a> {
     fn read_timeout(&mut self) -> Result<Option<Duration>, &'static str> {
         let config = &self.context.config;
         if self.registered.is_some() {
-            return Ok(match &self.irc {
+            let timeout = match &self.irc {
                 Some(irc) => Some(irc.read_timeout()),
                 None => (config.idle_timeout_secs > 0)
                     .then(|| Duration::from_secs(config.idle_timeout_secs)),
+            };
+            // A flood summary that is waiting wakes the reader in time.
+            return Ok(match self.flood.summary_in(Instant::now()) {
+                Some(summary) => Some(timeout.map_or(summary, |t| t.min(summary))),
+                None => timeout,
             });
         }
         let left = self
@@ -320,10 +325,18 @@ impl<'a> Reader<'a> {
         }))
     }
 
-    /// A read waited its whole timeout: greet a silent newcomer (later if
-    /// a browser is at its address), ping an IRC client, or close an idle
-    /// one.
+    /// A read waited its whole timeout: tell a flooding person what was
+    /// dropped, greet a silent newcomer (later if a browser is at its
+    /// address), ping an IRC client, or close an idle one.
     fn quiet(&mut self, addr: SocketAddr) -> Option<&'static str> {
+        // The read was cut short for a flood summary: say it, read on. (The
+        // idle timeout then counts from here: the person was typing.)
+        if self.flood.summary_in(Instant::now()).is_some() {
+            if let Some(dropped) = self.flood.summary_due(Instant::now()) {
+                self.tell_dropped(dropped);
+            }
+            return None;
+        }
         if self.opening.is_some() {
             let now = Instant::now();
             let browser = self.context.browsers.is_recent(addr.ip(), now);
@@ -411,6 +424,18 @@ impl<'a> Reader<'a> {
         frames.into_iter().find_map(|frame| self.handle(frame))
     }
 
+    /// Tells a chat-mode person which lines of a burst were not sent.
+    fn tell_dropped(&mut self, dropped: Dropped) {
+        let (id, rate) = (self.id, self.context.config.rate_per_sec);
+        let refusal = Refusal::LinesDropped {
+            lines: dropped.lines,
+            rate,
+            first: dropped.first,
+            last: dropped.last,
+        };
+        self.state.with(|state| state.refuse(id, refusal));
+    }
+
     /// One frame: flood control, UTF-8, parse, act. `Some` ends the
     /// connection.
     fn handle(&mut self, frame: Frame) -> Option<&'static str> {
@@ -425,12 +450,9 @@ impl<'a> Reader<'a> {
             Frame::Line(line) => line,
         };
         let rate = config.rate_per_sec;
-        match self.flood.judge(Instant::now(), self.registered) {
+        match self.flood.judge(Instant::now(), self.registered, &line) {
             FloodVerdict::Take => {}
-            FloodVerdict::TakeAfterDropping(lines) => {
-                let refusal = Refusal::LinesDropped(lines, rate);
-                self.state.with(|state| state.refuse(id, refusal));
-            }
+            FloodVerdict::TakeAfterDropping(dropped) => self.tell_dropped(dropped),
             FloodVerdict::Drop { reply, first } => {
                 self.state.with(|state| {
                     if first {

@@ -243,8 +243,15 @@ pub enum Refusal {
     LineTooLong(usize),
     NotUtf8,
     SlowDown(u32),
-    /// Chat mode, after a refused burst: (lines dropped, lines/s allowed).
-    LinesDropped(u32, u32),
+    /// Chat mode, after a refused burst: how many lines were dropped, the
+    /// lines/s allowed, and the first and last dropped line's opening words
+    /// (the same text when one line was dropped).
+    LinesDropped {
+        lines: u32,
+        rate: u32,
+        first: String,
+        last: String,
+    },
     ServerFull,
     PasswordRequired,
     WrongPassword,

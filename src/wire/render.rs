@@ -538,12 +538,21 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
         Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
         Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
-        Refusal::LinesDropped(1, rate) => {
-            format!("Slow down: 1 line was not sent (max {rate} lines/s)")
-        }
-        Refusal::LinesDropped(lines, rate) => {
-            format!("Slow down: {lines} lines were not sent (max {rate} lines/s)")
-        }
+        Refusal::LinesDropped {
+            lines: 1,
+            rate,
+            first,
+            ..
+        } => format!("Slow down: 1 line was not sent (max {rate} lines/s): \"{first}\""),
+        Refusal::LinesDropped {
+            lines,
+            rate,
+            first,
+            last,
+        } => format!(
+            "Slow down: {lines} lines were not sent (max {rate} lines/s), \
+             from \"{first}\" to \"{last}\""
+        ),
         Refusal::ServerFull => "Server full".into(),
         Refusal::PasswordRequired => {
             "Password required: /pass <password> or PASS <password>".into()

@@ -392,7 +392,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         // Flood control and the rest: a NOTICE, never silence.
         Refusal::NotUtf8
         | Refusal::SlowDown(_)
-        | Refusal::LinesDropped(..)
+        | Refusal::LinesDropped { .. }
         | Refusal::CouldNotStore
         | Refusal::NotMuted(_)
         | Refusal::AlreadyMuted(_)
