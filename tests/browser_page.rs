@@ -230,6 +230,30 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
     socket.expect("ACTION waves");
     type_and_send(&mut browser, &tab, "/nick alicia");
     socket.expect("USERNAME alicia");
+    // The page's help is the page's own, in its own syntax, and asks the
+    // server nothing: the next line the server gets is the message after it.
+    type_and_send(&mut browser, &tab, "/help");
+    type_and_send(&mut browser, &tab, "PRIVMSG bob is a message here");
+    socket.expect("MSG PRIVMSG bob is a message here");
+    let help: Vec<String> = page_lines(&mut browser, &tab)
+        .lines()
+        .filter_map(|line| line.strip_prefix("help||").map(str::to_string))
+        .collect();
+    for wanted in [
+        "/msg <user> <text>     private message (or click a name in the list)",
+        "/me <text>             act: shown as you *text*",
+        "<text>                 say something to your room",
+        "/kick <user> [reason]  disconnect a user; a reason that starts 10m (or 30s, 2h, 1d) also bans their address that long",
+    ] {
+        assert!(help.iter().any(|line| line == wanted), "{wanted:?} in {help:#?}");
+    }
+    for line in &help {
+        let first = line.split(' ').next().unwrap_or_default();
+        assert!(
+            !(first.len() > 1 && first.chars().all(|c| c.is_ascii_uppercase())),
+            "a protocol verb in the page's help: {line:?}"
+        );
+    }
     socket.say(&[
         "OK Sent",
         "PRIVMSG bob back at you",
@@ -247,6 +271,16 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
              announcement||Pencils down"
         ),
         "{lines}"
+    );
+
+    // A private message to someone offline: who, and that it was not sent.
+    type_and_send(&mut browser, &tab, "/msg ghost are you there");
+    socket.expect("PRIVMSG ghost are you there");
+    socket.say(&["ERROR User not found"]);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('error').textContent === \
+         'ghost is not connected (the list shows who is here); your message was not sent'",
     );
 
     if let Ok(dir) = std::env::var("CHATROOM_SCREENSHOTS") {
