@@ -334,13 +334,25 @@ fn a_foreign_origin_is_refused_with_403_and_a_half_handshake_with_400() {
     assert_eq!(body, "The upgrade request needs Connection: Upgrade.\n");
 }
 
+/// A message over `max_line_bytes` is answered like an over-long `nc`
+/// line and the connection stays; one beyond the frame bound (64 KiB) is
+/// refused with 1009 from its length alone, before it is read.
 #[test]
-fn a_message_longer_than_max_line_bytes_is_closed_with_1009_before_it_is_read() {
+fn a_long_message_is_an_error_and_only_a_huge_one_is_closed_with_1009() {
     let mut server = Server::start_chat(&["--max-line-bytes", "64"]);
     let mut socket = Socket::open(&server);
     assert_eq!(socket.text(), "NOTICE Welcome to chatroom!");
-    // Only the header of a 1 MB message: the server must refuse it from the
-    // length alone.
+    socket.send(Opcode::Text, b"USERNAME carol");
+    socket.expect("OK Welcome, carol!");
+    socket.send(Opcode::Text, &[b'x'; 2000]);
+    socket.expect("ERROR Line too long (max 64 bytes)");
+    // Still connected, and a paste of lines is lines, each held to the limit.
+    let paste = format!("MSG short one\n{}\nUSERS", "y".repeat(100));
+    socket.send(Opcode::Text, paste.as_bytes());
+    socket.expect("ERROR Not in a room");
+    socket.expect("ERROR Line too long (max 64 bytes)");
+    socket.expect("USERLIST carol");
+    // Only the header of a 1 MB message: refused from the length alone.
     let header = &client_frame(Opcode::Text, true, &vec![b'x'; 1 << 20], MASK)[..14];
     socket.stream.write_all(header).expect("send");
     assert_eq!(socket.close_status(), 1009);
@@ -672,4 +684,105 @@ fn a_ctcp_version_to_a_page_user_says_they_use_the_web_page() {
     alice.expect_next(
         ":chatroom.local NOTICE alice :carol uses the web page, which cannot answer CTCP FINGER",
     );
+}
+
+/// Pastes `text` into the page's input the way a browser does (a `paste`
+/// event carrying the clipboard's text).
+fn paste(browser: &mut Browser, tab: &Tab, text: &str) {
+    let script = format!(
+        "(() => {{ const data = new DataTransfer(); data.setData('text/plain', {}); \
+         const input = document.getElementById('input'); input.focus(); \
+         input.dispatchEvent(new ClipboardEvent('paste', \
+           {{clipboardData: data, bubbles: true, cancelable: true}})); }})()",
+        Json::from(text).to_text()
+    );
+    browser.evaluate(tab, &script);
+}
+
+/// A long line and a multi-line paste in the real page: the long line is
+/// held back with its byte count (é is 2 bytes) and the connection and the
+/// text stay; 25 pasted lines (more than the flood burst) all reach the
+/// room as separate messages, paced under the limit; a paste that cannot
+/// be sent says why.
+#[test]
+fn a_long_line_and_a_multi_line_paste_never_lose_the_connection_or_the_text() {
+    let mut server = Server::start_chat(&[]);
+    let mut bob = nc_user(&server, "bob");
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let tab = browser_user(&mut browser, &mut server, "alice");
+    bob.expect("JOIN #general alice");
+
+    let long = "é".repeat(600); // 600 characters, 1,200 bytes
+    browser.evaluate(
+        &tab,
+        &format!(
+            "const input = document.getElementById('input'); input.value = {}; \
+             input.dispatchEvent(new Event('input')); document.getElementById('send').click()",
+            Json::from(long.as_str()).to_text()
+        ),
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "1200 of 1024 bytes: too long to send as one line. \
+             Shorten it, or split it into several lines."
+        )
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input').value"),
+        Json::from(long.as_str()),
+        "the text stays to be shortened"
+    );
+
+    let lines: Vec<String> = (1..=25)
+        .map(|n| format!("    line {n} of the code"))
+        .collect();
+    browser.evaluate(&tab, "document.getElementById('input').value = ''");
+    paste(&mut browser, &tab, &lines.join("\n"));
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "Pasted 25 lines: Send sends them as 25 messages, a few a second (Esc cancels)."
+        )
+    );
+    browser.evaluate(&tab, "document.getElementById('send').click()");
+    for n in 1..=25 {
+        assert_eq!(
+            bob.line(),
+            format!("ROOM #general alice line {n} of the code")
+        );
+    }
+    assert!(
+        !server
+            .log_so_far()
+            .iter()
+            .any(|l| l.contains("Flood control")),
+        "the paste tripped flood control"
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('status').dataset.state"),
+        Json::from("open")
+    );
+
+    // Too many lines, or one too long: not sent, and the page says why.
+    let many: Vec<String> = (1..=60).map(|n| format!("row {n}")).collect();
+    paste(&mut browser, &tab, &many.join("\n"));
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "That paste has 60 lines; the chat takes at most 50 at once (the server \
+             limits lines a second). Share it as a file or a link instead."
+        )
+    );
+    paste(&mut browser, &tab, &format!("short\n{}", "x".repeat(1100)));
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "Line 2 of that paste is 1100 bytes; the limit is 1024 bytes a line. \
+             Shorten it and paste again."
+        )
+    );
+    bob.assert_nothing_pending("USERS", "USERLIST");
 }
