@@ -786,3 +786,108 @@ fn a_long_line_and_a_multi_line_paste_never_lose_the_connection_or_the_text() {
     );
     bob.assert_nothing_pending("USERS", "USERLIST");
 }
+
+/// JavaScript: is the state banner shown, inside the window, with `text`?
+fn banner_in_view(text: &str) -> String {
+    format!(
+        "(() => {{ const b = document.getElementById('state-banner'); \
+         const r = b.getBoundingClientRect(); \
+         return !b.hidden && b.textContent === {} && r.top >= 0 && r.bottom <= window.innerHeight \
+           && r.height > 0; }})()",
+        Json::from(text).to_text()
+    )
+}
+
+fn input_disabled(browser: &mut Browser, tab: &Tab) -> bool {
+    browser.evaluate(tab, "document.getElementById('input').disabled") == Json::Bool(true)
+}
+
+/// Issue 21, item 7: muted, kicked (with a ban) and shut down, on a phone
+/// (390×844) and a laptop (1280×800), under a long conversation: the reason
+/// is in view, in plain words, the member list is emptied and the input is
+/// disabled until it can be used again (the typed text kept).
+#[test]
+fn muted_kicked_and_shut_down_are_said_in_view_and_the_input_is_disabled() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    for (width, height) in [(390, 844), (1280, 800)] {
+        let mut server = Server::start_chat_env(
+            &["--rate-per-sec", "0"],
+            &[("CHATROOM_ADMIN_PASSWORD", "teach")],
+        );
+        let mut teacher = server.login("miss_k");
+        teacher.send("OPER teach");
+        teacher.expect("OK You are an operator");
+        teacher.send("JOIN #general");
+        teacher.expect("OK Joined #general (0 users)");
+        let tab = browser_user(&mut browser, &mut server, "pat");
+        browser.viewport(&tab, width, height);
+        teacher.expect("JOIN #general pat");
+        for n in 1..=60 {
+            teacher.send(&format!("MSG line {n} of a long lesson"));
+        }
+        browser.wait_for(&tab, &shows_message("miss_k", "line 60 of a long lesson"));
+        browser.evaluate(
+            &tab,
+            "document.getElementById('input').value = 'half typed'",
+        );
+
+        teacher.send("MUTE pat");
+        let muted =
+            "You are muted by miss_k: your messages reach nobody until a teacher unmutes you.";
+        browser.wait_for(&tab, &banner_in_view(muted));
+        assert!(
+            input_disabled(&mut browser, &tab),
+            "{width}: muted, input on"
+        );
+        teacher.send("UNMUTE pat");
+        browser.wait_for(
+            &tab,
+            "document.getElementById('state-banner').hidden && \
+             !document.getElementById('input').disabled",
+        );
+        assert_eq!(
+            browser.evaluate(&tab, "document.getElementById('input').value"),
+            Json::from("half typed")
+        );
+
+        teacher.send("KICK pat 10m talking over the teacher");
+        let kicked = "You were kicked out by miss_k: talking over the teacher. Your address \
+                      is banned for 10 minutes; reload the page after that to come back.";
+        browser.wait_for(&tab, &banner_in_view(kicked));
+        browser.wait_for(
+            &tab,
+            "document.getElementById('status').dataset.state === 'closed'",
+        );
+        assert!(
+            input_disabled(&mut browser, &tab),
+            "{width}: kicked, input on"
+        );
+        assert_eq!(
+            browser.evaluate(
+                &tab,
+                "document.querySelectorAll('#members li').length + ' ' + \
+                 document.body.innerText.includes('You left the chat')"
+            ),
+            Json::from("0 false"),
+            "{width}: a stale member list, or 'You left the chat' after a kick"
+        );
+        browser.close(tab);
+
+        // The server goes away: said in view, input off until it is back.
+        let mut server = Server::start_chat(&[]);
+        let tab = browser_user(&mut browser, &mut server, "sam");
+        browser.viewport(&tab, width, height);
+        server.signal("INT");
+        let gone = "The server shut down. The page reconnects by itself when it is back; \
+                    what you typed is kept.";
+        browser.wait_for(&tab, &banner_in_view(gone));
+        assert!(
+            input_disabled(&mut browser, &tab),
+            "{width}: server gone, input on"
+        );
+        server.wait_exit();
+        browser.close(tab);
+    }
+}

@@ -656,6 +656,14 @@ impl Browser {
     /// A PNG of what `tab` shows at `width` × `height` CSS pixels: for
     /// looking at a failing page (write it to a file and open it).
     pub fn screenshot(&mut self, tab: &Tab, width: u64, height: u64) -> Vec<u8> {
+        self.viewport(tab, width, height);
+        let shot = self.call(Some(&tab.session_id), "Page.captureScreenshot", object(&[]));
+        chatroom::support::base64::decode(shot.get("data").as_str().unwrap_or_default())
+            .unwrap_or_else(|| panic!("the screenshot is not base64"))
+    }
+
+    /// Shows `tab` at `width` × `height` CSS pixels (a phone below 700).
+    pub fn viewport(&mut self, tab: &Tab, width: u64, height: u64) {
         self.call(
             Some(&tab.session_id),
             "Emulation.setDeviceMetricsOverride",
@@ -666,9 +674,6 @@ impl Browser {
                 ("mobile", (width < 700).into()),
             ]),
         );
-        let shot = self.call(Some(&tab.session_id), "Page.captureScreenshot", object(&[]));
-        chatroom::support::base64::decode(shot.get("data").as_str().unwrap_or_default())
-            .unwrap_or_else(|| panic!("the screenshot is not base64"))
     }
 
     /// Closes `tab`, as a person closing it would: its connections end.
