@@ -891,3 +891,53 @@ fn muted_kicked_and_shut_down_are_said_in_view_and_the_input_is_disabled() {
         browser.close(tab);
     }
 }
+
+/// Issue 21, item 8: a teacher in the page, the server restarted. With the
+/// same teacher password the page asks again and the buttons come back;
+/// with another, the buttons are hidden and the teacher is told, never
+/// left with buttons that answer "Not an operator".
+#[test]
+fn after_a_restart_the_page_shows_the_role_the_connection_really_has() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let start = |port: &str, password: &str| {
+        Server::start_chat_env(&["--port", port], &[("CHATROOM_ADMIN_PASSWORD", password)])
+    };
+    let mut server = start("0", "teach-one");
+    let port = server.addr.port().to_string();
+    let tab = browser_user(&mut browser, &mut server, "miss_k");
+    type_and_send(&mut browser, &tab, "/op teach-one");
+    let tools_shown = "document.body.dataset.operator === 'yes' && \
+                       !document.getElementById('operator-tools').hidden";
+    browser.wait_for(&tab, tools_shown);
+
+    // Restarted with the same password: operator again, by itself.
+    server.signal("INT");
+    server.wait_exit();
+    let mut server = start(&port, "teach-one");
+    browser.wait_for(
+        &tab,
+        "document.body.innerText.includes('You are an operator again (the server restarted)')",
+    );
+    browser.wait_for(&tab, tools_shown);
+    server.wait_log("miss_k (127.0.0.1:");
+
+    // Restarted with another password: the buttons go, and the page says why.
+    server.signal("INT");
+    server.wait_exit();
+    let server = start(&port, "teach-two");
+    browser.wait_for(
+        &tab,
+        "document.getElementById('error').textContent === 'You are no longer an operator: \
+         the server restarted with another teacher password. Type /op <password> with the new one.'",
+    );
+    assert_eq!(
+        browser.evaluate(
+            &tab,
+            "document.body.dataset.operator + '|' + document.getElementById('operator-tools').hidden"
+        ),
+        Json::from("|true")
+    );
+    drop(server);
+}
