@@ -648,7 +648,10 @@ fn a_refused_browser_gets_an_http_page_and_nc_the_error_line() {
         "{refused}"
     );
     assert!(
-        refused.contains("\r\n\r\nThe chat server cannot take you in: Too many new connections"),
+        refused.contains("Content-Type: text/html; charset=utf-8\r\n")
+            && refused.contains("<h1>The chat server cannot take you in</h1>")
+            && refused.contains("<p>Too many new connections from your address")
+            && refused.contains("<p>For about a minute; then reload this page.</p>"),
         "{refused}"
     );
     let mut spare = TcpStream::connect(server.addr).expect("connect");
@@ -940,4 +943,53 @@ fn after_a_restart_the_page_shows_the_role_the_connection_really_has() {
         Json::from("|true")
     );
     drop(server);
+}
+
+/// Issue 21, item 6: a banned address and a full server, asked for the
+/// page, get an HTML page saying why and until when, under 403 and 503.
+#[test]
+fn a_banned_address_gets_403_and_a_full_server_503_with_a_page_saying_until_when() {
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "teach")]);
+    let host = format!("Host: {}\r\n", server.addr);
+    let mut teacher = server.login("miss_k");
+    teacher.send("OPER teach");
+    teacher.expect("OK You are an operator");
+    let _bob = server.login("bob");
+    teacher.send("KICK bob 10m testing the ban");
+    teacher.expect("OK Kicked bob");
+    let banned = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(banned.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{banned}");
+    assert!(
+        banned.contains("Content-Type: text/html; charset=utf-8\r\n"),
+        "{banned}"
+    );
+    assert!(banned.contains("Retry-After: 6"), "{banned}"); // 600 s, or a second less
+    assert!(
+        banned.contains("<p>Your address is banned from this server for another 6"),
+        "{banned}"
+    );
+    let until = banned
+        .split("<p>Until ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no 'Until' in {banned}"));
+    assert!(
+        until.contains(" UTC (in ") && until.contains(" s); then reload this page."),
+        "{until}"
+    );
+
+    let server = Server::start_chat(&["--max-clients", "1"]);
+    let host = format!("Host: {}\r\n", server.addr);
+    let _alice = server.login("alice");
+    let full = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(
+        full.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{full}"
+    );
+    assert!(full.contains("<p>Server full.</p>"), "{full}");
+    assert!(
+        full.contains(
+            "<p>Until someone leaves: every place is taken. Reload this page in a minute.</p>"
+        ),
+        "{full}"
+    );
 }

@@ -35,7 +35,7 @@ use crate::text::sanitize;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
-use crate::wire::http_request::{text_response, MAX_HEAD_BYTES};
+use crate::wire::http_request::{html_response, MAX_HEAD_BYTES};
 use crate::wire::opening::{self, Opening, Step};
 use crate::wire::render::{self, render};
 use std::io::{ErrorKind, Read, Write};
@@ -168,8 +168,14 @@ fn refuse(stream: &TcpStream, refusal: &Refusal, browser: bool) {
     };
     let first_line = said.split(|&b| b == b'\n').next().unwrap_or_default();
     let answer = if opening::looks_like_http_request(first_line) {
-        let (status, text) = render::refusal_http(refusal);
-        text_response(status, "Retry-After: 60\r\n", &format!("{text}\n"))
+        let now = crate::support::timestamp::now_millis();
+        let answer = render::refusal_http(refusal, now);
+        html_response(
+            answer.status,
+            &format!("Retry-After: {}\r\n", answer.retry_after_secs),
+            "The chat server cannot take you in",
+            &[&format!("{}.", answer.why), &answer.until],
+        )
     } else if said.is_empty() && browser {
         String::new()
     } else {

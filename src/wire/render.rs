@@ -475,20 +475,51 @@ fn reason_suffix(reason: &Option<String>) -> String {
     }
 }
 
-/// A refused connection's HTTP status and page text, for a browser whose
-/// request met a refusal at the door (banned, full, too many): the same
-/// words as the `ERROR` line, under the status that says it to a browser.
-pub fn refusal_http(refusal: &Refusal) -> (&'static str, String) {
+/// A refused browser's HTTP answer: the status that says it to a browser,
+/// the reason (the `ERROR` line's words), when it may come back, and that
+/// wait in seconds for `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRefusal {
+    pub status: &'static str,
+    pub why: String,
+    pub until: String,
+    pub retry_after_secs: u64,
+}
+
+/// What a browser refused at the door (banned, full, too many) is told.
+/// `now_millis` is the Unix time, for the clock time a ban ends.
+pub fn refusal_http(refusal: &Refusal, now_millis: u64) -> HttpRefusal {
     let status = match refusal {
         Refusal::Banned(_) => "403 Forbidden",
         Refusal::ServerFull => "503 Service Unavailable",
         _ => "429 Too Many Requests",
     };
-    let text = refusal_text(refusal, Dialect::Chat);
-    (
+    let (until, retry_after_secs) = match refusal {
+        Refusal::Banned(secs) | Refusal::TooManyGuesses(secs) => {
+            let ends = crate::support::timestamp::clock(now_millis + secs * 1000);
+            (
+                format!("Until {ends} UTC (in {secs} s); then reload this page."),
+                *secs,
+            )
+        }
+        Refusal::ServerFull => (
+            "Until someone leaves: every place is taken. Reload this page in a minute.".into(),
+            60,
+        ),
+        Refusal::TooManyFromAddress | Refusal::TooManyUnregisteredFromAddress(_) => (
+            "Until one of this address's chat windows is closed: close a tab you do not \
+             need, then reload this page."
+                .into(),
+            60,
+        ),
+        _ => ("For about a minute; then reload this page.".into(), 60),
+    };
+    HttpRefusal {
         status,
-        format!("The chat server cannot take you in: {text}."),
-    )
+        why: refusal_text(refusal, Dialect::Chat),
+        until,
+        retry_after_secs,
+    }
 }
 
 /// The `ERROR` text. Protocol mode's wording is the contract; chat mode only
