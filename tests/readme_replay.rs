@@ -332,6 +332,17 @@ fn executable(program: &str) -> std::path::PathBuf {
 /// with a digit and holds a `:` (times, `ip:port`), two `.` (addresses) or
 /// two `-` (dates).
 fn normalise(line: &str) -> String {
+    // The server's pid (`… (pid 4242)`) differs on every run.
+    let line = match line.find("(pid ") {
+        Some(at) => {
+            let digits = line[at + 5..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            format!("{}(pid …{}", &line[..at], &line[at + 5 + digits..])
+        }
+        None => line.to_string(),
+    };
     let chars: Vec<char> = line.trim_end_matches('\r').trim_end().chars().collect();
     let mut out = String::new();
     let mut i = 0;
@@ -1513,6 +1524,10 @@ fn normalise_keeps_words_and_hides_times_and_addresses() {
         "[…] alice: hi (2 users)"
     );
     assert_eq!(normalise("2026-11-21 10:42:59 #general"), "… … #general");
+    assert_eq!(
+        normalise("2026-11-21T10:42:58.248Z Chat server started on 0.0.0.0:7007 (pid 4242)"),
+        "… Chat server started on … (pid …)"
+    );
 }
 
 #[test]

@@ -663,3 +663,20 @@ fn a_web_browser_gets_a_page_and_the_connection_closes() {
     let mut alice = server.login("alice");
     assert_eq!(alice.ask("USERS"), "USERLIST alice");
 }
+
+/// The first log line names the server's own pid, which the chapters'
+/// exercises use (`kill -9 <pid>`, `/proc/<pid>/status`) instead of
+/// `pgrep`, which on a shared machine may find another person's server.
+#[test]
+fn the_first_log_line_names_the_servers_pid() {
+    let server = Server::start_chat(&[]);
+    assert!(
+        server.first_line.ends_with(&format!(
+            "Chat server started on {} (pid {})",
+            server.addr,
+            server.pid()
+        )),
+        "{}",
+        server.first_line
+    );
+}

@@ -8,8 +8,10 @@
 //!
 //! 1. Opens the history file, failing with one clear line if it cannot
 //!    (`bind` does the same for the port: in use, not allowed).
-//! 2. Log `Chat server started on <ip>:<port>` — always the first log line, so
-//!    scripts and tests can read the real port after `--port 0` — and print,
+//! 2. Log `Chat server started on <ip>:<port> (pid <pid>)` — always the
+//!    first log line, so scripts and tests can read the real port after
+//!    `--port 0`, and a person the process id of *this* server (for `kill`,
+//!    `/proc/<pid>/`: on a shared machine `pgrep` may find another's) — and print,
 //!    on stdout, how students connect and the operator password if the server
 //!    made one up.
 //! 3. Accept connections forever, one call to [`connection::start`] each.
@@ -190,7 +192,10 @@ pub fn serve(
         });
     watcher.map_err(|e| format!("cannot start the shutdown watcher thread: {e}"))?;
 
-    log!("Chat server started on {local}");
+    log!(
+        "Chat server started on {local} (pid {})",
+        std::process::id()
+    );
     if let Some(file) = &context.config.settings_file {
         log!("Settings file: {}", file.display());
     }
