@@ -56,9 +56,13 @@
 //! ```text
 //! # terminal 1
 //! cargo run --bin step1_echo
-//! # terminal 2 (nc or telnet; type a line, see it come back; Ctrl-D or Ctrl-] to leave)
+//! # terminal 2: type a line, see it come back
 //! nc localhost 7007
 //! ```
+//! To leave: Ctrl-C in `nc`. (Ctrl-D ends your input, but netcat-openbsd
+//! keeps the connection open and waits for the server, which has nothing
+//! to say: start it as `nc -N localhost 7007` and Ctrl-D leaves too.) In
+//! `telnet localhost 7007`: Ctrl-], then `quit`.
 //! Then press Ctrl-C in terminal 1 and watch it close the connection cleanly.
 //! `cargo run --bin step1_echo -- --udp` with `nc -u 127.0.0.1 7007` tries UDP.
 

@@ -340,3 +340,45 @@ fn a_missing_program_skips_with_its_install_command_and_fails_in_ci() {
         "{output}"
     );
 }
+
+/// What step 1 says about leaving `nc` is true of netcat-openbsd: Ctrl-D
+/// (the end of its input) does not end a plain `nc`, which waits for the
+/// echo server; `nc -N` closes its side, the server closes back, `nc` exits.
+#[test]
+fn ctrl_d_leaves_nc_only_with_dash_n() {
+    if !common::programs::installed(&["nc"]) {
+        return;
+    }
+    let server = Server::start("step1_echo", &["--host", "127.0.0.1", "--port", "0"]);
+    let port = server.addr.port().to_string();
+    let run = |flags: &[&str]| {
+        let mut nc = Command::new("nc")
+            .args(flags)
+            .args(["127.0.0.1", &port])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start nc");
+        let mut stdin = nc.stdin.take().expect("stdin");
+        stdin.write_all(b"hello\n").expect("type");
+        drop(stdin); // Ctrl-D
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = nc.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = nc.kill(); // Ctrl-C
+        let _ = nc.wait();
+        None
+    };
+    assert!(
+        run(&["-N"]).is_some_and(|s| s.success()),
+        "nc -N did not leave at Ctrl-D"
+    );
+    assert!(
+        run(&[]).is_none(),
+        "plain nc left at Ctrl-D: step 1's header is wrong"
+    );
+}
