@@ -67,7 +67,7 @@ use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -107,6 +107,12 @@ const HIDDEN_GREETING: [&str; 3] = [
     "Pick a name: ",
     "/help lists the commands",
 ];
+
+/// The person named by the last command that names one (`/msg bob …`,
+/// `/kick bob`), so the server's `ERROR User not found` (seed 002's words,
+/// which name nobody) can be shown as `bob is not connected`. Written by
+/// the main thread, read by the socket thread.
+static LAST_NAMED: Mutex<String> = Mutex::new(String::new());
 
 const COMMAND: cli::CommandLine = cli::CommandLine {
     usage: "step3_chat_client [--host HOST] [--port PORT] [--name NAME] [--room ROOM]",
@@ -399,6 +405,13 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             let error = format!("! {}", in_client_syntax(rest));
             return vec![error, "Type another name:".to_string()];
         }
+        "ERROR" if rest == "User not found" => {
+            let named = LAST_NAMED.lock().map(|n| n.clone()).unwrap_or_default();
+            match named.is_empty() {
+                true => "! User not found".to_string(),
+                false => format!("! {named} is not connected (/users lists who is here)"),
+            }
+        }
         "ERROR" => format!("! {}", in_client_syntax(rest)),
         // `730 more: USERS 2`: what to type next, in this client's words.
         "NOTICE" if rest.contains(" more: ") => in_client_syntax(rest),
@@ -525,12 +538,26 @@ fn keyboard_loop(keyboard: &mut impl BufRead, server: &mut TcpStream, room: &str
             continue;
         }
         match to_protocol(&line) {
-            Typed::Send(protocol_line) => send(server, &protocol_line),
+            Typed::Send(protocol_line) => {
+                note_named(&protocol_line);
+                send(server, &protocol_line);
+            }
             // One print!, so it cannot be cut by a line the socket thread
             // prints at the same moment (stdout is locked per call).
             Typed::Help => print!("{}", help_text()),
             Typed::Quit => return,
             Typed::Nothing => {}
+        }
+    }
+}
+
+/// Remembers who a line about to be sent names, if it names someone.
+fn note_named(line: &str) {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or_default();
+    if matches!(verb, "PRIVMSG" | "/kick" | "/mute" | "/unmute") {
+        if let (Some(name), Ok(mut named)) = (words.next(), LAST_NAMED.lock()) {
+            *named = name.to_string();
         }
     }
 }

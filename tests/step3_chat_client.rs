@@ -510,4 +510,12 @@ fn help_and_errors_are_in_this_clients_syntax() {
     assert_eq!(client.line(), "730 more: /users 2");
     connection.send("ERROR Choose a name first: /nick <name> or USERNAME <name>");
     assert_eq!(client.line(), "! Choose a name first: /nick <name>");
+    // Seed 002's `User not found` names nobody; the client knows who.
+    client.type_line("/msg ghost are you there");
+    assert_eq!(connection.line(), "PRIVMSG ghost are you there");
+    connection.send("ERROR User not found");
+    assert_eq!(
+        client.line(),
+        "! ghost is not connected (/users lists who is here)"
+    );
 }
