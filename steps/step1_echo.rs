@@ -56,9 +56,13 @@
 //! ```text
 //! # terminal 1
 //! cargo run --bin step1_echo
-//! # terminal 2 (nc or telnet; type a line, see it come back; Ctrl-D or Ctrl-] to leave)
+//! # terminal 2: type a line, see it come back
 //! nc localhost 7007
 //! ```
+//! To leave: Ctrl-C in `nc`. (Ctrl-D ends your input, but netcat-openbsd
+//! keeps the connection open and waits for the server, which has nothing
+//! to say: start it as `nc -N localhost 7007` and Ctrl-D leaves too.) In
+//! `telnet localhost 7007`: Ctrl-], then `quit`.
 //! Then press Ctrl-C in terminal 1 and watch it close the connection cleanly.
 //! `cargo run --bin step1_echo -- --udp` with `nc -u 127.0.0.1 7007` tries UDP.
 
@@ -139,12 +143,8 @@ fn main() {
 /// Binds, then runs the accept loop until a shutdown signal; then waits for
 /// every connection to finish its last echo.
 fn serve_tcp(host: &str, port: u16) {
-    let listener = TcpListener::bind((host, port)).unwrap_or_else(|error| {
-        cli::fail(format!(
-            "cannot listen on {host}:{port}: {}",
-            cli::describe_io_error(&error)
-        ))
-    });
+    let listener = TcpListener::bind((host, port))
+        .unwrap_or_else(|error| cli::fail(cli::listen_error("step1_echo", host, port, &error)));
     // With --port 0 the OS picks the port: ask which one we got, and say it
     // first, so people (and the tests) know where to connect.
     let address = match listener.local_addr() {
@@ -282,12 +282,8 @@ fn echo_what_is_waiting(stream: &mut TcpStream) -> io::Result<()> {
 
 /// The UDP flavour of RFC 862: every datagram goes back to its sender.
 fn serve_udp(host: &str, port: u16) {
-    let socket = UdpSocket::bind((host, port)).unwrap_or_else(|error| {
-        cli::fail(format!(
-            "cannot listen on {host}:{port}: {}",
-            cli::describe_io_error(&error)
-        ))
-    });
+    let socket = UdpSocket::bind((host, port))
+        .unwrap_or_else(|error| cli::fail(cli::listen_error("step1_echo", host, port, &error)));
     let address = match socket.local_addr() {
         Ok(address) => address,
         Err(error) => cli::fail(format!("cannot read the listening address: {error}")),

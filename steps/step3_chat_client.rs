@@ -22,7 +22,9 @@
 //! `JOIN <room>`. What you type becomes `MSG <text>`, and the slash commands
 //! become protocol commands (`/join #rust` → `JOIN #rust`, `/msg bob hi` →
 //! `PRIVMSG bob hi`, `/nick zoe` → `USERNAME zoe`, `/users`, `/rooms`,
-//! `/leave`, `/help`; others such as `/me` go to the server as typed). If
+//! `/leave`; others such as `/me` go to the server as typed). `/help` is
+//! answered here, in this client's syntax, and the server's `ERROR`s are
+//! shown in it too (`Usage: /nick <name>`, not `USERNAME <name>`). If
 //! the server refuses the name, the client asks for another. Lines from the server are
 //! turned into something a person reads: `ROOM #general bob hi` is shown as
 //! `bob: hi`; the recent messages replayed on joining (`HISTORY` lines)
@@ -60,11 +62,12 @@ use chatroom::settings::server::PASSWORD_VAR;
 use chatroom::support::cli;
 use chatroom::text::sanitize;
 use chatroom::wire::framing::trim_line_end;
+use chatroom::wire::spellings;
 use std::io::{self, BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -90,6 +93,26 @@ static NEED_NAME: AtomicBool = AtomicBool::new(false);
 
 /// Set once the server has welcomed us by name.
 static NAMED: AtomicBool = AtomicBool::new(false);
+
+/// Set once we are in a first room: that join is shown as the challenge's
+/// `Welcome to the chatroom!`, later ones as `You joined #lab …`.
+static JOINED_ONCE: AtomicBool = AtomicBool::new(false);
+
+/// What this client hides from the server's greeting: the instructions for
+/// choosing a name (it asked for yours and sent it already), and the
+/// server's default welcome (it says its own on joining). A teacher's own
+/// `--motd` is shown.
+const HIDDEN_GREETING: [&str; 3] = [
+    "Welcome to chatroom!",
+    "Pick a name: ",
+    "/help lists the commands",
+];
+
+/// The person named by the last command that names one (`/msg bob …`,
+/// `/kick bob`), so the server's `ERROR User not found` (seed 002's words,
+/// which name nobody) can be shown as `bob is not connected`. Written by
+/// the main thread, read by the socket thread.
+static LAST_NAMED: Mutex<String> = Mutex::new(String::new());
 
 const COMMAND: cli::CommandLine = cli::CommandLine {
     usage: "step3_chat_client [--host HOST] [--port PORT] [--name NAME] [--room ROOM]",
@@ -180,6 +203,10 @@ fn main() {
     if let Some(password) = std::env::var(PASSWORD_VAR).ok().filter(|p| !p.is_empty()) {
         send(&mut server, &format!("PASS {password}"));
     }
+    // History comes timed (`HISTORY BEGIN` … `HISTORY END`), so an old
+    // line can be shown with its time; without this line the server
+    // replays it as plain `ROOM` lines, as seed 002 draws.
+    send(&mut server, "HISTORY TIMED");
     send(&mut server, &format!("USERNAME {name}"));
     send(&mut server, &format!("JOIN {room}"));
 
@@ -229,9 +256,11 @@ fn reader_loop(stream: TcpStream) {
             Ok(0) => break,
             Ok(_) => {
                 let line = printable(&String::from_utf8_lossy(trim_line_end(&raw)));
-                if NEED_NAME.load(Ordering::SeqCst) && line.starts_with("ERROR Choose a name first")
-                {
-                    continue; // the JOIN sent with the refused name: already explained
+                // Before we have a name, "choose a name first" answers a line
+                // sent with a refused name, or `HISTORY TIMED` to a server
+                // that does not know it (step4_core): already handled.
+                if !NAMED.load(Ordering::SeqCst) && line.starts_with("ERROR Choose a name first") {
+                    continue;
                 }
                 note_registration(&line);
                 let mut stdout = io::stdout().lock();
@@ -263,7 +292,8 @@ fn note_registration(line: &str) {
     } else if !NAMED.load(Ordering::SeqCst)
         && (line.starts_with("ERROR Invalid username")
             || line.starts_with("ERROR Username taken")
-            || line.starts_with("ERROR Usage: USERNAME"))
+            || line.starts_with("ERROR Usage: USERNAME")
+            || line.starts_with("ERROR A name cannot contain spaces"))
     {
         NEED_NAME.store(true, Ordering::SeqCst);
     }
@@ -340,6 +370,16 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
             [_room, user, by, reason] => format!("* {user} was kicked out by {by}: {reason}"),
             _ => line.to_string(),
         },
+        // Answers to what the client sent by itself: it knows already.
+        "OK" if rest == "History timed" || rest.starts_with("Welcome, ") => return Vec::new(),
+        "NOTICE"
+            if !NAMED.load(Ordering::SeqCst)
+                && HIDDEN_GREETING
+                    .iter()
+                    .any(|hidden| rest.starts_with(hidden)) =>
+        {
+            return Vec::new();
+        }
         "OK" => match rest.strip_prefix("Joined ") {
             Some(joined) => {
                 // "#general (3 users)": remember to show the next lines as
@@ -354,20 +394,86 @@ fn render(line: &str, listing: &mut Option<MemberListing>) -> Vec<String> {
                         });
                     }
                 }
+                if !JOINED_ONCE.swap(true, Ordering::SeqCst) {
+                    return vec!["Welcome to the chatroom!".to_string()];
+                }
                 return vec![joined_text(joined)];
             }
             None => rest.to_string(),
         },
         "ERROR" if NEED_NAME.load(Ordering::SeqCst) => {
-            return vec![format!("! {rest}"), "Type another name:".to_string()];
+            let error = format!("! {}", in_client_syntax(rest));
+            return vec![error, "Type another name:".to_string()];
         }
-        "ERROR" => format!("! {rest}"),
+        "ERROR" if rest == "User not found" => {
+            let named = LAST_NAMED.lock().map(|n| n.clone()).unwrap_or_default();
+            match named.is_empty() {
+                true => "! User not found".to_string(),
+                false => format!("! {named} is not connected (/users lists who is here)"),
+            }
+        }
+        "ERROR" => format!("! {}", in_client_syntax(rest)),
+        // `730 more: USERS 2`: what to type next, in this client's words.
+        "NOTICE" if rest.contains(" more: ") => in_client_syntax(rest),
         "NOTICE" => rest.to_string(),
         "USERLIST" => format!("Users: {}", list_or_none(rest)),
         "ROOMLIST" => format!("Rooms: {}", list_or_none(rest)),
         _ => line.to_string(),
     };
     vec![shown]
+}
+
+/// An `ERROR` (or a "more:" `NOTICE`) in this client's syntax. The server
+/// writes to a `USERNAME` client in the protocol's words (`Usage: USERNAME
+/// <name>`, `try USERNAME John_Smith`, `USERS 2`); here a person types
+/// `/nick`, `/users`, so each protocol verb becomes its slash command, from
+/// the server's own command table (chatroom::wire::spellings).
+fn in_client_syntax(text: &str) -> String {
+    if let Some(usage) = text.strip_prefix("Usage: ") {
+        if let Some(row) = spellings().find(|row| row.protocol_usage == usage) {
+            return format!("Usage: {}", row.chat_usage);
+        }
+    }
+    let words: Vec<String> = text
+        .split(' ')
+        .map(|word| {
+            spellings()
+                .find(|row| row.verbs.contains(&word) && !row.slash.is_empty())
+                .map_or_else(|| word.to_string(), |row| format!("/{}", row.slash[0]))
+        })
+        .collect();
+    let text = words.join(" ");
+    // `/nick <name> or USERNAME <name>` said one thing twice, here.
+    match text.split_once(" or ") {
+        Some((first, second)) if first.ends_with(second) => first.to_string(),
+        _ => text,
+    }
+}
+
+/// `/help`: the commands this client takes, as they are typed here. Made
+/// from the server's command table (its chat column: this client sends
+/// `/nick`, `/join`, `/msg`, `/users`, `/rooms`, `/leave` as protocol lines
+/// and every other slash command as typed), so it cannot list one the
+/// server does not know.
+fn help_text() -> String {
+    let mut everyone = String::from("Commands (a line without / is a message to your room):\n");
+    let mut teacher = String::from("After /op <password>, for the teacher:\n");
+    for row in spellings() {
+        let usage = row.chat_usage;
+        // `HISTORY TIMED` is for programs; this client sends it itself.
+        if !usage.starts_with('/') && !usage.starts_with('<') {
+            continue;
+        }
+        match usage {
+            "/quit" => everyone
+                .push_str("  /quit                  leave the chat (also quit, exit or Ctrl-D)\n"),
+            _ => match row.help.strip_prefix("(operator) ") {
+                Some(help) => teacher.push_str(&format!("  {usage:<22} {help}\n")),
+                None => everyone.push_str(&format!("  {usage:<22} {}\n", row.help)),
+            },
+        }
+    }
+    everyone + &teacher
 }
 
 /// `#general (2 users)` (how many were already there) in words:
@@ -432,9 +538,26 @@ fn keyboard_loop(keyboard: &mut impl BufRead, server: &mut TcpStream, room: &str
             continue;
         }
         match to_protocol(&line) {
-            Typed::Send(protocol_line) => send(server, &protocol_line),
+            Typed::Send(protocol_line) => {
+                note_named(&protocol_line);
+                send(server, &protocol_line);
+            }
+            // One print!, so it cannot be cut by a line the socket thread
+            // prints at the same moment (stdout is locked per call).
+            Typed::Help => print!("{}", help_text()),
             Typed::Quit => return,
             Typed::Nothing => {}
+        }
+    }
+}
+
+/// Remembers who a line about to be sent names, if it names someone.
+fn note_named(line: &str) {
+    let mut words = line.split_whitespace();
+    let verb = words.next().unwrap_or_default();
+    if matches!(verb, "PRIVMSG" | "/kick" | "/mute" | "/unmute") {
+        if let (Some(name), Ok(mut named)) = (words.next(), LAST_NAMED.lock()) {
+            *named = name.to_string();
         }
     }
 }
@@ -444,6 +567,9 @@ fn keyboard_loop(keyboard: &mut impl BufRead, server: &mut TcpStream, room: &str
 enum Typed {
     /// Send this protocol line.
     Send(String),
+    /// Show this client's own command list (the server's would be in the
+    /// protocol's words).
+    Help,
     Quit,
     /// An empty line: nothing to say.
     Nothing,
@@ -466,6 +592,7 @@ fn to_protocol(line: &str) -> Typed {
     let (command, arguments) = command_line.split_once(' ').unwrap_or((command_line, ""));
     let verb = match command.to_ascii_lowercase().as_str() {
         "quit" => return Typed::Quit,
+        "help" => return Typed::Help,
         // A rename in this client's own dialect: `/nick` as typed would
         // switch the connection to chat mode, and the client would stop
         // seeing its own messages come back.
@@ -475,7 +602,6 @@ fn to_protocol(line: &str) -> Typed {
         "msg" => "PRIVMSG",
         "users" => "USERS",
         "rooms" => "ROOMS",
-        "help" => "HELP",
         // The server understands the other /commands itself (/nick, /me,
         // /topic, ...): send them as typed.
         _ => return Typed::Send(trimmed.to_string()),

@@ -410,6 +410,7 @@ fn row4_attack(room: fn(usize) -> String) -> (f64, f64) {
     // What each heavy command costs, exactly: bytes out per byte in.
     let mut probe = attacker(&server);
     register(&mut probe, "probe");
+    probe.timed_history(); // the fenced replay, to measure it whole
     probe.send("USERS");
     let users = probe.line();
     let users_more = probe.line();

@@ -85,7 +85,9 @@ fn shows_message(from: &str, text: &str) -> String {
 fn a_browser_user_and_an_nc_user_chat_and_the_tab_closing_is_a_leave() {
     let mut server = Server::start_chat(&[]);
     let mut bob = nc_user(&server, "bob");
-    let mut browser = Browser::start();
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
     let tab = browser_user(&mut browser, &mut server, "alice");
     bob.expect("JOIN #general alice");
     server.wait_log("WebSocket connection from 127.0.0.1:");
@@ -109,7 +111,9 @@ fn a_browser_user_and_an_nc_user_chat_and_the_tab_closing_is_a_leave() {
 fn markup_and_terminal_codes_from_nc_are_plain_text_in_the_page() {
     let mut server = Server::start_chat(&[]);
     let mut bob = nc_user(&server, "bob");
-    let mut browser = Browser::start();
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
     let tab = browser_user(&mut browser, &mut server, "alice");
     bob.expect("JOIN #general alice");
 
@@ -330,13 +334,25 @@ fn a_foreign_origin_is_refused_with_403_and_a_half_handshake_with_400() {
     assert_eq!(body, "The upgrade request needs Connection: Upgrade.\n");
 }
 
+/// A message over `max_line_bytes` is answered like an over-long `nc`
+/// line and the connection stays; one beyond the frame bound (64 KiB) is
+/// refused with 1009 from its length alone, before it is read.
 #[test]
-fn a_message_longer_than_max_line_bytes_is_closed_with_1009_before_it_is_read() {
+fn a_long_message_is_an_error_and_only_a_huge_one_is_closed_with_1009() {
     let mut server = Server::start_chat(&["--max-line-bytes", "64"]);
     let mut socket = Socket::open(&server);
     assert_eq!(socket.text(), "NOTICE Welcome to chatroom!");
-    // Only the header of a 1 MB message: the server must refuse it from the
-    // length alone.
+    socket.send(Opcode::Text, b"USERNAME carol");
+    socket.expect("OK Welcome, carol!");
+    socket.send(Opcode::Text, &[b'x'; 2000]);
+    socket.expect("ERROR Line too long (max 64 bytes)");
+    // Still connected, and a paste of lines is lines, each held to the limit.
+    let paste = format!("MSG short one\n{}\nUSERS", "y".repeat(100));
+    socket.send(Opcode::Text, paste.as_bytes());
+    socket.expect("ERROR Not in a room");
+    socket.expect("ERROR Line too long (max 64 bytes)");
+    socket.expect("USERLIST carol");
+    // Only the header of a 1 MB message: refused from the length alone.
     let header = &client_frame(Opcode::Text, true, &vec![b'x'; 1 << 20], MASK)[..14];
     socket.stream.write_all(header).expect("send");
     assert_eq!(socket.close_status(), 1009);
@@ -362,6 +378,9 @@ fn the_page_the_help_and_the_http_errors() {
         "\r\n\r\nHow to join this chat.\n\nStudents: open http://127.0.0.1:{port} in a browser, or nc 127.0.0.1 {port}\n"
     )), "{help}");
     assert!(help.contains(&format!("\n    telnet 127.0.0.1 {port}\n")));
+    // The page declares it has no icon, so browsers do not ask for
+    // /favicon.ico (issue 21, item 9).
+    assert!(page.contains("<link rel=\"icon\" href=\"data:,\">"));
     // The page links to the help.
     assert!(
         page.contains("href=\"/help.txt\""),
@@ -493,7 +512,9 @@ fn a_registered_websocket_is_closed_by_the_idle_timeout_and_pings_do_not_count()
 fn the_page_shows_each_room_in_its_own_tab_with_unread_counts() {
     let mut server = Server::start_chat(&[]);
     let mut bob = nc_user(&server, "bob");
-    let mut browser = Browser::start();
+    let Some(mut browser) = Browser::start() else {
+        return; // skipped: chromium is not installed (see common::programs)
+    };
     let tab = browser_user(&mut browser, &mut server, "alice");
     bob.expect("JOIN #general alice");
 
@@ -551,4 +572,494 @@ fn the_page_shows_each_room_in_its_own_tab_with_unread_counts() {
     bob.send("MSG are you there?");
     assert_eq!(bob.line(), "ROOM #general bob are you there?");
     browser.wait_for(&tab, "document.title === '(1) chatroom'");
+}
+
+/// Chromium's spare connections: opened beside a page load, silent, and
+/// used for a later `GET /` (a reload, a second tab). Once a browser has
+/// spoken from an address, a silent connection from there is not greeted
+/// after the quarter second a terminal gets, so its request is answered
+/// as HTTP; a person typing on it is greeted at once.
+#[test]
+fn a_silent_connection_from_a_browsers_address_is_not_greeted_and_gets_http() {
+    let server = Server::start_chat(&[]);
+    let host = format!("Host: {}\r\n", server.addr);
+    // Before any browser: a silent connection is greeted, as nc users are.
+    let mut person = server.connect();
+    person.expect(common::GREETING[0]);
+
+    let page = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    let mut spare = TcpStream::connect(server.addr).expect("connect");
+    // Well past the greeting delay (250 ms), as Chromium's spares wait.
+    spare
+        .set_read_timeout(Some(std::time::Duration::from_millis(1500)))
+        .expect("timeout");
+    let mut byte = [0u8; 1];
+    match spare.read(&mut byte) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) => {}
+        other => panic!("a browser's spare connection was sent something: {other:?}"),
+    }
+    spare.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    spare
+        .write_all(format!("GET / HTTP/1.1\r\n{host}\r\n").as_bytes())
+        .expect("send");
+    let mut answer = Vec::new();
+    spare.read_to_end(&mut answer).expect("read to close");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+
+    // A person at the browser's computer who types is greeted at once.
+    let mut typist = server.connect();
+    typist.send("/nick dora");
+    let lines = typist.read_until(|line| line.contains("dora"));
+    assert_eq!(lines[0], common::GREETING[0], "{lines:#?}");
+}
+
+/// Does the tab show the chat page (not Chromium's "This page isn't
+/// working"), connected?
+fn shows_the_chat(browser: &mut Browser, tab: &Tab) -> bool {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while std::time::Instant::now() < deadline {
+        let state = browser.evaluate(
+            tab,
+            "document.readyState === 'complete' ? \
+             (document.getElementById('status') ? document.getElementById('status').dataset.state : 'not the chat') : 'loading'",
+        );
+        match state.as_str() {
+            Some("open") => return true,
+            Some("not the chat") => return false,
+            _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    false
+}
+
+/// Issue 21, item 3: reload, a second tab, and reopening after a kick, 20
+/// times each within a minute of the first visit, in real Chromium. Each
+/// must show the chat; before the browser's spare connections were left
+/// ungreeted, about half showed "This page isn't working".
+#[test]
+fn reload_second_tab_and_reopen_after_a_kick_show_the_chat_20_times_each() {
+    // Sixty page loads in half a minute are ~200 connections: more than
+    // the per-address rate allows (a refusal's own page is tested apart).
+    let mut server = Server::start_chat_env(
+        &[
+            "--connect-rate-per-ip",
+            "1000",
+            "--connect-burst-per-ip",
+            "1000",
+        ],
+        &[("CHATROOM_ADMIN_PASSWORD", "teach")],
+    );
+    let mut teacher = server.login("miss_k");
+    teacher.send("OPER teach");
+    teacher.expect("OK You are an operator");
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let url = format!("http://{}/", server.addr);
+    let tab = browser.open(&url);
+    let mut failed = Vec::new();
+    for n in 0..20 {
+        browser.evaluate(&tab, "location.reload()");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if !shows_the_chat(&mut browser, &tab) {
+            failed.push(format!("reload {n}"));
+        }
+    }
+    for n in 0..20 {
+        let second = browser.open(&url);
+        if !shows_the_chat(&mut browser, &second) {
+            failed.push(format!("second tab {n}"));
+        }
+        browser.close(second);
+    }
+    browser.close(tab);
+    for n in 0..20 {
+        let name = format!("pat{n}");
+        let tab = browser_user(&mut browser, &mut server, &name);
+        teacher.send(&format!("KICK {name} testing"));
+        browser.wait_for(
+            &tab,
+            "document.getElementById('status').dataset.state === 'closed'",
+        );
+        browser.evaluate(&tab, "location.reload()");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if !shows_the_chat(&mut browser, &tab) {
+            failed.push(format!("reopen after kick {n}"));
+        }
+        browser.close(tab);
+    }
+    assert!(
+        failed.is_empty(),
+        "the page did not open: {failed:?}\n{:#?}",
+        server.log_so_far()
+    );
+}
+
+/// Issue 21, item 6: a browser refused at the door (here: too many new
+/// connections from its address) gets an HTTP answer with a page saying
+/// why, not a bare `ERROR` line (`nc` still gets the line:
+/// tests/attacks.rs), and a browser's
+/// silent spare connection is closed with nothing said.
+#[test]
+fn a_refused_browser_gets_an_http_page_and_nc_the_error_line() {
+    let server = Server::start_chat(&["--connect-rate-per-ip", "1", "--connect-burst-per-ip", "1"]);
+    let host = format!("Host: {}\r\n", server.addr);
+    let page = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
+    let refused = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(
+        refused.starts_with("HTTP/1.1 429 Too Many Requests\r\n"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("Content-Type: text/html; charset=utf-8\r\n")
+            && refused.contains("<h1>The chat server cannot take you in</h1>")
+            && refused.contains("<p>Too many new connections from your address")
+            && refused.contains("<p>For about a minute; then reload this page.</p>"),
+        "{refused}"
+    );
+    let mut spare = TcpStream::connect(server.addr).expect("connect");
+    spare.set_read_timeout(Some(TIMEOUT)).expect("timeout");
+    let mut said = Vec::new();
+    spare.read_to_end(&mut said).expect("closed");
+    assert_eq!(
+        String::from_utf8_lossy(&said),
+        "",
+        "a spare connection was sent bytes"
+    );
+}
+
+/// A CTCP VERSION from an IRC user to someone in the chat page is answered
+/// by the server, saying they use the web page (not "a program").
+#[test]
+fn a_ctcp_version_to_a_page_user_says_they_use_the_web_page() {
+    let server = Server::start_chat(&[]);
+    let mut socket = Socket::open(&server);
+    socket.send(Opcode::Text, b"USERNAME carol");
+    socket.expect("OK Welcome, carol!");
+    let mut alice = server.connect();
+    alice.send("NICK alice");
+    alice.send("USER alice 0 * :Alice");
+    alice.expect(":chatroom.local 376 alice :End of /MOTD command.");
+    alice.send("PRIVMSG carol :\x01VERSION\x01");
+    let version = env!("CARGO_PKG_VERSION");
+    alice.expect_next(&format!(
+        ":carol!carol@chatroom NOTICE alice :\x01VERSION chatroom {version} \
+         (carol uses the web page; answered by the server)\x01"
+    ));
+    alice.send("PRIVMSG carol :\x01FINGER\x01");
+    alice.expect_next(
+        ":chatroom.local NOTICE alice :carol uses the web page, which cannot answer CTCP FINGER",
+    );
+}
+
+/// Pastes `text` into the page's input the way a browser does (a `paste`
+/// event carrying the clipboard's text).
+fn paste(browser: &mut Browser, tab: &Tab, text: &str) {
+    let script = format!(
+        "(() => {{ const data = new DataTransfer(); data.setData('text/plain', {}); \
+         const input = document.getElementById('input'); input.focus(); \
+         input.dispatchEvent(new ClipboardEvent('paste', \
+           {{clipboardData: data, bubbles: true, cancelable: true}})); }})()",
+        Json::from(text).to_text()
+    );
+    browser.evaluate(tab, &script);
+}
+
+/// A long line and a multi-line paste in the real page: the long line is
+/// held back with its byte count (é is 2 bytes) and the connection and the
+/// text stay; 25 pasted lines (more than the flood burst) all reach the
+/// room as separate messages, paced under the limit; a paste that cannot
+/// be sent says why.
+#[test]
+fn a_long_line_and_a_multi_line_paste_never_lose_the_connection_or_the_text() {
+    let mut server = Server::start_chat(&[]);
+    let mut bob = nc_user(&server, "bob");
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let tab = browser_user(&mut browser, &mut server, "alice");
+    bob.expect("JOIN #general alice");
+
+    let long = "é".repeat(600); // 600 characters, 1,200 bytes
+    browser.evaluate(
+        &tab,
+        &format!(
+            "const input = document.getElementById('input'); input.value = {}; \
+             input.dispatchEvent(new Event('input')); document.getElementById('send').click()",
+            Json::from(long.as_str()).to_text()
+        ),
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "1200 of 1024 bytes: too long to send as one line. \
+             Shorten it, or split it into several lines."
+        )
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input').value"),
+        Json::from(long.as_str()),
+        "the text stays to be shortened"
+    );
+
+    let lines: Vec<String> = (1..=25)
+        .map(|n| format!("    line {n} of the code"))
+        .collect();
+    browser.evaluate(&tab, "document.getElementById('input').value = ''");
+    paste(&mut browser, &tab, &lines.join("\n"));
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "Pasted 25 lines: Send sends them as 25 messages, a few a second (Esc cancels)."
+        )
+    );
+    browser.evaluate(&tab, "document.getElementById('send').click()");
+    for n in 1..=25 {
+        assert_eq!(
+            bob.line(),
+            format!("ROOM #general alice line {n} of the code")
+        );
+    }
+    assert!(
+        !server
+            .log_so_far()
+            .iter()
+            .any(|l| l.contains("Flood control")),
+        "the paste tripped flood control"
+    );
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('status').dataset.state"),
+        Json::from("open")
+    );
+
+    // Too many lines, or one too long: not sent, and the page says why.
+    let many: Vec<String> = (1..=60).map(|n| format!("row {n}")).collect();
+    paste(&mut browser, &tab, &many.join("\n"));
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "That paste has 60 lines; the chat takes at most 50 at once (the server \
+             limits lines a second). Share it as a file or a link instead."
+        )
+    );
+    paste(&mut browser, &tab, &format!("short\n{}", "x".repeat(1100)));
+    assert_eq!(
+        browser.evaluate(&tab, "document.getElementById('input-note').textContent"),
+        Json::from(
+            "Line 2 of that paste is 1100 bytes; the limit is 1024 bytes a line. \
+             Shorten it and paste again."
+        )
+    );
+    bob.assert_nothing_pending("USERS", "USERLIST");
+}
+
+/// JavaScript: is the state banner shown, inside the window, with `text`?
+fn banner_in_view(text: &str) -> String {
+    format!(
+        "(() => {{ const b = document.getElementById('state-banner'); \
+         const r = b.getBoundingClientRect(); \
+         return !b.hidden && b.textContent === {} && r.top >= 0 && r.bottom <= window.innerHeight \
+           && r.height > 0; }})()",
+        Json::from(text).to_text()
+    )
+}
+
+fn input_disabled(browser: &mut Browser, tab: &Tab) -> bool {
+    browser.evaluate(tab, "document.getElementById('input').disabled") == Json::Bool(true)
+}
+
+/// Issue 21, item 7: muted, kicked (with a ban) and shut down, on a phone
+/// (390×844) and a laptop (1280×800), under a long conversation: the reason
+/// is in view, in plain words, the member list is emptied and the input is
+/// disabled until it can be used again (the typed text kept).
+#[test]
+fn muted_kicked_and_shut_down_are_said_in_view_and_the_input_is_disabled() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    for (width, height) in [(390, 844), (1280, 800)] {
+        let mut server = Server::start_chat_env(
+            &["--rate-per-sec", "0"],
+            &[("CHATROOM_ADMIN_PASSWORD", "teach")],
+        );
+        let mut teacher = server.login("miss_k");
+        teacher.send("OPER teach");
+        teacher.expect("OK You are an operator");
+        teacher.send("JOIN #general");
+        teacher.expect("OK Joined #general (0 users)");
+        let tab = browser_user(&mut browser, &mut server, "pat");
+        browser.viewport(&tab, width, height);
+        teacher.expect("JOIN #general pat");
+        for n in 1..=60 {
+            teacher.send(&format!("MSG line {n} of a long lesson"));
+        }
+        browser.wait_for(&tab, &shows_message("miss_k", "line 60 of a long lesson"));
+        browser.evaluate(
+            &tab,
+            "document.getElementById('input').value = 'half typed'",
+        );
+
+        teacher.send("MUTE pat");
+        let muted =
+            "You are muted by miss_k: your messages reach nobody until a teacher unmutes you.";
+        browser.wait_for(&tab, &banner_in_view(muted));
+        assert!(
+            input_disabled(&mut browser, &tab),
+            "{width}: muted, input on"
+        );
+        teacher.send("UNMUTE pat");
+        browser.wait_for(
+            &tab,
+            "document.getElementById('state-banner').hidden && \
+             !document.getElementById('input').disabled",
+        );
+        assert_eq!(
+            browser.evaluate(&tab, "document.getElementById('input').value"),
+            Json::from("half typed")
+        );
+
+        teacher.send("KICK pat 10m talking over the teacher");
+        let kicked = "You were kicked out by miss_k: talking over the teacher. Your address \
+                      is banned for 10 minutes; reload the page after that to come back.";
+        browser.wait_for(&tab, &banner_in_view(kicked));
+        browser.wait_for(
+            &tab,
+            "document.getElementById('status').dataset.state === 'closed'",
+        );
+        assert!(
+            input_disabled(&mut browser, &tab),
+            "{width}: kicked, input on"
+        );
+        assert_eq!(
+            browser.evaluate(
+                &tab,
+                "document.querySelectorAll('#members li').length + ' ' + \
+                 document.body.innerText.includes('You left the chat')"
+            ),
+            Json::from("0 false"),
+            "{width}: a stale member list, or 'You left the chat' after a kick"
+        );
+        browser.close(tab);
+
+        // The server goes away: said in view, input off until it is back.
+        let mut server = Server::start_chat(&[]);
+        let tab = browser_user(&mut browser, &mut server, "sam");
+        browser.viewport(&tab, width, height);
+        server.signal("INT");
+        let gone = "The server shut down. The page reconnects by itself when it is back; \
+                    what you typed is kept.";
+        browser.wait_for(&tab, &banner_in_view(gone));
+        assert!(
+            input_disabled(&mut browser, &tab),
+            "{width}: server gone, input on"
+        );
+        server.wait_exit();
+        browser.close(tab);
+    }
+}
+
+/// Issue 21, item 8: a teacher in the page, the server restarted. With the
+/// same teacher password the page asks again and the buttons come back;
+/// with another, the buttons are hidden and the teacher is told, never
+/// left with buttons that answer "Not an operator".
+#[test]
+fn after_a_restart_the_page_shows_the_role_the_connection_really_has() {
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
+    let start = |port: &str, password: &str| {
+        Server::start_chat_env(&["--port", port], &[("CHATROOM_ADMIN_PASSWORD", password)])
+    };
+    let mut server = start("0", "teach-one");
+    let port = server.addr.port().to_string();
+    let tab = browser_user(&mut browser, &mut server, "miss_k");
+    type_and_send(&mut browser, &tab, "/op teach-one");
+    let tools_shown = "document.body.dataset.operator === 'yes' && \
+                       !document.getElementById('operator-tools').hidden";
+    browser.wait_for(&tab, tools_shown);
+
+    // Restarted with the same password: operator again, by itself.
+    server.signal("INT");
+    server.wait_exit();
+    let mut server = start(&port, "teach-one");
+    browser.wait_for(
+        &tab,
+        "document.body.innerText.includes('You are an operator again (the server restarted)')",
+    );
+    browser.wait_for(&tab, tools_shown);
+    server.wait_log("miss_k (127.0.0.1:");
+
+    // Restarted with another password: the buttons go, and the page says why.
+    server.signal("INT");
+    server.wait_exit();
+    let server = start(&port, "teach-two");
+    browser.wait_for(
+        &tab,
+        "document.getElementById('error').textContent === 'You are no longer an operator: \
+         the server restarted with another teacher password. Type /op <password> with the new one.'",
+    );
+    assert_eq!(
+        browser.evaluate(
+            &tab,
+            "document.body.dataset.operator + '|' + document.getElementById('operator-tools').hidden"
+        ),
+        Json::from("|true")
+    );
+    drop(server);
+}
+
+/// Issue 21, item 6: a banned address and a full server, asked for the
+/// page, get an HTML page saying why and until when, under 403 and 503.
+#[test]
+fn a_banned_address_gets_403_and_a_full_server_503_with_a_page_saying_until_when() {
+    let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "teach")]);
+    let host = format!("Host: {}\r\n", server.addr);
+    let mut teacher = server.login("miss_k");
+    teacher.send("OPER teach");
+    teacher.expect("OK You are an operator");
+    let _bob = server.login("bob");
+    teacher.send("KICK bob 10m testing the ban");
+    teacher.expect("OK Kicked bob");
+    let banned = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(banned.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{banned}");
+    assert!(
+        banned.contains("Content-Type: text/html; charset=utf-8\r\n"),
+        "{banned}"
+    );
+    assert!(banned.contains("Retry-After: 6"), "{banned}"); // 600 s, or a second less
+    assert!(
+        banned.contains("<p>Your address is banned from this server for another 6"),
+        "{banned}"
+    );
+    let until = banned
+        .split("<p>Until ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no 'Until' in {banned}"));
+    assert!(
+        until.contains(" UTC (in ") && until.contains(" s); then reload this page."),
+        "{until}"
+    );
+
+    let server = Server::start_chat(&["--max-clients", "1"]);
+    let host = format!("Host: {}\r\n", server.addr);
+    let _alice = server.login("alice");
+    let full = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
+    assert!(
+        full.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{full}"
+    );
+    assert!(full.contains("<p>Server full.</p>"), "{full}");
+    assert!(
+        full.contains(
+            "<p>Until someone leaves: every place is taken. Reload this page in a minute.</p>"
+        ),
+        "{full}"
+    );
 }

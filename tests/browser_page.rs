@@ -145,7 +145,9 @@ fn type_and_send(browser: &mut Browser, tab: &Tab, text: &str) {
 #[test]
 fn the_page_speaks_the_protocol_and_shows_text_as_text() {
     let (addr, sockets) = scripted_server();
-    let mut browser = Browser::start();
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
     let tab = browser.open(&format!("http://{addr}/"));
     let mut socket = sockets.recv_timeout(WAIT).expect("the page opened /chat");
     browser.wait_for(
@@ -168,6 +170,7 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
         "document.getElementById('name').value = 'alice'; \
          document.getElementById('login-button').click()",
     );
+    socket.expect("HISTORY TIMED");
     socket.expect("USERNAME alice");
     socket.say(&["OK Welcome, alice!"]);
     socket.expect("MULTIROOM"); // one tab per room
@@ -228,6 +231,30 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
     socket.expect("ACTION waves");
     type_and_send(&mut browser, &tab, "/nick alicia");
     socket.expect("USERNAME alicia");
+    // The page's help is the page's own, in its own syntax, and asks the
+    // server nothing: the next line the server gets is the message after it.
+    type_and_send(&mut browser, &tab, "/help");
+    type_and_send(&mut browser, &tab, "PRIVMSG bob is a message here");
+    socket.expect("MSG PRIVMSG bob is a message here");
+    let help: Vec<String> = page_lines(&mut browser, &tab)
+        .lines()
+        .filter_map(|line| line.strip_prefix("help||").map(str::to_string))
+        .collect();
+    for wanted in [
+        "/msg <user> <text>     private message (or click a name in the list)",
+        "/me <text>             act: shown as you *text*",
+        "<text>                 say something to your room",
+        "/kick <user> [reason]  disconnect a user; a reason that starts 10m (or 30s, 2h, 1d) also bans their address that long",
+    ] {
+        assert!(help.iter().any(|line| line == wanted), "{wanted:?} in {help:#?}");
+    }
+    for line in &help {
+        let first = line.split(' ').next().unwrap_or_default();
+        assert!(
+            !(first.len() > 1 && first.chars().all(|c| c.is_ascii_uppercase())),
+            "a protocol verb in the page's help: {line:?}"
+        );
+    }
     socket.say(&[
         "OK Sent",
         "PRIVMSG bob back at you",
@@ -245,6 +272,16 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
              announcement||Pencils down"
         ),
         "{lines}"
+    );
+
+    // A private message to someone offline: who, and that it was not sent.
+    type_and_send(&mut browser, &tab, "/msg ghost are you there");
+    socket.expect("PRIVMSG ghost are you there");
+    socket.say(&["ERROR User not found"]);
+    browser.wait_for(
+        &tab,
+        "document.getElementById('error').textContent === \
+         'ghost is not connected (the list shows who is here); your message was not sent'",
     );
 
     if let Ok(dir) = std::env::var("CHATROOM_SCREENSHOTS") {
@@ -266,6 +303,7 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
         "document.getElementById('status').dataset.state === 'reconnecting'",
     );
     let mut again = sockets.recv_timeout(WAIT).expect("the page reconnected");
+    again.expect("HISTORY TIMED");
     again.expect("USERNAME alice");
     again.say(&["OK Welcome, alice!"]);
     again.expect("MULTIROOM");
@@ -280,7 +318,9 @@ fn the_page_speaks_the_protocol_and_shows_text_as_text() {
 #[test]
 fn password_operator_tools_and_a_kick() {
     let (addr, sockets) = scripted_server();
-    let mut browser = Browser::start();
+    let Some(mut browser) = Browser::start() else {
+        return;
+    };
     let tab = browser.open(&format!("http://{addr}/"));
     let mut socket = sockets.recv_timeout(WAIT).expect("the page opened /chat");
     browser.wait_for(
@@ -300,6 +340,7 @@ fn password_operator_tools_and_a_kick() {
          document.getElementById('password').value = 'open sesame'; \
          document.getElementById('login-button').click()",
     );
+    socket.expect("HISTORY TIMED");
     socket.expect("PASS open sesame");
     socket.expect("USERNAME teacher");
     // A refusal before registering is shown on the form.

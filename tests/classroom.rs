@@ -473,6 +473,7 @@ fn muted_users_reach_nobody_but_operators() {
     drop(bob);
     teacher.expect("LEAVE #general bob");
     let mut bob = protocol_user(&server, "bob");
+    bob.timed_history();
     join(&mut bob, "#general");
     // The replay holds the room's only stored message; bob's were not stored.
     assert_eq!(bob.line(), "HISTORY BEGIN #general 1");
@@ -555,6 +556,7 @@ fn topic_is_set_by_operators_shown_to_anyone_and_sent_on_join() {
     // Stored (and so replayed, not sent live) before dave arrives.
     teacher.expect("ROOM #general lee before you came");
     let mut dave = protocol_user(&server, "dave");
+    dave.timed_history();
     dave.send("JOIN #general");
     assert_eq!(
         (0..8).map(|_| untimed(&dave.line())).collect::<Vec<_>>(),

@@ -213,6 +213,7 @@ fn a_full_disk_refuses_messages_without_a_trace_and_chat_goes_on() {
     // Replay after the restart: the last 20 delivered messages, no refused.
     let server = Server::start_with(&mut server_command(&dir, &data, &[]));
     let mut carol = protocol_user(&server, "carol");
+    carol.timed_history();
     carol.send("JOIN #general");
     carol.expect("OK Joined #general (0 users)");
     let count = 20.min(delivered.len());
@@ -323,6 +324,7 @@ fn room_hopping_keeps_a_bounded_number_of_replay_windows() {
     // A room long left is forgotten, a recently left one kept, and the
     // room with someone in it kept its window through it all.
     let mut late = protocol_user(&server, "late");
+    late.timed_history();
     late.send("JOIN #hop0");
     late.expect("OK Joined #hop0 (0 users)");
     late.send("LEAVE");

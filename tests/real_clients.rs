@@ -10,8 +10,9 @@
 //! would, and read what they print. What they check is what a person sees.
 //!
 //! The programs must be installed (`.ci/run` installs them). When one is
-//! missing, a test outside CI says so loudly and passes; with `CI=true` it
-//! fails, so CI can never pass by silently testing nothing.
+//! missing, a test outside CI is skipped with a line naming the program and
+//! its install command; with `CI=true` it fails, so CI can never pass by
+//! silently testing nothing (see tests/common/programs.rs).
 
 mod common;
 
@@ -139,41 +140,6 @@ impl Drop for Terminal {
     }
 }
 
-/// Is `program` on the PATH? Looked up without running it, because a
-/// missing program is a result to report, not an error to provoke.
-fn installed(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-        .unwrap_or(false)
-}
-
-/// True when every program is installed. Otherwise: in CI (`CI=true`) the
-/// test fails; elsewhere it prints a loud SKIPPED line and the caller returns.
-///
-/// The line is written to the real stderr rather than with `eprintln!`,
-/// which the test harness captures and shows only for failing tests: a
-/// skipped test passes, and its warning must be seen all the same.
-fn programs_available(programs: &[(&str, &str)]) -> bool {
-    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    let mut all_there = true;
-    for (program, package) in programs {
-        if installed(program) {
-            continue;
-        }
-        all_there = false;
-        let missing = format!("{program} not installed (apt-get install -y {package})");
-        assert!(
-            !in_ci,
-            "{missing}: with CI=true a missing program is a failure, not a skip"
-        );
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n!!!!! SKIPPED: {missing}; the real-client tests did not run !!!!!\n"
-        );
-    }
-    all_there
-}
-
 fn start_server() -> Server {
     Server::start(
         "step4_server",
@@ -185,7 +151,7 @@ fn start_server() -> Server {
 /// default room, a room of their own, chat both ways, a private message, quit.
 #[test]
 fn nc_and_telnet_chat_with_each_other() {
-    if !programs_available(&[("nc", "netcat-openbsd"), ("telnet", "telnet")]) {
+    if !common::programs::installed(&["nc", "telnet"]) {
         return;
     }
     let mut server = start_server();
@@ -251,7 +217,7 @@ fn nc_and_telnet_chat_with_each_other() {
 /// for a web browser.
 #[test]
 fn telnet_negotiation_never_reaches_the_chat() {
-    if !programs_available(&[("nc", "netcat-openbsd"), ("telnet", "telnet")]) {
+    if !common::programs::installed(&["nc", "telnet"]) {
         return;
     }
     let mut server = start_server();
@@ -335,4 +301,87 @@ fn a_web_browser_gets_the_how_to_connect_page() {
     assert!(!page
         .iter()
         .any(|l| l.starts_with("NOTICE") || l.starts_with("ERROR")));
+}
+
+/// A laptop without `nc` and `telnet`: this very test program, run again
+/// with an empty PATH, skips the real-client test with one line naming the
+/// program and its install command, and says under its summary how many
+/// passed tests were skipped. With `CI=true` the same run fails.
+#[test]
+fn a_missing_program_skips_with_its_install_command_and_fails_in_ci() {
+    let empty = common::TempDir::new("empty-path");
+    let run = |ci: &str| {
+        Command::new(std::env::current_exe().expect("this test program"))
+            .args(["--exact", "nc_and_telnet_chat_with_each_other"])
+            .env("PATH", empty.path())
+            .env("CI", ci)
+            .output()
+            .expect("run this test program again")
+    };
+
+    let laptop = run("false");
+    let stderr = String::from_utf8_lossy(&laptop.stderr);
+    assert!(laptop.status.success(), "{laptop:?}");
+    assert!(
+        stderr.contains(
+            "SKIPPED nc_and_telnet_chat_with_each_other: nc is not installed \
+             (sudo apt-get install -y netcat-openbsd); telnet is not installed \
+             (sudo apt-get install -y telnet)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 of these passed tests was SKIPPED: nc, telnet not installed"),
+        "{stderr}"
+    );
+
+    let ci = run("true");
+    let output = String::from_utf8_lossy(&ci.stdout);
+    assert!(!ci.status.success(), "{ci:?}");
+    assert!(
+        output.contains("with CI=true a missing program is a failure, not a skip"),
+        "{output}"
+    );
+}
+
+/// What step 1 says about leaving `nc` is true of netcat-openbsd: Ctrl-D
+/// (the end of its input) does not end a plain `nc`, which waits for the
+/// echo server; `nc -N` closes its side, the server closes back, `nc` exits.
+#[test]
+fn ctrl_d_leaves_nc_only_with_dash_n() {
+    if !common::programs::installed(&["nc"]) {
+        return;
+    }
+    let server = Server::start("step1_echo", &["--host", "127.0.0.1", "--port", "0"]);
+    let port = server.addr.port().to_string();
+    let run = |flags: &[&str]| {
+        let mut nc = Command::new("nc")
+            .args(flags)
+            .args(["127.0.0.1", &port])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start nc");
+        let mut stdin = nc.stdin.take().expect("stdin");
+        stdin.write_all(b"hello\n").expect("type");
+        drop(stdin); // Ctrl-D
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = nc.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = nc.kill(); // Ctrl-C
+        let _ = nc.wait();
+        None
+    };
+    assert!(
+        run(&["-N"]).is_some_and(|s| s.success()),
+        "nc -N did not leave at Ctrl-D"
+    );
+    assert!(
+        run(&[]).is_none(),
+        "plain nc left at Ctrl-D: step 1's header is wrong"
+    );
 }

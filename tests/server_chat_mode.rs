@@ -120,7 +120,7 @@ fn join_and_leave_in_words() {
     );
     assert_eq!(
         alice.ask("/join bad!"),
-        "[error] Invalid room name: use # and 1-20 letters, digits, - or _"
+        "[error] Invalid room name: use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)"
     );
     assert_eq!(alice.ask("/join"), "[error] Usage: /join <room>");
     // A second room is joined beside the first, and becomes the current one.
@@ -219,7 +219,11 @@ fn private_messages_in_words() {
     carol.expect_next("PRIVMSG alice hi");
     assert_eq!(carol.ask("PRIVMSG alice back"), "OK Sent");
     alice.expect_next("[private] carol: back");
-    assert_eq!(alice.ask("/msg nobody hi"), "[error] User not found");
+    // Named, and why: protocol mode keeps seed 002's `ERROR User not found`.
+    assert_eq!(
+        alice.ask("/msg nobody hi"),
+        "[error] nobody is not connected (/users lists who is here)"
+    );
     assert_eq!(alice.ask("/msg bob"), "[error] Usage: /msg <user> <text>");
     assert_quiet(&mut bob);
 }
@@ -315,6 +319,20 @@ fn renaming_in_words() {
         "[error] Invalid username: use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter"
     );
     assert_eq!(alice.ask("/nick"), "[error] Usage: /nick <name>");
+    // A name in two words: the way out, not just the usage.
+    assert_eq!(
+        alice.ask("/nick John Smith"),
+        "[error] A name cannot contain spaces: try /nick John_Smith"
+    );
+    assert_eq!(
+        alice.ask("/nick 9 lives"),
+        "[error] A name cannot contain spaces: use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter"
+    );
+    // Room names are ASCII, and the error says exactly that.
+    assert_eq!(
+        alice.ask("/join #café"),
+        "[error] Invalid room name: use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)"
+    );
     alice.send("still me");
     bob.expect_next("alicia: still me");
     carol.expect_next("ROOM #general alicia still me");
@@ -403,14 +421,14 @@ fn chat_mode_lines_are_words_not_keywords() {
         "*** You joined #general. Here: bob",
         "[private to bob] hi",
         "[private] bob: psst",
-        "[error] User not found",
+        "[error] nobody is not connected (/users lists who is here)",
         "[error] Usage: /msg <user> <text>",
         "*** In #general: alice, bob",
         "*** Rooms: #general",
         "*** You left #general",
         NOT_IN_ROOM,
         "*** Online: alice, bob",
-        "[error] Invalid room name: use # and 1-20 letters, digits, - or _",
+        "[error] Invalid room name: use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)",
         "*** You joined #lab. Nobody else is here yet.",
         "*** You are now known as alicia",
         "[error] Username taken",
@@ -425,4 +443,46 @@ fn chat_mode_lines_are_words_not_keywords() {
             "missing {expected:?} in {after_greeting:#?}"
         );
     }
+}
+
+/// A person pastes 30 lines: the first 20 (the burst) reach the room, and
+/// without typing anything more they are told, within about a second of the
+/// paste, how many were not sent and which (the first and last one).
+#[test]
+fn a_pasted_burst_is_summed_up_within_a_second_naming_the_dropped_lines() {
+    let server = Server::start_chat(&[]);
+    let mut alice = server.nick("alice");
+    alice.expect("*** You joined #general. Nobody else is here yet.");
+    let mut bob = server.nick("bob");
+    bob.expect("*** You joined #general. Here: alice");
+    alice.expect("* bob joined #general");
+
+    let paste: String = (1..=30).map(|n| format!("pasted line {n}\n")).collect();
+    let pasted_at = std::time::Instant::now();
+    alice.send_raw(paste.as_bytes());
+    alice.expect_next("[error] Slow down (max 10 lines/s)");
+    // The burst is about 20 lines: /nick took one token, waiting for bob
+    // gave a few back. The summary names exactly the lines that were lost.
+    let summary = alice.line();
+    let took = pasted_at.elapsed();
+    let sent = (1..30)
+        .find(|n| {
+            summary
+                == format!(
+                    "[error] Slow down: {} lines were not sent (max 10 lines/s), \
+                     from \"pasted line {}\" to \"pasted line 30\"",
+                    30 - n,
+                    n + 1
+                )
+        })
+        .unwrap_or_else(|| panic!("not the summary of the paste: {summary:?}"));
+    assert!((18..=22).contains(&sent), "{summary}");
+    assert!(
+        took < std::time::Duration::from_millis(1500),
+        "the summary came {took:?} after the paste"
+    );
+    for n in 1..=sent {
+        bob.expect_next(&format!("alice: pasted line {n}"));
+    }
+    bob.assert_nothing_pending("/users", "*** In #general");
 }

@@ -139,6 +139,7 @@ fn protocol_join_replays_the_last_n_messages_in_order_and_nothing_else() {
     let (mut alice, _bob) = room_with_five_messages(&server);
 
     let mut carol = protocol_user(&server, "carol");
+    carol.timed_history();
     carol.send("JOIN #general");
     assert_eq!(
         lines(&mut carol, 7),
@@ -256,6 +257,7 @@ fn history_survives_a_restart() {
 
     let server = start(&dir, &[]);
     let mut bob = protocol_user(&server, "bob");
+    bob.timed_history();
     bob.send("JOIN #Lab"); // rooms are matched ignoring case
     assert_eq!(
         lines(&mut bob, 6),
@@ -376,6 +378,7 @@ fn kill_9_during_traffic_loses_nothing_anyone_received() {
     // And the server starts again on what the crash left.
     let server = start(&dir, &["--history-replay", "1"]);
     let mut late = protocol_user(&server, "late");
+    late.timed_history();
     late.send("JOIN #load");
     late.expect("OK Joined #load (0 users)");
     late.expect("HISTORY BEGIN #load 1");
@@ -459,6 +462,7 @@ fn fsync_always_records_before_delivery_and_replays_after_restart() {
 
     let server = start(&dir, &["--fsync", "always"]);
     let mut bob = protocol_user(&server, "bob");
+    bob.timed_history();
     bob.send("JOIN #general");
     bob.expect("OK Joined #general (0 users)");
     assert_eq!(
@@ -492,6 +496,7 @@ fn settings_file_sets_data_dir_and_replay_and_flags_beat_it() {
         say(&mut alice, "#general", "alice", text);
     }
     let mut bob = protocol_user(&server, "bob");
+    bob.timed_history();
     bob.send("JOIN #general");
     assert_eq!(
         lines(&mut bob, 6),
@@ -514,6 +519,7 @@ fn settings_file_sets_data_dir_and_replay_and_flags_beat_it() {
     let args = ["--config", config.as_str(), "--history-replay", "3"];
     let server = Server::start_with(&mut server_command(&dir, &args));
     let mut carol = protocol_user(&server, "carol");
+    carol.timed_history();
     carol.send("JOIN #general");
     assert_eq!(
         lines(&mut carol, 6),

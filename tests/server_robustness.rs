@@ -538,7 +538,13 @@ fn a_port_in_use_is_one_clear_error() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        format!("error: cannot listen on 127.0.0.1:{port}: Address already in use\n")
+        format!(
+            "error: cannot listen on 127.0.0.1:{port}: Address already in use: another program \
+             holds port {port} (`ss -ltnp 'sport = :{port}'` shows which; maybe a server you \
+             started earlier). Stop it, or pick another port: cargo run --bin step4_server -- \
+             --port {}\n",
+            server.addr.port() + 1
+        )
     );
 }
 
@@ -640,6 +646,7 @@ fn history_in_a_data_dir_is_replayed_after_a_restart() {
 
     let server = Server::start("step4_server", &args);
     let mut bob = server.login("bob");
+    bob.timed_history();
     bob.send("JOIN #general");
     let joined: Vec<String> = (0..4).map(|_| common::untimed(&bob.line())).collect();
     assert_eq!(
@@ -668,4 +675,21 @@ fn a_web_browser_gets_a_page_and_the_connection_closes() {
     );
     let mut alice = server.login("alice");
     assert_eq!(alice.ask("USERS"), "USERLIST alice");
+}
+
+/// The first log line names the server's own pid, which the chapters'
+/// exercises use (`kill -9 <pid>`, `/proc/<pid>/status`) instead of
+/// `pgrep`, which on a shared machine may find another person's server.
+#[test]
+fn the_first_log_line_names_the_servers_pid() {
+    let server = Server::start_chat(&[]);
+    assert!(
+        server.first_line.ends_with(&format!(
+            "Chat server started on {} (pid {})",
+            server.addr,
+            server.pid()
+        )),
+        "{}",
+        server.first_line
+    );
 }

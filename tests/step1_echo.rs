@@ -185,7 +185,11 @@ fn port_in_use_is_one_clear_error() {
         .code(1)
         .stdout("")
         .stderr(format!(
-            "error: cannot listen on 0.0.0.0:{port}: Address already in use\n"
+            "error: cannot listen on 0.0.0.0:{port}: Address already in use: another program \
+             holds port {port} (`ss -ltnp 'sport = :{port}'` shows which; maybe a server you \
+             started earlier). Stop it, or pick another port: cargo run --bin step1_echo -- \
+             --port {}\n",
+            port + 1
         ));
 }
 

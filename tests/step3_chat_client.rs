@@ -37,6 +37,7 @@ fn connected_alice() -> (Program, Client, TempDir) {
         config_home.path(),
     );
     let mut connection = server.accept();
+    assert_eq!(connection.line(), "HISTORY TIMED");
     assert_eq!(connection.line(), "USERNAME alice");
     assert_eq!(connection.line(), "JOIN #general");
     (client, connection, config_home)
@@ -57,9 +58,19 @@ fn settings_with(text: &str) -> (TempDir, PathBuf) {
 fn renders_every_kind_of_server_line_for_people() {
     let (mut client, mut connection, _config_home) = connected_alice();
     let script: &[(&str, &[&str])] = &[
+        // The greeting's instructions for choosing a name, and answers to
+        // what the client sent by itself, are not shown (issue 21, item 2).
+        ("NOTICE Welcome to chatroom!", &[]),
+        (
+            "NOTICE Pick a name: type /nick <name> (people) or USERNAME <name> (programs)",
+            &[],
+        ),
+        ("NOTICE /help lists the commands", &[]),
+        ("OK History timed", &[]),
+        // The first join is seed 000's welcome; later ones say the room.
         (
             "OK Joined #general (2 users)",
-            &["You joined #general (2 people here)"],
+            &["Welcome to the chatroom!"],
         ),
         // The two members already there are listed, not announced as new...
         ("JOIN #general bob", &["* bob is here"]),
@@ -153,7 +164,6 @@ fn maps_every_typed_line_to_a_protocol_line() {
         ("/msg bob hi there", "PRIVMSG bob hi there"),
         ("/users", "USERS"),
         ("/rooms", "ROOMS"),
-        ("/help", "HELP"),
         // A rename stays in the protocol dialect (as typed, `/nick` would
         // switch the connection to chat mode).
         ("/nick robert", "USERNAME robert"),
@@ -222,6 +232,7 @@ fn password_from_the_environment_is_sent_first() {
     );
     let mut connection = server.accept();
     assert_eq!(connection.line(), "PASS s3cret");
+    assert_eq!(connection.line(), "HISTORY TIMED");
     assert_eq!(connection.line(), "USERNAME alice");
     assert_eq!(connection.line(), "JOIN #lab");
     client.close_stdin();
@@ -250,6 +261,7 @@ fn asks_for_a_name_when_none_is_given() {
     client.type_line("");
     client.type_line("carol");
     let mut connection = server.accept();
+    assert_eq!(connection.line(), "HISTORY TIMED");
     assert_eq!(connection.line(), "USERNAME carol");
     assert_eq!(connection.line(), "JOIN #general");
     connection.send("NOTICE hello carol");
@@ -266,20 +278,20 @@ fn a_refused_name_asks_for_another_and_the_next_line_is_that_name() {
         config_home.path(),
     );
     let mut connection = server.accept();
+    assert_eq!(connection.line(), "HISTORY TIMED");
     assert_eq!(connection.line(), "USERNAME alice smith");
     assert_eq!(connection.line(), "JOIN #general");
     connection.send("ERROR Usage: USERNAME <name>");
     // The JOIN sent with the refused name is refused too; that is no news.
     connection.send("ERROR Choose a name first: /nick <name> or USERNAME <name>");
-    assert_eq!(client.line(), "! Usage: USERNAME <name>");
+    assert_eq!(client.line(), "! Usage: /nick <name>");
     assert_eq!(client.line(), "Type another name:");
     client.type_line("alice");
     assert_eq!(connection.line(), "USERNAME alice");
     assert_eq!(connection.line(), "JOIN #general");
     connection.send("OK Welcome, alice!");
     connection.send("OK Joined #general (0 users)");
-    assert_eq!(client.line(), "Welcome, alice!");
-    assert_eq!(client.line(), "You joined #general (nobody else here yet)");
+    assert_eq!(client.line(), "Welcome to the chatroom!");
     // Named now: what is typed is a message again.
     client.type_line("hi");
     assert_eq!(connection.line(), "MSG hi");
@@ -311,6 +323,7 @@ fn against_the_echo_server_it_shows_the_raw_protocol() {
     let port = server.addr.port().to_string();
     let mut client = chat_client(&["--port", &port, "--name", "John"], config_home.path());
     client.type_line("Hi");
+    assert_eq!(client.line(), "HISTORY TIMED");
     assert_eq!(client.line(), "USERNAME John");
     assert_eq!(client.line(), "JOIN #general");
     assert_eq!(client.line(), "MSG Hi");
@@ -341,6 +354,7 @@ fn settings_file_supplies_the_defaults() {
     ));
     let mut client = chat_client(&[], config_home.path());
     let mut connection = server.accept();
+    assert_eq!(connection.line(), "HISTORY TIMED");
     assert_eq!(connection.line(), "USERNAME dora");
     assert_eq!(connection.line(), "JOIN #lab");
     client.close_stdin();
@@ -359,6 +373,7 @@ fn flags_win_over_the_settings_file() {
         config_home.path(),
     );
     let mut connection = server.accept();
+    assert_eq!(connection.line(), "HISTORY TIMED");
     assert_eq!(connection.line(), "USERNAME erin");
     assert_eq!(
         connection.line(),
@@ -436,4 +451,71 @@ fn help_and_bad_flags() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("error: unknown flag --nmae"));
+}
+
+/// `/help` is answered by the client, listing exactly what it takes in its
+/// own syntax (never `USERS` or `PRIVMSG`, which typed here are messages);
+/// the server's errors come in that syntax too.
+#[test]
+fn help_and_errors_are_in_this_clients_syntax() {
+    let (mut client, mut connection, _config_home) = connected_alice();
+    connection.send("OK Welcome, alice!");
+    connection.send("OK Joined #general (0 users)");
+    assert_eq!(client.line(), "Welcome to the chatroom!");
+    client.type_line("/help");
+    let mut help = client.lines_until("/stats");
+    help.push("  /stats".into());
+    assert_eq!(
+        help[0],
+        "Commands (a line without / is a message to your room):"
+    );
+    for wanted in [
+        "  /nick <name>           choose or change your name",
+        "  <text>                 say something to your room",
+        "  /msg <user> <text>     private message",
+        "  /users [page]          who is in your room (or online), a page at a time",
+    ] {
+        assert!(
+            help.iter().any(|line| line == wanted),
+            "{wanted:?} in {help:#?}"
+        );
+    }
+    assert!(
+        help.contains(&"After /op <password>, for the teacher:".to_string()),
+        "{help:#?}"
+    );
+    for line in help.iter().skip(1).filter(|line| line.starts_with("  ")) {
+        let typed = line.trim_start().split(' ').next().unwrap_or_default();
+        assert!(
+            typed.starts_with('/') || typed == "<text>",
+            "a command this client cannot take: {line:?}"
+        );
+    }
+    // Nothing went to the server: the next line it reads is the message.
+    client.type_line("USERS");
+    assert_eq!(connection.line(), "MSG USERS");
+
+    client.type_line("/nick");
+    assert_eq!(connection.line(), "USERNAME");
+    connection.send("ERROR Usage: USERNAME <name>");
+    assert_eq!(client.line(), "! Usage: /nick <name>");
+    connection.send("ERROR A name cannot contain spaces: try USERNAME John_Smith");
+    assert_eq!(
+        client.line(),
+        "! A name cannot contain spaces: try /nick John_Smith"
+    );
+    connection.send("ERROR Usage: PRIVMSG <user> <text>");
+    assert_eq!(client.line(), "! Usage: /msg <user> <text>");
+    connection.send("NOTICE 730 more: USERS 2");
+    assert_eq!(client.line(), "730 more: /users 2");
+    connection.send("ERROR Choose a name first: /nick <name> or USERNAME <name>");
+    assert_eq!(client.line(), "! Choose a name first: /nick <name>");
+    // Seed 002's `User not found` names nobody; the client knows who.
+    client.type_line("/msg ghost are you there");
+    assert_eq!(connection.line(), "PRIVMSG ghost are you there");
+    connection.send("ERROR User not found");
+    assert_eq!(
+        client.line(),
+        "! ghost is not connected (/users lists who is here)"
+    );
 }

@@ -334,7 +334,7 @@ fn the_step3_client_chats_through_it() {
     let before = alice.lines_until("Type another name:");
     assert_eq!(before, ["! Username taken: choose another"]);
     alice.type_line("alice");
-    alice.lines_until("You joined #general (1 person here)");
+    alice.lines_until("Welcome to the chatroom!");
     assert_eq!(alice.line(), "* bob is here");
     bob.expect_next("JOIN #general alice");
 

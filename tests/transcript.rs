@@ -44,7 +44,7 @@ impl DataDir {
     fn warnings(&self) -> String {
         let file = self.0.arg("history.tsv");
         format!(
-            "warning: {file}:6: malformed record skipped\n\
+            "warning: {file}:6: unreadable line skipped (records are tab-separated fields; an editor may have turned the tabs into spaces)\n\
              warning: {file}:12: incomplete last record ignored (being written, or left by a crash)\n"
         )
     }

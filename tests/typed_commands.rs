@@ -116,23 +116,10 @@ fn tmux(socket: &str) -> Command {
     command
 }
 
-fn installed(program: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(std::env::var("CI").is_err(), "{program} is not installed");
-        eprintln!("SKIPPED: {program} is not installed");
-    }
-    found
-}
-
 /// Types each terminal case into `program` as the teacher and proves that
 /// each command ran and nothing reached bob or the history.
 fn typed_commands_run_and_are_never_relayed(program: &str) {
-    if !installed(program) || !installed("tmux") {
+    if !common::programs::installed(&[program, "tmux"]) {
         return;
     }
     let dir = TempDir::new(&format!("typed-{program}"));

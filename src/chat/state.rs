@@ -215,6 +215,12 @@ struct Conn {
     /// Why they are leaving the room their current command leaves, if they
     /// said (IRC's `PART #room :reason`).
     part_reason: Option<String>,
+    /// Asked for `HISTORY TIMED`: a join's history comes fenced and timed,
+    /// not as seed 002's plain `ROOM` lines.
+    timed_history: bool,
+    /// Came through the chat page's WebSocket: a person in a browser, for
+    /// words like "uses the web page" (a CTCP VERSION from IRC).
+    web_page: bool,
 }
 
 impl Conn {
@@ -550,6 +556,8 @@ impl State {
                 quit_reason: None,
                 part_reason: None,
                 irc_user: None,
+                timed_history: false,
+                web_page: false,
             },
         );
         id
@@ -582,6 +590,13 @@ impl State {
     pub fn refuse(&mut self, id: ConnId, refusal: Refusal) {
         self.send(id, &Event::Refused(refusal));
         self.drop_overflowed();
+    }
+
+    /// Notes that `id` is the chat page in a browser (its WebSocket opened).
+    pub fn mark_web_page(&mut self, id: ConnId) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.web_page = true;
+        }
     }
 
     /// Answers a web browser with `response` and closes the connection.
@@ -657,6 +672,7 @@ impl State {
             Command::Register { name, dialect } => self.register(id, name, dialect),
             Command::Pass(password) => self.pass(id, &password),
             Command::Help => self.help(id),
+            Command::History(word) => self.history_format(id, &word),
             Command::Quit => self.quit(id),
             Command::Login { name, password } => self.login(id, &name, password),
             Command::Password(password) => self.password(id, password),
@@ -771,5 +787,6 @@ fn mistake_refusal(mistake: Mistake) -> Refusal {
         Mistake::EmptyMessage => Refusal::EmptyMessage,
         Mistake::Usage(usage) => Refusal::Usage(usage),
         Mistake::Unknown(command) => Refusal::UnknownCommand(command),
+        Mistake::NameWithSpaces(joined) => Refusal::NameWithSpaces(joined),
     }
 }

@@ -507,28 +507,44 @@ fn joining_replays_the_rooms_recent_messages() {
     for text in ["one", "two", "three"] {
         send(&mut state, &alice, &format!("MSG {text}"));
     }
-    let bob = program(&mut state, 2, "bob");
-    send(&mut state, &bob, "JOIN #general");
-    let got = lines(&bob);
+    // Seed 002's shape by default: the earlier lines as `ROOM` lines.
+    let carol = program(&mut state, 3, "carol");
+    send(&mut state, &carol, "JOIN #general");
     assert_eq!(
-        got[..3],
+        lines(&carol),
         [
             "OK Joined #general (1 users)",
             "JOIN #general alice",
+            "ROOM #general alice two",
+            "ROOM #general alice three",
+        ]
+    );
+    // Fenced and timed for a program that asks (the step 3 client, the page).
+    let bob = program(&mut state, 2, "bob");
+    send(&mut state, &bob, "HISTORY TIMED");
+    assert_eq!(lines(&bob), ["OK History timed"]);
+    send(&mut state, &bob, "JOIN #general");
+    let got = lines(&bob);
+    assert_eq!(
+        got[..4],
+        [
+            "OK Joined #general (2 users)",
+            "JOIN #general alice",
+            "JOIN #general carol",
             "HISTORY BEGIN #general 2",
         ]
     );
-    assert_eq!(got[5], "HISTORY END #general");
+    assert_eq!(got[6], "HISTORY END #general");
     // Each replayed line carries the time it was said, so it never passes
     // for a live `ROOM` line.
-    for (line, text) in got[3..5].iter().zip(["two", "three"]) {
+    for (line, text) in got[4..6].iter().zip(["two", "three"]) {
         let time = line
             .strip_prefix("HISTORY #general ")
             .and_then(|rest| rest.strip_suffix(&format!(" alice {text}")))
             .unwrap_or_else(|| panic!("{line}"));
         assert!(crate::support::timestamp::parse(time).is_ok(), "{line}");
     }
-    assert_eq!(got.len(), 6);
+    assert_eq!(got.len(), 7);
 }
 
 #[test]

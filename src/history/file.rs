@@ -30,9 +30,10 @@ pub const FILE_NAME: &str = "history.tsv";
 /// being read into memory whole. A longer line is skipped as malformed.
 pub const MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
 
-/// How many "malformed record" warnings are reported one by one; the rest are
-/// counted in one summary line, so a file of garbage cannot flood the log.
-const MAX_WARNINGS: usize = 20;
+/// Why a line may be unreadable, said once with the count: the usual cause
+/// is a file edited by hand, where an editor turned the tabs into spaces.
+const UNREADABLE_HINT: &str =
+    "records are tab-separated fields; an editor may have turned the tabs into spaces";
 
 /// The name of a rotated file: its first record's day, and which file of
 /// that day it is (1 for the first).
@@ -104,7 +105,8 @@ pub struct TornTail {
 /// What reading a file found besides the records.
 #[derive(Debug, Default)]
 pub struct ReadReport {
-    /// One line each: `chatroom-data/history.tsv:1234: malformed record skipped`.
+    /// At most one about unreadable lines, however many there are:
+    /// `chatroom-data/history.tsv:1234: 7 unreadable lines skipped, the first here (…)`.
     pub warnings: Vec<String>,
     pub torn_tail: Option<TornTail>,
 }
@@ -144,6 +146,7 @@ pub fn read_records_from(
     };
     let mut report = ReadReport::default();
     let mut malformed = 0usize;
+    let mut first_malformed = 0u64;
     let mut line = Vec::new();
     let mut line_number = 0u64;
     loop {
@@ -188,21 +191,23 @@ pub fn read_records_from(
             ParsedLine::UnknownKind | ParsedLine::Blank => {}
             ParsedLine::Malformed => {
                 malformed += 1;
-                if malformed <= MAX_WARNINGS {
-                    let at = place(line_number);
-                    report
-                        .warnings
-                        .push(format!("{at}: malformed record skipped"));
+                if malformed == 1 {
+                    first_malformed = line_number;
                 }
             }
         }
     }
-    if malformed > MAX_WARNINGS {
-        report.warnings.push(format!(
-            "{}: {} more malformed records skipped",
-            path.display(),
-            malformed - MAX_WARNINGS
-        ));
+    // One warning, however many: a file of garbage cannot flood the log,
+    // and the count and the first line are what a person needs to look.
+    let at = place(first_malformed);
+    match malformed {
+        0 => {}
+        1 => report
+            .warnings
+            .push(format!("{at}: unreadable line skipped ({UNREADABLE_HINT})")),
+        n => report.warnings.push(format!(
+            "{at}: {n} unreadable lines skipped, the first here ({UNREADABLE_HINT})"
+        )),
     }
     Ok(report)
 }

@@ -8,8 +8,10 @@
 //!
 //! 1. Opens the history file, failing with one clear line if it cannot
 //!    (`bind` does the same for the port: in use, not allowed).
-//! 2. Log `Chat server started on <ip>:<port>` — always the first log line, so
-//!    scripts and tests can read the real port after `--port 0` — and print,
+//! 2. Log `Chat server started on <ip>:<port> (pid <pid>)` — always the
+//!    first log line, so scripts and tests can read the real port after
+//!    `--port 0`, and a person the process id of *this* server (for `kill`,
+//!    `/proc/<pid>/`: on a shared machine `pgrep` may find another's) — and print,
 //!    on stdout, how students connect and the operator password if the server
 //!    made one up.
 //! 3. Accept connections forever, one call to [`connection::start`] each.
@@ -65,7 +67,8 @@ impl Shutdown {
 }
 
 /// Runs the server until a shutdown signal. `Err` is one line for the
-/// person who started it: `cannot listen on 0.0.0.0:7007: Address already in use`.
+/// person who started it: `cannot listen on 0.0.0.0:7007: Address already in use:
+/// another program holds port 7007 (…). Stop it, or pick another port: …`.
 pub fn run(config: ServerConfig) -> Result<(), String> {
     signal::install().map_err(|e| format!("cannot install the signal handler: {e}"))?;
     let listener = bind(&config)?;
@@ -80,12 +83,8 @@ pub fn run(config: ServerConfig) -> Result<(), String> {
 /// why not.
 pub fn bind(config: &ServerConfig) -> Result<TcpListener, String> {
     let bind_addr = format!("{}:{}", config.host, config.port);
-    TcpListener::bind(&bind_addr).map_err(|e| {
-        format!(
-            "cannot listen on {bind_addr}: {}",
-            cli::describe_io_error(&e)
-        )
-    })
+    TcpListener::bind(&bind_addr)
+        .map_err(|e| cli::listen_error("step4_server", &config.host, config.port, &e))
 }
 
 /// Serves connections on `listener` until `shutdown` is requested, then
@@ -188,6 +187,7 @@ pub fn serve(
         live_writers: Default::default(),
         log_summary: Default::default(),
         at_the_door: Default::default(),
+        browsers: Default::default(),
     });
     // Every long-lived thread starts before the first log line, so whoever
     // reads that line (a test, the benchmark) sees the server's baseline.
@@ -202,7 +202,8 @@ pub fn serve(
             }
             let mut state = state::lock(&watcher_context.state);
             let open = state.connection_count();
-            log!("Shutting down ({open} connections open)");
+            let s = if open == 1 { "" } else { "s" };
+            log!("Shutting down ({open} connection{s} open)");
             state.shut_down_all();
             // Unlocked unwritten: the goodbyes go to every writer thread,
             // which writes them and closes its connection.
@@ -212,7 +213,10 @@ pub fn serve(
         });
     watcher.map_err(|e| format!("cannot start the shutdown watcher thread: {e}"))?;
 
-    log!("Chat server started on {local}");
+    log!(
+        "Chat server started on {local} (pid {})",
+        std::process::id()
+    );
     if let Some(line) = accounts_line {
         log!("{line}");
     }
@@ -235,7 +239,10 @@ pub fn serve(
     }
     let unfinished = context.live_writers.load(Ordering::SeqCst);
     if unfinished > 0 {
-        log!("{unfinished} connections did not take their last lines in time; closing them anyway");
+        let s = if unfinished == 1 { "" } else { "s" };
+        log!(
+            "{unfinished} connection{s} did not take their last lines in time; closing them anyway"
+        );
     }
     log!("Server stopped");
     Ok(())

@@ -26,8 +26,9 @@
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState, State};
 use crate::log;
 use crate::outbox::{self, Turns};
+use crate::server::browsers::RecentBrowsers;
 use crate::server::irc_conn::IrcConn;
-use crate::server::limits::{FloodControl, FloodVerdict};
+use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
 use crate::server::reserve;
 use crate::settings::server::ServerConfig;
 use crate::support::stack;
@@ -36,8 +37,8 @@ use crate::text::sanitize;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::{Frame, LineFramer};
-use crate::wire::http_request::MAX_HEAD_BYTES;
-use crate::wire::opening::{Opening, Step, GREETING_DELAY};
+use crate::wire::http_request::{html_response, MAX_HEAD_BYTES};
+use crate::wire::opening::{self, Opening, Step};
 use crate::wire::render::{self, render};
 use std::collections::HashSet;
 use std::io::{ErrorKind, Read, Write};
@@ -89,6 +90,9 @@ pub struct ServerContext {
     /// The addresses with a connection waiting at a full server's door
     /// for an operator password (see [`reserve`]).
     pub at_the_door: Mutex<HashSet<IpAddr>>,
+    /// Addresses with a web browser: their silent connections are greeted
+    /// late (see [`crate::server::browsers`]).
+    pub browsers: RecentBrowsers,
 }
 
 impl ServerContext {
@@ -143,10 +147,18 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
             context.log_summarised(addr.ip(), "refused connections", || {
                 format!("Refused connection from {addr}: {said}")
             });
-            // A fresh socket's send buffer is empty: this short write cannot block.
-            let refused = render(&Event::Refused(refusal), Dialect::Protocol);
-            let _ = (&*stream).write_all(refused.as_bytes());
-            let _ = stream.shutdown(Shutdown::Both);
+            let browser = context.browsers.is_recent(addr.ip(), Instant::now());
+            let refuser_stream = Arc::clone(&stream);
+            let refuser = thread::Builder::new()
+                .name("refuser".into())
+                .stack_size(WRITER_STACK_BYTES)
+                .spawn(move || refuse(&refuser_stream, &refusal, browser));
+            if refuser.is_err() {
+                // No thread to wait for a first line: say it as a line.
+                let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
+                let _ = (&*stream).write_all(refused.as_bytes());
+                let _ = stream.shutdown(Shutdown::Both);
+            }
             return;
         }
     };
@@ -196,6 +208,40 @@ pub fn launch(
     }
 }
 
+/// A refused connection hears why in its own language: a browser's request
+/// gets an HTTP answer with a short page (a bare `ERROR` line would be
+/// "This page isn't working"), anyone else the `ERROR` line. So the refusal
+/// waits [`GREETING_DELAY`](crate::wire::opening::GREETING_DELAY) for a
+/// first line, on a thread of its own (the accept loop must not wait). A
+/// silent connection from a browser's address is one of its spare ones:
+/// it is closed with nothing said, which Chromium sees before using it.
+fn refuse(stream: &TcpStream, refusal: &Refusal, browser: bool) {
+    let _ = stream.set_read_timeout(Some(opening::GREETING_DELAY));
+    let mut first = [0u8; 512];
+    let said = match (&*stream).read(&mut first) {
+        Ok(n) => &first[..n],
+        Err(_) => &[][..],
+    };
+    let first_line = said.split(|&b| b == b'\n').next().unwrap_or_default();
+    let answer = if opening::looks_like_http_request(first_line) {
+        let now = crate::support::timestamp::now_millis();
+        let answer = render::refusal_http(refusal, now);
+        html_response(
+            answer.status,
+            &format!("Retry-After: {}\r\n", answer.retry_after_secs),
+            "The chat server cannot take you in",
+            &[&format!("{}.", answer.why), &answer.until],
+        )
+    } else if said.is_empty() && browser {
+        String::new()
+    } else {
+        render(&Event::Refused(refusal.clone()), Dialect::Protocol)
+    };
+    // A fresh socket's send buffer is empty: this short write cannot block.
+    let _ = (&*stream).write_all(answer.as_bytes());
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
 /// Removes the connection from the state if the reader ends without doing
 /// so itself: a panic, or an early return nobody foresaw.
 struct Cleanup<'a> {
@@ -229,7 +275,7 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
             Err(ended) => Some(ended),
             Ok(timeout) => match input.read(stream, timeout) {
                 Ok(true) => reader.act_on_read(&mut input, addr, stream),
-                Ok(false) => reader.quiet(),
+                Ok(false) => reader.quiet(addr),
                 Err(ended) => Some(ended),
             },
         };
@@ -256,6 +302,10 @@ struct Reader<'a> {
     /// `None` until it has a name.
     registered: Option<Dialect>,
     register_deadline: Instant,
+    /// When the connection was accepted, and when a silent one is greeted
+    /// (see [`opening::greeting_delay`]).
+    accepted: Instant,
+    greet_at: Instant,
     /// Flood control, and what to say about it (see [`crate::server::limits`]).
     flood: FloodControl,
     /// Set when the first line was IRC (see [`super::irc_conn`]).
@@ -299,6 +349,8 @@ impl<'a> Reader<'a> {
             opening: Some(Opening::new()),
             registered: None,
             register_deadline: Instant::now() + Duration::from_secs(config.register_timeout_secs),
+            accepted: Instant::now(),
+            greet_at: Instant::now() + opening::GREETING_DELAY,
             flood: FloodControl::new(config.rate_per_sec, config.rate_burst, Instant::now()),
             irc: None,
             state: Locker {
@@ -315,10 +367,15 @@ impl<'a> Reader<'a> {
     fn read_timeout(&mut self) -> Result<Option<Duration>, &'static str> {
         let config = &self.context.config;
         if self.registered.is_some() {
-            return Ok(match &self.irc {
+            let timeout = match &self.irc {
                 Some(irc) => Some(irc.read_timeout()),
                 None => (config.idle_timeout_secs > 0)
                     .then(|| Duration::from_secs(config.idle_timeout_secs)),
+            };
+            // A flood summary that is waiting wakes the reader in time.
+            return Ok(match self.flood.summary_in(Instant::now()) {
+                Some(summary) => Some(timeout.map_or(summary, |t| t.min(summary))),
+                None => timeout,
             });
         }
         let left = self
@@ -331,16 +388,33 @@ impl<'a> Reader<'a> {
             return Err("registration timeout");
         }
         Ok(Some(match self.opening {
-            Some(_) => left.min(GREETING_DELAY),
+            Some(_) => left.min(self.greet_at.saturating_duration_since(Instant::now())),
             None => left,
         }))
     }
 
-    /// A read waited its whole timeout: greet a silent newcomer, ping an
-    /// IRC client, or close an idle one.
-    fn quiet(&mut self) -> Option<&'static str> {
-        if let Some(mut opening) = self.opening.take() {
-            return self.opened(opening.silence());
+    /// A read waited its whole timeout: tell a flooding person what was
+    /// dropped, greet a silent newcomer (later if a browser is at its
+    /// address), ping an IRC client, or close an idle one.
+    fn quiet(&mut self, addr: SocketAddr) -> Option<&'static str> {
+        // The read was cut short for a flood summary: say it, read on. (The
+        // idle timeout then counts from here: the person was typing.)
+        if self.flood.summary_in(Instant::now()).is_some() {
+            if let Some(dropped) = self.flood.summary_due(Instant::now()) {
+                self.tell_dropped(dropped);
+            }
+            return None;
+        }
+        if self.opening.is_some() {
+            let now = Instant::now();
+            let browser = self.context.browsers.is_recent(addr.ip(), now);
+            self.greet_at = self.accepted + opening::greeting_delay(browser);
+            if now < self.greet_at {
+                return None; // read on until then
+            }
+            if let Some(mut opening) = self.opening.take() {
+                return self.opened(opening.silence());
+            }
         }
         let id = self.id;
         match (self.irc.as_mut(), self.registered) {
@@ -418,6 +492,18 @@ impl<'a> Reader<'a> {
         frames.into_iter().find_map(|frame| self.handle(frame))
     }
 
+    /// Tells a chat-mode person which lines of a burst were not sent.
+    fn tell_dropped(&mut self, dropped: Dropped) {
+        let (id, rate) = (self.id, self.context.config.rate_per_sec);
+        let refusal = Refusal::LinesDropped {
+            lines: dropped.lines,
+            rate,
+            first: dropped.first,
+            last: dropped.last,
+        };
+        self.state.with(|state| state.refuse(id, refusal));
+    }
+
     /// One frame: flood control, UTF-8, parse, act. `Some` ends the
     /// connection.
     fn handle(&mut self, frame: Frame) -> Option<&'static str> {
@@ -432,12 +518,9 @@ impl<'a> Reader<'a> {
             Frame::Line(line) => line,
         };
         let rate = config.rate_per_sec;
-        match self.flood.judge(Instant::now(), self.registered) {
+        match self.flood.judge(Instant::now(), self.registered, &line) {
             FloodVerdict::Take => {}
-            FloodVerdict::TakeAfterDropping(lines) => {
-                let refusal = Refusal::LinesDropped(lines, rate);
-                self.state.with(|state| state.refuse(id, refusal));
-            }
+            FloodVerdict::TakeAfterDropping(dropped) => self.tell_dropped(dropped),
             FloodVerdict::Drop { reply, first } => {
                 let (context, ip) = (self.context, self.ip);
                 self.state.with(|state| {

@@ -4,11 +4,13 @@
 //! `http_page`) and of an IRC client (`irc_conn`), flood control
 //! (`limits`), the door a full server keeps open for an operator
 //! (`reserve`), how many connections the machine allows (`capacity`), the
-//! machine's addresses for "how to connect" (`addresses`), and the socket
+//! machine's addresses for "how to connect" (`addresses`), the addresses
+//! with a browser, whose spare connections are not greeted (`browsers`), and the socket
 //! as the outbox's [`Sink`](crate::outbox::Sink) (`socket`).
 
 mod accept;
 mod addresses;
+mod browsers;
 mod capacity;
 mod connection;
 mod http_page;

@@ -24,6 +24,14 @@
 //! socket (see [`crate::outbox`]), so a frame can never be cut into by
 //! another thread's bytes.
 //!
+//! **Long messages.** A text message longer than `max_line_bytes` is
+//! answered like an over-long `nc` line, `ERROR Line too long (max N
+//! bytes)`, and the connection stays: the page's person keeps their place
+//! (and their text). Only a message beyond [`MAX_MESSAGE_BYTES`] (or
+//! `max_line_bytes`, if that is larger) is refused from its length alone,
+//! before any of it is read, with close status 1009: that is no paste, and
+//! the bound is what one connection's decoder may hold in memory.
+//!
 //! A registered browser is under the same idle timeout as everyone
 //! (`idle_timeout_secs`): closed once it has sent no text message for that
 //! long. Control frames (a ping, a pong) do not count, as IRC's `PING` and
@@ -38,6 +46,11 @@ use crate::wire::event::Refusal;
 use crate::wire::framing::Frame;
 use crate::wire::http_request::{self, text_response, HeadProgress, HeadReader, MAX_HEAD_BYTES};
 use crate::wire::websocket::{status, Decoder, Received};
+
+/// The longest WebSocket message read at all: 64 KiB, room for a long
+/// multi-line paste (each line still held to `max_line_bytes`), and the
+/// most one connection's decoder holds in memory. See the module header.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 use std::io::{ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -74,6 +87,9 @@ pub(super) fn serve(
     register_deadline: Instant,
 ) -> &'static str {
     let context = reader.context;
+    // A browser is here: its spare connections must not be greeted (see
+    // `server/browsers.rs`); remembered again when its page closes.
+    context.browsers.saw(addr.ip(), Instant::now());
     let mut timeout = None;
     let head = read_head(stream, early, register_deadline, &mut timeout);
     let (head, rest) = match head {
@@ -114,10 +130,13 @@ pub(super) fn serve(
             let id = reader.id;
             reader.state.with(|state| {
                 state.send_raw(id, Raw::SwitchToWebSocket(switching));
+                state.mark_web_page(id);
                 state.greet(id);
             });
             reader.state.write_queued();
-            read_frames(reader, addr, stream, &rest, register_deadline, timeout)
+            let ended = read_frames(reader, addr, stream, &rest, register_deadline, timeout);
+            context.browsers.saw(addr.ip(), Instant::now());
+            ended
         }
     }
 }
@@ -172,7 +191,8 @@ fn read_frames(
     let idle_limit = (idle_secs > 0).then(|| Duration::from_secs(idle_secs));
     // When the browser last sent a text message (see the module notes).
     let mut last_active = Instant::now();
-    let mut decoder = Decoder::new(context.config.max_line_bytes);
+    let max_line = context.config.max_line_bytes;
+    let mut decoder = Decoder::new(MAX_MESSAGE_BYTES.max(max_line));
     let mut events = Vec::new();
     decoder.push(rest, &mut events);
     let mut buffer = [0u8; READ_CHUNK_BYTES];
@@ -183,8 +203,13 @@ fn read_frames(
                     last_active = Instant::now();
                     // One message is one line; a message with line breaks
                     // in it is the lines a line client would have sent.
+                    // A line over the limit is answered as on `nc`.
                     for line in text.split(['\r', '\n']).filter(|line| !line.is_empty()) {
-                        if let Some(ended) = reader.handle(Frame::Line(line.as_bytes().to_vec())) {
+                        let frame = match line.len() > max_line {
+                            true => Frame::TooLong,
+                            false => Frame::Line(line.as_bytes().to_vec()),
+                        };
+                        if let Some(ended) = reader.handle(frame) {
                             return ended;
                         }
                     }

@@ -241,7 +241,9 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
     cwd: &Path,
 ) -> Result<Startup, ConfigError> {
-    let flags = server_command().parse(args).map_err(ConfigError::Cli)?;
+    let flags = server_command()
+        .parse(args)
+        .map_err(|error| ConfigError::Cli(explain_password_flag(error)))?;
     let mut config = ServerConfig::default();
 
     // The file and line if rate_burst was last set by the file, for the one
@@ -428,6 +430,29 @@ fn apply_file(
         set_on_line.push((setting.key, entry.line));
     }
     Ok(set_on_line)
+}
+
+/// `--password x` is an unknown flag on purpose (see [`SettingFlag::NoFlag`]):
+/// instead of a bare "unknown flag", say why and where the password goes.
+fn explain_password_flag(error: CliError) -> CliError {
+    let CliError::Usage(message) = &error else {
+        return error;
+    };
+    let Some(name) = message.strip_prefix("unknown flag --") else {
+        return error;
+    };
+    let secret = SETTINGS.iter().find(|setting| {
+        matches!(setting.flag, SettingFlag::NoFlag) && setting.key.replace('_', "-") == name
+    });
+    match secret.and_then(|setting| setting.env.map(|var| (setting.key, var))) {
+        Some((key, var)) => CliError::Usage(format!(
+            "there is no --{name} flag, on purpose: a command line shows in `ps` to everyone \
+             on this machine. Set the environment variable instead: \
+             `{var}=<password> cargo run --bin step4_server` (or `export {var}=<password>` \
+             once in this terminal), or `{key} = \"<password>\"` under [chat] in chatroom.toml"
+        )),
+        None => error,
+    }
 }
 
 /// Stores a flag's text. Every flag mistake is a usage error naming the
@@ -762,7 +787,7 @@ mod tests {
             ("port = 65536", "chatroom.toml:1: \"port\" must be an integer from 0 to 65535, found 65536"),
             ("fsync = \"sometimes\"", "chatroom.toml:1: \"fsync\" must be always, interval or never, found \"sometimes\""),
             ("host = \"localhost\"", "chatroom.toml:1: \"host\" must be an IP address such as 0.0.0.0, 127.0.0.1 or ::1, found \"localhost\""),
-            ("default_room = \"a b\"", "chatroom.toml:1: \"default_room\" must be a room name (use # and 1-20 letters, digits, - or _) or \"\" for none, found \"a b\""),
+            ("default_room = \"a b\"", "chatroom.toml:1: \"default_room\" must be a room name (use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)) or \"\" for none, found \"a b\""),
             ("max_clients = 0", "chatroom.toml:1: \"max_clients\" must be an integer of at least 1, found 0"),
         ];
         for (text, expected) in cases {
@@ -987,8 +1012,10 @@ mod tests {
             (vec!["--fsync", "sometimes"], "invalid value \"sometimes\" for --fsync: expected always, interval or never"),
             (vec!["--host", "example.org"], "invalid value \"example.org\" for --host: expected an IP address such as 0.0.0.0, 127.0.0.1 or ::1"),
             (vec!["--queue-len", "0"], "invalid value \"0\" for --queue-len: expected an integer from 1 to 1000000"),
-            (vec!["--default-room", "a b"], "invalid value \"a b\" for --default-room: expected a room name (use # and 1-20 letters, digits, - or _) or \"\" for none"),
-            (vec!["--password", "x"], "unknown flag --password"),
+            (vec!["--default-room", "a b"], "invalid value \"a b\" for --default-room: expected a room name (use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)) or \"\" for none"),
+            (vec!["--password", "x"], "there is no --password flag, on purpose: a command line shows in `ps` to everyone on this machine. Set the environment variable instead: `CHATROOM_PASSWORD=<password> cargo run --bin step4_server` (or `export CHATROOM_PASSWORD=<password>` once in this terminal), or `password = \"<password>\"` under [chat] in chatroom.toml"),
+            (vec!["--admin-password=x"], "there is no --admin-password flag, on purpose: a command line shows in `ps` to everyone on this machine. Set the environment variable instead: `CHATROOM_ADMIN_PASSWORD=<password> cargo run --bin step4_server` (or `export CHATROOM_ADMIN_PASSWORD=<password>` once in this terminal), or `admin_password = \"<password>\"` under [chat] in chatroom.toml"),
+            (vec!["--pasword", "x"], "unknown flag --pasword"),
             (vec!["--no-history=1"], "--no-history takes no value"),
         ];
         for (list, expected) in cases {

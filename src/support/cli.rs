@@ -179,6 +179,32 @@ pub fn describe_io_error(error: &std::io::Error) -> String {
     }
 }
 
+/// Why `program` (run as `cargo run --bin <program>`) cannot listen on
+/// `host:port`, and what to do about it, in one line: the port is taken
+/// (by whom, and how to pick another), a low port needs root, or the
+/// address is not this computer's.
+pub fn listen_error(program: &str, host: &str, port: u16, error: &std::io::Error) -> String {
+    let what = describe_io_error(error);
+    let other = port.checked_add(1).unwrap_or(7007);
+    let another = format!("cargo run --bin {program} -- --port {other}");
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {host}:{port}: {what}: another program holds port {port} \
+             (`ss -ltnp 'sport = :{port}'` shows which; maybe a server you started earlier). \
+             Stop it, or pick another port: {another}"
+        ),
+        std::io::ErrorKind::PermissionDenied if port < 1024 => format!(
+            "cannot listen on {host}:{port}: {what}: ports below 1024 need root; \
+             pick one above: cargo run --bin {program} -- --port 7007"
+        ),
+        std::io::ErrorKind::AddrNotAvailable => format!(
+            "cannot listen on {host}:{port}: {what}: {host} is not an address of this \
+             computer; use --host 0.0.0.0 (every address) or --host 127.0.0.1 (this computer only)"
+        ),
+        _ => format!("cannot listen on {host}:{port}: {what}"),
+    }
+}
+
 /// Ends the program after a runtime failure: `error: <message>`, exit 1.
 pub fn fail(message: impl Display) -> ! {
     eprintln!("error: {message}");

@@ -48,7 +48,7 @@ pub const USERNAME_RULE: &str =
     "use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter";
 
 /// The room-name rule as people read it in `ERROR Invalid room name: …`.
-pub const ROOM_RULE: &str = "use # and 1-20 letters, digits, - or _";
+pub const ROOM_RULE: &str = "use # and 1-20 of a-z, A-Z, 0-9, - or _ (no accents, no spaces)";
 
 /// Names that would pass for the server, a role, or a protocol keyword.
 /// Compared by [`skeleton`], so case and look-alike spellings are covered,

@@ -72,6 +72,10 @@ pub enum Command {
     Users(usize),
     /// `HELP` / `/help`.
     Help,
+    /// `HISTORY TIMED`: a program asks for a room's history on joining as
+    /// fenced, timed `HISTORY` lines instead of seed 002's plain `ROOM`
+    /// lines (the step 3 client and the page ask; the word as sent).
+    History(String),
     /// `QUIT` / `/quit`.
     Quit,
     /// `OPER <password>` / `/op <password>`: become an operator.
@@ -128,6 +132,9 @@ pub enum Mistake {
     Usage(&'static Usage),
     /// A `/command` nobody knows, as typed (`/dance`).
     Unknown(String),
+    /// A name typed as several words (`/nick John Smith`): the words
+    /// joined with `_`, to suggest (`John_Smith`).
+    NameWithSpaces(String),
 }
 
 /// The shape of a command's arguments, checked by [`parse`], holding the
@@ -218,7 +225,12 @@ impl CommandSpec {
     /// tests that hold the table to the code that reads it and acts on it.
     #[cfg(test)]
     pub(crate) fn example(&'static self) -> Command {
+        // A usage that spells its word in capitals (`HISTORY TIMED`) takes
+        // that word, not a name.
+        let literal = self.usage.protocol.split(' ').nth(1);
+        let literal = literal.filter(|word| word.chars().all(|c| c.is_ascii_uppercase()));
         let args = match self.args {
+            A::Word(_) if literal.is_some() => literal.unwrap_or_default(),
             A::None(_) | A::OptionalRoom(_) => "",
             A::Page(_) => "2",
             A::Word(_) | A::Name(_) => "bob",
@@ -340,6 +352,9 @@ pub const COMMANDS: &[CommandSpec] = &[
         ("LOGOUT", "/logout", "/quit"), "log out: end this session and leave"),
     row(A::None(C::Help), Anyone, &["HELP"], &["help"], &[],
         ("HELP", "/help", "/quote HELP"), "this list"),
+    row(A::Word(C::History), Anyone, &["HISTORY"], &[], &[],
+        ("HISTORY TIMED", "HISTORY TIMED", "HISTORY TIMED"),
+        "(programs) replay a room's history as HISTORY lines with times"),
     row(A::None(C::Quit), Anyone, &["QUIT"], &["quit", "exit"], &["QUIT"],
         ("QUIT", "/quit", "/quit [reason]"), "leave the chat"),
     row(A::OptionalText(C::Topic), Operator, &["TOPIC"], &["topic"], &["TOPIC"],
@@ -361,6 +376,31 @@ pub const COMMANDS: &[CommandSpec] = &[
         ("KICKADDR <address>", "/kickaddr <address>", "/quote KICKADDR <address>"),
         "(operator) disconnect every connection from an address (or a user's name: theirs), yours excepted, and ban it for 10 minutes"),
 ];
+
+/// One command as a client program spells it, from its row: the step 3
+/// client shows its own `/help` and turns the server's protocol words
+/// into its slash commands with these, so neither can drift from the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Spelling {
+    /// Protocol verbs (`USERNAME`).
+    pub verbs: &'static [&'static str],
+    /// Chat names without the slash (`nick`); empty for `MSG`, `HISTORY`.
+    pub slash: &'static [&'static str],
+    pub protocol_usage: &'static str,
+    pub chat_usage: &'static str,
+    pub help: &'static str,
+}
+
+/// Every row of [`COMMANDS`] as a [`Spelling`], in `/help` order.
+pub fn spellings() -> impl Iterator<Item = Spelling> {
+    COMMANDS.iter().map(|row| Spelling {
+        verbs: row.verbs,
+        slash: row.slash,
+        protocol_usage: row.usage.protocol,
+        chat_usage: row.usage.chat,
+        help: row.help,
+    })
+}
 
 /// Parses one line. `dialect` is the sender's dialect: `None` before
 /// registering, when both dialects are understood.
@@ -408,6 +448,10 @@ fn build(spec: &'static CommandSpec, args: &str, exact: &str, dialect: Dialect) 
         }
         A::Word(make) if one_word => make(first.to_string()),
         A::Name(make) if one_word => make(first.to_string(), dialect),
+        A::Name(_) if !first.is_empty() => {
+            let words: Vec<&str> = args.split_whitespace().collect();
+            Command::Invalid(Mistake::NameWithSpaces(words.join("_")))
+        }
         A::Text(make) if !args.is_empty() => make(args.to_string()),
         A::Message(_) if args.is_empty() => Command::Invalid(Mistake::EmptyMessage),
         A::Message(make) => make(args.to_string()),

@@ -61,10 +61,15 @@ pub enum Event {
         set: Option<(String, u64)>,
     },
     /// The room's recent messages, replayed to someone who just joined.
+    /// `timed`: as `HISTORY` lines (asked for with `HISTORY TIMED`); a
+    /// protocol client that did not ask gets seed 002's plain `ROOM` lines.
     Recent {
         room: String,
         records: Vec<Recalled>,
+        timed: bool,
     },
+    /// `HISTORY TIMED` was understood.
+    HistoryTimed,
     /// You left `room` (saying why, on IRC).
     Left {
         room: String,
@@ -281,6 +286,8 @@ pub enum Refusal {
     UsernameTaken,
     /// Why, in words that end with what is allowed.
     InvalidUsername(crate::text::names::NameError),
+    /// A name typed as several words; the words joined with `_`.
+    NameWithSpaces(String),
     InvalidRoom,
     ChooseNameFirst,
     AlreadyIn(String),
@@ -294,7 +301,8 @@ pub enum Refusal {
     /// Kicked from this room lately: may join it again in this many seconds.
     KeptOut(String, u64),
     EmptyMessage,
-    UserNotFound,
+    /// Nobody of this name is connected (the name as typed).
+    UserNotFound(String),
     UnknownCommand(String),
     Usage(&'static Usage),
     LineTooLong(usize),
@@ -306,8 +314,15 @@ pub enum Refusal {
         mb: u64,
         wait_secs: u64,
     },
-    /// Chat mode, after a refused burst: (lines dropped, lines/s allowed).
-    LinesDropped(u32, u32),
+    /// Chat mode, after a refused burst: how many lines were dropped, the
+    /// lines/s allowed, and the first and last dropped line's opening words
+    /// (the same text when one line was dropped).
+    LinesDropped {
+        lines: u32,
+        rate: u32,
+        first: String,
+        last: String,
+    },
     ServerFull,
     PasswordRequired,
     WrongPassword,

@@ -185,12 +185,66 @@ pub fn text_response(status: &str, extra_headers: &str, body: &str) -> String {
     )
 }
 
+/// A complete HTTP/1.1 response with a short HTML page of a title and
+/// paragraphs (plain text, escaped here): what a person's browser shows
+/// when the server cannot serve it, instead of "This page isn't working".
+pub fn html_response(
+    status: &str,
+    extra_headers: &str,
+    title: &str,
+    paragraphs: &[&str],
+) -> String {
+    let escape = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\"><title>{}</title></head>\n\
+         <body style=\"font: 18px/1.5 system-ui, sans-serif; max-width: 34em; margin: 2em auto; padding: 0 1em\">\n\
+         <h1>{}</h1>\n",
+        escape(title),
+        escape(title)
+    );
+    for paragraph in paragraphs {
+        body.push_str(&format!("<p>{}</p>\n", escape(paragraph)));
+    }
+    body.push_str("</body></html>\n");
+    format!(
+        "HTTP/1.1 {status}\r\n\
+         Content-Type: text/html; charset=utf-8\r\n\
+         Content-Length: {}\r\n\
+         {extra_headers}\
+         Connection: close\r\n\
+         \r\n\
+         {body}",
+        body.len()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const BROWSER: &[u8] = b"GET /chat HTTP/1.1\r\nHost: 10.0.0.5:7007\r\n\
 Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x80";
+
+    #[test]
+    fn an_html_answer_escapes_its_text_and_counts_bytes() {
+        let answer = html_response(
+            "503 Service Unavailable",
+            "Retry-After: 60\r\n",
+            "Full",
+            &["a <b> & é"],
+        );
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 503 Service Unavailable\r\n"));
+        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
+        assert!(head.contains("Retry-After: 60\r\n"));
+        assert!(body.contains("<p>a &lt;b&gt; &amp; é</p>"), "{body}");
+    }
 
     #[test]
     fn the_head_ends_at_the_empty_line_at_any_split() {

@@ -17,3 +17,6 @@ pub(crate) mod irc;
 pub(crate) mod opening;
 pub(crate) mod render;
 pub mod websocket;
+
+/// The command table's spellings, for client programs (the step 3 client).
+pub use command::{spellings, Spelling};

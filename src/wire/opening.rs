@@ -14,7 +14,11 @@
 //! - **A person** on `nc` or `telnet` says nothing until they type, and a
 //!   **program** such as `step3_chat_client` may do either. So the server
 //!   holds its greeting back for [`GREETING_DELAY`]; silence until then
-//!   means "greet them" ([`Opening::silence`]).
+//!   means "greet them" ([`Opening::silence`]). From an address where a
+//!   browser is open, it waits [`BROWSER_GREETING_DELAY`] instead: a
+//!   browser's spare connections are silent too, and one that was greeted
+//!   would show the greeting as a broken web page
+//!   ([`greeting_delay`]; the memory is in `server/browsers.rs`).
 //!
 //! This module is only the decision, as a state machine fed with frames
 //! and tested with byte strings: the reader (`server/connection.rs`) does
@@ -27,6 +31,19 @@ use std::time::Duration;
 /// clients speak first, people and `nc` do not: a quarter of a second
 /// tells them apart, and a person never notices it.
 pub const GREETING_DELAY: Duration = Duration::from_millis(250);
+
+/// How long a silent connection's greeting waits when a browser is open at
+/// its address: longer than Chromium keeps an unused spare connection
+/// (10 s, swept every 10 s), so a spare one is used or closed first.
+pub const BROWSER_GREETING_DELAY: Duration = Duration::from_secs(30);
+
+/// How long after accepting a silent connection the server greets it.
+pub fn greeting_delay(browser_at_address: bool) -> Duration {
+    match browser_at_address {
+        true => BROWSER_GREETING_DELAY,
+        false => GREETING_DELAY,
+    }
+}
 
 /// What the reader does next.
 #[derive(Debug, PartialEq, Eq)]
@@ -204,6 +221,12 @@ mod tests {
             Opening::new().frame(Frame::TooLong),
             Step::Greet(vec![Frame::TooLong])
         );
+    }
+
+    #[test]
+    fn a_browsers_address_is_greeted_after_its_spare_connections_are_gone() {
+        assert_eq!(greeting_delay(false), GREETING_DELAY);
+        assert!(greeting_delay(true) > Duration::from_secs(20));
     }
 
     #[test]

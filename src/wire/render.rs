@@ -84,7 +84,24 @@ fn protocol(event: &Event, line: &mut impl FnMut(String)) {
         // Fenced and timed, and never `ROOM`: a program (the step 3
         // client, the browser page) must not take an old line for a live
         // one, and can show when it was said.
-        Event::Recent { room, records } => {
+        // Seed 002 draws a newcomer getting the room's earlier lines as
+        // the `ROOM` lines they were; a program that asked for
+        // `HISTORY TIMED` gets them fenced and timed instead.
+        Event::Recent {
+            room,
+            records,
+            timed: false,
+        } => {
+            for record in records {
+                let (verb, who, text) = ("ROOM", &record.sender, &record.text);
+                match record.action {
+                    true => line(format!("ACTION {room} {who} {text}")),
+                    false => line(format!("{verb} {room} {who} {text}")),
+                }
+            }
+        }
+        Event::HistoryTimed => line("OK History timed".into()),
+        Event::Recent { room, records, .. } => {
             line(format!("HISTORY BEGIN {room} {}", records.len()));
             for record in records {
                 let time = timestamp::rfc3339(record.time_ms);
@@ -221,6 +238,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
             "*** Welcome, {name}! Type a message and press Enter to send it. /help lists commands."
         )),
         Event::Renamed { new, .. } => line(format!("*** You are now known as {new}")),
+        Event::HistoryTimed => line("*** History will be shown with times".into()),
         Event::PasswordAccepted => line("*** Password accepted. Now pick a name: /nick <name>".into()),
         Event::Joined { room, members } if members.is_empty() => {
             line(format!("*** You joined {room}. Nobody else is here yet."))
@@ -236,7 +254,7 @@ fn chat(event: &Event, line: &mut impl FnMut(String)) {
         Event::TopicIs {
             room, topic: None, ..
         } => line(format!("*** {room} has no topic")),
-        Event::Recent { room, records } => {
+        Event::Recent { room, records, .. } => {
             line(format!("*** Recent messages in {room}:"));
             for record in records {
                 let time = timestamp::clock(record.time_ms);
@@ -567,6 +585,53 @@ fn reason_suffix(reason: &Option<String>) -> String {
     }
 }
 
+/// A refused browser's HTTP answer: the status that says it to a browser,
+/// the reason (the `ERROR` line's words), when it may come back, and that
+/// wait in seconds for `Retry-After`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRefusal {
+    pub status: &'static str,
+    pub why: String,
+    pub until: String,
+    pub retry_after_secs: u64,
+}
+
+/// What a browser refused at the door (banned, full, too many) is told.
+/// `now_millis` is the Unix time, for the clock time a ban ends.
+pub fn refusal_http(refusal: &Refusal, now_millis: u64) -> HttpRefusal {
+    let status = match refusal {
+        Refusal::Banned(_) => "403 Forbidden",
+        Refusal::ServerFull => "503 Service Unavailable",
+        _ => "429 Too Many Requests",
+    };
+    let (until, retry_after_secs) = match refusal {
+        Refusal::Banned(secs) | Refusal::TooManyGuesses(secs) => {
+            let ends = crate::support::timestamp::clock(now_millis + secs * 1000);
+            (
+                format!("Until {ends} UTC (in {secs} s); then reload this page."),
+                *secs,
+            )
+        }
+        Refusal::ServerFull => (
+            "Until someone leaves: every place is taken. Reload this page in a minute.".into(),
+            60,
+        ),
+        Refusal::TooManyFromAddress | Refusal::TooManyUnregisteredFromAddress(_) => (
+            "Until one of this address's chat windows is closed: close a tab you do not \
+             need, then reload this page."
+                .into(),
+            60,
+        ),
+        _ => ("For about a minute; then reload this page.".into(), 60),
+    };
+    HttpRefusal {
+        status,
+        why: refusal_text(refusal, Dialect::Chat),
+        until,
+        retry_after_secs,
+    }
+}
+
 /// The `ERROR` text. Protocol mode's wording is the contract; chat mode only
 /// differs where a command is spelled differently.
 pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
@@ -577,6 +642,19 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
         }
         Refusal::UsernameTaken => "Username taken".into(),
         Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
+        Refusal::NameWithSpaces(joined) => {
+            let nick = match dialect {
+                Dialect::Chat => "/nick",
+                Dialect::Protocol | Dialect::Irc => "USERNAME",
+            };
+            match crate::text::names::check_username(joined) {
+                Ok(()) => format!("A name cannot contain spaces: try {nick} {joined}"),
+                Err(_) => format!(
+                    "A name cannot contain spaces: {}",
+                    crate::text::names::USERNAME_RULE
+                ),
+            }
+        }
         Refusal::InvalidRoom => format!("Invalid room name: {}", crate::text::names::ROOM_RULE),
         Refusal::ChooseNameFirst => match dialect {
             Dialect::Chat => "Choose a name first: type /nick and a name, for example /nick lee".into(),
@@ -599,7 +677,12 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
             Dialect::Chat => "Not in a room (join one: /join #name)".into(),
         },
         Refusal::EmptyMessage => "Empty message".into(),
-        Refusal::UserNotFound => "User not found".into(),
+        // Seed 002's table: a program gets exactly `ERROR User not found`.
+        Refusal::UserNotFound(_) if dialect != Dialect::Chat => "User not found".into(),
+        Refusal::UserNotFound(name) => format!(
+            "{} is not connected (/users lists who is here)",
+            crate::text::sanitize::clean(name)
+        ),
         Refusal::UnknownCommand(command) => format!("Unknown command {command} (try /help)"),
         Refusal::Usage(usage) => format!("Usage: {}", usage.in_dialect(dialect)),
         Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
@@ -609,12 +692,21 @@ pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
             "Slow down: your address wrote its share of the history ({mb} MB an hour); \
              try again in {wait_secs} s"
         ),
-        Refusal::LinesDropped(1, rate) => {
-            format!("Slow down: 1 line was not sent (max {rate} lines/s)")
-        }
-        Refusal::LinesDropped(lines, rate) => {
-            format!("Slow down: {lines} lines were not sent (max {rate} lines/s)")
-        }
+        Refusal::LinesDropped {
+            lines: 1,
+            rate,
+            first,
+            ..
+        } => format!("Slow down: 1 line was not sent (max {rate} lines/s): \"{first}\""),
+        Refusal::LinesDropped {
+            lines,
+            rate,
+            first,
+            last,
+        } => format!(
+            "Slow down: {lines} lines were not sent (max {rate} lines/s), \
+             from \"{first}\" to \"{last}\""
+        ),
         Refusal::ServerFull => "Server full".into(),
         Refusal::PasswordRequired => {
             "Password required: /pass <password> or PASS <password>".into()

@@ -52,7 +52,8 @@ pub mod status {
     pub const UNSUPPORTED_DATA: u16 = 1003;
     /// A text message that is not UTF-8.
     pub const INVALID_TEXT: u16 = 1007;
-    /// A message longer than the server's `max_line_bytes`.
+    /// A message longer than the server will read at all (see
+    /// `server::websocket_conn::MAX_MESSAGE_BYTES`).
     pub const TOO_BIG: u16 = 1009;
 }
 

@@ -458,15 +458,19 @@ pub struct Tab {
 }
 
 impl Browser {
-    /// Starts headless Chromium. Fails the test with the install command
-    /// when there is no `chromium` to start.
-    pub fn start() -> Browser {
+    /// Starts headless Chromium; `None` when it is not installed (the test
+    /// is skipped with the install command, or fails under `CI=true`: see
+    /// [`super::programs`]).
+    pub fn start() -> Option<Browser> {
+        if !super::programs::installed(&["chromium"]) {
+            return None;
+        }
         // A test that failed while holding it poisons it; the next may go on.
         let one_at_a_time = ONE_BROWSER
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let profile = TempDir::new("browser");
-        let spawned = Command::new(chromium_path())
+        let spawned = Command::new(super::programs::path_of("chromium"))
             .args([
                 "--headless=new",
                 "--remote-debugging-port=0",
@@ -487,8 +491,8 @@ impl Browser {
         let mut child = match spawned {
             Ok(child) => child,
             Err(error) => panic!(
-                "cannot start chromium ({error}): install it with `apt-get install chromium` \
-                 (or set CHROMIUM to its path)"
+                "cannot start chromium ({error}): {} (or set CHROMIUM to its path)",
+                super::programs::install_command("chromium")
             ),
         };
         let url = match child.stderr.take() {
@@ -503,13 +507,13 @@ impl Browser {
             let _ = child.kill();
             panic!("cannot reach chromium's DevTools at {url}: {error}")
         });
-        Browser {
+        Some(Browser {
             child,
             _profile: profile,
             devtools,
             next_id: 1,
             _one_at_a_time: one_at_a_time,
-        }
+        })
     }
 
     /// Sends one CDP command (to a tab's session, or to the browser) and
@@ -652,6 +656,14 @@ impl Browser {
     /// A PNG of what `tab` shows at `width` × `height` CSS pixels: for
     /// looking at a failing page (write it to a file and open it).
     pub fn screenshot(&mut self, tab: &Tab, width: u64, height: u64) -> Vec<u8> {
+        self.viewport(tab, width, height);
+        let shot = self.call(Some(&tab.session_id), "Page.captureScreenshot", object(&[]));
+        chatroom::support::base64::decode(shot.get("data").as_str().unwrap_or_default())
+            .unwrap_or_else(|| panic!("the screenshot is not base64"))
+    }
+
+    /// Shows `tab` at `width` × `height` CSS pixels (a phone below 700).
+    pub fn viewport(&mut self, tab: &Tab, width: u64, height: u64) {
         self.call(
             Some(&tab.session_id),
             "Emulation.setDeviceMetricsOverride",
@@ -662,9 +674,6 @@ impl Browser {
                 ("mobile", (width < 700).into()),
             ]),
         );
-        let shot = self.call(Some(&tab.session_id), "Page.captureScreenshot", object(&[]));
-        chatroom::support::base64::decode(shot.get("data").as_str().unwrap_or_default())
-            .unwrap_or_else(|| panic!("the screenshot is not base64"))
     }
 
     /// Closes `tab`, as a person closing it would: its connections end.
@@ -682,11 +691,6 @@ impl Drop for Browser {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// `chromium`, or the program named by `$CHROMIUM`.
-fn chromium_path() -> String {
-    std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".to_string())
 }
 
 /// Reads Chromium's stderr until `DevTools listening on ws://…`, with a

@@ -30,9 +30,14 @@ pub struct Irssi {
 }
 
 impl Irssi {
-    /// Starts irssi as `nick`, connecting to `addr`.
-    pub fn connect(nick: &str, addr: SocketAddr) -> Irssi {
-        Irssi::start(nick, addr, config(nick, ""))
+    /// Starts irssi as `nick`, connecting to `addr`; `None` when irssi or
+    /// tmux is not installed (the test is skipped, or fails under `CI=true`:
+    /// see [`super::programs`]).
+    pub fn connect(nick: &str, addr: SocketAddr) -> Option<Irssi> {
+        if !super::programs::installed(&["tmux", "irssi"]) {
+            return None;
+        }
+        Some(Irssi::start(nick, addr, config(nick, "")))
     }
 
     /// Starts irssi as `nick`, logging in to the account `nick` with SASL

@@ -17,6 +17,9 @@ pub mod program;
 
 /// irssi in tmux, for tests with a real IRC client.
 pub mod irssi;
+/// Programs a test needs (nc, telnet, curl, tmux, irssi, chromium): skip
+/// with the install command when one is missing, fail under `CI=true`.
+pub mod programs;
 /// WeeChat in tmux: the IRC client that reconnects and rejoins by itself.
 pub mod weechat;
 
@@ -399,6 +402,14 @@ impl Client {
             "*** Welcome, {name}! Type a message and press Enter to send it. /help lists commands."
         ));
         assert_greeting(&before);
+    }
+
+    /// Asks for the fenced, timed history replay (`HISTORY BEGIN` …) that
+    /// the step 3 client and the page ask for; without it a join replays
+    /// seed 002's plain `ROOM` lines.
+    pub fn timed_history(&mut self) {
+        self.send("HISTORY TIMED");
+        self.expect("OK History timed");
     }
 
     /// Reads the next line and checks it is exactly `expected`.

@@ -90,7 +90,7 @@ impl State {
             .get(&names::key(user))
             .and_then(|o| self.conns.get(o));
         let Some(conn) = found else {
-            return self.reply_refusal(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound(user.to_string()));
         };
         let event = Event::WhoIs {
             user: conn.name.clone().unwrap_or_default(),
@@ -264,7 +264,7 @@ impl State {
         let (Some(conn), Some(target)) = (self.conns.get(&id), found) else {
             if !notice {
                 self.irc_request = Some((id, "PRIVMSG".into(), to.to_string()));
-                self.reply_refusal(id, Refusal::UserNotFound);
+                self.reply_refusal(id, Refusal::UserNotFound(to.to_string()));
                 self.irc_request = None;
             }
             return;
@@ -299,21 +299,19 @@ impl State {
         if notice {
             return;
         }
-        let on = match target_conn.dialect {
-            Dialect::Protocol => "a program",
-            _ => "nc, telnet or a browser",
+        let uses = match (target_conn.web_page, target_conn.dialect) {
+            (true, _) => "uses the web page",
+            (false, Dialect::Protocol) => "uses a program",
+            (false, _) => "uses nc or telnet",
         };
-        let note = format!("({to} is on {on}; answered by the server)");
+        let note = format!("({to} {uses}; answered by the server)");
         let now = crate::support::timestamp::human(crate::support::timestamp::now_millis());
         let line = match wire_irc::ctcp_answer(body, &note, &now) {
             Some(reply) => {
                 wire_irc::text_lines(&user_prefix(&to), "NOTICE", &from, &reply, false).concat()
             }
             None => {
-                let text = format!(
-                    "{to} is on {on}, which cannot answer CTCP {}",
-                    ctcp_verb(body)
-                );
+                let text = format!("{to} {uses}, which cannot answer CTCP {}", ctcp_verb(body));
                 let server = &self.settings.irc.name;
                 wire_irc::text_lines(server, "NOTICE", &from, &text, false).concat()
             }

@@ -79,7 +79,7 @@ impl State {
                 conn.addr.ip(),
                 conn.account.clone(),
             ),
-            None => return self.reply_refusal(id, Refusal::UserNotFound),
+            None => return self.reply_refusal(id, Refusal::UserNotFound(user.to_string())),
         };
         if let Some(key) = &scoped {
             let inside = self
@@ -87,7 +87,7 @@ impl State {
                 .get(&target)
                 .is_some_and(|c| c.rooms.contains(key));
             if !inside {
-                return self.reply_refusal(id, Refusal::UserNotFound);
+                return self.reply_refusal(id, Refusal::UserNotFound(user.to_string()));
             }
         }
         let ban = reason.as_deref().and_then(|r| split_ban(r).0);
@@ -348,7 +348,7 @@ impl State {
             Ok(ip) => ip,
             Err(_) => match named.and_then(|owner| self.conns.get(owner)) {
                 Some(conn) => conn.addr.ip(),
-                None => return self.reply_refusal(id, Refusal::UserNotFound),
+                None => return self.reply_refusal(id, Refusal::UserNotFound(address.to_string())),
             },
         };
         // `::ffff:127.0.0.5` and `127.0.0.5` are one address to a person.
@@ -435,7 +435,7 @@ impl State {
             return None;
         };
         let Some(&target) = self.names.get(&names::key(user)) else {
-            self.reply_refusal(id, Refusal::UserNotFound);
+            self.reply_refusal(id, Refusal::UserNotFound(user.to_string()));
             return None;
         };
         Some((by, target))

@@ -189,6 +189,21 @@ impl State {
         self.reply(id, Event::Help { operator })
     }
 
+    /// `HISTORY TIMED`: from now on, a join replays the room's history as
+    /// `HISTORY BEGIN` … `HISTORY END`, with times (see `Event::Recent`).
+    pub(super) fn history_format(&mut self, id: ConnId, word: &str) -> Flow {
+        if !word.eq_ignore_ascii_case("TIMED") {
+            let row = crate::wire::command::lookup(Dialect::Protocol, "HISTORY");
+            if let Some(row) = row {
+                return self.reply_refusal(id, Refusal::Usage(&row.usage));
+            }
+        }
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.timed_history = true;
+        }
+        self.reply(id, Event::HistoryTimed)
+    }
+
     /// `QUIT`: a goodbye, then the connection is removed.
     pub(super) fn quit(&mut self, id: ConnId) -> Flow {
         self.send(id, &Event::Goodbye);

@@ -132,11 +132,13 @@ impl State {
             })
             .collect();
         if !records.is_empty() {
+            let timed = self.conns.get(&id).is_some_and(|conn| conn.timed_history);
             self.send(
                 id,
                 &Event::Recent {
                     room: shown.clone(),
                     records,
+                    timed,
                 },
             );
         }
@@ -334,10 +336,10 @@ impl State {
 
     pub(super) fn private(&mut self, id: ConnId, to: &str, text: &str) -> Flow {
         let Some(&target) = self.names.get(&names::key(to)) else {
-            return self.reply_refusal(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound(to.to_string()));
         };
         let (Some(conn), Some(target_conn)) = (self.conns.get(&id), self.conns.get(&target)) else {
-            return self.reply_refusal(id, Refusal::UserNotFound);
+            return self.reply_refusal(id, Refusal::UserNotFound(to.to_string()));
         };
         // Muted users may still ask an operator for help.
         if conn.muted && !target_conn.operator {

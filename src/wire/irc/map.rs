@@ -489,12 +489,28 @@ fn mode(message: &Message, ctx: &Ctx) -> Inbound {
             ctx.nick,
             &[room, "End of channel ban list"],
         )]),
-        (Some(room), Some(_)) if room.starts_with('#') => {
-            answer(ctx, &numeric::ERR_CHANOPRIVSNEEDED, &[room])
+        // Channel modes are fixed (+nt). A ban (`+b`) is this server's
+        // KICK with a time, so the teacher is told what to type instead.
+        (Some(room), Some(change)) if room.starts_with('#') => {
+            let text = if change.contains('b') {
+                "No +b here: this server bans with a kick for a time, \
+                 /kick <name> 10m <reason> (30s, 2h, 1d also work)"
+            } else {
+                "This server's channel modes are fixed (+nt); operators are made with /oper"
+            };
+            Inbound::Answer(vec![reply(
+                ctx,
+                &numeric::ERR_CHANOPRIVSNEEDED,
+                &[room],
+                text,
+            )])
         }
-        // Own user modes: `+o` for the teacher, otherwise none, whatever
-        // was asked (irssi sends `+i`).
-        (Some(_), _) => Inbound::Answer(vec![numeric_line(
+        // Own user modes cannot be changed here: irssi's automatic `+i`
+        // on connecting is let pass in silence, rather than answered with
+        // a `221` that irssi prints as a puzzling "Your user mode is [+]".
+        (Some(_), Some(_)) => Inbound::Nothing,
+        // Asked: `+o` for the teacher, otherwise none.
+        (Some(_), None) => Inbound::Answer(vec![numeric_line(
             name,
             numeric::RPL_UMODEIS.code,
             ctx.nick,
@@ -961,10 +977,15 @@ mod tests {
             inb("MODE #general"),
             answer1(":srv 324 alice #general +nt\r\n")
         );
-        assert_eq!(inb("MODE alice +i"), answer1(":srv 221 alice +\r\n"));
+        assert_eq!(inb("MODE alice +i"), Inbound::Nothing);
+        assert_eq!(inb("MODE alice"), answer1(":srv 221 alice +\r\n"));
         assert_eq!(
             inb("MODE #general +o bob"),
-            answer1(":srv 482 alice #general :You're not channel operator\r\n")
+            answer1(":srv 482 alice #general :This server's channel modes are fixed (+nt); operators are made with /oper\r\n")
+        );
+        assert_eq!(
+            inb("MODE #general +b x"),
+            answer1(":srv 482 alice #general :No +b here: this server bans with a kick for a time, /kick <name> 10m <reason> (30s, 2h, 1d also work)\r\n")
         );
         assert_eq!(
             inb("FOO"),
@@ -1090,7 +1111,11 @@ mod tests {
             [":teach!teach@chatroom KICK #general bob spam\r\n"]
         );
         assert_eq!(
-            out(Event::Refused(Refusal::UserNotFound), "PRIVMSG", "carol"),
+            out(
+                Event::Refused(Refusal::UserNotFound("carol".into())),
+                "PRIVMSG",
+                "carol"
+            ),
             [":srv 401 alice carol :No such nick/channel\r\n"]
         );
         assert_eq!(
@@ -1119,6 +1144,7 @@ mod tests {
             Event::Recent {
                 room: "#general".into(),
                 records: vec![record],
+                timed: true,
             },
             "",
             "",

@@ -63,7 +63,10 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
     let notice = |text: &str| text_lines(server, "NOTICE", ctx.nick, text, false);
     match event {
         // IRC clients get the welcome burst instead of the greeting.
-        Event::Greeting { .. } | Event::PasswordAccepted | Event::Sent { .. } => Vec::new(),
+        Event::Greeting { .. }
+        | Event::PasswordAccepted
+        | Event::HistoryTimed
+        | Event::Sent { .. } => Vec::new(),
         // Every IRC line names its channel: there is no current room to
         // announce, and many rooms at once is IRC's normal.
         Event::Current { .. } | Event::MultiRoom => Vec::new(),
@@ -106,7 +109,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
                 numeric::RPL_NOTOPIC.text,
             )]
         }
-        Event::Recent { room, records } => {
+        Event::Recent { room, records, .. } => {
             let mut out = text_lines(server, "NOTICE", room, "*** Recent messages:", false);
             for record in records {
                 let time = crate::support::timestamp::clock(record.time_ms);
@@ -424,7 +427,13 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
     let notice = |text: String| text_lines(&ctx.info.name, "NOTICE", ctx.nick, &text, false);
     match refusal {
         Refusal::UsernameTaken => std(&numeric::ERR_NICKNAMEINUSE, &[target]),
-        Refusal::InvalidUsername(_) => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
+        Refusal::InvalidUsername(why) => vec![reply(
+            ctx,
+            &numeric::ERR_ERRONEUSNICKNAME,
+            &[target],
+            &format!("{}: {why}", numeric::ERR_ERRONEUSNICKNAME.text),
+        )],
+        Refusal::NameWithSpaces(_) => std(&numeric::ERR_ERRONEUSNICKNAME, &[target]),
         Refusal::InvalidRoom => std(&numeric::ERR_NOSUCHCHANNEL, &[target]),
         Refusal::ChooseNameFirst | Refusal::PasswordRequired => {
             std(&numeric::ERR_NOTREGISTERED, &[])
@@ -437,13 +446,13 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         Refusal::KeptOut(room, _) => std(&numeric::ERR_BANNEDFROMCHAN, &[room]),
         Refusal::EmptyMessage => std(&numeric::ERR_NOTEXTTOSEND, &[]),
         // A WHOIS always ends with its 318, found or not.
-        Refusal::UserNotFound if ctx.answering == "WHOIS" => {
+        Refusal::UserNotFound(_) if ctx.answering == "WHOIS" => {
             let mut lines = std(&numeric::ERR_NOSUCHNICK, &[target]);
             let end = numeric::RPL_ENDOFWHOIS;
             lines.push(reply(ctx, &end, &[target], end.text));
             lines
         }
-        Refusal::UserNotFound => std(&numeric::ERR_NOSUCHNICK, &[target]),
+        Refusal::UserNotFound(_) => std(&numeric::ERR_NOSUCHNICK, &[target]),
         Refusal::UnknownCommand(command) => std(&numeric::ERR_UNKNOWNCOMMAND, &[command]),
         Refusal::Usage(usage) => {
             let verb = usage.protocol.split(' ').next().unwrap_or(usage.protocol);
@@ -499,7 +508,7 @@ pub fn refusal_lines(refusal: &Refusal, ctx: &Ctx) -> Vec<String> {
         Refusal::NotUtf8
         | Refusal::SlowDown(_)
         | Refusal::HistoryShareUsed { .. }
-        | Refusal::LinesDropped(..)
+        | Refusal::LinesDropped { .. }
         | Refusal::CouldNotStore
         | Refusal::NotMuted(_)
         | Refusal::AlreadyMuted(_)

@@ -137,7 +137,14 @@ impl Registration {
             "NICK" => match p(0) {
                 None => self.reply(&mut step, &numeric::ERR_NONICKNAMEGIVEN, &nick, &[]),
                 Some(wanted) if !crate::text::names::is_valid_username(wanted) => {
-                    self.reply(&mut step, &numeric::ERR_ERRONEUSNICKNAME, &nick, &[wanted])
+                    // The RFC's words, then why: irssi shows the trailing text.
+                    let why = match crate::text::names::check_username(wanted) {
+                        Err(why) => format!("{}: {why}", numeric::ERR_ERRONEUSNICKNAME.text),
+                        Ok(()) => numeric::ERR_ERRONEUSNICKNAME.text.to_string(),
+                    };
+                    let code = numeric::ERR_ERRONEUSNICKNAME.code;
+                    step.replies
+                        .push(numeric_line(&self.server, code, &nick, &[wanted, &why]));
                 }
                 Some(wanted) if lookup.nick_taken(wanted) => {
                     self.reply(&mut step, &numeric::ERR_NICKNAMEINUSE, &nick, &[wanted])
@@ -588,7 +595,7 @@ mod tests {
             replies,
             [
                 ":srv 431 * :No nickname given\r\n",
-                ":srv 432 * 9lives :Erroneus nickname\r\n",
+                ":srv 432 * 9lives :Erroneus nickname: use 1-20 letters (any alphabet), digits 0-9, - or _, starting with a letter\r\n",
                 ":srv 461 * USER :Not enough parameters\r\n",
                 ":srv 451 * :You have not registered\r\n",
                 ":srv 461 * PASS :Not enough parameters\r\n",
