@@ -224,14 +224,7 @@ fn refuse(stream: &TcpStream, refusal: &Refusal, browser: bool) {
     };
     let first_line = said.split(|&b| b == b'\n').next().unwrap_or_default();
     let answer = if opening::looks_like_http_request(first_line) {
-        let now = crate::support::timestamp::now_millis();
-        let answer = render::refusal_http(refusal, now);
-        html_response(
-            answer.status,
-            &format!("Retry-After: {}\r\n", answer.retry_after_secs),
-            "The chat server cannot take you in",
-            &[&format!("{}.", answer.why), &answer.until],
-        )
+        refusal_page(refusal)
     } else if said.is_empty() && browser {
         String::new()
     } else {
@@ -240,6 +233,19 @@ fn refuse(stream: &TcpStream, refusal: &Refusal, browser: bool) {
     // A fresh socket's send buffer is empty: this short write cannot block.
     let _ = (&*stream).write_all(answer.as_bytes());
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// The HTTP answer to a browser refused at the door: a short page saying
+/// why and until when, with `Retry-After`.
+pub(super) fn refusal_page(refusal: &Refusal) -> String {
+    let now = crate::support::timestamp::now_millis();
+    let answer = render::refusal_http(refusal, now);
+    html_response(
+        answer.status,
+        &format!("Retry-After: {}\r\n", answer.retry_after_secs),
+        "The chat server cannot take you in",
+        &[&format!("{}.", answer.why), &answer.until],
+    )
 }
 
 /// Removes the connection from the state if the reader ends without doing

@@ -26,6 +26,7 @@ use crate::outbox;
 use crate::server::connection::{self, ServerContext};
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
+use crate::wire::opening::{looks_like_http_request, GREETING_DELAY};
 use crate::wire::render::{self, render};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -79,10 +80,27 @@ fn leave_the_door(context: &ServerContext, addr: SocketAddr) {
 
 /// The door's thread: read one line; let an operator in, refuse the rest.
 fn wait_at_the_door(context: &Arc<ServerContext>, stream: Arc<TcpStream>, addr: SocketAddr) {
-    let _ = (&*stream).write_all(KNOCK_NOTICE.as_bytes());
+    // A browser speaks first: its request gets a page saying the server is
+    // full (the notice would read as a broken HTTP answer). Whoever is
+    // silent for the greeting delay is told how the door works.
+    let early = first_line(&stream, GREETING_DELAY);
+    if early
+        .as_deref()
+        .is_some_and(|line| looks_like_http_request(line.as_bytes()))
+    {
+        leave_the_door(context, addr);
+        let page = connection::refusal_page(&Refusal::ServerFull);
+        let _ = (&*stream).write_all(page.as_bytes());
+        let _ = stream.shutdown(Shutdown::Both);
+        return;
+    }
+    if early.is_none() {
+        let _ = (&*stream).write_all(KNOCK_NOTICE.as_bytes());
+    }
     // An IRC client may open with `CAP LS 302` before its `PASS`.
-    let line = (0..3)
-        .map_while(|_| first_line(&stream))
+    let line = early
+        .into_iter()
+        .chain((0..3).map_while(|_| first_line(&stream, DOOR_WAIT)))
         .find(|line| !line.to_ascii_uppercase().starts_with("CAP "));
     leave_the_door(context, addr);
     let password = line.as_deref().and_then(operator_password);
@@ -120,8 +138,8 @@ fn wait_at_the_door(context: &Arc<ServerContext>, stream: Arc<TcpStream>, addr: 
 /// The first line, read a byte at a time so that nothing after it is taken
 /// from the reader that follows; `None` on silence, a close or a line too
 /// long.
-fn first_line(stream: &TcpStream) -> Option<String> {
-    let deadline = Instant::now() + DOOR_WAIT;
+fn first_line(stream: &TcpStream, wait: Duration) -> Option<String> {
+    let deadline = Instant::now() + wait;
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     loop {
