@@ -79,7 +79,9 @@ pub const RESERVED: &[&str] = &[
     "error",
     "notice",
     "username",
-    "nick",
+    // Not `nick`: it is a protocol verb too, but it is also Nick, a student's
+    // name, and no line reads differently for it (a name is never where a
+    // verb is).
     "pass",
     "join",
     "leave",
@@ -528,5 +530,11 @@ mod tests {
             assert_eq!(normalize_room(bad), None, "{bad}");
         }
         assert_eq!(key("#Lab-1"), "#lab-1");
+    }
+
+    #[test]
+    fn nick_is_a_name_a_student_may_have() {
+        assert_eq!(check_username("Nick"), Ok(()));
+        assert_eq!(check_username("nick"), Ok(()));
     }
 }
