@@ -108,6 +108,8 @@ const REPLAYED: &[(&str, &[&str])] = &[
         &["config-file", "config-print"],
     ),
     ("configuration_bad_flags", &["config-bad-flags"]),
+    ("configuration_wrong_settings", &["config-errors"]),
+    ("history_damaged_lines", &["history-damaged"]),
 ];
 
 /// README.md and every `docs/*.md`, as `(path from the repository, text)`.
@@ -1355,6 +1357,116 @@ fn configuration_print_config() {
 #[test]
 fn configuration_bad_flags() {
     replay_commands("config-bad-flags", TempDir::new("readme-bad-flags").path());
+}
+
+/// The settings file behind each error of the chapter's `config-errors`,
+/// by the comment after its command (the line numbers in the errors are
+/// these files' lines). A command without a comment runs with none.
+const WRONG_SETTINGS: &[(&str, &str)] = &[
+    (
+        "chatroom.toml has \"prot = 7007\" on line 4",
+        "# the class's server\n[server]\nhost = \"0.0.0.0\"\nprot = 7007\n",
+    ),
+    ("port = \"7007\"", "[server]\nport = \"7007\"\n"),
+    ("port under [limits]", "[limits]\nport = 7007\n"),
+    (
+        "a section header [sever], even with nothing under it",
+        "[sever]\n",
+    ),
+    ("max_line_bytes = 8", "max_line_bytes = 8\n"),
+    ("default_room = \"general room\"", "default_room = \"general room\"\n"),
+    ("motd = Welcome", "motd = Welcome\n"),
+    ("[history] history = yes", "[history]\nhistory = yes\n"),
+];
+
+/// Runs a chapter command in `cwd` with a time limit, as the reader types
+/// it; returns its exit code and what it printed (stdout, then stderr).
+fn run_briefly(command: &str, cwd: &Path) -> (Option<i32>, Vec<String>) {
+    let call = invocation(command);
+    let mut child = Command::new(executable(&call.program))
+        .args(&call.args)
+        .env_remove("CHATROOM_PASSWORD")
+        .env_remove("CHATROOM_ADMIN_PASSWORD")
+        .envs(call.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("XDG_CONFIG_HOME", cwd)
+        .env("HOME", cwd)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {command}: {e}"));
+    let deadline = Instant::now() + TIMEOUT;
+    while child.try_wait().expect("wait for the command").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{command}` was still running after {TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().expect("the command's output");
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        output.status.code(),
+        printed.lines().map(str::to_string).collect(),
+    )
+}
+
+/// Configuration: each wrong settings file the chapter describes, and the
+/// one line the server refuses it with (exit status 2).
+#[test]
+fn configuration_wrong_settings() {
+    let cwd = TempDir::new("readme-wrong-settings");
+    let file = cwd.join("chatroom.toml");
+    let lines = block("config-errors");
+    let mut at = 0;
+    while at < lines.len() {
+        let command = lines[at]
+            .strip_prefix("$ ")
+            .unwrap_or_else(|| panic!("config-errors: expected a `$ command`, found {:?}", lines[at]));
+        let shown: Vec<&String> = lines[at + 1..]
+            .iter()
+            .take_while(|line| !line.starts_with("$ "))
+            .collect();
+        at += 1 + shown.len();
+        let comment = command.split_once("  #").map(|(_, c)| c.trim());
+        match comment {
+            Some(comment) => {
+                let text = WRONG_SETTINGS
+                    .iter()
+                    .find(|(said, _)| *said == comment)
+                    .unwrap_or_else(|| panic!("no settings file in WRONG_SETTINGS for {comment:?}"))
+                    .1;
+                std::fs::write(&file, text).expect("write chatroom.toml");
+            }
+            None => {
+                let _ = std::fs::remove_file(&file);
+            }
+        }
+        let (code, printed) = run_briefly(command, cwd.path());
+        compare("config-errors", command, &printed, &shown);
+        assert_eq!(code, Some(2), "config-errors: `{command}` exit status");
+    }
+}
+
+/// Message history: `transcript` on the chapter's history file with a
+/// damaged line and a half-written record added to its end.
+#[test]
+fn history_damaged_lines() {
+    let cwd = TempDir::new("readme-history-damaged");
+    let path = cwd.join("chatroom-data/history.tsv");
+    write_block("history-file", &path);
+    let mut text = std::fs::read_to_string(&path).expect("the history file");
+    // An editor's spaces for tabs, then a record cut off before its end.
+    text.push_str("2026-11-21T10:07:00.000Z msg 3 #general alice bye 00000000\n");
+    text.push_str("2026-11-21T10:07:10.000Z\tmsg\t3\t#gen");
+    std::fs::write(&path, text).expect("write the history file");
+    replay_commands("history-damaged", cwd.path());
 }
 
 /// Every marker in the chapters is replayed by the test [`REPLAYED`] names,
