@@ -110,6 +110,8 @@ const REPLAYED: &[(&str, &[&str])] = &[
     ("configuration_bad_flags", &["config-bad-flags"]),
     ("configuration_wrong_settings", &["config-errors"]),
     ("history_damaged_lines", &["history-damaged"]),
+    ("class_accounts", &["class-accounts"]),
+    ("step1_udp_echo", &["step1-udp-server", "step1-udp-nc"]),
 ];
 
 /// README.md and every `docs/*.md`, as `(path from the repository, text)`.
@@ -334,6 +336,13 @@ fn executable(program: &str) -> std::path::PathBuf {
 /// with a digit and holds a `:` (times, `ip:port`), two `.` (addresses) or
 /// two `-` (dates).
 fn normalise(line: &str) -> String {
+    // A one-time code (`alice  one-time code: 7hQm2KdxPz`) is random.
+    let line = match line.split_once("one-time code: ") {
+        Some((before, code)) if !code.contains(' ') && code.chars().all(char::is_alphanumeric) => {
+            format!("{before}one-time code: …")
+        }
+        _ => line.to_string(),
+    };
     // The server's pid (`… (pid 4242)`) differs on every run.
     let line = match line.find("(pid ") {
         Some(at) => {
@@ -1064,6 +1073,74 @@ fn step1_echo_with_nc() {
     );
 }
 
+/// Step 1: the echo server on UDP, and a person on `nc -u` (the test sends
+/// the datagrams `nc -u` would, from a socket of its own).
+#[test]
+fn step1_udp_echo() {
+    let cwd = TempDir::new("readme-step1-udp");
+    let shown = block("step1-udp-server");
+    let mut server = chat_server(&start_command("step1-udp-server"), cwd.path());
+    expect_start_log(&mut server, "step1-udp-server", 1);
+    let port = server.addr.port();
+    let lines = block("step1-udp-nc");
+    let command = lines[0]
+        .strip_prefix("$ ")
+        .expect("step1-udp-nc starts with `$ nc -u …`");
+    let call = invocation(command);
+    assert_eq!(
+        (call.program.as_str(), call.args.as_slice()),
+        ("nc", &["-u".to_string(), "127.0.0.1".into(), SHOWN_PORT.into()][..]),
+        "step1-udp-nc: the command the test stands in for"
+    );
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
+    socket.set_read_timeout(Some(TIMEOUT)).expect("a read timeout");
+    socket
+        .connect(("127.0.0.1", port))
+        .expect("the echo server's address");
+    let mut printed = Vec::new();
+    for line in &lines[1..] {
+        if let Some(typed) = line.strip_prefix("> ") {
+            printed.push(line.clone());
+            socket
+                .send(format!("{typed}\n").as_bytes())
+                .expect("send a datagram");
+            let mut buffer = [0u8; 2048];
+            let n = socket.recv(&mut buffer).expect("the echo, in time");
+            let echo = String::from_utf8_lossy(&buffer[..n]);
+            printed.extend(echo.lines().map(str::to_string));
+        } else if line == "^C" {
+            printed.push(line.clone());
+        }
+    }
+    compare("step1-udp-nc", command, &printed, &lines[1..]);
+    server.signal("INT");
+    let status = server.wait_exit();
+    assert!(status.success(), "the echo server exited with {status}");
+    let log = server.whole_log();
+    let wanted: Vec<String> = shown[2..]
+        .iter()
+        .map(|line| line.trim_start_matches("^C").to_string())
+        .collect();
+    compare(
+        "step1-udp-server",
+        "the server's log",
+        &masked(&Masks::for_port(port), &log[1..]),
+        &wanted,
+    );
+}
+
+/// Running a class: making the accounts and listing them (the codes are
+/// random; the test's accounts use fewer hash iterations, to be quick).
+#[test]
+fn class_accounts() {
+    let cwd = TempDir::new("readme-accounts");
+    replay_commands_with(
+        "class-accounts",
+        cwd.path(),
+        &["--iterations".to_string(), "1000".to_string()],
+    );
+}
+
 /// Step 1: a mistyped flag and `--help`.
 #[test]
 fn step1_flags() {
@@ -1627,6 +1704,14 @@ fn without_code_spans(line: &str) -> String {
 
 #[test]
 fn normalise_keeps_words_and_hides_times_and_addresses() {
+    assert_eq!(
+        normalise("bob    one-time code: c9RtvW4aYe"),
+        "bob    one-time code: …"
+    );
+    assert_eq!(
+        normalise("alice  student   one-time code not used yet"),
+        "alice  student   one-time code not used yet"
+    );
     assert_eq!(
         normalise("2026-11-21T10:43:27.975Z Accepted connection from: 127.0.0.1:58614"),
         "… Accepted connection from: …"
