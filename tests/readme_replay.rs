@@ -112,6 +112,7 @@ const REPLAYED: &[(&str, &[&str])] = &[
     ("history_damaged_lines", &["history-damaged"]),
     ("class_accounts", &["class-accounts"]),
     ("step1_udp_echo", &["step1-udp-server", "step1-udp-nc"]),
+    ("browser_server_start", &["browser-server"]),
 ];
 
 /// README.md and every `docs/*.md`, as `(path from the repository, text)`.
@@ -1139,6 +1140,16 @@ fn class_accounts() {
         cwd.path(),
         &["--iterations".to_string(), "1000".to_string()],
     );
+}
+
+/// The browser chapter's server: what it prints at start.
+#[test]
+fn browser_server_start() {
+    let cwd = TempDir::new("readme-browser");
+    let (mut server, _, _) = start_and_check("browser-server", cwd.path());
+    server.signal("INT");
+    let status = server.wait_exit();
+    assert!(status.success(), "the server exited with {status}");
 }
 
 /// Step 1: a mistyped flag and `--help`.
