@@ -61,7 +61,14 @@ const REPLAYED: &[(&str, &[&str])] = &[
     ("step2_no_server", &["step2-refused"]),
     ("step3_client_against_echo", &["step3-echo"]),
     ("step3_server_goes_away", &["step3-gone"]),
-    ("step3_clients_through_step4", &["step3-alice", "step3-bob"]),
+    (
+        "step3_clients_through_step4",
+        &["step3-two-clients", "step3-alice", "step3-bob"],
+    ),
+    (
+        "step3_settings_file",
+        &["step3-settings", "step3-settings-error"],
+    ),
     (
         "step4_two_people_on_nc",
         &["step4-server", "step4-alice", "step4-bob", "step4-log"],
@@ -1152,6 +1159,78 @@ fn browser_server_start() {
     assert!(status.success(), "the server exited with {status}");
 }
 
+/// Step 3: the client's settings file (`$ cat` shows it), the sessions run
+/// with it against the echo server, a flag winning over it (that session
+/// ends with Ctrl-D, as the chapter says), and a mistake in it.
+#[test]
+fn step3_settings_file() {
+    let cwd = TempDir::new("readme-step3-settings");
+    let server = chat_server(&start_command("step1-server"), cwd.path());
+    let lines = block("step3-settings");
+    let mut segments: Vec<(String, Vec<String>)> = Vec::new();
+    for line in &lines {
+        match line.strip_prefix("$ ") {
+            Some(command) => segments.push((command.to_string(), Vec::new())),
+            None => segments
+                .last_mut()
+                .expect("step3-settings starts with `$ cat`")
+                .1
+                .push(line.clone()),
+        }
+    }
+    let (cat, file) = &segments[0];
+    assert_eq!(cat, "cat ~/.config/chatroom/client.toml");
+    // The test's terminals have XDG_CONFIG_HOME set to their directory.
+    let path = cwd.join("chatroom/client.toml");
+    std::fs::create_dir_all(path.parent().expect("a folder")).expect("the settings folder");
+    let text: String = file.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(&path, text).expect("write client.toml");
+    for (command, shown) in &segments[1..] {
+        let mut terminal = Terminal::start(command, server.addr.port(), cwd.path());
+        let typed_quit = shown.iter().any(|line| line == "> /quit");
+        for (at, line) in shown.iter().enumerate() {
+            match line.strip_prefix("> ") {
+                Some(text) => terminal.type_line(text, text, &None),
+                None => {
+                    if !typed_quit && at + 1 == shown.len() {
+                        terminal.keyboard = None; // Ctrl-D
+                    }
+                    terminal.expect(line);
+                }
+            }
+        }
+        terminal.finish();
+    }
+
+    // A mistake in the file: the path is shown under the chapters' home.
+    let lines = block("step3-settings-error");
+    assert_eq!(lines[0], "$ cat ~/.config/chatroom/client.toml");
+    let at = lines
+        .iter()
+        .position(|line| line.starts_with("$ cargo"))
+        .expect("the command after the file");
+    let home = cwd.join("home");
+    let path = home.join(".config/chatroom/client.toml");
+    std::fs::create_dir_all(path.parent().expect("a folder")).expect("the settings folder");
+    let text: String = lines[1..at].iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(&path, text).expect("write client.toml");
+    let call = invocation(&lines[at][2..]);
+    let output = Command::new(executable(&call.program))
+        .args(&call.args)
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", &home)
+        .current_dir(cwd.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the step 3 client");
+    assert_eq!(output.status.code(), Some(2), "step3-settings-error: exit status");
+    let printed: Vec<String> = String::from_utf8_lossy(&[output.stdout, output.stderr].concat())
+        .lines()
+        .map(|line| line.replace(&home.display().to_string(), "/home/lee"))
+        .collect();
+    compare("step3-settings-error", &lines[at], &printed, &lines[at + 1..]);
+}
+
 /// Step 1: a mistyped flag and `--help`.
 #[test]
 fn step1_flags() {
@@ -1257,6 +1336,16 @@ fn step3_server_goes_away() {
 fn step3_clients_through_step4() {
     let cwd = TempDir::new("readme-step3-chat");
     let server = chat_server(&start_command("step4-server"), cwd.path());
+    // The two commands the chapter gives first are the windows' commands.
+    let commands: Vec<String> = block("step3-two-clients")
+        .iter()
+        .map(|line| words(line.strip_prefix("$ ").expect("a `$ command`")).join(" "))
+        .collect();
+    let windows: Vec<String> = ["step3-alice", "step3-bob"]
+        .iter()
+        .map(|name| words(&start_command(name)).join(" "))
+        .collect();
+    assert_eq!(commands, windows, "step3-two-clients: alice's and bob's commands");
     // alice names herself; bob arrives; they talk; bob whispers; alice asks
     // who is here, bob moves to #rust, alice lists the rooms; both quit.
     replay(
