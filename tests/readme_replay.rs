@@ -1097,11 +1097,16 @@ fn step1_udp_echo() {
     let call = invocation(command);
     assert_eq!(
         (call.program.as_str(), call.args.as_slice()),
-        ("nc", &["-u".to_string(), "127.0.0.1".into(), SHOWN_PORT.into()][..]),
+        (
+            "nc",
+            &["-u".to_string(), "127.0.0.1".into(), SHOWN_PORT.into()][..]
+        ),
         "step1-udp-nc: the command the test stands in for"
     );
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("a UDP socket");
-    socket.set_read_timeout(Some(TIMEOUT)).expect("a read timeout");
+    socket
+        .set_read_timeout(Some(TIMEOUT))
+        .expect("a read timeout");
     socket
         .connect(("127.0.0.1", port))
         .expect("the echo server's address");
@@ -1212,7 +1217,10 @@ fn step3_settings_file() {
     let home = cwd.join("home");
     let path = home.join(".config/chatroom/client.toml");
     std::fs::create_dir_all(path.parent().expect("a folder")).expect("the settings folder");
-    let text: String = lines[1..at].iter().map(|line| format!("{line}\n")).collect();
+    let text: String = lines[1..at]
+        .iter()
+        .map(|line| format!("{line}\n"))
+        .collect();
     std::fs::write(&path, text).expect("write client.toml");
     let call = invocation(&lines[at][2..]);
     let output = Command::new(executable(&call.program))
@@ -1223,12 +1231,21 @@ fn step3_settings_file() {
         .stdin(Stdio::null())
         .output()
         .expect("run the step 3 client");
-    assert_eq!(output.status.code(), Some(2), "step3-settings-error: exit status");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "step3-settings-error: exit status"
+    );
     let printed: Vec<String> = String::from_utf8_lossy(&[output.stdout, output.stderr].concat())
         .lines()
         .map(|line| line.replace(&home.display().to_string(), "/home/lee"))
         .collect();
-    compare("step3-settings-error", &lines[at], &printed, &lines[at + 1..]);
+    compare(
+        "step3-settings-error",
+        &lines[at],
+        &printed,
+        &lines[at + 1..],
+    );
 }
 
 /// Step 1: a mistyped flag and `--help`.
@@ -1345,7 +1362,10 @@ fn step3_clients_through_step4() {
         .iter()
         .map(|name| words(&start_command(name)).join(" "))
         .collect();
-    assert_eq!(commands, windows, "step3-two-clients: alice's and bob's commands");
+    assert_eq!(
+        commands, windows,
+        "step3-two-clients: alice's and bob's commands"
+    );
     // alice names herself; bob arrives; they talk; bob whispers; alice asks
     // who is here, bob moves to #rust, alice lists the rooms; both quit.
     replay(
@@ -1551,7 +1571,10 @@ const WRONG_SETTINGS: &[(&str, &str)] = &[
         "[sever]\n",
     ),
     ("max_line_bytes = 8", "max_line_bytes = 8\n"),
-    ("default_room = \"general room\"", "default_room = \"general room\"\n"),
+    (
+        "default_room = \"general room\"",
+        "default_room = \"general room\"\n",
+    ),
     ("motd = Welcome", "motd = Welcome\n"),
     ("[history] history = yes", "[history]\nhistory = yes\n"),
 ];
@@ -1603,9 +1626,12 @@ fn configuration_wrong_settings() {
     let lines = block("config-errors");
     let mut at = 0;
     while at < lines.len() {
-        let command = lines[at]
-            .strip_prefix("$ ")
-            .unwrap_or_else(|| panic!("config-errors: expected a `$ command`, found {:?}", lines[at]));
+        let command = lines[at].strip_prefix("$ ").unwrap_or_else(|| {
+            panic!(
+                "config-errors: expected a `$ command`, found {:?}",
+                lines[at]
+            )
+        });
         let shown: Vec<&String> = lines[at + 1..]
             .iter()
             .take_while(|line| !line.starts_with("$ "))
