@@ -25,6 +25,10 @@
 //! - an HTTP answer's `Content-Length`, once it is checked against the body
 //!   the test really received;
 //! - the directory the test runs in, shown as the chapters' `/home/lee/class`.
+//! - a one-time code of an account (`one-time code: 7hQm2KdxPz`), which is
+//!   random;
+//! - the home folder the step 3 client reads its settings from, shown as
+//!   the chapters' `/home/lee`.
 //!
 //! When a transcript no longer matches, the failure prints what the programs
 //! really showed, written the chapters' way: check it is right, paste it over
