@@ -776,11 +776,8 @@ fn weechat_reconnecting_by_itself_stays_out_for_the_kick() {
     let dir = TempDir::new("accounts-weechat");
     let codes = add(&dir, &["alice"]);
     let mut server = start(&dir, &[]);
-    let weechat = common::weechat::Weechat::connect_with_sasl(
-        "alice",
-        &code_of(&codes, "alice"),
-        server.addr,
-    );
+    let weechat =
+        common::irssi::Irssi::weechat_with_sasl("alice", &code_of(&codes, "alice"), server.addr);
     server.wait_log("Registered alice (");
     let mut lee = common::protocol_user(&server, "lee");
     lee.send("OPER teach");

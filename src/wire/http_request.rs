@@ -172,10 +172,15 @@ fn shorten(text: &str) -> String {
 /// line, the headers a browser needs, `extra_headers` (each ending in
 /// `\r\n`), and `body`.
 pub fn text_response(status: &str, extra_headers: &str, body: &str) -> String {
+    response(status, "text/plain", extra_headers, body)
+}
+
+/// A response that ends the connection, with `body` of type `kind`.
+fn response(status: &str, kind: &str, extra_headers: &str, body: &str) -> String {
     // Content-Length counts bytes, not characters: `String::len` is bytes.
     format!(
         "HTTP/1.1 {status}\r\n\
-         Content-Type: text/plain; charset=utf-8\r\n\
+         Content-Type: {kind}; charset=utf-8\r\n\
          Content-Length: {}\r\n\
          {extra_headers}\
          Connection: close\r\n\
@@ -212,16 +217,7 @@ pub fn html_response(
         body.push_str(&format!("<p>{}</p>\n", escape(paragraph)));
     }
     body.push_str("</body></html>\n");
-    format!(
-        "HTTP/1.1 {status}\r\n\
-         Content-Type: text/html; charset=utf-8\r\n\
-         Content-Length: {}\r\n\
-         {extra_headers}\
-         Connection: close\r\n\
-         \r\n\
-         {body}",
-        body.len()
-    )
+    response(status, "text/html", extra_headers, &body)
 }
 
 #[cfg(test)]

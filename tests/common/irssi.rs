@@ -107,6 +107,28 @@ impl Irssi {
         Irssi::run(home, weechat)
     }
 
+    /// Starts WeeChat as `nick`, logging in to the account `nick` with SASL
+    /// PLAIN and `password`, joining `#general`, and reconnecting and
+    /// rejoining by itself one second after a disconnection (doubling each
+    /// time, WeeChat's default growth): the client that shows whether a kick
+    /// keeps someone out.
+    pub fn weechat_with_sasl(nick: &str, password: &str, addr: SocketAddr) -> Irssi {
+        let home = TempDir::new("weechat");
+        let commands = format!(
+            "/server add class {}/{} -notls -nicks={nick} -username={nick} \
+             -sasl_mechanism=plain -sasl_username={nick} -sasl_password={password} \
+             -autoreconnect -autoreconnect_delay=1 -autorejoin -autorejoin_delay=1 \
+             -autojoin=#general;/connect class",
+            addr.ip(),
+            addr.port()
+        );
+        let weechat = format!(
+            "weechat --dir {} --run-command '{commands}'",
+            home.path().display()
+        );
+        Irssi::run(home, weechat)
+    }
+
     fn run(home: TempDir, program: String) -> Irssi {
         let socket = format!("chatroom-test-{}", home.path().display()).replace(['/', '.'], "-");
         let status = tmux(&socket)

@@ -15,13 +15,11 @@ pub mod browser;
 /// Client programs (steps 2 and 3) with piped stdin/stdout, and a scripted server.
 pub mod program;
 
-/// irssi in tmux, for tests with a real IRC client.
+/// irssi and WeeChat in tmux, for tests with real IRC clients.
 pub mod irssi;
 /// Programs a test needs (nc, telnet, curl, tmux, irssi, chromium): skip
 /// with the install command when one is missing, fail under `CI=true`.
 pub mod programs;
-/// WeeChat in tmux: the IRC client that reconnects and rejoins by itself.
-pub mod weechat;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpStream};
