@@ -107,10 +107,8 @@ impl std::ops::Deref for Locked<'_> {
 
 impl std::ops::DerefMut for Locked<'_> {
     fn deref_mut(&mut self) -> &mut State {
-        // ok: `guard` is only taken in `drop`, after the last deref.
-        self.guard
-            .as_deref_mut()
-            .expect("the guard lives until drop")
+        let guard = self.guard.as_deref_mut();
+        guard.expect("the guard lives until drop") // ok: only taken in `drop`, after the last deref
     }
 }
 

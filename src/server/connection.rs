@@ -27,21 +27,21 @@ use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState, State};
 use crate::log;
 use crate::outbox::{self, Turns};
 use crate::server::browsers::RecentBrowsers;
+use crate::server::input::Input;
 use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
+use crate::server::refusal::refuse;
 use crate::server::reserve;
 use crate::settings::server::ServerConfig;
-use crate::support::stack;
 use crate::support::summary::LogSummary;
 use crate::text::sanitize;
 use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
-use crate::wire::framing::{Frame, LineFramer};
-use crate::wire::http_request::{html_response, MAX_HEAD_BYTES};
+use crate::wire::framing::Frame;
 use crate::wire::opening::{self, Opening, Step};
 use crate::wire::render::{self, render};
 use std::collections::HashSet;
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -56,16 +56,6 @@ use std::time::{Duration, Instant};
 /// `BENCHMARKS.md`, "What a thread per connection costs".
 pub const READER_STACK_BYTES: usize = 128 * 1024;
 pub const WRITER_STACK_BYTES: usize = 64 * 1024;
-
-/// Bytes asked for per `read()`: a few lines of typing, or many lines of a
-/// program's burst.
-pub(super) const READ_CHUNK_BYTES: usize = 4096;
-
-/// Bytes asked for per `read()` by a reader that has been idle: a typed
-/// line usually fits, and the rest of a burst comes with the next, full-size
-/// read. Small, because the buffer is on the stack for as long as the read
-/// waits, that is, for hours.
-const IDLE_READ_BYTES: usize = 256;
 
 /// Lines of one read acted on, at most, before what they queued is written.
 /// More would write bigger batches, but while a reader holds the turn to
@@ -206,46 +196,6 @@ pub fn launch(
         // Removing the connection drops its queue, which ends the writer.
         state::lock(&context.state).disconnect(id, "no thread available");
     }
-}
-
-/// A refused connection hears why in its own language: a browser's request
-/// gets an HTTP answer with a short page (a bare `ERROR` line would be
-/// "This page isn't working"), anyone else the `ERROR` line. So the refusal
-/// waits [`GREETING_DELAY`](crate::wire::opening::GREETING_DELAY) for a
-/// first line, on a thread of its own (the accept loop must not wait). A
-/// silent connection from a browser's address is one of its spare ones:
-/// it is closed with nothing said, which Chromium sees before using it.
-fn refuse(stream: &TcpStream, refusal: &Refusal, browser: bool) {
-    let _ = stream.set_read_timeout(Some(opening::GREETING_DELAY));
-    let mut first = [0u8; 512];
-    let said = match (&*stream).read(&mut first) {
-        Ok(n) => &first[..n],
-        Err(_) => &[][..],
-    };
-    let first_line = said.split(|&b| b == b'\n').next().unwrap_or_default();
-    let answer = if opening::looks_like_http_request(first_line) {
-        refusal_page(refusal)
-    } else if said.is_empty() && browser {
-        String::new()
-    } else {
-        render(&Event::Refused(refusal.clone()), Dialect::Protocol)
-    };
-    // A fresh socket's send buffer is empty: this short write cannot block.
-    let _ = (&*stream).write_all(answer.as_bytes());
-    let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// The HTTP answer to a browser refused at the door: a short page saying
-/// why and until when, with `Retry-After`.
-pub(super) fn refusal_page(refusal: &Refusal) -> String {
-    let now = crate::support::timestamp::now_millis();
-    let answer = render::refusal_http(refusal, now);
-    html_response(
-        answer.status,
-        &format!("Retry-After: {}\r\n", answer.retry_after_secs),
-        "The chat server cannot take you in",
-        &[&format!("{}.", answer.why), &answer.until],
-    )
 }
 
 /// Removes the connection from the state if the reader ends without doing
@@ -595,97 +545,4 @@ fn guess_dialect(text: &str) -> Dialect {
         true => Dialect::Chat,
         false => Dialect::Protocol,
     }
-}
-
-/// The reading side of the socket: the framer, the lines of the last read,
-/// the raw bytes a browser's request needs, and the read timeout.
-struct Input {
-    framer: LineFramer,
-    frames: Vec<Frame>,
-    /// Until the dialect is known, the raw bytes too: if it is a browser's
-    /// request, the web code needs the bytes, not the framer's lines.
-    early_bytes: Option<Vec<u8>>,
-    /// True from the first byte read until the reader has been idle for
-    /// `IDLE_BEFORE_RELEASE` and given its deep stack pages back (see
-    /// `support::stack`); false, it reads with a small buffer.
-    busy: bool,
-    /// The socket's read timeout, so it is only set when it changes.
-    timeout: Option<Duration>,
-}
-
-impl Input {
-    fn new(max_line_bytes: usize) -> Input {
-        Input {
-            framer: LineFramer::new(max_line_bytes),
-            frames: Vec::new(),
-            early_bytes: Some(Vec::new()),
-            busy: false,
-            timeout: None,
-        }
-    }
-
-    /// Waits up to `limit` (`None`: for ever) for bytes, and frames them:
-    /// `Ok(true)` when some came, `Ok(false)` when the wait ran out, `Err`
-    /// when the connection is over. A busy reader wakes after a second of
-    /// silence to give its stack pages back, and goes on waiting.
-    fn read(&mut self, stream: &TcpStream, limit: Option<Duration>) -> Result<bool, &'static str> {
-        let started = Instant::now();
-        loop {
-            let left = limit.map(|limit| limit.saturating_sub(started.elapsed()));
-            if left.is_some_and(|left| left.is_zero()) {
-                return Ok(false);
-            }
-            let release_tick =
-                self.busy && left.is_none_or(|left| left > stack::IDLE_BEFORE_RELEASE);
-            let timeout = match release_tick {
-                true => Some(stack::IDLE_BEFORE_RELEASE),
-                false => left,
-            };
-            if timeout != self.timeout {
-                stream
-                    .set_read_timeout(timeout)
-                    .map_err(|_| "socket error")?;
-                self.timeout = timeout;
-            }
-            let read = match self.busy {
-                true => read_once::<READ_CHUNK_BYTES>(stream, self),
-                false => read_once::<IDLE_READ_BYTES>(stream, self),
-            };
-            match read {
-                Ok(0) => return Err("connection closed"),
-                Ok(_) => {
-                    self.busy = true;
-                    return Ok(true);
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    if !release_tick {
-                        return Ok(false);
-                    }
-                    stack::release_unused();
-                    self.busy = false;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Err("connection reset"),
-            }
-        }
-    }
-}
-
-/// One `read()` into a buffer of `N` bytes that lives in this function's
-/// own frame, so it is on the stack only while a read is under way: an idle
-/// reader blocks with [`IDLE_READ_BYTES`], a busy one with
-/// [`READ_CHUNK_BYTES`], and the big buffer's pages are among those an idle
-/// reader gives back.
-#[inline(never)]
-fn read_once<const N: usize>(stream: &TcpStream, into: &mut Input) -> std::io::Result<usize> {
-    let mut buffer = [0u8; N];
-    let n = (&*stream).read(&mut buffer)?;
-    crate::support::traffic::count_in(n);
-    if let Some(early_bytes) = &mut into.early_bytes {
-        if early_bytes.len() <= MAX_HEAD_BYTES {
-            early_bytes.extend_from_slice(&buffer[..n]);
-        }
-    }
-    into.framer.push(&buffer[..n], &mut into.frames);
-    Ok(n)
 }

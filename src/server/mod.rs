@@ -1,6 +1,7 @@
 //! The chat server's sockets and threads: binding and the accept loop
 //! ([`run`], [`serve`]), one reader and one writer thread per connection
-//! (`connection`), the reader's side of a browser (`websocket_conn`, `web`,
+//! (`connection`, reading through `input`), what a refused connection
+//! hears (`refusal`), the reader's side of a browser (`websocket_conn`, `web`,
 //! `http_page`) and of an IRC client (`irc_conn`), flood control
 //! (`limits`), the door a full server keeps open for an operator
 //! (`reserve`), how many connections the machine allows (`capacity`), the
@@ -14,8 +15,10 @@ mod browsers;
 mod capacity;
 mod connection;
 mod http_page;
+mod input;
 mod irc_conn;
 mod limits;
+mod refusal;
 mod reserve;
 mod socket;
 pub mod web;

@@ -24,6 +24,7 @@ use crate::chat::state;
 use crate::log;
 use crate::outbox;
 use crate::server::connection::{self, ServerContext};
+use crate::server::refusal;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
 use crate::wire::opening::{looks_like_http_request, GREETING_DELAY};
@@ -89,7 +90,7 @@ fn wait_at_the_door(context: &Arc<ServerContext>, stream: Arc<TcpStream>, addr: 
         .is_some_and(|line| looks_like_http_request(line.as_bytes()))
     {
         leave_the_door(context, addr);
-        let page = connection::refusal_page(&Refusal::ServerFull);
+        let page = refusal::refusal_page(&Refusal::ServerFull);
         let _ = (&*stream).write_all(page.as_bytes());
         let _ = stream.shutdown(Shutdown::Both);
         return;

@@ -38,9 +38,10 @@
 //! `PONG` do not: they show that a browser is still there, not that anyone
 //! is using the tab, and a forgotten tab must not hold a place for ever.
 
-use super::{Reader, READ_CHUNK_BYTES};
+use super::Reader;
 use crate::log;
 use crate::outbox::Raw;
+use crate::server::input::READ_CHUNK_BYTES;
 use crate::server::web::{self, WebAnswer};
 use crate::wire::event::Refusal;
 use crate::wire::framing::Frame;
