@@ -302,6 +302,9 @@ fn the_password_never_reaches_anyone_else_or_the_history() {
 /// `AUTHENTICATE`), and chooses its password with `/quote PASSWORD`.
 #[test]
 fn irssi_logs_in_with_sasl() {
+    if !common::programs::installed(&["tmux", "irssi"]) {
+        return;
+    }
     let dir = TempDir::new("accounts-irssi");
     let codes = add(&dir, &["alice"]);
     let mut server = start(&dir, &[]);
@@ -773,6 +776,9 @@ fn an_irc_client_that_comes_straight_back_after_a_kick_stays_out() {
 /// kicked") until the 3 s are over, then comes back by itself.
 #[test]
 fn weechat_reconnecting_by_itself_stays_out_for_the_kick() {
+    if !common::programs::installed(&["tmux", "weechat"]) {
+        return;
+    }
     let dir = TempDir::new("accounts-weechat");
     let codes = add(&dir, &["alice"]);
     let mut server = start(&dir, &[]);

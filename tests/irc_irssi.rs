@@ -103,6 +103,9 @@ fn an_irssi_operator_reads_stats_as_server_notices() {
 /// kick from one channel sticks when WeeChat rejoins.
 #[test]
 fn irssi_and_weechat_autojoin_two_channels_and_stay_in_both() {
+    if !common::programs::installed(&["tmux", "irssi", "weechat"]) {
+        return;
+    }
     let mut server = Server::start_chat_env(&[], &[("CHATROOM_ADMIN_PASSWORD", "admin-Secret-77")]);
     let mut bob = server.nick("bob"); // chat mode: joins #general
     bob.expect("*** You joined #general. Nobody else is here yet.");

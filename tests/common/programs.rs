@@ -25,6 +25,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("curl", "curl"),
     ("tmux", "tmux"),
     ("irssi", "irssi"),
+    ("weechat", "weechat-curses"),
     ("chromium", "chromium"),
 ];
 
