@@ -275,7 +275,7 @@ fn history_survives_a_restart() {
 
 /// Reads protocol lines until the connection ends (or fails: the server was
 /// killed), keeping `ROOM` lines and counting them in `count`.
-fn collect_room_lines(stream: TcpStream, count: Arc<AtomicUsize>) -> Vec<String> {
+fn collect_room_lines(stream: TcpStream, count: &AtomicUsize) -> Vec<String> {
     let mut got = Vec::new();
     for line in BufReader::new(stream).lines() {
         let Ok(line) = line else { break };
@@ -306,28 +306,39 @@ fn kill_9_during_traffic_loses_nothing_anyone_received() {
     // before the first message.
     clients[0].expect("JOIN #load s2");
 
+    // Every client receives every message, and the server rightly cuts off
+    // a client whose queue fills. The readers here share a test process that
+    // may be starved of CPU, so the senders keep at most WINDOW messages in
+    // flight beyond the slowest reader: traffic as fast as the readers go.
+    const WINDOW: usize = 200;
     let stop = Arc::new(AtomicBool::new(false));
-    let watcher_count = Arc::new(AtomicUsize::new(0));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counts: Arc<Vec<AtomicUsize>> =
+        Arc::new(names.iter().map(|_| AtomicUsize::new(0)).collect());
     let mut readers = Vec::new();
     let mut writers = Vec::new();
     for (i, client) in clients.iter().enumerate() {
-        let count = if i == 0 {
-            Arc::clone(&watcher_count)
-        } else {
-            Arc::new(AtomicUsize::new(0))
-        };
         let stream = client.stream.try_clone().expect("clone stream");
-        readers.push(thread::spawn(move || collect_room_lines(stream, count)));
+        let counts_for_reader = Arc::clone(&counts);
+        readers.push(thread::spawn(move || {
+            collect_room_lines(stream, &counts_for_reader[i])
+        }));
         if i == 0 {
             continue;
         }
         let mut stream = client.stream.try_clone().expect("clone stream");
-        let stop = Arc::clone(&stop);
+        let (stop, sent, counts) = (Arc::clone(&stop), Arc::clone(&sent), Arc::clone(&counts));
         let name = names[i];
         writers.push(thread::spawn(move || {
             let mut n = 0;
             while !stop.load(Ordering::SeqCst) && n < 1_000_000 {
+                let slowest = counts.iter().map(|c| c.load(Ordering::SeqCst)).min();
+                if sent.load(Ordering::SeqCst) >= slowest.unwrap_or(0) + WINDOW {
+                    thread::yield_now();
+                    continue;
+                }
                 n += 1;
+                sent.fetch_add(1, Ordering::SeqCst);
                 if stream
                     .write_all(format!("{name} says {n}\r\n").as_bytes())
                     .is_err()
@@ -337,16 +348,19 @@ fn kill_9_during_traffic_loses_nothing_anyone_received() {
             }
         }));
     }
+    let watcher_count = || counts[0].load(Ordering::SeqCst);
 
     // Kill it in the middle of the traffic: once the watcher has received
     // a few hundred messages, while the senders are still sending.
     let deadline = std::time::Instant::now() + common::TIMEOUT;
-    while watcher_count.load(Ordering::SeqCst) < 300 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the watcher received only {} messages",
-            watcher_count.load(Ordering::SeqCst)
-        );
+    while watcher_count() < 300 {
+        if std::time::Instant::now() >= deadline {
+            panic!(
+                "the watcher received only {} messages; server log:\n{}",
+                watcher_count(),
+                server.log_so_far().join("\n")
+            );
+        }
         thread::sleep(Duration::from_millis(5));
     }
     server.signal("KILL");
