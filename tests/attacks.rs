@@ -1217,3 +1217,177 @@ fn i22_12_the_teacher_is_marked_on_a_persons_screen() {
         "{users}"
     );
 }
+
+/// What one prankster's thread counted: tries the server checked (and
+/// found wrong), and tries refused unchecked.
+#[derive(Default, Debug, Clone, Copy)]
+struct Tally {
+    checked: usize,
+    refused: usize,
+}
+
+/// Runs `attempt` on its own thread until `stop`, as fast as the server
+/// answers (with a 20 ms breath so two cores still serve the class).
+fn prankster(
+    stop: &Arc<AtomicBool>,
+    mut attempt: impl FnMut(usize, &mut Tally) + Send + 'static,
+) -> std::thread::JoinHandle<Tally> {
+    let stop = Arc::clone(stop);
+    std::thread::spawn(move || {
+        let mut tally = Tally::default();
+        let mut n = 0;
+        while !stop.load(Ordering::SeqCst) {
+            n += 1;
+            attempt(n, &mut tally);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        tally
+    })
+}
+
+/// The first `ERROR` or `OK` line after `line` (the greeting comes first).
+fn answer_to(client: &mut Client, line: &str) -> String {
+    client.send(line);
+    let mut answer = String::new();
+    client.read_until(|l| {
+        answer = l.to_string();
+        l.starts_with("ERROR") || l.starts_with("OK")
+    });
+    answer
+}
+
+/// Issue 22 item 2 with accounts: 20 classmates and the teacher behind the
+/// prankster's address log in (their one-time codes, one every 2 s) while
+/// he, from that address, guesses the door password, guesses `/op`, sprays
+/// wrong logins at every account of the class, and connects and closes in
+/// a loop, all at once and as fast as the server lets him.
+#[test]
+fn i22_2_with_accounts_a_prankster_behind_the_class_address_keeps_nobody_out() {
+    let dir = chatroom::support::tempdir::TempDir::new("attack-accounts");
+    let names: Vec<String> = (0..20).map(|n| format!("classmate{n}")).collect();
+    let add = |args: &[&str]| -> Vec<(String, String)> {
+        let output = Command::new(common::bin("step4_server"))
+            .args(["accounts", "add", "--iterations", "1000", "--data-dir"])
+            .arg(dir.join("data"))
+            .args(args)
+            .output()
+            .expect("step4_server accounts add");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| l.split_once("  one-time code: "))
+            .map(|(name, code)| (name.trim().to_string(), code.to_string()))
+            .collect()
+    };
+    let codes = add(&names.iter().map(String::as_str).collect::<Vec<_>>());
+    let teacher_code = add(&["--operator", "lee"])[0].1.clone();
+    let server = Server::start_with(
+        Command::new(common::bin("step4_server"))
+            .args(["--host", "::", "--port", "0", "--data-dir"])
+            .arg(dir.join("data"))
+            .current_dir(dir.path())
+            .env("CHATROOM_PASSWORD", "door")
+            .env("CHATROOM_ADMIN_PASSWORD", ADMIN),
+    );
+    let addr = server.addr;
+    let stop = Arc::new(AtomicBool::new(false));
+    let door = prankster(&stop, move |n, tally| {
+        let mut client = Client::connect(addr);
+        match answer_to(&mut client, &format!("PASS wrong{n}")).as_str() {
+            "ERROR Wrong password" => tally.checked += 1,
+            _ => tally.refused += 1,
+        }
+    });
+    let mut op_client = Client::connect(addr);
+    op_client.send("PASS door");
+    op_client.send("USERNAME prankster");
+    op_client.expect("OK Welcome, prankster!");
+    let op = prankster(&stop, move |n, tally| {
+        let answer = answer_to(&mut op_client, &format!("OPER wrong{n}"));
+        match answer.as_str() {
+            "ERROR Wrong password" => tally.checked += 1,
+            _ => tally.refused += 1,
+        }
+    });
+    let sprayers: Vec<_> = (0..4)
+        .map(|k| {
+            let names = names.clone();
+            let mut client = Client::connect(addr);
+            prankster(&stop, move |n, tally| {
+                let name = &names[(n * 4 + k) % names.len()];
+                match answer_to(&mut client, &format!("LOGIN {name} guess{n}")).as_str() {
+                    "ERROR Wrong name or password" => tally.checked += 1,
+                    _ => tally.refused += 1,
+                }
+            })
+        })
+        .collect();
+    let looper = prankster(&stop, move |_, tally| {
+        drop(Client::connect(addr));
+        tally.refused += 1;
+    });
+
+    let started = Instant::now();
+    let log_in = |name: &str, code: &str, expect: &[&str]| -> bool {
+        let arrived = Instant::now();
+        let mut client = Client::connect(addr);
+        client.send(&format!("LOGIN {name} {code}"));
+        let mut seen = Vec::new();
+        client.read_until(|l| {
+            seen.push(l.to_string());
+            l.starts_with("OK Welcome") || l.starts_with("ERROR")
+        });
+        let all = expect.iter().all(|e| seen.iter().any(|l| l == e));
+        all && arrived.elapsed() < Duration::from_secs(10)
+    };
+    let mut admitted = 0;
+    for (n, (name, code)) in codes.iter().enumerate() {
+        // One every 2 s, whatever the last one took.
+        let due = started + Duration::from_secs(2) * n as u32;
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        admitted += usize::from(log_in(name, code, &[&format!("OK Logged in as {name}")]));
+    }
+    let teacher_in = log_in(
+        "lee",
+        &teacher_code,
+        &["OK Logged in as lee", "OK You are an operator"],
+    );
+    let seconds = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::SeqCst);
+    let door = door.join().expect("door");
+    let op = op.join().expect("op");
+    let spray = sprayers
+        .into_iter()
+        .map(|s| s.join().expect("sprayer"))
+        .fold(Tally::default(), |a, b| Tally {
+            checked: a.checked + b.checked,
+            refused: a.refused + b.refused,
+        });
+    let loops = looper.join().expect("looper").refused;
+    eprintln!(
+        "issue 22 item 2, with accounts, {seconds:.0} s: {admitted} of 20 classmates logged in \
+         within 10 s each, the teacher {}; the prankster's door guesses {} checked / {} refused, \
+         /op {} checked / {} refused, logins sprayed over the class's one-time codes {} checked / \
+         {} refused (4 connections), {loops} connect-and-close loops",
+        if teacher_in {
+            "too, as operator"
+        } else {
+            "NOT"
+        },
+        door.checked,
+        door.refused,
+        op.checked,
+        op.refused,
+        spray.checked,
+        spray.refused,
+    );
+    assert_eq!(admitted, 20);
+    assert!(teacher_in);
+    // Guessing the shared secrets stays as slow as ever: 3 free, then
+    // locks of 5, 10, 20 s: at most 7 checked in the first minute.
+    assert!(door.checked <= 7, "{door:?}");
+    assert!(op.checked <= 7, "{op:?}");
+    // Each spraying connection gets one check every 2 s at most.
+    let per_connection = (seconds / 2.0).ceil() as usize + 1;
+    assert!(spray.checked <= 4 * per_connection, "{spray:?}");
+}

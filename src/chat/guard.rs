@@ -1,29 +1,17 @@
-//! Per-address accounting: how fast an IP address opens connections, and
-//! how many wrong passwords it has tried.
+//! Per-address accounting: how fast an IP address opens connections, how
+//! much history it may store, and whether it is banned.
 //!
 //! Limits per *connection* do not stop an attacker, who simply opens another
 //! connection; limits per *address* do, because a second address costs real
 //! effort. So this module keeps one small record per address, held in the
 //! [`State`](crate::chat::state::State) next to the connections (the only
-//! place that sees every connection come and go), with two things in it:
-//!
-//! - a token bucket of new connections (`connect_rate_per_ip` a minute,
-//!   `connect_burst_per_ip` at once): a class arriving together fits in the
-//!   burst, a script opening a thousand connections does not;
-//! - for each of the two passwords (`PASS` and `OPER`), the wrong tries. The
-//!   first [`FREE_TRIES`] cost nothing (people mistype); after that each
-//!   wrong try locks the address out of that password for a delay that
-//!   doubles, from [`FIRST_LOCK`] up to [`LONGEST_LOCK`]. While locked, a try
-//!   is refused *without being checked*, so guessing from one address gets a
-//!   handful of tries in the first minute and about one every few minutes
-//!   after. The delay is a time stamp, not a sleeping thread: nothing waits,
-//!   so nothing holds a connection slot. A right password clears the count
-//!   (whoever knows it has nothing to guess), and [`FORGET_AFTER`] of quiet
-//!   clears it too, so a class behind one school address that mistypes now
-//!   and then is never locked out for long.
-//!
-//! Wrong tries are logged at most once per address per [`LOG_EVERY`], with a
-//! count, so a guessing storm cannot fill the log either.
+//! place that sees every connection come and go). The first thing in it is
+//! a token bucket of new connections (`connect_rate_per_ip` a minute,
+//! `connect_burst_per_ip` at once): a class arriving together fits in the
+//! burst, a script opening a thousand connections does not. A connection
+//! that closes at once holding nothing gives its token back
+//! ([`Guard::refund`]). Wrong passwords are counted apart, per secret and
+//! address ([`crate::chat::passwords`]).
 //!
 //! The third thing kept per address is its **share of the history**: the
 //! bytes of messages it may have stored in an hour ([`history_share`]: a
@@ -57,16 +45,6 @@ pub fn history_share(keep_mb: u64) -> u64 {
     }
 }
 
-/// Wrong tries of one password from one address that cost nothing.
-pub const FREE_TRIES: u32 = 3;
-/// The lock after the first try beyond the free ones; it doubles each time.
-pub const FIRST_LOCK: Duration = Duration::from_secs(5);
-/// The longest lock.
-pub const LONGEST_LOCK: Duration = Duration::from_secs(300);
-/// Quiet time after which an address's wrong tries are forgotten.
-pub const FORGET_AFTER: Duration = Duration::from_secs(900);
-/// At most one log line per address and password this often.
-pub const LOG_EVERY: Duration = Duration::from_secs(60);
 /// A nameless connection that closes this soon, without trying a
 /// password, has its connection token given back ([`Guard::refund`]).
 pub const QUICK_CLOSE: Duration = Duration::from_secs(2);
@@ -101,59 +79,12 @@ pub fn split_ban(reason: &str) -> (Option<Duration>, &str) {
     (Some(ban), rest.trim_start())
 }
 
-/// Which password was tried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Secret {
-    /// The door password (`PASS`).
-    Server,
-    /// The operator password (`OPER`).
-    Operator,
-}
-
-impl Secret {
-    fn index(self) -> usize {
-        match self {
-            Secret::Server => 0,
-            Secret::Operator => 1,
-        }
-    }
-
-    fn describe(self) -> &'static str {
-        match self {
-            Secret::Server => "server",
-            Secret::Operator => "operator",
-        }
-    }
-}
-
-/// What became of a presented password: see [`Guard::present`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Right,
-    /// Wrong, with the log line to write if one is due.
-    Wrong(Option<String>),
-    /// Not checked: the address must wait this long.
-    Locked(Duration),
-}
-
-/// Wrong tries of one password from one address.
-#[derive(Debug, Clone, Copy)]
-struct Guesses {
-    wrong: u32,
-    last_wrong: Instant,
-    locked_until: Instant,
-    /// Wrong tries not yet in the log, and when the log last spoke.
-    unlogged: u32,
-    logged_at: Option<Instant>,
-}
-
 /// One address's record.
 #[derive(Debug, Clone)]
 struct Address {
     /// Connection tokens left, and when they were last refilled.
     tokens: f64,
     refilled_at: Instant,
-    guesses: [Option<Guesses>; 2],
     /// History bytes it may still store, and when that was last refilled.
     history_bytes: f64,
     history_at: Instant,
@@ -175,8 +106,6 @@ pub struct Guard {
     addresses: HashMap<IpAddr, Address>,
     /// Banned addresses and when each ban ends.
     bans: HashMap<IpAddr, Instant>,
-    /// Wrong tries of each password from every address, since the start.
-    total_wrong: [u64; 2],
     /// Connections seen, to tidy the map every [`TIDY_EVERY`] of them.
     connects: u64,
     /// Bytes of history an address may store in an hour; 0: no limit.
@@ -194,7 +123,6 @@ impl Guard {
             burst,
             addresses: HashMap::new(),
             bans: HashMap::new(),
-            total_wrong: [0, 0],
             connects: 0,
             history_share: 0,
         }
@@ -212,7 +140,6 @@ impl Guard {
         self.addresses.entry(ip).or_insert(Address {
             tokens: burst,
             refilled_at: now,
-            guesses: [None, None],
             history_bytes: share,
             history_at: now,
         })
@@ -292,92 +219,8 @@ impl Guard {
         (until > now).then(|| until - now)
     }
 
-    /// A password presented from `ip`, in any way (`/pass` on `nc`, `PASS`
-    /// from a program, IRC's `PASS` in the handshake, `/op`, and, when
-    /// accounts come, a login): the one place every try is counted, so
-    /// there is one rate however the password arrives. `is_right` is asked
-    /// only if the address is not locked out, so a locked-out try is never
-    /// checked and its answer cannot tell a right password from a wrong one.
-    pub fn present(
-        &mut self,
-        ip: IpAddr,
-        secret: Secret,
-        now: Instant,
-        is_right: impl FnOnce() -> bool,
-    ) -> Verdict {
-        if let Err(wait) = self.may_try(ip, secret, now) {
-            return Verdict::Locked(wait);
-        }
-        if is_right() {
-            self.right(ip, secret);
-            Verdict::Right
-        } else {
-            Verdict::Wrong(self.wrong(ip, secret, now))
-        }
-    }
-
-    /// May `ip` try `secret` now? `Err` is how long it must wait.
-    fn may_try(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Result<(), Duration> {
-        let Some(address) = self.addresses.get_mut(&ip) else {
-            return Ok(());
-        };
-        let slot = &mut address.guesses[secret.index()];
-        match slot {
-            Some(g) if now.saturating_duration_since(g.last_wrong) >= FORGET_AFTER => {
-                *slot = None;
-                Ok(())
-            }
-            Some(g) if g.locked_until > now => Err(g.locked_until - now),
-            _ => Ok(()),
-        }
-    }
-
-    /// The right password from `ip`: its wrong tries are forgotten.
-    fn right(&mut self, ip: IpAddr, secret: Secret) {
-        if let Some(address) = self.addresses.get_mut(&ip) {
-            address.guesses[secret.index()] = None;
-        }
-    }
-
-    /// A wrong try from `ip`. Returns the log line to write, if one is due
-    /// (the first wrong try, then at most one per [`LOG_EVERY`]).
-    fn wrong(&mut self, ip: IpAddr, secret: Secret, now: Instant) -> Option<String> {
-        self.total_wrong[secret.index()] += 1;
-        let total = self.total_wrong[secret.index()];
-        let address = self.record(ip, now);
-        let g = address.guesses[secret.index()].get_or_insert(Guesses {
-            wrong: 0,
-            last_wrong: now,
-            locked_until: now,
-            unlogged: 0,
-            logged_at: None,
-        });
-        g.wrong += 1;
-        g.last_wrong = now;
-        g.unlogged += 1;
-        if g.wrong > FREE_TRIES {
-            g.locked_until = now + lock_after(g.wrong);
-        }
-        let due = g
-            .logged_at
-            .is_none_or(|at| now.saturating_duration_since(at) >= LOG_EVERY);
-        if !due {
-            return None;
-        }
-        let line = format!(
-            "Wrong {} password from {ip}: {} tries since the last such line, {} in a row \
-             ({total} wrong from all addresses since start)",
-            secret.describe(),
-            g.unlogged,
-            g.wrong
-        );
-        g.unlogged = 0;
-        g.logged_at = Some(now);
-        Some(line)
-    }
-
-    /// Forgets addresses with nothing worth keeping: a full bucket and no
-    /// wrong tries left to remember. Called now and then so the map stays
+    /// Forgets addresses with nothing worth keeping: a full bucket and a
+    /// full history share. Called now and then so the map stays
     /// the size of the recent visitors, not of everyone ever.
     pub fn tidy(&mut self, now: Instant) {
         self.bans.retain(|_, until| *until > now);
@@ -389,11 +232,6 @@ impl Guard {
                     .saturating_duration_since(address.refilled_at)
                     .as_secs_f64()
                     * per_sec;
-            let remembers = address
-                .guesses
-                .iter()
-                .flatten()
-                .any(|g| now.saturating_duration_since(g.last_wrong) < FORGET_AFTER);
             let share = self.history_share as f64;
             let history = address.history_bytes
                 + now
@@ -401,7 +239,7 @@ impl Guard {
                     .as_secs_f64()
                     * share
                     / 3600.0;
-            remembers || (per_sec > 0.0 && refilled < burst) || history < share
+            (per_sec > 0.0 && refilled < burst) || history < share
         });
     }
 
@@ -417,12 +255,6 @@ pub fn seconds_to_wait(wait: Duration) -> u64 {
     u64::try_from(wait.as_millis().div_ceil(1000))
         .unwrap_or(u64::MAX)
         .max(1)
-}
-
-/// The lock after the `wrong`-th wrong try (`wrong > FREE_TRIES`).
-fn lock_after(wrong: u32) -> Duration {
-    let doublings = (wrong - FREE_TRIES - 1).min(16);
-    (FIRST_LOCK * 2u32.pow(doublings)).min(LONGEST_LOCK)
 }
 
 #[cfg(test)]
@@ -452,76 +284,6 @@ mod tests {
         for mut guard in [Guard::new(0, 5), Guard::new(5, 0)] {
             assert!((0..10_000).all(|_| guard.connect(IP, now).is_ok()));
         }
-    }
-
-    /// Tries one guess a second for a minute, as fast as allowed; returns
-    /// how many were checked.
-    fn guesses_in(guard: &mut Guard, start: Instant, seconds: u64) -> u32 {
-        let mut checked = 0;
-        for s in 0..seconds * 10 {
-            let now = start + Duration::from_millis(100 * s);
-            if guard.may_try(IP, Secret::Operator, now).is_ok() {
-                checked += 1;
-                guard.wrong(IP, Secret::Operator, now);
-            }
-        }
-        checked
-    }
-
-    #[test]
-    fn guessing_gets_a_few_tries_a_minute() {
-        let start = Instant::now();
-        let mut guard = Guard::new(0, 0);
-        // 3 free, then locks of 5, 10, 20 s: 3 + 4 in the first minute.
-        assert_eq!(guesses_in(&mut guard, start, 60), 7);
-        // Then the lock doubles up to five minutes.
-        let next = guesses_in(&mut guard, start + Duration::from_secs(60), 600);
-        assert!(next <= 4, "{next} tries in the next ten minutes");
-    }
-
-    #[test]
-    fn the_two_passwords_and_two_addresses_count_apart() {
-        let now = Instant::now();
-        let mut guard = Guard::new(0, 0);
-        for _ in 0..=FREE_TRIES {
-            guard.wrong(IP, Secret::Operator, now);
-        }
-        assert_eq!(guard.may_try(IP, Secret::Operator, now), Err(FIRST_LOCK));
-        assert!(guard.may_try(IP, Secret::Server, now).is_ok());
-        assert!(guard.may_try(OTHER, Secret::Operator, now).is_ok());
-    }
-
-    #[test]
-    fn the_right_password_or_quiet_forgets() {
-        let now = Instant::now();
-        let mut guard = Guard::new(0, 0);
-        for _ in 0..10 {
-            guard.wrong(IP, Secret::Server, now);
-        }
-        assert!(guard.may_try(IP, Secret::Server, now).is_err());
-        assert!(guard
-            .may_try(IP, Secret::Server, now + FORGET_AFTER)
-            .is_ok());
-        for _ in 0..10 {
-            guard.wrong(IP, Secret::Server, now);
-        }
-        guard.right(IP, Secret::Server);
-        assert!(guard.may_try(IP, Secret::Server, now).is_ok());
-    }
-
-    #[test]
-    fn wrong_tries_are_logged_once_a_minute_with_a_count() {
-        let now = Instant::now();
-        let mut guard = Guard::new(0, 0);
-        let first = guard.wrong(IP, Secret::Server, now);
-        assert!(first.is_some_and(|l| l.contains("1 tries since")));
-        for _ in 0..49 {
-            assert_eq!(guard.wrong(IP, Secret::Server, now), None);
-        }
-        let later = guard.wrong(IP, Secret::Server, now + LOG_EVERY);
-        let later = later.unwrap_or_default();
-        assert!(later.contains("50 tries since"), "{later}");
-        assert!(later.contains("51 wrong from all addresses"), "{later}");
     }
 
     #[test]
@@ -564,10 +326,10 @@ mod tests {
         let now = Instant::now();
         let mut guard = Guard::new(60, 10);
         guard.connect(IP, now).ok();
-        guard.wrong(OTHER, Secret::Server, now);
+        guard.connect(OTHER, now).ok();
         guard.tidy(now);
         assert_eq!(guard.remembered(), 2);
-        guard.tidy(now + FORGET_AFTER);
+        guard.tidy(now + Duration::from_secs(60));
         assert_eq!(guard.remembered(), 0);
     }
 

@@ -1,7 +1,7 @@
 //! The chat rules: who is connected, who is called what, who is in which
 //! room (`state`), flood control (`ratelimit`), per-address limits on
-//! connecting and guessing (`guard`), failed logins per account and
-//! address (`logins`), and the counters behind an
+//! connecting (`guard`), wrong passwords per secret and address, every
+//! door's the same (`passwords`), and the counters behind an
 //! operator's `STATS` (`stats`).
 //!
 //! The state knows no socket and no thread: a connection is its outbox
@@ -11,7 +11,7 @@
 //! released. So the rules are unit-tested with in-memory queues.
 
 pub(crate) mod guard;
-pub(crate) mod logins;
+pub(crate) mod passwords;
 pub(crate) mod ratelimit;
 pub(crate) mod state;
 pub(crate) mod stats;

@@ -34,7 +34,8 @@
 //! that could fail). A panic in one connection's thread ends that connection
 //! only; its cleanup guard still removes it from the state.
 
-use crate::chat::guard::{seconds_to_wait, Guard, Secret, Verdict};
+use crate::chat::guard::{seconds_to_wait, Guard};
+use crate::chat::passwords::{Passwords, Secret, Verdict};
 use crate::history::History;
 use crate::log;
 use crate::settings::server::ServerConfig;
@@ -202,6 +203,9 @@ struct Conn {
     /// Logged in with the teacher's one-time code: nothing they say goes
     /// out until they choose their own password (`PASSWORD`).
     must_choose_password: bool,
+    /// After a wrong login, no other try on this connection until then
+    /// (see `state/accounts.rs`).
+    next_login: Option<Instant>,
     muted: bool,
     /// `AWAY` message, if set (IRC: answered with `301` when messaged).
     away: Option<String>,
@@ -337,8 +341,11 @@ pub struct State {
     /// room key → room. A room exists while it has members.
     rooms: HashMap<String, Room>,
     connections_per_ip: HashMap<IpAddr, usize>,
-    /// Per-address connection rates and wrong passwords (see [`Guard`]).
+    /// Per-address connection rates, history shares, bans (see [`Guard`]).
     guard: Guard,
+    /// Wrong passwords per secret and address, every door's (see
+    /// [`Passwords`]).
+    passwords: Passwords,
     /// Log lines a stranger can cause, summarised per address and minute.
     log_summary: LogSummary,
     /// Addresses of muted people: a mute holds the person, not the name,
@@ -382,6 +389,7 @@ impl State {
                     true => crate::chat::guard::history_share(config.history_keep_mb),
                     false => 0,
                 }),
+            passwords: Passwords::default(),
             muted_addresses: HashSet::new(),
             accounts: AccountBook::fixed(Default::default(), config.guests),
             slow: None,
@@ -500,8 +508,8 @@ impl State {
         }
         let expected = self.settings.admin_password.as_bytes();
         let verdict = self
-            .guard
-            .present(addr.ip(), Secret::Operator, Instant::now(), || {
+            .passwords
+            .present(addr.ip(), &Secret::Operator, Instant::now(), || {
                 constant_time_eq(password.as_bytes(), expected)
             });
         match verdict {
@@ -549,6 +557,7 @@ impl State {
                 account: None,
                 session: None,
                 must_choose_password: false,
+                next_login: None,
                 muted: false,
                 away: None,
                 quit_reason: None,

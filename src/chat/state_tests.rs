@@ -285,7 +285,7 @@ fn operators_need_the_admin_password_and_guessing_is_locked_out() {
     // Nothing sleeps: a wrong try is answered at once.
     assert_eq!(send(&mut state, &bob, "OPER guess"), Flow::Continue);
     assert_eq!(lines(&bob), ["ERROR Wrong password"]);
-    for _ in 0..crate::chat::guard::FREE_TRIES {
+    for _ in 0..crate::chat::passwords::FREE_TRIES {
         send(&mut state, &bob, "OPER guess");
     }
     // Locked out: even the right password is not checked for a while.

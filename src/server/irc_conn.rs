@@ -15,7 +15,8 @@
 //! the same [`State::apply`](crate::chat::state::State::apply) as everyone,
 //! so the name rules, mute, kick and history are the same for all dialects.
 
-use crate::chat::guard::{seconds_to_wait, Verdict};
+use crate::chat::guard::seconds_to_wait;
+use crate::chat::passwords::Verdict;
 use crate::chat::state::{Applied, ConnId, Flow, State};
 use crate::wire::command::{Command, Dialect};
 use crate::wire::event::Refusal;

@@ -374,8 +374,8 @@ pub enum AccountRefusal {
     NameIsAccount(String),
     /// This account was kicked: seconds until it may come back.
     Kicked(u64),
-    /// Too many failed logins (for this account from this address, or from
-    /// this address): seconds until the next try.
+    /// Too many failed logins (for this account from this address, or on
+    /// this connection just now): seconds until the next try.
     TooManyTries(u64),
     /// `PASSWORD` without being logged in.
     NotLoggedIn,

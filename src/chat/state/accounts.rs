@@ -41,7 +41,7 @@ use crate::accounts::password::{Stored, MIN_ITERATIONS};
 use crate::accounts::session::{Sessions, LIFETIME};
 use crate::accounts::{file::Secret, Account, Accounts, Role};
 use crate::chat::guard::seconds_to_wait;
-use crate::chat::logins::LoginLimits;
+use crate::chat::passwords::Secret as Tried;
 use crate::history::RecordKind;
 use crate::log;
 use crate::text::names;
@@ -56,6 +56,10 @@ use std::time::{Duration, Instant, SystemTime};
 /// them straight back, short enough to be a kick, not a ban.
 pub const KICK_HOLD: Duration = Duration::from_secs(60);
 
+/// After a wrong login, the same connection waits this long before its
+/// next try is checked: about the time a person takes to type it again.
+pub const LOGIN_PAUSE: Duration = Duration::from_secs(2);
+
 /// The class list as the running server holds it.
 pub struct AccountBook {
     /// The data directory whose accounts file this is (`None`: no file,
@@ -67,7 +71,6 @@ pub struct AccountBook {
     seen: Option<(SystemTime, u64)>,
     /// May people without an account join?
     guests: bool,
-    limits: LoginLimits,
     /// The browser page's sessions.
     sessions: Sessions,
     /// Keys of muted accounts.
@@ -94,7 +97,6 @@ impl AccountBook {
             accounts,
             seen: None,
             guests,
-            limits: LoginLimits::default(),
             sessions: Sessions::default(),
             muted: HashSet::new(),
             kicked: HashMap::new(),
@@ -237,13 +239,29 @@ impl State {
         let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
             return Flow::Close;
         };
-        let key = names::key(name);
-        if let Err(wait) = self.accounts.limits.may_try(&key, ip, Instant::now()) {
+        let now = Instant::now();
+        let paused = self.conns.get(&id).and_then(|c| c.next_login);
+        if let Some(wait) = paused.and_then(|at| at.checked_duration_since(now)) {
             let refusal = AccountRefusal::TooManyTries(seconds_to_wait(wait));
             return self.reply_refusal(id, Refusal::Account(refusal));
         }
         self.accounts.refresh();
         let found = self.accounts.accounts.get(name);
+        // A one-time code (58 bits) cannot be guessed at any rate the
+        // server could check it, so it is never locked: a prankster naming
+        // a classmate who has not chosen a password yet cannot keep her
+        // out. A chosen password, or a name with no account, is counted.
+        let with_code = found.is_some_and(|a| matches!(a.secret, Secret::Code(_)));
+        let tried = match found {
+            Some(_) => Tried::Account(names::key(name)),
+            None => Tried::NoSuchAccount,
+        };
+        if !with_code {
+            if let Err(wait) = self.passwords.may_try(ip, &tried, now) {
+                let refusal = AccountRefusal::TooManyTries(seconds_to_wait(wait));
+                return self.reply_refusal(id, Refusal::Account(refusal));
+            }
+        }
         let (name, exists, stored) = match found {
             Some(account) => (account.name.clone(), true, account.secret.stored().clone()),
             None => {
@@ -327,14 +345,31 @@ impl State {
         let now = Instant::now();
         self.accounts.refresh();
         let account = self.accounts.accounts.get(name).cloned();
+        let tried = match &account {
+            Some(_) => Tried::Account(key),
+            None => Tried::NoSuchAccount,
+        };
         let Some(account) = account.filter(|_| right) else {
-            if let Some(line) = self.accounts.limits.failed(&key, ip, now) {
+            if let Some(line) = self.passwords.wrong(ip, &tried, now) {
                 log!("{line} (from {who})");
             }
-            return self.reply_refusal(id, Refusal::Account(AccountRefusal::WrongLogin));
+            return self.wrong_login(id);
         };
-        self.accounts.limits.succeeded(&key, ip);
+        self.passwords.right(ip, &tried);
         self.enter_account(id, account)
+    }
+
+    /// A wrong login slows the connection that made it: its next try is
+    /// refused unchecked for [`LOGIN_PAUSE`], so one connection costs the
+    /// server at most one slow hash that often, whoever it names. It is not
+    /// closed: a new connection would spend the address's connection
+    /// tokens, which the class behind it needs.
+    fn wrong_login(&mut self, id: ConnId) -> Flow {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Flow::Close;
+        };
+        conn.next_login = Some(Instant::now() + LOGIN_PAUSE);
+        self.reply_refusal(id, Refusal::Account(AccountRefusal::WrongLogin))
     }
 
     /// The login is proven (a password or a session): kicked accounts stay

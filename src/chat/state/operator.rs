@@ -5,7 +5,8 @@
 
 use super::delivery::Rendered;
 use super::{ConnId, Flow, State};
-use crate::chat::guard::{seconds_to_wait, split_ban, Secret, Verdict};
+use crate::chat::guard::{seconds_to_wait, split_ban};
+use crate::chat::passwords::{Secret, Verdict};
 use crate::chat::stats;
 use crate::log;
 use crate::support::secret::constant_time_eq;
@@ -24,7 +25,7 @@ pub const KICKADDR_BAN: std::time::Duration = std::time::Duration::from_secs(600
 
 impl State {
     /// `OPER`: checked only if the sender's address is not locked out for
-    /// guessing (see [`crate::chat::guard`]). Nothing sleeps: a locked-out
+    /// guessing (see [`crate::chat::passwords`]). Nothing sleeps: a locked-out
     /// try is answered at once with how long to wait.
     pub(super) fn oper(&mut self, id: ConnId, password: &str) -> Flow {
         let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
@@ -32,8 +33,8 @@ impl State {
         };
         let expected = self.settings.admin_password.as_bytes();
         let verdict = self
-            .guard
-            .present(ip, Secret::Operator, Instant::now(), || {
+            .passwords
+            .present(ip, &Secret::Operator, Instant::now(), || {
                 constant_time_eq(password.as_bytes(), expected)
             });
         let Some(conn) = self.conns.get_mut(&id) else {

@@ -3,7 +3,8 @@
 //! fixes the client's dialect for good, `HELP` and `QUIT`.
 
 use super::{ConnId, Flow, State, MAX_WRONG_PASSWORDS};
-use crate::chat::guard::{seconds_to_wait, Secret, Verdict};
+use crate::chat::guard::seconds_to_wait;
+use crate::chat::passwords::{Secret, Verdict};
 use crate::history::RecordKind;
 use crate::log;
 use crate::support::secret::constant_time_eq;
@@ -119,18 +120,20 @@ impl State {
     }
 
     /// The door password presented by `id`, in any dialect: counted by the
-    /// guard (see [`crate::chat::guard`]), checked only if the address is
-    /// not locked out, and on a wrong try logged when due and counted on
-    /// the connection. A right one lets the connection in. Callers answer.
+    /// password book (see [`crate::chat::passwords`]), checked only if the
+    /// address is not locked out, and on a wrong try logged when due and
+    /// counted on the connection. A right one lets the connection in. Callers answer.
     pub fn present_password(&mut self, id: ConnId, password: &str) -> Verdict {
         let Some(ip) = self.conns.get(&id).map(|c| c.addr.ip()) else {
             return Verdict::Locked(std::time::Duration::ZERO);
         };
         let verdict = match &self.settings.password {
             None => Verdict::Right,
-            Some(expected) => self.guard.present(ip, Secret::Server, Instant::now(), || {
-                constant_time_eq(password.as_bytes(), expected.as_bytes())
-            }),
+            Some(expected) => self
+                .passwords
+                .present(ip, &Secret::Server, Instant::now(), || {
+                    constant_time_eq(password.as_bytes(), expected.as_bytes())
+                }),
         };
         let Some(conn) = self.conns.get_mut(&id) else {
             return verdict;
