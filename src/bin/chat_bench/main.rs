@@ -60,7 +60,8 @@ const COMMAND: CommandLine = CommandLine {
     about: "Measures the chat server: fanout throughput and latency, memory per idle \
 connection, what a client that never reads costs, and whether connections leak.\n\
 Scenarios: fanout, idle, slow, churn, suite (all of them, 3 times, into BENCHMARKS.md), \
-and peers (the same workloads against step4_server, ngIRCd and InspIRCd, side by side).",
+and peers (the same workloads against step4_server over its line protocol and over IRC, \
+with its fast path on and off, ngIRCd and InspIRCd, side by side).",
     flags: &[
         Flag {
             name: "connect",
@@ -161,7 +162,8 @@ churn: cycles in flight (default --threads)",
         Flag {
             name: "out",
             value: Some("FILE"),
-            help: "suite: where to write the report (default BENCHMARKS.md)",
+            help: "suite, peers: where to write the report (default BENCHMARKS.md; peers with \
+--rows or --only: printed)",
         },
         Flag {
             name: "runs",
@@ -204,7 +206,7 @@ fn main() {
         Some(arg) if arg == "-h" || arg == "--help" => COMMAND.exit_with(CliError::Help),
         Some(arg) => arg,
         None => COMMAND.exit_with(CliError::Usage(
-            "which scenario? fanout, idle, slow, churn or suite".into(),
+            "which scenario? fanout, idle, slow, churn, suite or peers".into(),
         )),
     };
     let job = COMMAND

@@ -297,7 +297,8 @@ connect concurrency of 1, 4, 8 and 64: cycles/s",
     Row {
         id: "idle10000",
         what: "10,000 idle clients on stock limits (rooms of 100), then one broadcast: \
-clients it reached / time to set up",
+clients it reached / the max_clients the server lowered itself to (n/a: not lowered) / time \
+to set up",
         args: "idle --clients 10000 --room-size 100",
         target: "10,000 reached (moonshot 15,000); chatroom only",
         measures: &[
@@ -305,6 +306,11 @@ clients it reached / time to set up",
                 key: "broadcast_reached",
                 show: count,
                 goal: Goal::AtLeast(Reference::Fixed, 10_000.0),
+            },
+            Measure {
+                key: "server_max_clients",
+                show: count,
+                goal: Goal::Shown,
             },
             Measure {
                 key: "connect_s",

@@ -73,7 +73,7 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
     if let Some(warning) = &capacity_warning {
         log!("the server said: {warning}");
         if !problems.is_empty() {
-            problems.push(format!("the server said: {}", after_timestamp(warning)));
+            problems.insert(0, format!("the server said: {}", after_timestamp(warning)));
         }
     }
     stop(target, &mut problems);
