@@ -32,6 +32,7 @@
 //! std only, like the rest of the project: `/proc` gives the server's
 //! figures, and the `kill` program sends SIGTERM.
 
+mod peer_judge;
 mod peer_report;
 mod peer_rows;
 mod peer_suite;

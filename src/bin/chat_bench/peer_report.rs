@@ -7,9 +7,10 @@
 //! read without the code, and "PASS" must mean the same to every reader:
 //! both chatroom columns meet the issue's target, every run clean.
 
+use crate::peer_judge::{Judged, RowRuns};
 use crate::peer_rows::{Row, ROWS};
 use crate::peer_suite::{
-    levels, Judged, RowRuns, Selection, CONTENDERS, FAST_PATH_OFF, JUDGED, NGIRCD_CONNECT_AT_ONCE,
+    levels, Selection, CONTENDERS, FAST_PATH_OFF, JUDGED, NGIRCD_CONNECT_AT_ONCE,
 };
 use crate::report::{machine, median_of, thousands, verdict_word, PEERS_HEADING};
 use std::fmt::Write as _;
@@ -252,7 +253,7 @@ concurrency with a failed run.\n",
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::peer_suite::judge_row;
+    use crate::peer_judge::judge_row;
     use crate::scenarios::{Figures, Run};
 
     fn run(key: &'static str, value: f64, problem: Option<&str>) -> Run {
