@@ -307,6 +307,17 @@ fn profile_and_connect_mistakes_are_usage_errors() {
             "starts its own servers",
         ),
         (&["peers", "--clients", "5"][..], "--clients is not for it"),
+        (&["peers", "--rows", "everything"][..], "for --rows"),
+        (&["peers", "--only", "unrealircd"][..], "for --only"),
+        (&["fanout", "--rows", "churn"][..], "--rows is for peers"),
+        (
+            &["fanout", "--duration", "5"][..],
+            "--duration is for churn",
+        ),
+        (
+            &["fanout", "--server", "ngircd", "--no-direct-send"][..],
+            "--no-direct-send is a flag of the step4_server",
+        ),
     ] {
         let (code, _, stderr) = chat_bench(args);
         assert_eq!(code, 2, "{args:?}: {stderr}");

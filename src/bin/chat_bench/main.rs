@@ -11,6 +11,7 @@
 //! ./target/release/chat_bench suite --out BENCHMARKS.md
 //! ./target/release/chat_bench fanout --server ngircd --profile irc
 //! ./target/release/chat_bench peers --out BENCHMARKS.md
+//! ./target/release/chat_bench peers --rows churn --only step4,ngircd --runs 1
 //! ```
 //!
 //! Without `--connect` (or `--host`/`--port`) every run starts its own
@@ -31,6 +32,9 @@
 //! std only, like the rest of the project: `/proc` gives the server's
 //! figures, and the `kill` program sends SIGTERM.
 
+mod peer_judge;
+mod peer_report;
+mod peer_rows;
 mod peer_suite;
 mod peers;
 mod profile;
@@ -57,7 +61,8 @@ const COMMAND: CommandLine = CommandLine {
     about: "Measures the chat server: fanout throughput and latency, memory per idle \
 connection, what a client that never reads costs, and whether connections leak.\n\
 Scenarios: fanout, idle, slow, churn, suite (all of them, 3 times, into BENCHMARKS.md), \
-and peers (the same workloads against step4_server, ngIRCd and InspIRCd, side by side).",
+and peers (the same workloads against step4_server over its line protocol and over IRC, \
+with its fast path on and off, ngIRCd and InspIRCd, side by side).",
     flags: &[
         Flag {
             name: "connect",
@@ -77,7 +82,13 @@ and peers (the same workloads against step4_server, ngIRCd and InspIRCd, side by
         Flag {
             name: "connect-at-once",
             value: Some("N"),
-            help: "clients connecting or joining at once, at most (default 64)",
+            help: "clients connecting or joining at once, at most (default 64); \
+churn: cycles in flight (default --threads)",
+        },
+        Flag {
+            name: "no-direct-send",
+            value: None,
+            help: "start step4_server with its fast path off (--no-direct-send)",
         },
         Flag {
             name: "host",
@@ -135,6 +146,11 @@ and peers (the same workloads against step4_server, ngIRCd and InspIRCd, side by
             help: "churn: connect/register/quit cycles (default 2000)",
         },
         Flag {
+            name: "duration",
+            value: Some("SECS"),
+            help: "churn: start no new cycle after SECS (default: run all --cycles)",
+        },
+        Flag {
             name: "line-bytes",
             value: Some("N"),
             help: "length of each MSG line (default 100; slow 900)",
@@ -147,12 +163,24 @@ and peers (the same workloads against step4_server, ngIRCd and InspIRCd, side by
         Flag {
             name: "out",
             value: Some("FILE"),
-            help: "suite: where to write the report (default BENCHMARKS.md)",
+            help: "suite, peers: where to write the report (default BENCHMARKS.md; peers with \
+--rows or --only: printed)",
         },
         Flag {
             name: "runs",
             value: Some("N"),
-            help: "suite: runs per measurement (default 3)",
+            help: "suite, peers: runs per measurement (default 3)",
+        },
+        Flag {
+            name: "rows",
+            value: Some("IDS"),
+            help: "peers: only these rows, by id or number, comma-separated (default all)",
+        },
+        Flag {
+            name: "only",
+            value: Some("NAMES"),
+            help: "peers: only these servers: line, irc, line-off, irc-off, ngircd, \
+inspircd, or step4, peers, fast-path-off (default all)",
         },
     ],
 };
@@ -166,8 +194,10 @@ enum Job {
         runs: usize,
     },
     Peers {
-        out: PathBuf,
+        /// `None`: print the section instead of writing it into a file.
+        out: Option<PathBuf>,
         runs: usize,
+        selection: peer_suite::Selection,
     },
 }
 
@@ -177,7 +207,7 @@ fn main() {
         Some(arg) if arg == "-h" || arg == "--help" => COMMAND.exit_with(CliError::Help),
         Some(arg) => arg,
         None => COMMAND.exit_with(CliError::Usage(
-            "which scenario? fanout, idle, slow, churn or suite".into(),
+            "which scenario? fanout, idle, slow, churn, suite or peers".into(),
         )),
     };
     let job = COMMAND
@@ -205,8 +235,12 @@ fn main() {
                 cli::fail(e);
             }
         }
-        Job::Peers { out, runs } => {
-            if let Err(e) = peer_suite::run(&out, runs) {
+        Job::Peers {
+            out,
+            runs,
+            selection,
+        } => {
+            if let Err(e) = peer_suite::run(out.as_deref(), runs, &selection) {
                 cli::fail(e);
             }
         }
@@ -215,12 +249,35 @@ fn main() {
 
 /// Runs one scenario by name (the suite calls this too).
 fn run_scenario(scenario: &str, settings: &Settings) -> Result<Run, String> {
+    enough_open_files(scenario, settings)?;
     match scenario {
         "fanout" => scenarios::fanout(settings),
         "idle" => scenarios::idle(settings),
         "slow" => scenarios::slow(settings),
         "churn" => scenarios::churn(settings),
         other => Err(format!("unknown scenario {other}")),
+    }
+}
+
+/// Every simulated client is a socket of this process: a run that needs more
+/// than `ulimit -n` allows would fail half-way with "Too many open files", so
+/// it stops before it starts, saying how to raise the limit (std cannot call
+/// `setrlimit`; the Makefile's targets raise it to the hard limit).
+fn enough_open_files(scenario: &str, settings: &Settings) -> Result<(), String> {
+    // Sockets in flight, plus the silent client, the server's pipes and
+    // chat_bench's own files.
+    let sockets = if scenario == "churn" {
+        settings.max_joining
+    } else {
+        settings.clients + 1
+    };
+    let needed = sockets as u64 + 64;
+    match server::open_file_limit() {
+        Some(limit) if limit < needed => Err(format!(
+            "{scenario} with {sockets} connections needs {needed} open files and `ulimit -n` is \
+{limit}: raise it first with ulimit -n \"$(ulimit -Hn)\" (the make targets do)"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -246,18 +303,33 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
     };
     if scenario == "peers" {
         // Its workloads are the issue's, fixed: nothing else may change them.
+        const PEERS_FLAGS: [&str; 4] = ["out", "runs", "rows", "only"];
         let other = COMMAND.flags.iter().find(|flag| {
-            !["out", "runs"].contains(&flag.name) && parsed.value(flag.name).is_some()
+            !PEERS_FLAGS.contains(&flag.name)
+                && (parsed.value(flag.name).is_some() || parsed.switch(flag.name))
         });
         if let Some(flag) = other {
             return Err(CliError::Usage(format!(
-                "peers runs fixed workloads: --{} is not for it (only --out and --runs)",
+                "peers runs fixed workloads: --{} is not for it (only --out, --runs, --rows \
+and --only)",
                 flag.name
             )));
         }
-        let out = PathBuf::from(parsed.value("out").unwrap_or("BENCHMARKS.md"));
+        let selection = peer_suite::Selection::parse(parsed.value("rows"), parsed.value("only"))
+            .map_err(CliError::Usage)?;
+        // A part of the comparison must not replace the whole one in
+        // BENCHMARKS.md by accident: it is printed unless --out is given.
+        let out = match parsed.value("out") {
+            Some(file) => Some(PathBuf::from(file)),
+            None if selection.is_everything() => Some(PathBuf::from("BENCHMARKS.md")),
+            None => None,
+        };
         let runs = count("runs", 3, 1, 100)? as usize;
-        return Ok(Job::Peers { out, runs });
+        return Ok(Job::Peers {
+            out,
+            runs,
+            selection,
+        });
     }
     let pid = parsed.parse_value::<u32>("server-pid", "a process id")?;
     let started = match parsed.value("server") {
@@ -342,6 +414,13 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
     // (about 4 MB) plus the server's queue past the client that never reads,
     // at a rate the server can sustain: long lines do that in seconds.
     let default_line_bytes = if scenario == "slow" { 900 } else { 100 };
+    let threads = count("threads", 2, 1, 64)? as usize;
+    // churn's concurrency was its thread count before it had its own flag.
+    let default_at_once = if scenario == "churn" {
+        threads as u64
+    } else {
+        swarm::MAX_JOINING as u64
+    };
     let settings = Settings {
         server,
         clients: count("clients", default_clients, 1, 15_000)? as usize,
@@ -350,13 +429,28 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
         messages: count("messages", default_messages, 1, 100_000_000)?,
         window: count("window", 16, 1, 1_000_000)?,
         rate,
-        threads: count("threads", 2, 1, 64)? as usize,
+        threads,
         cycles: count("cycles", 2000, 1, 1_000_000)? as usize,
         line_bytes: count("line-bytes", default_line_bytes, 60, 900)? as usize,
         timeout: Duration::from_secs(count("timeout", 120, 1, 86_400)?),
         profile,
-        max_joining: count("connect-at-once", swarm::MAX_JOINING as u64, 1, 10_000)? as usize,
+        max_joining: count("connect-at-once", default_at_once, 1, 10_000)? as usize,
+        fast_path: !parsed.switch("no-direct-send"),
+        churn_for: match parsed.value("duration") {
+            None => None,
+            Some(_) => Some(Duration::from_secs(count("duration", 0, 1, 86_400)?)),
+        },
     };
+    if scenario != "churn" && settings.churn_for.is_some() {
+        return Err(CliError::Usage("--duration is for churn".into()));
+    }
+    if !settings.fast_path && !matches!(settings.server, Server::Local) {
+        return Err(CliError::Usage(
+            "--no-direct-send is a flag of the step4_server chat_bench starts: drop \
+--server/--connect"
+                .into(),
+        ));
+    }
     if profile == Profile::Irc && settings.line_bytes > profile::IRC_MAX_LINE {
         return Err(CliError::Usage(format!(
             "--line-bytes {} is too long for IRC (at most {}: a relayed line is at most 512 bytes)",
@@ -393,7 +487,12 @@ fn job(scenario: &str, parsed: &Parsed) -> Result<Job, CliError> {
     }
     for suite_only in ["out", "runs"] {
         if parsed.value(suite_only).is_some() {
-            return Err(CliError::Usage(format!("--{suite_only} is for the suite")));
+            return Err(CliError::Usage(format!("--{suite_only} is for the suites")));
+        }
+    }
+    for peers_only in ["rows", "only"] {
+        if parsed.value(peers_only).is_some() {
+            return Err(CliError::Usage(format!("--{peers_only} is for peers")));
         }
     }
     Ok(Job::One(scenario.to_string(), settings))

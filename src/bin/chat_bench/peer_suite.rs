@@ -1,367 +1,256 @@
-//! `chat_bench peers` (`make bench-peers`): the issue's workloads against
+//! `chat_bench peers` (`make bench-peers`): issue 25's workloads against
 //! step4_server, ngIRCd and InspIRCd, side by side, judged by ratios to the
 //! best peer, written into BENCHMARKS.md as its own section.
 //!
-//! Why back to back in each repetition (step4_server, ngIRCd, InspIRCd,
-//! then again): a shared machine's speed drifts over minutes, and a ratio
-//! is only fair when both sides saw the same machine. Every run starts a
-//! fresh server (see `server.rs`, `peers.rs`) and stops it by its pid, and
+//! step4_server runs every workload four times over: in its line protocol
+//! (chat_bench's `--profile chatroom`) and in its IRC dialect (`--profile
+//! irc`, exactly the peers' wire work), each with its fast path on (the
+//! default) and off (`--no-direct-send`, every line through its client's
+//! writer thread). Verdicts are given on the fast path on only, and a row
+//! passes only when *both* chatroom columns, line and IRC, meet its target;
+//! the fast-path-off figures are reported beside them, so the design chapter
+//! can say what the fast path buys at each row.
+//!
+//! Why back to back in each repetition (the six servers one after the
+//! other, then again): a shared machine's speed drifts over minutes, and a
+//! ratio is only fair when both sides saw the same machine. Every run starts
+//! a fresh server (see `server.rs`, `peers.rs`) and stops it by its pid, and
 //! the medians of 3 are taken per server. Every server gets the same
 //! workload: the same clients, messages, rate, window and line length. Only
-//! the connection concurrency differs: ngIRCd's listen backlog is 10, so its
+//! the connect concurrency differs: ngIRCd's listen backlog is 10, so its
 //! clients connect 8 at once; the others 64 at once (chat_bench's default),
-//! which if anything lengthens their join latency.
+//! which if anything lengthens their join latency. The churn row measures
+//! every server at 1, 4, 8 and 64 cycles in flight and judges each at its
+//! best (`peer_rows.rs`).
 //!
-//! The wire profile: the peers speak IRC. step4_server speaks IRC once its
-//! IRC dialect exists (issue 14); the suite tries one IRC registration
-//! first and uses `--profile irc` for all three when it gets `001`.
-//! Otherwise step4_server runs the same workloads in its own protocol and
-//! the report says so.
+//! `--rows` and `--only` run a part (the lead's quiet machine is not always
+//! free for an hour); a part is printed rather than written over the whole
+//! comparison in BENCHMARKS.md, unless `--out` says where.
 //!
 //! A target is never tuned here: each row's target is the issue's, and a
-//! row with any unclean run (loss, timeout, disconnection) is a MISS.
+//! column with any unclean run (loss, timeout, disconnection) is a MISS.
+//!
+//! The parts: this file holds the columns, the selection and the running;
+//! `peer_rows.rs` the rows and their targets; `peer_judge.rs` the verdicts;
+//! `peer_report.rs` the Markdown.
 
+use crate::peer_judge::{judge_row, RowRuns};
+use crate::peer_report;
+use crate::peer_rows::{Row, ROWS};
 use crate::peers::Peer;
 use crate::profile::Profile;
-use crate::report::{clean, machine, median_of, show, thousands, verdict, verdict_word, Verdict};
+use crate::report::verdict_word;
 use crate::scenarios::{Figures, Run, Settings};
-use crate::server::Target;
 use chatroom::log;
-use std::fmt::Write as _;
 use std::fs;
-use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 /// Connections opening at once for ngIRCd, whose listen backlog is 10;
 /// step4_server and InspIRCd (backlog 4096 here) get chat_bench's default.
-const NGIRCD_CONNECT_AT_ONCE: &str = "8";
+pub const NGIRCD_CONNECT_AT_ONCE: usize = 8;
 
 /// How long one run may take: InspIRCd completes a registration about a
 /// second after it starts (a timer of its own), so its 5,000 joins take
 /// over a minute at 64 at once.
 const RUN_TIMEOUT_SECS: &str = "600";
 
-/// The servers of one comparison, in the order they run.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Contender {
-    Step4,
+/// One column of the comparison: a server, and for step4_server the
+/// protocol its clients speak and whether its fast path is on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Contender {
+    Chatroom { profile: Profile, fast_path: bool },
     Peer(Peer),
 }
 
-const CONTENDERS: [Contender; 3] = [
-    Contender::Step4,
+/// The columns, in the order they run in each repetition.
+pub const CONTENDERS: [Contender; 6] = [
+    Contender::Chatroom {
+        profile: Profile::Chatroom,
+        fast_path: true,
+    },
+    Contender::Chatroom {
+        profile: Profile::Irc,
+        fast_path: true,
+    },
     Contender::Peer(Peer::Ngircd),
     Contender::Peer(Peer::Inspircd),
+    Contender::Chatroom {
+        profile: Profile::Chatroom,
+        fast_path: false,
+    },
+    Contender::Chatroom {
+        profile: Profile::Irc,
+        fast_path: false,
+    },
 ];
 
-impl Contender {
-    fn label(self) -> &'static str {
-        match self {
-            Contender::Step4 => "step4_server",
-            Contender::Peer(Peer::Ngircd) => "ngIRCd",
-            Contender::Peer(Peer::Inspircd) => "InspIRCd",
-        }
-    }
+/// Where ngIRCd is in [`CONTENDERS`] (the churn and join rows' reference).
+pub const NGIRCD: usize = 2;
+pub const PEERS: [usize; 2] = [2, 3];
+/// The judged chatroom columns (fast path on): line, IRC.
+pub const JUDGED: [usize; 2] = [0, 1];
+/// The same columns with the fast path off, in the same order.
+pub const FAST_PATH_OFF: [usize; 2] = [4, 5];
 
-    fn flag(self) -> &'static str {
+impl Contender {
+    /// The name `--only` takes.
+    pub fn name(self) -> &'static str {
         match self {
-            Contender::Step4 => "step4",
+            Contender::Chatroom {
+                profile: Profile::Chatroom,
+                fast_path: true,
+            } => "line",
+            Contender::Chatroom {
+                profile: Profile::Irc,
+                fast_path: true,
+            } => "irc",
+            Contender::Chatroom {
+                profile: Profile::Chatroom,
+                fast_path: false,
+            } => "line-off",
+            Contender::Chatroom {
+                profile: Profile::Irc,
+                fast_path: false,
+            } => "irc-off",
             Contender::Peer(peer) => peer.name(),
         }
     }
-}
 
-/// One row of the comparison.
-struct Workload {
-    what: &'static str,
-    /// The command line after `chat_bench`, without server and profile.
-    args: &'static str,
-    target: &'static str,
-    /// step4_server's clients connect as few at once as ngIRCd's: for the
-    /// row judged against ngIRCd alone on a latency that depends on it.
-    paced_like_ngircd: bool,
-    /// The row's figures for step4_server and the peers, and the verdict.
-    judge: fn(&Medians) -> (String, Verdict),
-}
-
-/// The runs of one workload, per contender (step4, ngIRCd, InspIRCd).
-struct Medians {
-    runs: [Vec<Run>; 3],
-}
-
-impl Medians {
-    fn of(&self, index: usize, key: &str) -> Option<f64> {
-        median_of(&self.runs[index], key)
+    /// The report's column heading.
+    pub fn label(self) -> &'static str {
+        match self.name() {
+            "line" => "chatroom line",
+            "irc" => "chatroom IRC",
+            "line-off" => "chatroom line, fast path off",
+            "irc-off" => "chatroom IRC, fast path off",
+            "ngircd" => "ngIRCd",
+            _ => "InspIRCd",
+        }
     }
 
-    /// `key` for step4_server and for each peer.
-    fn each(&self, key: &str) -> (Option<f64>, Option<f64>, Option<f64>) {
-        (self.of(0, key), self.of(1, key), self.of(2, key))
-    }
-
-    fn all_clean(&self) -> bool {
-        self.runs.iter().all(|runs| clean(runs))
+    pub fn is_chatroom(self) -> bool {
+        matches!(self, Contender::Chatroom { .. })
     }
 }
 
-/// The best of the peers' medians, where higher is better or lower is.
-fn best(a: Option<f64>, b: Option<f64>, higher_is_better: bool) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) if higher_is_better => Some(a.max(b)),
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (one, None) | (None, one) => one,
-    }
+/// Which rows and columns to run (`--rows`, `--only`).
+pub struct Selection {
+    /// Indices into [`ROWS`], in table order.
+    pub rows: Vec<usize>,
+    /// Indices into [`CONTENDERS`], in running order.
+    pub contenders: Vec<usize>,
 }
 
-fn ratio(mine: Option<f64>, theirs: Option<f64>) -> Option<f64> {
-    Some(mine? / theirs?).filter(|r| r.is_finite())
-}
-
-/// "1.23 M / 1.10 M / 1.20 M; 1.02 × the best peer"
-fn trio(values: (Option<f64>, Option<f64>, Option<f64>), show_one: fn(f64) -> String) -> String {
-    let one = |v: Option<f64>| v.map(show_one).unwrap_or("n/a".into());
-    format!("{} / {} / {}", one(values.0), one(values.1), one(values.2))
-}
-
-fn millions(v: f64) -> String {
-    format!("{:.2} M", v / 1e6)
-}
-
-fn ms(v: f64) -> String {
-    format!("{v:.2} ms")
-}
-
-fn pct(v: f64) -> String {
-    format!("{v:.0} %")
-}
-
-fn kib(v: f64) -> String {
-    format!("{v:.1} KiB")
-}
-
-/// Deliveries/s at least `factor` × the best peer's.
-fn throughput(medians: &Medians, factor: f64) -> (String, Verdict) {
-    let values = medians.each("deliveries_per_sec");
-    let r = ratio(values.0, best(values.1, values.2, true));
-    let text = format!("{}; {} × the best peer", trio(values, millions), show(r, 2));
-    let pass = medians.all_clean() && r.is_some_and(|r| r >= factor);
-    (text, verdict(pass))
-}
-
-/// `key` at most `factor` × the best (lowest) peer's, every run clean (a
-/// ratio to a broken run measures nothing).
-fn at_most_peer(
-    medians: &Medians,
-    key: &str,
-    factor: f64,
-    unit: fn(f64) -> String,
-) -> (String, Verdict) {
-    let values = medians.each(key);
-    let r = ratio(values.0, best(values.1, values.2, false));
-    let text = format!("{}; {} × the best peer", trio(values, unit), show(r, 2));
-    (
-        text,
-        verdict(medians.all_clean() && r.is_some_and(|r| r <= factor)),
-    )
-}
-
-fn both(a: (String, Verdict), b: (String, Verdict), clean: bool) -> (String, Verdict) {
-    let pass = clean && a.1 == Verdict::Pass && b.1 == Verdict::Pass;
-    (format!("{}; {}", a.0, b.0), verdict(pass))
-}
-
-const WORKLOADS: &[Workload] = &[
-    Workload {
-        what: "1,000 clients, 10 senders, as fast as possible (16 unconfirmed each): deliveries/s",
-        args: "fanout --clients 1000 --senders 10 --messages 500 --window 16",
-        target: "≥ 1.0 × the best peer (moonshot 1.5 ×)",
-        paced_like_ngircd: false,
-        judge: |m| throughput(m, 1.0),
-    },
-    Workload {
-        what: "100 clients, 10 senders, as fast as possible (16 unconfirmed each): deliveries/s",
-        args: "fanout --clients 100 --senders 10 --messages 5000 --window 16",
-        target: "≥ 1.5 × the best peer",
-        paced_like_ngircd: false,
-        judge: |m| throughput(m, 1.5),
-    },
-    Workload {
-        what: "1,000 clients, 200 msg/s: p99",
-        args: "fanout --clients 1000 --senders 10 --messages 200 --rate 200",
-        target: "p99 ≤ the best peer's",
-        paced_like_ngircd: false,
-        judge: |m| at_most_peer(m, "p99_ms", 1.0, ms),
-    },
-    Workload {
-        what: "100 clients, 200 msg/s: p99 / server CPU",
-        args: "fanout --clients 100 --senders 10 --messages 200 --rate 200",
-        target: "p99 ≤ the best peer's, server CPU ≤ 1.5 × the best peer's",
-        paced_like_ngircd: false,
-        judge: |m| {
-            both(
-                at_most_peer(m, "p99_ms", 1.0, ms),
-                at_most_peer(m, "server_cpu_pct", 1.5, pct),
-                m.all_clean(),
-            )
-        },
-    },
-    Workload {
-        what: "1,000 clients, 20 msg/s: server CPU",
-        args: "fanout --clients 1000 --senders 10 --messages 20 --rate 20",
-        target: "server CPU ≤ the best peer's",
-        paced_like_ngircd: false,
-        judge: |m| at_most_peer(m, "server_cpu_pct", 1.0, pct),
-    },
-    Workload {
-        what: "1,000 clients join one room: join p50 / server CPU for the joins",
-        args: "fanout --clients 1000 --senders 1 --messages 1",
-        target: "no more than ngIRCd's (both)",
-        // A join's latency is mostly waiting behind the joins already under
-        // way (64 at once for 64 ms each is 1,000 joins a second, 8 at once
-        // for 8 ms is the same speed): compared with ngIRCd's 8 at once,
-        // step4_server's clients join 8 at once too.
-        paced_like_ngircd: true,
-        judge: |m| {
-            let against_ngircd = |key: &str, unit: fn(f64) -> String| {
-                let values = m.each(key);
-                let r = ratio(values.0, values.1);
-                let text = format!("{}; {} × ngIRCd", trio(values, unit), show(r, 2));
-                (text, verdict(r.is_some_and(|r| r <= 1.0)))
-            };
-            let seconds = |v: f64| format!("{v:.2} s");
-            both(
-                against_ngircd("join_p50_ms", ms),
-                against_ngircd("join_cpu_s", seconds),
-                m.all_clean(),
-            )
-        },
-    },
-    Workload {
-        what: "idle, 1,000 joined in one room: server RSS per connection",
-        args: "idle --clients 1000 --room-size 1000",
-        target: "≤ 20 KiB per connection",
-        paced_like_ngircd: false,
-        judge: |m| idle_rss(m),
-    },
-    Workload {
-        what: "idle, 5,000 joined (rooms of 100): server RSS per connection",
-        args: "idle --clients 5000 --room-size 100",
-        target: "≤ 20 KiB per connection",
-        paced_like_ngircd: false,
-        judge: |m| idle_rss(m),
-    },
-    Workload {
-        what: "100 clients at 5,000 msg/s of 400 bytes, plus one that never reads: the others' p99",
-        args: "slow --clients 100 --senders 10 --messages 2000 --rate 5000 --line-bytes 400",
-        target: "it is disconnected; the others' p99 ≤ the best peer's",
-        paced_like_ngircd: false,
-        judge: |m| {
-            let disconnected = m.runs[0]
-                .iter()
-                .all(|run| run.figures.get_text("slow_disconnected") == Some("yes"));
-            let (text, v) = at_most_peer(m, "p99_ms", 1.0, ms);
-            let peers_cut = |i: usize| {
-                let all = m.runs[i]
-                    .iter()
-                    .all(|run| run.figures.get_text("slow_disconnected") == Some("yes"));
-                if all {
-                    "yes"
-                } else {
-                    "no"
+impl Selection {
+    /// `rows`: ids or 1-based numbers; `only`: contender names or the groups
+    /// `step4` (the four chatroom columns), `peers` and `fast-path-off`.
+    pub fn parse(rows: Option<&str>, only: Option<&str>) -> Result<Selection, String> {
+        let mut row_set = vec![false; ROWS.len()];
+        match rows {
+            None => row_set.fill(true),
+            Some(list) => {
+                for word in list.split(',').map(str::trim) {
+                    let index = match word.parse::<usize>() {
+                        Ok(n) if (1..=ROWS.len()).contains(&n) => Some(n - 1),
+                        _ => ROWS.iter().position(|row| row.id == word),
+                    };
+                    let Some(index) = index else {
+                        let ids: Vec<&str> = ROWS.iter().map(|row| row.id).collect();
+                        return Err(format!(
+                            "invalid value \"{word}\" for --rows: expected 1 to {} or one of {}",
+                            ROWS.len(),
+                            ids.join(", ")
+                        ));
+                    };
+                    row_set[index] = true;
                 }
-            };
-            let text = format!(
-                "disconnected: {} / {} / {}; {text}",
-                if disconnected { "yes" } else { "NO" },
-                peers_cut(1),
-                peers_cut(2)
-            );
-            let pass = disconnected && v == Verdict::Pass;
-            (text, verdict(pass))
-        },
-    },
-    Workload {
-        what: "churn, 2,000 connect/register/quit cycles: cycles/s",
-        args: "churn --cycles 2000",
-        target: "≥ 3 × ngIRCd, fds and threads back to their start",
-        paced_like_ngircd: false,
-        judge: |m| {
-            let values = m.each("cycles_per_sec");
-            let r = ratio(values.0, values.1);
-            let back = !m.runs[0].is_empty()
-                && m.runs[0].iter().all(|run| {
-                    let f = &run.figures;
-                    f.get("fds_before").is_some()
-                        && f.get("fds_after") == f.get("fds_before")
-                        && f.get("threads_after") == f.get("threads_before")
-                });
-            let text = format!(
-                "{}; {} × ngIRCd; step4_server's fds and threads back: {}",
-                trio(values, thousands),
-                show(r, 2),
-                if back { "yes" } else { "NO" }
-            );
-            let pass = m.all_clean() && back && r.is_some_and(|r| r >= 3.0);
-            (text, verdict(pass))
-        },
-    },
-];
+            }
+        }
+        let mut column_set = [false; CONTENDERS.len()];
+        match only {
+            None => column_set.fill(true),
+            Some(list) => {
+                for word in list.split(',').map(str::trim) {
+                    let group: &[usize] = match word {
+                        "step4" => &[0, 1, 4, 5],
+                        "peers" => &PEERS,
+                        "fast-path-off" => &FAST_PATH_OFF,
+                        _ => match CONTENDERS.iter().position(|c| c.name() == word) {
+                            Some(index) => &[index][..],
+                            None => {
+                                return Err(format!(
+                                    "invalid value \"{word}\" for --only: expected line, irc, \
+line-off, irc-off, ngircd, inspircd, step4, peers or fast-path-off"
+                                ))
+                            }
+                        },
+                    };
+                    for &index in group {
+                        column_set[index] = true;
+                    }
+                }
+            }
+        }
+        Ok(Selection {
+            rows: (0..ROWS.len()).filter(|&i| row_set[i]).collect(),
+            contenders: (0..CONTENDERS.len()).filter(|&i| column_set[i]).collect(),
+        })
+    }
 
-fn idle_rss(m: &Medians) -> (String, Verdict) {
-    let values = m.each("rss_per_client_kib");
-    let pass = clean(&m.runs[0]) && values.0.is_some_and(|v| v <= 20.0);
-    (trio(values, kib), verdict(pass))
+    pub fn is_everything(&self) -> bool {
+        self.rows.len() == ROWS.len() && self.contenders.len() == CONTENDERS.len()
+    }
+
+    pub fn has(&self, contender: usize) -> bool {
+        self.contenders.contains(&contender)
+    }
+
+    /// The contenders that run `row`.
+    fn columns_of<'a>(&'a self, row: &'a Row) -> impl Iterator<Item = usize> + 'a {
+        self.contenders
+            .iter()
+            .copied()
+            .filter(move |&c| row.peers_too || CONTENDERS[c].is_chatroom())
+    }
 }
 
-/// The command line of one run: the workload, the server, the profile.
-fn command_line(workload: &Workload, contender: Contender, profile: Profile) -> Vec<String> {
-    let mut args: Vec<String> = workload.args.split_whitespace().map(String::from).collect();
-    args.extend(["--server".into(), contender.flag().into()]);
+/// The connect concurrencies a row runs at: its sweep, or `None` for each
+/// server's usual one.
+pub fn levels(row: &Row) -> Vec<Option<usize>> {
+    if row.sweep.is_empty() {
+        vec![None]
+    } else {
+        row.sweep.iter().copied().map(Some).collect()
+    }
+}
+
+/// The command line of one run: the workload, the server, the profile, the
+/// fast path, the concurrency.
+pub fn command_line(row: &Row, contender: Contender, level: Option<usize>) -> Vec<String> {
+    let mut args: Vec<String> = row.args.split_whitespace().map(String::from).collect();
+    let (server, profile) = match contender {
+        Contender::Chatroom { profile, .. } => ("step4", profile),
+        Contender::Peer(peer) => (peer.name(), Profile::Irc),
+    };
+    args.extend(["--server".into(), server.into()]);
     args.extend(["--profile".into(), profile.name().into()]);
-    let paced = contender == Contender::Step4 && workload.paced_like_ngircd;
-    if contender == Contender::Peer(Peer::Ngircd) || paced {
-        args.extend(["--connect-at-once".into(), NGIRCD_CONNECT_AT_ONCE.into()]);
+    if let Contender::Chatroom {
+        fast_path: false, ..
+    } = contender
+    {
+        args.push("--no-direct-send".into());
+    }
+    let paced = contender.is_chatroom() && row.paced_like_ngircd;
+    let at_once = match level {
+        Some(level) => Some(level),
+        None if contender == Contender::Peer(Peer::Ngircd) || paced => Some(NGIRCD_CONNECT_AT_ONCE),
+        None => None,
+    };
+    if let Some(at_once) = at_once {
+        args.extend(["--connect-at-once".into(), at_once.to_string()]);
     }
     args.extend(["--timeout".into(), RUN_TIMEOUT_SECS.into()]);
     args
-}
-
-/// Whether step4_server answers an IRC registration with `001` (issue 14).
-fn step4_speaks_irc() -> Result<bool, String> {
-    let target = Target::start_local()?;
-    let answer = irc_welcome(&target);
-    let _ = target.stop();
-    Ok(answer)
-}
-
-fn irc_welcome(target: &Target) -> bool {
-    let Ok(mut stream) = TcpStream::connect_timeout(&target.addr, Duration::from_secs(5)) else {
-        return false;
-    };
-    if stream
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .and_then(|()| stream.write_all(b"NICK probe\r\nUSER probe 0 * :probe\r\n"))
-        .is_err()
-    {
-        return false;
-    }
-    let mut received = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let give_up = Instant::now() + Duration::from_secs(3);
-    while Instant::now() < give_up && received.len() < 64 * 1024 {
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => received.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => break,
-        }
-        if String::from_utf8_lossy(&received).contains(" 001 ") {
-            return true;
-        }
-    }
-    false
 }
 
 /// Parses one run's command line with the same parser as a single run.
@@ -377,60 +266,60 @@ fn settings_for(args: &[String]) -> Result<(String, Settings), String> {
     }
 }
 
-/// Runs every workload `runs` times on each server and writes the section.
-pub fn run(out: &Path, runs: usize) -> Result<(), String> {
-    let missing: Vec<String> = Peer::ALL
-        .iter()
-        .filter(|peer| !peer.is_installed())
-        .map(|peer| {
-            format!(
+/// Runs the selected rows `runs` times on each selected server and writes
+/// the section into `out` (or prints it).
+pub fn run(out: Option<&Path>, runs: usize, selection: &Selection) -> Result<(), String> {
+    let missing: Vec<String> = PEERS
+        .into_iter()
+        .filter(|&p| selection.has(p))
+        .filter_map(|p| match CONTENDERS[p] {
+            Contender::Peer(peer) if !peer.is_installed() => Some(format!(
                 "{} (Debian package {})",
                 peer.binary().display(),
                 peer.name()
-            )
+            )),
+            _ => None,
         })
         .collect();
     if !missing.is_empty() {
         return Err(format!(
-            "the peers suite needs {}; install it and run again",
+            "the peers suite needs {}; install it, or leave it out with --only",
             missing.join(" and ")
         ));
     }
-    let irc_everywhere = step4_speaks_irc()?;
-    let step4_profile = if irc_everywhere {
-        Profile::Irc
-    } else {
-        Profile::Chatroom
-    };
-    log!(
-        "peers: step4_server speaks {} in this comparison",
-        step4_profile.name()
-    );
-    let started = chatroom::support::timestamp::now_millis();
-    let mut rows = Vec::new();
-    let mut commands = String::new();
-    let mut details = String::new();
-    for workload in WORKLOADS {
-        let mut medians = Medians {
-            runs: [Vec::new(), Vec::new(), Vec::new()],
-        };
-        let mut plans = Vec::new();
-        for contender in CONTENDERS {
-            let profile = match contender {
-                Contender::Step4 => step4_profile,
-                Contender::Peer(_) => Profile::Irc,
-            };
-            let args = command_line(workload, contender, profile);
-            let _ = writeln!(commands, "./target/release/chat_bench {}", args.join(" "));
-            plans.push((contender, args.join(" "), settings_for(&args)?));
+    // The suite sets the fast path itself, per column; an inherited
+    // setting would silently turn the "on" columns off.
+    if std::env::var_os(chatroom::settings::server::DIRECT_SEND_VAR).is_some() {
+        return Err(format!(
+            "{} is set: the peers suite runs step4_server with its fast path on and off \
+itself; unset it and run again",
+            chatroom::settings::server::DIRECT_SEND_VAR
+        ));
+    }
+    // Every run's command line, parsed before the first one starts: a
+    // mistake or a too-low `ulimit -n` stops the suite now, not after an hour.
+    let mut plans = Vec::new();
+    for &r in &selection.rows {
+        let row = &ROWS[r];
+        let mut row_plans = Vec::new();
+        for c in selection.columns_of(row) {
+            for (l, level) in levels(row).into_iter().enumerate() {
+                let args = command_line(row, CONTENDERS[c], level);
+                let (scenario, settings) = settings_for(&args)?;
+                crate::enough_open_files(&scenario, &settings)?;
+                row_plans.push((c, l, args.join(" "), scenario, settings));
+            }
         }
+        plans.push((r, row_plans));
+    }
+    let started = chatroom::support::timestamp::now_millis();
+    let mut measured = Vec::new();
+    for (r, row_plans) in &plans {
+        let row = &ROWS[*r];
+        let mut results = RowRuns::empty(row);
         for round in 1..=runs {
-            for (index, (contender, _, (scenario, settings))) in plans.iter().enumerate() {
-                log!(
-                    "peers: {} on {} (run {round} of {runs})",
-                    workload.what,
-                    contender.label()
-                );
+            for (c, l, command, scenario, settings) in row_plans {
+                log!("peers: {} ({round} of {runs}): {command}", row.id);
                 let run = crate::run_scenario(scenario, settings).unwrap_or_else(|e| Run {
                     figures: Figures::default(),
                     problems: vec![e],
@@ -439,196 +328,97 @@ pub fn run(out: &Path, runs: usize) -> Result<(), String> {
                     log!("peers: problem: {problem}");
                 }
                 println!("{}", run.figures.key_values());
-                medians.runs[index].push(run);
+                results.runs[*c][*l].push(run);
             }
         }
-        for (index, (_, command, _)) in plans.iter().enumerate() {
-            let _ = writeln!(details, "\n`chat_bench {command}`\n");
-            for (round, run) in medians.runs[index].iter().enumerate() {
-                let _ = writeln!(
-                    details,
-                    "- run {}: `{}`",
-                    round + 1,
-                    run.figures.key_values()
-                );
-                for problem in &run.problems {
-                    let _ = writeln!(details, "  - problem: {problem}");
-                }
-            }
-        }
-        let (measured, verdict) = (workload.judge)(&medians);
+        let commands: Vec<(usize, usize, String)> = row_plans
+            .iter()
+            .map(|(c, l, command, _, _)| (*c, *l, command.clone()))
+            .collect();
+        let judged = judge_row(row, &results);
         log!(
-            "peers: {}: {measured} {}",
-            workload.what,
-            verdict_word(verdict)
+            "peers: {}: {} {}",
+            row.id,
+            judged.verdict_text,
+            verdict_word(judged.verdict)
         );
-        rows.push((workload, measured, verdict));
+        measured.push((row, results, commands, judged));
     }
-    let section = section(&rows, &commands, &details, started, runs, irc_everywhere);
-    let existing = fs::read_to_string(out).unwrap_or_default();
-    let text = crate::report::with_section(&existing, &section);
-    fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-    println!("wrote {}", out.display());
-    for (workload, measured, verdict) in &rows {
+    let section = peer_report::section(&measured, selection, started, runs);
+    match out {
+        Some(out) => {
+            let existing = fs::read_to_string(out).unwrap_or_default();
+            let text = crate::report::with_section(&existing, &section);
+            fs::write(out, text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            println!("wrote {}", out.display());
+        }
+        None => println!("{section}"),
+    }
+    for (row, _, _, judged) in &measured {
         println!(
-            "{:<5} {}: {measured}",
-            verdict_word(*verdict),
-            workload.what
+            "{:<5} {}: {}",
+            verdict_word(judged.verdict),
+            row.id,
+            judged.verdict_text
         );
     }
     Ok(())
-}
-
-fn section(
-    rows: &[(&Workload, String, Verdict)],
-    commands: &str,
-    details: &str,
-    started: u64,
-    runs: usize,
-    irc_everywhere: bool,
-) -> String {
-    let mut text = String::new();
-    let _ = writeln!(text, "## Side by side: step4_server, ngIRCd, InspIRCd\n");
-    let _ = writeln!(
-        text,
-        "Written by `chat_bench peers` (`make bench-peers`), started {} UTC. Medians of {runs} \
-runs per server; in every repetition the three servers ran back to back, each a fresh process \
-(step4_server with flood control off and history on; ngIRCd and InspIRCd with the \
-configurations in `src/bin/chat_bench/peers.rs`: flood penalties off, limits out of reach), \
-clients connecting at most 64 at once ({NGIRCD_CONNECT_AT_ONCE} for ngIRCd, whose listen \
-backlog is 10, and for step4_server in the join row, which is judged against ngIRCd's join \
-latency). Each figure cell reads step4_server / ngIRCd / InspIRCd.\n",
-        chatroom::support::timestamp::human(started)
-    );
-    let profile_note = if irc_everywhere {
-        "All three servers were driven with the identical IRC workload (`--profile irc`)."
-    } else {
-        "step4_server does not speak IRC yet (issue 14), so it ran every row in its own \
-protocol (`--profile chatroom`: the same clients, messages, sizes and rates, and it echoes \
-each message to its sender, one delivery more per message); ngIRCd and InspIRCd ran \
-`--profile irc`."
-    };
-    let _ = writeln!(text, "{profile_note}\n\n{}\n", machine());
-    let _ = writeln!(text, "| Workload | Target | Measured | Result |");
-    let _ = writeln!(text, "|---|---|---|---|");
-    for (workload, measured, verdict) in rows {
-        let _ = writeln!(
-            text,
-            "| {} | {} | {measured} | {} |",
-            workload.what,
-            workload.target,
-            verdict_word(*verdict)
-        );
-    }
-    let _ = writeln!(text, "\n### Commands\n\n```\n{commands}```");
-    let _ = writeln!(text, "\n### Every run's figures\n{details}");
-    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn runs_with(key: &'static str, value: f64) -> Vec<Run> {
-        (0..3)
-            .map(|_| {
-                let mut figures = Figures::default();
-                figures.add(key, key, value.to_string(), Some(value));
-                Run {
-                    figures,
-                    problems: Vec::new(),
-                }
-            })
-            .collect()
-    }
-
-    fn medians(key: &'static str, step4: f64, ngircd: f64, inspircd: f64) -> Medians {
-        Medians {
-            runs: [
-                runs_with(key, step4),
-                runs_with(key, ngircd),
-                runs_with(key, inspircd),
-            ],
-        }
+    fn row(id: &str) -> &'static Row {
+        ROWS.iter().find(|row| row.id == id).unwrap()
     }
 
     #[test]
-    fn throughput_below_the_best_peer_is_a_miss() {
-        let m = medians("deliveries_per_sec", 180_000.0, 1_110_000.0, 1_290_000.0);
-        let (text, v) = throughput(&m, 1.0);
-        assert!(v == Verdict::Miss, "{text}");
-        assert_eq!(verdict_word(v), "MISS");
-        assert!(text.contains("0.14 × the best peer"), "{text}");
-        let m = medians("deliveries_per_sec", 1_300_000.0, 1_110_000.0, 1_290_000.0);
-        assert!(throughput(&m, 1.0).1 == Verdict::Pass);
-        assert!(throughput(&m, 1.5).1 == Verdict::Miss);
-    }
-
-    #[test]
-    fn latency_is_judged_against_the_lowest_peer() {
-        let m = medians("p99_ms", 40.0, 38.0, 49.0);
-        assert!(at_most_peer(&m, "p99_ms", 1.0, ms).1 == Verdict::Miss);
-        let m = medians("p99_ms", 38.0, 38.0, 49.0);
-        assert!(at_most_peer(&m, "p99_ms", 1.0, ms).1 == Verdict::Pass);
-    }
-
-    #[test]
-    fn a_lost_message_is_a_miss_whatever_the_figures() {
-        let mut m = medians("deliveries_per_sec", 9e9, 1.0, 1.0);
-        m.runs[0][1].problems.push("1 deliveries lost".into());
-        assert!(throughput(&m, 1.0).1 == Verdict::Miss);
-    }
-
-    #[test]
-    fn the_section_shows_each_verdict_and_which_protocol_step4_spoke() {
-        let rows = vec![
-            (
-                &WORKLOADS[0],
-                "0.18 M / 1.11 M / 1.29 M".to_string(),
-                Verdict::Miss,
-            ),
-            (
-                &WORKLOADS[1],
-                "2.9 M / 1.38 M / 1.66 M".to_string(),
-                Verdict::Pass,
-            ),
-        ];
-        let text = section(&rows, "cmd\n", "", 0, 3, false);
-        assert!(text.starts_with(crate::report::PEERS_HEADING));
-        assert!(
-            text.contains("| 0.18 M / 1.11 M / 1.29 M | MISS |"),
-            "{text}"
-        );
-        assert!(text.contains("| PASS |"), "{text}");
-        assert!(text.contains("`--profile chatroom`"), "{text}");
-        let text = section(&rows, "cmd\n", "", 0, 3, true);
-        assert!(text.contains("identical IRC workload"), "{text}");
-    }
-
-    #[test]
-    fn every_run_names_its_server_profile_and_concurrency() {
-        let args = command_line(&WORKLOADS[0], Contender::Peer(Peer::Ngircd), Profile::Irc);
-        let line = args.join(" ");
+    fn every_run_names_its_server_profile_fast_path_and_concurrency() {
+        let fast = row("fast1000");
+        let line = command_line(fast, CONTENDERS[NGIRCD], None).join(" ");
         assert!(
             line.ends_with("--server ngircd --profile irc --connect-at-once 8 --timeout 600"),
             "{line}"
         );
-        // The join row paces step4_server like ngIRCd; the others do not.
-        let paced = |workload: &Workload| {
-            command_line(workload, Contender::Step4, Profile::Irc)
-                .join(" ")
-                .contains("--connect-at-once 8")
-        };
-        assert!(WORKLOADS
-            .iter()
-            .filter(|w| paced(w))
-            .all(|w| w.what.contains("join")));
-        assert_eq!(WORKLOADS.iter().filter(|w| paced(w)).count(), 1);
-        for workload in WORKLOADS {
-            for contender in CONTENDERS {
-                let args = command_line(workload, contender, Profile::Irc);
-                settings_for(&args).unwrap_or_else(|e| panic!("{e}"));
+        let line = command_line(fast, CONTENDERS[5], None).join(" ");
+        assert!(
+            line.ends_with("--server step4 --profile irc --no-direct-send --timeout 600"),
+            "{line}"
+        );
+        let line = command_line(fast, CONTENDERS[0], None).join(" ");
+        assert!(
+            line.ends_with("--server step4 --profile chatroom --timeout 600"),
+            "{line}"
+        );
+        let line = command_line(row("churn"), CONTENDERS[3], Some(64)).join(" ");
+        assert!(line.contains("--connect-at-once 64"), "{line}");
+        for row in ROWS {
+            for c in Selection::parse(None, None).unwrap().columns_of(row) {
+                for level in levels(row) {
+                    let args = command_line(row, CONTENDERS[c], level);
+                    settings_for(&args).unwrap_or_else(|e| panic!("{e}"));
+                }
             }
         }
+        // The 10,000-client row is chatroom's alone.
+        let all = Selection::parse(None, None).unwrap();
+        let columns: Vec<usize> = all.columns_of(row("idle10000")).collect();
+        assert_eq!(columns, vec![0, 1, 4, 5]);
+    }
+
+    #[test]
+    fn selections_name_rows_and_servers() {
+        let s = Selection::parse(Some("churn,1"), Some("step4,ngircd")).unwrap();
+        assert_eq!(s.rows.len(), 2);
+        assert_eq!(s.contenders, vec![0, 1, 2, 4, 5]);
+        assert!(!s.is_everything());
+        assert!(Selection::parse(None, None).unwrap().is_everything());
+        let s = Selection::parse(None, Some("line,fast-path-off")).unwrap();
+        assert_eq!(s.contenders, vec![0, 4, 5]);
+        let e = Selection::parse(Some("nope"), None).err().unwrap();
+        assert!(e.contains("--rows") && e.contains("churn"), "{e}");
+        let e = Selection::parse(None, Some("unreal")).err().unwrap();
+        assert!(e.contains("--only"), "{e}");
     }
 }

@@ -71,8 +71,14 @@ pub struct Settings {
     pub line_bytes: usize,
     pub timeout: Duration,
     pub profile: Profile,
-    /// Clients connecting or joining at once, at most.
+    /// Clients connecting or joining at once, at most; for `churn`, the
+    /// cycles in flight (one blocking thread each).
     pub max_joining: usize,
+    /// step4_server's fast path (`direct_send`); `false` starts it with
+    /// `--no-direct-send`. Only for the step4_server chat_bench starts.
+    pub fast_path: bool,
+    /// `churn`: start no new cycle after this long (`None`: run them all).
+    pub churn_for: Option<Duration>,
 }
 
 /// A finished run: its figures, and what went wrong (empty when all is well).
@@ -83,7 +89,7 @@ pub struct Run {
 
 fn open_target(settings: &Settings) -> Result<Target, String> {
     match &settings.server {
-        Server::Local => Target::start_local(),
+        Server::Local => Target::start_local(settings.fast_path),
         Server::Peer(peer) => peer.start(),
         Server::Remote { host, port, pid } => Target::remote(host, *port, *pid),
     }

@@ -47,6 +47,11 @@ const LOG_TAIL_LINES: usize = 20;
 /// reading (its send queue of `--queue-len` lines filled up).
 pub const QUEUE_FULL_LOG: &str = "send queue full";
 
+/// The words step4_server logs at start when the machine's limits (memory
+/// mappings, open files) hold fewer connections than `--max-clients` asks
+/// for: `Warning: max_clients lowered from 20000 to 8066: …`.
+pub const CAPACITY_LOG: &str = "max_clients lowered";
+
 /// The server a run talks to.
 pub struct Target {
     /// Where the clients connect.
@@ -71,6 +76,9 @@ struct LocalServer {
 #[derive(Default)]
 struct ServerLog {
     queue_full_lines: AtomicU64,
+    /// The line where step4_server says it lowered `max_clients` (see
+    /// [`CAPACITY_LOG`]), kept whole so a report can quote it.
+    capacity_warning: Mutex<Option<String>>,
     tail: Mutex<VecDeque<String>>,
 }
 
@@ -105,7 +113,10 @@ impl Target {
 
     /// Starts the release `step4_server` that sits next to this program, on
     /// a free port of 127.0.0.1, and waits for it to say where it listens.
-    pub fn start_local() -> Result<Target, String> {
+    /// `fast_path: false` starts it with `--no-direct-send` (every line
+    /// through its client's writer thread); `true` passes nothing, so the
+    /// server runs its default unless `CHATROOM_DIRECT_SEND` says otherwise.
+    pub fn start_local(fast_path: bool) -> Result<Target, String> {
         let exe =
             std::env::current_exe().map_err(|e| format!("cannot find my own executable: {e}"))?;
         let binary = exe.with_file_name("step4_server");
@@ -117,6 +128,11 @@ impl Target {
             ));
         }
         let data_dir = unique_temp_dir()?;
+        let fast_path_flag: &[&str] = if fast_path {
+            &[]
+        } else {
+            &["--no-direct-send"]
+        };
         let child = Command::new(&binary)
             .args(["--host", "127.0.0.1", "--port", "0", "--data-dir"])
             .arg(&data_dir)
@@ -126,6 +142,11 @@ impl Target {
             // Every benchmark client connects from 127.0.0.1: the per-address
             // limits are off, as the peers' are (see `peers.rs`).
             .args(PER_ADDRESS_LIMITS_OFF)
+            .args(fast_path_flag)
+            // Run it in its empty data directory, so a `chatroom.toml` in
+            // the directory chat_bench was started from is not read: the
+            // server measured is the one these flags describe.
+            .current_dir(&data_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -227,6 +248,12 @@ impl Target {
         Some(local.log.queue_full_lines.load(Ordering::Relaxed))
     }
 
+    /// What step4_server said when it lowered `max_clients`, if it did.
+    pub fn capacity_warning(&self) -> Option<String> {
+        let local = self.local.as_ref()?;
+        local.log.capacity_warning.lock().ok()?.clone()
+    }
+
     /// The server's last log lines, for an error message.
     pub fn log_tail(&self) -> String {
         self.local
@@ -323,6 +350,11 @@ fn read_log(stderr: impl Read, log: &ServerLog, first_line: mpsc::Sender<String>
         if line.contains(QUEUE_FULL_LOG) {
             log.queue_full_lines.fetch_add(1, Ordering::Relaxed);
         }
+        if line.contains(CAPACITY_LOG) {
+            if let Ok(mut warning) = log.capacity_warning.lock() {
+                warning.get_or_insert_with(|| line.clone());
+            }
+        }
         if let Ok(mut tail) = log.tail.lock() {
             if tail.len() == LOG_TAIL_LINES {
                 tail.pop_front();
@@ -379,4 +411,18 @@ pub fn status_number(pid: &str, field: &str) -> Option<u64> {
 /// How many file descriptors a process has open.
 pub fn fd_count(pid: &str) -> Option<u64> {
     Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64)
+}
+
+/// This process's soft limit on open files (`ulimit -n`), from
+/// `/proc/self/limits`; `None` when unknown or unlimited.
+pub fn open_file_limit() -> Option<u64> {
+    let text = fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }

@@ -168,6 +168,9 @@ pub fn run(settings: &Settings, out: &Path, runs: usize) -> Result<(), String> {
     if settings.threads != 2 {
         inherited.extend(["--threads".into(), settings.threads.to_string()]);
     }
+    if !settings.fast_path {
+        inherited.push("--no-direct-send".into());
+    }
     if settings.timeout.as_secs() != 120 {
         inherited.extend(["--timeout".into(), settings.timeout.as_secs().to_string()]);
     }

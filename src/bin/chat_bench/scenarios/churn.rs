@@ -2,6 +2,18 @@
 //! few plain threads with blocking sockets (no swarm: each cycle is short and
 //! on its own). Afterwards the server's file descriptors and threads must be
 //! back where they started; if they are not, connections leak.
+//!
+//! The connect concurrency is the number of those threads, each with one
+//! cycle in flight: `--connect-at-once N` (default: `--threads`, 2). Why it
+//! is a setting: a server's accept queue decides how many connects may wait
+//! at once (ngIRCd's listen backlog is 10: beyond it, connects cost SYN
+//! retransmits of a second each), so `chat_bench peers` measures every
+//! server at several concurrencies and judges each at its best.
+//!
+//! `--duration SECS` stops starting cycles after SECS, which is not a failure:
+//! a server that registers a client a second after it connects (InspIRCd)
+//! would otherwise take half an hour for 2,000 cycles one at a time. The
+//! cycles per second are those completed over the time they took.
 
 use super::{kib, open_target, run_tag, sample, stop, Figures, Run, Settings, READ_TIMEOUT};
 use crate::profile::Profile;
@@ -14,6 +26,16 @@ use std::time::{Duration, Instant};
 /// How long the server's fds and threads may take to settle after churn.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What one churn thread did.
+#[derive(Default)]
+struct ChurnTally {
+    done: u64,
+    failed: u64,
+    /// It stopped because `--duration` ran out.
+    cut_short: bool,
+    first_error: Option<String>,
+}
+
 /// `churn`: K connect/register/quit cycles, then the server's fds and
 /// threads must return to where they started.
 pub fn churn(settings: &Settings) -> Result<Run, String> {
@@ -25,46 +47,56 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
     let tag = run_tag();
     let addr = target.addr;
     let profile = settings.profile;
-    let threads = settings.threads.max(1);
+    let threads = settings.max_joining.max(1);
     log!(
-        "churn: {} connect/register/quit cycles on {addr} from {threads} threads",
+        "churn: {} connect/register/quit cycles on {addr}, {threads} at once",
         settings.cycles
     );
     let started = Instant::now();
+    let stop_starting = settings.churn_for.map(|duration| started + duration);
     let workers: Vec<_> = (0..threads)
         .map(|worker| {
             let cycles: Vec<usize> = (worker..settings.cycles).step_by(threads).collect();
             let tag = tag.clone();
             thread::spawn(move || {
-                let mut done = 0u64;
-                let mut first_error = None;
+                let mut tally = ChurnTally::default();
                 for index in cycles {
+                    if stop_starting.is_some_and(|at| Instant::now() >= at) {
+                        tally.cut_short = true;
+                        break;
+                    }
                     if Instant::now() >= deadline {
-                        first_error.get_or_insert_with(|| "timed out".to_string());
+                        tally
+                            .first_error
+                            .get_or_insert_with(|| "timed out".to_string());
                         break;
                     }
                     match churn_cycle(addr, profile, &format!("c{tag}_{index}")) {
-                        Ok(()) => done += 1,
+                        Ok(()) => tally.done += 1,
                         Err(e) => {
-                            first_error.get_or_insert(e);
+                            tally.failed += 1;
+                            tally.first_error.get_or_insert(e);
                         }
                     }
                 }
-                (done, first_error)
+                tally
             })
         })
         .collect();
-    let mut done = 0;
+    let mut total = ChurnTally::default();
     let mut problems = Vec::new();
     for worker in workers {
         match worker.join() {
-            Ok((count, first_error)) => {
-                done += count;
-                problems.extend(first_error);
+            Ok(tally) => {
+                total.done += tally.done;
+                total.failed += tally.failed;
+                total.cut_short |= tally.cut_short;
+                problems.extend(tally.first_error);
             }
             Err(_) => problems.push("a churn thread panicked".to_string()),
         }
     }
+    let done = total.done;
     let elapsed = started.elapsed().as_secs_f64();
     // The server notices each close on its own threads; give it a moment.
     let settle_started = Instant::now();
@@ -79,21 +111,27 @@ pub fn churn(settings: &Settings) -> Result<Run, String> {
     }
     let settle_s = settle_started.elapsed().as_secs_f64();
     stop(target, &mut problems);
-    if done < settings.cycles as u64 {
-        problems.insert(
-            0,
-            format!(
-                "{} of {} cycles failed",
-                settings.cycles as u64 - done,
-                settings.cycles
-            ),
-        );
+    // Cycles that were never started because `--duration` ran out are not a
+    // failure; cycles that failed, or never started for a timeout, are.
+    let cut_short = total.cut_short;
+    let missing = if cut_short {
+        total.failed
+    } else {
+        settings.cycles as u64 - done
+    };
+    if missing > 0 {
+        problems.insert(0, format!("{missing} of {} cycles failed", done + missing));
     }
     let mut figures = Figures::default();
     figures.text("scenario", "scenario", "churn");
     figures.count("cycles", "cycles", settings.cycles as u64);
     figures.count("completed", "cycles completed", done);
-    figures.count("threads", "load threads", threads as u64);
+    figures.count("connect_at_once", "cycles in flight", threads as u64);
+    figures.text(
+        "cut_short",
+        "stopped by --duration",
+        if cut_short { "yes" } else { "no" },
+    );
     figures.number(
         "cycles_per_sec",
         "cycles per second",

@@ -66,6 +66,16 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
             problems.push(failure);
         }
     }
+    // A server that cannot hold `--max-clients` on this machine says so at
+    // start and turns the rest away with `ERROR Server full`; when the run
+    // failed, its own words are the first thing to read.
+    let capacity_warning = target.capacity_warning();
+    if let Some(warning) = &capacity_warning {
+        log!("the server said: {warning}");
+        if !problems.is_empty() {
+            problems.insert(0, format!("the server said: {}", after_timestamp(warning)));
+        }
+    }
     stop(target, &mut problems);
     let clients = settings.clients as f64;
     let mut figures = Figures::default();
@@ -74,6 +84,12 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
     figures.count("room_size", "members per room", settings.room_size as u64);
     figures.count("threads", "load threads", settings.threads as u64);
     figures.number("connect_s", "connect + join (s)", Some(connect_s), 3);
+    figures.number(
+        "server_max_clients",
+        "max_clients the server lowered itself to",
+        capacity_warning.as_deref().and_then(lowered_to),
+        0,
+    );
     figures.number(
         "rss_before_kib",
         "server RSS before (KiB)",
@@ -131,4 +147,35 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
         problems.push(format!("the broadcast missed {} clients", outcome.lost));
     }
     Ok(Run { figures, problems })
+}
+
+/// The message of a log line, without the timestamp step4_server puts first.
+fn after_timestamp(line: &str) -> &str {
+    match line.split_once(' ') {
+        Some((first, rest)) if first.ends_with('Z') => rest,
+        _ => line,
+    }
+}
+
+/// N in `… max_clients lowered from 20000 to N: …`.
+fn lowered_to(warning: &str) -> Option<f64> {
+    let (_, rest) = warning.split_once(" to ")?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lowered_limit_is_read_from_the_warning() {
+        let line = "2026-12-07T12:58:20.507Z Warning: max_clients lowered from 20000 to 8066: \
+vm.max_map_count is 65530 and each connection needs 8 memory mappings";
+        assert_eq!(lowered_to(line), Some(8066.0));
+        assert!(after_timestamp(line).starts_with("Warning: max_clients"));
+        assert_eq!(lowered_to("nothing here"), None);
+    }
 }
