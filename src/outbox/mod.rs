@@ -216,6 +216,10 @@ pub struct Doorbell {
     start_writer: Option<StartWriter>,
     /// Set when the state drops the connection ([`Outbox`]'s `Drop`).
     closed: AtomicBool,
+    /// Set once the connection has a reader ([`Inbox::mark_reader`]): a
+    /// queue refused at the door has none, and its socket may still be
+    /// read by whoever refuses it.
+    reader: AtomicBool,
     /// Set when the writing is over ([`Inbox::close`]): senders are told
     /// [`Sent::Gone`].
     gone: AtomicBool,
@@ -333,6 +337,7 @@ fn new_outbox(
         writer: Mutex::new(writer),
         start_writer,
         closed: AtomicBool::new(false),
+        reader: AtomicBool::new(false),
         gone: AtomicBool::new(false),
         slots: AtomicUsize::new(0),
         queued: AtomicUsize::new(0),
@@ -557,7 +562,10 @@ impl Doorbell {
                     return;
                 };
                 if doorbell.closed.load(Ordering::SeqCst) {
-                    return doorbell.sink.wake_reader();
+                    if doorbell.reader.load(Ordering::SeqCst) {
+                        doorbell.sink.wake_reader();
+                    }
+                    return;
                 }
                 *slot = WriterSlot::Present(None);
                 drop(slot);
@@ -698,6 +706,17 @@ impl Inbox {
     pub fn close(&self) {
         self.doorbell.gone.store(true, Ordering::Relaxed);
         self.doorbell.lock_queue().lines = None;
+    }
+
+    /// The connection's reader is about to run: from now on, a dropped
+    /// connection without a writer wakes it (see [`Doorbell::wake_writer`]).
+    /// Dropped already: it is woken now.
+    pub fn mark_reader(&self) {
+        let doorbell = &self.doorbell;
+        doorbell.reader.store(true, Ordering::SeqCst);
+        if doorbell.closed.load(Ordering::SeqCst) {
+            doorbell.sink.wake_reader();
+        }
     }
 
     /// Is the writer started only for a backlog ([`lazy_outbox`])?

@@ -548,6 +548,7 @@ mod tests {
         });
         let (outbox, inbox) =
             crate::outbox::lazy_outbox(capacity, Arc::clone(&sink) as Arc<dyn Sink>, start);
+        inbox.mark_reader();
         (outbox, inbox, sink, started)
     }
 

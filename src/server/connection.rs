@@ -242,7 +242,10 @@ pub fn launch(
     let live = &context.live_writers;
     live.fetch_add(1, Ordering::SeqCst);
     let last_lines = match inbox.is_lazy() {
-        true => Some(inbox),
+        true => {
+            inbox.mark_reader();
+            Some(inbox)
+        }
         false => {
             let writer_live = Arc::clone(live);
             let writer = context.writers.run(Box::new(move || {
