@@ -26,18 +26,62 @@
 //! back is the classic handshake: the holder sets it to nobody *then* looks
 //! at the queue once more; a sender queues *then* tries to take it. Both
 //! steps sequentially consistent, at least one sees the other, so no line
-//! is left with nobody to write it. Why each choice, with the figures that
-//! chose it: `docs/design.md`, "Who writes".
+//! is left with nobody to write it.
+//!
+//! **A writer only while there is a backlog.** With the fast path on, a
+//! client who keeps up never needs its writer thread, so none is started
+//! ([`lazy_outbox`]): the first time the turn is handed to the writer (a
+//! full socket), one is taken from the server's pool of parked threads
+//! ([`StartWriter`]), and once it has had nothing to do for
+//! [`WRITER_LINGER`] it goes back to the pool ([`Inbox::wait_for_turn`]).
+//! An idle connection then holds one thread, its reader. When the state
+//! drops a connection that has no writer, its reader is woken
+//! ([`Sink::wake_reader`]) and writes the last lines itself, as the writer
+//! would have ([`Inbox::claim`]). With `direct_send = false` the writer is
+//! always there, as the design card draws it.
+//!
+//! **The channel's slots.** `sync_channel` allocates all its slots when it
+//! is made, so it has only [`CHANNEL_SLOTS`] of them; `queue_len` still
+//! bounds the *lines* waiting ([`Outbox::send_item`]). The last free slot
+//! takes a [`Batch`] that later lines join until the holder of the turn
+//! takes it, so a slow client's backlog costs memory as it grows, not up
+//! front. Why each choice, with the figures that chose it:
+//! `docs/design.md`, "Who writes" and "What each KiB of a connection is".
 
 pub mod sink;
 pub mod write;
 
+use crate::log;
 pub use sink::Sink;
-use std::sync::atomic::{fence, AtomicU8, AtomicUsize, Ordering};
+use std::io;
+use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::thread::{self, Thread};
-pub use write::{writer_loop, Framing};
+use std::time::{Duration, Instant};
+pub use write::{writer_loop, Ended, Framing};
+
+/// Slots of a connection's channel, allocated when it is made (24 bytes
+/// each). Lines beyond them wait in a [`Batch`] in the last one, up to
+/// `queue_len` lines in all.
+pub const CHANNEL_SLOTS: usize = 16;
+
+/// How long a lazily started writer stays with its connection after its
+/// backlog is written, before it goes back to the pool: long enough that a
+/// client whose socket fills again and again keeps its writer, short
+/// enough that an idle connection soon holds one thread.
+///
+/// The unit tests use a millisecond, so that in their races writers come
+/// and go thousands of times.
+pub const WRITER_LINGER: Duration = match cfg!(test) {
+    true => Duration::from_millis(1),
+    false => Duration::from_secs(2),
+};
+
+/// How a connection gets a writer thread when its backlog needs one: the
+/// server hands the [`Inbox`] to a pooled thread that runs
+/// [`writer_loop`]. `Err` if no thread can be had.
+pub type StartWriter = Arc<dyn Fn(Inbox) -> io::Result<()> + Send + Sync>;
 
 /// A chat line, formatted once and shared, never copied, by every
 /// recipient's queue.
@@ -46,12 +90,51 @@ pub type Line = Arc<str>;
 /// What travels to a writer: almost always a [`Line`]; for a browser's
 /// connection also the few things that are not chat lines.
 ///
-/// The raw items are boxed so that an item is no bigger than a line: a
-/// queue's slots are allocated up front, `queue_len` of them per client, and
-/// a line is what fills them.
+/// The raw items are boxed so that an item is a line and a tag (24 bytes):
+/// a queue's slots are allocated up front, [`CHANNEL_SLOTS`] of them per
+/// client, and a line is what fills them.
 pub enum Item {
     Line(Line),
     Raw(Box<Raw>),
+    /// Items that wait together in the channel's last free slot.
+    Batch(Arc<Batch>),
+}
+
+/// Items queued while the channel had one free slot left: they share that
+/// slot, and the next ones join them until the holder of the turn takes
+/// the batch (see the module notes). Its lock is held only to add one item
+/// or to take them all, never across a write.
+pub struct Batch(Mutex<BatchItems>);
+
+struct BatchItems {
+    items: Vec<Item>,
+    /// Taken by the holder of the turn: later items go to the channel.
+    taken: bool,
+}
+
+impl Batch {
+    fn lock(&self) -> MutexGuard<'_, BatchItems> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds `item`, unless the batch was taken already (then it is given back).
+    fn join(&self, item: Item) -> Result<(), Item> {
+        let mut batch = self.lock();
+        match batch.taken {
+            true => Err(item),
+            false => {
+                batch.items.push(item);
+                Ok(())
+            }
+        }
+    }
+
+    /// Takes every item; later ones must go elsewhere.
+    pub(super) fn take_all(&self) -> Vec<Item> {
+        let mut batch = self.lock();
+        batch.taken = true;
+        std::mem::take(&mut batch.items)
+    }
 }
 
 /// What a WebSocket connection's writer sends besides chat lines. They go
@@ -73,6 +156,12 @@ pub struct Outbox {
     /// `None` only while being dropped (see `Drop`).
     lines: Option<SyncSender<Item>>,
     doorbell: Arc<Doorbell>,
+    /// `queue_len`: the most items that may wait for this client.
+    capacity: usize,
+    /// The batch in the channel that new items join, until it is taken.
+    /// Locked for the whole of a send: senders hold the state lock anyway,
+    /// so it is never waited for, but it keeps a send whole without it.
+    open: Mutex<Option<Arc<Batch>>>,
 }
 
 /// The writer thread's side.
@@ -101,14 +190,42 @@ impl Holder {
     }
 }
 
+/// Who is a connection's writer thread (see [`Doorbell::wake_writer`]).
+enum WriterSlot {
+    /// Nobody: a lazy writer not needed yet, or gone back to the pool.
+    Absent,
+    /// A thread is on its way (`None`) or waiting for the turn.
+    Present(Option<Thread>),
+    /// The writing is over: the connection is closed.
+    Done,
+}
+
 /// One connection's turn to write, its writer thread, and its queue.
 pub struct Doorbell {
-    /// [`NOBODY`], [`A_SENDER`] or [`THE_WRITER`]. It starts as the
-    /// writer's: nobody else writes before the writer thread is there to be
-    /// handed a full socket.
+    /// [`NOBODY`], [`A_SENDER`] or [`THE_WRITER`]. With an always-there
+    /// writer it starts as the writer's: nobody else writes before the
+    /// writer thread is there to be handed a full socket. With a lazy one it
+    /// starts as nobody's.
     turn: AtomicU8,
-    /// The writer thread, known once it has started.
-    writer: OnceLock<Thread>,
+    /// The writer thread, if there is one. Its lock orders a writer going
+    /// back to the pool against a turn handed to it (see
+    /// [`Inbox::wait_for_turn`]).
+    writer: Mutex<WriterSlot>,
+    /// How to get a writer thread when one is needed; `None`: the writer is
+    /// always there (started with the connection).
+    start_writer: Option<StartWriter>,
+    /// Set when the state drops the connection ([`Outbox`]'s `Drop`).
+    closed: AtomicBool,
+    /// Set once the connection has a reader ([`Inbox::mark_reader`]): a
+    /// queue refused at the door has none, and its socket may still be
+    /// read by whoever refuses it.
+    reader: AtomicBool,
+    /// Set when the writing is over ([`Inbox::close`]): senders are told
+    /// [`Sent::Gone`].
+    gone: AtomicBool,
+    /// Channel slots in use: added to before a send, taken off after a
+    /// receive, so it is never below the true count.
+    slots: AtomicUsize,
     /// Items in the channel: added to just before a send, taken off when an
     /// item is taken. Relaxed is enough: only `STATS` reads it, nothing
     /// else is published through it, and the channel itself orders each add
@@ -145,6 +262,9 @@ pub struct Queue {
     /// Bytes a sender took from the queue but the socket would not take
     /// without waiting: the writer writes them first.
     pub unsent: Vec<u8>,
+    /// The rest of a [`Batch`] taken from the channel: before anything
+    /// still in the channel.
+    batch: std::vec::IntoIter<Item>,
 }
 
 /// The result of [`Outbox::send`].
@@ -182,13 +302,44 @@ pub enum GivenBack {
     Taken,
 }
 
-/// A new queue of at most `capacity` lines for the client behind `sink`;
-/// `direct` is the `direct_send` setting (see the module notes).
+/// A new queue of at most `capacity` lines for the client behind `sink`,
+/// whose writer thread the caller starts now and keeps for the
+/// connection's life (the design card's); `direct` is the `direct_send`
+/// setting (see the module notes).
 pub fn outbox(capacity: usize, sink: Arc<dyn Sink>, direct: bool) -> (Outbox, Inbox) {
-    let (sender, receiver) = sync_channel(capacity);
+    new_outbox(capacity, sink, direct, None)
+}
+
+/// A queue with the fast path on whose writer is started by
+/// `start_writer` only when the client has a backlog (see the module
+/// notes). The caller keeps the [`Inbox`] for the end: [`Inbox::claim`].
+pub fn lazy_outbox(
+    capacity: usize,
+    sink: Arc<dyn Sink>,
+    start_writer: StartWriter,
+) -> (Outbox, Inbox) {
+    new_outbox(capacity, sink, true, Some(start_writer))
+}
+
+fn new_outbox(
+    capacity: usize,
+    sink: Arc<dyn Sink>,
+    direct: bool,
+    start_writer: Option<StartWriter>,
+) -> (Outbox, Inbox) {
+    let (sender, receiver) = sync_channel(CHANNEL_SLOTS.min(capacity.max(1)));
+    let (turn, writer) = match start_writer {
+        None => (THE_WRITER, WriterSlot::Present(None)),
+        Some(_) => (NOBODY, WriterSlot::Absent),
+    };
     let doorbell = Arc::new(Doorbell {
-        turn: AtomicU8::new(THE_WRITER),
-        writer: OnceLock::new(),
+        turn: AtomicU8::new(turn),
+        writer: Mutex::new(writer),
+        start_writer,
+        closed: AtomicBool::new(false),
+        reader: AtomicBool::new(false),
+        gone: AtomicBool::new(false),
+        slots: AtomicUsize::new(0),
         queued: AtomicUsize::new(0),
         farewell: OnceLock::new(),
         queue: Mutex::new(Queue {
@@ -196,6 +347,7 @@ pub fn outbox(capacity: usize, sink: Arc<dyn Sink>, direct: bool) -> (Outbox, In
             carried: None,
             framing: Framing::Lines,
             unsent: Vec::new(),
+            batch: Vec::new().into_iter(),
         }),
         sink,
         direct,
@@ -207,6 +359,8 @@ pub fn outbox(capacity: usize, sink: Arc<dyn Sink>, direct: bool) -> (Outbox, In
         Outbox {
             lines: Some(sender),
             doorbell,
+            capacity,
+            open: Mutex::new(None),
         },
         inbox,
     )
@@ -253,7 +407,7 @@ impl Drop for Turns {
     /// writer thread, which is woken. Only a wake-up: no socket is touched.
     fn drop(&mut self) {
         for doorbell in self.0.drain(..) {
-            doorbell.hand_to_writer();
+            Doorbell::hand_to_writer(&doorbell);
         }
     }
 }
@@ -270,17 +424,20 @@ impl Outbox {
         let Some(lines) = &self.lines else {
             return Sent::Gone;
         };
+        let doorbell = &self.doorbell;
+        if doorbell.gone.load(Ordering::Relaxed) {
+            return Sent::Gone;
+        }
         // Counted *before* the send: the item may be taken (and counted
         // off) before this thread runs again, and the count must never go
-        // below zero. A refused send gives its one back.
-        self.doorbell.queued.fetch_add(1, Ordering::Relaxed);
-        let refused = match lines.try_send(item) {
-            Ok(()) => None,
-            Err(TrySendError::Full(_)) => Some(Sent::Full),
-            Err(TrySendError::Disconnected(_)) => Some(Sent::Gone),
-        };
-        if let Some(refused) = refused {
-            self.doorbell.queued.fetch_sub(1, Ordering::Relaxed);
+        // below zero. A refused send gives its one back. `queue_len` items
+        // waiting is the slow-client policy, however many slots they use.
+        if doorbell.queued.fetch_add(1, Ordering::Relaxed) >= self.capacity {
+            doorbell.queued.fetch_sub(1, Ordering::Relaxed);
+            return Sent::Full;
+        }
+        if let Some(refused) = self.put(lines, item) {
+            doorbell.queued.fetch_sub(1, Ordering::Relaxed);
             return refused;
         }
         // The sender's half of the handshake: queued, then look. Without
@@ -295,6 +452,46 @@ impl Outbox {
             true => Sent::YourTurn(Arc::clone(&self.doorbell)),
             false => Sent::Queued,
         }
+    }
+
+    /// Puts `item` in the channel: into the open batch if the holder has
+    /// not taken it yet (it is the newest thing queued), else into a slot
+    /// of its own while more than one is free, else into a new batch in the
+    /// last free slot. `Some` if it could not be queued.
+    fn put(&self, lines: &SyncSender<Item>, item: Item) -> Option<Sent> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let item = match open.take() {
+            Some(batch) => match batch.join(item) {
+                Ok(()) => {
+                    *open = Some(batch);
+                    return None;
+                }
+                Err(item) => item, // taken: this batch is closed
+            },
+            None => item,
+        };
+        let slots = &self.doorbell.slots;
+        let item = match slots.fetch_add(1, Ordering::SeqCst) + 2 > CHANNEL_SLOTS {
+            false => item,
+            true => {
+                let batch = Arc::new(Batch(Mutex::new(BatchItems {
+                    items: vec![item],
+                    taken: false,
+                })));
+                *open = Some(Arc::clone(&batch));
+                Item::Batch(batch)
+            }
+        };
+        let refused = match lines.try_send(item) {
+            Ok(()) => return None,
+            // Not expected (the slot count is never below the truth), but
+            // a full channel is what the policy is for.
+            Err(TrySendError::Full(_)) => Sent::Full,
+            Err(TrySendError::Disconnected(_)) => Sent::Gone,
+        };
+        slots.fetch_sub(1, Ordering::SeqCst);
+        *open = None;
+        Some(refused)
     }
 
     /// How many items wait in the queue (for `STATS`; see [`Doorbell`]).
@@ -321,9 +518,10 @@ impl Drop for Outbox {
         // holds the turn, they will find the channel closed and hand it to
         // the writer (a sender) or finish (the writer).
         drop(self.lines.take());
+        self.doorbell.closed.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if self.doorbell.take_turn(NOBODY, THE_WRITER) {
-            self.doorbell.wake_writer();
+            Doorbell::wake_writer(&self.doorbell);
         }
     }
 }
@@ -338,9 +536,9 @@ impl Doorbell {
     /// Hands the turn to the writer thread and wakes it: for the sender
     /// holding the turn when the socket is full, the queue closed, or the
     /// client is being dropped (the writer says goodbye).
-    pub fn hand_to_writer(&self) {
-        self.turn.store(THE_WRITER, Ordering::SeqCst);
-        self.wake_writer();
+    pub fn hand_to_writer(doorbell: &Arc<Doorbell>) {
+        doorbell.turn.store(THE_WRITER, Ordering::SeqCst);
+        Doorbell::wake_writer(doorbell);
     }
 
     /// Without `direct_send`, every line is the writer's to write.
@@ -348,12 +546,43 @@ impl Doorbell {
         self.direct
     }
 
-    /// Wakes the writer (a no-op if it has not started yet: it holds the
-    /// turn until it has, see [`Doorbell::turn`]).
-    pub fn wake_writer(&self) {
-        if let Some(writer) = self.writer.get() {
-            writer.unpark();
+    /// Wakes the writer, whose turn it now is. A writer on its way needs
+    /// nothing: it looks at the turn before it parks. A lazy connection
+    /// without one gets one from the pool; or, once the state has dropped
+    /// it, its reader is woken to write the last lines (see [`Inbox::claim`]).
+    /// If no thread can be had, the connection is closed: its reader wakes
+    /// and ends it.
+    pub fn wake_writer(doorbell: &Arc<Doorbell>) {
+        let mut slot = doorbell.lock_writer();
+        match &*slot {
+            WriterSlot::Present(Some(writer)) => writer.unpark(),
+            WriterSlot::Present(None) | WriterSlot::Done => {}
+            WriterSlot::Absent => {
+                let Some(start_writer) = &doorbell.start_writer else {
+                    return;
+                };
+                if doorbell.closed.load(Ordering::SeqCst) {
+                    if doorbell.reader.load(Ordering::SeqCst) {
+                        doorbell.sink.wake_reader();
+                    }
+                    return;
+                }
+                *slot = WriterSlot::Present(None);
+                drop(slot);
+                let inbox = Inbox {
+                    doorbell: Arc::clone(doorbell),
+                };
+                if let Err(error) = start_writer(inbox) {
+                    log!("Cannot start a writer thread for a client with a backlog: {error}; closing its connection");
+                    *doorbell.lock_writer() = WriterSlot::Absent;
+                    doorbell.sink.close();
+                }
+            }
         }
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, WriterSlot> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Where this connection's bytes go.
@@ -386,17 +615,46 @@ impl Doorbell {
         if let Some(item) = queue.carried.take() {
             return Queued::Item(item);
         }
+        if let Some(item) = self.next_of_batch(queue) {
+            return Queued::Item(item);
+        }
         let Some(lines) = &queue.lines else {
             return Queued::Closed;
         };
         match lines.try_recv() {
+            Ok(Item::Batch(batch)) => {
+                self.slots.fetch_sub(1, Ordering::SeqCst);
+                queue.batch = batch.take_all().into_iter();
+                match self.next_of_batch(queue) {
+                    Some(item) => Queued::Item(item),
+                    // A batch is made with its first item: not expected.
+                    None => self.take(queue),
+                }
+            }
             Ok(item) => {
+                self.slots.fetch_sub(1, Ordering::SeqCst);
                 self.queued.fetch_sub(1, Ordering::Relaxed);
                 Queued::Item(item)
             }
             Err(TryRecvError::Empty) => Queued::Empty,
             Err(TryRecvError::Disconnected) => Queued::Closed,
         }
+    }
+
+    /// The next item of a batch being taken, if any; an emptied batch's
+    /// memory is freed at once.
+    fn next_of_batch(&self, queue: &mut Queue) -> Option<Item> {
+        let item = queue.batch.next();
+        match item {
+            Some(_) => {
+                self.queued.fetch_sub(1, Ordering::Relaxed);
+            }
+            None if queue.batch.as_slice().is_empty() => {
+                queue.batch = Vec::new().into_iter();
+            }
+            None => {}
+        }
+        item
     }
 
     /// Gives the turn back when [`Doorbell::take`] found the queue empty:
@@ -446,21 +704,93 @@ impl Inbox {
     /// failed): what is still queued is dropped, and senders are told
     /// [`Sent::Gone`] from now on.
     pub fn close(&self) {
+        self.doorbell.gone.store(true, Ordering::Relaxed);
         self.doorbell.lock_queue().lines = None;
     }
 
-    /// Parks the writer thread until the turn is its own: at its start
-    /// (it begins with the turn), when a sender hands it a full socket,
-    /// or when the state drops the connection. Must be called from the
-    /// writer thread.
-    pub fn wait_for_turn(&self) {
+    /// The connection's reader is about to run: from now on, a dropped
+    /// connection without a writer wakes it (see [`Doorbell::wake_writer`]).
+    /// Dropped already: it is woken now.
+    pub fn mark_reader(&self) {
         let doorbell = &self.doorbell;
-        doorbell.writer.get_or_init(thread::current);
+        doorbell.reader.store(true, Ordering::SeqCst);
+        if doorbell.closed.load(Ordering::SeqCst) {
+            doorbell.sink.wake_reader();
+        }
+    }
+
+    /// Is the writer started only for a backlog ([`lazy_outbox`])?
+    pub fn is_lazy(&self) -> bool {
+        self.doorbell.start_writer.is_some()
+    }
+
+    /// Says that the calling thread is this connection's writer: who
+    /// [`Doorbell::wake_writer`] unparks from now on.
+    pub fn register(&self) {
+        *self.doorbell.lock_writer() = WriterSlot::Present(Some(thread::current()));
+    }
+
+    /// Parks the writer thread until the turn is its own (true): at its
+    /// start (an always-there writer begins with the turn), when a sender
+    /// hands it a full socket, or when the state drops the connection. A
+    /// lazy writer with nothing to do for [`WRITER_LINGER`] goes back to the
+    /// pool instead (false). Call [`Inbox::register`] first, from the same
+    /// thread.
+    pub fn wait_for_turn(&self) -> bool {
+        let doorbell = &self.doorbell;
+        let lazy = doorbell.start_writer.is_some();
+        let mut deadline = Instant::now() + WRITER_LINGER;
         // `park` may return for no reason, and an old `unpark` may be left
         // over: only the turn says whether to go on.
-        while doorbell.turn.load(Ordering::SeqCst) != THE_WRITER {
-            thread::park();
+        loop {
+            if doorbell.turn.load(Ordering::SeqCst) == THE_WRITER {
+                return true;
+            }
+            if !lazy {
+                thread::park();
+                continue;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !left.is_zero() {
+                thread::park_timeout(left);
+                continue;
+            }
+            // Leave, unless the turn came meanwhile. Under the writer's
+            // lock: a sender hands the turn over *then* takes this lock
+            // (`wake_writer`), so either it finds the writer gone and starts
+            // another, or the writer finds the turn here and stays. A
+            // dropped connection's writer stays: the last turn is coming.
+            let mut slot = doorbell.lock_writer();
+            if doorbell.turn.load(Ordering::SeqCst) == THE_WRITER {
+                return true;
+            }
+            if doorbell.closed.load(Ordering::SeqCst) {
+                deadline = Instant::now() + WRITER_LINGER;
+                continue;
+            }
+            *slot = WriterSlot::Absent;
+            return false;
         }
+    }
+
+    /// For a lazy connection's reader, once the state has dropped the
+    /// connection: if no writer thread is there, this thread becomes it
+    /// (true) and must run [`writer_loop`], which writes the last lines and
+    /// closes the socket; otherwise the writer does that (false).
+    pub fn claim(&self) -> bool {
+        let mut slot = self.doorbell.lock_writer();
+        match &*slot {
+            WriterSlot::Absent => {
+                *slot = WriterSlot::Present(Some(thread::current()));
+                true
+            }
+            WriterSlot::Present(_) | WriterSlot::Done => false,
+        }
+    }
+
+    /// The writing is over (see [`writer_loop`]): nobody is woken again.
+    pub fn done(&self) {
+        *self.doorbell.lock_writer() = WriterSlot::Done;
     }
 
     /// The next item if one is already queued, without waiting: how the
@@ -505,8 +835,34 @@ mod tests {
     }
 
     #[test]
-    fn an_item_is_no_bigger_than_a_line() {
-        assert_eq!(std::mem::size_of::<Item>(), std::mem::size_of::<Line>());
+    fn an_item_is_a_line_and_a_tag() {
+        let tag = std::mem::size_of::<usize>();
+        assert!(std::mem::size_of::<Item>() <= std::mem::size_of::<Line>() + tag);
+    }
+
+    #[test]
+    fn lines_beyond_the_slots_wait_in_one_batch_up_to_the_queue_len() {
+        let (outbox, inbox) = in_memory(100);
+        for n in 0..100 {
+            let sent = outbox.send(Arc::from(n.to_string()));
+            assert!(matches!(sent, Sent::Queued), "line {n}");
+        }
+        assert!(matches!(outbox.send(Arc::from("one too many")), Sent::Full));
+        assert_eq!(outbox.queued(), 100);
+        // The channel's slots: all but one hold a line, the last a batch.
+        assert_eq!(inbox.doorbell.slots.load(Ordering::SeqCst), CHANNEL_SLOTS);
+        for n in 0..100 {
+            match inbox.try_next() {
+                Queued::Item(Item::Line(line)) => assert_eq!(&*line, n.to_string()),
+                _ => panic!("line {n} missing"),
+            }
+        }
+        assert!(matches!(inbox.try_next(), Queued::Empty));
+        assert_eq!(outbox.queued(), 0);
+        assert_eq!(inbox.doorbell.slots.load(Ordering::SeqCst), 0);
+        // A taken batch is closed: the next lines take slots of their own.
+        assert!(matches!(outbox.send(Arc::from("again")), Sent::Queued));
+        assert_eq!(inbox.doorbell.slots.load(Ordering::SeqCst), 1);
     }
 
     #[test]

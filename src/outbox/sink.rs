@@ -20,6 +20,11 @@ pub trait Sink: Send + Sync {
 
     /// Ends the connection (a reader blocked on it wakes up).
     fn close(&self);
+
+    /// Wakes the connection's reader as if the client had stopped sending,
+    /// but leaves the way out open: a lazy connection's reader then writes
+    /// the last lines itself (see `Inbox::claim`).
+    fn wake_reader(&self);
 }
 
 /// A sink in memory, for tests: it keeps what is written, and `room`
@@ -38,6 +43,8 @@ struct MemoryState {
     unread: usize,
     room: usize,
     closed: bool,
+    /// Woken by [`Sink::wake_reader`].
+    reader_woken: bool,
     /// The name of the thread behind each write that wrote something.
     writers: Vec<String>,
 }
@@ -51,6 +58,7 @@ impl MemorySink {
                 unread: 0,
                 room,
                 closed: false,
+                reader_woken: false,
                 writers: Vec::new(),
             }),
             drained: std::sync::Condvar::new(),
@@ -74,6 +82,10 @@ impl MemorySink {
 
     pub fn is_closed(&self) -> bool {
         self.lock().closed
+    }
+
+    pub fn reader_woken(&self) -> bool {
+        self.lock().reader_woken
     }
 
     /// Which threads wrote, in order (unnamed ones as "?").
@@ -119,5 +131,9 @@ impl Sink for MemorySink {
 
     fn close(&self) {
         self.lock().closed = true;
+    }
+
+    fn wake_reader(&self) {
+        self.lock().reader_woken = true;
     }
 }

@@ -8,7 +8,11 @@
 //! write to a slow client, lines pile up and the next batch carries them
 //! all: the work decides the batch size, no timer does. When the state
 //! drops the connection the channel closes, and the writer writes what is
-//! left and closes the socket, which also ends the reader.
+//! left and closes the socket, which also ends the reader. A writer started
+//! lazily for a backlog (see the module notes of [`crate::outbox`]) may
+//! instead go back to the pool once its backlog has been written
+//! ([`Ended::Left`]); the same loop, run by the connection's reader at its
+//! end, writes a lazy connection's last lines.
 //!
 //! **A sender** given the turn ([`write_turns`], after the state lock is
 //! released) writes the same queue with [`Sink::send_now`]. Usually the
@@ -44,6 +48,17 @@ const KEEP_BATCH_BYTES: usize = 4 * 1024;
 /// writer's cache, unusable by any other thread, for the connection's life.
 const FIRST_BATCH_BYTES: usize = 2048;
 
+/// Why [`writer_loop`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The connection is closed: its last lines are written (or its socket
+    /// failed).
+    Finished,
+    /// A lazy writer with nothing left to do: the thread may go back to the
+    /// pool; the connection goes on without a writer.
+    Left,
+}
+
 /// How items become bytes on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -62,13 +77,16 @@ pub enum Framing {
 ///
 /// An idle writer keeps no heap: its batch buffer is freed after a write
 /// larger than [`KEEP_BATCH_BYTES`] and whenever it gives the turn back.
-pub fn writer_loop(inbox: Inbox) {
+pub fn writer_loop(inbox: Inbox) -> Ended {
     let doorbell = inbox.doorbell();
     let sink = doorbell.sink();
     let mut batch: Vec<u8> = Vec::new();
     let mut socket_works = true;
+    inbox.register();
     let framing = 'life: loop {
-        inbox.wait_for_turn();
+        if !inbox.wait_for_turn() {
+            return Ended::Left;
+        }
         let mut queue = doorbell.lock_queue();
         loop {
             let written = match gather(doorbell, &mut queue, &mut batch) {
@@ -119,6 +137,8 @@ pub fn writer_loop(inbox: Inbox) {
     }
     inbox.close();
     sink.close();
+    inbox.done();
+    Ended::Finished
 }
 
 /// Sees to every client in `turns` once the state lock is released: with
@@ -135,7 +155,7 @@ pub fn write_turns(turns: &[Arc<Doorbell>]) {
     for doorbell in turns {
         match doorbell.direct() {
             true => write_queue(doorbell, &mut batch),
-            false => doorbell.wake_writer(),
+            false => Doorbell::wake_writer(doorbell),
         }
     }
 }
@@ -143,10 +163,10 @@ pub fn write_turns(turns: &[Arc<Doorbell>]) {
 /// Writes what is queued for one client without waiting, until the queue is
 /// empty (the turn goes back to nobody) or the socket is full (the turn goes
 /// to the writer thread, with what did not fit).
-fn write_queue(doorbell: &Doorbell, batch: &mut Vec<u8>) {
+fn write_queue(doorbell: &Arc<Doorbell>, batch: &mut Vec<u8>) {
     let Some(mut queue) = doorbell.try_lock_queue() else {
         // The previous holder is still letting go of it: not worth a wait.
-        return doorbell.hand_to_writer();
+        return Doorbell::hand_to_writer(doorbell);
     };
     loop {
         // A client being dropped as too slow gets its last words from its
@@ -178,7 +198,7 @@ fn write_queue(doorbell: &Doorbell, batch: &mut Vec<u8>) {
         }
     }
     drop(queue);
-    doorbell.hand_to_writer();
+    Doorbell::hand_to_writer(doorbell);
 }
 
 /// Sends what the socket takes now; keeps the rest in the queue's
@@ -269,6 +289,13 @@ fn count_out(written: &std::io::Result<()>, bytes: usize) {
 fn add(item: Item, framing: &mut Framing, batch: &mut Vec<u8>) {
     match (item, *framing) {
         (_, Framing::Closed) => {} // after a close frame, nothing
+        // `Doorbell::take` opens batches, so none comes here; if one did,
+        // its items would go out in order all the same.
+        (Item::Batch(items), _) => {
+            for item in items.take_all() {
+                add(item, framing, batch);
+            }
+        }
         (Item::Line(line), Framing::Lines) => batch.extend_from_slice(line.as_bytes()),
         (Item::Line(line), Framing::WebSocket) => websocket::push_text_frames(&line, batch),
         (Item::Raw(raw), _) => match *raw {
@@ -326,7 +353,9 @@ mod tests {
         drop(queue);
         let writer = thread::Builder::new()
             .name("writer".into())
-            .spawn(move || writer_loop(inbox))
+            .spawn(move || {
+                writer_loop(inbox);
+            })
             .unwrap();
         (outbox, sink, writer)
     }
@@ -491,6 +520,185 @@ mod tests {
             let sender: usize = sender.parse().unwrap();
             assert_eq!(n.parse::<i32>().unwrap(), next[sender], "out of order");
             next[sender] += 1;
+        }
+    }
+
+    /// A lazy connection whose writers are started on demand, each on a
+    /// new thread (the server's pool, without the pool), counting starts.
+    fn lazy_connection(
+        capacity: usize,
+        room: usize,
+    ) -> (
+        Outbox,
+        Inbox,
+        Arc<MemorySink>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let sink = Arc::new(MemorySink::new(room));
+        let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&started);
+        let start: crate::outbox::StartWriter = Arc::new(move |inbox| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            thread::Builder::new()
+                .name("writer".into())
+                .spawn(move || {
+                    writer_loop(inbox);
+                })
+                .map(drop)
+        });
+        let (outbox, inbox) =
+            crate::outbox::lazy_outbox(capacity, Arc::clone(&sink) as Arc<dyn Sink>, start);
+        inbox.mark_reader();
+        (outbox, inbox, sink, started)
+    }
+
+    /// What a lazy connection's reader does at its end (see
+    /// `server/connection.rs`): writes the last lines if no writer is there.
+    fn reader_ends(inbox: Inbox) {
+        if inbox.claim() {
+            assert_eq!(writer_loop(inbox), Ended::Finished);
+        }
+    }
+
+    #[test]
+    fn a_lazy_connection_starts_no_writer_while_the_client_keeps_up() {
+        let (outbox, inbox, sink, started) = lazy_connection(16, 1024);
+        for text in ["a\n", "b\n", "c\n"] {
+            first_turn(&outbox, text).write();
+        }
+        assert_eq!(sink.written(), b"a\nb\nc\n");
+        assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 0);
+        // The state drops it: its reader is woken, and it closes it.
+        drop(outbox);
+        assert!(sink.reader_woken());
+        reader_ends(inbox);
+        assert!(sink.is_closed());
+        assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_full_socket_starts_a_writer_which_finishes_and_leaves() {
+        let (outbox, inbox, sink, started) = lazy_connection(16, 4);
+        first_turn(&outbox, "abcdefgh\n").write();
+        assert_eq!(sink.written(), b"abcd");
+        assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // The client reads; the writer writes the rest, then goes back to
+        // the pool: the next line is a sender's to write again.
+        let mut waited = 0;
+        while sink.written() != b"abcdefgh\n" {
+            sink.drain();
+            thread::sleep(std::time::Duration::from_millis(1));
+            waited += 1;
+            assert!(waited < 5_000, "the writer never finished");
+        }
+        sink.drain();
+        let mut next = None;
+        for _ in 0..5_000 {
+            if let Sent::YourTurn(doorbell) = outbox.send(Arc::from("i\n")) {
+                next = Some(doorbell);
+                break;
+            }
+            thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let mut turns = Turns::default();
+        turns.push(next.expect("the writer gave the turn back"));
+        turns.write();
+        drop(outbox);
+        reader_ends(inbox);
+        while !sink.is_closed() {
+            sink.drain();
+            thread::yield_now();
+        }
+        assert!(sink.written().ends_with(b"i\n"));
+    }
+
+    #[test]
+    fn no_line_is_lost_while_lazy_writers_come_and_go() {
+        // The race above, on a lazy connection: writers are started when
+        // the 64-byte socket fills and leave after a millisecond without a
+        // turn, thousands of times, while four senders race them. At the
+        // end the "reader" claims the last lines if no writer is there.
+        let (outbox, inbox, sink, started) = lazy_connection(64, 64);
+        let outbox = Arc::new(outbox);
+        let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let reader = {
+            let (sink, reading) = (Arc::clone(&sink), Arc::clone(&reading));
+            thread::spawn(move || {
+                while reading.load(std::sync::atomic::Ordering::Relaxed) {
+                    sink.drain();
+                    thread::sleep(std::time::Duration::from_micros(50));
+                }
+            })
+        };
+        let senders: Vec<_> = (0..4)
+            .map(|sender| {
+                let outbox = Arc::clone(&outbox);
+                thread::spawn(move || {
+                    let mut sent = 0;
+                    let mut turns = Turns::default();
+                    while sent < 5_000 {
+                        match outbox.send(Arc::from(format!("{sender} {sent}\n"))) {
+                            Sent::YourTurn(doorbell) => {
+                                turns.push(doorbell);
+                                turns.write();
+                                sent += 1
+                            }
+                            Sent::Queued => sent += 1,
+                            Sent::Full => thread::yield_now(),
+                            Sent::Gone => unreachable!(),
+                        }
+                        if sent % 500 == 0 {
+                            // A pause: the writer may leave meanwhile.
+                            thread::sleep(std::time::Duration::from_millis(2));
+                        }
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        drop(Arc::into_inner(outbox));
+        reader_ends(inbox);
+        while !sink.is_closed() {
+            thread::yield_now();
+        }
+        reading.store(false, std::sync::atomic::Ordering::Relaxed);
+        reader.join().unwrap();
+        let written = String::from_utf8(sink.written()).unwrap();
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines.len(), 20_000);
+        let mut next = [0; 4];
+        for line in lines {
+            let (sender, n) = line.split_once(' ').unwrap();
+            let sender: usize = sender.parse().unwrap();
+            assert_eq!(n.parse::<i32>().unwrap(), next[sender], "out of order");
+            next[sender] += 1;
+        }
+        let started = started.load(std::sync::atomic::Ordering::SeqCst);
+        eprintln!("writers started: {started}");
+        assert!(started >= 1);
+    }
+
+    #[test]
+    fn dropping_a_lazy_outbox_at_any_moment_leaves_someone_to_finish() {
+        // The state drops the connection while a writer may be leaving; the
+        // reader's claim and the writer's finish must together close the
+        // socket exactly once, every time (a lost hand-over would hang).
+        for round in 0..500 {
+            let (outbox, inbox, sink, _) = lazy_connection(16, 4);
+            first_turn(&outbox, "abcdefgh\n").write();
+            sink.drain();
+            if round % 2 == 0 {
+                thread::sleep(std::time::Duration::from_millis(1));
+            }
+            drop(outbox);
+            reader_ends(inbox);
+            while !sink.is_closed() {
+                sink.drain();
+                thread::yield_now();
+            }
+            assert_eq!(sink.written(), b"abcdefgh\n");
         }
     }
 

@@ -150,7 +150,8 @@ pub fn serve(
     // see `capacity` for why running out would crash the whole server.
     let mut config = config;
     capacity::raise_open_file_limit();
-    if let Some(limit) = capacity::connection_limit() {
+    let limit = capacity::connection_limit(config.direct_send);
+    if let Some(limit) = &limit {
         if config.max_clients > limit.connections {
             warnings.push(format!(
                 "max_clients lowered from {} to {}: {}",
@@ -159,6 +160,16 @@ pub fn serve(
             config.max_clients = limit.connections;
         }
     }
+    let capacity_line = limit.as_ref().map(|limit| {
+        format!(
+            "Capacity: {} connections at most on this machine ({})",
+            limit.connections, limit.reason
+        )
+    });
+    // Not Linux: nothing known, nothing limited.
+    let thread_budget = limit.map_or(usize::MAX / 2, |limit| limit.threads);
+    let (readers, writers, live_writers, start_writer) =
+        ServerContext::threads(thread_budget, config.direct_send);
     let lan = addresses::lan_ipv4_addresses();
     let how_to_connect = addresses::connect_lines(local, &lan);
     let student_lines = addresses::student_lines(local, &lan);
@@ -184,7 +195,10 @@ pub fn serve(
         })),
         help_text: http_page::help_text(&student_lines, &how_to_connect),
         config,
-        live_writers: Default::default(),
+        live_writers,
+        readers,
+        writers,
+        start_writer,
         log_summary: Default::default(),
         at_the_door: Default::default(),
         browsers: Default::default(),
@@ -222,6 +236,9 @@ pub fn serve(
     }
     if let Some(file) = &context.config.settings_file {
         log!("Settings file: {}", file.display());
+    }
+    if let Some(line) = capacity_line {
+        log!("{line}");
     }
     for warning in warnings {
         log!("Warning: {warning}");

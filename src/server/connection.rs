@@ -1,5 +1,5 @@
-//! One connection's life: a reader thread, a writer thread, and a cleanup
-//! guard.
+//! One connection's life: a reader thread, a writer thread (while it has a
+//! backlog), and a cleanup guard.
 //!
 //! ```text
 //!   socket ──read──▶ reader thread ──lock──▶ State ──try_send──▶ queues of
@@ -10,11 +10,20 @@
 //!   socket ◀─write── writer thread ◀── this connection's queue
 //! ```
 //!
-//! **Two threads per connection**, because reading and writing must not
-//! wait for each other: the reader spends its life blocked in `read()`
-//! until this client types, the writer (`outbox::writer_loop`) blocked on
-//! this client's queue or in a `write()` to it. If any other thread waited
-//! on this socket, a client that stops reading would freeze it.
+//! **A reader and a writer**, because reading and writing must not wait for
+//! each other: the reader spends its life blocked in `read()` until this
+//! client types, the writer (`outbox::writer_loop`) blocked on this
+//! client's queue or in a `write()` to it. If any other thread waited on
+//! this socket, a client that stops reading would freeze it. With the fast
+//! path on, a client who keeps up is written to by whoever queued the line,
+//! so its writer is started only when its socket fills, and goes back to
+//! the pool when the backlog is gone (`crate::outbox`); with it off, the
+//! writer is there for the connection's whole life.
+//!
+//! **Threads come from pools** ([`crate::support::pool`]): a connection's
+//! reader (and writer) is a parked thread handed this connection, or a new
+//! one; when the connection ends it parks again for the next. If no thread
+//! can be had, the client is told `ERROR Server full` and closed.
 //!
 //! **The reader's loop** reads, and for each line takes the lock, changes
 //! the state, releases the lock ([`Locker::with`]), and then writes the
@@ -25,7 +34,7 @@
 
 use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState, State};
 use crate::log;
-use crate::outbox::{self, Turns};
+use crate::outbox::{self, Inbox, Outbox, StartWriter, Turns};
 use crate::server::browsers::RecentBrowsers;
 use crate::server::input::Input;
 use crate::server::irc_conn::IrcConn;
@@ -33,6 +42,8 @@ use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
 use crate::server::refusal::refuse;
 use crate::server::reserve;
 use crate::settings::server::ServerConfig;
+use crate::support::pool::{Budget, Pool};
+use crate::support::send_now::send_now;
 use crate::support::summary::LogSummary;
 use crate::text::sanitize;
 use crate::wire::command::{self, Dialect};
@@ -51,11 +62,20 @@ use std::time::{Duration, Instant};
 /// Stack sizes, set explicitly. Rust's default is 2 MiB per thread; with two
 /// threads per connection, 10,000 connections would reserve 40 GB of address
 /// space. Only the pages a thread touches cost memory, and these threads
-/// are shallow; a debug build, which uses several times more stack, runs
-/// the whole test suite on them. What an idle connection's pages hold:
-/// `BENCHMARKS.md`, "What a thread per connection costs".
+/// are shallow (no recursion on anything a client sends); a debug build,
+/// which uses several times more stack, runs the whole test suite on them.
+/// What an idle connection's pages hold: `docs/design.md`, "What each KiB
+/// of a connection is".
 pub const READER_STACK_BYTES: usize = 128 * 1024;
 pub const WRITER_STACK_BYTES: usize = 64 * 1024;
+
+/// How long a pooled thread waits for its next connection before it exits,
+/// so a server that has gone quiet gives its memory back.
+pub const THREAD_KEEP_IDLE: Duration = Duration::from_secs(30);
+
+/// Threads of each kind parked at once, at most: enough for a class
+/// arriving or leaving together, few enough to count in `capacity`.
+pub const MAX_PARKED_THREADS: usize = 64;
 
 /// Lines of one read acted on, at most, before what they queued is written.
 /// More would write bigger batches, but while a reader holds the turn to
@@ -72,8 +92,15 @@ pub struct ServerContext {
     /// The plain-text help a web browser gets at `/help.txt` (see
     /// [`crate::server::http_page`]).
     pub help_text: String,
-    /// Writer threads still running; shutdown waits for them to finish.
-    pub live_writers: AtomicUsize,
+    /// Connections whose last lines are not written yet (by their writer,
+    /// or a lazy connection's reader at its end); shutdown waits for them.
+    pub live_writers: Arc<AtomicUsize>,
+    /// Where readers and writers come from (see [`crate::support::pool`]).
+    pub readers: Pool,
+    pub writers: Pool,
+    /// With `direct_send`, how a connection with a backlog gets its writer
+    /// ([`outbox::lazy_outbox`]); `None`: writers are always there.
+    pub start_writer: Option<StartWriter>,
     /// The log lines a stranger can cause (refused connections, flood
     /// control), at most one a minute per address and kind.
     pub log_summary: Mutex<LogSummary>,
@@ -86,6 +113,47 @@ pub struct ServerContext {
 }
 
 impl ServerContext {
+    /// The pools and the writer starter for a server whose threads are
+    /// limited to `threads` (see `capacity`).
+    pub fn threads(
+        threads: usize,
+        direct_send: bool,
+    ) -> (Pool, Pool, Arc<AtomicUsize>, Option<StartWriter>) {
+        let budget = Budget::new(threads);
+        let pool = |name, stack| {
+            let budget = Arc::clone(&budget);
+            Pool::new(name, stack, THREAD_KEEP_IDLE, MAX_PARKED_THREADS, budget)
+        };
+        // Named, so that `top -H`, a debugger and `tests/who_writes.rs` can
+        // tell the two apart.
+        let readers = pool("reader", READER_STACK_BYTES);
+        let writers = pool("writer", WRITER_STACK_BYTES);
+        let live_writers = Arc::new(AtomicUsize::new(0));
+        let start_writer = direct_send.then(|| {
+            let (writers, live) = (writers.clone(), Arc::clone(&live_writers));
+            let start: StartWriter = Arc::new(move |inbox: Inbox| {
+                let live = Arc::clone(&live);
+                writers.run(Box::new(move || {
+                    if outbox::writer_loop(inbox) == outbox::Ended::Finished {
+                        live.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }))
+            });
+            start
+        });
+        (readers, writers, live_writers, start_writer)
+    }
+
+    /// A new connection's queue: with a lazy writer under the fast path,
+    /// with an always-there one without it.
+    pub fn outbox(&self, sink: Arc<dyn outbox::Sink>) -> (Outbox, Inbox) {
+        let queue_len = self.config.queue_len;
+        match &self.start_writer {
+            Some(start) => outbox::lazy_outbox(queue_len, sink, Arc::clone(start)),
+            None => outbox::outbox(queue_len, sink, self.config.direct_send),
+        }
+    }
+
     /// Logs what [`LogSummary::note`] says is due of a line of `kind`
     /// caused by `ip`.
     pub fn log_summarised(&self, ip: IpAddr, kind: &'static str, line: impl FnOnce() -> String) {
@@ -120,9 +188,8 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     // add latency (up to 40 ms, waiting for ACKs) without saving packets.
     let _ = stream.set_nodelay(true);
     let stream = Arc::new(stream);
-    let config = &context.config;
     let sink: Arc<dyn outbox::Sink> = Arc::clone(&stream) as _;
-    let (outbox, inbox) = outbox::outbox(config.queue_len, sink, config.direct_send);
+    let (outbox, inbox) = context.outbox(sink);
     let hangup_stream = Arc::clone(&stream);
     let hangup: Hangup = Box::new(move || {
         let _ = hangup_stream.shutdown(Shutdown::Both);
@@ -161,7 +228,10 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     launch(context, stream, addr, id, inbox);
 }
 
-/// Starts an admitted connection's writer and reader threads.
+/// Starts an admitted connection's threads, from the pools: its reader, and
+/// (without the fast path) its writer. A lazy connection's reader keeps the
+/// queue's receiving end, to write the last lines at the end if no writer
+/// is there then ([`Inbox::claim`]).
 pub fn launch(
     context: &Arc<ServerContext>,
     stream: Arc<TcpStream>,
@@ -169,33 +239,66 @@ pub fn launch(
     id: ConnId,
     inbox: outbox::Inbox,
 ) {
-    context.live_writers.fetch_add(1, Ordering::SeqCst);
-    let writer_context = Arc::clone(context);
-    // Named, so that `top -H`, a debugger and `tests/who_writes.rs` can
-    // tell the two apart.
-    let writer = thread::Builder::new()
-        .name("writer".into())
-        .stack_size(WRITER_STACK_BYTES)
-        .spawn(move || {
-            outbox::writer_loop(inbox);
-            writer_context.live_writers.fetch_sub(1, Ordering::SeqCst);
-        });
-    if let Err(error) = writer {
-        context.live_writers.fetch_sub(1, Ordering::SeqCst);
-        log!("Cannot start a thread for {addr}: {error}");
-        state::lock(&context.state).disconnect(id, "no thread available");
-        return;
-    }
+    let live = &context.live_writers;
+    live.fetch_add(1, Ordering::SeqCst);
+    let last_lines = match inbox.is_lazy() {
+        true => {
+            inbox.mark_reader();
+            Some(inbox)
+        }
+        false => {
+            let writer_live = Arc::clone(live);
+            let writer = context.writers.run(Box::new(move || {
+                outbox::writer_loop(inbox);
+                writer_live.fetch_sub(1, Ordering::SeqCst);
+            }));
+            if let Err(error) = writer {
+                live.fetch_sub(1, Ordering::SeqCst);
+                no_thread(context, &stream, addr, id, &error);
+                return;
+            }
+            None
+        }
+    };
     let reader_context = Arc::clone(context);
-    let reader = thread::Builder::new()
-        .name("reader".into())
-        .stack_size(READER_STACK_BYTES)
-        .spawn(move || reader_loop(&reader_context, id, addr, &stream));
+    let reader_stream = Arc::clone(&stream);
+    let reader = context.readers.run(Box::new(move || {
+        reader_loop(&reader_context, id, addr, &reader_stream);
+        // The state has dropped the connection. A lazy one without a
+        // writer now: this thread writes its last lines and closes it.
+        if let Some(inbox) = last_lines.filter(Inbox::claim) {
+            outbox::writer_loop(inbox);
+            reader_context.live_writers.fetch_sub(1, Ordering::SeqCst);
+        }
+    }));
     if let Err(error) = reader {
-        log!("Cannot start a thread for {addr}: {error}");
-        // Removing the connection drops its queue, which ends the writer.
-        state::lock(&context.state).disconnect(id, "no thread available");
+        no_thread(context, &stream, addr, id, &error);
+        // Without the fast path, removing the connection ended its writer,
+        // which counts itself off; a lazy connection's last lines went
+        // with the job that did not run.
+        if context.start_writer.is_some() {
+            live.fetch_sub(1, Ordering::SeqCst);
+        }
     }
+}
+
+/// No thread could be had for an admitted connection: the client is told the
+/// server is full (a send that never waits: this is the accept loop) and the
+/// connection is removed and closed.
+fn no_thread(
+    context: &ServerContext,
+    stream: &TcpStream,
+    addr: SocketAddr,
+    id: ConnId,
+    error: &std::io::Error,
+) {
+    context.log_summarised(addr.ip(), "refused connections", || {
+        format!("Cannot start a thread for {addr}: {error}")
+    });
+    let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
+    let _ = send_now(stream, refused.as_bytes());
+    state::lock(&context.state).disconnect(id, "no thread available");
+    let _ = stream.shutdown(Shutdown::Both);
 }
 
 /// Removes the connection from the state if the reader ends without doing

@@ -108,9 +108,8 @@ fn wait_at_the_door(context: &Arc<ServerContext>, stream: Arc<TcpStream>, addr: 
     let refusal = match password {
         None => Refusal::ServerFull,
         Some(password) => {
-            let config = &context.config;
             let sink: Arc<dyn outbox::Sink> = Arc::clone(&stream) as _;
-            let (outbox, inbox) = outbox::outbox(config.queue_len, sink, config.direct_send);
+            let (outbox, inbox) = context.outbox(sink);
             let hangup_stream = Arc::clone(&stream);
             let hangup: state::Hangup = Box::new(move || {
                 let _ = hangup_stream.shutdown(Shutdown::Both);

@@ -24,4 +24,10 @@ impl Sink for TcpStream {
     fn close(&self) {
         let _ = self.shutdown(Shutdown::Both);
     }
+
+    fn wake_reader(&self) {
+        // A `read()` blocked on a socket shut down for reading returns 0
+        // at once; nothing is sent to the client.
+        let _ = self.shutdown(Shutdown::Read);
+    }
 }

@@ -1,7 +1,7 @@
 //! What std lacks and the programs here need: command-line flags, log
 //! lines (and a summary of the ones a stranger can cause), signals,
-//! calendar time, giving idle stack pages back and a socket write that
-//! never waits; SHA-1 and base64 for the WebSocket handshake; SHA-256, HMAC
+//! calendar time, giving idle stack pages back, a pool of parked threads
+//! and a socket write that never waits; SHA-1 and base64 for the WebSocket handshake; SHA-256, HMAC
 //! and PBKDF2 for account passwords; a temporary directory for tests.
 //! Nothing in this folder knows about chat.
 
@@ -10,6 +10,7 @@ pub mod cli;
 pub(crate) mod hmac;
 pub mod log;
 pub(crate) mod pbkdf2;
+pub(crate) mod pool;
 pub(crate) mod secret;
 pub(crate) mod send_now;
 pub(crate) mod sha1;
