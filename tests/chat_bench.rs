@@ -103,9 +103,15 @@ fn churn_leaves_no_fds_behind() {
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert_eq!(value(&stdout, "completed"), "30");
     assert_eq!(value(&stdout, "fds_after"), value(&stdout, "fds_before"));
-    assert_eq!(
-        value(&stdout, "threads_after"),
-        value(&stdout, "threads_before")
+    // The visits' threads are parked for the next visit, not ended: a few
+    // stay until they retire (30 s; `tests/server_robustness.rs` waits for
+    // that). Two connections at once need at most a reader and a writer
+    // each, plus one being handed back.
+    let before: u64 = value(&stdout, "threads_before").parse().unwrap();
+    let after: u64 = value(&stdout, "threads_after").parse().unwrap();
+    assert!(
+        (before..=before + 6).contains(&after),
+        "{before} threads before, {after} after"
     );
 }
 

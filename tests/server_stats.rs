@@ -74,8 +74,9 @@ fn an_operator_sees_every_figure_grow_with_the_traffic() {
     assert_eq!(before["connections"], "4", "{before:#?}");
     assert_eq!(before["named"], "3");
     assert_eq!(before["unnamed"], "1");
-    // Two threads per connection, and the server's own.
-    assert!(number(&before, "threads") >= 9.0, "{before:#?}");
+    // A reader per connection (and a writer too with the fast path off,
+    // or while a client has a backlog), and the server's own.
+    assert!(number(&before, "threads") >= 5.0, "{before:#?}");
     assert_eq!(before["threads_from"], "proc");
     // Everyone has read everything sent to them.
     assert_eq!(before["queued"], "0", "{before:#?}");
