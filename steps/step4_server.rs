@@ -72,6 +72,9 @@ fn main() {
     match config::load(args, &|name| std::env::var(name).ok(), &cwd) {
         Ok(Startup::PrintConfig(text)) => print!("{text}"),
         Ok(Startup::Serve(config)) => {
+            // A thread per connection: glibc's per-thread caches of freed
+            // blocks would cost most idle connections' memory.
+            chatroom::support::malloc::without_thread_caches();
             if let Err(message) = server::run(config) {
                 cli::fail(message);
             }

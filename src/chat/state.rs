@@ -338,6 +338,9 @@ pub struct State {
     conns: HashMap<ConnId, Conn>,
     /// name key → connection, for registered users.
     names: HashMap<String, ConnId>,
+    /// The same people by their names' skeletons (`aIice` → `alice`), to
+    /// refuse a look-alike of someone online.
+    looks: HashMap<String, ConnId>,
     /// room key → room. A room exists while it has members.
     rooms: HashMap<String, Room>,
     connections_per_ip: HashMap<IpAddr, usize>,
@@ -382,6 +385,7 @@ impl State {
         State {
             conns: HashMap::new(),
             names: HashMap::new(),
+            looks: HashMap::new(),
             rooms: HashMap::new(),
             connections_per_ip: HashMap::new(),
             guard: Guard::new(config.connect_rate_per_ip, config.connect_burst_per_ip)
@@ -776,6 +780,10 @@ impl State {
         };
         if let Some(name) = &conn.name {
             self.names.remove(&names::key(name));
+            let look = names::skeleton(name);
+            if self.looks.get(&look) == Some(&id) {
+                self.looks.remove(&look);
+            }
         }
         if conn.held_nothing() {
             self.guard.refund(conn.addr.ip());

@@ -149,8 +149,12 @@ pub fn write_turns(turns: &[Arc<Doorbell>]) {
     // When the CPU is busy, the threads that run first are readers
     // queueing more lines to the same clients, and each `send()` below
     // then carries them too; when nothing else is ready, this returns at
-    // once.
-    std::thread::yield_now();
+    // once. Only a broadcast gains: a reply to one client (a greeting, a
+    // `USERNAME`'s answer, what a visit mostly is) would pay a switch of
+    // threads for nothing.
+    if turns.len() > 1 {
+        std::thread::yield_now();
+    }
     let mut batch = Vec::new();
     for doorbell in turns {
         match doorbell.direct() {

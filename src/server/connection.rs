@@ -70,8 +70,11 @@ pub const READER_STACK_BYTES: usize = 128 * 1024;
 pub const WRITER_STACK_BYTES: usize = 64 * 1024;
 
 /// How long a pooled thread waits for its next connection before it exits,
-/// so a server that has gone quiet gives its memory back.
-pub const THREAD_KEEP_IDLE: Duration = Duration::from_secs(30);
+/// so a server that has gone quiet gives its memory back: long enough to
+/// cover a burst of arrivals (a class, a reconnecting laptop), short
+/// enough that fds and threads are back to their start a few seconds
+/// after.
+pub const THREAD_KEEP_IDLE: Duration = Duration::from_secs(5);
 
 /// Threads of each kind parked at once, at most: enough for a class
 /// arriving or leaving together, few enough to count in `capacity`.

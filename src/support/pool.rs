@@ -12,8 +12,8 @@
 //!
 //! Three rules keep the pool from becoming a cost of its own:
 //! - **Parked threads retire.** A thread parked for `keep_idle` with nothing
-//!   to do exits, so a quiet server gives its memory back. Before parking it
-//!   gives back the stack pages its last job touched ([`stack`]).
+//!   to do exits, so a quiet server gives its memory back. Parked for half a
+//!   second, it gives back the stack pages its last job touched ([`stack`]).
 //! - **Few are kept.** At most `max_parked` wait at once; one more that
 //!   finishes its job exits instead of parking.
 //! - **A budget of threads** ([`Budget`]), shared by every pool of the
@@ -33,6 +33,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// How long a parked thread waits before it gives its stack pages back.
+const RELEASE_STACK_AFTER: Duration = Duration::from_millis(500);
 
 /// What a pooled thread runs.
 pub type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -199,15 +202,18 @@ fn work(shared: Arc<Shared>, first: Job) {
     let mut job = first;
     loop {
         job();
-        // The job may have gone deep (a reader's join burst); a parked
-        // thread keeps only the pages it needs to wait.
-        stack::release_unused();
         let mut parked = shared.lock();
         if parked.idle >= shared.max_parked {
             return;
         }
         parked.idle += 1;
-        let deadline = Instant::now() + shared.keep_idle;
+        let now = Instant::now();
+        let deadline = now + shared.keep_idle;
+        // The job may have gone deep (a reader's join burst); a thread
+        // parked for a while keeps only the pages it needs to wait. Not at
+        // once: giving pages back makes every core drop its view of them
+        // (an interrupt each), which a quick next visit would pay for.
+        let mut release_at = Some(now + RELEASE_STACK_AFTER);
         job = loop {
             // A job is looked for before the deadline is: a job handed to
             // this thread as it times out is still run.
@@ -215,8 +221,17 @@ fn work(shared: Arc<Shared>, first: Job) {
                 parked.idle -= 1;
                 break next;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let now = Instant::now();
+            if release_at.is_some_and(|at| at <= now) {
+                release_at = None;
+                drop(parked);
+                stack::release_unused();
+                parked = shared.lock();
+                continue;
+            }
+            let until = release_at.map_or(deadline, |at| at.min(deadline));
+            let left = until.saturating_duration_since(now);
+            if deadline <= now {
                 parked.idle -= 1;
                 return;
             }

@@ -286,8 +286,11 @@ pub fn check_username(name: &str) -> Result<(), NameError> {
         return Err(NameError::FirstNotLetter);
     }
     let bare = skeleton(name.trim_matches(['-', '_']));
-    if let Some(word) = RESERVED.iter().find(|word| skeleton(word) == bare) {
-        return Err(NameError::Reserved(word));
+    // The reserved words' skeletons, worked out once.
+    static RESERVED_LOOKS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let looks = RESERVED_LOOKS.get_or_init(|| RESERVED.iter().map(|w| skeleton(w)).collect());
+    if let Some(at) = looks.iter().position(|look| *look == bare) {
+        return Err(NameError::Reserved(RESERVED[at]));
     }
     Ok(())
 }

@@ -23,7 +23,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long the server's fds and threads may take to settle after churn.
+/// How long the server's fds and threads may take to settle after churn:
+/// step4_server's parked threads retire after 5 s with nothing to do.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What one churn thread did.
