@@ -128,10 +128,17 @@ pub fn idle(settings: &Settings) -> Result<Run, String> {
         added.map(|t| t / clients),
         2,
     );
+    // IRC never sends a PRIVMSG back to its sender: the broadcast's
+    // senders (one a room) hold it already and count as reached; the line
+    // protocol echoes, and its senders are counted by delivery.
+    let senders_unechoed = match settings.profile.echoes_to_sender() {
+        true => 0,
+        false => one_broadcast.senders as u64,
+    };
     figures.count(
         "broadcast_reached",
         "clients the broadcast reached",
-        outcome.delivered - outcome.duplicates,
+        outcome.delivered - outcome.duplicates + senders_unechoed,
     );
     figures.millis(
         "broadcast_ms",
