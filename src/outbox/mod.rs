@@ -29,29 +29,23 @@
 //! is left with nobody to write it.
 //!
 //! **A writer only while there is a backlog.** With the fast path on, a
-//! client who keeps up never needs its writer thread, so none is started
-//! ([`lazy_outbox`]): the first time the turn is handed to the writer (a
-//! full socket), one is taken from the server's pool of parked threads
-//! ([`StartWriter`]), and once it has had nothing to do for
-//! [`WRITER_LINGER`] it goes back to the pool ([`Inbox::wait_for_turn`]).
-//! An idle connection then holds one thread, its reader. When the state
-//! drops a connection that has no writer, its reader is woken
-//! ([`Sink::wake_reader`]) and writes the last lines itself, as the writer
-//! would have ([`Inbox::claim`]). With `direct_send = false` the writer is
-//! always there, as the design card draws it.
-//!
-//! **The channel's slots.** `sync_channel` allocates all its slots when it
-//! is made, so it has only [`CHANNEL_SLOTS`] of them; `queue_len` still
-//! bounds the *lines* waiting ([`Outbox::send_item`]). The last free slot
-//! takes a [`Batch`] that later lines join until the holder of the turn
-//! takes it, so a slow client's backlog costs memory as it grows, not up
-//! front. Why each choice, with the figures that chose it:
-//! `docs/design.md`, "Who writes" and "What each KiB of a connection is".
+//! client who keeps up never needs its writer, so none is started
+//! ([`lazy_outbox`]): the first time the turn is handed to the writer, one
+//! is taken from the server's pool ([`StartWriter`]), and it goes back
+//! after [`WRITER_LINGER`] with nothing to do ([`Inbox::wait_for_turn`]).
+//! When the state drops a connection that has no writer, its reader writes
+//! the last lines itself ([`Inbox::claim`]). With `direct_send = false`
+//! the writer is always there, as the design card draws it. What travels
+//! in the queue, and why the channel has few slots: [`item`]. Why each
+//! choice, with the figures that chose it: `docs/design.md`, "Who writes"
+//! and "Threads that are reused, and a writer only for a backlog".
 
+pub mod item;
 pub mod sink;
 pub mod write;
 
 use crate::log;
+pub use item::{Batch, Item, Line, Raw, CHANNEL_SLOTS};
 pub use sink::Sink;
 use std::io;
 use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -60,11 +54,6 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 pub use write::{writer_loop, Ended, Framing};
-
-/// Slots of a connection's channel, allocated when it is made (24 bytes
-/// each). Lines beyond them wait in a [`Batch`] in the last one, up to
-/// `queue_len` lines in all.
-pub const CHANNEL_SLOTS: usize = 16;
 
 /// How long a lazily started writer stays with its connection after its
 /// backlog is written, before it goes back to the pool: long enough that a
@@ -82,74 +71,6 @@ pub const WRITER_LINGER: Duration = match cfg!(test) {
 /// server hands the [`Inbox`] to a pooled thread that runs
 /// [`writer_loop`]. `Err` if no thread can be had.
 pub type StartWriter = Arc<dyn Fn(Inbox) -> io::Result<()> + Send + Sync>;
-
-/// A chat line, formatted once and shared, never copied, by every
-/// recipient's queue.
-pub type Line = Arc<str>;
-
-/// What travels to a writer: almost always a [`Line`]; for a browser's
-/// connection also the few things that are not chat lines.
-///
-/// The raw items are boxed so that an item is a line and a tag (24 bytes):
-/// a queue's slots are allocated up front, [`CHANNEL_SLOTS`] of them per
-/// client, and a line is what fills them.
-pub enum Item {
-    Line(Line),
-    Raw(Box<Raw>),
-    /// Items that wait together in the channel's last free slot.
-    Batch(Arc<Batch>),
-}
-
-/// Items queued while the channel had one free slot left: they share that
-/// slot, and the next ones join them until the holder of the turn takes
-/// the batch (see the module notes). Its lock is held only to add one item
-/// or to take them all, never across a write.
-pub struct Batch(Mutex<BatchItems>);
-
-struct BatchItems {
-    items: Vec<Item>,
-    /// Taken by the holder of the turn: later items go to the channel.
-    taken: bool,
-}
-
-impl Batch {
-    fn lock(&self) -> MutexGuard<'_, BatchItems> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Adds `item`, unless the batch was taken already (then it is given back).
-    fn join(&self, item: Item) -> Result<(), Item> {
-        let mut batch = self.lock();
-        match batch.taken {
-            true => Err(item),
-            false => {
-                batch.items.push(item);
-                Ok(())
-            }
-        }
-    }
-
-    /// Takes every item; later ones must go elsewhere.
-    pub(super) fn take_all(&self) -> Vec<Item> {
-        let mut batch = self.lock();
-        batch.taken = true;
-        std::mem::take(&mut batch.items)
-    }
-}
-
-/// What a WebSocket connection's writer sends besides chat lines. They go
-/// through the same queue as the lines, so they leave in the order they were
-/// queued (the `101` before the greeting, a close after the last line).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Raw {
-    /// The `101 Switching Protocols` answer, written as it is; every line
-    /// after it goes out as a WebSocket text frame.
-    SwitchToWebSocket(String),
-    /// Answer a ping: a pong frame with this payload.
-    Pong(Vec<u8>),
-    /// The close frame with this status; nothing is sent after it.
-    Close(u16),
-}
 
 /// The sending side, kept in the state.
 pub struct Outbox {
@@ -474,10 +395,7 @@ impl Outbox {
         let item = match slots.fetch_add(1, Ordering::SeqCst) + 2 > CHANNEL_SLOTS {
             false => item,
             true => {
-                let batch = Arc::new(Batch(Mutex::new(BatchItems {
-                    items: vec![item],
-                    taken: false,
-                })));
+                let batch = Arc::new(Batch::starting_with(item));
                 *open = Some(Arc::clone(&batch));
                 Item::Batch(batch)
             }
