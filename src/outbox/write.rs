@@ -465,6 +465,53 @@ mod tests {
         assert_eq!(sink.written(), b"kept\n");
     }
 
+    /// Four senders, 5,000 lines each (`"<sender> <n>"`), each writing the
+    /// turns it is given; with `pauses`, each stops for 2 ms every 500
+    /// lines, so a lazy writer may leave meanwhile. Returns when all sent.
+    fn send_from_four(outbox: &Arc<Outbox>, pauses: bool) {
+        let senders: Vec<_> = (0..4)
+            .map(|sender| {
+                let outbox = Arc::clone(outbox);
+                thread::spawn(move || {
+                    let mut sent = 0;
+                    let mut turns = Turns::default();
+                    while sent < 5_000 {
+                        match outbox.send(Arc::from(format!("{sender} {sent}\n"))) {
+                            Sent::YourTurn(doorbell) => {
+                                turns.push(doorbell);
+                                turns.write();
+                                sent += 1
+                            }
+                            Sent::Queued => sent += 1,
+                            Sent::Full => thread::yield_now(),
+                            Sent::Gone => unreachable!(),
+                        }
+                        if pauses && sent % 500 == 0 {
+                            thread::sleep(std::time::Duration::from_millis(2));
+                        }
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+    }
+
+    /// Every one of [`send_from_four`]'s 20,000 lines, each sender's in order.
+    fn assert_all_in_order(written: &[u8]) {
+        let written = String::from_utf8(written.to_vec()).unwrap();
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines.len(), 20_000);
+        let mut next = [0; 4];
+        for line in lines {
+            let (sender, n) = line.split_once(' ').unwrap();
+            let sender: usize = sender.parse().unwrap();
+            assert_eq!(n.parse::<i32>().unwrap(), next[sender], "out of order");
+            next[sender] += 1;
+        }
+    }
+
     #[test]
     fn no_line_is_stranded_lost_or_reordered_whoever_writes() {
         // Four senders race the writer thread, on the shipped code: each
@@ -487,44 +534,12 @@ mod tests {
                 }
             })
         };
-        let senders: Vec<_> = (0..4)
-            .map(|sender| {
-                let outbox = Arc::clone(&outbox);
-                thread::spawn(move || {
-                    let mut sent = 0;
-                    let mut turns = Turns::default();
-                    while sent < 5_000 {
-                        match outbox.send(Arc::from(format!("{sender} {sent}\n"))) {
-                            Sent::YourTurn(doorbell) => {
-                                turns.push(doorbell);
-                                turns.write();
-                                sent += 1
-                            }
-                            Sent::Queued => sent += 1,
-                            Sent::Full => thread::yield_now(),
-                            Sent::Gone => unreachable!(),
-                        }
-                    }
-                })
-            })
-            .collect();
-        for sender in senders {
-            sender.join().unwrap();
-        }
+        send_from_four(&outbox, false);
         drop(Arc::into_inner(outbox));
         writer.join().unwrap();
         reading.store(false, std::sync::atomic::Ordering::Relaxed);
         reader.join().unwrap();
-        let written = String::from_utf8(sink.written()).unwrap();
-        let lines: Vec<&str> = written.lines().collect();
-        assert_eq!(lines.len(), 20_000);
-        let mut next = [0; 4];
-        for line in lines {
-            let (sender, n) = line.split_once(' ').unwrap();
-            let sender: usize = sender.parse().unwrap();
-            assert_eq!(n.parse::<i32>().unwrap(), next[sender], "out of order");
-            next[sender] += 1;
-        }
+        assert_all_in_order(&sink.written());
     }
 
     /// A lazy connection whose writers are started on demand, each on a
@@ -634,34 +649,7 @@ mod tests {
                 }
             })
         };
-        let senders: Vec<_> = (0..4)
-            .map(|sender| {
-                let outbox = Arc::clone(&outbox);
-                thread::spawn(move || {
-                    let mut sent = 0;
-                    let mut turns = Turns::default();
-                    while sent < 5_000 {
-                        match outbox.send(Arc::from(format!("{sender} {sent}\n"))) {
-                            Sent::YourTurn(doorbell) => {
-                                turns.push(doorbell);
-                                turns.write();
-                                sent += 1
-                            }
-                            Sent::Queued => sent += 1,
-                            Sent::Full => thread::yield_now(),
-                            Sent::Gone => unreachable!(),
-                        }
-                        if sent % 500 == 0 {
-                            // A pause: the writer may leave meanwhile.
-                            thread::sleep(std::time::Duration::from_millis(2));
-                        }
-                    }
-                })
-            })
-            .collect();
-        for sender in senders {
-            sender.join().unwrap();
-        }
+        send_from_four(&outbox, true);
         drop(Arc::into_inner(outbox));
         reader_ends(inbox);
         while !sink.is_closed() {
@@ -669,16 +657,7 @@ mod tests {
         }
         reading.store(false, std::sync::atomic::Ordering::Relaxed);
         reader.join().unwrap();
-        let written = String::from_utf8(sink.written()).unwrap();
-        let lines: Vec<&str> = written.lines().collect();
-        assert_eq!(lines.len(), 20_000);
-        let mut next = [0; 4];
-        for line in lines {
-            let (sender, n) = line.split_once(' ').unwrap();
-            let sender: usize = sender.parse().unwrap();
-            assert_eq!(n.parse::<i32>().unwrap(), next[sender], "out of order");
-            next[sender] += 1;
-        }
+        assert_all_in_order(&sink.written());
         let started = started.load(std::sync::atomic::Ordering::SeqCst);
         eprintln!("writers started: {started}");
         assert!(started >= 1);

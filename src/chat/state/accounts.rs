@@ -132,6 +132,15 @@ impl AccountBook {
     }
 }
 
+/// The secret a login tried, for the password book: the account's, or
+/// the one all made-up names from an address share.
+fn tried(exists: bool, key: String) -> Tried {
+    match exists {
+        true => Tried::Account(key),
+        false => Tried::NoSuchAccount,
+    }
+}
+
 fn stamp(dir: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(crate::accounts::file::path_in(dir)).ok()?;
     Some((meta.modified().ok()?, meta.len()))
@@ -252,10 +261,7 @@ impl State {
         // a classmate who has not chosen a password yet cannot keep her
         // out. A chosen password, or a name with no account, is counted.
         let with_code = found.is_some_and(|a| matches!(a.secret, Secret::Code(_)));
-        let tried = match found {
-            Some(_) => Tried::Account(names::key(name)),
-            None => Tried::NoSuchAccount,
-        };
+        let tried = tried(found.is_some(), names::key(name));
         if !with_code {
             if let Err(wait) = self.passwords.may_try(ip, &tried, now) {
                 let refusal = AccountRefusal::TooManyTries(seconds_to_wait(wait));
@@ -345,10 +351,7 @@ impl State {
         let now = Instant::now();
         self.accounts.refresh();
         let account = self.accounts.accounts.get(name).cloned();
-        let tried = match &account {
-            Some(_) => Tried::Account(key),
-            None => Tried::NoSuchAccount,
-        };
+        let tried = tried(account.is_some(), key);
         let Some(account) = account.filter(|_| right) else {
             if let Some(line) = self.passwords.wrong(ip, &tried, now) {
                 log!("{line} (from {who})");
