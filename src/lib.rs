@@ -27,7 +27,7 @@
 //!    and whose turn it is to write (the fast path, behind one switch).
 //! 8. [`chat`]: the rules — users and rooms behind one lock. It queues
 //!    lines and returns the turns to write; it never touches a socket.
-//! 9. [`server`]: the accept loop, one reader and one writer thread per
+//! 9. [`server`]: readers waiting in `accept()`, one reader and one writer thread per
 //!    connection, the browser's and IRC's readers, a full server's door
 //!    for the teacher, capacity, addresses.
 //!

@@ -317,10 +317,12 @@ impl Outgoing {
     }
 }
 
-/// Connections closed at once from one address whose log lines are
-/// written in a minute, before the rest are only counted (a class that
-/// opens the page in its browsers does this too).
-const FREE_QUICK_CLOSE_LINES: u64 = 60;
+/// Log lines of each kind a class also causes (connections opened,
+/// registrations, departures, connections closed at once: a class opening
+/// the page in its browsers) that one address may have written in a
+/// minute, before the rest are only counted (`support::summary`): a class
+/// of 60 behind one school address is logged in full, a loop is not.
+pub const FREE_LOG_LINES: u64 = 60;
 
 /// When an address has `max_unregistered_per_ip` connections without a
 /// name, a new one closes the oldest of them if it is at least this old
@@ -429,6 +431,11 @@ impl State {
     }
 
     /// How many connections, registered or not.
+    /// Is connection `id` still here (not removed, or never admitted)?
+    pub fn is_connected(&self, id: ConnId) -> bool {
+        self.conns.contains_key(&id)
+    }
+
     pub fn connection_count(&self) -> usize {
         self.conns.len()
     }
@@ -728,19 +735,18 @@ impl State {
         if let Some(conn) = self.conns.get(&id) {
             let line = || format!("Disconnected {}: {reason}", conn.who());
             // A connection that held nothing (see `remove`) is what a
-            // connect-and-close loop makes: summarised, not one line each.
-            if conn.held_nothing() {
-                let now = Instant::now();
-                let kind = "connections closed at once";
-                let free = FREE_QUICK_CLOSE_LINES;
-                for line in self
-                    .log_summary
-                    .note_after(conn.addr.ip(), kind, free, now, line)
-                {
-                    log!("{line}");
-                }
-            } else {
-                log!("{}", line());
+            // connect-and-close loop makes; a loop that registers first
+            // is counted as departures. Either way, not one line each.
+            let kind = match conn.held_nothing() {
+                true => "connections closed at once",
+                false => "departures",
+            };
+            let now = Instant::now();
+            for line in self
+                .log_summary
+                .note_after(conn.addr.ip(), kind, FREE_LOG_LINES, now, line)
+            {
+                log!("{line}");
             }
             self.remove(id, true);
             self.drop_overflowed();

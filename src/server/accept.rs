@@ -14,25 +14,30 @@
 //!    `/proc/<pid>/`: on a shared machine `pgrep` may find another's) — and print,
 //!    on stdout, how students connect and the operator password if the server
 //!    made one up.
-//! 3. Accept connections forever, one call to [`connection::start`] each.
-//! 4. On a shutdown (SIGINT/SIGTERM, [`crate::support::signal`]): stop accepting, tell every client
-//!    the server is shutting down, give the writers up to [`DRAIN_TIMEOUT`] to
-//!    deliver what is queued, flush the history to disk, and return.
+//! 3. Start the first reader thread, which waits in `accept()` (see
+//!    `readers`: each reader serves the client it accepted, one call to
+//!    [`connection::start`](super::connection::start), and waits again),
+//!    and watch for a shutdown.
+//! 4. On a shutdown (SIGINT/SIGTERM, [`crate::support::signal`]): tell every client
+//!    the server is shutting down, stop accepting, give the writers up to
+//!    [`DRAIN_TIMEOUT`] to deliver what is queued, flush the history to
+//!    disk, and return.
 //!
 //! `accept()` blocks and a signal does not interrupt it (see
-//! [`crate::support::signal`]), so the shutdown watcher wakes the accept loop
-//! by connecting to the server's own port; the loop then sees the flag and
-//! stops.
+//! [`crate::support::signal`]), so this thread, which sees the flag, wakes
+//! a reader waiting in `accept()` by connecting to the server's own port;
+//! that reader sees the flag, wakes the next, and leaves.
 
 use crate::chat::state::{self, AccountBook, State};
 use crate::history::{History, Retention};
 use crate::log;
-use crate::server::connection::{self, ServerContext};
+use crate::server::connection::ServerContext;
+use crate::server::readers::{self, Readers};
 use crate::server::{addresses, capacity, http_page};
 use crate::settings::server::ServerConfig;
 use crate::support::secret;
 use crate::support::{cli, signal};
-use std::io::{self, ErrorKind};
+use std::io;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,10 +46,6 @@ use std::time::{Duration, Instant};
 
 /// How long shutdown waits for writers to deliver what is already queued.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// After a failed `accept()` (usually: out of file descriptors), wait this
-/// long before trying again instead of spinning on the error.
-const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
 
 /// A request to stop serving, shared by whoever may ask for it (the
 /// signal watcher, a test) and the server, which watches it.
@@ -168,7 +169,7 @@ pub fn serve(
     });
     // Not Linux: nothing known, nothing limited.
     let thread_budget = limit.map_or(usize::MAX / 2, |limit| limit.threads);
-    let (readers, writers, live_writers, start_writer) =
+    let (budget, writers, live_writers, start_writer) =
         ServerContext::threads(thread_budget, config.direct_send);
     let lan = addresses::lan_ipv4_addresses();
     let how_to_connect = addresses::connect_lines(local, &lan);
@@ -196,36 +197,17 @@ pub fn serve(
         help_text: http_page::help_text(&student_lines, &how_to_connect),
         config,
         live_writers,
-        readers,
+        readers: Readers::new(listener, budget, shutdown.clone()),
         writers,
         start_writer,
         log_summary: Default::default(),
         at_the_door: Default::default(),
         browsers: Default::default(),
     });
-    // Every long-lived thread starts before the first log line, so whoever
-    // reads that line (a test, the benchmark) sees the server's baseline.
-    let watcher_context = Arc::clone(&context);
-    let watched = shutdown.clone();
-    let watcher = thread::Builder::new()
-        .name("shutdown".into())
-        .stack_size(64 * 1024) // it only sleeps and loads a flag
-        .spawn(move || {
-            while !watched.requested() {
-                thread::sleep(signal::WATCH_INTERVAL);
-            }
-            let mut state = state::lock(&watcher_context.state);
-            let open = state.connection_count();
-            let s = if open == 1 { "" } else { "s" };
-            log!("Shutting down ({open} connection{s} open)");
-            state.shut_down_all();
-            // Unlocked unwritten: the goodbyes go to every writer thread,
-            // which writes them and closes its connection.
-            drop(state);
-            // Wake the accept loop, which is blocked in accept().
-            let _ = signal::wake_accept_loop(local);
-        });
-    watcher.map_err(|e| format!("cannot start the shutdown watcher thread: {e}"))?;
+    // The first reader waits for a client before the first log line, so
+    // whoever reads that line (a test, the benchmark) sees the server's
+    // baseline of threads.
+    readers::start_reader(&context).map_err(|e| format!("cannot start a reader thread: {e}"))?;
 
     log!(
         "Chat server started on {local} (pid {})",
@@ -247,9 +229,20 @@ pub fn serve(
     print!("{banner}");
     let _ = io::Write::flush(&mut io::stdout());
 
-    accept_loop(&listener, &context, &shutdown);
-
-    drop(listener); // no new connections from here on
+    // The readers accept and serve; this thread watches for a shutdown.
+    while !shutdown.requested() {
+        thread::sleep(signal::WATCH_INTERVAL);
+    }
+    let mut state = state::lock(&context.state);
+    let open = state.connection_count();
+    let s = if open == 1 { "" } else { "s" };
+    log!("Shutting down ({open} connection{s} open)");
+    state.shut_down_all();
+    // Unlocked unwritten: the goodbyes go to every writer thread, which
+    // writes them and closes its connection.
+    drop(state);
+    // Readers blocked in accept() are woken, one by the next, and leave.
+    context.readers.wake_one();
     let deadline = Instant::now() + DRAIN_TIMEOUT;
     while context.live_writers.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
@@ -263,29 +256,6 @@ pub fn serve(
     }
     log!("Server stopped");
     Ok(())
-}
-
-/// Accepts connections until a shutdown is requested.
-fn accept_loop(listener: &TcpListener, context: &Arc<ServerContext>, shutdown: &Shutdown) {
-    for incoming in listener.incoming() {
-        if shutdown.requested() {
-            return;
-        }
-        match incoming {
-            Ok(stream) => match stream.peer_addr() {
-                Ok(addr) => connection::start(context, stream, addr),
-                Err(_) => continue, // already gone again
-            },
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => {
-                log!(
-                    "Cannot accept a connection: {} (retrying)",
-                    cli::describe_io_error(&e)
-                );
-                thread::sleep(ACCEPT_RETRY_DELAY);
-            }
-        }
-    }
 }
 
 /// What the teacher sees on stdout at start: how students connect (the

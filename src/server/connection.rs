@@ -20,10 +20,11 @@
 //! the pool when the backlog is gone (`crate::outbox`); with it off, the
 //! writer is there for the connection's whole life.
 //!
-//! **Threads come from pools** ([`crate::support::pool`]): a connection's
-//! reader (and writer) is a parked thread handed this connection, or a new
-//! one; when the connection ends it parks again for the next. If no thread
-//! can be had, the client is told `ERROR Server full` and closed.
+//! **Threads are kept.** The reader is the thread that accepted the
+//! connection ([`start`] runs on it, see `readers`), and goes back to
+//! `accept()` when the connection ends; a writer comes from a pool of parked
+//! threads ([`crate::support::pool`]). If no thread can be had, the client
+//! is told `ERROR Server full` and closed.
 //!
 //! **The reader's loop** reads, and for each line takes the lock, changes
 //! the state, releases the lock ([`Locker::with`]), and then writes the
@@ -39,6 +40,7 @@ use crate::server::browsers::RecentBrowsers;
 use crate::server::input::Input;
 use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
+use crate::server::readers::Readers;
 use crate::server::refusal::refuse;
 use crate::server::reserve;
 use crate::settings::server::ServerConfig;
@@ -52,7 +54,6 @@ use crate::wire::framing::Frame;
 use crate::wire::opening::{self, Opening, Step};
 use crate::wire::render::{self, render};
 use std::collections::HashSet;
-use std::io::Write;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -69,11 +70,11 @@ use std::time::{Duration, Instant};
 pub const READER_STACK_BYTES: usize = 128 * 1024;
 pub const WRITER_STACK_BYTES: usize = 64 * 1024;
 
-/// How long a pooled thread waits for its next connection before it exits,
-/// so a server that has gone quiet gives its memory back: long enough to
-/// cover a burst of arrivals (a class, a reconnecting laptop), short
-/// enough that fds and threads are back to their start a few seconds
-/// after.
+/// How long a kept thread (a reader waiting in `accept()`, a parked
+/// writer) waits for its next connection before it exits, so a server that
+/// has gone quiet gives its memory back: long enough to cover a burst of
+/// arrivals (a class, a reconnecting laptop), short enough that fds and
+/// threads are back to their start a few seconds after.
 pub const THREAD_KEEP_IDLE: Duration = Duration::from_secs(5);
 
 /// Threads of each kind parked at once, at most: enough for a class
@@ -98,8 +99,9 @@ pub struct ServerContext {
     /// Connections whose last lines are not written yet (by their writer,
     /// or a lazy connection's reader at its end); shutdown waits for them.
     pub live_writers: Arc<AtomicUsize>,
-    /// Where readers and writers come from (see [`crate::support::pool`]).
-    pub readers: Pool,
+    /// The listening socket and the readers waiting on it (see `readers`).
+    pub readers: Readers,
+    /// Where writers come from (see [`crate::support::pool`]).
     pub writers: Pool,
     /// With `direct_send`, how a connection with a backlog gets its writer
     /// ([`outbox::lazy_outbox`]); `None`: writers are always there.
@@ -116,21 +118,22 @@ pub struct ServerContext {
 }
 
 impl ServerContext {
-    /// The pools and the writer starter for a server whose threads are
-    /// limited to `threads` (see `capacity`).
+    /// The thread budget (see `capacity`), the writers' pool and the
+    /// writer starter for a server whose threads are limited to `threads`.
     pub fn threads(
         threads: usize,
         direct_send: bool,
-    ) -> (Pool, Pool, Arc<AtomicUsize>, Option<StartWriter>) {
+    ) -> (Arc<Budget>, Pool, Arc<AtomicUsize>, Option<StartWriter>) {
         let budget = Budget::new(threads);
-        let pool = |name, stack| {
-            let budget = Arc::clone(&budget);
-            Pool::new(name, stack, THREAD_KEEP_IDLE, MAX_PARKED_THREADS, budget)
-        };
         // Named, so that `top -H`, a debugger and `tests/who_writes.rs` can
-        // tell the two apart.
-        let readers = pool("reader", READER_STACK_BYTES);
-        let writers = pool("writer", WRITER_STACK_BYTES);
+        // tell readers and writers apart.
+        let writers = Pool::new(
+            "writer",
+            WRITER_STACK_BYTES,
+            THREAD_KEEP_IDLE,
+            MAX_PARKED_THREADS,
+            Arc::clone(&budget),
+        );
         let live_writers = Arc::new(AtomicUsize::new(0));
         let start_writer = direct_send.then(|| {
             let (writers, live) = (writers.clone(), Arc::clone(&live_writers));
@@ -144,7 +147,7 @@ impl ServerContext {
             });
             start
         });
-        (readers, writers, live_writers, start_writer)
+        (budget, writers, live_writers, start_writer)
     }
 
     /// A new connection's queue: with a lazy writer under the fast path,
@@ -179,13 +182,9 @@ impl ServerContext {
     }
 }
 
-/// Lines of each kind an address may have logged in a minute before the
-/// rest are only counted, for the kinds a class also causes (connections
-/// opened, and closed at once): a class of 60 arriving is logged in full.
-pub const FREE_LOG_LINES: u64 = 60;
-
-/// Takes a freshly accepted socket: admits it to the state (or refuses it
-/// with one `ERROR` line) and starts its two threads.
+/// Serves a freshly accepted socket on this thread, its reader, until the
+/// connection ends: admits it to the state (or refuses it with one `ERROR`
+/// line, or an operator's place at a full server's door) and reads.
 pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) {
     // Lines are batched by whoever writes, so Nagle's algorithm would only
     // add latency (up to 40 ms, waiting for ACKs) without saving packets.
@@ -201,41 +200,45 @@ pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) 
     let id = match admitted {
         Ok(id) => id,
         // Full: an operator may still come in (see `reserve`).
-        Err(Refusal::ServerFull) if reserve::knock(context, &stream, addr) => return,
+        Err(Refusal::ServerFull) if reserve::knock(context, addr) => {
+            return reserve::wait_at_the_door(context, stream, addr);
+        }
         Err(refusal) => {
             let said = render::refusal_text(&refusal, Dialect::Protocol);
             context.log_summarised(addr.ip(), "refused connections", || {
                 format!("Refused connection from {addr}: {said}")
             });
+            // Another reader waits for the next client meanwhile.
             let browser = context.browsers.is_recent(addr.ip(), Instant::now());
-            let refuser_stream = Arc::clone(&stream);
-            let refuser = thread::Builder::new()
-                .name("refuser".into())
-                .stack_size(WRITER_STACK_BYTES)
-                .spawn(move || refuse(&refuser_stream, &refusal, browser));
-            if refuser.is_err() {
-                // No thread to wait for a first line: say it as a line.
-                let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
-                let _ = (&*stream).write_all(refused.as_bytes());
-                let _ = stream.shutdown(Shutdown::Both);
-            }
-            return;
+            return refuse(&stream, &refusal, browser);
         }
     };
     // One line a minute per address: a connect-and-close loop costs the
     // address nothing (see `chat::guard::QUICK_CLOSE`), so it must not
     // cost the log two lines a turn either.
-    context.log_summarised_after(addr.ip(), "new connections", FREE_LOG_LINES, || {
+    context.log_summarised_after(addr.ip(), "new connections", state::FREE_LOG_LINES, || {
         format!("Accepted connection from: {addr}")
     });
-    launch(context, stream, addr, id, inbox);
+    serve_admitted(context, stream, addr, id, inbox);
 }
 
-/// Starts an admitted connection's threads, from the pools: its reader, and
-/// (without the fast path) its writer. A lazy connection's reader keeps the
-/// queue's receiving end, to write the last lines at the end if no writer
-/// is there then ([`Inbox::claim`]).
-pub fn launch(
+/// No thread could be had to wait for the next client while this one is
+/// served (`readers`): it is told at once that the server is full, with a
+/// send that never waits.
+pub fn refuse_now(context: &ServerContext, stream: &TcpStream, addr: SocketAddr) {
+    context.log_summarised(addr.ip(), "refused connections", || {
+        format!("Refused connection from {addr}: no thread to spare")
+    });
+    let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
+    let _ = send_now(stream, refused.as_bytes());
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+/// Serves an admitted connection on this thread, its reader, until it
+/// ends; without the fast path its writer is started first, from the pool.
+/// A lazy connection's reader keeps the queue's receiving end, to write the
+/// last lines at the end if no writer is there then ([`Inbox::claim`]).
+pub fn serve_admitted(
     context: &Arc<ServerContext>,
     stream: Arc<TcpStream>,
     addr: SocketAddr,
@@ -257,38 +260,24 @@ pub fn launch(
             }));
             if let Err(error) = writer {
                 live.fetch_sub(1, Ordering::SeqCst);
-                no_thread(context, &stream, addr, id, &error);
-                return;
+                return no_writer(context, &stream, addr, id, &error);
             }
             None
         }
     };
-    let reader_context = Arc::clone(context);
-    let reader_stream = Arc::clone(&stream);
-    let reader = context.readers.run(Box::new(move || {
-        reader_loop(&reader_context, id, addr, &reader_stream);
-        // The state has dropped the connection. A lazy one without a
-        // writer now: this thread writes its last lines and closes it.
-        if let Some(inbox) = last_lines.filter(Inbox::claim) {
-            outbox::writer_loop(inbox);
-            reader_context.live_writers.fetch_sub(1, Ordering::SeqCst);
-        }
-    }));
-    if let Err(error) = reader {
-        no_thread(context, &stream, addr, id, &error);
-        // Without the fast path, removing the connection ended its writer,
-        // which counts itself off; a lazy connection's last lines went
-        // with the job that did not run.
-        if context.start_writer.is_some() {
-            live.fetch_sub(1, Ordering::SeqCst);
-        }
+    reader_loop(context, id, addr, &stream);
+    // The state has dropped the connection. A lazy one without a writer
+    // now: this thread writes its last lines and closes it.
+    if let Some(inbox) = last_lines.filter(Inbox::claim) {
+        outbox::writer_loop(inbox);
+        live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
-/// No thread could be had for an admitted connection: the client is told the
-/// server is full (a send that never waits: this is the accept loop) and the
-/// connection is removed and closed.
-fn no_thread(
+/// No writer thread could be had for an admitted connection (fast path
+/// off): the client is told the server is full (a send that never waits)
+/// and the connection is removed and closed.
+fn no_writer(
     context: &ServerContext,
     stream: &TcpStream,
     addr: SocketAddr,
@@ -309,10 +298,15 @@ fn no_thread(
 struct Cleanup<'a> {
     state: &'a SharedState,
     id: ConnId,
+    /// Cleared when the reader has seen the connection leave the state.
+    armed: bool,
 }
 
 impl Drop for Cleanup<'_> {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let reason = match thread::panicking() {
             true => "internal error (panic)",
             false => "connection closed",
@@ -326,9 +320,10 @@ impl Drop for Cleanup<'_> {
 
 /// The reader thread: read, act on each line, write what it queued.
 fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &TcpStream) {
-    let _cleanup = Cleanup {
+    let mut cleanup = Cleanup {
         state: &context.state,
         id,
+        armed: true,
     };
     let mut reader = Reader::new(context, id, addr.ip());
     let mut input = Input::new(context.config.max_line_bytes);
@@ -341,12 +336,14 @@ fn reader_loop(context: &ServerContext, id: ConnId, addr: SocketAddr, stream: &T
                 Err(ended) => Some(ended),
             },
         };
-        if let Some(reason) = ended {
-            // Leaving: the room is told, and its goodbyes written like any line.
+        // Leaving: the room is told, and its goodbyes written like any line
+        // (unless the state has removed the connection already: a `QUIT`).
+        if let Some(reason) = ended.filter(|_| !reader.state.gone) {
             reader.state.with(|state| state.disconnect(id, reason));
         }
         reader.state.write_queued(); // no lock held: write what the lines queued
         if ended.is_some() {
+            cleanup.armed = false;
             return;
         }
     }
@@ -380,7 +377,10 @@ struct Reader<'a> {
 /// done.
 struct Locker<'a> {
     shared: &'a SharedState,
+    id: ConnId,
     to_write: Turns,
+    /// The state no longer has this connection (as of the last lock).
+    gone: bool,
 }
 
 impl Locker<'_> {
@@ -390,6 +390,7 @@ impl Locker<'_> {
     fn with<R>(&mut self, act: impl FnOnce(&mut State) -> R) -> R {
         let mut state = state::lock(self.shared);
         let result = act(&mut state);
+        self.gone = !state.is_connected(self.id);
         self.to_write.append(state.unlock());
         result
     }
@@ -417,7 +418,9 @@ impl<'a> Reader<'a> {
             irc: None,
             state: Locker {
                 shared: &context.state,
+                id,
                 to_write: Turns::default(),
+                gone: false,
             },
         }
     }

@@ -38,8 +38,10 @@ pub(super) struct Input {
     /// `IDLE_BEFORE_RELEASE` and given its deep stack pages back (see
     /// `support::stack`); false, it reads with a small buffer.
     busy: bool,
-    /// The socket's read timeout, so it is only set when it changes.
-    timeout: Option<Duration>,
+    /// The socket's read timeout, so it is only set when it changes;
+    /// `None` until first set: an accepted socket starts with the
+    /// listener's accept timeout (see `readers`), not with none.
+    timeout: Option<Option<Duration>>,
 }
 
 impl Input {
@@ -74,11 +76,11 @@ impl Input {
                 true => Some(stack::IDLE_BEFORE_RELEASE),
                 false => left,
             };
-            if timeout != self.timeout {
+            if self.timeout != Some(timeout) {
                 stream
                     .set_read_timeout(timeout)
                     .map_err(|_| "socket error")?;
-                self.timeout = timeout;
+                self.timeout = Some(timeout);
             }
             let read = match self.busy {
                 true => read_once::<READ_CHUNK_BYTES>(stream, self),

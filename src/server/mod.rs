@@ -1,6 +1,7 @@
-//! The chat server's sockets and threads: binding and the accept loop
-//! ([`run`], [`serve`]), one reader and one writer thread per connection
-//! (`connection`, reading through `input`), what a refused connection
+//! The chat server's sockets and threads: binding and shutting down
+//! ([`run`], [`serve`]), readers that wait in `accept()` (`readers`), one
+//! reader and one writer thread per connection (`connection`, reading
+//! through `input`), what a refused connection
 //! hears (`refusal`), the reader's side of a browser (`websocket_conn`, `web`,
 //! `http_page`) and of an IRC client (`irc_conn`), flood control
 //! (`limits`), the door a full server keeps open for an operator
@@ -18,6 +19,7 @@ mod http_page;
 mod input;
 mod irc_conn;
 mod limits;
+mod readers;
 mod refusal;
 mod reserve;
 mod socket;

@@ -15,7 +15,8 @@ use std::net::{Shutdown, TcpStream};
 /// gets an HTTP answer with a short page (a bare `ERROR` line would be
 /// "This page isn't working"), anyone else the `ERROR` line. So the refusal
 /// waits [`GREETING_DELAY`](crate::wire::opening::GREETING_DELAY) for a
-/// first line, on a thread of its own (the accept loop must not wait). A
+/// first line, on the reader thread that accepted it (another waits for
+/// the next client meanwhile: see `readers`). A
 /// silent connection from a browser's address is one of its spare ones:
 /// it is closed with nothing said, which Chromium sees before using it.
 pub(super) fn refuse(stream: &TcpStream, refusal: &Refusal, browser: bool) {

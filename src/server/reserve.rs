@@ -14,7 +14,7 @@
 //! an operator, to choose a name and `/conns` and `/kickaddr` the flood.
 //! Anything else, or nothing within [`DOOR_WAIT`], gets `ERROR Server full`.
 //!
-//! Waiting at the door holds a thread, so it is bounded: one connection per
+//! Waiting at the door holds a reader thread, so it is bounded: one connection per
 //! address at a time, and at most [`DOOR_PLACES`] in all; beyond those the
 //! refusal is immediate, as before. A flood from fewer than 64 addresses
 //! cannot shut the door; the password goes through the chat guard like
@@ -32,7 +32,6 @@ use crate::wire::render::{self, render};
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long a connection at the door may take to give the password.
@@ -46,29 +45,16 @@ const MAX_DOOR_LINE: usize = 512;
 pub const KNOCK_NOTICE: &str = "NOTICE Server full: only an operator may come in now \
      (/op <password> as your first line, within 10 s)\r\n";
 
-/// A connection found the server full: if there is room at the door, takes
-/// it there (on a thread of its own) and returns `true`; `false` leaves the
-/// refusal to the caller.
-pub fn knock(context: &Arc<ServerContext>, stream: &Arc<TcpStream>, addr: SocketAddr) -> bool {
-    {
-        let mut door = context
-            .at_the_door
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if door.len() >= DOOR_PLACES || !door.insert(addr.ip()) {
-            return false;
-        }
-    }
-    let door_context = Arc::clone(context);
-    let door_stream = Arc::clone(stream);
-    let waiting = thread::Builder::new()
-        .name("door".into())
-        .spawn(move || wait_at_the_door(&door_context, door_stream, addr));
-    if waiting.is_err() {
-        leave_the_door(context, addr);
-        return false;
-    }
-    true
+/// A connection found the server full: takes a place at the door for it
+/// and returns `true` if there is one (the caller, its reader thread, then
+/// waits there: [`wait_at_the_door`]); `false` leaves the refusal to the
+/// caller.
+pub fn knock(context: &ServerContext, addr: SocketAddr) -> bool {
+    let mut door = context
+        .at_the_door
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    door.len() < DOOR_PLACES && door.insert(addr.ip())
 }
 
 fn leave_the_door(context: &ServerContext, addr: SocketAddr) {
@@ -79,8 +65,9 @@ fn leave_the_door(context: &ServerContext, addr: SocketAddr) {
     door.remove(&addr.ip());
 }
 
-/// The door's thread: read one line; let an operator in, refuse the rest.
-fn wait_at_the_door(context: &Arc<ServerContext>, stream: Arc<TcpStream>, addr: SocketAddr) {
+/// At the door, on the connection's reader thread: read one line; let an
+/// operator in, refuse the rest.
+pub fn wait_at_the_door(context: &Arc<ServerContext>, stream: Arc<TcpStream>, addr: SocketAddr) {
     // A browser speaks first: its request gets a page saying the server is
     // full (the notice would read as a broken HTTP answer). Whoever is
     // silent for the greeting delay is told how the door works.
@@ -119,7 +106,7 @@ fn wait_at_the_door(context: &Arc<ServerContext>, stream: Arc<TcpStream>, addr: 
             match admitted {
                 Ok(id) => {
                     log!("Accepted connection from: {addr} (an operator, beyond max_clients)");
-                    connection::launch(context, stream, addr, id, inbox);
+                    connection::serve_admitted(context, stream, addr, id, inbox);
                     return;
                 }
                 Err(refusal) => refusal,

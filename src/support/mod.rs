@@ -6,6 +6,7 @@
 //! and PBKDF2 for account passwords; a temporary directory for tests.
 //! Nothing in this folder knows about chat.
 
+pub(crate) mod accept_timeout;
 pub mod base64;
 pub mod cli;
 pub(crate) mod hmac;

@@ -1,14 +1,15 @@
 //! Threads that are kept and handed the next job: a pool of parked threads.
 //!
-//! The server gives every live client a thread of its own (its reader, and a
-//! writer while it has a backlog). Starting a thread is not free: a
-//! `clone()`, two fresh memory maps (the stack and the signal stack std
-//! gives every thread), and an exit and two unmaps at the end. A class that
-//! comes and goes would pay that twice per visit. So a thread whose job is
-//! done does not exit: it parks here, and the next job is handed to it
-//! ([`Pool::run`]). That is still one thread per live client; only the
-//! cost of a visit changes. The Rust Book's `ThreadPool` and Apache's
-//! worker MPM keep threads the same way.
+//! The server gives a client with a backlog a writer thread of its own.
+//! Starting a thread is not free: a `clone()`, two fresh memory maps (the
+//! stack and the signal stack std gives every thread), and an exit and two
+//! unmaps at the end. A class that comes and goes would pay that at every
+//! visit. So a thread whose job is done does not exit: it parks here, and
+//! the next job is handed to it ([`Pool::run`]). That is still one thread
+//! per client that needs one; only the cost of a visit changes. The Rust
+//! Book's `ThreadPool` and Apache's worker MPM keep threads the same way.
+//! (Readers are kept differently: one waits for its next client in
+//! `accept()` itself, see `server/readers.rs`.)
 //!
 //! Three rules keep the pool from becoming a cost of its own:
 //! - **Parked threads retire.** A thread parked for `keep_idle` with nothing
@@ -17,7 +18,7 @@
 //! - **Few are kept.** At most `max_parked` wait at once; one more that
 //!   finishes its job exits instead of parking.
 //! - **A budget of threads** ([`Budget`]), shared by every pool of the
-//!   server: a thread is started only if the budget allows one. Linux aborts
+//!   server and its readers: a thread is started only if the budget allows one. Linux aborts
 //!   a process whose new thread cannot map its signal stack, so running out
 //!   must be refused here, as an error the caller can turn into one line to
 //!   the client, never reached (`server/capacity.rs` sets the budget).
@@ -54,7 +55,7 @@ impl Budget {
     }
 
     /// Takes one thread from the budget, if one is left.
-    fn take(&self) -> bool {
+    pub(crate) fn take(&self) -> bool {
         self.left
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| {
                 left.checked_sub(1)
@@ -62,7 +63,7 @@ impl Budget {
             .is_ok()
     }
 
-    fn give_back(&self) {
+    pub(crate) fn give_back(&self) {
         self.left.fetch_add(1, Ordering::SeqCst);
     }
 

@@ -396,7 +396,7 @@ pub enum Threads {
     /// Read from the operating system (`Threads:` in `/proc/self/status`).
     Counted(usize),
     /// Estimated where there is no `/proc` (not Linux): two per connection
-    /// plus the accept loop and the main thread.
+    /// plus a reader waiting for the next client and the main thread.
     Estimated(usize),
 }
 

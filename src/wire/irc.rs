@@ -137,7 +137,14 @@ pub const USER_HOST: &str = "chatroom";
 /// a trailing one (`:…`) when it has to be: empty, holding a space, or
 /// starting with `:`. `source` is the server's name or a [`user_prefix`].
 pub fn line(source: &str, verb: &str, params: &[&str]) -> String {
-    let mut out = format!(":{source} {verb}");
+    // Sized once: ':', the two words, each parameter with its space (and
+    // perhaps ':'), CRLF.
+    let size = 2 + source.len() + verb.len() + params.iter().map(|p| p.len() + 2).sum::<usize>();
+    let mut out = String::with_capacity(size + CRLF.len());
+    out.push(':');
+    out.push_str(source);
+    out.push(' ');
+    out.push_str(verb);
     if let Some((last, middle)) = params.split_last() {
         for param in middle {
             out.push(' ');

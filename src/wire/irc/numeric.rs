@@ -208,24 +208,29 @@ const TOKENS_PER_LINE: usize = 13;
 /// The `005` lines for `nick`: as many as needed so that none has more than
 /// [`TOKENS_PER_LINE`] tokens or more than 512 bytes.
 pub fn isupport_lines(server: &str, nick: &str, tokens: &[String]) -> Vec<String> {
+    let line = |batch: &[&str]| {
+        let mut params = batch.to_vec();
+        params.push(RPL_ISUPPORT.text);
+        super::numeric_line(server, RPL_ISUPPORT.code, nick, &params)
+    };
+    // A line's length without tokens; each token adds itself and a space
+    // (a token never holds a space, so it is never the trailing part).
+    let bare = line(&[]).len();
     let mut lines = Vec::new();
     let mut batch: Vec<&str> = Vec::new();
+    let mut length = bare;
     for token in tokens {
-        let mut with: Vec<&str> = batch.clone();
-        with.push(token);
-        with.push(RPL_ISUPPORT.text);
-        let too_long = super::numeric_line(server, RPL_ISUPPORT.code, nick, &with).len()
-            > super::MAX_LINE_BYTES;
+        let too_long = length + 1 + token.len() > super::MAX_LINE_BYTES;
         if !batch.is_empty() && (too_long || batch.len() == TOKENS_PER_LINE) {
-            batch.push(RPL_ISUPPORT.text);
-            lines.push(super::numeric_line(server, RPL_ISUPPORT.code, nick, &batch));
+            lines.push(line(&batch));
             batch.clear();
+            length = bare;
         }
         batch.push(token);
+        length += 1 + token.len();
     }
     if !batch.is_empty() {
-        batch.push(RPL_ISUPPORT.text);
-        lines.push(super::numeric_line(server, RPL_ISUPPORT.code, nick, &batch));
+        lines.push(line(&batch));
     }
     lines
 }

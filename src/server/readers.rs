@@ -1,0 +1,168 @@
+//! Reader threads wait for their next client in `accept()` itself.
+//!
+//! Every client has a reader thread of its own. The plainest server has
+//! one loop that accepts and starts a thread per client; this one keeps
+//! its readers instead. A reader whose client has left goes back to the
+//! listening socket and blocks in `accept()`; several threads may wait
+//! there at once, and the kernel hands each new connection to exactly one
+//! of them, which becomes its reader ([`reader_thread`]). Apache's prefork
+//! server waits for clients the same way. A visit then costs no thread
+//! start, and no hand-over from an accepting thread to a reading one: that
+//! hand-over (a wake-up and a sleep per visit) was the biggest cost left
+//! when clients come and go quickly.
+//!
+//! Three rules keep someone at the door and no more than needed:
+//! - **Never leave the door unattended.** A thread that takes the last
+//!   waiting place starts another before it serves its client; if none can
+//!   be had (the thread budget of `capacity` is spent), its client is told
+//!   the server is full, and it goes back to wait.
+//! - **Few wait.** At most [`MAX_PARKED_THREADS`]; a reader coming back when that
+//!   many wait exits instead.
+//! - **Idle ones retire.** `accept()` gives up every [`ACCEPT_TICK`]
+//!   (`support::accept_timeout`): an idle thread then gives its stack pages
+//!   back, and after [`THREAD_KEEP_IDLE`] it exits if another waits, so a
+//!   quiet server is back to one thread waiting.
+
+use crate::log;
+use crate::server::accept::Shutdown;
+use crate::server::connection::THREAD_KEEP_IDLE;
+use crate::server::connection::{self, ServerContext, MAX_PARKED_THREADS, READER_STACK_BYTES};
+use crate::support::accept_timeout::set_accept_timeout;
+use crate::support::pool::Budget;
+use crate::support::{cli, signal, stack};
+use std::io::{self, ErrorKind};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+/// How long a waiting reader's `accept()` lasts before it looks at the
+/// clock: when it gives its stack pages back, and when it may retire.
+pub const ACCEPT_TICK: Duration = Duration::from_millis(500);
+
+/// After a failed `accept()` (usually: out of file descriptors), wait this
+/// long before trying again instead of spinning on the error.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(100);
+
+/// The listening socket and the readers waiting on it.
+pub struct Readers {
+    listener: TcpListener,
+    /// Where the listener is, to wake a waiting reader at shutdown.
+    local: SocketAddr,
+    /// Readers in `accept()`, or about to call it.
+    waiting: AtomicUsize,
+    /// Threads of every kind the server may still start (see `capacity`).
+    budget: Arc<Budget>,
+    stopping: Shutdown,
+}
+
+impl Readers {
+    /// Readers for `listener`, started as `budget` allows, until
+    /// `stopping` is requested.
+    pub fn new(listener: TcpListener, budget: Arc<Budget>, stopping: Shutdown) -> Readers {
+        let local = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        // Unsupported (not Linux): readers wait without a tick, so none
+        // retires for being idle, and `MAX_PARKED_THREADS` still bounds them.
+        let _ = set_accept_timeout(&listener, ACCEPT_TICK);
+        Readers {
+            listener,
+            local,
+            waiting: AtomicUsize::new(0),
+            budget,
+            stopping,
+        }
+    }
+
+    /// Wakes one waiting reader, which sees the shutdown and passes it on.
+    pub fn wake_one(&self) {
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            let _ = signal::wake_accept_loop(self.local);
+        }
+    }
+}
+
+/// Starts one more reader waiting at the listener. `Err` when no thread
+/// can be had (the budget is spent, or the system refused one).
+pub fn start_reader(context: &Arc<ServerContext>) -> io::Result<()> {
+    let budget = &context.readers.budget;
+    if !budget.take() {
+        return Err(io::Error::new(
+            ErrorKind::WouldBlock,
+            "the server's thread budget is spent (see the capacity line at start)",
+        ));
+    }
+    let context_for_thread = Arc::clone(context);
+    let started = thread::Builder::new()
+        .name("reader".into())
+        .stack_size(READER_STACK_BYTES)
+        .spawn(move || reader_thread(context_for_thread));
+    if started.is_err() {
+        budget.give_back();
+    }
+    started.map(drop)
+}
+
+/// Gives the thread back to the budget however it ends, a panic included.
+struct Leaving<'a>(&'a Budget);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        self.0.give_back();
+    }
+}
+
+/// A reader's life: wait in `accept()`, serve the client it gets, wait
+/// again; until it has waited [`THREAD_KEEP_IDLE`] while others wait too,
+/// or [`MAX_PARKED_THREADS`] wait already, or the server shuts down.
+fn reader_thread(context: Arc<ServerContext>) {
+    let readers = &context.readers;
+    let _leaving = Leaving(&readers.budget);
+    let mut idle = Duration::ZERO;
+    loop {
+        if readers.stopping.requested() {
+            readers.wake_one(); // the next waiting reader leaves too
+            return;
+        }
+        if readers.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_PARKED_THREADS {
+            readers.waiting.fetch_sub(1, Ordering::SeqCst);
+            return;
+        }
+        let accepted = readers.listener.accept();
+        let others = readers.waiting.fetch_sub(1, Ordering::SeqCst) - 1;
+        match accepted {
+            // At shutdown the server's own wake-up call: the loop's top
+            // passes it on.
+            Ok(_) if readers.stopping.requested() => {}
+            Ok((stream, addr)) => {
+                match others > 0 || start_reader(&context).is_ok() {
+                    true => connection::start(&context, stream, addr),
+                    false => connection::refuse_now(&context, &stream, addr),
+                }
+                idle = Duration::ZERO;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                idle += ACCEPT_TICK;
+                // A reader's stack may have gone deep (a join burst); one
+                // that waits keeps only the pages it needs to wait. Not at
+                // once: a quick next client would pay to fault them back.
+                if idle == ACCEPT_TICK {
+                    stack::release_unused();
+                }
+                if idle >= THREAD_KEEP_IDLE && others > 0 {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => {
+                log!(
+                    "Cannot accept a connection: {} (retrying)",
+                    cli::describe_io_error(&e)
+                );
+                thread::sleep(ACCEPT_RETRY_DELAY);
+            }
+        }
+    }
+}
