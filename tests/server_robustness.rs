@@ -496,6 +496,32 @@ fn connections_coming_and_going_leave_nothing_behind() {
     assert_eq!(last.ask("ROOMS"), "ROOMLIST");
 }
 
+/// A loop of visits from one address (connect, register, quit) writes at
+/// most 60 registrations and 60 departures a minute to the teacher's log;
+/// the rest are counted, not listed. A class of 60 behind one school
+/// address is still logged in full.
+#[test]
+fn a_loop_of_visits_from_one_address_is_counted_not_listed() {
+    let mut server = Server::start_chat(&["--rate-per-sec", "0", "--connect-rate-per-ip", "0"]);
+    for i in 0..100 {
+        let mut client = server.login(&format!("visit{i}"));
+        client.send("QUIT");
+        let lines = client.read_to_close();
+        assert_eq!(lines.last().map(String::as_str), Some("OK Goodbye!"));
+    }
+    // Each visit's lines were logged before its goodbye was written.
+    let log = server.log_so_far();
+    let count = |what: &str| log.iter().filter(|l| l.contains(what)).count();
+    let (registered, departed) = (count("Registered visit"), count("Disconnected visit"));
+    eprintln!(
+        "100 visits from one address: {registered} registrations and {departed} departures logged"
+    );
+    assert_eq!((registered, departed), (60, 60), "{log:#?}");
+    assert!(log.iter().any(|l| l.contains("Registered visit59 ")));
+    assert!(!log.iter().any(|l| l.contains("Registered visit60 ")));
+    assert!(count("Accepted connection from") <= 60);
+}
+
 #[test]
 fn sigterm_tells_everyone_and_exits_cleanly() {
     let mut server = Server::start_chat(&[]);
