@@ -41,7 +41,7 @@ bench:
 # ngircd and inspircd; installs nothing), into BENCHMARKS.md's last section.
 # step4_server runs every row over its line protocol and over IRC, each with
 # its fast path on and off, then the two peers: medians of 3, back to back.
-# About an hour on a quiet two-core machine. To run a part, e.g.
+# About 35 minutes on a quiet two-core machine. To run a part, e.g.
 #   make bench-peers PEERS='--rows churn,fast100 --only step4,ngircd --runs 1'
 # (a part is printed, not written into BENCHMARKS.md, unless PEERS has --out).
 # 10,000 clients need 10,000 open files: raise the limit to the hard one.

@@ -596,6 +596,28 @@ mod tests {
     }
 
     #[test]
+    fn a_connection_dropped_before_its_reader_runs_is_closed_by_it() {
+        // The window between admitting a connection and running its reader
+        // (`server/connection.rs`, `serve_admitted`): the state may drop it
+        // there (a `/kickaddr`, a shutdown). Nobody is woken then, since
+        // no reader waits yet; the reader, once it runs, is woken at once,
+        // and closes the socket.
+        let sink = Arc::new(MemorySink::new(1024));
+        let start: crate::outbox::StartWriter =
+            Arc::new(|_inbox| panic!("no writer is needed: the socket has room"));
+        let (outbox, inbox) =
+            crate::outbox::lazy_outbox(16, Arc::clone(&sink) as Arc<dyn Sink>, start);
+        first_turn(&outbox, "bye\n").write();
+        drop(outbox);
+        assert!(!sink.reader_woken());
+        inbox.mark_reader();
+        assert!(sink.reader_woken(), "a reader starting late must not wait");
+        reader_ends(inbox);
+        assert!(sink.is_closed());
+        assert_eq!(sink.written(), b"bye\n");
+    }
+
+    #[test]
     fn a_full_socket_starts_a_writer_which_finishes_and_leaves() {
         let (outbox, inbox, sink, started) = lazy_connection(16, 4);
         first_turn(&outbox, "abcdefgh\n").write();

@@ -20,12 +20,13 @@
 //!   of the whole machine.
 //!
 //! [`connection_limit`] turns these into a number of threads, the budget the
-//! thread pools may never exceed (`support::pool::Budget`: a thread past it
-//! is refused, not started), and a number of connections. A connection
+//! readers and the writers' pool may never exceed (`support::pool::Budget`:
+//! a thread past it is refused, not started), and a number of connections. A connection
 //! holds one live thread, its reader; with the fast path on it holds a
 //! second, its writer, only while its client has a backlog, so the budget
 //! keeps room for a writer for one connection in [`WRITER_SHARE`] at once,
-//! and for the threads parked in the pools. A client that needs a writer
+//! and for the threads kept for the next clients (readers waiting in
+//! `accept()`, parked writers). A client that needs a writer
 //! beyond that is closed (`outbox::Doorbell::wake_writer`), never the
 //! server. Without the fast path every connection holds two threads. The
 //! server lowers `max_clients` to the result (saying so in the log), logs the
@@ -54,7 +55,7 @@ const RESERVE_THREADS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limit {
     pub connections: usize,
-    /// The most threads the pools may hold at once.
+    /// The most threads the readers and writers may be at once.
     pub threads: usize,
     /// Why, and how to raise it: "vm.max_map_count is 65530 …".
     pub reason: String,

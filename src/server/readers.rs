@@ -16,8 +16,8 @@
 //!   waiting place starts another before it serves its client; if none can
 //!   be had (the thread budget of `capacity` is spent), its client is told
 //!   the server is full, and it goes back to wait.
-//! - **Few wait.** At most [`MAX_PARKED_THREADS`]; a reader coming back when that
-//!   many wait exits instead.
+//! - **Few wait.** At most [`MAX_PARKED_THREADS`]; a reader coming back
+//!   when that many wait exits instead.
 //! - **Idle ones retire.** `accept()` gives up every [`ACCEPT_TICK`]
 //!   (`support::accept_timeout`): an idle thread then gives its stack pages
 //!   back, and after [`THREAD_KEEP_IDLE`] it exits if another waits, so a
@@ -25,8 +25,8 @@
 
 use crate::log;
 use crate::server::accept::Shutdown;
-use crate::server::connection::THREAD_KEEP_IDLE;
-use crate::server::connection::{self, ServerContext, MAX_PARKED_THREADS, READER_STACK_BYTES};
+use crate::server::connection::{self, ServerContext, READER_STACK_BYTES};
+use crate::server::connection::{MAX_PARKED_THREADS, THREAD_KEEP_IDLE};
 use crate::support::accept_timeout::set_accept_timeout;
 use crate::support::pool::Budget;
 use crate::support::{cli, signal, stack};

@@ -5,7 +5,8 @@
 //! a line for every refused connection (143 bytes each) let one address
 //! connecting in a loop write 600 KB of log a second, two gigabytes an hour.
 //! So for the lines a stranger can provoke at will (a refused connection,
-//! a new connection, one closed at once without a name, flood control),
+//! a new connection, one closed at once without a name, a registration and
+//! a departure in a loop, flood control),
 //! [`LogSummary::note`] says whether to write this one: the
 //! first of a kind from an address is written, the rest of that minute are
 //! only counted, and the next one written after the minute is preceded by

@@ -87,8 +87,13 @@ status=$?
 set -e
 cp "$work/pytest.log" "$root/target/irctest.log" 2>/dev/null || true
 grep -E '^(FAILED|ERROR) ' "$work/pytest.log" | sed 's/ - .*//' || true
-# Cases that hung until pytest-timeout stopped them, each counted once.
-hung="$(awk '/^_+ .* _+$/ { name = $2 } /Failed: Timeout/ { print name }' "$work/pytest.log" | sort -u | wc -l)"
+# Cases that hung until pytest-timeout stopped them, each named once (in
+# CI's output: the log itself is gone with the clone).
+hung_names="$(awk '/^_+ .* _+$/ { name = $2 } /Failed: Timeout/ { print name }' "$work/pytest.log" | sort -u)"
+hung="$(printf '%s' "$hung_names" | grep -c . || true)"
+if [ -n "$hung_names" ]; then
+  printf '%s\n' "$hung_names" | sed 's/^/HUNG /'
+fi
 summary="$(tail -1 "$work/pytest.log")"
 passed="$(echo "$summary" | grep -o '[0-9]* passed' | cut -d' ' -f1)"
 failed="$(echo "$summary" | grep -o '[0-9]* failed' | cut -d' ' -f1)"
