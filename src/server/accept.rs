@@ -197,7 +197,6 @@ pub fn serve(
         help_text: http_page::help_text(&student_lines, &how_to_connect),
         config,
         live_writers,
-        readers: Readers::new(listener, budget, shutdown.clone()),
         writers,
         start_writer,
         log_summary: Default::default(),
@@ -207,7 +206,9 @@ pub fn serve(
     // The first reader waits for a client before the first log line, so
     // whoever reads that line (a test, the benchmark) sees the server's
     // baseline of threads.
-    readers::start_reader(&context).map_err(|e| format!("cannot start a reader thread: {e}"))?;
+    let readers = Arc::new(Readers::new(listener, budget));
+    readers::start_reader(&readers, &context)
+        .map_err(|e| format!("cannot start a reader thread: {e}"))?;
 
     log!(
         "Chat server started on {local} (pid {})",
@@ -242,7 +243,7 @@ pub fn serve(
     // writes them and closes its connection.
     drop(state);
     // Readers blocked in accept() are woken, one by the next, and leave.
-    context.readers.wake_one();
+    readers.stop();
     let deadline = Instant::now() + DRAIN_TIMEOUT;
     while context.live_writers.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));

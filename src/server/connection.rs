@@ -40,7 +40,6 @@ use crate::server::browsers::RecentBrowsers;
 use crate::server::input::Input;
 use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
-use crate::server::readers::Readers;
 use crate::server::refusal::refuse;
 use crate::server::reserve;
 use crate::settings::server::ServerConfig;
@@ -99,8 +98,6 @@ pub struct ServerContext {
     /// Connections whose last lines are not written yet (by their writer,
     /// or a lazy connection's reader at its end); shutdown waits for them.
     pub live_writers: Arc<AtomicUsize>,
-    /// The listening socket and the readers waiting on it (see `readers`).
-    pub readers: Readers,
     /// Where writers come from (see [`crate::support::pool`]).
     pub writers: Pool,
     /// With `direct_send`, how a connection with a backlog gets its writer

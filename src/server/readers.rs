@@ -24,7 +24,6 @@
 //!   quiet server is back to one thread waiting.
 
 use crate::log;
-use crate::server::accept::Shutdown;
 use crate::server::connection::{self, ServerContext, READER_STACK_BYTES};
 use crate::server::connection::{MAX_PARKED_THREADS, THREAD_KEEP_IDLE};
 use crate::support::accept_timeout::set_accept_timeout;
@@ -32,7 +31,7 @@ use crate::support::pool::Budget;
 use crate::support::{cli, signal, stack};
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -54,13 +53,13 @@ pub struct Readers {
     waiting: AtomicUsize,
     /// Threads of every kind the server may still start (see `capacity`).
     budget: Arc<Budget>,
-    stopping: Shutdown,
+    /// Set by [`Readers::stop`]: the server is shutting down.
+    stopping: AtomicBool,
 }
 
 impl Readers {
-    /// Readers for `listener`, started as `budget` allows, until
-    /// `stopping` is requested.
-    pub fn new(listener: TcpListener, budget: Arc<Budget>, stopping: Shutdown) -> Readers {
+    /// Readers for `listener`, started as `budget` allows.
+    pub fn new(listener: TcpListener, budget: Arc<Budget>) -> Readers {
         let local = listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -72,33 +71,45 @@ impl Readers {
             local,
             waiting: AtomicUsize::new(0),
             budget,
-            stopping,
+            stopping: AtomicBool::new(false),
         }
     }
 
+    /// The server is shutting down: every reader leaves once its client
+    /// has gone, and those waiting in `accept()` are woken, one by the next.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake_one();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
     /// Wakes one waiting reader, which sees the shutdown and passes it on.
-    pub fn wake_one(&self) {
+    fn wake_one(&self) {
         if self.waiting.load(Ordering::SeqCst) > 0 {
             let _ = signal::wake_accept_loop(self.local);
         }
     }
 }
 
-/// Starts one more reader waiting at the listener. `Err` when no thread
-/// can be had (the budget is spent, or the system refused one).
-pub fn start_reader(context: &Arc<ServerContext>) -> io::Result<()> {
-    let budget = &context.readers.budget;
+/// Starts one more reader waiting at the listener, to serve clients with
+/// `context`. `Err` when no thread can be had (the budget is spent, or the
+/// system refused one).
+pub fn start_reader(readers: &Arc<Readers>, context: &Arc<ServerContext>) -> io::Result<()> {
+    let budget = &readers.budget;
     if !budget.take() {
         return Err(io::Error::new(
             ErrorKind::WouldBlock,
             "the server's thread budget is spent (see the capacity line at start)",
         ));
     }
-    let context_for_thread = Arc::clone(context);
+    let (readers_for_thread, context_for_thread) = (Arc::clone(readers), Arc::clone(context));
     let started = thread::Builder::new()
         .name("reader".into())
         .stack_size(READER_STACK_BYTES)
-        .spawn(move || reader_thread(context_for_thread));
+        .spawn(move || reader_thread(readers_for_thread, context_for_thread));
     if started.is_err() {
         budget.give_back();
     }
@@ -117,12 +128,11 @@ impl Drop for Leaving<'_> {
 /// A reader's life: wait in `accept()`, serve the client it gets, wait
 /// again; until it has waited [`THREAD_KEEP_IDLE`] while others wait too,
 /// or [`MAX_PARKED_THREADS`] wait already, or the server shuts down.
-fn reader_thread(context: Arc<ServerContext>) {
-    let readers = &context.readers;
+fn reader_thread(readers: Arc<Readers>, context: Arc<ServerContext>) {
     let _leaving = Leaving(&readers.budget);
     let mut idle = Duration::ZERO;
     loop {
-        if readers.stopping.requested() {
+        if readers.stopping() {
             readers.wake_one(); // the next waiting reader leaves too
             return;
         }
@@ -135,9 +145,9 @@ fn reader_thread(context: Arc<ServerContext>) {
         match accepted {
             // At shutdown the server's own wake-up call: the loop's top
             // passes it on.
-            Ok(_) if readers.stopping.requested() => {}
+            Ok(_) if readers.stopping() => {}
             Ok((stream, addr)) => {
-                match others > 0 || start_reader(&context).is_ok() {
+                match others > 0 || start_reader(&readers, &context).is_ok() {
                     true => connection::start(&context, stream, addr),
                     false => connection::refuse_now(&context, &stream, addr),
                 }
