@@ -15,9 +15,8 @@
 //!    on stdout, how students connect and the operator password if the server
 //!    made one up.
 //! 3. Start the first reader thread, which waits in `accept()` (see
-//!    `readers`: each reader serves the client it accepted, one call to
-//!    [`connection::start`](super::connection::start), and waits again),
-//!    and watch for a shutdown.
+//!    `readers`: each reader admits and serves the client it accepted, and
+//!    waits again), and watch for a shutdown.
 //! 4. On a shutdown (SIGINT/SIGTERM, [`crate::support::signal`]): tell every client
 //!    the server is shutting down, stop accepting, give the writers up to
 //!    [`DRAIN_TIMEOUT`] to deliver what is queued, flush the history to

@@ -21,7 +21,7 @@
 //! writer is there for the connection's whole life.
 //!
 //! **Threads are kept.** The reader is the thread that accepted the
-//! connection ([`start`] runs on it, see `readers`), and goes back to
+//! connection (see `readers`, which admits it), and goes back to
 //! `accept()` when the connection ends; a writer comes from a pool of parked
 //! threads ([`crate::support::pool`]). If no thread can be had, the client
 //! is told `ERROR Server full` and closed.
@@ -33,15 +33,13 @@
 //! ends through the [`Cleanup`] guard, so it leaves the state on every way
 //! out: end of stream, an error, `QUIT`, a panic.
 
-use crate::chat::state::{self, ConnId, Flow, Hangup, SharedState, State};
+use crate::chat::state::{self, ConnId, Flow, SharedState, State};
 use crate::log;
 use crate::outbox::{self, Inbox, Outbox, StartWriter, Turns};
 use crate::server::browsers::RecentBrowsers;
 use crate::server::input::Input;
 use crate::server::irc_conn::IrcConn;
 use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
-use crate::server::refusal::refuse;
-use crate::server::reserve;
 use crate::settings::server::ServerConfig;
 use crate::support::pool::{Budget, Pool};
 use crate::support::send_now::send_now;
@@ -51,7 +49,7 @@ use crate::wire::command::{self, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::Frame;
 use crate::wire::opening::{self, Opening, Step};
-use crate::wire::render::{self, render};
+use crate::wire::render::render;
 use std::collections::HashSet;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -177,58 +175,6 @@ impl ServerContext {
             log!("{line}");
         }
     }
-}
-
-/// Serves a freshly accepted socket on this thread, its reader, until the
-/// connection ends: admits it to the state (or refuses it with one `ERROR`
-/// line, or an operator's place at a full server's door) and reads.
-pub fn start(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) {
-    // Lines are batched by whoever writes, so Nagle's algorithm would only
-    // add latency (up to 40 ms, waiting for ACKs) without saving packets.
-    let _ = stream.set_nodelay(true);
-    let stream = Arc::new(stream);
-    let sink: Arc<dyn outbox::Sink> = Arc::clone(&stream) as _;
-    let (outbox, inbox) = context.outbox(sink);
-    let hangup_stream = Arc::clone(&stream);
-    let hangup: Hangup = Box::new(move || {
-        let _ = hangup_stream.shutdown(Shutdown::Both);
-    });
-    let admitted = state::lock(&context.state).admit(addr, outbox, hangup);
-    let id = match admitted {
-        Ok(id) => id,
-        // Full: an operator may still come in (see `reserve`).
-        Err(Refusal::ServerFull) if reserve::knock(context, addr) => {
-            return reserve::wait_at_the_door(context, stream, addr);
-        }
-        Err(refusal) => {
-            let said = render::refusal_text(&refusal, Dialect::Protocol);
-            context.log_summarised(addr.ip(), "refused connections", || {
-                format!("Refused connection from {addr}: {said}")
-            });
-            // Another reader waits for the next client meanwhile.
-            let browser = context.browsers.is_recent(addr.ip(), Instant::now());
-            return refuse(&stream, &refusal, browser);
-        }
-    };
-    // One line a minute per address: a connect-and-close loop costs the
-    // address nothing (see `chat::guard::QUICK_CLOSE`), so it must not
-    // cost the log two lines a turn either.
-    context.log_summarised_after(addr.ip(), "new connections", state::FREE_LOG_LINES, || {
-        format!("Accepted connection from: {addr}")
-    });
-    serve_admitted(context, stream, addr, id, inbox);
-}
-
-/// No thread could be had to wait for the next client while this one is
-/// served (`readers`): it is told at once that the server is full, with a
-/// send that never waits.
-pub fn refuse_now(context: &ServerContext, stream: &TcpStream, addr: SocketAddr) {
-    context.log_summarised(addr.ip(), "refused connections", || {
-        format!("Refused connection from {addr}: no thread to spare")
-    });
-    let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
-    let _ = send_now(stream, refused.as_bytes());
-    let _ = stream.shutdown(Shutdown::Both);
 }
 
 /// Serves an admitted connection on this thread, its reader, until it

@@ -5,7 +5,10 @@
 //! its readers instead. A reader whose client has left goes back to the
 //! listening socket and blocks in `accept()`; several threads may wait
 //! there at once, and the kernel hands each new connection to exactly one
-//! of them, which becomes its reader ([`reader_thread`]). Apache's prefork
+//! of them, which becomes its reader ([`reader_thread`]): it admits the
+//! client to the state, or refuses it, or takes it to the teacher's door at
+//! a full server (`reserve`), and then runs the connection's reader loop
+//! (`connection::serve_admitted`). Apache's prefork
 //! server waits for clients the same way. A visit then costs no thread
 //! start, and no hand-over from an accepting thread to a reading one: that
 //! hand-over (a wake-up and a sleep per visit) was the biggest cost left
@@ -23,18 +26,26 @@
 //!   back, and after [`THREAD_KEEP_IDLE`] it exits if another waits, so a
 //!   quiet server is back to one thread waiting.
 
+use crate::chat::state::{self, Hangup};
 use crate::log;
+use crate::outbox;
 use crate::server::connection::{self, ServerContext, READER_STACK_BYTES};
 use crate::server::connection::{MAX_PARKED_THREADS, THREAD_KEEP_IDLE};
+use crate::server::refusal::refuse;
+use crate::server::reserve;
 use crate::support::accept_timeout::set_accept_timeout;
 use crate::support::pool::Budget;
+use crate::support::send_now::send_now;
 use crate::support::{cli, signal, stack};
+use crate::wire::command::Dialect;
+use crate::wire::event::{Event, Refusal};
+use crate::wire::render::{self, render};
 use std::io::{self, ErrorKind};
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long a waiting reader's `accept()` lasts before it looks at the
 /// clock: when it gives its stack pages back, and when it may retire.
@@ -148,8 +159,8 @@ fn reader_thread(readers: Arc<Readers>, context: Arc<ServerContext>) {
             Ok(_) if readers.stopping() => {}
             Ok((stream, addr)) => {
                 match others > 0 || start_reader(&readers, &context).is_ok() {
-                    true => connection::start(&context, stream, addr),
-                    false => connection::refuse_now(&context, &stream, addr),
+                    true => serve(&context, stream, addr),
+                    false => refuse_now(&context, &stream, addr),
                 }
                 idle = Duration::ZERO;
             }
@@ -175,4 +186,56 @@ fn reader_thread(readers: Arc<Readers>, context: Arc<ServerContext>) {
             }
         }
     }
+}
+
+/// Serves a freshly accepted socket on this thread, its reader, until the
+/// connection ends: admits it to the state (or refuses it with one `ERROR`
+/// line, or an operator's place at a full server's door) and reads.
+fn serve(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) {
+    // Lines are batched by whoever writes, so Nagle's algorithm would only
+    // add latency (up to 40 ms, waiting for ACKs) without saving packets.
+    let _ = stream.set_nodelay(true);
+    let stream = Arc::new(stream);
+    let sink: Arc<dyn outbox::Sink> = Arc::clone(&stream) as _;
+    let (outbox, inbox) = context.outbox(sink);
+    let hangup_stream = Arc::clone(&stream);
+    let hangup: Hangup = Box::new(move || {
+        let _ = hangup_stream.shutdown(Shutdown::Both);
+    });
+    let admitted = state::lock(&context.state).admit(addr, outbox, hangup);
+    let id = match admitted {
+        Ok(id) => id,
+        // Full: an operator may still come in (see `reserve`).
+        Err(Refusal::ServerFull) if reserve::knock(context, addr) => {
+            return reserve::wait_at_the_door(context, stream, addr);
+        }
+        Err(refusal) => {
+            let said = render::refusal_text(&refusal, Dialect::Protocol);
+            context.log_summarised(addr.ip(), "refused connections", || {
+                format!("Refused connection from {addr}: {said}")
+            });
+            // Another reader waits for the next client meanwhile.
+            let browser = context.browsers.is_recent(addr.ip(), Instant::now());
+            return refuse(&stream, &refusal, browser);
+        }
+    };
+    // One line a minute per address: a connect-and-close loop costs the
+    // address nothing (see `chat::guard::QUICK_CLOSE`), so it must not
+    // cost the log two lines a turn either.
+    context.log_summarised_after(addr.ip(), "new connections", state::FREE_LOG_LINES, || {
+        format!("Accepted connection from: {addr}")
+    });
+    connection::serve_admitted(context, stream, addr, id, inbox);
+}
+
+/// No thread could be had to wait for the next client while this one is
+/// served: it is told at once that the server is full, with a
+/// send that never waits.
+fn refuse_now(context: &ServerContext, stream: &TcpStream, addr: SocketAddr) {
+    context.log_summarised(addr.ip(), "refused connections", || {
+        format!("Refused connection from {addr}: no thread to spare")
+    });
+    let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
+    let _ = send_now(stream, refused.as_bytes());
+    let _ = stream.shutdown(Shutdown::Both);
 }
