@@ -1,21 +1,17 @@
 //! Reader threads wait for their next client in `accept()` itself.
 //!
-//! Every client has a reader thread of its own. The plainest server has
-//! one loop that accepts and starts a thread per client; this one keeps
-//! its readers instead. A reader whose client has left goes back to the
-//! listening socket and blocks in `accept()`; several threads may wait
-//! there at once, and the kernel hands each new connection to exactly one
-//! of them, which becomes its reader ([`reader_thread`]): it admits the
-//! client to the state, or refuses it, or takes it to the teacher's door at
-//! a full server (`reserve`), and then runs the connection's reader loop
-//! (`connection::serve_admitted`). Apache's prefork
-//! server waits for clients the same way. A visit then costs no thread
-//! start, and no hand-over from an accepting thread to a reading one: that
-//! hand-over (a wake-up and a sleep per visit) was the biggest cost left
-//! when clients come and go quickly.
+//! Every client has a reader thread of its own, but the threads are kept:
+//! a reader whose client has left blocks in `accept()` on the listening
+//! socket, several may wait there at once, and the kernel hands each new
+//! connection to one of them ([`reader_thread`]), as Apache's prefork
+//! server does. That reader admits its client (or refuses it, or takes it
+//! to the teacher's door at a full server, `reserve`) and runs its reader
+//! loop (`connection::serve_admitted`). A visit costs no thread start and
+//! no hand-over from an accepting thread to a reading one (a wake-up and a
+//! sleep per visit: the biggest cost left when clients come and go).
 //!
-//! Three rules keep someone at the door and no more than needed:
-//! - **Never leave the door unattended.** A thread that takes the last
+//! Three rules keep someone waiting for the next client, and no more:
+//! - **Never leave the listener unattended.** A thread that takes the last
 //!   waiting place starts another before it serves its client; if none can
 //!   be had (the thread budget of `capacity` is spent), its client is told
 //!   the server is full, and it goes back to wait.
