@@ -103,10 +103,10 @@ fn churn_leaves_no_fds_behind() {
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
     assert_eq!(value(&stdout, "completed"), "30");
     assert_eq!(value(&stdout, "fds_after"), value(&stdout, "fds_before"));
-    // The visits' threads are parked for the next visit, not ended: a few
-    // stay until they retire (30 s; `tests/server_robustness.rs` waits for
-    // that). Two connections at once need at most a reader and a writer
-    // each, plus one being handed back.
+    // The visits' readers wait in `accept()` for the next visit, not
+    // ended: a few stay until they retire (5 s; `tests/server_robustness.rs`
+    // waits for that). Two connections at once need at most a reader and a
+    // writer each, plus readers waiting for the next.
     let before: u64 = value(&stdout, "threads_before").parse().unwrap();
     let after: u64 = value(&stdout, "threads_after").parse().unwrap();
     assert!(
@@ -329,4 +329,50 @@ fn profile_and_connect_mistakes_are_usage_errors() {
         assert_eq!(code, 2, "{args:?}: {stderr}");
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
+}
+
+/// `chat_bench floor`, the design card's shape with no chat in it, answers
+/// churn visits each way it keeps its threads and in both profiles, so
+/// `churn --connect` measures it like any server (the design chapter's
+/// floor figures come from it).
+#[test]
+fn the_floor_serves_churn_visits_every_way() {
+    for (way, profile) in [
+        ("accept", "chatroom"),
+        ("hand-over", "irc"),
+        ("spawn", "irc"),
+    ] {
+        let floor = common::Server::start_with(
+            std::process::Command::new(common::bin("chat_bench")).args([
+                "floor",
+                "--profile",
+                profile,
+                "--way",
+                way,
+            ]),
+        );
+        let address = floor.addr.to_string();
+        let pid = floor.pid().to_string();
+        let (code, stdout, stderr) = chat_bench(&[
+            "churn",
+            "--connect",
+            &address,
+            "--server-pid",
+            &pid,
+            "--profile",
+            profile,
+            "--cycles",
+            "40",
+            "--connect-at-once",
+            "4",
+        ]);
+        assert_eq!(code, 0, "{way} {profile}: {stdout}\n{stderr}");
+        assert_eq!(value(&stdout, "completed"), "40", "{way} {profile}");
+    }
+    let (code, _, stderr) = chat_bench(&["floor", "--way", "epoll"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--way is accept, hand-over or spawn"),
+        "{stderr}"
+    );
 }

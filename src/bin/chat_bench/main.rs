@@ -12,6 +12,7 @@
 //! ./target/release/chat_bench fanout --server ngircd --profile irc
 //! ./target/release/chat_bench peers --out BENCHMARKS.md
 //! ./target/release/chat_bench peers --rows churn --only step4,ngircd --runs 1
+//! ./target/release/chat_bench floor --profile irc   # then churn --connect it
 //! ```
 //!
 //! Without `--connect` (or `--host`/`--port`) every run starts its own
@@ -32,6 +33,7 @@
 //! std only, like the rest of the project: `/proc` gives the server's
 //! figures, and the `kill` program sends SIGTERM.
 
+mod floor;
 mod peer_judge;
 mod peer_report;
 mod peer_rows;
@@ -62,7 +64,9 @@ const COMMAND: CommandLine = CommandLine {
 connection, what a client that never reads costs, and whether connections leak.\n\
 Scenarios: fanout, idle, slow, churn, suite (all of them, 3 times, into BENCHMARKS.md), \
 and peers (the same workloads against step4_server over its line protocol and over IRC, \
-with its fast path on and off, ngIRCd and InspIRCd, side by side).",
+with its fast path on and off, ngIRCd and InspIRCd, side by side). \
+`chat_bench floor [--profile chatroom|irc] [--way accept|hand-over|spawn]` serves churn \
+visits and nothing else, for churn --connect to measure the floor of a thread per connection.",
     flags: &[
         Flag {
             name: "connect",
@@ -210,6 +214,11 @@ fn main() {
             "which scenario? fanout, idle, slow, churn, suite or peers".into(),
         )),
     };
+    if scenario == "floor" {
+        let (profile, way) = floor_options(args).unwrap_or_else(|e| COMMAND.exit_with(e));
+        floor::serve(profile, way).unwrap_or_else(|e| cli::fail(e));
+        return;
+    }
     let job = COMMAND
         .parse(args)
         .and_then(|parsed| job(&scenario, &parsed))
@@ -245,6 +254,39 @@ fn main() {
             }
         }
     }
+}
+
+/// `floor [--profile chatroom|irc] [--way accept|hand-over|spawn]`: a
+/// server of the design card's shape that does nothing but answer a churn
+/// visit (see `floor.rs`); not a measurement, so not in the shared flags.
+fn floor_options(args: impl Iterator<Item = String>) -> Result<(Profile, floor::Way), CliError> {
+    let (mut profile, mut way) = (Profile::Chatroom, floor::Way::Accept);
+    let mut args = args;
+    while let Some(flag) = args.next() {
+        let value = args.next().unwrap_or_default();
+        match flag.as_str() {
+            "--profile" => {
+                profile = Profile::parse(&value).ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "floor: --profile is chatroom or irc, not \"{value}\""
+                    ))
+                })?
+            }
+            "--way" => {
+                way = floor::Way::parse(&value).ok_or_else(|| {
+                    CliError::Usage(format!(
+                        "floor: --way is accept, hand-over or spawn, not \"{value}\""
+                    ))
+                })?
+            }
+            other => {
+                return Err(CliError::Usage(format!(
+                    "floor takes --profile and --way, not {other}"
+                )))
+            }
+        }
+    }
+    Ok((profile, way))
 }
 
 /// Runs one scenario by name (the suite calls this too).
