@@ -742,12 +742,8 @@ impl State {
                 false => "departures",
             };
             let now = Instant::now();
-            for line in self
-                .log_summary
-                .note_after(conn.addr.ip(), kind, FREE_LOG_LINES, now, line)
-            {
-                log!("{line}");
-            }
+            self.log_summary
+                .log_after(conn.addr.ip(), kind, FREE_LOG_LINES, now, line);
             self.remove(id, true);
             self.drop_overflowed();
         }

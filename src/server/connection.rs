@@ -34,7 +34,6 @@
 //! out: end of stream, an error, `QUIT`, a panic.
 
 use crate::chat::state::{self, ConnId, Flow, SharedState, State};
-use crate::log;
 use crate::outbox::{self, Inbox, Outbox, StartWriter, Turns};
 use crate::server::browsers::RecentBrowsers;
 use crate::server::input::Input;
@@ -171,9 +170,7 @@ impl ServerContext {
         line: impl FnOnce() -> String,
     ) {
         let mut summary = self.log_summary.lock().unwrap_or_else(|p| p.into_inner());
-        for line in summary.note_after(ip, kind, free, Instant::now(), line) {
-            log!("{line}");
-        }
+        summary.log_after(ip, kind, free, Instant::now(), line);
     }
 }
 

@@ -107,6 +107,21 @@ impl LogSummary {
         lines
     }
 
+    /// [`LogSummary::note_after`], and writes the lines that are due to
+    /// the log: what every caller does with them.
+    pub fn log_after(
+        &mut self,
+        ip: IpAddr,
+        kind: &'static str,
+        free: u64,
+        now: Instant,
+        line: impl FnOnce() -> String,
+    ) {
+        for line in self.note_after(ip, kind, free, now, line) {
+            crate::log!("{line}");
+        }
+    }
+
     /// Forgets the counts whose minute is over, returning the summary lines
     /// of those that still had lines unsaid.
     pub fn tidy(&mut self, now: Instant) -> Vec<String> {

@@ -91,17 +91,10 @@ impl State {
                 // A class behind one address is logged in full; a loop of
                 // registrations from one address is counted, not listed.
                 let line = || format!("Registered {} in {dialect_name} mode", conn.who());
-                let ip = conn.addr.ip();
-                let now = Instant::now();
-                for line in self.log_summary.note_after(
-                    ip,
-                    "registrations",
-                    super::FREE_LOG_LINES,
-                    now,
-                    line,
-                ) {
-                    log!("{line}");
-                }
+                let (ip, now) = (conn.addr.ip(), Instant::now());
+                let free = super::FREE_LOG_LINES;
+                self.log_summary
+                    .log_after(ip, "registrations", free, now, line);
                 self.send(id, &Event::Welcome { name });
                 if dialect == Dialect::Chat {
                     if let Some(room) = self.settings.default_room.clone() {
