@@ -708,13 +708,18 @@ fn reload_second_tab_and_reopen_after_a_kick_show_the_chat_20_times_each() {
 /// silent spare connection is closed with nothing said.
 #[test]
 fn a_refused_browser_gets_an_http_page_and_nc_the_error_line() {
-    let server = Server::start_chat(&["--connect-rate-per-ip", "1", "--connect-burst-per-ip", "1"]);
+    let mut server =
+        Server::start_chat(&["--connect-rate-per-ip", "1", "--connect-burst-per-ip", "1"]);
     let host = format!("Host: {}\r\n", server.addr);
     let page = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
     assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
     // A connection closed at once, nameless, gives its token back (see
-    // tests/attacks.rs, issue 22): one held open spends it.
-    let _held = TcpStream::connect(server.addr).expect("connect");
+    // tests/attacks.rs, issue 22): one held open spends it. Several
+    // readers accept at once, so the next connection could be admitted
+    // first: wait until the server says it took this one in.
+    let held = TcpStream::connect(server.addr).expect("connect");
+    let port = held.local_addr().expect("local address").port();
+    server.wait_log(&format!("Accepted connection from: 127.0.0.1:{port}"));
     let refused = http(&server, &format!("GET / HTTP/1.1\r\n{host}\r\n"));
     assert!(
         refused.starts_with("HTTP/1.1 429 Too Many Requests\r\n"),
