@@ -185,27 +185,87 @@ fn twin(c: char) -> Option<char> {
 ///
 /// The result is only for comparing; nobody sees it.
 pub fn skeleton(name: &str) -> String {
-    let mut folded = String::with_capacity(name.len());
+    // One pass and one allocation: every registration and every departure
+    // asks for a skeleton under the state's lock.
+    let mut skeleton = String::with_capacity(name.len());
     for c in name.chars() {
         match twin(c) {
-            Some(latin) => folded.push(latin),
-            None => folded.extend(c.to_lowercase().map(|small| twin(small).unwrap_or(small))),
+            Some(latin) => push_shape(&mut skeleton, latin),
+            None => {
+                for small in c.to_lowercase() {
+                    push_shape(&mut skeleton, twin(small).unwrap_or(small));
+                }
+            }
         }
     }
-    let shapes: String = folded
-        .chars()
-        .map(|c| match c {
-            'i' | '1' | '|' => 'l',
-            '0' => 'o',
-            other => other,
-        })
-        .collect();
-    shapes.replace("rn", "m").replace("vv", "w")
+    skeleton
+}
+
+/// Steps 2 and 3 for one folded letter, as it is added: its shape, and a
+/// pair it makes with the letter before (the pairs share no letter, so
+/// looking back one letter finds every pair the steps would).
+fn push_shape(skeleton: &mut String, c: char) {
+    let c = match c {
+        'i' | '1' | '|' => 'l',
+        '0' => 'o',
+        other => other,
+    };
+    let pair = match (skeleton.chars().next_back(), c) {
+        (Some('r'), 'n') => Some('m'),
+        (Some('v'), 'v') => Some('w'),
+        _ => None,
+    };
+    match pair {
+        Some(one) => {
+            skeleton.pop();
+            skeleton.push(one);
+        }
+        None => skeleton.push(c),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The steps as the doc comment of [`skeleton`] lists them, one after
+    /// the other over the whole name.
+    fn skeleton_step_by_step(name: &str) -> String {
+        let folded: String = name
+            .chars()
+            .flat_map(|c| match twin(c) {
+                Some(latin) => vec![latin],
+                None => c.to_lowercase().map(|s| twin(s).unwrap_or(s)).collect(),
+            })
+            .collect();
+        let shapes: String = folded
+            .chars()
+            .map(|c| match c {
+                'i' | '1' | '|' => 'l',
+                '0' => 'o',
+                other => other,
+            })
+            .collect();
+        shapes.replace("rn", "m").replace("vv", "w")
+    }
+
+    #[test]
+    fn one_pass_gives_the_skeleton_of_the_steps_one_after_the_other() {
+        let letters = [
+            'r', 'n', 'v', 'R', 'N', 'V', 'i', '1', '0', 'а', 'ı', 'İ', 'x',
+        ];
+        let mut names = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = names
+                .iter()
+                .flat_map(|name| letters.iter().map(move |c| format!("{name}{c}")))
+                .collect();
+            for name in &longer {
+                assert_eq!(skeleton(name), skeleton_step_by_step(name), "{name}");
+            }
+            names = longer;
+        }
+    }
 
     #[test]
     fn no_twin_is_ascii() {

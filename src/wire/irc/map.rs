@@ -20,6 +20,7 @@ pub use super::outbound::event_lines;
 use super::{line, numeric_line, Message};
 use crate::wire::command::{self, Args, Command, CommandSpec, Dialect as Mode};
 use crate::wire::event::PRIVATE_ACTION;
+use std::sync::OnceLock;
 
 /// What this server tells IRC clients about itself.
 #[derive(Debug, Clone)]
@@ -31,6 +32,9 @@ pub struct ServerInfo {
     pub created: String,
     pub motd: String,
     pub limits: numeric::Limits,
+    /// The welcome burst for each length of nick, rendered on first use
+    /// (see [`super::outbound::welcome_text`]).
+    pub welcomes: Vec<OnceLock<String>>,
 }
 
 /// The server's name on IRC, the prefix of its own lines, unless the
@@ -54,8 +58,16 @@ impl ServerInfo {
                 topic_len: TOPIC_LEN,
                 chan_limit,
             },
+            welcomes: welcome_slots(),
         }
     }
+}
+
+/// One empty slot for each length a nick may have, in bytes.
+pub fn welcome_slots() -> Vec<OnceLock<String>> {
+    (0..=crate::text::names::MAX_NAME_BYTES)
+        .map(|_| OnceLock::new())
+        .collect()
 }
 
 /// The longest topic we promise in `005` (the chat cleans but does not cut
@@ -700,11 +712,46 @@ mod tests {
                 topic_len: 300,
                 chan_limit: 10,
             },
+            welcomes: welcome_slots(),
         }
     }
 
     /// A line that fitted in 512 bytes is relayed as one line, cut to fit
     /// our longer prefix, never split, and never inside a character.
+    /// The welcome from its template (see `welcome_text`) is the one
+    /// rendered line by line for that nick, whatever its length in bytes,
+    /// with a MOTD long enough to be cut where the nick's length decides.
+    #[test]
+    fn the_welcome_from_its_template_is_the_welcome_rendered_for_the_nick() {
+        use super::super::outbound::{welcome_lines, welcome_text};
+        let mut info = info();
+        info.motd = format!("Be kind.\n{}", "many words ".repeat(60));
+        let nicks = [
+            "a",
+            "bob",
+            "zoë",
+            "Ωmega",
+            "abcdefghijklmnopqrst",
+            &"é".repeat(20),
+        ];
+        for nick in nicks {
+            let ctx = Ctx {
+                nick,
+                ..Ctx::anonymous(&info)
+            };
+            let expected = welcome_lines(&ctx).concat();
+            assert!(expected.contains(&format!(
+                " 001 {nick} :Welcome to the chatroom Network, {nick}\r\n"
+            )));
+            // The first renders the template, the second only uses it.
+            assert_eq!(welcome_text(&ctx), expected, "{nick}");
+            assert_eq!(welcome_text(&ctx), expected, "{nick}");
+        }
+        assert!(info.welcomes[3]
+            .get()
+            .is_some_and(|t| t.contains(" 001 \0\0\0 ")));
+    }
+
     #[test]
     fn a_relayed_line_is_cut_to_one_line() {
         let long = format!("{}😃", "a".repeat(490));
@@ -1161,13 +1208,16 @@ mod tests {
 
     #[test]
     fn the_welcome_burst() {
-        let lines = out(
+        // One text (see `welcome_text`), its lines in order.
+        let text = out(
             Event::Welcome {
                 name: "alice".into(),
             },
             "",
             "",
-        );
+        )
+        .concat();
+        let lines: Vec<&str> = text.split_inclusive("\r\n").collect();
         assert_eq!(
             lines[0],
             ":srv 001 alice :Welcome to the chatroom Network, alice\r\n"
@@ -1177,8 +1227,8 @@ mod tests {
         assert_eq!(lines[5], ":srv 375 alice :- srv Message of the day - \r\n");
         assert_eq!(lines[6], ":srv 372 alice :- Be kind.\r\n");
         assert_eq!(
-            lines.last().unwrap(),
-            ":srv 376 alice :End of /MOTD command.\r\n"
+            lines.last().copied(),
+            Some(":srv 376 alice :End of /MOTD command.\r\n")
         );
     }
 }

@@ -13,6 +13,31 @@ use super::{line, text_lines, user_prefix};
 use crate::wire::command::Dialect as Mode;
 use crate::wire::event::{AccountRefusal, Event, Refusal};
 
+/// The burst after registration as one text. It is the same for everyone
+/// but the nick, and only the nick's length changes where the `005` tokens
+/// and the MOTD are cut into lines; so it is rendered once for each
+/// length, with NUL bytes (never part of a line) where the nick goes, and
+/// each registration puts its nick in their place: a class arriving, or a
+/// script reconnecting, costs one copy each instead of a dozen lines built.
+pub fn welcome_text(ctx: &Ctx) -> String {
+    let nick = ctx.nick;
+    let slot = ctx.info.welcomes.get(nick.len());
+    match slot {
+        Some(slot) if !nick.is_empty() && !ctx.info.name.contains('\0') => {
+            let blank = "\0".repeat(nick.len());
+            let template = slot.get_or_init(|| {
+                welcome_lines(&Ctx {
+                    nick: &blank,
+                    ..*ctx
+                })
+                .concat()
+            });
+            template.replace(&blank, nick)
+        }
+        _ => welcome_lines(ctx).concat(),
+    }
+}
+
 /// The burst after registration: `001`–`005` and the MOTD.
 pub fn welcome_lines(ctx: &Ctx) -> Vec<String> {
     let info = ctx.info;
@@ -70,7 +95,7 @@ pub fn event_lines(event: &Event, ctx: &Ctx) -> Vec<String> {
         // Every IRC line names its channel: there is no current room to
         // announce, and many rooms at once is IRC's normal.
         Event::Current { .. } | Event::MultiRoom => Vec::new(),
-        Event::Welcome { .. } => welcome_lines(ctx),
+        Event::Welcome { .. } => vec![welcome_text(ctx)],
         Event::Renamed { old, new } | Event::NickChanged { old, new } => {
             vec![line(&user_prefix(old), "NICK", &[new])]
         }
