@@ -24,8 +24,6 @@ struct Member {
     id: ConnId,
     inbox: Inbox,
     hung_up: Arc<AtomicBool>,
-    /// Its socket, in memory: [`MemorySink::hang_up`] is the client closing.
-    sink: Arc<MemorySink>,
     /// What the last `apply` said, as the reader keeps it.
     registered: Cell<Option<Dialect>>,
 }
@@ -49,8 +47,7 @@ fn connect_with_queue(state: &mut State, port: u16, queue_len: usize) -> Member 
 
 /// Admits a connection from `addr`.
 fn connect_at(state: &mut State, addr: SocketAddr, queue_len: usize) -> Member {
-    let sink = Arc::new(MemorySink::new(0));
-    let (outbox, inbox) = outbox(queue_len, Arc::clone(&sink) as _, true);
+    let (outbox, inbox) = outbox(queue_len, Arc::new(MemorySink::new(0)), true);
     let hung_up = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&hung_up);
     let hangup = Box::new(move || flag.store(true, Ordering::SeqCst));
@@ -61,7 +58,6 @@ fn connect_at(state: &mut State, addr: SocketAddr, queue_len: usize) -> Member {
         id,
         inbox,
         hung_up,
-        sink,
         registered: Cell::new(None),
     }
 }
@@ -212,28 +208,6 @@ fn private_messages_go_to_one_person() {
     assert_eq!(lines(&bob), ["PRIVMSG alice psst"]);
     send(&mut state, &alice, "PRIVMSG nobody psst");
     assert_eq!(lines(&alice), ["ERROR User not found"]);
-}
-
-/// A client that closes and at once comes back under the same name may
-/// ask for it before its old connection's reader has seen the close: the
-/// old connection is let go then, not the new one refused.
-#[test]
-fn a_name_whose_holder_has_hung_up_goes_to_whoever_asks_for_it() {
-    let mut state = state();
-    let amy = in_room(&mut state, 1, "amy", "#general");
-    let old = in_room(&mut state, 2, "foo", "#general");
-    lines(&amy);
-    let again = connect(&mut state, 3);
-    send(&mut state, &again, "USERNAME foo");
-    assert_eq!(lines(&again), ["ERROR Username taken"]);
-    assert!(!old.hung_up.load(Ordering::SeqCst));
-    old.sink.hang_up();
-    send(&mut state, &again, "USERNAME foo");
-    assert_eq!(lines(&again), ["OK Welcome, foo!"]);
-    assert_eq!(lines(&amy), ["LEAVE #general foo"]);
-    // Its reader is woken, and finds it gone.
-    assert!(old.hung_up.load(Ordering::SeqCst));
-    assert_eq!(send(&mut state, &old, "MSG late"), Flow::Close);
 }
 
 #[test]

@@ -425,12 +425,6 @@ impl Outbox {
     pub fn farewell(&self, line: Line) {
         let _ = self.doorbell.farewell.set(line);
     }
-
-    /// Whether the client has closed its end, though its reader may not
-    /// have seen it yet (see `State::register`).
-    pub fn client_hung_up(&self) -> bool {
-        self.doorbell.sink.hung_up()
-    }
 }
 
 impl Drop for Outbox {

@@ -22,12 +22,7 @@ use std::sync::Arc;
 
 impl Lookup for State {
     fn nick_taken(&self, nick: &str) -> bool {
-        // Not by someone whose client has closed: registering lets that
-        // connection go (see `State::release_if_hung_up`).
-        let holder = self.names.get(&names::key(nick));
-        holder
-            .and_then(|owner| self.conns.get(owner))
-            .is_some_and(|conn| !conn.outbox.client_hung_up())
+        self.names.contains_key(&names::key(nick))
     }
 
     fn sasl_offered(&self) -> bool {

@@ -23,25 +23,6 @@ impl State {
         (*owner != id).then(|| self.conns.get(owner)?.name.clone())?
     }
 
-    /// A name's holder whose client has already closed its connection, so
-    /// that whoever asks for the name is refused only by someone still
-    /// there: disconnected now, as its reader would have done a moment
-    /// later. A client that reconnects at once, before its old connection's
-    /// reader has run (irctest does, within a millisecond), gets its name
-    /// back instead of `433` and a wait for a welcome that never comes.
-    fn release_if_hung_up(&mut self, owner: ConnId) -> bool {
-        let Some(conn) = self.conns.get(&owner) else {
-            return false;
-        };
-        if !conn.outbox.client_hung_up() {
-            return false;
-        }
-        // Its reader is woken and finds the connection gone.
-        (conn.hangup)();
-        self.disconnect(owner, "connection closed");
-        true
-    }
-
     pub(super) fn register(&mut self, id: ConnId, name: String, dialect: Dialect) -> Flow {
         let Some(conn) = self.conns.get(&id) else {
             return Flow::Close;
@@ -59,15 +40,13 @@ impl State {
         if let Err(refusal) = self.name_allowed(id, &name) {
             return self.reply_refusal(id, refusal);
         }
-        let key = names::key(&name);
-        if let Some(&owner) = self.names.get(&key).filter(|&&owner| owner != id) {
-            if !self.release_if_hung_up(owner) {
-                return self.reply_refusal(id, Refusal::UsernameTaken);
-            }
-        }
         let Some(conn) = self.conns.get(&id) else {
             return Flow::Close;
         };
+        let key = names::key(&name);
+        if self.names.get(&key).is_some_and(|&owner| owner != id) {
+            return self.reply_refusal(id, Refusal::UsernameTaken);
+        }
         if let Some(online) = self.look_alike_online(id, &name) {
             let why = names::NameError::LooksLike(online);
             return self.reply_refusal(id, Refusal::InvalidUsername(why));
