@@ -642,7 +642,8 @@ fn multiroom_joins_beside_and_commands_act_on_the_current_room() {
 /// again under the same name, loses none of them: the name stays taken
 /// until the old connection's reader has acted on every line and seen the
 /// close, and the newcomer is told so meanwhile. (Letting the name go as
-/// soon as the old socket was closed lost 6 of these 100: `docs/irc.md`.)
+/// soon as the old socket was closed lost 6 of these 100: `docs/design.md`,
+/// "A name reused at once".)
 #[test]
 fn lines_sent_just_before_a_close_count_though_the_name_is_taken_again_at_once() {
     let server = Server::start_chat(&["--connect-rate-per-ip", "0", "--rate-per-sec", "0"]);

@@ -716,8 +716,6 @@ mod tests {
         }
     }
 
-    /// A line that fitted in 512 bytes is relayed as one line, cut to fit
-    /// our longer prefix, never split, and never inside a character.
     /// The welcome from its template (see `welcome_text`) is the one
     /// rendered line by line for that nick, whatever its length in bytes,
     /// with a MOTD long enough to be cut where the nick's length decides.
@@ -752,6 +750,8 @@ mod tests {
             .is_some_and(|t| t.contains(" 001 \0\0\0 ")));
     }
 
+    /// A line that fitted in 512 bytes is relayed as one line, cut to fit
+    /// our longer prefix, never split, and never inside a character.
     #[test]
     fn a_relayed_line_is_cut_to_one_line() {
         let long = format!("{}😃", "a".repeat(490));
