@@ -19,11 +19,13 @@ use crate::wire::event::{AccountRefusal, Event, Refusal};
 /// length, with NUL bytes (never part of a line) where the nick goes, and
 /// each registration puts its nick in their place: a class arriving, or a
 /// script reconnecting, costs one copy each instead of a dozen lines built.
+/// (The server's name is letters, digits, dots and dashes, a rule of the
+/// settings, and the MOTD is cleaned of control characters, so a NUL is
+/// only ever where the nick goes.)
 pub fn welcome_text(ctx: &Ctx) -> String {
     let nick = ctx.nick;
-    let slot = ctx.info.welcomes.get(nick.len());
-    match slot {
-        Some(slot) if !nick.is_empty() && !ctx.info.name.contains('\0') => {
+    match ctx.info.welcomes.get(nick.len()) {
+        Some(slot) if !nick.is_empty() => {
             let blank = "\0".repeat(nick.len());
             let template = slot.get_or_init(|| {
                 welcome_lines(&Ctx {
