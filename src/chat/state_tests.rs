@@ -24,6 +24,8 @@ struct Member {
     id: ConnId,
     inbox: Inbox,
     hung_up: Arc<AtomicBool>,
+    /// Its socket, in memory: [`MemorySink::hang_up`] is the client closing.
+    sink: Arc<MemorySink>,
     /// What the last `apply` said, as the reader keeps it.
     registered: Cell<Option<Dialect>>,
 }
@@ -47,7 +49,8 @@ fn connect_with_queue(state: &mut State, port: u16, queue_len: usize) -> Member 
 
 /// Admits a connection from `addr`.
 fn connect_at(state: &mut State, addr: SocketAddr, queue_len: usize) -> Member {
-    let (outbox, inbox) = outbox(queue_len, Arc::new(MemorySink::new(0)), true);
+    let sink = Arc::new(MemorySink::new(0));
+    let (outbox, inbox) = outbox(queue_len, Arc::clone(&sink) as _, true);
     let hung_up = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&hung_up);
     let hangup = Box::new(move || flag.store(true, Ordering::SeqCst));
@@ -58,6 +61,7 @@ fn connect_at(state: &mut State, addr: SocketAddr, queue_len: usize) -> Member {
         id,
         inbox,
         hung_up,
+        sink,
         registered: Cell::new(None),
     }
 }
@@ -208,6 +212,36 @@ fn private_messages_go_to_one_person() {
     assert_eq!(lines(&bob), ["PRIVMSG alice psst"]);
     send(&mut state, &alice, "PRIVMSG nobody psst");
     assert_eq!(lines(&alice), ["ERROR User not found"]);
+}
+
+/// A client that closes and at once comes back under the same name may
+/// ask for it before its old connection's reader has seen the close: the
+/// state names that holder, for the reader to wait for (see
+/// `server::departures`), and leaves it be: its last lines are its own.
+#[test]
+fn a_name_whose_holder_has_hung_up_names_the_holder_to_wait_for() {
+    let mut state = state();
+    let old = in_room(&mut state, 1, "foo", "#general");
+    let again = connect(&mut state, 2);
+    assert_eq!(state.leaving_holder(again.id, "foo"), None);
+    old.sink.hang_up();
+    assert_eq!(state.leaving_holder(again.id, "foo"), Some(old.id));
+    assert_eq!(state.leaving_holder(again.id, "FOO"), Some(old.id));
+    assert_eq!(
+        state.leaving_holder(again.id, "f0o"),
+        Some(old.id),
+        "a look-alike"
+    );
+    assert_eq!(state.leaving_holder(old.id, "foo"), None, "not its own");
+    assert_eq!(state.leaving_holder(again.id, "bar"), None);
+    // Nothing was let go: the old connection still acts on its lines.
+    assert!(!old.hung_up.load(Ordering::SeqCst));
+    assert_eq!(send(&mut state, &old, "MSG last words"), Flow::Continue);
+    send(&mut state, &again, "USERNAME foo");
+    assert_eq!(lines(&again), ["ERROR Username taken"]);
+    state.disconnect(old.id, "connection closed");
+    send(&mut state, &again, "USERNAME foo");
+    assert_eq!(lines(&again), ["OK Welcome, foo!"]);
 }
 
 #[test]

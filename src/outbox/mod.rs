@@ -425,6 +425,12 @@ impl Outbox {
     pub fn farewell(&self, line: Line) {
         let _ = self.doorbell.farewell.set(line);
     }
+
+    /// Whether the client has closed its end, though its reader may not
+    /// have seen it yet (see `State::leaving_holder`).
+    pub fn client_hung_up(&self) -> bool {
+        self.doorbell.sink.hung_up()
+    }
 }
 
 impl Drop for Outbox {

@@ -25,6 +25,10 @@ pub trait Sink: Send + Sync {
     /// but leaves the way out open: a lazy connection's reader then writes
     /// the last lines itself (see `Inbox::claim`).
     fn wake_reader(&self);
+
+    /// Whether the client has closed its end, asked without reading and
+    /// without waiting (see `support/hung_up.rs`).
+    fn hung_up(&self) -> bool;
 }
 
 /// A sink in memory, for tests: it keeps what is written, and `room`
@@ -45,6 +49,8 @@ struct MemoryState {
     closed: bool,
     /// Woken by [`Sink::wake_reader`].
     reader_woken: bool,
+    /// Set by [`MemorySink::hang_up`]: the client closed its end.
+    client_gone: bool,
     /// The name of the thread behind each write that wrote something.
     writers: Vec<String>,
 }
@@ -59,6 +65,7 @@ impl MemorySink {
                 room,
                 closed: false,
                 reader_woken: false,
+                client_gone: false,
                 writers: Vec::new(),
             }),
             drained: std::sync::Condvar::new(),
@@ -86,6 +93,11 @@ impl MemorySink {
 
     pub fn reader_woken(&self) -> bool {
         self.lock().reader_woken
+    }
+
+    /// The client closes its end (what [`Sink::hung_up`] then says).
+    pub fn hang_up(&self) {
+        self.lock().client_gone = true;
     }
 
     /// Which threads wrote, in order (unnamed ones as "?").
@@ -135,5 +147,9 @@ impl Sink for MemorySink {
 
     fn wake_reader(&self) {
         self.lock().reader_woken = true;
+    }
+
+    fn hung_up(&self) -> bool {
+        self.lock().client_gone
     }
 }

@@ -201,6 +201,7 @@ pub fn serve(
         log_summary: Default::default(),
         at_the_door: Default::default(),
         browsers: Default::default(),
+        departures: Default::default(),
     });
     // The first reader waits for a client before the first log line, so
     // whoever reads that line (a test, the benchmark) sees the server's

@@ -36,15 +36,16 @@
 use crate::chat::state::{self, ConnId, Flow, SharedState, State};
 use crate::outbox::{self, Inbox, Outbox, StartWriter, Turns};
 use crate::server::browsers::RecentBrowsers;
+use crate::server::departures::Departures;
 use crate::server::input::Input;
-use crate::server::irc_conn::IrcConn;
+use crate::server::irc_conn::{self, IrcConn};
 use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
 use crate::settings::server::ServerConfig;
 use crate::support::pool::{Budget, Pool};
 use crate::support::send_now::send_now;
 use crate::support::summary::LogSummary;
 use crate::text::sanitize;
-use crate::wire::command::{self, Dialect};
+use crate::wire::command::{self, Command, Dialect};
 use crate::wire::event::{Event, Refusal};
 use crate::wire::framing::Frame;
 use crate::wire::opening::{self, Opening, Step};
@@ -109,6 +110,9 @@ pub struct ServerContext {
     /// Addresses with a web browser: their silent connections are greeted
     /// late (see [`crate::server::browsers`]).
     pub browsers: RecentBrowsers,
+    /// Newcomers waiting for a name's departing holder to leave (see
+    /// [`crate::server::departures`]).
+    pub departures: Departures,
 }
 
 impl ServerContext {
@@ -206,6 +210,8 @@ pub fn serve_admitted(
         }
     };
     reader_loop(context, id, addr, &stream);
+    // Its name is free: someone may be waiting for it.
+    context.departures.someone_left();
     // The state has dropped the connection. A lazy one without a writer
     // now: this thread writes its last lines and closes it.
     if let Some(inbox) = last_lines.filter(Inbox::claim) {
@@ -339,6 +345,18 @@ impl Locker<'_> {
     /// [`crate::outbox`]). Never called with the lock held.
     fn write_queued(&mut self) {
         self.to_write.write();
+    }
+
+    /// Before a line that asks for `name`: if someone holds it whose client
+    /// has already closed, waits (lock released, what is queued written)
+    /// for that connection to leave, so the line then finds the name free
+    /// (see [`crate::server::departures`]).
+    fn wait_if_leaving(&mut self, departures: &Departures, name: &str) {
+        let id = self.id;
+        if let Some(holder) = self.with(|state| state.leaving_holder(id, name)) {
+            self.write_queued();
+            departures.wait_for(self.shared, holder);
+        }
     }
 }
 
@@ -548,7 +566,12 @@ impl<'a> Reader<'a> {
         };
         let applied = match self.irc.as_mut() {
             // IRC clients send no terminal keys, and a CTCP's \x01 matters.
-            Some(irc) => self.state.with(|state| irc.handle(state, id, &text)),
+            Some(irc) => {
+                if let Some(nick) = irc_conn::wanted_nick(&text) {
+                    self.state.wait_if_leaving(&self.context.departures, &nick);
+                }
+                self.state.with(|state| irc.handle(state, id, &text))
+            }
             None => {
                 // Terminal keys (Ctrl-L, arrows, Ctrl-U) and blanks in front
                 // of a `/` come off before anything looks at the line, so a
@@ -558,6 +581,9 @@ impl<'a> Reader<'a> {
                     return None; // a line of spaces is an empty line
                 }
                 let command = command::parse(&text, self.registered);
+                if let Command::Register { name, .. } = &command {
+                    self.state.wait_if_leaving(&self.context.departures, name);
+                }
                 let dialect = self.registered.unwrap_or_else(|| guess_dialect(&text));
                 self.state.with(|state| state.apply(id, dialect, command))
             }

@@ -297,6 +297,18 @@ impl IrcConn {
     }
 }
 
+/// The nick a `NICK` line asks for, if the line is one (the reader first
+/// waits for a departing holder of it: `server::departures`). Other lines
+/// are told apart by their first word, without a parse.
+pub(super) fn wanted_nick(text: &str) -> Option<String> {
+    let mut words = text.split(' ').filter(|word| !word.is_empty());
+    let verb = words.find(|word| !word.starts_with(['@', ':']))?;
+    if !verb.eq_ignore_ascii_case("NICK") {
+        return None;
+    }
+    irc::parse(text).ok()?.param(0).map(str::to_string)
+}
+
 /// Does what an IRC request asks: a chat command through the state, an
 /// answer queued as it is, or each part of a request for several channels
 /// in turn (stopping if one ends the connection).
@@ -382,6 +394,21 @@ mod tests {
     use crate::outbox::{outbox, Item, Queued};
     use crate::settings::server::ServerConfig;
     use std::sync::Arc;
+
+    #[test]
+    fn the_nick_a_line_asks_for_is_found_without_parsing_other_lines() {
+        assert_eq!(wanted_nick("NICK foo").as_deref(), Some("foo"));
+        assert_eq!(wanted_nick("nick :foo").as_deref(), Some("foo"));
+        assert_eq!(
+            wanted_nick("@label=1 :me NICK  foo").as_deref(),
+            Some("foo")
+        );
+        assert_eq!(wanted_nick("NICK"), None);
+        assert_eq!(wanted_nick("PRIVMSG #a :NICK foo"), None);
+        assert_eq!(wanted_nick("NICKNAME foo"), None);
+        assert_eq!(wanted_nick(""), None);
+        assert_eq!(wanted_nick("@only-tags"), None);
+    }
 
     #[test]
     fn a_silent_client_is_pinged_and_then_dropped_unless_it_answers() {

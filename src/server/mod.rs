@@ -7,14 +7,16 @@
 //! (`limits`), the door a full server keeps open for an operator
 //! (`reserve`), how many connections the machine allows (`capacity`), the
 //! machine's addresses for "how to connect" (`addresses`), the addresses
-//! with a browser, whose spare connections are not greeted (`browsers`), and the socket
-//! as the outbox's [`Sink`](crate::outbox::Sink) (`socket`).
+//! with a browser, whose spare connections are not greeted (`browsers`), a
+//! name's newcomer waiting for its old holder to leave (`departures`), and
+//! the socket as the outbox's [`Sink`](crate::outbox::Sink) (`socket`).
 
 mod accept;
 mod addresses;
 mod browsers;
 mod capacity;
 mod connection;
+mod departures;
 mod http_page;
 mod input;
 mod irc_conn;

@@ -5,6 +5,7 @@
 //! call, with `send(MSG_DONTWAIT)` ([`send_now`]).
 
 use crate::outbox::Sink;
+use crate::support::hung_up::hung_up;
 use crate::support::send_now::send_now;
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
@@ -29,5 +30,9 @@ impl Sink for TcpStream {
         // A `read()` blocked on a socket shut down for reading returns 0
         // at once; nothing is sent to the client.
         let _ = self.shutdown(Shutdown::Read);
+    }
+
+    fn hung_up(&self) -> bool {
+        hung_up(self)
     }
 }

@@ -23,6 +23,17 @@ impl State {
         (*owner != id).then(|| self.conns.get(owner)?.name.clone())?
     }
 
+    /// Someone else holding `name` (or a look-alike of it) whose client has
+    /// already closed its end, though their reader has not yet seen it: a
+    /// client that reconnects at once under its old name should wait for
+    /// that connection to leave rather than be told the name is taken (see
+    /// `server::departures`). Their unread lines are still theirs to act on.
+    pub fn leaving_holder(&self, id: ConnId, name: &str) -> Option<ConnId> {
+        let owner = *self.looks.get(&names::skeleton(name))?;
+        let conn = self.conns.get(&owner)?;
+        (owner != id && conn.outbox.client_hung_up()).then_some(owner)
+    }
+
     pub(super) fn register(&mut self, id: ConnId, name: String, dialect: Dialect) -> Flow {
         let Some(conn) = self.conns.get(&id) else {
             return Flow::Close;
