@@ -39,6 +39,7 @@ use crate::chat::passwords::{Passwords, Secret, Verdict};
 use crate::history::History;
 use crate::log;
 use crate::settings::server::ServerConfig;
+use crate::support::counter_hash::CounterHash;
 use crate::support::secret::constant_time_eq;
 use crate::support::summary::LogSummary;
 use crate::text::names;
@@ -302,7 +303,7 @@ impl Outgoing {
     /// module notes); a turn given goes on the list to write. Each item
     /// queued counts as a delivery (`STATS`): a plain add, under the lock
     /// already held.
-    fn queue(&mut self, id: ConnId, outbox: &Outbox, item: Item) {
+    fn queue(&mut self, id: ConnId, outbox: &mut Outbox, item: Item) {
         match outbox.send_item(item) {
             Sent::Queued => self.deliveries.one(),
             Sent::YourTurn(doorbell) => {
@@ -337,7 +338,9 @@ pub const OPERATOR_RESERVE: usize = 5;
 
 /// Users and rooms. See the module notes.
 pub struct State {
-    conns: HashMap<ConnId, Conn>,
+    /// Keyed by a number the server counts out: a cheap hash will do
+    /// (looked up twice per delivery; see `support::counter_hash`).
+    conns: HashMap<ConnId, Conn, CounterHash>,
     /// name key → connection, for registered users.
     names: HashMap<String, ConnId>,
     /// The same people by their names' skeletons (`aIice` → `alice`), to
@@ -385,7 +388,7 @@ pub struct State {
 impl State {
     pub fn new(config: &ServerConfig, history: History, admin_password: String) -> State {
         State {
-            conns: HashMap::new(),
+            conns: HashMap::default(),
             names: HashMap::new(),
             looks: HashMap::new(),
             rooms: HashMap::new(),
@@ -619,9 +622,9 @@ impl State {
 
     /// Answers a web browser with `response` and closes the connection.
     pub fn answer_and_close(&mut self, id: ConnId, response: &str) {
-        if let Some(conn) = self.conns.get(&id) {
-            self.out
-                .queue(id, &conn.outbox, Item::Line(Arc::from(response)));
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let line = Item::Line(Arc::from(response));
+            self.out.queue(id, &mut conn.outbox, line);
         }
         self.remove(id, false);
     }
@@ -631,8 +634,9 @@ impl State {
     /// [`Raw`]). It waits in the same queue as the lines, so it is sent in
     /// its place among them.
     pub fn send_raw(&mut self, id: ConnId, raw: Raw) {
-        if let Some(conn) = self.conns.get(&id) {
-            self.out.queue(id, &conn.outbox, Item::Raw(Box::new(raw)));
+        if let Some(conn) = self.conns.get_mut(&id) {
+            self.out
+                .queue(id, &mut conn.outbox, Item::Raw(Box::new(raw)));
         }
         self.drop_overflowed();
     }

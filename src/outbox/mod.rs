@@ -80,9 +80,9 @@ pub struct Outbox {
     /// `queue_len`: the most items that may wait for this client.
     capacity: usize,
     /// The batch in the channel that new items join, until it is taken.
-    /// Locked for the whole of a send: senders hold the state lock anyway,
-    /// so it is never waited for, but it keeps a send whole without it.
-    open: Mutex<Option<Arc<Batch>>>,
+    /// Only senders touch it, and a send takes `&mut self`: the state's
+    /// lock already makes senders take turns, so it needs no lock of its own.
+    open: Option<Arc<Batch>>,
 }
 
 /// The writer thread's side.
@@ -281,7 +281,7 @@ fn new_outbox(
             lines: Some(sender),
             doorbell,
             capacity,
-            open: Mutex::new(None),
+            open: None,
         },
         inbox,
     )
@@ -336,16 +336,21 @@ impl Drop for Turns {
 impl Outbox {
     /// Queues a line without ever waiting and without writing anything.
     #[cfg(test)]
-    pub fn send(&self, line: Line) -> Sent {
+    pub fn send(&mut self, line: Line) -> Sent {
         self.send_item(Item::Line(line))
     }
 
     /// Queues any item, as [`Outbox::send`] queues a line.
-    pub fn send_item(&self, item: Item) -> Sent {
-        let Some(lines) = &self.lines else {
+    pub fn send_item(&mut self, item: Item) -> Sent {
+        let Outbox {
+            lines: Some(lines),
+            doorbell,
+            capacity,
+            open,
+        } = self
+        else {
             return Sent::Gone;
         };
-        let doorbell = &self.doorbell;
         if doorbell.gone.load(Ordering::Relaxed) {
             return Sent::Gone;
         }
@@ -353,11 +358,11 @@ impl Outbox {
         // off) before this thread runs again, and the count must never go
         // below zero. A refused send gives its one back. `queue_len` items
         // waiting is the slow-client policy, however many slots they use.
-        if doorbell.queued.fetch_add(1, Ordering::Relaxed) >= self.capacity {
+        if doorbell.queued.fetch_add(1, Ordering::Relaxed) >= *capacity {
             doorbell.queued.fetch_sub(1, Ordering::Relaxed);
             return Sent::Full;
         }
-        if let Some(refused) = self.put(lines, item) {
+        if let Some(refused) = put(lines, open, &doorbell.slots, item) {
             doorbell.queued.fetch_sub(1, Ordering::Relaxed);
             return refused;
         }
@@ -365,51 +370,14 @@ impl Outbox {
         // `direct_send` the turn goes to the writer, to be woken once the
         // state lock is released.
         fence(Ordering::SeqCst);
-        let taker = match self.doorbell.direct {
+        let taker = match doorbell.direct {
             true => A_SENDER,
             false => THE_WRITER,
         };
-        match self.doorbell.take_turn(NOBODY, taker) {
-            true => Sent::YourTurn(Arc::clone(&self.doorbell)),
+        match doorbell.take_turn(NOBODY, taker) {
+            true => Sent::YourTurn(Arc::clone(doorbell)),
             false => Sent::Queued,
         }
-    }
-
-    /// Puts `item` in the channel: into the open batch if the holder has
-    /// not taken it yet (it is the newest thing queued), else into a slot
-    /// of its own while more than one is free, else into a new batch in the
-    /// last free slot. `Some` if it could not be queued.
-    fn put(&self, lines: &SyncSender<Item>, item: Item) -> Option<Sent> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let item = match open.take() {
-            Some(batch) => match batch.join(item) {
-                Ok(()) => {
-                    *open = Some(batch);
-                    return None;
-                }
-                Err(item) => item, // taken: this batch is closed
-            },
-            None => item,
-        };
-        let slots = &self.doorbell.slots;
-        let item = match slots.fetch_add(1, Ordering::SeqCst) + 2 > CHANNEL_SLOTS {
-            false => item,
-            true => {
-                let batch = Arc::new(Batch::starting_with(item));
-                *open = Some(Arc::clone(&batch));
-                Item::Batch(batch)
-            }
-        };
-        let refused = match lines.try_send(item) {
-            Ok(()) => return None,
-            // Not expected (the slot count is never below the truth), but
-            // a full channel is what the policy is for.
-            Err(TrySendError::Full(_)) => Sent::Full,
-            Err(TrySendError::Disconnected(_)) => Sent::Gone,
-        };
-        slots.fetch_sub(1, Ordering::SeqCst);
-        *open = None;
-        Some(refused)
     }
 
     /// How many items wait in the queue (for `STATS`; see [`Doorbell`]).
@@ -431,6 +399,46 @@ impl Outbox {
     pub fn client_hung_up(&self) -> bool {
         self.doorbell.sink.hung_up()
     }
+}
+
+/// Puts `item` in a connection's channel (`slots` counts its slots in use): into the open batch if the holder has
+/// not taken it yet (it is the newest thing queued), else into a slot
+/// of its own while more than one is free, else into a new batch in the
+/// last free slot. `Some` if it could not be queued.
+fn put(
+    lines: &SyncSender<Item>,
+    open: &mut Option<Arc<Batch>>,
+    slots: &AtomicUsize,
+    item: Item,
+) -> Option<Sent> {
+    let item = match open.take() {
+        Some(batch) => match batch.join(item) {
+            Ok(()) => {
+                *open = Some(batch);
+                return None;
+            }
+            Err(item) => item, // taken: this batch is closed
+        },
+        None => item,
+    };
+    let item = match slots.fetch_add(1, Ordering::SeqCst) + 2 > CHANNEL_SLOTS {
+        false => item,
+        true => {
+            let batch = Arc::new(Batch::starting_with(item));
+            *open = Some(Arc::clone(&batch));
+            Item::Batch(batch)
+        }
+    };
+    let refused = match lines.try_send(item) {
+        Ok(()) => return None,
+        // Not expected (the slot count is never below the truth), but
+        // a full channel is what the policy is for.
+        Err(TrySendError::Full(_)) => Sent::Full,
+        Err(TrySendError::Disconnected(_)) => Sent::Gone,
+    };
+    slots.fetch_sub(1, Ordering::SeqCst);
+    *open = None;
+    Some(refused)
 }
 
 impl Drop for Outbox {
@@ -738,14 +746,14 @@ mod tests {
 
     #[test]
     fn the_turn_starts_as_the_writers_so_nobody_writes_before_it_runs() {
-        let (outbox, inbox) = in_memory(4);
+        let (mut outbox, inbox) = in_memory(4);
         assert!(matches!(outbox.send(Arc::from("zero")), Sent::Queued));
         assert!(matches!(inbox.try_next(), Queued::Item(_)));
     }
 
     #[test]
     fn the_queue_counts_what_waits_in_it() {
-        let (outbox, inbox) = in_memory(2);
+        let (mut outbox, inbox) = in_memory(2);
         assert_eq!(outbox.queued(), 0);
         assert!(matches!(outbox.send(Arc::from("a")), Sent::Queued));
         assert!(matches!(outbox.send(Arc::from("b")), Sent::Queued));
@@ -766,7 +774,7 @@ mod tests {
 
     #[test]
     fn lines_beyond_the_slots_wait_in_one_batch_up_to_the_queue_len() {
-        let (outbox, inbox) = in_memory(100);
+        let (mut outbox, inbox) = in_memory(100);
         for n in 0..100 {
             let sent = outbox.send(Arc::from(n.to_string()));
             assert!(matches!(sent, Sent::Queued), "line {n}");
@@ -791,7 +799,7 @@ mod tests {
 
     #[test]
     fn a_full_queue_and_a_finished_writer_are_told_apart() {
-        let (outbox, inbox) = in_memory(1);
+        let (mut outbox, inbox) = in_memory(1);
         assert!(matches!(outbox.send(Arc::from("a")), Sent::Queued));
         assert!(matches!(outbox.send(Arc::from("b")), Sent::Full));
         inbox.close();

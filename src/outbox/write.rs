@@ -336,6 +336,7 @@ mod tests {
     use crate::outbox::sink::MemorySink;
     use crate::outbox::{outbox, Outbox, Sent, Sink, Turns};
     use crate::wire::websocket::{parse_server_frames, ServerFrame};
+    use std::sync::Mutex;
     use std::thread;
 
     /// A queue writing into memory with room for `room` bytes at a time,
@@ -368,7 +369,7 @@ mod tests {
     /// they make one batch) once the state drops the queue.
     fn written(items: Vec<Item>) -> Vec<u8> {
         let sink = Arc::new(MemorySink::new(usize::MAX));
-        let (outbox, inbox) = outbox(16, Arc::clone(&sink) as Arc<dyn Sink>, true);
+        let (mut outbox, inbox) = outbox(16, Arc::clone(&sink) as Arc<dyn Sink>, true);
         for item in items {
             assert!(matches!(outbox.send_item(item), Sent::Queued));
         }
@@ -395,7 +396,7 @@ mod tests {
     }
 
     /// Sends `text`, which must find the turn free, and the turn it gives.
-    fn first_turn(outbox: &Outbox, text: &str) -> Turns {
+    fn first_turn(outbox: &mut Outbox, text: &str) -> Turns {
         let Sent::YourTurn(doorbell) = outbox.send(Arc::from(text)) else {
             panic!("nobody was writing: the sender must get the turn");
         };
@@ -406,11 +407,11 @@ mod tests {
 
     #[test]
     fn a_sender_given_the_turn_writes_at_once_and_gives_it_back() {
-        let (outbox, sink, writer) = connection(16, 1024, true);
-        first_turn(&outbox, "a\n").write();
+        let (mut outbox, sink, writer) = connection(16, 1024, true);
+        first_turn(&mut outbox, "a\n").write();
         assert_eq!(sink.written(), b"a\n");
         // Given back: the next line's sender gets the turn again.
-        first_turn(&outbox, "b\n").write();
+        first_turn(&mut outbox, "b\n").write();
         assert_eq!(sink.written(), b"a\nb\n");
         // And the writer thread never wrote.
         assert!(sink.writers().iter().all(|name| name != "writer"));
@@ -420,7 +421,7 @@ mod tests {
 
     #[test]
     fn without_direct_send_the_writer_thread_writes_every_line() {
-        let (outbox, sink, writer) = connection(16, 1024, false);
+        let (mut outbox, sink, writer) = connection(16, 1024, false);
         for text in ["a\n", "b\n", "c\n"] {
             match outbox.send(Arc::from(text)) {
                 // The turn went to the writer: the sender only wakes it.
@@ -442,8 +443,8 @@ mod tests {
     #[test]
     fn a_full_socket_hands_the_rest_to_the_writer() {
         // Room for 4 bytes: the sender writes "abcd" and leaves the rest.
-        let (outbox, sink, writer) = connection(16, 4, true);
-        first_turn(&outbox, "abcdefgh\n").write();
+        let (mut outbox, sink, writer) = connection(16, 4, true);
+        first_turn(&mut outbox, "abcdefgh\n").write();
         assert_eq!(sink.written(), b"abcd");
         // The client reads; the writer, woken with the turn, finishes.
         sink.drain();
@@ -458,17 +459,18 @@ mod tests {
 
     #[test]
     fn an_unwritten_list_of_turns_hands_them_to_the_writers() {
-        let (outbox, sink, writer) = connection(16, 1024, true);
-        drop(first_turn(&outbox, "kept\n"));
+        let (mut outbox, sink, writer) = connection(16, 1024, true);
+        drop(first_turn(&mut outbox, "kept\n"));
         drop(outbox);
         writer.join().unwrap();
         assert_eq!(sink.written(), b"kept\n");
     }
 
-    /// Four senders, 5,000 lines each (`"<sender> <n>"`), each writing the
-    /// turns it is given; with `pauses`, each stops for 2 ms every 500
+    /// Four senders, 5,000 lines each (`"<sender> <n>"`), taking turns at
+    /// the outbox as the state's lock makes them, each writing the turns it
+    /// is given after letting go; with `pauses`, each stops for 2 ms every 500
     /// lines, so a lazy writer may leave meanwhile. Returns when all sent.
-    fn send_from_four(outbox: &Arc<Outbox>, pauses: bool) {
+    fn send_from_four(outbox: &Arc<Mutex<Outbox>>, pauses: bool) {
         let senders: Vec<_> = (0..4)
             .map(|sender| {
                 let outbox = Arc::clone(outbox);
@@ -476,7 +478,9 @@ mod tests {
                     let mut sent = 0;
                     let mut turns = Turns::default();
                     while sent < 5_000 {
-                        match outbox.send(Arc::from(format!("{sender} {sent}\n"))) {
+                        let line = Arc::from(format!("{sender} {sent}\n"));
+                        let result = outbox.lock().unwrap().send(line);
+                        match result {
                             Sent::YourTurn(doorbell) => {
                                 turns.push(doorbell);
                                 turns.write();
@@ -523,7 +527,7 @@ mod tests {
         // threads ever wrote at once, a sender's lines could come out of
         // order.
         let (outbox, sink, writer) = connection(64, 64, true);
-        let outbox = Arc::new(outbox);
+        let outbox = Arc::new(Mutex::new(outbox));
         let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let reader = {
             let (sink, reading) = (Arc::clone(&sink), Arc::clone(&reading));
@@ -581,9 +585,9 @@ mod tests {
 
     #[test]
     fn a_lazy_connection_starts_no_writer_while_the_client_keeps_up() {
-        let (outbox, inbox, sink, started) = lazy_connection(16, 1024);
+        let (mut outbox, inbox, sink, started) = lazy_connection(16, 1024);
         for text in ["a\n", "b\n", "c\n"] {
-            first_turn(&outbox, text).write();
+            first_turn(&mut outbox, text).write();
         }
         assert_eq!(sink.written(), b"a\nb\nc\n");
         assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 0);
@@ -605,9 +609,9 @@ mod tests {
         let sink = Arc::new(MemorySink::new(1024));
         let start: crate::outbox::StartWriter =
             Arc::new(|_inbox| panic!("no writer is needed: the socket has room"));
-        let (outbox, inbox) =
+        let (mut outbox, inbox) =
             crate::outbox::lazy_outbox(16, Arc::clone(&sink) as Arc<dyn Sink>, start);
-        first_turn(&outbox, "bye\n").write();
+        first_turn(&mut outbox, "bye\n").write();
         drop(outbox);
         assert!(!sink.reader_woken());
         inbox.mark_reader();
@@ -619,8 +623,8 @@ mod tests {
 
     #[test]
     fn a_full_socket_starts_a_writer_which_finishes_and_leaves() {
-        let (outbox, inbox, sink, started) = lazy_connection(16, 4);
-        first_turn(&outbox, "abcdefgh\n").write();
+        let (mut outbox, inbox, sink, started) = lazy_connection(16, 4);
+        first_turn(&mut outbox, "abcdefgh\n").write();
         assert_eq!(sink.written(), b"abcd");
         assert_eq!(started.load(std::sync::atomic::Ordering::SeqCst), 1);
         // The client reads; the writer writes the rest, then goes back to
@@ -660,7 +664,7 @@ mod tests {
         // turn, thousands of times, while four senders race them. At the
         // end the "reader" claims the last lines if no writer is there.
         let (outbox, inbox, sink, started) = lazy_connection(64, 64);
-        let outbox = Arc::new(outbox);
+        let outbox = Arc::new(Mutex::new(outbox));
         let reading = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let reader = {
             let (sink, reading) = (Arc::clone(&sink), Arc::clone(&reading));
@@ -691,8 +695,8 @@ mod tests {
         // reader's claim and the writer's finish must together close the
         // socket exactly once, every time (a lost hand-over would hang).
         for round in 0..500 {
-            let (outbox, inbox, sink, _) = lazy_connection(16, 4);
-            first_turn(&outbox, "abcdefgh\n").write();
+            let (mut outbox, inbox, sink, _) = lazy_connection(16, 4);
+            first_turn(&mut outbox, "abcdefgh\n").write();
             sink.drain();
             if round % 2 == 0 {
                 thread::sleep(std::time::Duration::from_millis(1));
@@ -721,7 +725,7 @@ mod tests {
     #[test]
     fn a_farewell_ends_the_writing_after_the_current_batch() {
         let sink = Arc::new(MemorySink::new(usize::MAX));
-        let (outbox, inbox) = outbox(16, Arc::clone(&sink) as Arc<dyn Sink>, true);
+        let (mut outbox, inbox) = outbox(16, Arc::clone(&sink) as Arc<dyn Sink>, true);
         let _ = outbox.send(Arc::from("a\r\n"));
         outbox.farewell(Arc::from("bye\r\n"));
         let _ = outbox.send(Arc::from("b\r\n"));

@@ -124,14 +124,17 @@ impl State {
 
     /// Queues `event` for one client, rendered in its dialect.
     pub(super) fn send(&mut self, id: ConnId, event: &Event) {
-        if let Some(conn) = self.conns.get(&id) {
-            let line: Arc<str> = Arc::from(self.text_for(id, conn, event));
-            if let Some((acting, bytes)) = &mut self.acting {
-                if *acting == id {
-                    *bytes += line.len();
-                }
+        let Some(conn) = self.conns.get(&id) else {
+            return;
+        };
+        let line: Arc<str> = Arc::from(self.text_for(id, conn, event));
+        if let Some((acting, bytes)) = &mut self.acting {
+            if *acting == id {
+                *bytes += line.len();
             }
-            self.out.queue(id, &conn.outbox, Item::Line(line));
+        }
+        if let Some(conn) = self.conns.get_mut(&id) {
+            self.out.queue(id, &mut conn.outbox, Item::Line(line));
         }
     }
 
@@ -289,8 +292,8 @@ impl State {
         // behind in this thread's cache of freed blocks).
         self.out.turns.reserve(queued.len());
         for (member, line) in queued {
-            if let Some(conn) = self.conns.get(&member) {
-                self.out.queue(member, &conn.outbox, Item::Line(line));
+            if let Some(conn) = self.conns.get_mut(&member) {
+                self.out.queue(member, &mut conn.outbox, Item::Line(line));
             }
         }
     }

@@ -68,9 +68,9 @@ impl State {
         if lines.is_empty() {
             return;
         }
-        if let Some(conn) = self.conns.get(&id) {
-            self.out
-                .queue(id, &conn.outbox, Item::Line(Arc::from(lines)));
+        if let Some(conn) = self.conns.get_mut(&id) {
+            let line = Item::Line(Arc::from(lines));
+            self.out.queue(id, &mut conn.outbox, line);
         }
         self.drop_overflowed();
     }
