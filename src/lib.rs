@@ -10,8 +10,10 @@
 //! before it (`tests/layers.rs` reads every `crate::` path and fails on one
 //! that points up):
 //! 1. [`support`]: what std lacks — flags and `--help`, log lines (a
-//!    stranger's at most once a minute per address), SIGINT/SIGTERM, UTC time as text, SHA-1 and base64, a socket write
-//!    that never waits, byte counters, a temporary directory for tests.
+//!    stranger's at most once a minute per address), SIGINT/SIGTERM, UTC
+//!    time as text, SHA-1 and base64, a socket write that never waits, a
+//!    look at whether a client has hung up, byte counters, a temporary
+//!    directory for tests.
 //! 2. [`text`]: the rules for text every layer above applies — valid names
 //!    and look-alikes, what may reach another person's screen, how many
 //!    columns it takes there.
@@ -29,7 +31,8 @@
 //!    lines and returns the turns to write; it never touches a socket.
 //! 9. [`server`]: readers waiting in `accept()`, one reader and one writer thread per
 //!    connection, the browser's and IRC's readers, a full server's door
-//!    for the teacher, capacity, addresses.
+//!    for the teacher, a newcomer waiting for a name's departing holder,
+//!    capacity, addresses.
 //!
 //! A module is public only when a step, a test or the benchmark uses it.
 

@@ -3,7 +3,7 @@
 //! the very code the server runs, writing into memory instead.
 //!
 //! The server implements it for a `TcpStream` (`server/socket.rs`); the
-//! tests here for [`MemorySink`], a buffer that can also pretend to be full.
+//! tests here for `MemorySink`, a buffer that can also pretend to be full.
 
 use std::io;
 

@@ -9,13 +9,13 @@
 //! all: the work decides the batch size, no timer does. When the state
 //! drops the connection the channel closes, and the writer writes what is
 //! left and closes the socket, which also ends the reader. A writer started
-//! lazily for a backlog (see the module notes of [`crate::outbox`]) may
+//! lazily for a backlog (see [`crate::outbox::inbox`]) may
 //! instead go back to the pool once its backlog has been written
 //! ([`Ended::Left`]); the same loop, run by the connection's reader at its
 //! end, writes a lazy connection's last lines.
 //!
 //! **A sender** given the turn ([`write_turns`], after the state lock is
-//! released) writes the same queue with [`Sink::send_now`]. Usually the
+//! released) writes the same queue with [`Sink::send_now`](super::Sink::send_now). Usually the
 //! socket takes it all and the turn goes back to nobody: no other thread
 //! ran. What does not fit is left in [`Queue::unsent`] and the turn goes
 //! to the writer thread, so a slow client costs its own writer's time,

@@ -105,7 +105,7 @@ pub struct ServerContext {
     /// control), at most one a minute per address and kind.
     pub log_summary: Mutex<LogSummary>,
     /// The addresses with a connection waiting at a full server's door
-    /// for an operator password (see [`reserve`]).
+    /// for an operator password (see [`reserve`](crate::server::reserve)).
     pub at_the_door: Mutex<HashSet<IpAddr>>,
     /// Addresses with a web browser: their silent connections are greeted
     /// late (see [`crate::server::browsers`]).
