@@ -7,8 +7,8 @@
 //! program restarted by a script) can be read before its old connection's
 //! reader has seen the close. Giving the name over at once would throw away
 //! whatever the old client sent last and its reader has not acted on yet
-//! (measured: 6 lines of 100; `docs/design.md`, "A name reused at once").
-//! So the newcomer's reader, with the lock released, waits on a `Condvar`
+//! (tried and measured: `docs/design.md`, "A name reused at once"). So the
+//! newcomer's reader, with the lock released, waits on a `Condvar`
 //! beside the state's `Mutex` — the textbook pair — until the old
 //! connection has left or [`NAME_WAIT`] has passed, and only then asks for
 //! the name. Only a holder whose client has already closed its end is

@@ -9,7 +9,7 @@
 //! constant (2⁶⁴ divided by the golden ratio, Knuth's multiplicative
 //! hashing), it maps consecutive numbers to words whose low bits (the
 //! bucket) and high bits (the table's tag) both differ. What it saved:
-//! `BENCHMARKS.md`.
+//! `docs/design.md`, "Who writes".
 //!
 //! Names, rooms and anything else a client can choose keep std's hasher.
 
