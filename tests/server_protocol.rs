@@ -637,6 +637,30 @@ fn multiroom_joins_beside_and_commands_act_on_the_current_room() {
     assert_quiet(&mut bob);
 }
 
+/// Only a holder whose client has gone is waited for: a name held by
+/// someone still connected is refused at once, not after the newcomer's
+/// two-second wait (`server/departures.rs`).
+#[test]
+fn a_name_held_by_someone_still_there_is_refused_at_once() {
+    let server = Server::start_chat(&["--connect-rate-per-ip", "0"]);
+    let _amy = server.login("amy");
+    for _ in 0..5 {
+        let mut again = server.connect();
+        let asked = std::time::Instant::now();
+        again.send("USERNAME amy");
+        let mut answer = again.line(); // after the greeting
+        while !answer.starts_with("ERROR") && !answer.starts_with("OK") {
+            answer = again.line();
+        }
+        assert_eq!(answer, "ERROR Username taken");
+        let took = asked.elapsed();
+        assert!(
+            took < std::time::Duration::from_secs(1),
+            "refused after {took:?}"
+        );
+    }
+}
+
 /// A program that sends its last lines and closes at once, then connects
 /// again under the same name, loses none of them and is never told the
 /// name is taken: the newcomer waits until the old connection's reader has
