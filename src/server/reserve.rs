@@ -10,8 +10,9 @@
 //! is told so, and it may give the operator password as its first line
 //! (`/op secret` on `nc`, `OPER secret` from a program, `PASS secret` from
 //! an IRC client set up with it as the server password). Right, and it is
-//! let in beyond `max_clients` (up to [`state::OPERATOR_RESERVE`] more), already
-//! an operator, to choose a name and `/conns` and `/kickaddr` the flood.
+//! let in beyond `max_clients` (up to `OPERATOR_RESERVE` more, see
+//! `chat/state/admission.rs`), already an operator, to choose a name and
+//! `/conns` and `/kickaddr` the flood.
 //! Anything else, or nothing within [`DOOR_WAIT`], gets `ERROR Server full`.
 //!
 //! Waiting at the door holds a reader thread, so it is bounded: one connection per
