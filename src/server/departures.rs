@@ -48,10 +48,11 @@ impl Departures {
         let guard = state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let waited = self
-            .left
-            .wait_timeout_while(guard, NAME_WAIT, |state| state.is_connected(holder));
-        drop(waited);
+        // The guard comes back when the wait ends; dropping it unlocks.
+        drop(
+            self.left
+                .wait_timeout_while(guard, NAME_WAIT, |state| state.is_connected(holder)),
+        );
         self.waiting.fetch_sub(1, Ordering::SeqCst);
     }
 

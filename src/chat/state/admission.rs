@@ -48,7 +48,7 @@ impl State {
         let ip = addr.ip();
         let now = Instant::now();
         if let Some(left) = self.guard.banned(ip, now) {
-            return Err(Refusal::Banned(crate::chat::guard::seconds_to_wait(left)));
+            return Err(Refusal::Banned(seconds_to_wait(left)));
         }
         let from_ip = self.connections_per_ip.get(&ip).copied().unwrap_or(0);
         if self.settings.max_per_ip > 0 && from_ip >= self.settings.max_per_ip {
