@@ -18,6 +18,11 @@
 //! its recipient (a numeric starts with your nick): the state renders them
 //! per recipient, and [`render`] only covers a client with no nick yet.
 //!
+//! Two kinds of line have a file of their own, because they are long lists
+//! used from several places: what each refusal says ([`refusal`], also a
+//! refused browser's HTTP answer) and the server's figures in words
+//! ([`stats`], `STATS` and `CONNS`).
+//!
 //! Every line ends in `\r\n`, which every terminal and telnet client shows
 //! correctly (a bare `\n` would make some telnet clients draw a staircase).
 //!
@@ -25,10 +30,16 @@
 //! it reached an event ([`crate::text::sanitize`]); names were checked against
 //! [`crate::text::names`], so nothing here needs escaping.
 
+mod refusal;
+mod stats;
+
+pub use refusal::{refusal_http, refusal_text};
+pub use stats::{connections_text, stats_sentences};
+
 use crate::support::timestamp;
 use crate::wire::command::{Dialect, Who, COMMANDS};
-use crate::wire::event::{private_action, AccountRefusal, Event, More, Refusal, Yours};
-use crate::wire::event::{Snapshot, Threads};
+use crate::wire::event::{private_action, Event, More, Refusal, Yours};
+use stats::stats_protocol;
 
 /// The server's line ending on the wire.
 pub const CRLF: &str = "\r\n";
@@ -438,98 +449,6 @@ fn greeting(motd: &str, password_required: bool, line: &mut impl FnMut(String)) 
     line("NOTICE /help lists the commands".into());
 }
 
-/// `STATS` for a program: one `STATS` line per figure, each a list of
-/// `key=value` words (values are numbers, except `fullest_queue`, a name
-/// or an address, `threads_from`, `proc` or `estimate`, and `history`,
-/// `on` or `off`), then `OK Stats`, so a program knows the report is over.
-fn stats_protocol(s: &Snapshot) -> Vec<String> {
-    let (fullest_queue, fullest) = match &s.fullest {
-        Some((whose, lines)) => (whose.as_str(), *lines),
-        None => ("-", 0),
-    };
-    let (threads, threads_from) = match s.threads {
-        Threads::Counted(n) => (n, "proc"),
-        Threads::Estimated(n) => (n, "estimate"),
-    };
-    let tenths = s.per_second_tenths();
-    vec![
-        format!(
-            "STATS connections={} named={} unnamed={}",
-            s.named + s.unnamed,
-            s.named,
-            s.unnamed
-        ),
-        format!("STATS threads={threads} threads_from={threads_from}"),
-        format!(
-            "STATS queued={} fullest={fullest} fullest_queue={fullest_queue}",
-            s.queued
-        ),
-        format!("STATS bytes_in={} bytes_out={}", s.bytes_in, s.bytes_out),
-        format!(
-            "STATS deliveries={} last_minute={} window_secs={} per_second={}.{}",
-            s.deliveries,
-            s.last_minute,
-            s.window_secs,
-            tenths / 10,
-            tenths % 10
-        ),
-        match s.history_bytes {
-            Some(bytes) => format!("STATS history=on history_bytes={bytes}"),
-            None => "STATS history=off".into(),
-        },
-        "OK Stats".into(),
-    ]
-}
-
-/// `STATS` for a person, one sentence per figure: the chat's `***` lines
-/// and IRC's NOTICEs.
-pub fn stats_sentences(s: &Snapshot) -> Vec<String> {
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let threads = match s.threads {
-        Threads::Counted(n) => plural(n, "thread", "threads"),
-        Threads::Estimated(n) => format!("about {n} threads (estimated)"),
-    };
-    let queued = match &s.fullest {
-        Some((whose, lines)) => format!(
-            "Queued lines: {} in all; the fullest queue is {whose}'s, {}",
-            s.queued,
-            plural(*lines, "line", "lines")
-        ),
-        None => "Queued lines: none (every client has read all it was sent)".into(),
-    };
-    let window = match s.window_secs {
-        60 => "the last minute".to_string(),
-        secs => format!("the last {secs} s"),
-    };
-    let tenths = s.per_second_tenths();
-    vec![
-        format!(
-            "Stats: {} ({} named, {} choosing a name), {threads}",
-            plural(s.named + s.unnamed, "connection", "connections"),
-            s.named,
-            s.unnamed
-        ),
-        queued,
-        format!(
-            "Traffic since start: {} in, {} out",
-            human_bytes(s.bytes_in),
-            human_bytes(s.bytes_out)
-        ),
-        format!(
-            "Deliveries: {}.{} a second over {window} ({} since start)",
-            tenths / 10,
-            tenths % 10,
-            s.deliveries
-        ),
-        match s.history_bytes {
-            Some(bytes) => format!("History file: {}", human_bytes(bytes)),
-            None => "History: off".into(),
-        },
-    ]
-}
-
-/// The names of a room list, without their sizes.
 /// What follows one page of a longer list: how many more, and exactly what
 /// to type for the next page (`730 more: USERS 2`).
 pub fn more_text(more: &More, command: &str) -> String {
@@ -550,6 +469,7 @@ fn marked_rooms(rooms: &[(String, usize)], yours: &Yours) -> Vec<String> {
     rooms.iter().map(|(name, _)| mark(name)).collect()
 }
 
+/// The names of a room list, without their sizes.
 fn room_names(rooms: &[(String, usize)]) -> Vec<String> {
     rooms.iter().map(|(name, _)| name.clone()).collect()
 }
@@ -563,223 +483,10 @@ fn list(keyword: &str, items: &[String]) -> String {
     text
 }
 
-/// `CONNS` in words: one line per address, then the total.
-pub fn connections_text(rows: &[(String, usize, usize, u64)], addresses: usize) -> Vec<String> {
-    let mut lines: Vec<String> = rows
-        .iter()
-        .map(|(address, count, nameless, oldest)| {
-            format!("{address}: {count} connections, {nameless} without a name, the oldest {oldest} s old")
-        })
-        .collect();
-    lines.push(format!(
-        "{addresses} addresses in all (the {} with most connections shown); /kickaddr <address> closes them",
-        rows.len()
-    ));
-    lines
-}
-
 fn reason_suffix(reason: &Option<String>) -> String {
     match reason {
         Some(reason) => format!(": {reason}"),
         None => String::new(),
-    }
-}
-
-/// A refused browser's HTTP answer: the status that says it to a browser,
-/// the reason (the `ERROR` line's words), when it may come back, and that
-/// wait in seconds for `Retry-After`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRefusal {
-    pub status: &'static str,
-    pub why: String,
-    pub until: String,
-    pub retry_after_secs: u64,
-}
-
-/// What a browser refused at the door (banned, full, too many) is told.
-/// `now_millis` is the Unix time, for the clock time a ban ends.
-pub fn refusal_http(refusal: &Refusal, now_millis: u64) -> HttpRefusal {
-    let status = match refusal {
-        Refusal::Banned(_) => "403 Forbidden",
-        Refusal::ServerFull => "503 Service Unavailable",
-        _ => "429 Too Many Requests",
-    };
-    let (until, retry_after_secs) = match refusal {
-        Refusal::Banned(secs) | Refusal::TooManyGuesses(secs) => {
-            let ends = crate::support::timestamp::clock(now_millis + secs * 1000);
-            (
-                format!("Until {ends} UTC (in {secs} s); then reload this page."),
-                *secs,
-            )
-        }
-        Refusal::ServerFull => (
-            "Until someone leaves: every place is taken. Reload this page in a minute.".into(),
-            60,
-        ),
-        Refusal::TooManyFromAddress | Refusal::TooManyUnregisteredFromAddress(_) => (
-            "Until one of this address's chat windows is closed: close a tab you do not \
-             need, then reload this page."
-                .into(),
-            60,
-        ),
-        _ => ("For about a minute; then reload this page.".into(), 60),
-    };
-    HttpRefusal {
-        status,
-        why: refusal_text(refusal, Dialect::Chat),
-        until,
-        retry_after_secs,
-    }
-}
-
-/// The `ERROR` text. Protocol mode's wording is the contract; chat mode only
-/// differs where a command is spelled differently.
-pub fn refusal_text(refusal: &Refusal, dialect: Dialect) -> String {
-    match refusal {
-        Refusal::NoSuchPage(page, 1) => format!("No page {page}: the list has 1 page"),
-        Refusal::NoSuchPage(page, pages) => {
-            format!("No page {page}: the list has {pages} pages")
-        }
-        Refusal::UsernameTaken => "Username taken".into(),
-        Refusal::InvalidUsername(why) => format!("Invalid username: {why}"),
-        Refusal::NameWithSpaces(joined) => {
-            let nick = match dialect {
-                Dialect::Chat => "/nick",
-                Dialect::Protocol | Dialect::Irc => "USERNAME",
-            };
-            match crate::text::names::check_username(joined) {
-                Ok(()) => format!("A name cannot contain spaces: try {nick} {joined}"),
-                Err(_) => format!(
-                    "A name cannot contain spaces: {}",
-                    crate::text::names::USERNAME_RULE
-                ),
-            }
-        }
-        Refusal::InvalidRoom => format!("Invalid room name: {}", crate::text::names::ROOM_RULE),
-        Refusal::ChooseNameFirst => match dialect {
-            Dialect::Chat => "Choose a name first: type /nick and a name, for example /nick lee".into(),
-            Dialect::Protocol | Dialect::Irc => {
-                "Choose a name first: /nick <name> or USERNAME <name>".into()
-            }
-        },
-        Refusal::AlreadyIn(room) => format!("Already in {room}"),
-        Refusal::NotIn(room) => format!("Not in {room}"),
-        Refusal::NoSuchRoom(room) => format!("Not in {room} (no such room)"),
-        Refusal::TooManyRooms(max) => match dialect {
-            Dialect::Chat => format!("You are in {max} rooms, the most at once: /leave one first"),
-            _ => format!("Already in {max} rooms, the most at once: LEAVE one first"),
-        },
-        Refusal::KeptOut(room, secs) => {
-            format!("Kicked from {room}: you may join it again in {secs} s")
-        }
-        Refusal::NotInRoom => match dialect {
-            Dialect::Protocol | Dialect::Irc => "Not in a room".into(),
-            Dialect::Chat => "Not in a room (join one: /join #name)".into(),
-        },
-        Refusal::EmptyMessage => "Empty message".into(),
-        // Seed 002's table: a program gets exactly `ERROR User not found`.
-        Refusal::UserNotFound(_) if dialect != Dialect::Chat => "User not found".into(),
-        Refusal::UserNotFound(name) => format!(
-            "{} is not connected (/users lists who is here)",
-            crate::text::sanitize::clean(name)
-        ),
-        Refusal::UnknownCommand(command) => format!("Unknown command {command} (try /help)"),
-        Refusal::Usage(usage) => format!("Usage: {}", usage.in_dialect(dialect)),
-        Refusal::LineTooLong(max) => format!("Line too long (max {max} bytes)"),
-        Refusal::NotUtf8 => "Message must be UTF-8 text".into(),
-        Refusal::SlowDown(rate) => format!("Slow down (max {rate} lines/s)"),
-        Refusal::HistoryShareUsed { mb, wait_secs } => format!(
-            "Slow down: your address wrote its share of the history ({mb} MB an hour); \
-             try again in {wait_secs} s"
-        ),
-        Refusal::LinesDropped {
-            lines: 1,
-            rate,
-            first,
-            ..
-        } => format!("Slow down: 1 line was not sent (max {rate} lines/s): \"{first}\""),
-        Refusal::LinesDropped {
-            lines,
-            rate,
-            first,
-            last,
-        } => format!(
-            "Slow down: {lines} lines were not sent (max {rate} lines/s), \
-             from \"{first}\" to \"{last}\""
-        ),
-        Refusal::ServerFull => "Server full".into(),
-        Refusal::PasswordRequired => {
-            "Password required: /pass <password> or PASS <password>".into()
-        }
-        Refusal::WrongPassword => "Wrong password".into(),
-        Refusal::RegistrationTimeout => "Registration timeout".into(),
-        Refusal::TooManyFromAddress => "Too many connections from your address".into(),
-        Refusal::TooManyUnregisteredFromAddress(max) => format!(
-            "Too many connections without a name from your address (max {max}): choose a name in the ones you have"
-        ),
-        Refusal::ConnectingTooFast(per_minute) => format!(
-            "Too many new connections from your address (max {per_minute} a minute): wait a little"
-        ),
-        Refusal::Banned(secs) => {
-            format!("Your address is banned from this server for another {secs} s")
-        }
-        Refusal::IdleTimeout(secs) => format!("Idle for {secs} s: closing the connection"),
-        Refusal::TooManyWrongPasswords(tries) => {
-            format!("{tries} wrong passwords: closing the connection")
-        }
-        Refusal::TooManyGuesses(secs) => format!(
-            "Too many wrong passwords from your address: try again in {secs} s"
-        ),
-        Refusal::NotOperator => "Not an operator".into(),
-        Refusal::Muted => "You are muted".into(),
-        Refusal::NotMuted(user) => format!("{user} was not muted"),
-        Refusal::AlreadyMuted(user) => format!("{user} is already muted"),
-        Refusal::MuteNotOnline { user, muting } => format!(
-            "{user} is not online; a mute holds a person, so {} them when they are here",
-            if *muting { "mute" } else { "unmute" }
-        ),
-        Refusal::CouldNotStore => "Could not store message".into(),
-        Refusal::Account(refusal) => account_refusal_text(refusal, dialect),
-    }
-}
-
-/// The `ERROR` text of an [`AccountRefusal`].
-fn account_refusal_text(refusal: &AccountRefusal, dialect: Dialect) -> String {
-    let login = match dialect {
-        Dialect::Chat => "/login",
-        Dialect::Protocol | Dialect::Irc => "LOGIN",
-    };
-    match refusal {
-        AccountRefusal::WrongLogin => "Wrong name or password".into(),
-        AccountRefusal::NameBelongs(account) => format!(
-            "The name {account} belongs to an account: {login} {account} <password>, or choose another name"
-        ),
-        AccountRefusal::AccountsOnly => {
-            format!("This server is for accounts only: {login} <name> <password>")
-        }
-        AccountRefusal::NameIsAccount(account) => {
-            format!("You are logged in as {account}: your name is your account's")
-        }
-        AccountRefusal::Kicked(secs) => {
-            format!("This account was kicked: it may come back in {secs} s")
-        }
-        AccountRefusal::TooManyTries(secs) => {
-            format!("Too many failed logins: try again in {secs} s")
-        }
-        AccountRefusal::NotLoggedIn => format!("Not logged in: {login} <name> <password> first"),
-        AccountRefusal::WeakPassword(why) => format!("Password not changed: {why}"),
-        AccountRefusal::NoSession => "Session expired or ended: log in again".into(),
-        AccountRefusal::ChoosePasswordFirst => {
-            let password = match dialect {
-                Dialect::Chat => "/password",
-                Dialect::Protocol => "PASSWORD",
-                Dialect::Irc => "/quote PASSWORD",
-            };
-            format!("Choose your own password first: {password} <new password> (8 characters or more)")
-        }
-        AccountRefusal::NotSaved => {
-            "Password not changed: the server could not save it (tell your teacher)".into()
-        }
     }
 }
 
@@ -795,24 +502,10 @@ fn help_rows(dialect: Dialect, operator: bool) -> Vec<(&'static str, &'static st
         .collect()
 }
 
-/// `n` bytes for a person: `512 bytes`, `12.3 KiB`, `4.5 MiB`, `1.2 GiB`.
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 3] = ["KiB", "MiB", "GiB"];
-    if n < 1024 {
-        return format!("{n} bytes");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::event::{Snapshot, Threads};
 
     fn both(event: Event) -> (String, String) {
         (
@@ -1105,16 +798,5 @@ mod tests {
             text: "/me waves".into(),
         };
         assert_eq!(render(&sent, Dialect::Chat), "[private to bob] *waves*\r\n");
-    }
-
-    #[test]
-    fn bytes_for_people() {
-        assert_eq!(human_bytes(0), "0 bytes");
-        assert_eq!(human_bytes(1023), "1023 bytes");
-        assert_eq!(human_bytes(1024), "1.0 KiB");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(64 * 1024 * 1024), "64.0 MiB");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
-        assert_eq!(human_bytes(5000 << 30), "5000.0 GiB");
     }
 }
