@@ -8,18 +8,29 @@
 //! way for the row's shape. [`inbound`] has arms of its own only for verbs
 //! whose IRC arguments mean more than that (`JOIN 0`, `PRIVMSG` to a room or
 //! a person, `NAMES` of another room) and for what only IRC has (`WHOIS`,
-//! `MODE`, `PING`).
+//! `MODE`, `PING`). Saying something (`PRIVMSG`, `NOTICE`, CTCP) is in
+//! [`say`](mod@say), and what the server answers by itself (`MODE`, `LUSERS`,
+//! `USERHOST`, `HELP`) in [`answers`].
 //!
 //! IRC names people by `nick!user@host` ([`super::user_prefix`]) and the
 //! server by its name; numerics go to the recipient's nick (see
 //! [`super::numeric`]). Text from other dialects can be longer than an IRC
 //! line, so messages go through [`super::text_lines`], which splits them.
 
-use super::numeric::{self, Numeric};
+#[path = "map/answers.rs"]
+mod answers;
+#[path = "map/say.rs"]
+mod say;
+
 pub use super::outbound::event_lines;
+use answers::{help, mode};
+pub use answers::{lusers_lines, userhost_line};
+pub use say::ctcp_verb;
+use say::say;
+
+use super::numeric::{self, Numeric};
 use super::{line, numeric_line, Message};
 use crate::wire::command::{self, Args, Command, CommandSpec, Dialect as Mode};
-use crate::wire::event::PRIVATE_ACTION;
 use std::sync::OnceLock;
 
 /// What this server tells IRC clients about itself.
@@ -376,161 +387,6 @@ fn from_row(spec: &CommandSpec, message: &Message, ctx: &Ctx) -> Inbound {
     }
 }
 
-/// The longest text a relayed `PRIVMSG` from `ctx.nick` to `to` can carry
-/// in one 512-byte line (less the `\x01ACTION \x01` around an action).
-fn relay_budget(to: &str, ctx: &Ctx, action: bool) -> usize {
-    // `:<prefix> PRIVMSG <to> :<text>\r\n`
-    let overhead = super::user_prefix(ctx.nick).len() + "PRIVMSG".len() + to.len() + 7;
-    let wrap = if action { "\x01ACTION \x01".len() } else { 0 };
-    super::MAX_LINE_BYTES.saturating_sub(overhead + wrap)
-}
-
-/// `text` cut (at a character boundary) to at most `budget` bytes. An IRC
-/// client's line fitted in 512 bytes with no prefix; relayed with ours it
-/// may not, and IRC servers then cut it rather than split it in two, so
-/// every IRC recipient gets the one line that was sent, as one line.
-fn cut_to(text: &str, budget: usize) -> &str {
-    let mut end = budget.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-/// `PRIVMSG`/`NOTICE` to a room or a person.
-fn say(to: &str, text: &str, notice: bool, ctx: &Ctx) -> Inbound {
-    if let Some(body) = super::ctcp_body(text) {
-        return ctcp(to, body, notice, ctx);
-    }
-    let action = super::ctcp_action(text);
-    let text = match action {
-        Some(action) => cut_to(action, relay_budget(to, ctx, true)),
-        None => cut_to(text, relay_budget(to, ctx, false)),
-    };
-    let action = action.map(|_| text);
-    if to.starts_with('#') {
-        // A NOTICE is never answered automatically (RFC 2812 3.3.2).
-        if !in_room(ctx, to) && notice {
-            return Inbound::Nothing;
-        }
-        if !in_room(ctx, to) {
-            return answer(ctx, &numeric::ERR_CANNOTSENDTOCHAN, &[to]);
-        }
-        return Inbound::Chat(in_room_command(
-            to,
-            match action {
-                Some(action) => Command::Action(action.to_string()),
-                None => Command::Say(text.to_string()),
-            },
-        ));
-    }
-    // A private action is a private message marked `/me ` (see
-    // `event::private_action`), shown as an action in every dialect.
-    let text = match action {
-        Some(action) if action.trim().is_empty() => {
-            return answer(ctx, &numeric::ERR_NOTEXTTOSEND, &[]);
-        }
-        Some(action) => format!("{PRIVATE_ACTION}{action}"),
-        None => text.to_string(),
-    };
-    Inbound::Chat(Command::Private {
-        to: to.to_string(),
-        text,
-    })
-}
-
-/// A CTCP request other than an action. To the server: answered at once
-/// (`VERSION`, `PING`, `TIME`, `CLIENTINFO`); to a person: for the state
-/// to relay or answer; to a room: refused with a notice, since half its
-/// members could not answer and the other half would flood the asker.
-fn ctcp(to: &str, body: &str, notice: bool, ctx: &Ctx) -> Inbound {
-    let server = ctx.info.name.as_str();
-    if to.eq_ignore_ascii_case(server) {
-        if notice {
-            return Inbound::Nothing; // a reply to nothing we asked
-        }
-        let now = crate::support::timestamp::human(crate::support::timestamp::now_millis());
-        return match super::ctcp_answer(body, "", &now) {
-            Some(reply) => {
-                Inbound::Answer(super::text_lines(server, "NOTICE", ctx.nick, &reply, false))
-            }
-            None => Inbound::Nothing,
-        };
-    }
-    if to.starts_with('#') {
-        if notice {
-            return Inbound::Nothing;
-        }
-        let text = format!(
-            "CTCP to a channel is not relayed here; ask one person: /ctcp <nick> {}",
-            ctcp_verb(body)
-        );
-        return Inbound::Answer(super::text_lines(server, "NOTICE", ctx.nick, &text, false));
-    }
-    Inbound::Ctcp {
-        to: to.to_string(),
-        notice,
-        body: body.to_string(),
-    }
-}
-
-/// The query word of a CTCP body (`PING 17` → `PING`), cleaned for a notice.
-pub fn ctcp_verb(body: &str) -> String {
-    let word = body.split(' ').next().unwrap_or(body);
-    word.chars()
-        .filter(|c| c.is_ascii_graphic())
-        .take(20)
-        .collect()
-}
-
-/// `MODE`: read-only answers that clients accept (they ask on every join).
-fn mode(message: &Message, ctx: &Ctx) -> Inbound {
-    let name = &ctx.info.name;
-    match (message.param(0), message.param(1)) {
-        (None, _) => answer(ctx, &numeric::ERR_NEEDMOREPARAMS, &["MODE"]),
-        (Some(room), None) if room.starts_with('#') => Inbound::Answer(vec![numeric_line(
-            name,
-            numeric::RPL_CHANNELMODEIS.code,
-            ctx.nick,
-            &[room, "+nt"],
-        )]),
-        // `MODE #room b` (the ban list, asked by irssi on join): empty.
-        (Some(room), Some("b")) if room.starts_with('#') => Inbound::Answer(vec![numeric_line(
-            name,
-            "368",
-            ctx.nick,
-            &[room, "End of channel ban list"],
-        )]),
-        // Channel modes are fixed (+nt). A ban (`+b`) is this server's
-        // KICK with a time, so the teacher is told what to type instead.
-        (Some(room), Some(change)) if room.starts_with('#') => {
-            let text = if change.contains('b') {
-                "No +b here: this server bans with a kick for a time, \
-                 /kick <name> 10m <reason> (30s, 2h, 1d also work)"
-            } else {
-                "This server's channel modes are fixed (+nt); operators are made with /oper"
-            };
-            Inbound::Answer(vec![reply(
-                ctx,
-                &numeric::ERR_CHANOPRIVSNEEDED,
-                &[room],
-                text,
-            )])
-        }
-        // Own user modes cannot be changed here: irssi's automatic `+i`
-        // on connecting is let pass in silence, rather than answered with
-        // a `221` that irssi prints as a puzzling "Your user mode is [+]".
-        (Some(_), Some(_)) => Inbound::Nothing,
-        // Asked: `+o` for the teacher, otherwise none.
-        (Some(_), None) => Inbound::Answer(vec![numeric_line(
-            name,
-            numeric::RPL_UMODEIS.code,
-            ctx.nick,
-            &[if ctx.operator { "+o" } else { "+" }],
-        )]),
-    }
-}
-
 fn first(list: &str) -> String {
     list.split(',').next().unwrap_or(list).to_string()
 }
@@ -542,124 +398,6 @@ fn in_room(ctx: &Ctx, room: &str) -> bool {
     ctx.rooms
         .iter()
         .any(|mine| mine.eq_ignore_ascii_case(&room))
-}
-
-/// `LUSERS`' answer from the counts: people (registered), operators,
-/// connections without a name yet, rooms. One server, nobody invisible.
-pub fn lusers_lines(
-    ctx: &Ctx,
-    people: usize,
-    operators: usize,
-    nameless: usize,
-    rooms: usize,
-) -> Vec<String> {
-    let (people, operators) = (people.to_string(), operators.to_string());
-    let (nameless, rooms) = (nameless.to_string(), rooms.to_string());
-    vec![
-        reply(
-            ctx,
-            &numeric::RPL_LUSERCLIENT,
-            &[],
-            &format!("There are {people} users and 0 invisible on 1 servers"),
-        ),
-        reply(
-            ctx,
-            &numeric::RPL_LUSEROP,
-            &[&operators],
-            numeric::RPL_LUSEROP.text,
-        ),
-        reply(
-            ctx,
-            &numeric::RPL_LUSERUNKNOWN,
-            &[&nameless],
-            numeric::RPL_LUSERUNKNOWN.text,
-        ),
-        reply(
-            ctx,
-            &numeric::RPL_LUSERCHANNELS,
-            &[&rooms],
-            numeric::RPL_LUSERCHANNELS.text,
-        ),
-        reply(
-            ctx,
-            &numeric::RPL_LUSERME,
-            &[],
-            &format!("I have {people} clients and 1 servers"),
-        ),
-        reply(
-            ctx,
-            &numeric::RPL_LOCALUSERS,
-            &[],
-            &format!("Current local users: {people}"),
-        ),
-        reply(
-            ctx,
-            &numeric::RPL_GLOBALUSERS,
-            &[],
-            &format!("Current global users: {people}"),
-        ),
-    ]
-}
-
-/// `USERHOST`'s one line: `nick=+user@host` for each person found (`*`
-/// after an operator's nick, `-` for someone away), in the order asked.
-pub fn userhost_line(ctx: &Ctx, found: &[(String, bool, bool)]) -> String {
-    let entries: Vec<String> = found
-        .iter()
-        .map(|(nick, operator, away)| {
-            let star = if *operator { "*" } else { "" };
-            let here = if *away { "-" } else { "+" };
-            format!("{nick}{star}={here}{nick}@{}", super::USER_HOST)
-        })
-        .collect();
-    reply(ctx, &numeric::RPL_USERHOST, &[], &entries.join(" "))
-}
-
-/// `HELP [subject]`: the command table's IRC rows (an operator's too, for
-/// an operator), between `704` and `706`; a subject is one verb's usage and
-/// meaning, or `524` when no row has it.
-fn help(subject: Option<&str>, ctx: &Ctx) -> Vec<String> {
-    let rows = command::COMMANDS
-        .iter()
-        .filter(|spec| ctx.operator || spec.who == command::Who::Anyone)
-        .filter(|spec| !spec.usage.irc.is_empty());
-    let (shown, lines): (String, Vec<String>) = match subject {
-        None => (
-            "*".into(),
-            rows.map(|spec| format!("{:<28} {}", spec.usage.irc, spec.help))
-                .collect(),
-        ),
-        Some(subject) => {
-            let verb = subject.to_ascii_uppercase();
-            let mut found = rows.filter(|spec| spec.irc.contains(&verb.as_str()));
-            match found.next() {
-                Some(spec) => (
-                    subject.to_string(),
-                    vec![spec.usage.irc.to_string(), spec.help.to_string()],
-                ),
-                None => {
-                    let text = numeric::ERR_HELPNOTFOUND.text;
-                    return vec![reply(ctx, &numeric::ERR_HELPNOTFOUND, &[subject], text)];
-                }
-            }
-        }
-    };
-    let mut out = vec![reply(
-        ctx,
-        &numeric::RPL_HELPSTART,
-        &[&shown],
-        "chatroom help",
-    )];
-    for text in &lines {
-        out.push(reply(ctx, &numeric::RPL_HELPTXT, &[&shown], text));
-    }
-    out.push(reply(
-        ctx,
-        &numeric::RPL_ENDOFHELP,
-        &[&shown],
-        numeric::RPL_ENDOFHELP.text,
-    ));
-    out
 }
 
 /// The parts of a request for several channels; one part is itself.
