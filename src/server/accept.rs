@@ -30,7 +30,7 @@
 use crate::chat::state::{self, AccountBook, State};
 use crate::history::{History, Retention};
 use crate::log;
-use crate::server::connection::ServerContext;
+use crate::server::context::ServerContext;
 use crate::server::readers::{self, Readers};
 use crate::server::{addresses, capacity, http_page};
 use crate::settings::server::ServerConfig;

@@ -1,7 +1,8 @@
 //! The chat server's sockets and threads: binding and shutting down
 //! ([`run`], [`serve`]), readers that wait in `accept()` (`readers`), one
 //! reader and one writer thread per connection (`connection`, reading
-//! through `input`), what a refused connection
+//! through `input`, with what the server shares with them in `context`),
+//! what a refused connection
 //! hears (`refusal`), the reader's side of a browser (`websocket_conn`, `web`,
 //! `http_page`) and of an IRC client (`irc_conn`), flood control
 //! (`limits`), the door a full server keeps open for an operator
@@ -16,6 +17,7 @@ mod addresses;
 mod browsers;
 mod capacity;
 mod connection;
+mod context;
 mod departures;
 mod http_page;
 mod input;

@@ -25,8 +25,9 @@
 use crate::chat::state::{self, Hangup};
 use crate::log;
 use crate::outbox;
-use crate::server::connection::{self, ServerContext, READER_STACK_BYTES};
-use crate::server::connection::{MAX_PARKED_THREADS, THREAD_KEEP_IDLE};
+use crate::server::connection;
+use crate::server::context::{ServerContext, READER_STACK_BYTES};
+use crate::server::context::{MAX_PARKED_THREADS, THREAD_KEEP_IDLE};
 use crate::server::refusal::refuse;
 use crate::server::reserve;
 use crate::support::accept_timeout::set_accept_timeout;

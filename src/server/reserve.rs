@@ -24,7 +24,8 @@
 use crate::chat::state;
 use crate::log;
 use crate::outbox;
-use crate::server::connection::{self, ServerContext};
+use crate::server::connection;
+use crate::server::context::ServerContext;
 use crate::server::refusal;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
