@@ -5,6 +5,11 @@ use super::*;
 use crate::history::file::read_records;
 use crate::history::ParsedLine;
 use crate::support::tempdir::TempDir;
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// What these tests do with their temporary directory (the project's one
 /// [`TempDir`]): the history file in it, and a history opened on it.

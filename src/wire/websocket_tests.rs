@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::wire::http_request::parse;
+use crate::wire::http_request::Request;
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
