@@ -18,7 +18,7 @@
 //! - **Few wait.** At most [`MAX_PARKED_THREADS`]; a reader coming back
 //!   when that many wait exits instead.
 //! - **Idle ones retire.** `accept()` gives up every [`ACCEPT_TICK`]
-//!   (`support::accept_timeout`): an idle thread then gives its stack pages
+//!   (`support::listener_options`): an idle thread then gives its stack pages
 //!   back, and after [`THREAD_KEEP_IDLE`] it exits if another waits, so a
 //!   quiet server is back to one thread waiting.
 
@@ -30,7 +30,7 @@ use crate::server::context::{ServerContext, READER_STACK_BYTES};
 use crate::server::context::{MAX_PARKED_THREADS, THREAD_KEEP_IDLE};
 use crate::server::refusal::refuse;
 use crate::server::reserve;
-use crate::support::accept_timeout::set_accept_timeout;
+use crate::support::listener_options::{set_accept_timeout, set_nodelay_for_accepted};
 use crate::support::pool::Budget;
 use crate::support::send_now::send_now;
 use crate::support::{cli, signal, stack};
@@ -63,6 +63,9 @@ pub struct Readers {
     budget: Arc<Budget>,
     /// Set by [`Readers::stop`]: the server is shutting down.
     stopping: AtomicBool,
+    /// Accepted sockets come with `TCP_NODELAY` already (see
+    /// `support::listener_options`); false where it could not be set so.
+    nodelay_inherited: bool,
 }
 
 impl Readers {
@@ -74,12 +77,14 @@ impl Readers {
         // Unsupported (not Linux): readers wait without a tick, so none
         // retires for being idle, and `MAX_PARKED_THREADS` still bounds them.
         let _ = set_accept_timeout(&listener, ACCEPT_TICK);
+        let nodelay_inherited = set_nodelay_for_accepted(&listener).is_ok();
         Readers {
             listener,
             local,
             waiting: AtomicUsize::new(0),
             budget,
             stopping: AtomicBool::new(false),
+            nodelay_inherited,
         }
     }
 
@@ -156,7 +161,7 @@ fn reader_thread(readers: Arc<Readers>, context: Arc<ServerContext>) {
             Ok(_) if readers.stopping() => {}
             Ok((stream, addr)) => {
                 match others > 0 || start_reader(&readers, &context).is_ok() {
-                    true => serve(&context, stream, addr),
+                    true => serve(&readers, &context, stream, addr),
                     false => refuse_now(&context, &stream, addr),
                 }
                 idle = Duration::ZERO;
@@ -188,10 +193,12 @@ fn reader_thread(readers: Arc<Readers>, context: Arc<ServerContext>) {
 /// Serves a freshly accepted socket on this thread, its reader, until the
 /// connection ends: admits it to the state (or refuses it with one `ERROR`
 /// line, or an operator's place at a full server's door) and reads.
-fn serve(context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) {
+fn serve(readers: &Readers, context: &Arc<ServerContext>, stream: TcpStream, addr: SocketAddr) {
     // Lines are batched by whoever writes, so Nagle's algorithm would only
     // add latency (up to 40 ms, waiting for ACKs) without saving packets.
-    let _ = stream.set_nodelay(true);
+    if !readers.nodelay_inherited {
+        let _ = stream.set_nodelay(true);
+    }
     let stream = Arc::new(stream);
     let sink: Arc<dyn outbox::Sink> = Arc::clone(&stream) as _;
     let (outbox, inbox) = context.outbox(sink);
@@ -235,4 +242,23 @@ fn refuse_now(context: &ServerContext, stream: &TcpStream, addr: SocketAddr) {
     let refused = render(&Event::Refused(Refusal::ServerFull), Dialect::Protocol);
     let _ = send_now(stream, refused.as_bytes());
     let _ = stream.shutdown(Shutdown::Both);
+}
+
+#[cfg(all(
+    test,
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readers_listener_hands_out_sockets_without_nagle() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let readers = Readers::new(listener, Budget::new(1));
+        assert!(readers.nodelay_inherited);
+        let _client = TcpStream::connect(readers.local).unwrap();
+        let (accepted, _) = readers.listener.accept().unwrap();
+        assert!(accepted.nodelay().unwrap());
+    }
 }

@@ -1,18 +1,25 @@
-//! An `accept()` that gives up after a while.
+//! Two options of the listening socket that std has no call for.
 //!
-//! The server's idle reader threads wait for the next client inside
-//! `accept()` (`server/readers.rs`), and an idle one must now and then
-//! wake up: to give its stack pages back, and to retire when others wait
-//! too, so a quiet server returns to one thread. std's `TcpListener` has
-//! no timeout, but Linux applies a socket's receive timeout
-//! (`SO_RCVTIMEO`, the option `TcpStream::set_read_timeout` sets) to
-//! `accept()` as well: the call then fails with `WouldBlock`. std sets that
-//! option only on streams, so this module declares the one C library
-//! function it needs with `extern "C"`, as `send_now.rs` does.
+//! **An `accept()` that gives up after a while.** The server's idle reader
+//! threads wait for the next client inside `accept()`
+//! (`server/readers.rs`), and an idle one must now and then wake up: to
+//! give its stack pages back, and to retire when others wait too, so a
+//! quiet server returns to one thread. Linux applies a socket's receive
+//! timeout (`SO_RCVTIMEO`, the option `TcpStream::set_read_timeout` sets)
+//! to `accept()` as well: the call then fails with `WouldBlock`.
 //!
-//! Elsewhere than Linux on 64-bit x86 and ARM, [`set_accept_timeout`] says
-//! "unsupported" and the readers wait without a timeout: none retires for
-//! being idle (at most `MAX_WAITING` wait at once all the same).
+//! **No Nagle, set once.** Lines are batched by whoever writes, so Nagle's
+//! algorithm would only hold them back (up to 40 ms, waiting for ACKs).
+//! Linux copies a listening socket's `TCP_NODELAY` to every socket it
+//! accepts, so setting it here saves a system call on every visit
+//! (`TcpStream::set_nodelay` on each connection).
+//!
+//! std sets both options only on streams, so this module declares the one
+//! C library function it needs with `extern "C"`, as `send_now.rs` does.
+//! Elsewhere than Linux on 64-bit x86 and ARM, both say "unsupported": the
+//! readers then wait without a timeout (none retires for being idle, and
+//! at most `MAX_PARKED_THREADS` wait all the same) and set `TCP_NODELAY`
+//! on each connection.
 
 use std::io;
 use std::net::TcpListener;
@@ -22,6 +29,12 @@ use std::time::Duration;
 /// error of kind `WouldBlock`.
 pub fn set_accept_timeout(listener: &TcpListener, timeout: Duration) -> io::Result<()> {
     imp::set_accept_timeout(listener, timeout)
+}
+
+/// Makes every socket that `listener` accepts start with `TCP_NODELAY`
+/// (Nagle's algorithm off).
+pub fn set_nodelay_for_accepted(listener: &TcpListener) -> io::Result<()> {
+    imp::set_nodelay_for_accepted(listener)
 }
 
 #[cfg(all(
@@ -38,6 +51,9 @@ mod imp {
     // From Linux's <asm-generic/socket.h>, as on x86-64 and ARM64.
     const SOL_SOCKET: c_int = 1;
     const SO_RCVTIMEO: c_int = 20;
+    // From <netinet/in.h> and <netinet/tcp.h>.
+    const IPPROTO_TCP: c_int = 6;
+    const TCP_NODELAY: c_int = 1;
 
     /// `struct timeval` on a 64-bit Linux.
     #[repr(C)]
@@ -64,16 +80,31 @@ mod imp {
             // At least a microsecond: a zero timeval means "wait for ever".
             tv_usec: c_long::from(timeout.subsec_micros().max(1)),
         };
-        // SAFETY: the pointer and length describe `time`, which lives for
+        set_option(listener, SOL_SOCKET, SO_RCVTIMEO, &time)
+    }
+
+    pub fn set_nodelay_for_accepted(listener: &TcpListener) -> io::Result<()> {
+        let on: c_int = 1;
+        set_option(listener, IPPROTO_TCP, TCP_NODELAY, &on)
+    }
+
+    /// `setsockopt` with `value` as the option's bytes.
+    fn set_option<T>(
+        listener: &TcpListener,
+        level: c_int,
+        name: c_int,
+        value: &T,
+    ) -> io::Result<()> {
+        // SAFETY: the pointer and length describe `value`, which lives for
         // the whole call, and the kernel only reads from it; the
         // descriptor belongs to `listener`, which is borrowed, so open.
         let done = unsafe {
             setsockopt(
                 listener.as_raw_fd(),
-                SOL_SOCKET,
-                SO_RCVTIMEO,
-                (&time as *const Timeval).cast(),
-                std::mem::size_of::<Timeval>() as u32,
+                level,
+                name,
+                (value as *const T).cast::<c_void>(),
+                std::mem::size_of::<T>() as u32,
             )
         };
         match done {
@@ -93,6 +124,10 @@ mod imp {
     use std::time::Duration;
 
     pub fn set_accept_timeout(_listener: &TcpListener, _timeout: Duration) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    pub fn set_nodelay_for_accepted(_listener: &TcpListener) -> io::Result<()> {
         Err(io::ErrorKind::Unsupported.into())
     }
 }
@@ -127,5 +162,18 @@ mod tests {
         let _client = std::net::TcpStream::connect(addr).unwrap();
         let (_, from) = listener.accept().unwrap();
         assert!(from.ip().is_loopback());
+    }
+
+    #[test]
+    fn accepted_sockets_start_without_nagle() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _before = std::net::TcpStream::connect(addr).unwrap();
+        let (plain, _) = listener.accept().unwrap();
+        assert!(!plain.nodelay().unwrap(), "Nagle is on by default");
+        set_nodelay_for_accepted(&listener).unwrap();
+        let _after = std::net::TcpStream::connect(addr).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        assert!(accepted.nodelay().unwrap());
     }
 }
