@@ -21,6 +21,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// `queue_len` lines in all.
 pub const CHANNEL_SLOTS: usize = 16;
 
+/// Room for items a new [`Batch`] starts with. A batch exists only while
+/// its client is behind, and then it usually grows well past a few lines
+/// (a burst, a class all talking): grown from one item it was copied at
+/// 4, 8, 16, 32 and 64, a cost paid under the state's lock.
+const BATCH_START_ITEMS: usize = 64;
+
 /// A chat line, formatted once and shared, never copied, by every
 /// recipient's queue.
 pub type Line = Arc<str>;
@@ -57,8 +63,10 @@ impl Batch {
 
     /// A new batch holding `item`.
     pub(super) fn starting_with(item: Item) -> Batch {
+        let mut items = Vec::with_capacity(BATCH_START_ITEMS);
+        items.push(item);
         Batch(Mutex::new(BatchItems {
-            items: vec![item],
+            items,
             taken: false,
         }))
     }
