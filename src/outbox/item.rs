@@ -21,10 +21,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// `queue_len` lines in all.
 pub const CHANNEL_SLOTS: usize = 16;
 
-/// Room for items a new [`Batch`] starts with. A batch exists only while
-/// its client is behind, and then it usually grows well past a few lines
-/// (a burst, a class all talking): grown from one item it was copied at
-/// 4, 8, 16, 32 and 64, a cost paid under the state's lock.
+/// Room for items a new [`Batch`] starts with (1.5 KiB). A batch exists
+/// only while its client is behind, and then it usually grows to dozens of
+/// lines (a burst, a class all talking at once): grown from one item, it
+/// was copied at 4, 8, 16 and 32 lines, under the state's lock. Much more
+/// room costs more than it saves: a block of 6 KiB often comes from fresh
+/// pages, faulted in under the lock.
 const BATCH_START_ITEMS: usize = 64;
 
 /// A chat line, formatted once and shared, never copied, by every
