@@ -26,14 +26,15 @@
 //! threads ([`crate::support::pool`]). If no thread can be had, the client
 //! is told `ERROR Server full` and closed.
 //!
-//! **The reader's loop** reads, and for each line takes the lock, changes
-//! the state, releases the lock ([`Locker::with`]), and then writes the
-//! lines that gave it a turn ([`Locker::write_queued`]). Until the client's
+//! **The reader's loop** reads, and for each line changes the state under
+//! its lock ([`Locker::with`]), taken once for all the lines of one read;
+//! then it releases the lock and writes the lines that gave it a turn
+//! ([`Locker::write_queued`]). Until the client's
 //! dialect is known, lines go through [`Opening`] first. The connection
 //! ends through the [`Cleanup`] guard, so it leaves the state on every way
 //! out: end of stream, an error, `QUIT`, a panic.
 
-use crate::chat::state::{self, ConnId, Flow, SharedState, State};
+use crate::chat::state::{self, ConnId, Flow, Locked, SharedState, State};
 use crate::outbox::{self, Inbox, Turns};
 use crate::server::context::ServerContext;
 use crate::server::departures::Departures;
@@ -201,32 +202,42 @@ struct Reader<'a> {
     state: Locker<'a>,
 }
 
-/// The reader's way to the shared state: lock, act, unlock; and the turns
-/// to write that acting gave it, kept until the lines of this read are
-/// done.
+/// The reader's way to the shared state: lock, act, and keep the lock
+/// for the rest of this read's lines; then unlock and write the turns that
+/// acting gave it.
 struct Locker<'a> {
     shared: &'a SharedState,
     id: ConnId,
+    /// The lock, from the first line of a read that touches the state
+    /// until [`Locker::write_queued`]: the lines of one read (a program's
+    /// burst, an IRC client's `NICK`, `USER` and `JOIN`) take it once.
+    held: Option<Locked<'a>>,
     to_write: Turns,
     /// The state no longer has this connection (as of the last lock).
     gone: bool,
 }
 
 impl Locker<'_> {
-    /// Takes the lock, changes the state, releases the lock: the one way
-    /// the reader touches the state. Queueing may have given this thread
-    /// turns to write; they wait in `to_write`.
+    /// Changes the state, taking the lock unless this read holds it
+    /// already: the one way the reader touches the state. Queueing may give
+    /// this thread turns to write; they are written with the lock released,
+    /// by [`Locker::write_queued`].
     fn with<R>(&mut self, act: impl FnOnce(&mut State) -> R) -> R {
-        let mut state = state::lock(self.shared);
-        let result = act(&mut state);
+        let shared = self.shared;
+        let state = self.held.get_or_insert_with(|| state::lock(shared));
+        let result = act(state);
         self.gone = !state.is_connected(self.id);
-        self.to_write.append(state.unlock());
         result
     }
 
-    /// Writes for every client whose turn this reader holds (see
-    /// [`crate::outbox`]). Never called with the lock held.
+    /// Releases the lock, and writes for every client whose turn this
+    /// reader holds (see [`crate::outbox`]). Called before anything that
+    /// waits (a read, a password's hash, a departing name's holder), and
+    /// every [`LINES_PER_WRITE`] lines, so nobody waits long for the lock.
     fn write_queued(&mut self) {
+        if let Some(state) = self.held.take() {
+            self.to_write.append(state.unlock());
+        }
         self.to_write.write();
     }
 
@@ -260,6 +271,7 @@ impl<'a> Reader<'a> {
             state: Locker {
                 shared: &context.state,
                 id,
+                held: None,
                 to_write: Turns::default(),
                 gone: false,
             },
