@@ -54,9 +54,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Lines of one read acted on, at most, before what they queued is written.
-/// More would write bigger batches, but while a reader holds the turn to
-/// write for a client, other senders' lines to that client wait too.
+/// Lines of one read acted on, at most, before the lock is let go and what
+/// they queued is written. More would write bigger batches, but while a
+/// reader holds the lock everyone else waits for it, and while it holds the
+/// turn to write for a client, other senders' lines to that client wait too.
 const LINES_PER_WRITE: usize = 16;
 
 #[path = "websocket_conn.rs"]
