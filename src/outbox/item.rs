@@ -21,14 +21,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// `queue_len` lines in all.
 pub const CHANNEL_SLOTS: usize = 16;
 
-/// Room for items a new [`Batch`] starts with (1.5 KiB). A batch exists
-/// only while its client is behind, and then it usually grows to dozens of
-/// lines (a burst, a class all talking at once): grown from one item, it
-/// was copied at 4, 8, 16 and 32 lines, under the state's lock. Much more
-/// room costs more than it saves: a block of 6 KiB often comes from fresh
-/// pages, faulted in under the lock.
-const BATCH_START_ITEMS: usize = 64;
-
 /// A chat line, formatted once and shared, never copied, by every
 /// recipient's queue.
 pub type Line = Arc<str>;
@@ -65,10 +57,8 @@ impl Batch {
 
     /// A new batch holding `item`.
     pub(super) fn starting_with(item: Item) -> Batch {
-        let mut items = Vec::with_capacity(BATCH_START_ITEMS);
-        items.push(item);
         Batch(Mutex::new(BatchItems {
-            items,
+            items: vec![item],
             taken: false,
         }))
     }
