@@ -242,6 +242,14 @@ impl Locker<'_> {
         self.to_write.write();
     }
 
+    /// Before the `n`th line of one read (or of one browser message): every
+    /// [`LINES_PER_WRITE`] lines, lets go of the lock and writes.
+    fn before_line(&mut self, n: usize) {
+        if n > 0 && n.is_multiple_of(LINES_PER_WRITE) {
+            self.write_queued();
+        }
+    }
+
     /// Before a line that asks for `name`: if someone holds it whose client
     /// has already closed, waits (lock released, what is queued written)
     /// for that connection to leave, so the line then finds the name free
@@ -361,9 +369,7 @@ impl<'a> Reader<'a> {
     ) -> Option<&'static str> {
         let mut frames = std::mem::take(&mut input.frames);
         for (n, frame) in frames.drain(..).enumerate() {
-            if n > 0 && n % LINES_PER_WRITE == 0 {
-                self.state.write_queued();
-            }
+            self.state.before_line(n);
             let ended = match self.opening.as_mut() {
                 None => self.handle(frame),
                 Some(opening) => match opening.frame(frame) {

@@ -38,7 +38,7 @@
 //! `PONG` do not: they show that a browser is still there, not that anyone
 //! is using the tab, and a forgotten tab must not hold a place for ever.
 
-use super::{Reader, LINES_PER_WRITE};
+use super::Reader;
 use crate::log;
 use crate::outbox::Raw;
 use crate::server::input::READ_CHUNK_BYTES;
@@ -207,11 +207,8 @@ fn read_frames(
                     // A line over the limit is answered as on `nc`.
                     let lines = text.split(['\r', '\n']).filter(|line| !line.is_empty());
                     for (n, line) in lines.enumerate() {
-                        // As for a line client's read: the lock is let go
-                        // now and then (see `LINES_PER_WRITE`).
-                        if n > 0 && n % LINES_PER_WRITE == 0 {
-                            reader.state.write_queued();
-                        }
+                        // As for a line client's read.
+                        reader.state.before_line(n);
                         let frame = match line.len() > max_line {
                             true => Frame::TooLong,
                             false => Frame::Line(line.as_bytes().to_vec()),
