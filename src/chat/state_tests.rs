@@ -15,6 +15,7 @@ use std::cell::Cell;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 const ADMIN: &str = "opsecret";
 
@@ -216,24 +217,30 @@ fn private_messages_go_to_one_person() {
 
 /// A client that closes and at once comes back under the same name may
 /// ask for it before its old connection's reader has seen the close: the
-/// state names that holder, for the reader to wait for (see
-/// `server::departures`), and leaves it be: its last lines are its own.
+/// state names that holder and hands out its socket, for the reader to ask
+/// whether its client has gone and wait for it (see `server::departures`),
+/// and leaves it be: its last lines are its own.
 #[test]
-fn a_name_whose_holder_has_hung_up_names_the_holder_to_wait_for() {
+fn a_name_held_by_another_names_the_holder_and_its_socket() {
     let mut state = state();
     let old = in_room(&mut state, 1, "foo", "#general");
     let again = connect(&mut state, 2);
-    assert_eq!(state.leaving_holder(again.id, "foo"), None);
+    let holder = |state: &State, id, name| {
+        state
+            .name_holder(id, name)
+            .map(|(holder, far_end)| (holder, far_end.hung_up_within(Duration::ZERO)))
+    };
+    assert_eq!(holder(&state, again.id, "foo"), Some((old.id, false)));
     old.sink.hang_up();
-    assert_eq!(state.leaving_holder(again.id, "foo"), Some(old.id));
-    assert_eq!(state.leaving_holder(again.id, "FOO"), Some(old.id));
+    assert_eq!(holder(&state, again.id, "foo"), Some((old.id, true)));
+    assert_eq!(holder(&state, again.id, "FOO"), Some((old.id, true)));
     assert_eq!(
-        state.leaving_holder(again.id, "f0o"),
-        Some(old.id),
+        holder(&state, again.id, "f0o"),
+        Some((old.id, true)),
         "a look-alike"
     );
-    assert_eq!(state.leaving_holder(old.id, "foo"), None, "not its own");
-    assert_eq!(state.leaving_holder(again.id, "bar"), None);
+    assert_eq!(holder(&state, old.id, "foo"), None, "not its own");
+    assert_eq!(holder(&state, again.id, "bar"), None);
     // Nothing was let go: the old connection still acts on its lines.
     assert!(!old.hung_up.load(Ordering::SeqCst));
     assert_eq!(send(&mut state, &old, "MSG last words"), Flow::Continue);

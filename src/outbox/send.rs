@@ -10,7 +10,7 @@
 //! given the turn writes once the lock is released, through [`Turns`].
 
 use super::doorbell::{Doorbell, A_SENDER, NOBODY, THE_WRITER};
-use super::{write, Batch, Item, Line, CHANNEL_SLOTS};
+use super::{write, Batch, Item, Line, Sink, CHANNEL_SLOTS};
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
@@ -152,10 +152,10 @@ impl Outbox {
         let _ = self.doorbell.farewell.set(line);
     }
 
-    /// Whether the client has closed its end, though its reader may not
-    /// have seen it yet (see `State::leaving_holder`).
-    pub fn client_hung_up(&self) -> bool {
-        self.doorbell.sink.hung_up()
+    /// The connection's socket, to ask with no lock held whether its
+    /// client has closed its end (see `State::name_holder`).
+    pub fn far_end(&self) -> Arc<dyn Sink> {
+        Arc::clone(&self.doorbell.sink)
     }
 }
 

@@ -6,6 +6,7 @@
 //! tests here for `MemorySink`, a buffer that can also pretend to be full.
 
 use std::io;
+use std::time::Duration;
 
 /// The far end of a connection, as whoever holds the turn writes to it.
 pub trait Sink: Send + Sync {
@@ -26,9 +27,10 @@ pub trait Sink: Send + Sync {
     /// the last lines itself (see `Inbox::claim`).
     fn wake_reader(&self);
 
-    /// Whether the client has closed its end, asked without reading and
-    /// without waiting (see `support/hung_up.rs`).
-    fn hung_up(&self) -> bool;
+    /// Whether the client has closed its end, asked without reading, and
+    /// waiting at most `wait` for a close already on its way (see
+    /// `support/hung_up.rs`).
+    fn hung_up_within(&self, wait: Duration) -> bool;
 }
 
 /// A sink in memory, for tests: it keeps what is written, and `room`
@@ -95,7 +97,7 @@ impl MemorySink {
         self.lock().reader_woken
     }
 
-    /// The client closes its end (what [`Sink::hung_up`] then says).
+    /// The client closes its end (what [`Sink::hung_up_within`] then says).
     pub fn hang_up(&self) {
         self.lock().client_gone = true;
     }
@@ -149,7 +151,8 @@ impl Sink for MemorySink {
         self.lock().reader_woken = true;
     }
 
-    fn hung_up(&self) -> bool {
+    /// Answers at once: a test hangs up before it asks.
+    fn hung_up_within(&self, _wait: Duration) -> bool {
         self.lock().client_gone
     }
 }

@@ -37,7 +37,7 @@
 use crate::chat::state::{self, ConnId, Flow, Locked, SharedState, State};
 use crate::outbox::{self, Inbox, Turns};
 use crate::server::context::ServerContext;
-use crate::server::departures::Departures;
+use crate::server::departures::{Departures, HANG_UP_WAIT};
 use crate::server::input::Input;
 use crate::server::irc_conn::{self, IrcConn};
 use crate::server::limits::{Dropped, FloodControl, FloodVerdict};
@@ -251,14 +251,16 @@ impl Locker<'_> {
     }
 
     /// Before a line that asks for `name`: if someone holds it whose client
-    /// has already closed, waits (lock released, what is queued written)
-    /// for that connection to leave, so the line then finds the name free
-    /// (see [`crate::server::departures`]).
+    /// has closed (or closes within [`HANG_UP_WAIT`]), waits (lock
+    /// released, what is queued written) for that connection to leave, so
+    /// the line then finds the name free (see [`crate::server::departures`]).
     fn wait_if_leaving(&mut self, departures: &Departures, name: &str) {
         let id = self.id;
-        if let Some(holder) = self.with(|state| state.leaving_holder(id, name)) {
+        if let Some((holder, far_end)) = self.with(|state| state.name_holder(id, name)) {
             self.write_queued();
-            departures.wait_for(self.shared, holder);
+            if far_end.hung_up_within(HANG_UP_WAIT) {
+                departures.wait_for(self.shared, holder);
+            }
         }
     }
 }

@@ -11,9 +11,10 @@
 //! newcomer's reader, with the lock released, waits on a `Condvar`
 //! beside the state's `Mutex` — the textbook pair — until the old
 //! connection has left or [`NAME_WAIT`] has passed, and only then asks for
-//! the name. Only a holder whose client has already closed its end is
-//! waited for (`State::leaving_holder`): someone still there keeps their
-//! name, and the newcomer hears at once that it is taken.
+//! the name. Only a holder whose client has closed its end is waited for
+//! (`State::name_holder`, then `support/hung_up.rs`): someone still there
+//! keeps their name, and the newcomer hears that it is taken after at most
+//! [`HANG_UP_WAIT`], the moment a close already sent may take to arrive.
 //!
 //! A reader that ends tells the waiters ([`Departures::someone_left`]); it
 //! costs nothing when nobody waits, which is nearly always.
@@ -27,6 +28,14 @@ use std::time::Duration;
 /// only has to act on the lines already read and see the close: far less
 /// than this, unless the machine is overloaded, when "taken" is the answer.
 pub const NAME_WAIT: Duration = Duration::from_secs(2);
+
+/// How long a newcomer's reader gives a holder's close to arrive before it
+/// counts the holder as still there. On a busy machine the kernel can leave
+/// the old connection's FIN to a `ksoftirqd` that has not run yet, while the
+/// new connection was already read on the other CPU (under the test suite's
+/// load, 1 of 100 quick reconnections was told "taken" in about 1 run of
+/// 40). Someone really there costs the newcomer this wait, no one else.
+pub const HANG_UP_WAIT: Duration = Duration::from_millis(250);
 
 /// The readers waiting for someone to leave, and how they are woken.
 #[derive(Default)]

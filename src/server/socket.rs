@@ -5,10 +5,11 @@
 //! call, with `send(MSG_DONTWAIT)` ([`send_now`]).
 
 use crate::outbox::Sink;
-use crate::support::hung_up::hung_up;
+use crate::support::hung_up::hung_up_within;
 use crate::support::send_now::send_now;
 use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
 
 impl Sink for TcpStream {
     fn send_now(&self, bytes: &[u8]) -> io::Result<usize> {
@@ -32,7 +33,7 @@ impl Sink for TcpStream {
         let _ = self.shutdown(Shutdown::Read);
     }
 
-    fn hung_up(&self) -> bool {
-        hung_up(self)
+    fn hung_up_within(&self, wait: Duration) -> bool {
+        hung_up_within(self, wait)
     }
 }

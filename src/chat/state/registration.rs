@@ -7,10 +7,12 @@ use crate::chat::guard::seconds_to_wait;
 use crate::chat::passwords::{Secret, Verdict};
 use crate::history::RecordKind;
 use crate::log;
+use crate::outbox::Sink;
 use crate::support::secret::constant_time_eq;
 use crate::text::names;
 use crate::wire::command::Dialect;
 use crate::wire::event::{Event, Refusal};
+use std::sync::Arc;
 use std::time::Instant;
 
 impl State {
@@ -23,15 +25,16 @@ impl State {
         (*owner != id).then(|| self.conns.get(owner)?.name.clone())?
     }
 
-    /// Someone else holding `name` (or a look-alike of it) whose client has
-    /// already closed its end, though their reader has not yet seen it: a
-    /// client that reconnects at once under its old name should wait for
-    /// that connection to leave rather than be told the name is taken (see
+    /// Someone else holding `name` (or a look-alike of it), and their
+    /// socket, to ask with the lock released whether their client has
+    /// closed its end though their reader has not yet seen it: a client that
+    /// reconnects at once under its old name should wait for that connection
+    /// to leave rather than be told the name is taken (see
     /// `server::departures`). Their unread lines are still theirs to act on.
-    pub fn leaving_holder(&self, id: ConnId, name: &str) -> Option<ConnId> {
+    pub fn name_holder(&self, id: ConnId, name: &str) -> Option<(ConnId, Arc<dyn Sink>)> {
         let owner = *self.looks.get(&names::skeleton(name))?;
         let conn = self.conns.get(&owner)?;
-        (owner != id && conn.outbox.client_hung_up()).then_some(owner)
+        (owner != id).then(|| (owner, conn.outbox.far_end()))
     }
 
     pub(super) fn register(&mut self, id: ConnId, name: String, dialect: Dialect) -> Flow {
