@@ -405,6 +405,25 @@ mod tests {
         turns
     }
 
+    /// A reader keeps its list of turns for as long as its connection:
+    /// taking over another list takes that list itself, and a written list
+    /// keeps no room, or one broadcast to a big room would leave every
+    /// idle reader holding room for all its members.
+    #[test]
+    fn a_list_of_turns_is_taken_over_whole_and_keeps_no_room_once_written() {
+        let (mut outbox, sink, writer) = connection(16, 1024, true);
+        let mut mine = Turns::default();
+        let given = first_turn(&mut outbox, "a\n");
+        let room = given.room();
+        mine.append(given);
+        assert_eq!(mine.room(), room);
+        mine.write();
+        assert_eq!(sink.written(), b"a\n");
+        assert_eq!(mine.room(), 0);
+        drop(outbox);
+        writer.join().unwrap();
+    }
+
     #[test]
     fn a_sender_given_the_turn_writes_at_once_and_gives_it_back() {
         let (mut outbox, sink, writer) = connection(16, 1024, true);

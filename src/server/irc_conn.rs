@@ -34,7 +34,13 @@ pub(super) const PING_INTERVAL: Duration = Duration::from_secs(120);
 
 /// One IRC connection's reading state.
 pub(super) struct IrcConn {
-    registration: Registration,
+    /// The handshake, until the client is registered; then `None`. Boxed
+    /// and dropped, so a registered connection that idles for hours keeps
+    /// neither the handshake's strings on the heap nor its bytes in the
+    /// reader's frame: an idle reader's stack depth decides how many pages
+    /// it keeps (`docs/design.md`, "Two pages of stack, and how near a
+    /// third").
+    handshake: Option<Box<Handshake>>,
     /// A `PING` was sent and nothing has come back yet.
     pinged: bool,
     /// `idle_timeout_secs`, if not 0: how long a registered client may send
@@ -42,6 +48,11 @@ pub(super) struct IrcConn {
     idle_limit: Option<Duration>,
     /// When the client last sent a line other than `PING` or `PONG`.
     last_active: Instant,
+}
+
+/// What an IRC connection needs only until it is registered.
+struct Handshake {
+    registration: Registration,
     /// Registration waits for an account login given as `PASS
     /// <account>:<password>` (checked outside the lock: see
     /// [`IrcConn::after_slow`]).
@@ -54,11 +65,13 @@ impl IrcConn {
     pub(super) fn start(state: &mut State, id: ConnId, idle_secs: u64) -> IrcConn {
         state.speaks_irc(id);
         IrcConn {
-            registration: Registration::new(&state.irc_info().name),
+            handshake: Some(Box::new(Handshake {
+                registration: Registration::new(&state.irc_info().name),
+                waiting_for_login: None,
+            })),
             pinged: false,
             idle_limit: (idle_secs > 0).then(|| Duration::from_secs(idle_secs)),
             last_active: Instant::now(),
-            waiting_for_login: None,
         }
     }
 
@@ -72,7 +85,8 @@ impl IrcConn {
         id: ConnId,
         applied: Applied,
     ) -> Applied {
-        let Some(ready) = self.waiting_for_login.take() else {
+        let waiting = self.handshake.as_mut().map(|h| h.waiting_for_login.take());
+        let Some(ready) = waiting.flatten() else {
             return applied;
         };
         if state.account_of(id).is_none() {
@@ -98,14 +112,29 @@ impl IrcConn {
             dialect: Dialect::Irc,
         };
         let applied = state.apply_irc(id, register, "NICK", &name);
-        if let Some((username, realname)) = self.registration.user() {
+        let Some(handshake) = self.handshake.as_mut() else {
+            return applied;
+        };
+        if let Some((username, realname)) = handshake.registration.user() {
             state.set_irc_user(id, username, realname);
         }
-        if applied.registered.is_none() {
+        match applied.registered {
+            // The handshake is over for good.
+            Some(_) => self.handshake = None,
             // The state said why (433, 432); wait for another NICK.
-            self.registration.nick_lost();
+            None => {
+                handshake.registration.nick_lost();
+            }
         }
         applied
+    }
+
+    /// Whether the handshake is complete (the client may still be waiting
+    /// for the state to register it).
+    fn handshake_done(&self) -> bool {
+        self.handshake
+            .as_ref()
+            .is_none_or(|handshake| handshake.registration.is_done())
     }
 
     /// How long the reader may wait for a line before calling [`idle`]:
@@ -124,7 +153,7 @@ impl IrcConn {
     /// IRC command but `PING`/`PONG`. Without it an IRC bot, which answers
     /// pings for ever, could hold a place on the server for ever.
     fn idle_too_long(&self) -> bool {
-        self.registration.is_done()
+        self.handshake_done()
             && self
                 .idle_limit
                 .is_some_and(|limit| self.last_active.elapsed() >= limit)
@@ -139,7 +168,7 @@ impl IrcConn {
     }
 
     fn registered(&self) -> Option<Dialect> {
-        self.registration.is_done().then_some(Dialect::Irc)
+        self.handshake_done().then_some(Dialect::Irc)
     }
 
     /// A registered client was silent for [`PING_INTERVAL`]: ping it, or
@@ -189,13 +218,17 @@ impl IrcConn {
         } else {
             self.last_active = Instant::now();
         }
-        if !self.registration.is_done() {
+        if let Some(handshake) = self
+            .handshake
+            .as_mut()
+            .filter(|handshake| !handshake.registration.is_done())
+        {
             if message.verb == "CAP" {
                 // Whether SASL is offered depends on the accounts file,
                 // which `step4_server accounts` may have changed.
                 state.refresh_accounts();
             }
-            let step = self.registration.feed(&message, &*state);
+            let step = handshake.registration.feed(&message, &*state);
             state.send_lines(id, &step.replies.concat());
             if let Some((name, password)) = step.login {
                 // SASL PLAIN: the check runs outside the lock (the reader
@@ -215,11 +248,11 @@ impl IrcConn {
             let Some(ready) = step.ready else {
                 return unchanged;
             };
-            if let Some(pass) = self.registration.password() {
+            if let Some(pass) = handshake.registration.password() {
                 // `PASS alice:secret` (irssi: `/connect host port
                 // alice:secret`) logs in to an account; registering waits.
                 if let Some((name, password)) = state.account_login_form(pass) {
-                    self.waiting_for_login = Some(ready);
+                    handshake.waiting_for_login = Some(ready);
                     let login = Command::Login { name, password };
                     return state.apply_irc(id, login, "PASS", "");
                 }
@@ -234,12 +267,12 @@ impl IrcConn {
                     reply_bytes: 0,
                     slow: None,
                 };
-                let given = self.registration.password().unwrap_or("").to_string();
+                let given = handshake.registration.password().unwrap_or("");
                 let verdict = if given.is_empty() {
                     // No `PASS` at all: nothing to check, nothing to count.
                     Verdict::Wrong(None)
                 } else {
-                    state.present_password(id, &given)
+                    state.present_password(id, given)
                 };
                 let server = state.irc_info();
                 let answer = match verdict {
@@ -433,5 +466,37 @@ mod tests {
         assert!(matches!(inbox.try_next(), Queued::Item(_)));
         assert_eq!(irc.idle(&mut state, id), Flow::Close); // not answered
         assert_eq!(state.connection_count(), 0);
+    }
+
+    /// The handshake's state is dropped once the client has a name, and
+    /// not before: a nick refused by the state (433) keeps it going.
+    #[test]
+    fn the_handshake_is_kept_until_the_client_is_registered_and_then_let_go() {
+        let config = ServerConfig::default();
+        let mut state = State::new(&config, History::in_memory(0), "op".into());
+        let start = |state: &mut State| {
+            let (outbox, _inbox) = outbox(16, Arc::new(MemorySink::new(1 << 16)), true);
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 1));
+            let Ok(id) = state.admit(addr, outbox, Box::new(|| {})) else {
+                panic!("refused")
+            };
+            (id, IrcConn::start(state, id, 0))
+        };
+        let (alice, mut first) = start(&mut state);
+        first.handle(&mut state, alice, "NICK alice");
+        assert!(first.handshake.is_some());
+        first.handle(&mut state, alice, "USER a 0 * :A");
+        assert!(first.handshake.is_none());
+        assert_eq!(first.registered(), Some(Dialect::Irc));
+
+        let (again, mut second) = start(&mut state);
+        for line in ["NICK alice", "USER b 0 * :B"] {
+            second.handle(&mut state, again, line);
+        }
+        assert!(second.handshake.is_some(), "433: it picks another nick");
+        assert_eq!(second.registered(), None);
+        let applied = second.handle(&mut state, again, "NICK bob");
+        assert_eq!(applied.registered, Some(Dialect::Irc));
+        assert!(second.handshake.is_none());
     }
 }
