@@ -32,9 +32,9 @@ pub const NAME_WAIT: Duration = Duration::from_secs(2);
 /// How long a newcomer's reader gives a holder's close to arrive before it
 /// counts the holder as still there. On a busy machine the kernel can leave
 /// the old connection's FIN to a `ksoftirqd` that has not run yet, while the
-/// new connection was already read on the other CPU (under the test suite's
-/// load, 1 of 100 quick reconnections was told "taken" in about 1 run of
-/// 40). Someone really there costs the newcomer this wait, no one else.
+/// new connection was already read on the other CPU (`docs/design.md`, "A
+/// name reused at once"). Someone really there costs the newcomer this
+/// wait, and no one else.
 pub const HANG_UP_WAIT: Duration = Duration::from_millis(250);
 
 /// The readers waiting for someone to leave, and how they are woken.
