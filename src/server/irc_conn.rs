@@ -85,8 +85,8 @@ impl IrcConn {
         id: ConnId,
         applied: Applied,
     ) -> Applied {
-        let waiting = self.handshake.as_mut().map(|h| h.waiting_for_login.take());
-        let Some(ready) = waiting.flatten() else {
+        let waiting = self.handshake.as_mut();
+        let Some(ready) = waiting.and_then(|handshake| handshake.waiting_for_login.take()) else {
             return applied;
         };
         if state.account_of(id).is_none() {
